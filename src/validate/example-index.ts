@@ -1,0 +1,92 @@
+import type { IssueCollector } from "./issues";
+import type { Example } from "./row-rules";
+
+/**
+ * Finds repeated examples across the file in one pass. Each example is reduced to a 53-bit hash of its question
+ * (everything but the answer) mapped to a packed number (first line and a code for its answer), so a 500,000-row
+ * file costs a few tens of MB rather than a copy of every prompt. A hash collision (odds ~1e-5 at 500,000 rows)
+ * could at worst add or hide one warning.
+ */
+export class ExampleIndex {
+  private readonly firstSeen = new Map<number, number>();
+  private answers = new Map<string, number>();
+  private readonly answerCounts = new Map<number | string, number>();
+
+  constructor(private readonly issues: IssueCollector) {}
+
+  add(example: Example): void {
+    const { question, answer } = identity(example);
+    const key = hash53(question);
+    const answerCode = this.answerCode(answer);
+    const packed = example.line * 2 ** 20 + answerCode;
+    const previous = this.firstSeen.get(key);
+    if (answer !== undefined) this.answerCounts.set(answer, (this.answerCounts.get(answer) ?? 0) + 1);
+    if (previous === undefined) {
+      this.firstSeen.set(key, packed);
+      return;
+    }
+    const firstLine = Math.floor(previous / 2 ** 20);
+    const where = { line: example.line, row: example.row };
+    if (previous % 2 ** 20 === answerCode) {
+      this.issues.add("duplicate_example", `This example repeats the one on line ${firstLine}; remove one copy.`, where);
+    } else {
+      this.issues.add(
+        "conflicting_answers",
+        `This example has the same prompt and choices as line ${firstLine} but a different answer; keep the correct one.`,
+        { ...where, column: example.taskType === "numeric" ? "true_answer" : "answer_index" },
+      );
+    }
+  }
+
+  /** The single answer every example shares, when there are at least two examples and an answer column. */
+  constantAnswer(): { answer: number | string; examples: number } | undefined {
+    if (this.answerCounts.size !== 1) return undefined;
+    const [answer, examples] = [...this.answerCounts][0]!;
+    return examples >= 2 ? { answer, examples } : undefined;
+  }
+
+  private answerCode(answer: number | string | undefined): number {
+    if (answer === undefined) return 0;
+    const text = String(answer);
+    let code = this.answers.get(text);
+    if (code === undefined) {
+      // Codes beyond 2^20 - 1 share one value: such files (a distinct numeric answer per row) only lose the
+      // distinction between duplicate and conflict for examples that repeat a question.
+      code = Math.min(this.answers.size + 1, 2 ** 20 - 1);
+      if (this.answers.size < 2 ** 20) this.answers.set(text, code);
+    }
+    return code;
+  }
+}
+
+function identity(example: Example): { question: string; answer: number | string | undefined } {
+  const SEP = "\u0000";
+  switch (example.taskType) {
+    case "classification":
+      return { question: example.prompt + SEP + example.classes.join(SEP), answer: example.answerIndex };
+    case "logodds":
+    case "absolute_logodds":
+      return {
+        question: example.prompt + SEP + example.otherPrompt + SEP + example.classes.join(SEP),
+        answer: example.answerIndex,
+      };
+    case "sequence_prob":
+      return { question: example.prompt + SEP + example.completion, answer: undefined };
+    case "numeric":
+      return { question: example.prompt + SEP + example.anchor, answer: example.trueAnswer };
+  }
+}
+
+/** cyrb53: a fast, well-mixed 53-bit string hash (public domain, by bryc). */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}

@@ -1,0 +1,150 @@
+import type { IssueCollector } from "./issues";
+import {
+  KNOWN_COLUMNS,
+  LEGACY_COLUMNS,
+  REQUIRED_COLUMNS,
+  inferTaskType,
+  type ColumnName,
+  type TaskType,
+} from "./task-types";
+
+export interface HeaderLayout {
+  /** Header cells as written. */
+  names: string[];
+  /** Field index of each required column. */
+  index: Partial<Record<ColumnName, number>>;
+  /** A leading unnamed column, as pandas writes its index. */
+  hasIndexColumn: boolean;
+}
+
+export type HeaderAnalysis =
+  | { ok: true; layout: HeaderLayout; taskType: TaskType; taskTypeSource: "given" | "inferred" }
+  | { ok: false; names: string[]; hasIndexColumn: boolean; taskType: TaskType | undefined };
+
+/**
+ * Reads the header row: finds the required columns for the task type (given, or inferred when the columns make it
+ * unambiguous) and reports every problem with the column set at once.
+ */
+export function analyseHeader(names: string[], givenType: TaskType | undefined, issues: IssueCollector): HeaderAnalysis {
+  const at = { line: 1, row: 0 };
+  const hasIndexColumn = names.length > 0 && isPandasIndexName(names[0]!);
+  const positions = new Map<string, number>();
+  names.forEach((raw, field) => {
+    if (field === 0 && hasIndexColumn) return;
+    const name = raw.trim();
+    if (name !== raw) {
+      issues.add(
+        "column_name_whitespace",
+        `Column name ${JSON.stringify(raw)} has spaces around it; it is read as "${name}". Remove the spaces.`,
+        { ...at, column: name },
+      );
+    }
+    if (positions.has(name)) {
+      issues.add("duplicate_column", `Column "${name}" appears more than once; keep one and rename or delete the others.`, {
+        ...at,
+        column: name,
+      });
+      return;
+    }
+    positions.set(name, field);
+  });
+
+  const present = new Set(positions.keys());
+  for (const name of present) {
+    const current = LEGACY_COLUMNS[name];
+    if (current) {
+      issues.add(
+        "legacy_column",
+        `Column "${name}" is from an early version of the format; did you mean "${current}"? Rename the column.`,
+        { ...at, column: name },
+      );
+    }
+  }
+
+  let taskType = givenType;
+  let taskTypeSource: "given" | "inferred" = "given";
+  if (!taskType) {
+    const inferred = inferTaskType(withLegacyRenamed(present));
+    if (inferred === "ambiguous") {
+      issues.add(
+        "task_type_ambiguous",
+        'Columns prompt, other_prompt, classes and answer_index fit both "logodds" and "absolute_logodds"; say which one as the task type.',
+        at,
+      );
+    } else if (inferred === undefined) {
+      issues.add(
+        "task_type_undetermined",
+        "The task type cannot be told from the columns; give it (classification, sequence_prob, logodds, absolute_logodds or numeric) and use the columns that type needs.",
+        at,
+      );
+    } else {
+      taskType = inferred;
+      taskTypeSource = "inferred";
+    }
+  }
+
+  const required = taskType ? REQUIRED_COLUMNS[taskType] : [];
+  const index: Partial<Record<ColumnName, number>> = {};
+  let missing = false;
+  for (const column of required) {
+    const position = positions.get(column);
+    if (position !== undefined) {
+      index[column] = position;
+      continue;
+    }
+    missing = true;
+    const legacy = Object.entries(LEGACY_COLUMNS).find(([old, current]) => current === column && present.has(old));
+    if (legacy) continue; // already reported as legacy_column, with the rename to make
+    const near = closestName(column, [...present].filter((name) => !KNOWN_COLUMNS.has(name)));
+    const hint = near ? ` Did you mean "${near}"? Rename it to "${column}".` : ` Add a "${column}" column.`;
+    issues.add("missing_column", `A ${taskType} task needs a "${column}" column.${hint}`, { ...at, column });
+  }
+
+  for (const name of present) {
+    if (KNOWN_COLUMNS.has(name) || LEGACY_COLUMNS[name]) continue;
+    const near = closestName(name, required as readonly string[]);
+    issues.add(
+      "unknown_column",
+      near && !present.has(near)
+        ? `Column "${name}" is not part of the format and will be ignored; did you mean "${near}"?`
+        : `Column "${name}" is not part of the format and will be ignored.`,
+      { ...at, column: name },
+    );
+  }
+
+  if (!taskType || missing || issues.counts.duplicate_column) return { ok: false, names, hasIndexColumn, taskType };
+  return { ok: true, layout: { names, index, hasIndexColumn }, taskType, taskTypeSource };
+}
+
+function isPandasIndexName(name: string): boolean {
+  return name === "" || /^Unnamed: 0$/.test(name);
+}
+
+function withLegacyRenamed(names: Set<string>): Set<string> {
+  return new Set([...names].map((name) => LEGACY_COLUMNS[name] ?? name));
+}
+
+/** The candidate within edit distance 2, or equal ignoring case and separators. */
+function closestName(name: string, candidates: readonly string[]): string | undefined {
+  const squash = (text: string): string => text.toLowerCase().replace(/[\s_-]/g, "");
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = squash(candidate) === squash(name) ? 0 : editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}

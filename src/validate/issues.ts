@@ -1,0 +1,97 @@
+/**
+ * The closed set of validation issue codes. Codes are a public contract (clients and the CLI group by them):
+ * add new ones, never rename or reuse one.
+ */
+export const ISSUE_SEVERITY = {
+  // file and encoding
+  empty_file: "error",
+  file_too_large: "error",
+  too_many_rows: "error",
+  record_too_long: "error",
+  invalid_utf8: "error",
+  utf8_bom: "warning",
+  crlf_line_endings: "warning",
+  mixed_line_endings: "warning",
+  unterminated_quote: "error",
+  invalid_quotes: "error",
+  blank_record: "warning",
+  ragged_row: "error",
+  // header and task type
+  missing_column: "error",
+  duplicate_column: "error",
+  legacy_column: "error",
+  unknown_column: "warning",
+  column_name_whitespace: "warning",
+  legacy_task_type: "error",
+  task_type_ambiguous: "error",
+  task_type_undetermined: "error",
+  // cells
+  empty_value: "error",
+  classes_invalid: "error",
+  class_empty: "error",
+  duplicate_class: "error",
+  too_few_classes: "error",
+  wrong_class_count: "error",
+  answer_index_invalid: "error",
+  answer_index_negative: "error",
+  answer_index_out_of_range: "error",
+  answer_index_float: "warning",
+  number_invalid: "error",
+  missing_leading_space: "warning",
+  prompt_trailing_whitespace: "warning",
+  // whole file
+  duplicate_example: "warning",
+  conflicting_answers: "error",
+  constant_answer_index: "warning",
+  too_few_examples: "error",
+} as const satisfies Record<string, Severity>;
+
+export type Severity = "error" | "warning";
+export type IssueCode = keyof typeof ISSUE_SEVERITY;
+
+export interface Issue {
+  severity: Severity;
+  code: IssueCode;
+  message: string;
+  /** Physical line in the file, 1-based (a record spanning several lines reports its first). */
+  line?: number;
+  /** Record number, 1-based, counting data records after the header (blank records included). */
+  row?: number;
+  column?: string;
+}
+
+export interface IssueLimits {
+  maxIssues: number;
+  maxIssuesPerCode: number;
+}
+
+/**
+ * Collects issues with caps, so a file with an error on every row yields a readable report, while the counts stay
+ * exact: a report says how many of each code exist even when it lists only the first few.
+ */
+export class IssueCollector {
+  readonly listed: Issue[] = [];
+  readonly counts: Partial<Record<IssueCode, number>> = {};
+  errorCount = 0;
+  warningCount = 0;
+  omitted = 0;
+
+  constructor(private readonly limits: IssueLimits) {}
+
+  add(code: IssueCode, message: string, where: Omit<Issue, "severity" | "code" | "message"> = {}): void {
+    const severity = ISSUE_SEVERITY[code];
+    const seen = (this.counts[code] ?? 0) + 1;
+    this.counts[code] = seen;
+    if (severity === "error") this.errorCount++;
+    else this.warningCount++;
+    if (seen > this.limits.maxIssuesPerCode || this.listed.length >= this.limits.maxIssues) {
+      this.omitted++;
+      return;
+    }
+    this.listed.push({ severity, code, message, ...where });
+  }
+
+  get hasErrors(): boolean {
+    return this.errorCount > 0;
+  }
+}

@@ -1,0 +1,208 @@
+import { parseClassesLiteral } from "./classes-literal";
+import type { HeaderLayout } from "./header";
+import type { IssueCollector } from "./issues";
+import { needsExactlyTwoClasses, type ColumnName, type TaskType } from "./task-types";
+
+/** A task example in the service's normalised form (schemas/example.schema.json). `line` and `row` point back into the CSV. */
+export type Example =
+  | { taskType: "classification"; row: number; line: number; prompt: string; classes: string[]; answerIndex: number }
+  | { taskType: "sequence_prob"; row: number; line: number; prompt: string; completion: string }
+  | {
+      taskType: "logodds" | "absolute_logodds";
+      row: number;
+      line: number;
+      prompt: string;
+      otherPrompt: string;
+      classes: string[];
+      answerIndex: number;
+    }
+  | { taskType: "numeric"; row: number; line: number; prompt: string; trueAnswer: number; anchor: number };
+
+interface Where {
+  line: number;
+  row: number;
+}
+
+/**
+ * Checks one data record against its task type and returns the normalised example, or undefined when the record
+ * has an error (every error in the record is reported, not just the first).
+ */
+export function checkRecord(
+  fields: string[],
+  layout: HeaderLayout,
+  taskType: TaskType,
+  where: Where,
+  issues: IssueCollector,
+): Example | undefined {
+  const errorsBefore = issues.errorCount;
+  const cell = (column: ColumnName): string => fields[layout.index[column]!] ?? "";
+  const required = (column: ColumnName): string | undefined => {
+    const value = cell(column);
+    if (value.trim() === "") {
+      issues.add("empty_value", `The "${column}" cell is empty; every example needs one.`, { ...where, column });
+      return undefined;
+    }
+    return value;
+  };
+
+  const prompt = required("prompt");
+  switch (taskType) {
+    case "classification":
+    case "logodds":
+    case "absolute_logodds": {
+      const otherPrompt = taskType === "classification" ? "" : required("other_prompt");
+      const classes = checkClasses(cell("classes"), taskType, where, issues);
+      const answerIndex = checkAnswerIndex(cell("answer_index"), classes?.length, where, issues);
+      if (prompt !== undefined && classes) {
+        checkJoin(prompt, classes, "class", where, issues);
+        if (otherPrompt) checkJoin(otherPrompt, classes, "class", where, issues, "other_prompt");
+      }
+      if (issues.errorCount > errorsBefore || prompt === undefined || !classes || answerIndex === undefined) return undefined;
+      if (taskType === "classification") return { taskType, ...where, prompt, classes, answerIndex };
+      return { taskType, ...where, prompt, otherPrompt: otherPrompt ?? "", classes, answerIndex };
+    }
+    case "sequence_prob": {
+      const completion = required("completion");
+      if (prompt !== undefined && completion !== undefined) checkJoin(prompt, [completion], "completion", where, issues);
+      if (issues.errorCount > errorsBefore || prompt === undefined || completion === undefined) return undefined;
+      return { taskType, ...where, prompt, completion };
+    }
+    case "numeric": {
+      const trueAnswer = checkNumber(cell("true_answer"), "true_answer", where, issues);
+      const anchor = checkNumber(cell("anchor"), "anchor", where, issues);
+      if (issues.errorCount > errorsBefore || prompt === undefined || trueAnswer === undefined || anchor === undefined) {
+        return undefined;
+      }
+      return { taskType, ...where, prompt, trueAnswer, anchor };
+    }
+  }
+}
+
+function checkClasses(text: string, taskType: TaskType, where: Where, issues: IssueCollector): string[] | undefined {
+  const at = { ...where, column: "classes" };
+  if (text.trim() === "") {
+    issues.add("empty_value", 'The "classes" cell is empty; write a list such as "[\' Yes\', \' No\']".', at);
+    return undefined;
+  }
+  const parsed = parseClassesLiteral(text);
+  if (!parsed.ok) {
+    issues.add(
+      "classes_invalid",
+      `"classes" must be a list of strings such as "[' Yes', ' No']": ${parsed.message} (at character ${parsed.offset + 1}).`,
+      at,
+    );
+    return undefined;
+  }
+  const classes = parsed.classes;
+  let ok = true;
+  if (needsExactlyTwoClasses(taskType) && classes.length !== 2) {
+    issues.add("wrong_class_count", `A ${taskType} task needs exactly 2 classes; this row has ${classes.length}.`, at);
+    ok = false;
+  } else if (classes.length < 2) {
+    issues.add("too_few_classes", `A classification example needs at least 2 classes to choose from; this row has ${classes.length}.`, at);
+    ok = false;
+  }
+  classes.forEach((name, position) => {
+    if (name === "") {
+      issues.add("class_empty", `Class ${position} is an empty string; a model cannot be scored on an empty continuation.`, at);
+      ok = false;
+    }
+  });
+  const seen = new Set<string>();
+  for (const name of classes) {
+    if (name !== "" && seen.has(name)) {
+      issues.add("duplicate_class", `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`, at);
+      ok = false;
+    }
+    seen.add(name);
+  }
+  return ok ? classes : undefined;
+}
+
+const INTEGER = /^\+?\d+$/;
+/** pandas writes integer columns holding a missing value as floats: "1.0", and sometimes "-0.0". */
+const INTEGRAL_FLOAT = /^[+-]?\d+\.0*$/;
+
+function checkAnswerIndex(
+  text: string,
+  classCount: number | undefined,
+  where: Where,
+  issues: IssueCollector,
+): number | undefined {
+  const at = { ...where, column: "answer_index" };
+  const value = text.trim();
+  let index: number;
+  if (value === "") {
+    issues.add("empty_value", 'The "answer_index" cell is empty; give the position of the correct class, counting from 0.', at);
+    return undefined;
+  } else if (INTEGER.test(value)) {
+    index = Number(value);
+  } else if (INTEGRAL_FLOAT.test(value) && (Number(value) >= 0 || Object.is(Number(value), -0))) {
+    index = Math.abs(Number(value));
+    issues.add("answer_index_float", `answer_index "${value}" is written as a decimal; it is read as ${index}. Write whole numbers.`, at);
+  } else if (/^-\d+(\.0*)?$/.test(value)) {
+    issues.add("answer_index_negative", `answer_index "${value}" is negative; positions count from 0.`, at);
+    return undefined;
+  } else {
+    issues.add("answer_index_invalid", `answer_index "${value}" is not a whole number; give the position of the correct class, counting from 0.`, at);
+    return undefined;
+  }
+  if (classCount !== undefined && index >= classCount) {
+    issues.add(
+      "answer_index_out_of_range",
+      `answer_index ${index} points past the ${classCount} classes of this row; it must be 0 to ${classCount - 1}.`,
+      at,
+    );
+    return undefined;
+  }
+  return index;
+}
+
+function checkNumber(text: string, column: ColumnName, where: Where, issues: IssueCollector): number | undefined {
+  const value = text.trim();
+  const number = value === "" ? NaN : Number(value);
+  if (!Number.isFinite(number)) {
+    issues.add(
+      value === "" ? "empty_value" : "number_invalid",
+      value === "" ? `The "${column}" cell is empty; it needs a number.` : `"${column}" must be a finite number; found "${value}".`,
+      { ...where, column },
+    );
+    return undefined;
+  }
+  return number;
+}
+
+/**
+ * Where the prompt ends and the continuation begins decides tokenization: models saw " Yes" as one token after
+ * "Answer:", so the space belongs to the continuation. The prize warned on both mistakes; so do we.
+ */
+function checkJoin(
+  prompt: string,
+  continuations: readonly string[],
+  kind: "class" | "completion",
+  where: Where,
+  issues: IssueCollector,
+  promptColumn: ColumnName = "prompt",
+): void {
+  const column = kind === "class" ? "classes" : "completion";
+  if (/[ \t]$/.test(prompt)) {
+    const doubled = continuations.find((text) => /^\s/.test(text));
+    issues.add(
+      "prompt_trailing_whitespace",
+      doubled !== undefined
+        ? `The ${promptColumn} ends with a space or tab and the ${kind} ${JSON.stringify(doubled)} starts with one: the model would see both. Remove the trailing whitespace from the ${promptColumn}.`
+        : `The ${promptColumn} ends with a space or tab: move it to the start of the ${kind} (${JSON.stringify(" " + (continuations[0] ?? ""))}), as models tokenize the space with the word.`,
+      { ...where, column: promptColumn },
+    );
+    return;
+  }
+  if (/\s$/.test(prompt)) return; // a prompt ending in a newline may be followed by any text
+  for (const text of new Set(continuations)) {
+    if (/^\s/.test(text)) continue;
+    issues.add(
+      "missing_leading_space",
+      `The ${kind} ${JSON.stringify(text)} does not start with a space, so it joins the prompt's last word; write ${JSON.stringify(" " + text)} unless that is intended.`,
+      { ...where, column },
+    );
+  }
+}

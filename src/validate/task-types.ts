@@ -1,0 +1,67 @@
+/** The prize's task types and their columns (DESIGN.md section 2). */
+export const TASK_TYPES = ["classification", "sequence_prob", "logodds", "absolute_logodds", "numeric"] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** Names the prize's pipeline accepted for the same task type. */
+const TASK_TYPE_ALIASES: Record<string, TaskType> = {
+  classification_loss: "classification",
+  classification_acc: "classification",
+};
+
+/** Early names from the prize's first rounds, rejected with the name to use instead. */
+export const LEGACY_TASK_TYPES: Record<string, TaskType> = {
+  single_word: "sequence_prob",
+};
+
+export type ColumnName = "prompt" | "other_prompt" | "classes" | "answer_index" | "completion" | "true_answer" | "anchor";
+
+export const REQUIRED_COLUMNS: Record<TaskType, readonly ColumnName[]> = {
+  classification: ["prompt", "classes", "answer_index"],
+  sequence_prob: ["prompt", "completion"],
+  logodds: ["prompt", "other_prompt", "classes", "answer_index"],
+  absolute_logodds: ["prompt", "other_prompt", "classes", "answer_index"],
+  numeric: ["prompt", "true_answer", "anchor"],
+};
+
+export const KNOWN_COLUMNS: ReadonlySet<string> = new Set(Object.values(REQUIRED_COLUMNS).flat());
+
+/** Column names from early versions of the prize's format, with their current names. */
+export const LEGACY_COLUMNS: Record<string, ColumnName> = {
+  biased_prompt: "other_prompt",
+  answer_ix: "answer_index",
+  filled_template: "prompt",
+  single_word: "completion",
+};
+
+export type TaskTypeResolution =
+  | { ok: true; taskType: TaskType }
+  | { ok: false; reason: "unknown" | "legacy"; suggestion?: TaskType };
+
+export function resolveTaskType(name: string): TaskTypeResolution {
+  if ((TASK_TYPES as readonly string[]).includes(name)) return { ok: true, taskType: name as TaskType };
+  const alias = TASK_TYPE_ALIASES[name];
+  if (alias) return { ok: true, taskType: alias };
+  const legacy = LEGACY_TASK_TYPES[name];
+  if (legacy) return { ok: false, reason: "legacy", suggestion: legacy };
+  return { ok: false, reason: "unknown" };
+}
+
+export const ACCEPTED_TASK_TYPE_NAMES: readonly string[] = [...TASK_TYPES, ...Object.keys(TASK_TYPE_ALIASES)];
+
+/**
+ * Infers the task type from the columns present. logodds and absolute_logodds share their columns, so a file with
+ * `other_prompt` cannot be told apart: the submitter must say which.
+ */
+export function inferTaskType(columns: ReadonlySet<string>): TaskType | "ambiguous" | undefined {
+  const has = (name: ColumnName): boolean => columns.has(name);
+  if (has("other_prompt")) return "ambiguous";
+  if (has("true_answer") || has("anchor")) return "numeric";
+  if (has("classes") || has("answer_index")) return "classification";
+  if (has("completion")) return "sequence_prob";
+  return undefined;
+}
+
+/** Types whose `classes` must hold exactly two entries (their metric is a difference of two log-probabilities). */
+export function needsExactlyTwoClasses(taskType: TaskType): boolean {
+  return taskType === "logodds" || taskType === "absolute_logodds";
+}
