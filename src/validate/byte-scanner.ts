@@ -11,21 +11,13 @@
  * closing quote counts only when followed (after optional spaces) by a comma or a row end.
  */
 
+import { EMPTY_BYTES, concatBytes } from "../util/bytes";
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
-const EMPTY = new Uint8Array(0);
-
-export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a, 0);
-  joined.set(b, a.length);
-  return joined;
-}
 
 const enum State {
   FieldStart,
@@ -53,6 +45,9 @@ export class ByteScanner {
   firstMixedEndingLine: number | undefined;
   /** Longest record seen so far, in bytes, including the one still open. */
   longestRecord = 0;
+  /** First line of the longest record. */
+  longestRecordLine = 1;
+  private recordStartLine = 1;
   openQuoteLine: number | undefined;
 
   private state = State.FieldStart;
@@ -78,7 +73,7 @@ export class ByteScanner {
       const joined = concatBytes(this.head, chunk);
       if (joined.length < 3) {
         this.head = joined;
-        return EMPTY;
+        return EMPTY_BYTES;
       }
       this.head = undefined;
       if (joined[0] === 0xef && joined[1] === 0xbb && joined[2] === 0xbf) {
@@ -93,7 +88,7 @@ export class ByteScanner {
 
   /** Ends the input: returns what was held back (a short head, a final CR as LF); reports a truncated sequence. */
   finish(): Uint8Array {
-    const held = this.head ? this.scan(this.head) : EMPTY;
+    const held = this.head ? this.scan(this.head) : EMPTY_BYTES;
     this.head = undefined;
     if (this.utf8Need > 0) this.events.invalidUtf8(this.utf8Line, this.utf8Offset);
     this.utf8Need = 0;
@@ -102,7 +97,7 @@ export class ByteScanner {
       this.endRow("cr");
       return concatBytes(held, new Uint8Array([LF]));
     }
-    if (this.recordBytes > this.longestRecord) this.longestRecord = this.recordBytes;
+    this.noteRecordLength();
     return held;
   }
 
@@ -192,10 +187,16 @@ export class ByteScanner {
       }
     }
     this.bytes += chunk.length;
-    if (this.recordBytes > this.longestRecord) this.longestRecord = this.recordBytes;
+    this.noteRecordLength();
     if (!out) return chunk;
     copyUpTo(chunk.length);
     return out.subarray(0, outLength);
+  }
+
+  private noteRecordLength(): void {
+    if (this.recordBytes <= this.longestRecord) return;
+    this.longestRecord = this.recordBytes;
+    this.longestRecordLine = this.recordStartLine;
   }
 
   private endRow(style: "crlf" | "lf" | "cr"): void {
@@ -207,8 +208,9 @@ export class ByteScanner {
     else if (this.firstEnding !== style) this.firstMixedEndingLine ??= this.line;
     this.line++;
     // The ending's own bytes belong to the record they close.
-    if (this.recordBytes > this.longestRecord) this.longestRecord = this.recordBytes;
+    this.noteRecordLength();
     this.recordBytes = 0;
+    this.recordStartLine = this.line;
   }
 
   /** Incremental UTF-8 check (the Unicode standard's well-formed byte sequences, table 3-7). */

@@ -23,6 +23,7 @@ export const ISSUE_SEVERITY = {
   unknown_column: "warning",
   column_name_whitespace: "warning",
   legacy_task_type: "error",
+  task_type_unknown: "error",
   task_type_ambiguous: "error",
   task_type_undetermined: "error",
   // cells

@@ -11,11 +11,11 @@ import {
   type ValidationReport,
 } from "./report";
 import { checkRecord, type Example } from "./row-rules";
-import type { TaskType } from "./task-types";
+import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "./task-types";
 
 export interface ValidatorOptions {
-  /** The submitter's task type; inferred from the header when absent. */
-  taskType?: TaskType;
+  /** The submitter's task type name (aliases accepted); inferred from the header when absent. */
+  taskType?: string;
   limits?: Partial<ValidationLimits>;
   /** Receives each valid example in file order, as soon as its record is parsed. */
   onExample?: (example: Example) => void;
@@ -41,7 +41,7 @@ export class TaskFileValidator {
   readonly limits: ValidationLimits;
   private readonly issues: IssueCollector;
   private readonly scanner: ByteScanner;
-  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
   private readonly parser = new Papa.Parser({ delimiter: ",", newline: "\n", quoteChar: '"' });
   private readonly index: ExampleIndex;
   private readonly promptLengths = new LengthTally();
@@ -97,7 +97,7 @@ export class TaskFileValidator {
         this.scanner.insideQuotes
           ? `A quoted field opened on line ${this.scanner.openQuoteLine} runs past ${formatBytes(this.limits.maxRecordBytes)}: probably a quote that is never closed.`
           : `A record is longer than ${formatBytes(this.limits.maxRecordBytes)}; shorten it.`,
-        { line: this.nextLine },
+        { line: this.scanner.insideQuotes ? this.scanner.openQuoteLine : this.scanner.longestRecordLine },
       );
       return;
     }
@@ -156,11 +156,13 @@ export class TaskFileValidator {
       return;
     }
     if (parseError) {
+      // The fields of such a record are not what the author meant, so nothing more is said about them.
       this.issues.add(
         "invalid_quotes",
         'A quoted field has text after its closing quote; write a quote inside a quoted field as two quotes ("").',
         where,
       );
+      return;
     }
     if (fields.every((field) => field.trim() === "")) {
       this.blankRecords++;
@@ -175,7 +177,7 @@ export class TaskFileValidator {
       );
       return;
     }
-    if (!this.layout || !this.taskType || parseError) return;
+    if (!this.layout || !this.taskType) return;
     const example = checkRecord(fields, this.layout, this.taskType, where, this.issues);
     if (!example) return;
     this.examples++;
@@ -186,15 +188,30 @@ export class TaskFileValidator {
 
   private onHeader(fields: string[]): void {
     this.header = fields;
-    const analysis = analyseHeader(fields, this.options.taskType, this.issues);
+    const given = this.resolveGivenTaskType();
+    if (given === "invalid") return;
+    const analysis = analyseHeader(fields, given, this.issues);
     this.taskType = analysis.taskType;
     this.hasIndexColumn = analysis.ok ? analysis.layout.hasIndexColumn : analysis.hasIndexColumn;
     if (analysis.ok) {
       this.layout = analysis.layout;
       this.taskTypeSource = analysis.taskTypeSource;
-    } else if (this.options.taskType) {
-      this.taskTypeSource = "given";
+    } else if (analysis.taskType) {
+      this.taskTypeSource = given ? "given" : "inferred";
     }
+  }
+
+  private resolveGivenTaskType(): TaskType | undefined | "invalid" {
+    const name = this.options.taskType;
+    if (name === undefined) return undefined;
+    const resolution = resolveTaskType(name);
+    if (resolution.ok) return resolution.taskType;
+    if (resolution.reason === "legacy") {
+      this.issues.add("legacy_task_type", `Task type "${name}" is an early name; did you mean "${resolution.suggestion}"?`, {});
+    } else {
+      this.issues.add("task_type_unknown", `Task type "${name}" is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`, {});
+    }
+    return "invalid";
   }
 
   private tally(example: Example): void {

@@ -1,0 +1,93 @@
+/**
+ * The submitter CLI: `isv validate FILE` runs the service's own validation code offline, under Node.
+ * Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file.
+ */
+import { createReadStream, statSync } from "node:fs";
+import { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import type { Issue } from "../validate/issues";
+import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
+import { validateStream } from "../validate/validator";
+
+const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
+
+Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
+  --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric
+                       (inferred from the header when omitted)
+  --min-examples N     fewest examples required (default ${DEFAULT_LIMITS.minExamples})
+  --json               print the validation report as JSON only
+Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === "--help" || command === "-h" || command === "help") {
+      out(USAGE);
+      return 0;
+    }
+    if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+    return await validateCommand(rest, out);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`isv: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    err(`isv: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}
+
+async function validateCommand(args: string[], out: (text: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { type: { type: "string" }, "min-examples": { type: "string" }, json: { type: "boolean", default: false } },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("give exactly one FILE");
+  const file = positionals[0]!;
+  const minExamples = values["min-examples"] === undefined ? DEFAULT_LIMITS.minExamples : Number(values["min-examples"]);
+  if (!Number.isSafeInteger(minExamples) || minExamples < 0) throw new UsageError("--min-examples takes a whole number");
+  try {
+    if (!statSync(file).isFile()) throw new Error("not a file");
+  } catch {
+    throw new Error(`cannot read ${file}`);
+  }
+  const stream = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+  const report = await validateStream(stream, {
+    ...(values.type !== undefined ? { taskType: values.type } : {}),
+    limits: { minExamples },
+  });
+  out(values.json ? JSON.stringify(report, null, 2) : formatReport(file, report));
+  return report.valid ? 0 : 1;
+}
+
+/** A readable report: issues grouped by code, each group with its lines, then a summary line. */
+export function formatReport(file: string, report: ValidationReport): string {
+  const lines: string[] = [];
+  const groups = new Map<string, Issue[]>();
+  for (const issue of report.issues) groups.set(issue.code, [...(groups.get(issue.code) ?? []), issue]);
+  const ordered = [...groups].sort(([, a], [, b]) => (a[0]!.severity === b[0]!.severity ? 0 : a[0]!.severity === "error" ? -1 : 1));
+  for (const [code, issues] of ordered) {
+    const total = report.counts[code as keyof typeof report.counts] ?? issues.length;
+    lines.push(`${issues[0]!.severity} ${code} (${total})`);
+    for (const issue of issues) {
+      const where = [issue.line !== undefined ? `line ${issue.line}` : "file", issue.column ? `column ${issue.column}` : ""].filter(Boolean).join(", ");
+      lines.push(`  ${file}:${issue.line ?? "-"}  ${where}: ${issue.message}`);
+    }
+    if (total > issues.length) lines.push(`  ... and ${total - issues.length} more`);
+  }
+  const type = report.taskType ? `${report.taskType}${report.taskTypeSource === "inferred" ? " (inferred)" : ""}` : "unknown type";
+  const verdict = report.valid ? "valid" : "INVALID";
+  lines.push(
+    `${file}: ${verdict}: ${type}, ${report.stats.examples} examples, ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}, ${report.warningCount} warning${report.warningCount === 1 ? "" : "s"}`,
+  );
+  return lines.join("\n");
+}

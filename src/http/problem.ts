@@ -1,0 +1,56 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * The closed set of HTTP problem codes (RFC 9457 problem+json). Codes are a public contract: add, never rename.
+ * Every error leaves the service through one of these; internal detail never reaches the wire.
+ */
+export const PROBLEMS = {
+  bad_request: { status: 400, title: "The request is malformed" },
+  invalid_metadata: { status: 400, title: "The submission metadata is invalid" },
+  invalid_multipart: { status: 400, title: "The multipart body cannot be read" },
+  missing_part: { status: 400, title: "A required form part is missing" },
+  unauthorized: { status: 401, title: "A valid bearer token is required" },
+  not_found: { status: 404, title: "No such resource" },
+  submission_not_found: { status: 404, title: "No such submission for this token" },
+  payload_too_large: { status: 413, title: "The upload is larger than allowed" },
+  unsupported_media_type: { status: 415, title: "Unsupported content type" },
+  invalid_task_file: { status: 422, title: "The task file has errors" },
+  internal_error: { status: 500, title: "Internal error" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** Thrown by routes for expected failures; rendered by the app's error handler. */
+export class ProblemError extends HTTPException {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(PROBLEMS[code].status, { message: detail });
+  }
+}
+
+export function problemBody(code: ProblemCode, detail: string, extensions: Record<string, unknown> = {}): ProblemBody {
+  const { status, title } = PROBLEMS[code];
+  return { type: `/problems/${code}`, title, status, code, detail, ...extensions };
+}
+
+export function problemResponse(body: ProblemBody, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}

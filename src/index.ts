@@ -1,0 +1,9 @@
+import { createApp } from "./app";
+
+const app = createApp();
+
+export default {
+  fetch(request, env, ctx) {
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

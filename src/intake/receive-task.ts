@@ -1,0 +1,126 @@
+import { findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
+import { PendingBlob } from "../storage/pending-blob";
+import { hex, newToken, sha256Hex } from "../http/tokens";
+import type { ValidationLimits, ValidationReport } from "../validate/report";
+import type { Example } from "../validate/row-rules";
+import { TaskFileValidator } from "../validate/validator";
+
+export interface SubmissionMetadata {
+  title: string;
+  taskType?: string;
+  [field: string]: unknown;
+}
+
+export type IntakeOutcome =
+  | { kind: "created"; submission: SubmissionRecord; submitterToken: string }
+  | { kind: "duplicate"; submission: SubmissionRecord }
+  | { kind: "invalid"; report: ValidationReport };
+
+export interface IntakeBindings {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+}
+
+/** R2 keys: bytes by content, so identical uploads share storage and a record can always be traced to its bytes. */
+export const csvKey = (sha256: string): string => `csv/${sha256}.csv`;
+export const examplesKey = (sha256: string, taskType: string): string => `examples/${sha256}/${taskType}.jsonl`;
+
+/**
+ * Receives one task file as a stream: validates it, hashes it and writes it to R2 in the same pass, then records
+ * the submission. An invalid file leaves nothing behind; the same bytes submitted twice return the first record.
+ */
+export async function receiveTaskFile(
+  bindings: IntakeBindings,
+  file: AsyncIterable<Uint8Array>,
+  metadata: SubmissionMetadata,
+  limits: ValidationLimits,
+): Promise<IntakeOutcome> {
+  const uploadId = crypto.randomUUID();
+  const csv = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.csv`);
+  const examples = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.jsonl`);
+  const encoder = new TextEncoder();
+  const digest = new crypto.DigestStream("SHA-256");
+  const digestWriter = digest.getWriter();
+
+  const validator: TaskFileValidator = new TaskFileValidator({
+    limits,
+    ...(metadata.taskType !== undefined ? { taskType: metadata.taskType } : {}),
+    onExample: (example) => {
+      if (!validator.hasErrors) examples.write(encoder.encode(JSON.stringify(example satisfies Example) + "\n"));
+    },
+  });
+
+  try {
+    for await (const chunk of file) {
+      validator.push(chunk);
+      if (validator.stopped) break;
+      await digestWriter.write(chunk);
+      // Once the file is known to be invalid, storing it is wasted work: keep validating, stop writing.
+      if (!validator.hasErrors) {
+        csv.write(chunk);
+        await csv.flush();
+        await examples.flush();
+      }
+    }
+    const report = validator.finish();
+    await digestWriter.close();
+    if (!report.valid || !report.taskType) {
+      await discard(csv, examples);
+      return { kind: "invalid", report };
+    }
+    const sha256 = hex(new Uint8Array(await digest.digest));
+    const existing = await findSubmissionByCsvHash(bindings.DB, sha256);
+    if (existing) {
+      await discard(csv, examples);
+      return { kind: "duplicate", submission: existing };
+    }
+
+    await csv.commit(csvKey(sha256), { httpMetadata: { contentType: "text/csv; charset=utf-8" }, sha256 });
+    await examples.commit(examplesKey(sha256, report.taskType), {
+      httpMetadata: { contentType: "application/x-ndjson" },
+    });
+    const submitterToken = newToken("isv_st_");
+    const now = new Date().toISOString();
+    const submission: SubmissionRecord = {
+      id: crypto.randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      state: "valid",
+      taskType: report.taskType,
+      title: metadata.title,
+      metadata: { ...metadata, taskType: report.taskType },
+      csvSha256: sha256,
+      csvKey: csvKey(sha256),
+      csvBytes: report.stats.bytes,
+      examplesKey: examplesKey(sha256, report.taskType),
+      exampleCount: report.stats.examples,
+      report,
+      submitterTokenHash: await sha256Hex(submitterToken),
+    };
+    if (!(await insertOrUndo(bindings, submission))) {
+      // Another upload of the same bytes won the race; its objects are these same bytes, so nothing to undo.
+      const winner = await findSubmissionByCsvHash(bindings.DB, sha256);
+      if (winner) return { kind: "duplicate", submission: winner };
+      throw new Error("submission insert reported a conflict but no row holds its hash");
+    }
+    return { kind: "created", submission, submitterToken };
+  } catch (error) {
+    await discard(csv, examples);
+    throw error;
+  }
+}
+
+/** Inserts the record; if that fails, removes the objects just placed unless another record uses them. */
+async function insertOrUndo(bindings: IntakeBindings, submission: SubmissionRecord): Promise<boolean> {
+  try {
+    return await insertSubmission(bindings.DB, submission);
+  } catch (error) {
+    const owner = await findSubmissionByCsvHash(bindings.DB, submission.csvSha256).catch(() => undefined);
+    if (!owner) await bindings.BLOBS.delete([submission.csvKey, submission.examplesKey]).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function discard(...blobs: PendingBlob[]): Promise<void> {
+  await Promise.all(blobs.map((blob) => blob.discard()));
+}

@@ -1,0 +1,130 @@
+import { Hono } from "hono";
+import { limitsFromEnv } from "../config";
+import { validateSubmissionMetadata } from "../generated/validators";
+import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
+import { ProblemError } from "../http/problem";
+import { schemaErrorsToFields } from "../http/schema-errors";
+import { bearerToken, digestsEqual, sha256Hex } from "../http/tokens";
+import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import { formatBytes } from "../validate/validator";
+import type { AppEnv } from "../app";
+
+/** Room for the metadata part and multipart framing on top of the file-size limit. */
+const ENVELOPE_BYTES = 256 * 1024;
+const MAX_METADATA_BYTES = 64 * 1024;
+
+export function submissionRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+
+  routes.post("/", async (c) => {
+    const limits = limitsFromEnv(c.env);
+    const boundary = boundaryOf(c.req.header("content-type") ?? null);
+    if (!boundary) {
+      throw new ProblemError(
+        "unsupported_media_type",
+        'Send multipart/form-data with a "metadata" part (JSON) followed by a "file" part (the task CSV).',
+      );
+    }
+    const declaredLength = Number(c.req.header("content-length") ?? NaN);
+    if (declaredLength > limits.maxBytes + ENVELOPE_BYTES) {
+      throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
+        limitBytes: limits.maxBytes,
+      });
+    }
+    const body = c.req.raw.body;
+    if (!body) throw new ProblemError("missing_part", 'The body is empty; send a "metadata" part and a "file" part.');
+
+    const reader = new MultipartReader(body, boundary);
+    try {
+      const metadata = await readMetadataPart(reader);
+      const filePart = await reader.nextPart();
+      if (filePart?.name !== "file") {
+        throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
+      }
+      const outcome = await receiveTaskFile(c.env, chunksOf(reader), metadata, limits);
+      switch (outcome.kind) {
+        case "invalid": {
+          const tooLarge = (outcome.report.counts.file_too_large ?? 0) > 0;
+          throw new ProblemError(
+            tooLarge ? "payload_too_large" : "invalid_task_file",
+            tooLarge
+              ? `The task file is larger than ${formatBytes(limits.maxBytes)}.`
+              : `The task file has ${outcome.report.errorCount} error${outcome.report.errorCount === 1 ? "" : "s"}; nothing was stored. Fix them and submit again.`,
+            { report: outcome.report, ...(tooLarge ? { limitBytes: limits.maxBytes } : {}) },
+          );
+        }
+        case "duplicate":
+          return c.json({ ...publicView(outcome.submission), duplicate: true }, 200, {
+            location: `/v1/submissions/${outcome.submission.id}`,
+          });
+        case "created":
+          return c.json({ ...publicView(outcome.submission), submitterToken: outcome.submitterToken }, 201, {
+            location: `/v1/submissions/${outcome.submission.id}`,
+          });
+      }
+    } catch (error) {
+      if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
+      throw error;
+    } finally {
+      await reader.cancel();
+    }
+  });
+
+  routes.get("/:id", async (c) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (!token) {
+      throw new ProblemError("unauthorized", "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.");
+    }
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    // An unknown id and a wrong token look the same, so ids cannot be probed.
+    if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
+      throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
+    }
+    return c.json(publicView(submission));
+  });
+
+  return routes;
+}
+
+async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {
+  const part = await reader.nextPart();
+  if (part?.name === "file") {
+    throw new ProblemError("missing_part", 'Send the "metadata" part before the "file" part, so the file can be checked as it streams.');
+  }
+  if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
+  let value: unknown;
+  try {
+    value = JSON.parse(await reader.readBodyText(MAX_METADATA_BYTES));
+  } catch (error) {
+    if (error instanceof MultipartError) throw error;
+    throw new ProblemError("invalid_metadata", 'The "metadata" part is not valid JSON.', { fields: [] });
+  }
+  if (!validateSubmissionMetadata(value)) {
+    const fields = schemaErrorsToFields(validateSubmissionMetadata.errors ?? []);
+    throw new ProblemError(
+      "invalid_metadata",
+      `The metadata has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}.`,
+      { fields },
+    );
+  }
+  return value as SubmissionMetadata;
+}
+
+async function* chunksOf(reader: MultipartReader): AsyncGenerator<Uint8Array> {
+  for (let chunk = await reader.readBodyChunk(); chunk; chunk = await reader.readBodyChunk()) yield chunk;
+}
+
+/** What the submitter may see: never the token hash or storage keys. */
+function publicView(submission: SubmissionRecord) {
+  return {
+    id: submission.id,
+    state: submission.state,
+    taskType: submission.taskType,
+    title: submission.title,
+    createdAt: submission.createdAt,
+    examples: submission.exampleCount,
+    csvSha256: submission.csvSha256,
+    report: submission.report,
+  };
+}

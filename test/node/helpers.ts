@@ -1,0 +1,32 @@
+import { createReadStream, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
+import type { ValidationReport } from "../../src/validate/report";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+/** Real prize-era files, read in place from ../shared (never copied into the project). */
+export const REAL_TASKS = join(ROOT, "..", "shared", "samples", "real", "tasks");
+
+export function validateFile(path: string, options: ValidatorOptions = {}): Promise<ValidationReport> {
+  return validateStream(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, options);
+}
+
+/** Feeds bytes in fixed-size chunks, to show results do not depend on where chunks split quotes or newlines. */
+export function validateInChunks(bytes: Uint8Array, chunkSize: number, options: ValidatorOptions = {}): Promise<ValidationReport> {
+  let offset = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + chunkSize));
+      offset += chunkSize;
+    },
+  });
+  return validateStream(stream, options);
+}
+
+export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+
+/** code@line/row/column for each listed issue: one string that shows the whole outcome in a failed assertion. */
+export const where = (report: ValidationReport): string[] =>
+  report.issues.map((issue) => `${issue.code}@${issue.line ?? "-"}/${issue.row ?? "-"}/${issue.column ?? "-"}`);

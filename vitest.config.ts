@@ -1,0 +1,26 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    test: {
+      projects: [
+        {
+          // Inside workerd against real local D1/R2 (per-test isolated storage).
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+            }),
+          ],
+          test: { name: "workers", include: ["test/workers/**/*.test.ts"], setupFiles: ["./test/workers/apply-migrations.ts"] },
+        },
+        {
+          // Pure code under Node (as the CLI runs it), the CLI itself, and the real Worker under `wrangler dev`.
+          test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 90_000 },
+        },
+      ],
+    },
+  };
+});
