@@ -1,0 +1,58 @@
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+
+export const VALID_METADATA = {
+  title: "Syllogism validity",
+  authors: [{ name: "Ada Researcher", affiliation: "Example Lab", agreesToBeNamed: true }],
+  contactEmail: "ada@example.org",
+  description: "Asks whether a syllogism is valid when its conclusion sounds plausible.",
+  whyItMatters: "Models that confuse plausibility with validity reason unreliably.",
+  expectedInverseScaling: "Larger models rely more on prior plausibility of the conclusion.",
+  correctBehaviour: "Answer by logical form alone.",
+  dataGeneration: "Templated from lists of subjects and predicates.",
+  dataLicence: "CC-BY-4.0",
+};
+
+export interface Upload {
+  metadata?: unknown;
+  csv?: string | Uint8Array;
+  /** Send the file before the metadata. */
+  fileFirst?: boolean;
+  headers?: Record<string, string>;
+}
+
+/** Posts a submission as a client would: multipart with a metadata part and a file part. */
+export function submit({ metadata = VALID_METADATA, csv, fileFirst = false, headers = {} }: Upload): Promise<Response> {
+  const form = new FormData();
+  const parts: [string, Blob | string, string?][] = [["metadata", typeof metadata === "string" ? metadata : JSON.stringify(metadata)]];
+  if (csv !== undefined) parts.push(["file", new Blob([csv], { type: "text/csv" }), "task.csv"]);
+  if (fileFirst) parts.reverse();
+  for (const [name, value, filename] of parts) {
+    if (filename) form.append(name, value, filename);
+    else form.append(name, value);
+  }
+  return exports.default.fetch("http://isv.test/v1/submissions", { method: "POST", body: form, headers });
+}
+
+export function getSubmission(id: string, token?: string): Promise<Response> {
+  return exports.default.fetch(`http://isv.test/v1/submissions/${id}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+export async function problemOf(response: Response): Promise<{ code: string; status: number; detail: string; [key: string]: unknown }> {
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  return response.json();
+}
+
+/** Storage is shared by the tests of a run, so tests compare counts before and after rather than absolute ones. */
+export async function storedCounts(): Promise<{ rows: number; objects: number }> {
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions").first<{ n: number }>();
+  const listing = await env.BLOBS.list();
+  return { rows: row?.n ?? -1, objects: listing.objects.length };
+}
+
+/** A real task file made unique with one extra example, so tests do not see each other's uploads as duplicates. */
+export function uniqueVariant(csv: string, row: (tag: string) => string): string {
+  return csv + row(crypto.randomUUID()) + "\n";
+}
