@@ -24,12 +24,16 @@ export interface Upload {
 /** Posts a submission as a client would: multipart with a metadata part and a file part. */
 export function submit({ metadata = VALID_METADATA, csv, fileFirst = false, headers = {} }: Upload): Promise<Response> {
   const form = new FormData();
-  const parts: [string, Blob | string, string?][] = [["metadata", typeof metadata === "string" ? metadata : JSON.stringify(metadata)]];
-  if (csv !== undefined) parts.push(["file", new Blob([csv], { type: "text/csv" }), "task.csv"]);
-  if (fileFirst) parts.reverse();
-  for (const [name, value, filename] of parts) {
-    if (filename) form.append(name, value, filename);
-    else form.append(name, value);
+  const appendMetadata = (): void => form.append("metadata", typeof metadata === "string" ? metadata : JSON.stringify(metadata));
+  const appendFile = (): void => {
+    if (csv !== undefined) form.append("file", new Blob([csv], { type: "text/csv" }), "task.csv");
+  };
+  if (fileFirst) {
+    appendFile();
+    appendMetadata();
+  } else {
+    appendMetadata();
+    appendFile();
   }
   return exports.default.fetch("http://isv.test/v1/submissions", { method: "POST", body: form, headers });
 }
