@@ -2,12 +2,12 @@
  * The submitter CLI: `isv validate FILE` runs the service's own validation code offline, under Node.
  * Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file.
  */
-import { createReadStream, statSync } from "node:fs";
-import { Readable } from "node:stream";
+import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Issue } from "../validate/issues";
 import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
 import { validateStream } from "../validate/validator";
+import { fileStream } from "./file-stream";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
 
@@ -60,7 +60,7 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
   } catch {
     throw new Error(`cannot read ${file}`);
   }
-  const stream = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+  const stream = fileStream(file);
   const report = await validateStream(stream, {
     ...(values.type !== undefined ? { taskType: values.type } : {}),
     limits: { minExamples },

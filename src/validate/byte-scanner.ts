@@ -129,7 +129,28 @@ export class ByteScanner {
       if (isCrlf) copiedUpTo = i = 1;
     }
 
-    for (; i < chunk.length; i++) {
+    const length = chunk.length;
+    for (; i < length; i++) {
+      // Most bytes are ordinary text inside a field: skip runs of them without the state machine.
+      if (this.utf8Need === 0 && (this.state === State.Quoted || this.state === State.Unquoted)) {
+        const from = i;
+        if (this.state === State.Quoted) {
+          while (i < length) {
+            const c = chunk[i]!;
+            if (c === QUOTE || c === LF || c === CR || c >= 0x80) break;
+            i++;
+          }
+          if (i > from) this.quotedCr = false;
+        } else {
+          while (i < length) {
+            const c = chunk[i]!;
+            if (c === COMMA || c === LF || c === CR || c >= 0x80) break;
+            i++;
+          }
+        }
+        this.recordBytes += i - from;
+        if (i === length) break;
+      }
       const b = chunk[i]!;
       this.recordBytes++;
       if (b >= 0x80 || this.utf8Need > 0) {

@@ -7,10 +7,10 @@
 export type ClassesParse = { ok: true; classes: string[] } | { ok: false; message: string; offset: number };
 
 export function parseClassesLiteral(text: string): ClassesParse {
-  const trimmed = text.trim();
-  if (trimmed.startsWith("[") && !trimmed.includes("\\/")) {
-    // JSON.parse is native and fast; it agrees with Python on every string it accepts except "\/", excluded above.
-    const fromJson = tryJsonStringArray(trimmed);
+  // JSON.parse is native and fast, and agrees with Python on every string it accepts except "\/". It is tried only
+  // on lists that start like JSON: a failed JSON.parse throws, and exceptions on every row cost more than parsing.
+  if (/^\s*\[\s*["\]]/.test(text) && !text.includes("\\/")) {
+    const fromJson = tryJsonStringArray(text);
     if (fromJson) return { ok: true, classes: fromJson };
   }
   return new LiteralParser(text).parseList();
@@ -25,6 +25,11 @@ function tryJsonStringArray(text: string): string[] | undefined {
   }
   if (Array.isArray(value) && value.every((item): item is string => typeof item === "string")) return value;
   return undefined;
+}
+
+/** Python's whitespace between tokens: space, tab, newline, carriage return, form feed, vertical tab. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
 }
 
 class LiteralFailure extends Error {
@@ -90,7 +95,7 @@ class LiteralParser {
   }
 
   private skipSpace(): void {
-    while (this.pos < this.src.length && /\s/.test(this.src[this.pos] ?? "")) this.pos++;
+    while (this.pos < this.src.length && isSpace(this.src.charCodeAt(this.pos))) this.pos++;
   }
 
   /** Python joins adjacent string literals: `'a' 'b'` is `'ab'`. */
@@ -108,14 +113,16 @@ class LiteralParser {
   }
 
   private atStringStart(): boolean {
-    const rest = this.src.slice(this.pos, this.pos + 3);
-    return /^([uUrR]|[rR][bB]|[bB][rR])?['"]/.test(rest) && !/^[bB]/.test(rest);
+    const first = this.src[this.pos];
+    if (first === "'" || first === '"') return true;
+    const second = this.src[this.pos + 1];
+    return (first === "u" || first === "U" || first === "r" || first === "R") && (second === "'" || second === '"');
   }
 
   private parseString(): string {
     const start = this.pos;
     let raw = false;
-    while (/[uUrRbB]/.test(this.src[this.pos] ?? "")) {
+    while ("uUrRbB".includes(this.src[this.pos] || "?")) {
       const prefix = this.src[this.pos];
       if (prefix === "b" || prefix === "B") throw new LiteralFailure("bytes literals (b'...') are not text", this.pos);
       if (prefix === "r" || prefix === "R") raw = true;
@@ -133,7 +140,17 @@ class LiteralParser {
     const terminator = triple ? quote.repeat(3) : quote;
     this.pos += terminator.length;
     let value = "";
+    const quoteCode = quote.charCodeAt(0);
     for (;;) {
+      // Copy the run of ordinary characters up to the next quote, backslash or line break in one slice.
+      let end = this.pos;
+      while (end < this.src.length) {
+        const code = this.src.charCodeAt(end);
+        if (code === quoteCode || code === 0x5c || code === 0x0a) break;
+        end++;
+      }
+      value += this.src.slice(this.pos, end);
+      this.pos = end;
       const ch = this.src[this.pos];
       if (ch === undefined) throw new LiteralFailure(`the string starting here is never closed with ${quote}`, start);
       if (this.src.startsWith(terminator, this.pos)) {

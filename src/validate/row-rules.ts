@@ -129,6 +129,7 @@ function checkAnswerIndex(
   where: Where,
   issues: IssueCollector,
 ): number | undefined {
+  if (text.length === 1 && text >= "0" && text <= "9") return inRange(Number(text), classCount, where, issues);
   const at = { ...where, column: "answer_index" };
   const value = text.trim();
   let index: number;
@@ -147,15 +148,17 @@ function checkAnswerIndex(
     issues.add("answer_index_invalid", `answer_index "${value}" is not a whole number; give the position of the correct class, counting from 0.`, at);
     return undefined;
   }
-  if (classCount !== undefined && index >= classCount) {
-    issues.add(
-      "answer_index_out_of_range",
-      `answer_index ${index} points past the ${classCount} classes of this row; it must be 0 to ${classCount - 1}.`,
-      at,
-    );
-    return undefined;
-  }
-  return index;
+  return inRange(index, classCount, where, issues);
+}
+
+function inRange(index: number, classCount: number | undefined, where: Where, issues: IssueCollector): number | undefined {
+  if (classCount === undefined || index < classCount) return index;
+  issues.add(
+    "answer_index_out_of_range",
+    `answer_index ${index} points past the ${classCount} classes of this row; it must be 0 to ${classCount - 1}.`,
+    { ...where, column: "answer_index" },
+  );
+  return undefined;
 }
 
 function checkNumber(text: string, column: ColumnName, where: Where, issues: IssueCollector): number | undefined {

@@ -311,11 +311,13 @@ export async function validateStream(stream: ReadableStream<Uint8Array>, options
   return validator.finish();
 }
 
+/** Line breaks inside a record's fields (CRLF, LF or a lone CR each count once), to keep line numbers physical. */
 function countLineBreaks(fields: string[]): number {
   let breaks = 0;
   for (const field of fields) {
-    if (field.indexOf("\n") === -1 && field.indexOf("\r") === -1) continue;
-    breaks += field.match(/\r\n|\r|\n/g)?.length ?? 0;
+    for (let at = field.indexOf("\n"); at !== -1; at = field.indexOf("\n", at + 1)) breaks++;
+    if (field.indexOf("\r") === -1) continue;
+    for (let at = field.indexOf("\r"); at !== -1; at = field.indexOf("\r", at + 1)) if (field[at + 1] !== "\n") breaks++;
   }
   return breaks;
 }

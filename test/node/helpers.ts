@@ -1,15 +1,15 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
 import type { ValidationReport } from "../../src/validate/report";
+import { fileStream } from "../../src/cli/file-stream";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 /** Real prize-era files, read in place from ../shared (never copied into the project). */
 export const REAL_TASKS = join(ROOT, "..", "shared", "samples", "real", "tasks");
 
 export function validateFile(path: string, options: ValidatorOptions = {}): Promise<ValidationReport> {
-  return validateStream(Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, options);
+  return validateStream(fileStream(path), options);
 }
 
 /** Feeds bytes in fixed-size chunks, to show results do not depend on where chunks split quotes or newlines. */
