@@ -1,5 +1,7 @@
 export declare const WRANGLER_ENV: Record<string, string | undefined>;
+export declare const REFERENCE_CONFIG: string;
 export declare function startDevServer(options?: {
+  config?: string;
   port?: number;
   host?: string;
   persistTo?: string;

@@ -16,24 +16,30 @@ export const WRANGLER_ENV = {
   NO_COLOR: "1",
 };
 
+/** The reference model family's Worker (its own wrangler config, no storage). */
+export const REFERENCE_CONFIG = join(root, "src", "reference", "wrangler.toml");
+
 /**
- * @param {{ port?: number, host?: string, persistTo?: string, vars?: Record<string, string>, log?: (line: string) => void }} options
+ * @param {{ config?: string, port?: number, host?: string, persistTo?: string, vars?: Record<string, string>, log?: (line: string) => void }} options
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
  */
-export async function startDevServer({ port = 8787, host = "127.0.0.1", persistTo, vars = {}, log = () => {} } = {}) {
+export async function startDevServer({ config, port = 8787, host = "127.0.0.1", persistTo, vars = {}, log = () => {} } = {}) {
   const persist = persistTo ? ["--persist-to", persistTo] : [];
-  const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
-    cwd: root,
-    env: WRANGLER_ENV,
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-  log("D1 migrations applied to the local database");
+  const configArgs = config ? ["--config", config] : [];
+  if (!config) {
+    const migrate = spawnSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", ...persist], {
+      cwd: root,
+      env: WRANGLER_ENV,
+      encoding: "utf8",
+    });
+    if (migrate.status !== 0) throw new Error(`applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+    log("D1 migrations applied to the local database");
+  }
 
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawn(
     process.execPath,
-    [wrangler, "dev", "--ip", host, "--port", String(port), "--show-interactive-dev-session=false", ...persist, ...varArgs],
+    [wrangler, "dev", ...configArgs, "--ip", host, "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false", ...persist, ...varArgs],
     { cwd: root, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";

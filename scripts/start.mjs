@@ -1,14 +1,36 @@
 #!/usr/bin/env node
-// `npm start`: the service on local D1/R2 (state in .wrangler/state), migrations applied, URL printed.
-// ISV_PORT (default 8787) and ISV_HOST (default 127.0.0.1) choose where it listens.
-import { startDevServer } from "./dev-server.mjs";
+// `npm start`: the reference model family (port 8788) and the service (port 8787) on local D1/R2, migrations
+// applied, URLs printed. ISV_HOST (default 127.0.0.1), ISV_PORT (8787) and ISV_REFERENCE_PORT (8788) choose
+// where they listen; the service is told the reference family's URL.
+import { REFERENCE_CONFIG, startDevServer } from "./dev-server.mjs";
 
-const port = Number(process.env.ISV_PORT ?? 8787);
 const host = process.env.ISV_HOST ?? "127.0.0.1";
-const server = await startDevServer({ port, host, log: (line) => console.log(`[wrangler] ${line}`) });
-console.log(`\nisv is running at ${server.url}  (API document: ${server.url}/openapi.json; Ctrl-C stops it)\n`);
+const port = Number(process.env.ISV_PORT ?? 8787);
+const referencePort = Number(process.env.ISV_REFERENCE_PORT ?? 8788);
+
+const reference = await startDevServer({
+  config: REFERENCE_CONFIG,
+  host,
+  port: referencePort,
+  log: (line) => console.log(`[reference] ${line}`),
+});
+const service = await startDevServer({
+  host,
+  port,
+  vars: { REFERENCE_BASE_URL: `${reference.url}/v1` },
+  log: (line) => console.log(`[isv] ${line}`),
+}).catch(async (error) => {
+  await reference.stop();
+  throw error;
+});
+
+console.log(`
+isv is running at           ${service.url}   (API document: ${service.url}/openapi.json)
+reference models at         ${reference.url}/v1   (GET /v1/models, POST /v1/completions)
+Ctrl-C stops both.
+`);
 const shutdown = async () => {
-  await server.stop();
+  await Promise.all([service.stop(), reference.stop()]);
   process.exit(0);
 };
 process.on("SIGINT", shutdown);

@@ -1,0 +1,111 @@
+import { NgramCounts, NgramModel, type TopToken } from "./ngram";
+import { Tokenizer, type Token } from "./tokenizer";
+
+/** The members of the reference family: n-gram models of orders 1 to 5 over one corpus. */
+export const MEMBER_ORDERS = [1, 2, 3, 4, 5] as const;
+export const memberId = (order: number): string => `isv-ngram-${order}`;
+
+export interface ScoredToken extends Token {
+  /** log P(token | tokens before it); null for the first token, which has no context (as the OpenAI API). */
+  logprob: number | null;
+  top: TopToken[] | null;
+}
+
+export interface Generation {
+  tokens: ScoredToken[];
+  text: string;
+  finishReason: "length" | "stop";
+}
+
+export class ReferenceMember {
+  constructor(
+    readonly id: string,
+    readonly model: NgramModel,
+    readonly tokenizer: Tokenizer,
+  ) {}
+
+  get parameters(): number {
+    return this.model.parameters;
+  }
+
+  /** Scores every token of the text given the tokens before it; `topK` most likely alternatives at each position. */
+  score(text: string, topK: number): ScoredToken[] {
+    return this.scoreTokens(this.tokenizer.encode(text), topK);
+  }
+
+  /** Greedy continuation of `prompt` (temperature 0), scored like the prompt. */
+  generate(prompt: string, maxTokens: number, topK: number, stop: readonly string[] = []): Generation {
+    const tokens = this.tokenizer.encode(prompt);
+    const ids = tokens.map((token) => token.id);
+    const generated: ScoredToken[] = [];
+    const bytes: number[] = [];
+    let text = "";
+    let finishReason: Generation["finishReason"] = "length";
+    for (let step = 0; step < maxTokens; step++) {
+      const [best] = this.model.topTokens(ids, ids.length, Math.max(1, topK));
+      if (!best) break;
+      const tokenText = this.tokenizer.vocabulary[best.id]!;
+      generated.push({
+        id: best.id,
+        text: tokenText,
+        offset: prompt.length + text.length,
+        logprob: best.logprob,
+        top: topK > 0 ? this.model.topTokens(ids, ids.length, topK) : null,
+      });
+      ids.push(best.id);
+      if (this.tokenizer.isByte(best.id)) {
+        bytes.push(this.tokenizer.byteOf(best.id));
+        continue;
+      }
+      if (bytes.length > 0) text += new TextDecoder().decode(new Uint8Array(bytes.splice(0)));
+      text += tokenText;
+      const stopAt = firstStop(text, stop);
+      if (stopAt !== undefined) {
+        text = text.slice(0, stopAt);
+        finishReason = "stop";
+        break;
+      }
+    }
+    if (bytes.length > 0) text += new TextDecoder().decode(new Uint8Array(bytes));
+    return { tokens: generated, text, finishReason };
+  }
+
+  private scoreTokens(tokens: Token[], topK: number): ScoredToken[] {
+    const ids = tokens.map((token) => token.id);
+    return tokens.map((token, at) => ({
+      ...token,
+      logprob: at === 0 ? null : this.model.logprob(ids, at, token.id),
+      top: at === 0 || topK === 0 ? null : this.model.topTokens(ids, at, topK),
+    }));
+  }
+}
+
+export class ReferenceFamily {
+  readonly members: ReferenceMember[];
+
+  constructor(readonly tokenizer: Tokenizer, counts: NgramCounts) {
+    this.members = MEMBER_ORDERS.map(
+      (order) => new ReferenceMember(memberId(order), new NgramModel(counts, order, tokenizer.size), tokenizer),
+    );
+  }
+
+  member(id: string): ReferenceMember | undefined {
+    return this.members.find((member) => member.id === id);
+  }
+}
+
+/** Trains the family on a corpus (deterministic: the same corpus gives bit-identical models). */
+export function trainReferenceFamily(corpus: string): ReferenceFamily {
+  const tokenizer = Tokenizer.fromCorpus(corpus);
+  const ids = Int32Array.from(tokenizer.encode(corpus), (token) => token.id);
+  return new ReferenceFamily(tokenizer, new NgramCounts(ids, Math.max(...MEMBER_ORDERS)));
+}
+
+function firstStop(text: string, stop: readonly string[]): number | undefined {
+  let first: number | undefined;
+  for (const sequence of stop) {
+    const at = text.indexOf(sequence);
+    if (at !== -1 && (first === undefined || at < first)) first = at;
+  }
+  return first;
+}

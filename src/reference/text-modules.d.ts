@@ -1,0 +1,5 @@
+/** wrangler bundles *.txt as text modules (its default module rules). */
+declare module "*.txt" {
+  const text: string;
+  export default text;
+}

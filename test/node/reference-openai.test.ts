@@ -1,0 +1,66 @@
+import { createServer } from "node:net";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+
+/** The reference Worker as deployed (workerd, corpus bundled as a text module), read by OpenAI's own client. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const startReference = async () => startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
+const SCORING = { model: "isv-ngram-4", prompt: ["The capital of Sheastomor is Steavougrad.", "Ada asks: 🙂"], echo: true, max_tokens: 0, logprobs: 2 } as const;
+
+describe("the reference Worker under wrangler dev, through the official openai client", () => {
+  let server: { url: string; stop: () => Promise<void> };
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    server = await startReference();
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("lists the models", async () => {
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(["isv-ngram-1", "isv-ngram-2", "isv-ngram-3", "isv-ngram-4", "isv-ngram-5"]);
+  });
+
+  it("parses a scoring response: tokens, log-probabilities, top alternatives, offsets and usage", async () => {
+    const completion = await client.completions.create(SCORING);
+    expect(completion.object).toBe("text_completion");
+    expect(completion.choices).toHaveLength(2);
+    const logprobs = completion.choices[0]!.logprobs!;
+    expect(logprobs.tokens).toEqual(["The", " capital", " of", " Sheastomor", " is", " Steavougrad", "."]);
+    expect(logprobs.text_offset).toEqual([0, 3, 11, 14, 25, 28, 40]);
+    expect(logprobs.token_logprobs![0]).toBeNull();
+    expect(Object.keys(logprobs.top_logprobs![5]!)).toHaveLength(2);
+    expect(completion.usage).toMatchObject({ completion_tokens: 0 });
+    expect(completion.usage!.prompt_tokens).toBe(logprobs.tokens!.length + completion.choices[1]!.logprobs!.tokens!.length);
+  });
+
+  it("surfaces errors as the client's typed errors with the right status", async () => {
+    await expect(client.completions.create({ ...SCORING, model: "gpt-9" })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+    await expect(client.completions.create({ ...SCORING, logprobs: 9 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it("gives bit-identical numbers after a restart", async () => {
+    const before = await client.completions.create(SCORING);
+    const second = await startReference();
+    try {
+      const again = await new OpenAI({ baseURL: `${second.url}/v1`, apiKey: "unused" }).completions.create(SCORING);
+      expect(again.choices.map((choice) => choice.logprobs)).toEqual(before.choices.map((choice) => choice.logprobs));
+    } finally {
+      await second.stop();
+    }
+  });
+});
