@@ -15,7 +15,13 @@ function freePort(): Promise<number> {
 }
 
 const startReference = async () => startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
-const SCORING = { model: "isv-ngram-4", prompt: ["The capital of Sheastomor is Steavougrad.", "Ada asks: 🙂"], echo: true, max_tokens: 0, logprobs: 2 } as const;
+const SCORING: OpenAI.CompletionCreateParamsNonStreaming = {
+  model: "isv-ngram-4",
+  prompt: ["The capital of Sheastomor is Steavougrad.", "Ada asks: 🙂"],
+  echo: true,
+  max_tokens: 0,
+  logprobs: 2,
+};
 
 describe("the reference Worker under wrangler dev, through the official openai client", () => {
   let server: { url: string; stop: () => Promise<void> };
