@@ -38,7 +38,7 @@ export function checkRecord(
   const cell = (column: ColumnName): string => fields[layout.index[column]!] ?? "";
   const required = (column: ColumnName): string | undefined => {
     const value = cell(column);
-    if (value.trim() === "") {
+    if (isBlank(value)) {
       issues.add("empty_value", `The "${column}" cell is empty; every example needs one.`, { ...where, column });
       return undefined;
     }
@@ -79,9 +79,10 @@ export function checkRecord(
 }
 
 function checkClasses(text: string, taskType: TaskType, where: Where, issues: IssueCollector): string[] | undefined {
-  const at = { ...where, column: "classes" };
-  if (text.trim() === "") {
-    issues.add("empty_value", 'The "classes" cell is empty; write a list such as "[\' Yes\', \' No\']".', at);
+  // `at` is built only when there is something to report: this runs for every row of every file.
+  const at = (): Where & { column: string } => ({ ...where, column: "classes" });
+  if (isBlank(text)) {
+    issues.add("empty_value", 'The "classes" cell is empty; write a list such as "[\' Yes\', \' No\']".', at());
     return undefined;
   }
   const parsed = parseClassesLiteral(text);
@@ -89,34 +90,38 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
     issues.add(
       "classes_invalid",
       `"classes" must be a list of strings such as "[' Yes', ' No']": ${parsed.message} (at character ${parsed.offset + 1}).`,
-      at,
+      at(),
     );
     return undefined;
   }
   const classes = parsed.classes;
   let ok = true;
   if (needsExactlyTwoClasses(taskType) && classes.length !== 2) {
-    issues.add("wrong_class_count", `A ${taskType} task needs exactly 2 classes; this row has ${classes.length}.`, at);
+    issues.add("wrong_class_count", `A ${taskType} task needs exactly 2 classes; this row has ${classes.length}.`, at());
     ok = false;
   } else if (classes.length < 2) {
-    issues.add("too_few_classes", `A classification example needs at least 2 classes to choose from; this row has ${classes.length}.`, at);
+    issues.add("too_few_classes", `A classification example needs at least 2 classes to choose from; this row has ${classes.length}.`, at());
     ok = false;
   }
-  classes.forEach((name, position) => {
+  for (let i = 0; i < classes.length; i++) {
+    const name = classes[i]!;
     if (name === "") {
-      issues.add("class_empty", `Class ${position} is an empty string; a model cannot be scored on an empty continuation.`, at);
+      issues.add("class_empty", `Class ${i} is an empty string; a model cannot be scored on an empty continuation.`, at());
+      ok = false;
+    } else if (classes.indexOf(name) < i) {
+      issues.add("duplicate_class", `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`, at());
       ok = false;
     }
-  });
-  const seen = new Set<string>();
-  for (const name of classes) {
-    if (name !== "" && seen.has(name)) {
-      issues.add("duplicate_class", `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`, at);
-      ok = false;
-    }
-    seen.add(name);
   }
   return ok ? classes : undefined;
+}
+
+/** True for "" and whitespace only, without allocating a trimmed copy of a long cell. */
+function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first !== 0xa0 && first < 0x2000) return false;
+  return text.trim() === "";
 }
 
 const INTEGER = /^\+?\d+$/;
