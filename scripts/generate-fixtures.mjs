@@ -5,24 +5,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { csv, pyList, random } from "./lib/task-csv.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "tasks");
 mkdirSync(join(root, "valid"), { recursive: true });
 mkdirSync(join(root, "invalid"), { recursive: true });
-
-/** mulberry32: a small seeded generator, so the files are the same on every run. */
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const cell = (value) => (/[",\n\r]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value));
-const csv = (header, rows) => [header, ...rows].map((row) => row.map(cell).join(",")).join("\n") + "\n";
-const pyList = (items) => `[${items.map((item) => `'${item.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`).join(", ")}]`;
 
 const NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Luca"];
 const THINGS = ["apples", "books", "coins", "stamps", "marbles", "pencils", "shells", "tickets"];

@@ -13,17 +13,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { csv, pyList, random } from "./lib/task-csv.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-function random(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = random(1729);
 const pick = (list) => list[Math.floor(rand() * list.length)];
 const shuffle = (list) => {
@@ -124,9 +117,6 @@ mkdirSync(join(root, "src", "reference"), { recursive: true });
 writeFileSync(join(root, "src", "reference", "corpus.txt"), corpus);
 
 // Fixture tasks, in the prize's format.
-const cell = (value) => (/[",\n\r]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value));
-const csv = (header, rows) => [header, ...rows].map((row) => row.map(cell).join(",")).join("\n") + "\n";
-const pyList = (items) => `[${items.map((item) => `'${item}'`).join(", ")}]`;
 
 const facts = COUNTRIES.flatMap((country) => RELATIONS.map((relation) => relation(country).slice(0, 2)));
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
 import type { ValidationReport } from "../../src/validate/report";
@@ -30,3 +31,14 @@ export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSy
 /** code@line/row/column for each listed issue: one string that shows the whole outcome in a failed assertion. */
 export const where = (report: ValidationReport): string[] =>
   report.issues.map((issue) => `${issue.code}@${issue.line ?? "-"}/${issue.row ?? "-"}/${issue.column ?? "-"}`);
+
+/** A port nothing listens on now, for a server a test starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

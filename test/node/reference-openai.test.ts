@@ -1,19 +1,9 @@
-import { createServer } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+import { freePort } from "./helpers";
 
 /** The reference Worker as deployed (workerd, corpus bundled as a text module), read by OpenAI's own client. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 const startReference = async () => startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
 const SCORING: OpenAI.CompletionCreateParamsNonStreaming = {
   model: "isv-ngram-4",

@@ -1,12 +1,11 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { REAL_TASKS, ROOT } from "./helpers";
+import { REAL_TASKS, ROOT, freePort } from "./helpers";
 
 /**
  * The real Worker under `wrangler dev`: the test pool allows runtime code generation and Node APIs that
@@ -24,16 +23,6 @@ const METADATA = {
   dataGeneration: "Templated from lists of subjects and predicates.",
   dataLicence: "CC-BY-4.0",
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function upload(url: string, file: string): Promise<Response> {
   const form = new FormData();
