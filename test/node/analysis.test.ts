@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { analyse, type FamilyResults } from "../../src/analysis/analyse";
+import { METRICS } from "../../src/analysis/metrics";
+import { parseResultsCsv } from "../../src/analysis/results-csv";
+import { DEFAULT_OPTIONS, analyseFamily, type FamilyAnalysis } from "../../src/analysis/statistics";
+import { ROOT } from "./helpers";
+
+const REAL_RESULTS = join(ROOT, "..", "shared", "samples", "real", "results", "lambada-1k_gpt3");
+const GPT3 = [
+  ["ada", 350e6],
+  ["babbage", 1.3e9],
+  ["curie", 6.7e9],
+  ["davinci", 175e9],
+] as const;
+const options = { ...DEFAULT_OPTIONS, bootstrapSamples: 2000 };
+
+function lambadaFamily(): FamilyResults {
+  return {
+    family: "gpt3",
+    axis: "params",
+    models: GPT3.map(([id, scale]) => {
+      const parsed = parseResultsCsv(readFileSync(join(REAL_RESULTS, `${id}.csv`), "utf8"), "sequence_prob", 1000);
+      if (!parsed.ok) throw new Error(parsed.problems.join("; "));
+      return { id, scale, results: parsed.results };
+    }),
+  };
+}
+
+describe("real GPT-3 results on lambada-1k", () => {
+  const analysis = analyse("sequence_prob", METRICS.loss, [lambadaFamily()], options);
+  const family = analysis.families[0]!;
+
+  it("comes out standard on loss", () => {
+    expect(family.verdict).toBe("standard");
+    expect(family.slope.ci95[1]).toBeLessThan(0);
+    expect(analysis.summary.text).toBe("standard in 1 of 1 family");
+  });
+
+  it("reports the means and the slope a direct computation gives (within 1e-9)", () => {
+    const direct = GPT3.map(([id]) => {
+      const losses = readFileSync(join(REAL_RESULTS, `${id}.csv`), "utf8").trim().split("\n").slice(1).map((line) => Number(line.split(",")[1]));
+      return losses.reduce((a, b) => a + b, 0) / losses.length;
+    });
+    family.models.forEach((model, m) => expect(model.mean).toBeCloseTo(direct[m]!, 9));
+    const z = GPT3.map(([, scale]) => Math.log10(scale));
+    const zMean = z.reduce((a, b) => a + b, 0) / 4;
+    const yMean = direct.reduce((a, b) => a + b, 0) / 4;
+    const slope = z.reduce((s, zi, i) => s + (zi - zMean) * (direct[i]! - yMean), 0) / z.reduce((s, zi) => s + (zi - zMean) ** 2, 0);
+    expect(family.slope.perDecade).toBeCloseTo(slope, 9);
+    expect(family.endpointContrast.value).toBeCloseTo(direct[3]! - direct[0]!, 9);
+    expect(family.kendallTau).toBe(1);
+  });
+
+  it("is identical for the same seed and differs in its intervals for another", () => {
+    expect(analyse("sequence_prob", METRICS.loss, [lambadaFamily()], options)).toEqual(analysis);
+    const other = analyse("sequence_prob", METRICS.loss, [lambadaFamily()], { ...options, seed: 1 });
+    expect(other.families[0]!.models.map((m) => m.mean)).toEqual(family.models.map((m) => m.mean));
+    expect(other.families[0]!.slope.ci95).not.toEqual(family.slope.ci95);
+  });
+});
+
+/** Synthetic per-example values with known true means: a shared per-example difficulty plus model noise. */
+function synthetic(trueMeans: number[], examples: number, noise: number, seed = 7): Float64Array[] {
+  let state = seed;
+  const uniform = (): number => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  const difficulty = Array.from({ length: examples }, () => gaussian());
+  return trueMeans.map((mean) => Float64Array.from(difficulty, (d) => mean + d * noise + gaussian() * noise));
+}
+
+function verdictOf(trueMeans: number[], examples: number, noise: number, direction: "lower_is_better" | "higher_is_better" = "lower_is_better"): FamilyAnalysis {
+  const values = synthetic(trueMeans, examples, noise);
+  return analyseFamily(
+    { family: "synthetic", axis: "params", models: values.map((v, m) => ({ id: `m${m}`, scale: 10 ** (8 + m * 0.75), values: v })) },
+    { ...options, direction },
+  );
+}
+
+describe("verdicts on synthetic data with known truth", () => {
+  it.each([
+    ["inverse: loss rises with scale", [1.0, 1.2, 1.4, 1.6], 1000, 0.5, "lower_is_better", "inverse"],
+    ["standard: loss falls with scale", [1.6, 1.4, 1.2, 1.0], 1000, 0.5, "lower_is_better", "standard"],
+    ["standard: accuracy rises with scale", [0.5, 0.6, 0.7, 0.8], 1000, 0.3, "higher_is_better", "standard"],
+    ["u_shaped: loss rises, then falls", [1.0, 1.4, 1.8, 1.4, 1.0], 1000, 0.5, "lower_is_better", "u_shaped"],
+    ["inverted_u: loss falls, then rises", [1.8, 1.4, 1.0, 1.4, 1.8], 1000, 0.5, "lower_is_better", "inverted_u"],
+    ["flat: no change, many examples", [1.0, 1.0, 1.0, 1.0], 5000, 0.5, "lower_is_better", "flat"],
+    ["inconclusive: a small, noisy task", [1.0, 1.1, 1.0, 1.1], 30, 1.0, "lower_is_better", "inconclusive"],
+  ] as const)("%s", (_label, means, examples, noise, direction, expected) => {
+    const analysis = verdictOf([...means], examples, noise, direction);
+    expect(analysis.verdict, analysis.reason).toBe(expected);
+  });
+
+  it("names the turning model of a U and gives both arms' intervals", () => {
+    const analysis = verdictOf([1.0, 1.4, 1.8, 1.4, 1.0], 1000, 0.5);
+    expect(analysis.twoLines?.uShaped).toMatchObject({ turningModel: "m2", significant: true });
+    expect(analysis.twoLines!.uShaped.left.ci95[0]).toBeGreaterThan(0);
+    expect(analysis.twoLines!.uShaped.right.ci95[1]).toBeLessThan(0);
+  });
+
+  it("uses only examples every model has, and says how many", () => {
+    const values = synthetic([1, 1.2], 100, 0.5);
+    values[0]![3] = NaN;
+    values[1]![50] = NaN;
+    const analysis = analyseFamily({ family: "f", axis: "params", models: [{ id: "a", scale: 1e8, values: values[0]! }, { id: "b", scale: 1e9, values: values[1]! }] }, { ...options, direction: "lower_is_better" });
+    expect(analysis.sharedExamples).toBe(98);
+    expect(analysis.models.map((m) => m.examples)).toEqual([99, 99]);
+    expect(analysis.twoLines).toBeNull();
+  });
+});
