@@ -17,7 +17,10 @@ export type ResultsParse = { ok: true; results: ModelResults } | { ok: false; pr
 
 const MAX_PROBLEMS = 20;
 
-/** Parses and checks one results file. With `expectedExamples`, every index 0..n-1 must appear exactly once. */
+/**
+ * Parses and checks one results file: indices whole and unique, values finite, `correct` 0/1 (or True/False).
+ * With `expectedExamples` (the task's example count), every index 0..n-1 must appear exactly once.
+ */
 export function parseResultsCsv(text: string, taskType: TaskType, expectedExamples?: number): ResultsParse {
   if (taskType === "numeric") return { ok: false, problems: ["numeric tasks are out of scope for analysis"] };
   const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, ""), { skipEmptyLines: "greedy" });
@@ -39,7 +42,8 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   }
   if (problems.length > 0) return { ok: false, problems };
 
-  const size = expectedExamples ?? rows.length;
+  // Without the task, examples are indexed up to the largest index seen (a model may lack some examples).
+  const size = expectedExamples ?? rows.reduce((max, row) => Math.max(max, /^\d+$/.test((row[indexAt] ?? "").trim()) ? Number(row[indexAt]) + 1 : 0), 0);
   const columns: ModelResults["columns"] = {};
   for (const column of positions.keys()) columns[column] = new Float64Array(size).fill(NaN);
   const seen = new Uint8Array(size);

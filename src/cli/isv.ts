@@ -7,9 +7,11 @@ import { parseArgs } from "node:util";
 import type { Issue } from "../validate/issues";
 import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
 import { validateStream } from "../validate/validator";
+import { ANALYSE_USAGE, InputError, analyseCommand } from "./analyse-command";
 import { fileStream } from "./file-stream";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
+       isv analyse RESULT.csv ... (see isv analyse --help)
 
 Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
   --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric
@@ -27,9 +29,20 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       out(USAGE);
       return 0;
     }
+    if (command === "analyse" || command === "analyze") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out(ANALYSE_USAGE);
+        return 0;
+      }
+      return analyseCommand(rest, out);
+    }
     if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
     return await validateCommand(rest, out);
   } catch (error) {
+    if (error instanceof InputError) {
+      err(`isv analyse: ${error.message}\n\nRun "isv analyse --help" for usage.`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       err(`isv: ${error.message}\n\n${USAGE}`);
       return 2;

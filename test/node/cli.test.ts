@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -46,5 +48,44 @@ describe("isv validate (the built CLI, as npx runs it)", () => {
     const missing = await isv("validate", join(ROOT, "no-such-file.csv"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("cannot read");
+  });
+});
+
+describe("isv analyse", () => {
+  const RESULTS = join(ROOT, "..", "shared", "samples", "real", "results", "lambada-1k_gpt3");
+  const files = ["ada", "babbage", "curie", "davinci"].map((model) => join(RESULTS, `${model}.csv`));
+
+  it("finds the GPT-3 family from the file names and prints the table and verdict", async () => {
+    const result = await isv("analyse", ...files, "--samples", "1000");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^gpt3: Loss \(nats\), lower is better, 1000 examples$/m);
+    expect(result.stdout).toMatch(/^ {2}davinci +175B +2\.7257 /m);
+    expect(result.stdout).toContain("verdict: STANDARD.");
+  });
+
+  it("prints a schema-valid analysis with --json, identical for the same seed, and writes the plot", async () => {
+    const { validateAnalysis } = await import("../../src/generated/validators");
+    const plot = join(tmpdir(), `isv-plot-${process.pid}.svg`);
+    const first = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500", "--plot", plot);
+    const second = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    const analysis = JSON.parse(first.stdout);
+    expect(validateAnalysis(analysis), JSON.stringify(validateAnalysis.errors)).toBe(true);
+    expect(analysis).toMatchObject({ seed: 5, bootstrapSamples: 500, families: [{ family: "gpt3", verdict: "standard" }] });
+    expect(readFileSync(plot, "utf8")).toMatch(/^<svg [^>]*role="img"/);
+  });
+
+  it("takes scales from --scale and a family file, and exits 2 with a clear message on bad input", async () => {
+    const scaled = await isv("analyse", files[0]!, files[3]!, "--scale", "ada=350M", "--scale", "davinci=175B", "--family", join(ROOT, "fixtures/families/opt.json"), "--samples", "200");
+    expect(scaled.code).toBe(0);
+    expect(scaled.stdout).toContain("opt: Loss");
+    const noScale = await isv("analyse", files[0]!, files[1]!, "--family", "opt");
+    expect(noScale.code).toBe(2);
+    expect(noScale.stderr).toContain('no scale for model "ada"');
+    const wrongMetric = await isv("analyse", ...files, "--metric", "accuracy");
+    expect(wrongMetric.code).toBe(2);
+    expect(wrongMetric.stderr).toContain('metric "accuracy" does not apply to sequence_prob tasks');
+    expect((await isv("analyse", files[0]!)).code).toBe(2);
   });
 });

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { validateSubmissionMetadata, validateValidationReport } from "../../src/generated/validators";
+import { validateModelFamily, validateSubmissionMetadata, validateValidationReport } from "../../src/generated/validators";
 import { ISSUE_SEVERITY } from "../../src/validate/issues";
 import { ROOT } from "./helpers";
 
 /** Each folder of JSON fixtures and the schema its files must satisfy. */
-const FOLDERS = { "fixtures/metadata": validateSubmissionMetadata };
+const FOLDERS = { "fixtures/metadata": validateSubmissionMetadata, "fixtures/families": validateModelFamily };
 
 describe("JSON fixtures match their schemas", () => {
   for (const [folder, validate] of Object.entries(FOLDERS)) {

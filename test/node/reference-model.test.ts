@@ -25,6 +25,11 @@ describe("the reference family's models", () => {
     expect(new Set(parameters).size).toBe(5);
   });
 
+  it("matches fixtures/families/reference.json, which the service uses to reach it", () => {
+    const definition = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")) as { models: { id: string; parameters: number }[] };
+    expect(definition.models).toEqual(family.members.map((member) => ({ id: member.id, parameters: member.parameters })));
+  });
+
   it("gives every context a distribution that sums to 1 over the whole vocabulary (within 1e-9)", () => {
     for (const member of family.members) {
       for (const text of CONTEXTS) {

@@ -1,0 +1,175 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import gpt2 from "../../fixtures/families/gpt2.json";
+import gpt3 from "../../fixtures/families/gpt3.json";
+import gptNeo from "../../fixtures/families/gpt-neo.json";
+import instructgpt from "../../fixtures/families/instructgpt.json";
+import opt from "../../fixtures/families/opt.json";
+import reference from "../../fixtures/families/reference.json";
+import { analyse, type Analysis } from "../analysis/analyse";
+import { chooseMetric } from "../analysis/metrics";
+import { formatScale, renderPlot } from "../analysis/plot";
+import { parseResultsCsv } from "../analysis/results-csv";
+import { DEFAULT_OPTIONS } from "../analysis/statistics";
+import { validateModelFamily } from "../generated/validators";
+import type { TaskType } from "../validate/task-types";
+
+export const ANALYSE_USAGE = `Usage: isv analyse [--family NAME_OR_FILE] [--scale MODEL=VALUE ...] [--type TYPE] [--metric NAME]
+                   [--seed N] [--samples B] [--json] [--plot FILE.svg] RESULT.csv ...
+
+Fits a task's metric against model scale and says whether it shows inverse, standard, U-shaped, inverted-U or no
+clear scaling. Each RESULT.csv holds one model's per-example results in the prize pipeline's format and is named
+after the model (ada.csv, babbage.csv, ...).
+  --family NAME_OR_FILE  built-in ${"gpt3, instructgpt, opt, gpt2, gpt-neo, isv-reference"}, or a family JSON file;
+                         found from the model names when omitted
+  --scale MODEL=VALUE    a model's scale (350M, 1.3B, 6.7e9), adding to or overriding the family's
+  --type TYPE            classification, sequence_prob, logodds or absolute_logodds (default: from the columns)
+  --metric NAME          loss, accuracy, logodds_difference, absolute_logodds_difference or coverage
+  --seed N, --samples B  bootstrap seed (default ${DEFAULT_OPTIONS.seed}) and resamples (default ${DEFAULT_OPTIONS.bootstrapSamples})
+  --json                 print the analysis object only
+  --plot FILE.svg        also draw the plot
+Exit status: 0 analysed, 2 bad input.`;
+
+export class InputError extends Error {}
+
+interface FamilyDefinition {
+  name: string;
+  axis?: "params" | "flops" | "rlhf_steps";
+  models: { id: string; parameters: number; trainingFlops?: number; rlhfSteps?: number }[];
+}
+
+const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
+
+export function analyseCommand(args: string[], out: (text: string) => void): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        family: { type: "string" },
+        scale: { type: "string", multiple: true, default: [] },
+        type: { type: "string" },
+        metric: { type: "string" },
+        seed: { type: "string" },
+        samples: { type: "string" },
+        json: { type: "boolean", default: false },
+        plot: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new InputError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length < 2) throw new InputError("give at least two RESULT.csv files, one per model");
+  const seed = wholeNumber(values.seed, DEFAULT_OPTIONS.seed, "--seed");
+  const samples = wholeNumber(values.samples, DEFAULT_OPTIONS.bootstrapSamples, "--samples");
+  if (samples < 100) throw new InputError("--samples must be at least 100");
+
+  const files = positionals.map((path) => ({ path, id: basename(path).replace(/\.csv$/i, ""), text: readText(path) }));
+  const taskType = (values.type ?? inferType(files[0]!.text)) as TaskType;
+  if (!["classification", "sequence_prob", "logodds", "absolute_logodds"].includes(taskType)) {
+    throw new InputError(`--type must be classification, sequence_prob, logodds or absolute_logodds; got "${taskType}"`);
+  }
+  const metric = chooseMetric(taskType, values.metric);
+  if (!metric.ok) throw new InputError(metric.message);
+
+  const family = resolveFamily(values.family, files.map((file) => file.id));
+  const axis = family?.axis ?? "params";
+  const scales = new Map<string, number>();
+  for (const model of family?.models ?? []) {
+    const scale = axis === "params" ? model.parameters : axis === "flops" ? model.trainingFlops : model.rlhfSteps;
+    if (scale !== undefined) scales.set(model.id, scale);
+  }
+  for (const assignment of values.scale ?? []) {
+    const [id, text] = assignment.split("=");
+    const scale = parseScale(text ?? "");
+    if (!id || scale === undefined) throw new InputError(`--scale takes MODEL=VALUE with a positive VALUE such as 1.3B; got "${assignment}"`);
+    scales.set(id, scale);
+  }
+
+  const models = files.map((file) => {
+    const scale = scales.get(file.id);
+    if (scale === undefined) throw new InputError(`no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`);
+    const results = parseResultsCsv(file.text, taskType);
+    if (!results.ok) throw new InputError(`${file.path}: ${results.problems.join("; ")}`);
+    return { id: file.id, scale, results: results.results };
+  });
+  let analysis: Analysis;
+  try {
+    analysis = analyse(taskType, metric.metric, [{ family: family?.name ?? "custom", axis, models }], { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples });
+  } catch (error) {
+    throw new InputError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", ")));
+  out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
+  return 0;
+}
+
+/** A readable table per family, then the verdict and the numbers behind it. */
+export function formatAnalysis(analysis: Analysis): string {
+  const lines: string[] = [];
+  const f = (value: number): string => value.toFixed(4);
+  for (const family of analysis.families) {
+    lines.push(`${family.family}: ${analysis.metric.label}, ${analysis.metric.direction.replace(/_/g, " ")}, ${family.sharedExamples} examples`);
+    lines.push(`  ${"model".padEnd(18)} ${"scale".padStart(8)} ${"mean".padStart(9)} ${"SE".padStart(8)}   95% CI`);
+    for (const model of family.models) {
+      lines.push(`  ${model.id.padEnd(18)} ${formatScale(model.scale).padStart(8)} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${f(model.ci95[0])} to ${f(model.ci95[1])}`);
+    }
+    lines.push(`  slope per decade   ${f(family.slope.perDecade)} (95% CI ${f(family.slope.ci95[0])} to ${f(family.slope.ci95[1])})`);
+    lines.push(`  largest - smallest ${f(family.endpointContrast.value)} (95% CI ${f(family.endpointContrast.ci95[0])} to ${f(family.endpointContrast.ci95[1])})`);
+    lines.push(`  Kendall's tau (scale vs performance, descriptive) ${family.kendallTau.toFixed(2)}`);
+    lines.push(`  verdict: ${family.verdict.toUpperCase()}. ${family.reason}`);
+  }
+  if (analysis.chance !== null) lines.push(`chance level: ${f(analysis.chance)}`);
+  lines.push(`summary: ${analysis.summary.text} (B = ${analysis.bootstrapSamples}, seed ${analysis.seed}, ${analysis.codeVersion})`);
+  return lines.join("\n");
+}
+
+function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefinition | undefined {
+  if (name === undefined) return BUILT_IN.find((family) => modelIds.every((id) => family.models.some((model) => model.id === id)));
+  const builtIn = BUILT_IN.find((family) => family.name === name);
+  if (builtIn) return builtIn;
+  let definition: unknown;
+  try {
+    definition = JSON.parse(readText(name));
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`--family: "${name}" is neither a built-in family (${BUILT_IN.map((f) => f.name).join(", ")}) nor a readable file`);
+    throw new InputError(`--family ${name}: not valid JSON`);
+  }
+  if (!validateModelFamily(definition)) {
+    const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
+    throw new InputError(`--family ${name}: ${problems.join("; ")}`);
+  }
+  return definition as FamilyDefinition;
+}
+
+function inferType(text: string): TaskType {
+  const header = text.split(/\r?\n/, 1)[0] ?? "";
+  if (/\blogodds_difference\b/.test(header)) return "logodds";
+  if (/\bcorrect\b/.test(header)) return "classification";
+  return "sequence_prob";
+}
+
+export function parseScale(text: string): number | undefined {
+  const match = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([KMBT]?)\s*$/i.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 }[match[2]!.toUpperCase() as "" | "K" | "M" | "B" | "T"] ?? 1);
+  return value > 0 && Number.isFinite(value) ? value : undefined;
+}
+
+function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new InputError(`${flag} takes a whole number; got "${text}"`);
+  return value;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new InputError(`cannot read ${path}`);
+  }
+}
