@@ -1,8 +1,9 @@
-import { Hono } from "hono";
+import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
 import { openApiDocument } from "./openapi";
+import { reviewRoutes } from "./routes/review";
 import { submissionRoutes } from "./routes/submissions";
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
@@ -17,24 +18,28 @@ export function createApp(): Hono<AppEnv> {
   );
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.route("/v1/submissions", submissionRoutes());
+  app.route("/v1/review", reviewRoutes());
 
   app.notFound((c) => problemResponse(withRequest(problemBody("not_found", `Nothing at ${c.req.method} ${c.req.path}.`), c.get("requestId"))));
 
-  app.onError((error, c) => {
-    const id = c.get("requestId");
-    if (error instanceof ProblemError) {
-      return problemResponse(withRequest(problemBody(error.code, error.detail, error.extensions), id));
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      // Hono's own 4xx (e.g. a malformed request it rejects) carry no internals, but get our shape.
-      return problemResponse(withRequest(problemBody("bad_request", "The request could not be read."), id));
-    }
-    console.error(JSON.stringify({ requestId: id, error: error instanceof Error ? error.stack ?? error.message : String(error) }));
-    return problemResponse(withRequest(problemBody("internal_error", "Something went wrong on our side; nothing was stored. Try again, quoting the request id."), id));
-  });
+  app.onError(handleError);
 
   return app;
 }
+
+/** Renders every error as problem+json; unexpected ones are logged with the request id and never described. */
+export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  const id = c.get("requestId");
+  if (error instanceof ProblemError) {
+    return problemResponse(withRequest(problemBody(error.code, error.detail, error.extensions), id));
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own 4xx (e.g. a malformed request it rejects) carry no internals, but get our shape.
+    return problemResponse(withRequest(problemBody("bad_request", "The request could not be read."), id));
+  }
+  console.error(JSON.stringify({ requestId: id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+  return problemResponse(withRequest(problemBody("internal_error", "Something went wrong on our side; nothing was stored. Try again, quoting the request id."), id));
+};
 
 function withRequest(body: ProblemBody, requestIdValue: string): ProblemBody {
   return { ...body, requestId: requestIdValue };

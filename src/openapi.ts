@@ -1,5 +1,7 @@
 import exampleSchema from "../schemas/example.schema.json";
 import metadataSchema from "../schemas/submission-metadata.schema.json";
+import analysisSchema from "../schemas/analysis.schema.json";
+import familySchema from "../schemas/model-family.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
 
@@ -73,6 +75,71 @@ export const openApiDocument = {
         },
       },
     },
+    "/v1/review/submissions/{id}/results": {
+      post: {
+        operationId: "uploadExternalResults",
+        summary: "Upload per-example results of models run elsewhere (organisers)",
+        description:
+          "multipart/form-data: a `family` part (JSON, ModelFamily: the models and their scales), then one `results` part per model whose filename is MODEL.csv, in the prize pipeline's output format (a 0-based `index` column and the task type's columns: classification loss, correct; sequence_prob loss; logodds types logodds_difference, correct; total_logprob optional). Every example of the task must appear exactly once in each file, with finite numbers. The task's analyses (its default metric, and accuracy and coverage where the files have them) are recomputed over every family with results, stored, and returned. A later upload for the same family replaces it; earlier analyses are kept.",
+        security: [{ organiserToken: [] }],
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: {
+          required: true,
+          content: {
+            "multipart/form-data": {
+              schema: {
+                type: "object",
+                required: ["family", "results"],
+                properties: { family: { $ref: "#/components/schemas/ModelFamily" }, results: { type: "array", items: { type: "string", contentMediaType: "text/csv" } } },
+              },
+            },
+          },
+        },
+        responses: {
+          "201": {
+            description: "Stored and analysed: `analyses` maps each metric to its Analysis.",
+            content: { "application/json": { schema: { type: "object", properties: { analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } } } } } },
+          },
+          "400": problem(["invalid_family", "invalid_multipart", "missing_part"], "The family definition or the body's parts are wrong."),
+          "401": problem(["unauthorized"], "No valid organiser token."),
+          "404": problem(["not_found"], "No such submission."),
+          "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
+          "422": problem(["invalid_results", "not_analysable"], "Files missing, extra or not matching the task's examples (`problems` lists each, with its file), or a numeric task."),
+        },
+      },
+    },
+    "/v1/review/submissions/{id}/analysis": {
+      get: {
+        operationId: "getAnalysis",
+        summary: "The newest analysis of a submission (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [
+          { name: "id", in: "path", required: true, schema: { type: "string" } },
+          { name: "metric", in: "query", required: false, schema: { type: "string" }, description: "Default: the task type's metric (loss, or the log-odds difference)." },
+        ],
+        responses: {
+          "200": { description: "The analysis.", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, createdAt: { type: "string" }, analysis: { $ref: "#/components/schemas/Analysis" } } } } } },
+          "401": problem(["unauthorized"], "No valid organiser token."),
+          "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
+        },
+      },
+    },
+    "/v1/review/submissions/{id}/plot.svg": {
+      get: {
+        operationId: "getAnalysisPlot",
+        summary: "The newest analysis drawn as SVG (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [
+          { name: "id", in: "path", required: true, schema: { type: "string" } },
+          { name: "metric", in: "query", required: false, schema: { type: "string" } },
+        ],
+        responses: {
+          "200": { description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.", content: { "image/svg+xml": {} } },
+          "401": problem(["unauthorized"], "No valid organiser token."),
+          "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
+        },
+      },
+    },
     "/openapi.json": {
       get: {
         operationId: "getOpenApi",
@@ -91,11 +158,14 @@ export const openApiDocument = {
   components: {
     securitySchemes: {
       submitterToken: { type: "http", scheme: "bearer", description: "The token returned when the submission was created." },
+      organiserToken: { type: "http", scheme: "bearer", description: "An organiser or admin token (npx isv token create --role organiser). Missing or invalid: 401; a role without the right: 403." },
     },
     schemas: {
       SubmissionMetadata: withoutMeta(metadataSchema),
       ValidationReport: withoutMeta(reportSchema),
       Example: withoutMeta(exampleSchema),
+      ModelFamily: withoutMeta(familySchema),
+      Analysis: withoutMeta(analysisSchema),
       Submission: {
         type: "object",
         required: ["id", "state", "taskType", "title", "createdAt", "examples", "csvSha256", "report"],
@@ -130,6 +200,7 @@ export const openApiDocument = {
           fields: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } },
           report: { $ref: "#/components/schemas/ValidationReport" },
           limitBytes: { type: "integer" },
+          problems: { type: "array", items: { type: "object", properties: { file: { type: ["string", "null"] }, message: { type: "string" } } } },
         },
       },
     },

@@ -56,6 +56,11 @@ const DEFAULT_METRIC: Record<TaskType, MetricName | undefined> = {
   numeric: undefined,
 };
 
+/** The metric an analysis of this task type uses unless asked for another. */
+export function defaultMetricName(taskType: TaskType): MetricName | undefined {
+  return DEFAULT_METRIC[taskType];
+}
+
 export type MetricChoice = { ok: true; metric: MetricDefinition } | { ok: false; message: string };
 
 export function chooseMetric(taskType: TaskType, name?: string): MetricChoice {

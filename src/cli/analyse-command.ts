@@ -8,6 +8,7 @@ import instructgpt from "../../fixtures/families/instructgpt.json";
 import opt from "../../fixtures/families/opt.json";
 import reference from "../../fixtures/families/reference.json";
 import { analyse, type Analysis } from "../analysis/analyse";
+import { familyScales, type FamilyDefinition } from "../analysis/family";
 import { chooseMetric } from "../analysis/metrics";
 import { formatScale, renderPlot } from "../analysis/plot";
 import { parseResultsCsv } from "../analysis/results-csv";
@@ -32,12 +33,6 @@ after the model (ada.csv, babbage.csv, ...).
 Exit status: 0 analysed, 2 bad input.`;
 
 export class InputError extends Error {}
-
-interface FamilyDefinition {
-  name: string;
-  axis?: "params" | "flops" | "rlhf_steps";
-  models: { id: string; parameters: number; trainingFlops?: number; rlhfSteps?: number }[];
-}
 
 const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
 
@@ -76,12 +71,10 @@ export function analyseCommand(args: string[], out: (text: string) => void): num
   if (!metric.ok) throw new InputError(metric.message);
 
   const family = resolveFamily(values.family, files.map((file) => file.id));
-  const axis = family?.axis ?? "params";
-  const scales = new Map<string, number>();
-  for (const model of family?.models ?? []) {
-    const scale = axis === "params" ? model.parameters : axis === "flops" ? model.trainingFlops : model.rlhfSteps;
-    if (scale !== undefined) scales.set(model.id, scale);
-  }
+  const known = family ? familyScales(family) : undefined;
+  if (known && !known.ok) throw new InputError(`--family ${family!.name}: ${known.message}`);
+  const axis = known?.axis ?? "params";
+  const scales = new Map<string, number>(known?.scales ?? []);
   for (const assignment of values.scale ?? []) {
     const [id, text] = assignment.split("=");
     const scale = parseScale(text ?? "");

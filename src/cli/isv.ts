@@ -9,9 +9,11 @@ import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
 import { validateStream } from "../validate/validator";
 import { ANALYSE_USAGE, InputError, analyseCommand } from "./analyse-command";
 import { fileStream } from "./file-stream";
+import { TOKEN_USAGE, TokenUsageError, tokenCommand } from "./token-command";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
+       isv token create --role organiser|admin (see isv token --help)
 
 Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
   --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric
@@ -36,11 +38,22 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       }
       return analyseCommand(rest, out);
     }
+    if (command === "token") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out(TOKEN_USAGE);
+        return 0;
+      }
+      return tokenCommand(rest, out, err);
+    }
     if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
     return await validateCommand(rest, out);
   } catch (error) {
     if (error instanceof InputError) {
       err(`isv analyse: ${error.message}\n\nRun "isv analyse --help" for usage.`);
+      return 2;
+    }
+    if (error instanceof TokenUsageError) {
+      err(`isv token: ${error.message}\n\n${TOKEN_USAGE}`);
       return 2;
     }
     if (error instanceof UsageError) {

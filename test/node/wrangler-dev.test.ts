@@ -73,6 +73,19 @@ describe("the Worker under wrangler dev", () => {
     expect(problem.report).toEqual(await cliReport(file));
   });
 
+  it("accepts a token made by `isv token create` on the organiser API, and refuses requests without one", async () => {
+    const run = promisify(execFile);
+    const created = await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--label", "e2e", "--persist-to", state]);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^isv_ot_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain("created an organiser token (e2e)");
+    const path = `${server.url}/v1/review/submissions/${crypto.randomUUID()}/analysis`;
+    expect((await fetch(path)).status).toBe(401);
+    const withToken = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+    expect(withToken.status).toBe(404);
+    expect(await withToken.json()).toMatchObject({ code: "not_found" });
+  });
+
   it("validates metadata with the build-time schemas (no runtime code generation in workerd)", async () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify({ ...METADATA, contactEmail: "nope" }));

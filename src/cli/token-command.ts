@@ -1,0 +1,57 @@
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { insertApiTokenSql, type Role } from "../storage/token-records";
+
+export const TOKEN_USAGE = `Usage: isv token create --role organiser|admin [--label TEXT] [--persist-to DIR] [--remote]
+
+Creates an organiser or admin API token in the service's D1 database (the local one, as npm start uses, unless
+--remote) and prints it once, alone on stdout. Only its SHA-256 hash is stored.`;
+
+export class TokenUsageError extends Error {}
+
+/** The project the CLI was installed in: dist/isv.mjs sits one level below it. */
+const projectRoot = (): string => join(dirname(fileURLToPath(import.meta.url)), "..");
+
+export function tokenCommand(args: string[], out: (text: string) => void, err: (text: string) => void): number {
+  const [action, ...rest] = args;
+  if (action !== "create") throw new TokenUsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create");
+  let values;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: { role: { type: "string" }, label: { type: "string", default: "" }, "persist-to": { type: "string" }, remote: { type: "boolean", default: false } },
+    }).values;
+  } catch (error) {
+    throw new TokenUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.role !== "organiser" && values.role !== "admin") throw new TokenUsageError("--role must be organiser or admin");
+  const role: Role = values.role;
+  const token = `isv_ot_${randomBytes(32).toString("base64url")}`;
+  const sql = insertApiTokenSql({
+    id: randomUUID(),
+    tokenHash: createHash("sha256").update(token).digest("hex"),
+    role,
+    label: values.label ?? "",
+    createdAt: new Date().toISOString(),
+  });
+
+  const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+  const where = values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])];
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1" };
+  const run = (wranglerArgs: string[]): void => {
+    const result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.stderr || result.stdout}`);
+  };
+  if (!values.remote) {
+    run(["d1", "migrations", "apply", "DB", ...where]);
+    err("isv: local D1 migrations are applied");
+  }
+  run(["d1", "execute", "DB", ...where, "--command", sql]);
+  err(`isv: created an ${role} token${values.label ? ` (${values.label})` : ""}; it is shown only now:`);
+  out(token);
+  return 0;
+}

@@ -1,0 +1,104 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import type { FamilyDefinition } from "../analysis/family";
+import { defaultMetricName } from "../analysis/metrics";
+import { renderPlot } from "../analysis/plot";
+import { validateModelFamily } from "../generated/validators";
+import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
+import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { ProblemError } from "../http/problem";
+import { schemaErrorsToFields } from "../http/schema-errors";
+import { receiveExternalResults, type UploadedFile } from "../review/external-results";
+import { latestAnalysis } from "../storage/analyses";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import type { TaskType } from "../validate/task-types";
+
+const MAX_FAMILY_BYTES = 64 * 1024;
+const MAX_RESULTS_FILE_BYTES = 32 * 1024 * 1024;
+
+type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
+
+/** The organiser API: authenticated with organiser (or admin) tokens. */
+export function reviewRoutes(): Hono<ReviewEnv> {
+  const routes = new Hono<ReviewEnv>();
+  routes.use(requireRole("organiser"));
+
+  routes.post("/submissions/:id/results", async (c) => {
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+    if (submission.taskType === "numeric") {
+      throw new ProblemError("not_analysable", "numeric tasks are out of scope for analysis: their metric needs sampled generations.");
+    }
+    const boundary = boundaryOf(c.req.header("content-type") ?? null);
+    const body = c.req.raw.body;
+    if (!boundary || !body) {
+      throw new ProblemError("unsupported_media_type", 'Send multipart/form-data: a "family" part (JSON), then one "results" part per model, named MODEL.csv.');
+    }
+    const reader = new MultipartReader(body, boundary);
+    try {
+      const family = await readFamily(reader);
+      const files: UploadedFile[] = [];
+      for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
+        if (part.name !== "results" || !part.filename) {
+          throw new ProblemError("missing_part", `Unexpected part "${part.name ?? ""}": after "family", send only "results" parts, each with a filename MODEL.csv.`);
+        }
+        files.push({ filename: part.filename, text: await reader.readBodyText(MAX_RESULTS_FILE_BYTES) });
+      }
+      const outcome = await receiveExternalResults(c.env, submission, family, files, c.get("actor"));
+      if (!outcome.ok) {
+        throw new ProblemError("invalid_results", `The results have ${outcome.problems.length} problem${outcome.problems.length === 1 ? "" : "s"}; nothing was stored.`, {
+          problems: outcome.problems,
+        });
+      }
+      return c.json({ submissionId: submission.id, family: outcome.family, models: outcome.models, analyses: outcome.analyses }, 201);
+    } catch (error) {
+      if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
+      throw error;
+    } finally {
+      await reader.cancel();
+    }
+  });
+
+  routes.get("/submissions/:id/analysis", async (c) => {
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+    const stored = await analysisOr404(c.env.DB, submission, c.req.query("metric"));
+    return c.json({ id: stored.id, createdAt: stored.createdAt, analysis: stored.analysis });
+  });
+
+  routes.get("/submissions/:id/plot.svg", async (c) => {
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+    const stored = await analysisOr404(c.env.DB, submission, c.req.query("metric"));
+    return c.body(renderPlot(stored.analysis, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "private, max-age=60" });
+  });
+
+  return routes;
+}
+
+async function submissionOr404(db: D1Database, id: string): Promise<SubmissionRecord> {
+  const submission = await getSubmission(db, id);
+  if (!submission) throw new ProblemError("not_found", `No submission ${id}.`);
+  return submission;
+}
+
+async function analysisOr404(db: D1Database, submission: SubmissionRecord, metric: string | undefined) {
+  const name = metric ?? defaultMetricName(submission.taskType as TaskType) ?? "loss";
+  const stored = await latestAnalysis(db, submission.id, name);
+  if (!stored) throw new ProblemError("analysis_not_found", `No ${name} analysis for this submission yet: upload results first.`);
+  return stored;
+}
+
+async function readFamily(reader: MultipartReader): Promise<FamilyDefinition> {
+  const part = await reader.nextPart();
+  if (part?.name !== "family") throw new ProblemError("missing_part", 'The first part must be "family": the model family definition (JSON).');
+  let value: unknown;
+  try {
+    value = JSON.parse(await reader.readBodyText(MAX_FAMILY_BYTES));
+  } catch (error) {
+    if (error instanceof MultipartError) throw error;
+    throw new ProblemError("invalid_family", 'The "family" part is not valid JSON.', { fields: [] });
+  }
+  if (!validateModelFamily(value)) {
+    const fields = schemaErrorsToFields(validateModelFamily.errors ?? []);
+    throw new ProblemError("invalid_family", `The family has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}.`, { fields });
+  }
+  return value as FamilyDefinition;
+}

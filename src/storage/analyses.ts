@@ -1,0 +1,63 @@
+import type { Analysis } from "../analysis/analyse";
+
+export interface ExternalResultsRecord {
+  submissionId: string;
+  family: string;
+  familyJson: string;
+  resultsPrefix: string;
+  uploadedBy: string;
+  uploadedAt: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  submissionId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export function upsertExternalResults(db: D1Database, record: ExternalResultsRecord): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO external_results (submission_id, family, family_json, results_prefix, uploaded_by, uploaded_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       ON CONFLICT (submission_id, family) DO UPDATE SET family_json = ?3, results_prefix = ?4, uploaded_by = ?5, uploaded_at = ?6`,
+    )
+    .bind(record.submissionId, record.family, record.familyJson, record.resultsPrefix, record.uploadedBy, record.uploadedAt);
+}
+
+export async function listExternalResults(db: D1Database, submissionId: string): Promise<ExternalResultsRecord[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM external_results WHERE submission_id = ?1 ORDER BY family")
+    .bind(submissionId)
+    .all<{ submission_id: string; family: string; family_json: string; results_prefix: string; uploaded_by: string; uploaded_at: string }>();
+  return results.map((row) => ({
+    submissionId: row.submission_id,
+    family: row.family,
+    familyJson: row.family_json,
+    resultsPrefix: row.results_prefix,
+    uploadedBy: row.uploaded_by,
+    uploadedAt: row.uploaded_at,
+  }));
+}
+
+export function insertAnalysis(db: D1Database, row: { id: string; submissionId: string; metric: string; createdAt: string; analysis: Analysis }): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO analyses (id, submission_id, metric, created_at, analysis_json) VALUES (?1, ?2, ?3, ?4, ?5)")
+    .bind(row.id, row.submissionId, row.metric, row.createdAt, JSON.stringify(row.analysis));
+}
+
+export async function latestAnalysis(db: D1Database, submissionId: string, metric: string): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
+  const row = await db
+    .prepare("SELECT id, created_at, analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1")
+    .bind(submissionId, metric)
+    .first<{ id: string; created_at: string; analysis_json: string }>();
+  return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;
+}
+
+export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)")
+    .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
+}
