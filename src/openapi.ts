@@ -8,6 +8,15 @@ import { PROBLEMS, type ProblemCode } from "./http/problem";
 /** Schemas are embedded from schemas/ as they are, so the document cannot drift from what the service checks. */
 const withoutMeta = ({ $schema: _schema, $id: _id, ...schema }: Record<string, unknown>): Record<string, unknown> => schema;
 
+const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
+const metricParameter = {
+  name: "metric",
+  in: "query",
+  required: false,
+  schema: { type: "string" },
+  description: "Default: the task type's metric (loss, or the log-odds difference).",
+} as const;
+
 const problem = (codes: ProblemCode[], description: string) => ({
   description: `${description} Codes: ${codes.map((code) => `\`${code}\``).join(", ")}.`,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
@@ -67,7 +76,7 @@ export const openApiDocument = {
         operationId: "getSubmission",
         summary: "A submission's state and validation report",
         security: [{ submitterToken: [] }],
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        parameters: [idParameter],
         responses: {
           "200": { description: "The submission.", content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } } },
           "401": problem(["unauthorized"], "No bearer token."),
@@ -82,7 +91,7 @@ export const openApiDocument = {
         description:
           "multipart/form-data: a `family` part (JSON, ModelFamily: the models and their scales), then one `results` part per model whose filename is MODEL.csv, in the prize pipeline's output format (a 0-based `index` column and the task type's columns: classification loss, correct; sequence_prob loss; logodds types logodds_difference, correct; total_logprob optional). Every example of the task must appear exactly once in each file, with finite numbers. The task's analyses (its default metric, and accuracy and coverage where the files have them) are recomputed over every family with results, stored, and returned. A later upload for the same family replaces it; earlier analyses are kept.",
         security: [{ organiserToken: [] }],
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+        parameters: [idParameter],
         requestBody: {
           required: true,
           content: {
@@ -113,10 +122,7 @@ export const openApiDocument = {
         operationId: "getAnalysis",
         summary: "The newest analysis of a submission (organisers)",
         security: [{ organiserToken: [] }],
-        parameters: [
-          { name: "id", in: "path", required: true, schema: { type: "string" } },
-          { name: "metric", in: "query", required: false, schema: { type: "string" }, description: "Default: the task type's metric (loss, or the log-odds difference)." },
-        ],
+        parameters: [idParameter, metricParameter],
         responses: {
           "200": { description: "The analysis.", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, createdAt: { type: "string" }, analysis: { $ref: "#/components/schemas/Analysis" } } } } } },
           "401": problem(["unauthorized"], "No valid organiser token."),
@@ -129,10 +135,7 @@ export const openApiDocument = {
         operationId: "getAnalysisPlot",
         summary: "The newest analysis drawn as SVG (organisers)",
         security: [{ organiserToken: [] }],
-        parameters: [
-          { name: "id", in: "path", required: true, schema: { type: "string" } },
-          { name: "metric", in: "query", required: false, schema: { type: "string" } },
-        ],
+        parameters: [idParameter, metricParameter],
         responses: {
           "200": { description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.", content: { "image/svg+xml": {} } },
           "401": problem(["unauthorized"], "No valid organiser token."),

@@ -4,10 +4,10 @@ import type { FamilyDefinition } from "../analysis/family";
 import { defaultMetricName } from "../analysis/metrics";
 import { renderPlot } from "../analysis/plot";
 import { validateModelFamily } from "../generated/validators";
+import { readJsonPart } from "../http/json-part";
 import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
-import { schemaErrorsToFields } from "../http/schema-errors";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";
 import { latestAnalysis } from "../storage/analyses";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
@@ -89,16 +89,5 @@ async function analysisOr404(db: D1Database, submission: SubmissionRecord, metri
 async function readFamily(reader: MultipartReader): Promise<FamilyDefinition> {
   const part = await reader.nextPart();
   if (part?.name !== "family") throw new ProblemError("missing_part", 'The first part must be "family": the model family definition (JSON).');
-  let value: unknown;
-  try {
-    value = JSON.parse(await reader.readBodyText(MAX_FAMILY_BYTES));
-  } catch (error) {
-    if (error instanceof MultipartError) throw error;
-    throw new ProblemError("invalid_family", 'The "family" part is not valid JSON.', { fields: [] });
-  }
-  if (!validateModelFamily(value)) {
-    const fields = schemaErrorsToFields(validateModelFamily.errors ?? []);
-    throw new ProblemError("invalid_family", `The family has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}.`, { fields });
-  }
-  return value as FamilyDefinition;
+  return readJsonPart<FamilyDefinition>(reader, MAX_FAMILY_BYTES, validateModelFamily, "invalid_family", "family");
 }

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { limitsFromEnv } from "../config";
 import { validateSubmissionMetadata } from "../generated/validators";
+import { readJsonPart } from "../http/json-part";
 import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { ProblemError } from "../http/problem";
-import { schemaErrorsToFields } from "../http/schema-errors";
 import { bearerToken, digestsEqual, sha256Hex } from "../http/tokens";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
@@ -93,22 +93,7 @@ async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMeta
     throw new ProblemError("missing_part", 'Send the "metadata" part before the "file" part, so the file can be checked as it streams.');
   }
   if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
-  let value: unknown;
-  try {
-    value = JSON.parse(await reader.readBodyText(MAX_METADATA_BYTES));
-  } catch (error) {
-    if (error instanceof MultipartError) throw error;
-    throw new ProblemError("invalid_metadata", 'The "metadata" part is not valid JSON.', { fields: [] });
-  }
-  if (!validateSubmissionMetadata(value)) {
-    const fields = schemaErrorsToFields(validateSubmissionMetadata.errors ?? []);
-    throw new ProblemError(
-      "invalid_metadata",
-      `The metadata has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}.`,
-      { fields },
-    );
-  }
-  return value as SubmissionMetadata;
+  return readJsonPart<SubmissionMetadata>(reader, MAX_METADATA_BYTES, validateSubmissionMetadata, "invalid_metadata", "metadata");
 }
 
 async function* chunksOf(reader: MultipartReader): AsyncGenerator<Uint8Array> {
