@@ -1,0 +1,119 @@
+import type { ScoredText } from "./metrics";
+
+/**
+ * Inference providers behind one interface: score whole texts, returning each token's offset and log-probability.
+ * Every failure becomes a ProviderError that says whether retrying can help and how long the provider asked to wait.
+ */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ScoringAdapter {
+  readonly name: "openai-completions" | "tgi";
+  /** Part of the cache key: bump when a change alters what is requested or how a response is read. */
+  readonly version: string;
+  readonly promptsPerRequest: number;
+  score(model: string, texts: string[]): Promise<ScoredText[]>;
+}
+
+export interface AdapterOptions {
+  baseUrl: string;
+  apiKey?: string;
+  promptsPerRequest?: number;
+  timeoutMs?: number;
+  /** For tests: where requests go (defaults to the global fetch). */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+}
+
+/**
+ * OpenAI-compatible legacy completions (OpenAI's completion models, vLLM, Together-style servers, the reference
+ * family): `echo: true, max_tokens: 0, logprobs: 0` returns every prompt token with its log-probability and offset.
+ */
+export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapter {
+  const send = options.fetch ?? ((input, init) => fetch(input, init));
+  const promptsPerRequest = options.promptsPerRequest ?? 20;
+  return {
+    name: "openai-completions",
+    version: "openai-completions/1",
+    promptsPerRequest,
+    async score(model, texts) {
+      const response = await request(send, `${options.baseUrl.replace(/\/$/, "")}/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+        body: JSON.stringify({ model, prompt: texts, echo: true, max_tokens: 0, logprobs: 0, temperature: 0 }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      });
+      return readCompletions(await readJson(response), texts.length);
+    },
+  };
+}
+
+async function request(send: NonNullable<AdapterOptions["fetch"]>, url: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await send(url, init);
+  } catch (error) {
+    const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+    throw new ProviderError(timedOut ? "the provider did not answer in time" : "the provider could not be reached", true);
+  }
+  if (response.ok) return response;
+  const detail = await response.text().catch(() => "");
+  const message = `the provider answered ${response.status}${detail ? `: ${summarise(detail)}` : ""}`;
+  const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
+  throw new ProviderError(message, retryable, retryAfterMs(response.headers.get("retry-after")), response.status);
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProviderError("the provider's response is not valid JSON (cut short?)", true);
+  }
+}
+
+function readCompletions(body: unknown, expected: number): ScoredText[] {
+  const choices = (body as { choices?: unknown }).choices;
+  if (!Array.isArray(choices) || choices.length !== expected) {
+    throw new ProviderError(`expected ${expected} choices in the provider's response`, true);
+  }
+  const scored: ScoredText[] = new Array(expected);
+  for (const choice of choices as { index?: unknown; logprobs?: { token_logprobs?: unknown; text_offset?: unknown } }[]) {
+    const index = choice.index;
+    const logprobs = choice.logprobs?.token_logprobs;
+    const offsets = choice.logprobs?.text_offset;
+    if (typeof index !== "number" || index < 0 || index >= expected || !Array.isArray(logprobs) || !Array.isArray(offsets) || logprobs.length !== offsets.length) {
+      throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", true);
+    }
+    scored[index] = {
+      tokens: offsets.map((offset: unknown, i) => {
+        const logprob = logprobs[i] as unknown;
+        if (typeof offset !== "number" || (logprob !== null && typeof logprob !== "number")) throw new ProviderError("malformed token data in the provider's response", true);
+        return { offset, logprob };
+      }),
+    };
+  }
+  if (scored.some((entry) => entry === undefined)) throw new ProviderError("the provider's response repeats a choice index", true);
+  return scored;
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function summarise(text: string): string {
+  const message = /"message"\s*:\s*"([^"]{1,200})/.exec(text)?.[1];
+  return message ?? text.slice(0, 200);
+}

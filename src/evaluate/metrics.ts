@@ -1,0 +1,126 @@
+/**
+ * The prize's per-example metrics (DESIGN.md section 2), as pure functions of the log-probabilities an inference
+ * API returns for prompt+continuation texts. A class score is the SUM of the log-probabilities of the class's
+ * tokens after the prompt (no length normalisation).
+ */
+import type { Example } from "../validate/row-rules";
+
+/** One scored text: its tokens with their character offsets and log-probabilities (the first has none). */
+export interface ScoredText {
+  tokens: { offset: number; logprob: number | null }[];
+}
+
+export type ExampleFlag = "token_boundary" | "multi_token_class";
+
+/** A continuation's score, or why it has none. */
+export type ContinuationScore = { ok: true; logprob: number; tokens: number } | { ok: false; flag: "token_boundary" };
+
+/**
+ * log p(continuation | prompt) from a scored `prompt + continuation`: the tokens starting at or after the prompt's
+ * end. If no token starts exactly there, the API's tokenizer merged the two, and the score would be wrong.
+ */
+export function continuationScore(scored: ScoredText, promptLength: number): ContinuationScore {
+  if (!scored.tokens.some((token) => token.offset === promptLength)) return { ok: false, flag: "token_boundary" };
+  let logprob = 0;
+  let tokens = 0;
+  for (const token of scored.tokens) {
+    if (token.offset < promptLength) continue;
+    logprob += token.logprob ?? 0;
+    tokens++;
+  }
+  return { ok: true, logprob, tokens };
+}
+
+export function logSumExp(values: readonly number[]): number {
+  const max = Math.max(...values);
+  if (max === -Infinity) return -Infinity;
+  return max + Math.log(values.reduce((sum, value) => sum + Math.exp(value - max), 0));
+}
+
+/** Per-example results, in the prize pipeline's column names (see analysis/results-csv.ts). */
+export interface ExampleMetrics {
+  loss?: number;
+  correct?: 0 | 1;
+  predicted?: number;
+  total_logprob?: number;
+  logodds_difference?: number;
+  /** Two-class tasks: normalised probability on the correct class, and whether it beats the other. */
+  correct_probability?: number;
+  correct_preferred?: 0 | 1;
+}
+
+export type ExampleOutcome = { ok: true; metrics: ExampleMetrics } | { ok: false; flag: ExampleFlag };
+
+/** The texts to score for an example: each continuation appended to each prompt the task type uses. */
+export function textsFor(example: Example): { prompt: string; continuation: string }[] {
+  switch (example.taskType) {
+    case "classification":
+      return example.classes.map((name) => ({ prompt: example.prompt, continuation: name }));
+    case "sequence_prob":
+      return [{ prompt: example.prompt, continuation: example.completion }];
+    case "logodds":
+    case "absolute_logodds":
+      return [
+        ...example.classes.map((name) => ({ prompt: example.prompt, continuation: name })),
+        ...example.classes.map((name) => ({ prompt: example.otherPrompt, continuation: name })),
+      ];
+    case "numeric":
+      throw new RangeError("numeric tasks are not evaluated: their metric needs sampled generations");
+  }
+}
+
+/** Metrics for one example from the scores of `textsFor(example)`, in the same order. */
+export function exampleMetrics(example: Example, scores: ContinuationScore[]): ExampleOutcome {
+  const failed = scores.find((score) => !score.ok);
+  if (failed && !failed.ok) return { ok: false, flag: failed.flag };
+  const values = scores.map((score) => (score.ok ? score.logprob : NaN));
+  switch (example.taskType) {
+    case "sequence_prob":
+      return { ok: true, metrics: { loss: -values[0]! } };
+    case "classification": {
+      const total = logSumExp(values);
+      const predicted = argmax(values);
+      const metrics: ExampleMetrics = {
+        loss: total - values[example.answerIndex]!,
+        correct: predicted === example.answerIndex ? 1 : 0,
+        predicted,
+        total_logprob: total,
+      };
+      if (values.length === 2) Object.assign(metrics, twoClass(values, example.answerIndex));
+      return { ok: true, metrics };
+    }
+    case "logodds":
+    case "absolute_logodds": {
+      // The prize required single-token classes here: a log-odds over multi-token classes compares sums of
+      // different lengths.
+      if (scores.some((score) => score.ok && score.tokens !== 1)) return { ok: false, flag: "multi_token_class" };
+      const [prompt0, prompt1, other0, other1] = values as [number, number, number, number];
+      const difference = prompt0 - prompt1 - (other0 - other1);
+      const signed = example.answerIndex === 1 ? -difference : difference;
+      const other = [other0, other1];
+      return {
+        ok: true,
+        metrics: {
+          logodds_difference: example.taskType === "absolute_logodds" ? Math.abs(signed) : signed,
+          // As the prize did, accuracy is judged on other_prompt.
+          correct: argmax(other) === example.answerIndex ? 1 : 0,
+          total_logprob: logSumExp(other),
+          ...twoClass(other, example.answerIndex),
+        },
+      };
+    }
+    case "numeric":
+      throw new RangeError("numeric tasks are not evaluated");
+  }
+}
+
+function twoClass(values: number[], answer: number): Pick<ExampleMetrics, "correct_probability" | "correct_preferred"> {
+  const probability = Math.exp(values[answer]! - logSumExp(values));
+  return { correct_probability: probability, correct_preferred: values[answer]! > values[1 - answer]! ? 1 : 0 };
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}

@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ProviderError, openAiCompletionsAdapter, retryAfterMs } from "../../src/evaluate/adapters";
+import { continuationScore } from "../../src/evaluate/metrics";
+import { trainReferenceFamily } from "../../src/reference/family";
+import type { FaultVars } from "../../src/reference/faults";
+import { createReferenceApp } from "../../src/reference/server";
+import { ROOT } from "./helpers";
+
+/**
+ * The adapter against the reference server's real app, called in-process through its fetch handler (the e2e
+ * tests reach the same server over loopback HTTP under wrangler dev).
+ */
+const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
+const adapterFor = (vars: FaultVars = {}) => {
+  const app = createReferenceApp({ family: () => family, vars: () => vars });
+  return openAiCompletionsAdapter({ baseUrl: "http://reference.test/v1", promptsPerRequest: 10, fetch: async (url, init) => app.request(url, init) });
+};
+
+describe("openai-completions adapter", () => {
+  it("scores texts: every token's offset and log-probability, in request order", async () => {
+    const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees the old lamp"];
+    const scored = await adapterFor().score("isv-ngram-3", texts);
+    const direct = texts.map((text) => family.member("isv-ngram-3")!.score(text, 0));
+    expect(scored).toEqual(direct.map((tokens) => ({ tokens: tokens.map((token) => ({ offset: token.offset, logprob: token.logprob })) })));
+    const prompt = "The capital of Sheastomor is";
+    expect(continuationScore(scored[0]!, prompt.length)).toMatchObject({ ok: true, tokens: 1 });
+  });
+
+  it("turns 429s and 500s into retryable errors carrying Retry-After, and 404s into permanent ones", async () => {
+    const limited = await adapterFor({ FAULT_RATE_429: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error);
+    expect(limited).toBeInstanceOf(ProviderError);
+    expect(limited).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
+    expect(await adapterFor({ FAULT_RATE_500: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: true, status: 500 });
+    const missing = await adapterFor().score("gpt-9", ["x"]).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ retryable: false, status: 404 });
+    expect((missing as Error).message).toContain("does not exist");
+  });
+
+  it("treats a response cut short as retryable, not as data", async () => {
+    const error = await adapterFor({ FAULT_RATE_MALFORMED: "1" }).score("isv-ngram-1", ["x"]).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ retryable: true, message: expect.stringContaining("not valid JSON") });
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    expect(retryAfterMs("2")).toBe(2000);
+    expect(retryAfterMs("Thu, 01 Jan 2026 00:00:05 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT"))).toBe(5000);
+    expect(retryAfterMs("soon")).toBeUndefined();
+  });
+});
