@@ -11,7 +11,8 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+              // Evaluation is started explicitly in these tests (the auto-start on upload is covered under wrangler dev).
+          miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEFAULT_FAMILIES: "" } },
             }),
           ],
           test: { name: "workers", include: ["test/workers/**/*.test.ts"], setupFiles: ["./test/workers/apply-migrations.ts"] },

@@ -1,4 +1,10 @@
 import { createApp } from "./app";
+import { analyseFinishedEvaluation } from "./evaluate/on-finish";
+import type { ShardMessage } from "./evaluate/plan";
+import { handleShardBatch } from "./evaluate/queue";
+import { resumeStaleEvaluations } from "./evaluate/resume";
+
+export { ProviderRateLimiter } from "./evaluate/rate-limiter";
 
 const app = createApp();
 
@@ -6,4 +12,10 @@ export default {
   fetch(request, env, ctx) {
     return app.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env, _ctx) {
+    await handleShardBatch(batch, env, (evaluationId) => analyseFinishedEvaluation(env, evaluationId));
+  },
+  async scheduled(_controller, env, _ctx) {
+    await resumeStaleEvaluations(env, Date.now(), (evaluationId) => analyseFinishedEvaluation(env, evaluationId));
+  },
+} satisfies ExportedHandler<Env, ShardMessage>;

@@ -1,6 +1,7 @@
 import exampleSchema from "../schemas/example.schema.json";
 import metadataSchema from "../schemas/submission-metadata.schema.json";
 import analysisSchema from "../schemas/analysis.schema.json";
+import evaluationRequestSchema from "../schemas/evaluation-request.schema.json";
 import familySchema from "../schemas/model-family.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
@@ -21,6 +22,14 @@ const problem = (codes: ProblemCode[], description: string) => ({
   description: `${description} Codes: ${codes.map((code) => `\`${code}\``).join(", ")}.`,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
+
+const organiser = (responses: Record<string, unknown>) => ({
+  "401": problem(["unauthorized"], "No valid organiser token."),
+  "403": problem(["forbidden"], "The token's role does not allow this."),
+  ...responses,
+});
+
+const json = (schema: Record<string, unknown>) => ({ "application/json": { schema } });
 
 export const openApiDocument = {
   openapi: "3.1.0",
@@ -143,6 +152,68 @@ export const openApiDocument = {
         },
       },
     },
+    "/v1/review/families": {
+      get: {
+        operationId: "listFamilies",
+        summary: "Registered model families (organisers)",
+        security: [{ organiserToken: [] }],
+        responses: organiser({ "200": { description: "Families by name.", content: json({ type: "object", properties: { families: { type: "array", items: { $ref: "#/components/schemas/ModelFamily" } } } }) } }),
+      },
+    },
+    "/v1/review/families/{name}": {
+      put: {
+        operationId: "putFamily",
+        summary: "Register or update a model family (organisers). Evaluations keep the definition they ran with.",
+        security: [{ organiserToken: [] }],
+        parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/ModelFamily" }) },
+        responses: organiser({
+          "200": { description: "Stored.", content: json({ type: "object", properties: { family: { $ref: "#/components/schemas/ModelFamily" } } }) },
+          "400": problem(["invalid_family", "bad_request"], "The definition breaks the schema (`fields`), or its name differs from the URL's."),
+        }),
+      },
+    },
+    "/v1/review/submissions/{id}/evaluations": {
+      post: {
+        operationId: "startEvaluations",
+        summary: "Evaluate (or re-evaluate) a submission on families (organisers)",
+        description: "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept.",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter],
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/EvaluationRequest" }) },
+        responses: organiser({
+          "202": { description: "Queued: each evaluation's id, family, state and estimate.", content: json({ type: "object" }) },
+          "400": problem(["bad_request"], "A malformed request or an unknown family."),
+          "404": problem(["not_found"], "No such submission."),
+          "422": problem(["not_analysable"], "A numeric task, or a family run elsewhere (upload its results instead)."),
+        }),
+      },
+      get: {
+        operationId: "listEvaluations",
+        summary: "A submission's evaluations with progress, means, counters and errors (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter],
+        responses: organiser({ "200": { description: "Evaluations.", content: json({ type: "object", properties: { evaluations: { type: "array", items: { $ref: "#/components/schemas/EvaluationSummary" } } } }) }, "404": problem(["not_found"], "No such submission.") }),
+      },
+    },
+    "/v1/review/evaluations/{id}": {
+      get: {
+        operationId: "getEvaluation",
+        summary: "One evaluation: state, progress and means per model, requests, retries, cache hits, tokens, failed shards (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter],
+        responses: organiser({ "200": { description: "The evaluation.", content: json({ $ref: "#/components/schemas/EvaluationSummary" }) }, "404": problem(["not_found"], "No such evaluation.") }),
+      },
+    },
+    "/v1/review/evaluations/{id}/results/{file}": {
+      get: {
+        operationId: "getEvaluationResults",
+        summary: "A model's per-example results in the prize pipeline's CSV format (organisers); {file} is MODEL.csv",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter, { name: "file", in: "path", required: true, schema: { type: "string" } }],
+        responses: organiser({ "200": { description: "index plus the task type's columns; flagged examples are left out.", content: { "text/csv": {} } }, "404": problem(["not_found"], "No such evaluation or model.") }),
+      },
+    },
     "/openapi.json": {
       get: {
         operationId: "getOpenApi",
@@ -169,6 +240,20 @@ export const openApiDocument = {
       Example: withoutMeta(exampleSchema),
       ModelFamily: withoutMeta(familySchema),
       Analysis: withoutMeta(analysisSchema),
+      EvaluationRequest: withoutMeta(evaluationRequestSchema),
+      EvaluationSummary: {
+        type: "object",
+        description: "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's main metric, flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",
+        properties: {
+          id: { type: "string" },
+          family: { type: "string" },
+          state: { enum: ["queued", "evaluating", "evaluated", "partially_evaluated", "failed"] },
+          reason: { type: ["string", "null"] },
+          metric: { type: "string" },
+          models: { type: "array", items: { type: "object" } },
+          counters: { type: "object", properties: { requests: { type: "integer" }, retries: { type: "integer" }, cacheHits: { type: "integer" }, tokensUsed: { type: "integer" } } },
+        },
+      },
       Submission: {
         type: "object",
         required: ["id", "state", "taskType", "title", "createdAt", "examples", "csvSha256", "report"],

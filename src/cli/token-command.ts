@@ -43,7 +43,12 @@ export function tokenCommand(args: string[], out: (text: string) => void, err: (
   const where = values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])];
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1" };
   const run = (wranglerArgs: string[]): void => {
-    const result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
+    // A local database busy with a running service's writes can refuse briefly: try a few times.
+    let result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
+    for (let attempt = 1; result.status !== 0 && attempt < 3; attempt++) {
+      spawnSync(process.execPath, ["-e", "setTimeout(() => {}, 500)"]);
+      result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
+    }
     if (result.status !== 0) throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.stderr || result.stdout}`);
   };
   if (!values.remote) {

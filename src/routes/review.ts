@@ -9,6 +9,7 @@ import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";
+import { evaluationRoutes } from "./evaluations";
 import { latestAnalysis } from "../storage/analyses";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
@@ -22,6 +23,7 @@ type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
 export function reviewRoutes(): Hono<ReviewEnv> {
   const routes = new Hono<ReviewEnv>();
   routes.use(requireRole("organiser"));
+  routes.route("/", evaluationRoutes());
 
   routes.post("/submissions/:id/results", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));

@@ -6,7 +6,11 @@ import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { ProblemError } from "../http/problem";
 import { bearerToken, digestsEqual, sha256Hex } from "../http/tokens";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
+import { resolveFamily, startEvaluation } from "../evaluate/start";
+import { summariseEvaluation } from "../evaluate/summary";
+import { listEvaluations } from "../storage/evaluations";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
 import type { AppEnv } from "../app";
 
@@ -58,10 +62,12 @@ export function submissionRoutes(): Hono<AppEnv> {
           return c.json({ ...publicView(outcome.submission), duplicate: true }, 200, {
             location: `/v1/submissions/${outcome.submission.id}`,
           });
-        case "created":
-          return c.json({ ...publicView(outcome.submission), submitterToken: outcome.submitterToken }, 201, {
+        case "created": {
+          const evaluations = await startDefaultEvaluations(c.env, outcome.submission);
+          return c.json({ ...publicView(outcome.submission), submitterToken: outcome.submitterToken, evaluations }, 201, {
             location: `/v1/submissions/${outcome.submission.id}`,
           });
+        }
       }
     } catch (error) {
       if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
@@ -81,10 +87,39 @@ export function submissionRoutes(): Hono<AppEnv> {
     if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
       throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
     }
-    return c.json(publicView(submission));
+    const evaluations = await Promise.all(
+      (await listEvaluations(c.env.DB, submission.id))
+        .filter((evaluation) => evaluation.familyDefinition.visibility !== "private")
+        .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)),
+    );
+    return c.json({ ...publicView(submission), evaluations: evaluations.map(({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible) });
   });
 
   return routes;
+}
+
+/**
+ * Queues a new valid submission on the competition's public families (DEFAULT_FAMILIES). A family that cannot
+ * be started is reported in the response, never fails the upload: the submission is stored either way.
+ */
+async function startDefaultEvaluations(env: Env, submission: SubmissionRecord): Promise<{ family: string; id?: string; state?: string; error?: string }[]> {
+  const names = (env.DEFAULT_FAMILIES ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const started = [];
+  for (const name of names) {
+    try {
+      const family = await resolveFamily(env, name);
+      if (!family) {
+        started.push({ family: name, error: "not a registered family" });
+        continue;
+      }
+      const outcome = await startEvaluation(env, submission, family);
+      started.push(outcome.ok ? { family: name, id: outcome.evaluation.id, state: outcome.evaluation.state } : { family: name, error: outcome.reason });
+    } catch (error) {
+      console.error(JSON.stringify({ submission: submission.id, family: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+      started.push({ family: name, error: "could not be queued; an organiser can start it" });
+    }
+  }
+  return started;
 }
 
 async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {

@@ -44,7 +44,8 @@ describe("the Worker under wrangler dev", () => {
   const state = mkdtempSync(join(tmpdir(), "isv-e2e-"));
 
   beforeAll(async () => {
-    server = await startDevServer({ port: await freePort(), persistTo: state });
+    // Evaluation on upload is off here (this suite checks intake and auth; evaluation-e2e covers evaluation).
+    server = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "" } });
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,0 +1,40 @@
+import type { Example } from "../validate/row-rules";
+import type { ModelEstimate, ShardRecord, StoredFamily } from "../storage/evaluations";
+import { textsFor } from "./metrics";
+
+/** Examples per shard: small enough for one consumer invocation's time and subrequests, large enough to batch. */
+export const EXAMPLES_PER_SHARD = 100;
+
+/** One queue message: the shard to run. Payloads stay in R2 and D1 (a message carries keys, not data). */
+export interface ShardMessage {
+  evaluationId: string;
+  model: string;
+  shard: number;
+}
+
+export function planShards(evaluationId: string, family: StoredFamily, exampleCount: number): ShardRecord[] {
+  const shards: ShardRecord[] = [];
+  for (const model of family.models) {
+    for (let first = 0, shard = 0; first < exampleCount; first += EXAMPLES_PER_SHARD, shard++) {
+      shards.push({ evaluationId, model: model.id, shard, firstExample: first, endExample: Math.min(exampleCount, first + EXAMPLES_PER_SHARD), state: "pending", attempts: 0, error: null });
+    }
+  }
+  return shards;
+}
+
+/**
+ * Requests and tokens each model will cost before any cache hit: texts are the distinct prompt+continuation
+ * strings, and tokens are estimated at 4 characters each (providers' tokenizers differ; this sets budgets).
+ */
+export function estimate(family: StoredFamily, examples: Example[], promptsPerRequest: number): ModelEstimate[] {
+  const texts = new Set<string>();
+  for (const example of examples) for (const { prompt, continuation } of textsFor(example)) texts.add(prompt + continuation);
+  let characters = 0;
+  for (const text of texts) characters += text.length;
+  return family.models.map((model) => ({
+    model: model.id,
+    texts: texts.size,
+    requests: Math.ceil(texts.size / promptsPerRequest),
+    tokens: Math.ceil(characters / 4),
+  }));
+}

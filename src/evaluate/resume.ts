@@ -1,0 +1,27 @@
+import { listShards, staleEvaluations, touchEvaluation } from "../storage/evaluations";
+import { finishIfComplete } from "./finish";
+import type { ShardMessage } from "./plan";
+
+/** How long an open evaluation may go without any change before the cron job resumes it. */
+export const STALE_AFTER_MS = 15 * 60_000;
+
+/**
+ * Finds evaluations that stopped moving (a message lost, a consumer that died mid-shard) and sends their pending
+ * shards again. Shards are idempotent, so a shard that was only slow costs a skipped duplicate at worst.
+ */
+export async function resumeStaleEvaluations(bindings: { DB: D1Database; EVALUATIONS: Queue }, now = Date.now(), onFinish?: (evaluationId: string) => Promise<void>): Promise<{ resumed: number; shards: number }> {
+  let shards = 0;
+  const stale = await staleEvaluations(bindings.DB, new Date(now - STALE_AFTER_MS).toISOString());
+  for (const evaluationId of stale) {
+    const pending = (await listShards(bindings.DB, evaluationId)).filter((shard) => shard.state === "pending");
+    if (pending.length === 0) {
+      if ((await finishIfComplete(bindings.DB, evaluationId)) && onFinish) await onFinish(evaluationId);
+      continue;
+    }
+    const messages = pending.map((shard) => ({ body: { evaluationId, model: shard.model, shard: shard.shard } satisfies ShardMessage }));
+    for (let i = 0; i < messages.length; i += 100) await bindings.EVALUATIONS.sendBatch(messages.slice(i, i + 100));
+    await touchEvaluation(bindings.DB, evaluationId);
+    shards += pending.length;
+  }
+  return { resumed: stale.length, shards };
+}

@@ -1,0 +1,145 @@
+import { sha256Hex } from "../http/tokens";
+import {
+  addCounters,
+  cacheStatements,
+  cachedScores,
+  getEvaluation,
+  getShard,
+  resultStatements,
+  settleShard,
+  type StoredFamily,
+} from "../storage/evaluations";
+import { getSubmission } from "../storage/submissions";
+import type { Example } from "../validate/row-rules";
+import { ProviderError, openAiCompletionsAdapter, type ScoringAdapter } from "./adapters";
+import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
+import type { ShardMessage } from "./plan";
+import type { Permit, ProviderLimits } from "./rate-limiter";
+
+export interface EvaluateBindings {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+  RATE_LIMITER: DurableObjectNamespace<import("./rate-limiter").ProviderRateLimiter>;
+}
+
+/** A provider API key from the Worker's secrets, by the name a family gives (never stored in the family). */
+function secret(bindings: object, name: string): string | undefined {
+  const value: unknown = Reflect.get(bindings, name);
+  return typeof value === "string" ? value : undefined;
+}
+
+export type ShardOutcome = { kind: "done" } | { kind: "skipped"; why: string } | { kind: "failed"; error: string };
+
+/** How long a consumer waits in-process for a rate-limit permit before handing the message back for later. */
+const PERMIT_WAIT_MS = 20_000;
+
+export function adapterFor(family: StoredFamily, bindings: EvaluateBindings, fetcher?: (input: string, init: RequestInit) => Promise<Response>): ScoringAdapter {
+  if (family.adapter !== "openai-completions" || !family.baseUrl) {
+    throw new ProviderError(`family ${family.name} uses the ${family.adapter} adapter, which cannot be called (upload its results instead)`, false);
+  }
+  const apiKey = family.apiKeySecret ? secret(bindings, family.apiKeySecret) : undefined;
+  if (family.apiKeySecret && typeof apiKey !== "string") throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
+  return openAiCompletionsAdapter({
+    baseUrl: family.baseUrl,
+    promptsPerRequest: family.limits?.promptsPerRequest ?? 20,
+    ...(typeof apiKey === "string" ? { apiKey } : {}),
+    ...(fetcher ? { fetch: fetcher } : {}),
+  });
+}
+
+/** Rate limits are per provider key: the same base URL and key share one budget, whatever the family. */
+export const providerKey = (family: StoredFamily): string => `${family.baseUrl ?? ""}|${family.apiKeySecret ?? ""}`;
+
+async function loadExamples(bucket: R2Bucket, key: string, first: number, end: number): Promise<Example[]> {
+  const object = await bucket.get(key);
+  if (!object) throw new Error(`examples ${key} are missing from storage`);
+  const lines = (await object.text()).split("\n");
+  return lines.slice(first, end).map((line) => JSON.parse(line) as Example);
+}
+
+/**
+ * Runs one shard: scores the texts its examples need (cached ones cost nothing), computes each example's metrics
+ * and writes them. Safe to run twice: results are keyed by (evaluation, model, example), and a shard that is no
+ * longer pending is skipped. Retryable provider errors are thrown for the queue to retry with backoff.
+ */
+export async function runShard(bindings: EvaluateBindings, message: ShardMessage): Promise<ShardOutcome> {
+  const { evaluationId, model, shard: shardIndex } = message;
+  const evaluation = await getEvaluation(bindings.DB, evaluationId);
+  if (!evaluation) return { kind: "skipped", why: "no such evaluation" };
+  if (evaluation.state !== "queued" && evaluation.state !== "evaluating") return { kind: "skipped", why: `evaluation is ${evaluation.state}` };
+  const shard = await getShard(bindings.DB, evaluationId, model, shardIndex);
+  if (!shard || shard.state !== "pending") return { kind: "skipped", why: "shard already settled" };
+  if (evaluation.tokenBudget !== null && evaluation.tokensUsed >= evaluation.tokenBudget) {
+    await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", `token budget of ${evaluation.tokenBudget} reached`);
+    return { kind: "failed", error: "token budget reached" };
+  }
+  const submission = await getSubmission(bindings.DB, evaluation.submissionId);
+  if (!submission) return { kind: "skipped", why: "submission is gone" };
+
+  const family = evaluation.familyDefinition;
+  let adapter: ScoringAdapter;
+  try {
+    adapter = adapterFor(family, bindings);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", reason);
+    return { kind: "failed", error: reason };
+  }
+
+  const examples = await loadExamples(bindings.BLOBS, submission.examplesKey, shard.firstExample, shard.endExample);
+  const wanted = examples.flatMap((example) => textsFor(example).map(({ prompt, continuation }) => prompt + continuation));
+  const keyOf = new Map<string, string>();
+  for (const text of new Set(wanted)) keyOf.set(text, await sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])));
+  const cached = await cachedScores(bindings.DB, [...keyOf.values()]);
+  const scored = new Map<string, ScoredText>();
+  for (const [text, key] of keyOf) {
+    const hit = cached.get(key);
+    if (hit) scored.set(text, hit);
+  }
+  const cacheHits = scored.size;
+  const missing = [...keyOf.keys()].filter((text) => !scored.has(text));
+
+  let requests = 0;
+  let tokens = 0;
+  try {
+    for (let i = 0; i < missing.length; i += adapter.promptsPerRequest) {
+      const texts = missing.slice(i, i + adapter.promptsPerRequest);
+      const results = await withPermit(bindings, family, () => adapter.score(model, texts));
+      requests++;
+      const entries: [string, ScoredText][] = texts.map((text, j) => [keyOf.get(text)!, results[j]!]);
+      texts.forEach((text, j) => scored.set(text, results[j]!));
+      tokens += results.reduce((sum, result) => sum + result.tokens.length, 0);
+      // Cache as we go, so a retry after a later failure does not pay for these texts again.
+      await bindings.DB.batch(cacheStatements(bindings.DB, entries));
+    }
+  } finally {
+    if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
+  }
+
+  const rows = examples.map((example, offset) => {
+    const scores = textsFor(example).map(({ prompt, continuation }) => continuationScore(scored.get(prompt + continuation)!, prompt.length));
+    const outcome = exampleMetrics(example, scores);
+    return { index: shard.firstExample + offset, flag: outcome.ok ? null : outcome.flag, metrics: outcome.ok ? outcome.metrics : null };
+  });
+  await bindings.DB.batch(resultStatements(bindings.DB, evaluationId, model, rows));
+  await settleShard(bindings.DB, evaluationId, model, shardIndex, "done", null);
+  return { kind: "done" };
+}
+
+/** Runs `call` holding a permit from the provider's rate limiter; waits for one up to PERMIT_WAIT_MS. */
+async function withPermit<T>(bindings: EvaluateBindings, family: StoredFamily, call: () => Promise<T>): Promise<T> {
+  const limiter = bindings.RATE_LIMITER.get(bindings.RATE_LIMITER.idFromName(providerKey(family)));
+  const limits: ProviderLimits = { concurrency: family.limits?.concurrency ?? 4, requestsPerMinute: family.limits?.requestsPerMinute ?? 600 };
+  const deadline = Date.now() + PERMIT_WAIT_MS;
+  let permit: Permit = await limiter.acquire(limits);
+  while (!permit.granted) {
+    if (Date.now() + permit.retryAfterMs > deadline) throw new ProviderError("the provider's rate limit is saturated", true, permit.retryAfterMs);
+    await new Promise((resolve) => setTimeout(resolve, permit.granted ? 0 : permit.retryAfterMs));
+    permit = await limiter.acquire(limits);
+  }
+  try {
+    return await call();
+  } finally {
+    await limiter.release(permit.lease);
+  }
+}

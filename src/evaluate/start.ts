@@ -1,0 +1,60 @@
+import referenceFamily from "../../fixtures/families/reference.json";
+import { getFamily, insertEvaluationStatements, type EvaluationRecord, type StoredFamily } from "../storage/evaluations";
+import type { SubmissionRecord } from "../storage/submissions";
+import type { Example } from "../validate/row-rules";
+import { estimate, planShards, type ShardMessage } from "./plan";
+
+export const REFERENCE_FAMILY = "isv-reference";
+
+export interface StartBindings {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+  EVALUATIONS: Queue;
+  REFERENCE_BASE_URL: string;
+}
+
+/** A registered family, or the built-in reference family pointed at this deployment's reference server. */
+export async function resolveFamily(bindings: StartBindings, name: string): Promise<StoredFamily | undefined> {
+  const registered = await getFamily(bindings.DB, name);
+  if (registered) return registered;
+  if (name === REFERENCE_FAMILY) return { ...(referenceFamily as StoredFamily), baseUrl: bindings.REFERENCE_BASE_URL };
+  return undefined;
+}
+
+export type StartOutcome = { ok: true; evaluation: EvaluationRecord } | { ok: false; reason: string };
+
+/**
+ * Plans an evaluation (shards of EXAMPLES_PER_SHARD examples per model), records it with its estimate, and
+ * queues one message per shard. Payloads stay in storage: a message names its shard.
+ */
+export async function startEvaluation(bindings: StartBindings, submission: SubmissionRecord, family: StoredFamily, tokenBudget: number | null = null): Promise<StartOutcome> {
+  if (submission.taskType === "numeric") return { ok: false, reason: "numeric tasks are not evaluated: their metric needs sampled generations" };
+  if (family.adapter === "external") return { ok: false, reason: `family ${family.name} is run elsewhere: upload its results instead` };
+  const object = await bindings.BLOBS.get(submission.examplesKey);
+  if (!object) return { ok: false, reason: "the submission's examples are missing from storage" };
+  const examples = (await object.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Example);
+  const now = new Date().toISOString();
+  const evaluation: EvaluationRecord = {
+    id: crypto.randomUUID(),
+    submissionId: submission.id,
+    family: family.name,
+    familyDefinition: family,
+    state: "queued",
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    estimate: estimate(family, examples, family.limits?.promptsPerRequest ?? 20),
+    tokenBudget,
+    tokensUsed: 0,
+    requests: 0,
+    retries: 0,
+    cacheHits: 0,
+    reason: null,
+  };
+  const shards = planShards(evaluation.id, family, examples.length);
+  await bindings.DB.batch(insertEvaluationStatements(bindings.DB, evaluation, shards));
+  const messages = shards.map((shard) => ({ body: { evaluationId: evaluation.id, model: shard.model, shard: shard.shard } satisfies ShardMessage }));
+  for (let i = 0; i < messages.length; i += 100) await bindings.EVALUATIONS.sendBatch(messages.slice(i, i + 100));
+  return { ok: true, evaluation };
+}
+

@@ -1,0 +1,71 @@
+import { defaultMetricName } from "../analysis/metrics";
+import { listResults, listShards, type EvaluationRecord } from "../storage/evaluations";
+import type { TaskType } from "../validate/task-types";
+
+export interface ModelProgress {
+  model: string;
+  /** Examples with a stored result (scored or flagged) out of the task's examples. */
+  done: number;
+  total: number;
+  /** The task's main metric over scored examples, once the model has any. */
+  mean: number | null;
+  standardError: number | null;
+  scored: number;
+  flagged: Record<string, number>;
+}
+
+export interface EvaluationSummary {
+  id: string;
+  family: string;
+  state: EvaluationRecord["state"];
+  reason: string | null;
+  metric: string;
+  models: ModelProgress[];
+  counters: { requests: number; retries: number; cacheHits: number; tokensUsed: number };
+  estimate: EvaluationRecord["estimate"];
+  tokenBudget: number | null;
+  failedShards: { model: string; shard: number; attempts: number; error: string | null }[];
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** Progress per model, then per-model means with standard errors: what submitters and organisers watch. */
+export async function summariseEvaluation(db: D1Database, evaluation: EvaluationRecord, taskType: TaskType, exampleCount: number): Promise<EvaluationSummary> {
+  const metric = defaultMetricName(taskType) ?? "loss";
+  const column = metric === "absolute_logodds_difference" ? "logodds_difference" : (metric as "loss" | "logodds_difference");
+  const rows = await listResults(db, evaluation.id);
+  const models: ModelProgress[] = evaluation.familyDefinition.models.map((model) => {
+    const own = rows.filter((row) => row.model === model.id);
+    const values = own.map((row) => row.metrics?.[column]).filter((value): value is number => typeof value === "number");
+    const flagged: Record<string, number> = {};
+    for (const row of own) if (row.flag) flagged[row.flag] = (flagged[row.flag] ?? 0) + 1;
+    const mean = values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
+    const variance = mean !== null && values.length > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1) : null;
+    return {
+      model: model.id,
+      done: own.length,
+      total: exampleCount,
+      mean,
+      standardError: variance === null ? null : Math.sqrt(variance / values.length),
+      scored: values.length,
+      flagged,
+    };
+  });
+  const failedShards = (await listShards(db, evaluation.id))
+    .filter((shard) => shard.state === "failed")
+    .map((shard) => ({ model: shard.model, shard: shard.shard, attempts: shard.attempts, error: shard.error }));
+  return {
+    id: evaluation.id,
+    family: evaluation.family,
+    state: evaluation.state,
+    reason: evaluation.reason,
+    metric,
+    models,
+    counters: { requests: evaluation.requests, retries: evaluation.retries, cacheHits: evaluation.cacheHits, tokensUsed: evaluation.tokensUsed },
+    estimate: evaluation.estimate,
+    tokenBudget: evaluation.tokenBudget,
+    failedShards,
+    createdAt: evaluation.createdAt,
+    finishedAt: evaluation.finishedAt,
+  };
+}

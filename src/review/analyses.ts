@@ -1,0 +1,124 @@
+import { analyse, type Analysis } from "../analysis/analyse";
+import { familyScales, type FamilyDefinition } from "../analysis/family";
+import { METRICS, chooseMetric, type MetricDefinition } from "../analysis/metrics";
+import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
+import { DEFAULT_OPTIONS } from "../analysis/statistics";
+import { insertAnalysis, listExternalResults } from "../storage/analyses";
+import { listEvaluations, listResults } from "../storage/evaluations";
+import type { SubmissionRecord } from "../storage/submissions";
+import type { TaskType } from "../validate/task-types";
+
+export interface FamilyData {
+  definition: FamilyDefinition;
+  results: Map<string, ModelResults>;
+}
+
+export interface AnalysisBindings {
+  DB: D1Database;
+  BLOBS: R2Bucket;
+}
+
+export const resultsKey = (prefix: string, model: string): string => `${prefix}/${encodeURIComponent(model)}.csv`;
+
+/**
+ * Every family with results for a submission: uploaded ones (newest upload per family) and finished evaluations
+ * (newest per family), plus `replacing`, which stands in for the stored family of the same name.
+ */
+export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData): Promise<FamilyData[]> {
+  const taskType = submission.taskType as TaskType;
+  const families = new Map<string, FamilyData>();
+  for (const evaluation of await listEvaluations(bindings.DB, submission.id)) {
+    if (evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
+    families.set(evaluation.family, { definition: evaluation.familyDefinition, results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount) });
+  }
+  for (const record of await listExternalResults(bindings.DB, submission.id)) {
+    const definition = JSON.parse(record.familyJson) as FamilyDefinition;
+    const results = new Map<string, ModelResults>();
+    for (const model of definition.models) {
+      const object = await bindings.BLOBS.get(resultsKey(record.resultsPrefix, model.id));
+      if (!object) throw new Error(`stored results ${resultsKey(record.resultsPrefix, model.id)} are missing`);
+      const parsed = parseResultsCsv(await object.text(), taskType, submission.exampleCount);
+      if (!parsed.ok) throw new Error(`stored results for ${model.id} no longer parse: ${parsed.problems[0]}`);
+      results.set(model.id, parsed.results);
+    }
+    families.set(definition.name, { definition, results });
+  }
+  if (replacing) families.set(replacing.definition.name, replacing);
+  return [...families.values()].sort((a, b) => a.definition.name.localeCompare(b.definition.name));
+}
+
+function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, examples: number): Map<string, ModelResults> {
+  const results = new Map<string, ModelResults>();
+  for (const row of rows) {
+    let model = results.get(row.model);
+    if (!model) {
+      const column = (): Float64Array => new Float64Array(examples).fill(NaN);
+      model = { rows: 0, columns: { loss: column(), correct: column(), logodds_difference: column(), total_logprob: column() } };
+      results.set(row.model, model);
+    }
+    model.rows++;
+    if (!row.metrics) continue; // a flagged example (token boundary, multi-token class) is excluded, not scored
+    for (const name of ["loss", "correct", "logodds_difference", "total_logprob"] as const) {
+      const value = row.metrics[name];
+      if (value !== undefined) model.columns[name]![row.index] = value;
+    }
+  }
+  for (const model of results.values()) {
+    for (const name of ["loss", "correct", "logodds_difference", "total_logprob"] as const) {
+      if (model.columns[name]!.every((value) => Number.isNaN(value))) delete model.columns[name];
+    }
+  }
+  return results;
+}
+
+/** The task type's default metric, then accuracy and coverage where every family's results have their column. */
+function applicableMetrics(taskType: TaskType, families: FamilyData[]): MetricDefinition[] {
+  const first = chooseMetric(taskType);
+  if (!first.ok) return [];
+  const metrics: MetricDefinition[] = [first.metric];
+  for (const extra of [METRICS.accuracy, METRICS.coverage]) {
+    const applies = (extra.taskTypes as readonly TaskType[]).includes(taskType);
+    const present = families.every((family) => [...family.results.values()].every((model) => model.columns[extra.column] !== undefined));
+    if (applies && present) metrics.push(extra);
+  }
+  return metrics;
+}
+
+/** Analyses of every applicable metric over the given families (the chance level from the examples' classes). */
+export async function analysesFor(bindings: AnalysisBindings, submission: SubmissionRecord, families: FamilyData[]): Promise<Record<string, Analysis>> {
+  const taskType = submission.taskType as TaskType;
+  const classCounts = taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
+  const analyses: Record<string, Analysis> = {};
+  for (const metric of applicableMetrics(taskType, families)) {
+    analyses[metric.name] = analyse(
+      taskType,
+      metric,
+      families.map(({ definition, results }) => {
+        const known = familyScales(definition);
+        if (!known.ok) throw new Error(known.message);
+        const models = [...known.scales].filter(([id]) => results.has(id)).map(([id, scale]) => ({ id, scale, results: results.get(id)! }));
+        return { family: definition.name, axis: known.axis, models };
+      }),
+      DEFAULT_OPTIONS,
+      classCounts,
+    );
+  }
+  return analyses;
+}
+
+export function analysisStatements(db: D1Database, submissionId: string, analyses: Record<string, Analysis>, createdAt: string): D1PreparedStatement[] {
+  return Object.entries(analyses).map(([metric, analysis]) => insertAnalysis(db, { id: crypto.randomUUID(), submissionId, metric, createdAt, analysis }));
+}
+
+/** Each example's number of classes, from the stored normalised examples (for the chance level). */
+async function loadClassCounts(bucket: R2Bucket, examplesKey: string): Promise<number[] | undefined> {
+  const object = await bucket.get(examplesKey);
+  if (!object) return undefined;
+  const counts: number[] = [];
+  for (const line of (await object.text()).split("\n")) {
+    if (!line) continue;
+    const example = JSON.parse(line) as { classes?: string[] };
+    if (example.classes) counts.push(example.classes.length);
+  }
+  return counts;
+}

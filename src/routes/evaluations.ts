@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { resolveFamily, startEvaluation } from "../evaluate/start";
+import { summariseEvaluation } from "../evaluate/summary";
+import { validateEvaluationRequest, validateModelFamily } from "../generated/validators";
+import { jsonBody } from "../http/json-body";
+import type { OrganiserVariables } from "../http/organiser-auth";
+import { ProblemError } from "../http/problem";
+import { appendAudit } from "../storage/analyses";
+import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
+import { getSubmission } from "../storage/submissions";
+import type { TaskType } from "../validate/task-types";
+
+type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
+
+/** Organiser routes for model families and evaluations (mounted under /v1/review, behind requireRole). */
+export function evaluationRoutes(): Hono<ReviewEnv> {
+  const routes = new Hono<ReviewEnv>();
+
+  routes.get("/families", async (c) => c.json({ families: await listFamilies(c.env.DB) }));
+
+  routes.put("/families/:name", jsonBody<StoredFamily>(validateModelFamily, "invalid_family", "family"), async (c) => {
+    const family = c.req.valid("json");
+    if (family.name !== c.req.param("name")) throw new ProblemError("invalid_family", `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`, { fields: [{ field: "name", message: "must match the URL" }] });
+    const now = new Date().toISOString();
+    await c.env.DB.batch([
+      putFamilyStatement(c.env.DB, family),
+      appendAudit(c.env.DB, { at: now, actor: c.get("actor").id, action: "family.put", submissionId: null, detail: { family } }),
+    ]);
+    return c.json({ family }, 200);
+  });
+
+  routes.post("/submissions/:id/evaluations", jsonBody<{ families: string[]; tokenBudget?: number }>(validateEvaluationRequest, "bad_request", "evaluation request"), async (c) => {
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const request = c.req.valid("json");
+    const families: StoredFamily[] = [];
+    for (const name of request.families) {
+      const family = await resolveFamily(c.env, name);
+      if (!family) throw new ProblemError("bad_request", `No registered family "${name}"; register it with PUT /v1/review/families/${name}.`);
+      families.push(family);
+    }
+    const started = [];
+    for (const family of families) {
+      const outcome = await startEvaluation(c.env, submission, family, request.tokenBudget ?? null);
+      if (!outcome.ok) throw new ProblemError("not_analysable", outcome.reason);
+      started.push({ id: outcome.evaluation.id, family: family.name, state: outcome.evaluation.state, estimate: outcome.evaluation.estimate });
+    }
+    await appendAudit(c.env.DB, { at: new Date().toISOString(), actor: c.get("actor").id, action: "evaluation.start", submissionId: submission.id, detail: { evaluations: started.map(({ id, family }) => ({ id, family })), tokenBudget: request.tokenBudget ?? null } }).run();
+    return c.json({ evaluations: started }, 202);
+  });
+
+  routes.get("/submissions/:id/evaluations", async (c) => {
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const evaluations = await listEvaluations(c.env.DB, submission.id);
+    return c.json({ evaluations: await Promise.all(evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount))) });
+  });
+
+  routes.get("/evaluations/:id", async (c) => {
+    const evaluation = await getEvaluation(c.env.DB, c.req.param("id"));
+    if (!evaluation) throw new ProblemError("not_found", `No evaluation ${c.req.param("id")}.`);
+    const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
+    return c.json({ submissionId: submission.id, ...(await summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)) });
+  });
+
+  /** A model's per-example results in the prize pipeline's output format, ready for `isv analyse`. */
+  routes.get("/evaluations/:id/results/:file", async (c) => {
+    const evaluation = await getEvaluation(c.env.DB, c.req.param("id"));
+    const model = c.req.param("file").replace(/\.csv$/, "");
+    if (!evaluation || !evaluation.familyDefinition.models.some((m) => m.id === model)) throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
+    const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
+    const columns = submission.taskType === "sequence_prob" ? ["loss"] : submission.taskType === "classification" ? ["loss", "correct", "predicted", "total_logprob"] : ["logodds_difference", "correct", "total_logprob"];
+    const lines = [["index", ...columns].join(",")];
+    for (const row of await listResults(c.env.DB, evaluation.id)) {
+      if (row.model !== model || !row.metrics) continue;
+      const metrics = row.metrics as Record<string, number | undefined>;
+      lines.push([row.index, ...columns.map((column) => metrics[column] ?? "")].join(","));
+    }
+    return c.body(lines.join("\n") + "\n", 200, { "content-type": "text/csv; charset=utf-8" });
+  });
+
+  return routes;
+}

@@ -1,0 +1,253 @@
+import type { FamilyDefinition } from "../analysis/family";
+import type { ExampleMetrics, ScoredText } from "../evaluate/metrics";
+
+export type EvaluationState = "queued" | "evaluating" | "evaluated" | "partially_evaluated" | "failed";
+export type ShardState = "pending" | "done" | "failed";
+
+export interface ModelEstimate {
+  model: string;
+  requests: number;
+  texts: number;
+  tokens: number;
+}
+
+export interface EvaluationRecord {
+  id: string;
+  submissionId: string;
+  family: string;
+  familyDefinition: StoredFamily;
+  state: EvaluationState;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  estimate: ModelEstimate[];
+  tokenBudget: number | null;
+  tokensUsed: number;
+  requests: number;
+  retries: number;
+  cacheHits: number;
+  reason: string | null;
+}
+
+/** A family as the evaluator needs it: the analysis fields plus how to reach the provider. */
+export interface StoredFamily extends FamilyDefinition {
+  adapter: "openai-completions" | "tgi" | "external";
+  baseUrl?: string;
+  apiKeySecret?: string;
+  limits?: { promptsPerRequest?: number; concurrency?: number; requestsPerMinute?: number };
+}
+
+interface EvaluationRow {
+  id: string;
+  submission_id: string;
+  family: string;
+  family_json: string;
+  state: EvaluationState;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  estimate_json: string;
+  token_budget: number | null;
+  tokens_used: number;
+  requests: number;
+  retries: number;
+  cache_hits: number;
+  reason: string | null;
+}
+
+const fromRow = (row: EvaluationRow): EvaluationRecord => ({
+  id: row.id,
+  submissionId: row.submission_id,
+  family: row.family,
+  familyDefinition: JSON.parse(row.family_json) as StoredFamily,
+  state: row.state,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  finishedAt: row.finished_at,
+  estimate: JSON.parse(row.estimate_json) as ModelEstimate[],
+  tokenBudget: row.token_budget,
+  tokensUsed: row.tokens_used,
+  requests: row.requests,
+  retries: row.retries,
+  cacheHits: row.cache_hits,
+  reason: row.reason,
+});
+
+export interface ShardRecord {
+  evaluationId: string;
+  model: string;
+  shard: number;
+  firstExample: number;
+  endExample: number;
+  state: ShardState;
+  attempts: number;
+  error: string | null;
+}
+
+/** D1 allows 100 bound parameters a statement: batch rows so each statement stays under it. */
+export const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+export function insertEvaluationStatements(db: D1Database, evaluation: EvaluationRecord, shards: ShardRecord[]): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO evaluations (id, submission_id, family, family_json, state, created_at, updated_at, estimate_json, token_budget)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)`,
+      )
+      .bind(evaluation.id, evaluation.submissionId, evaluation.family, JSON.stringify(evaluation.familyDefinition), evaluation.state, evaluation.createdAt, JSON.stringify(evaluation.estimate), evaluation.tokenBudget),
+    ...chunk(shards, 12).map((rows) =>
+      db
+        .prepare(
+          `INSERT INTO evaluation_shards (evaluation_id, model, shard, first_example, end_example, state, updated_at) VALUES ${rows.map((_, i) => `(?${i * 7 + 1}, ?${i * 7 + 2}, ?${i * 7 + 3}, ?${i * 7 + 4}, ?${i * 7 + 5}, ?${i * 7 + 6}, ?${i * 7 + 7})`).join(", ")}`,
+        )
+        .bind(...rows.flatMap((s) => [s.evaluationId, s.model, s.shard, s.firstExample, s.endExample, s.state, evaluation.createdAt])),
+    ),
+  ];
+}
+
+export async function getEvaluation(db: D1Database, id: string): Promise<EvaluationRecord | undefined> {
+  const row = await db.prepare("SELECT * FROM evaluations WHERE id = ?1").bind(id).first<EvaluationRow>();
+  return row ? fromRow(row) : undefined;
+}
+
+export async function listEvaluations(db: D1Database, submissionId: string): Promise<EvaluationRecord[]> {
+  const { results } = await db.prepare("SELECT * FROM evaluations WHERE submission_id = ?1 ORDER BY created_at, id").bind(submissionId).all<EvaluationRow>();
+  return results.map(fromRow);
+}
+
+export async function listShards(db: D1Database, evaluationId: string): Promise<ShardRecord[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 ORDER BY model, shard")
+    .bind(evaluationId)
+    .all<{ evaluation_id: string; model: string; shard: number; first_example: number; end_example: number; state: ShardState; attempts: number; error: string | null }>();
+  return results.map((row) => ({
+    evaluationId: row.evaluation_id,
+    model: row.model,
+    shard: row.shard,
+    firstExample: row.first_example,
+    endExample: row.end_example,
+    state: row.state,
+    attempts: row.attempts,
+    error: row.error,
+  }));
+}
+
+export async function getShard(db: D1Database, evaluationId: string, model: string, shard: number): Promise<ShardRecord | undefined> {
+  return (await listShards(db, evaluationId)).find((s) => s.model === model && s.shard === shard);
+}
+
+/** Moves a pending shard to done or failed; false if it was no longer pending (a duplicate delivery got there first). */
+export async function settleShard(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'")
+    .bind(evaluationId, model, shard, state, error, new Date().toISOString())
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function noteShardAttempt(db: D1Database, evaluationId: string, model: string, shard: number, error: string): Promise<void> {
+  await db
+    .prepare("UPDATE evaluation_shards SET attempts = attempts + 1, error = ?4, updated_at = ?5 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
+    .bind(evaluationId, model, shard, error, new Date().toISOString())
+    .run();
+}
+
+export async function addCounters(db: D1Database, id: string, counters: { requests?: number; retries?: number; cacheHits?: number; tokens?: number }): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE evaluations SET requests = requests + ?2, retries = retries + ?3, cache_hits = cache_hits + ?4, tokens_used = tokens_used + ?5,
+         state = CASE WHEN state = 'queued' THEN 'evaluating' ELSE state END, updated_at = ?6 WHERE id = ?1`,
+    )
+    .bind(id, counters.requests ?? 0, counters.retries ?? 0, counters.cacheHits ?? 0, counters.tokens ?? 0, new Date().toISOString())
+    .run();
+}
+
+export async function finishEvaluation(db: D1Database, id: string, state: EvaluationState, reason: string | null): Promise<boolean> {
+  const now = new Date().toISOString();
+  const result = await db
+    .prepare("UPDATE evaluations SET state = ?2, reason = ?3, finished_at = ?4, updated_at = ?4 WHERE id = ?1 AND state IN ('queued', 'evaluating')")
+    .bind(id, state, reason, now)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export function resultStatements(db: D1Database, evaluationId: string, model: string, rows: { index: number; flag: string | null; metrics: ExampleMetrics | null }[]): D1PreparedStatement[] {
+  return chunk(rows, 20).map((part) =>
+    db
+      .prepare(
+        `INSERT OR REPLACE INTO evaluation_results (evaluation_id, model, example_index, flag, metrics_json) VALUES ${part.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(", ")}`,
+      )
+      .bind(...part.flatMap((row) => [evaluationId, model, row.index, row.flag, row.metrics ? JSON.stringify(row.metrics) : null])),
+  );
+}
+
+export interface ResultRow {
+  model: string;
+  index: number;
+  flag: string | null;
+  metrics: ExampleMetrics | null;
+}
+
+export async function listResults(db: D1Database, evaluationId: string): Promise<ResultRow[]> {
+  const { results } = await db
+    .prepare("SELECT model, example_index, flag, metrics_json FROM evaluation_results WHERE evaluation_id = ?1 ORDER BY model, example_index")
+    .bind(evaluationId)
+    .all<{ model: string; example_index: number; flag: string | null; metrics_json: string | null }>();
+  return results.map((row) => ({ model: row.model, index: row.example_index, flag: row.flag, metrics: row.metrics_json ? (JSON.parse(row.metrics_json) as ExampleMetrics) : null }));
+}
+
+export async function progress(db: D1Database, evaluationId: string): Promise<{ model: string; done: number }[]> {
+  const { results } = await db
+    .prepare("SELECT model, COUNT(*) AS done FROM evaluation_results WHERE evaluation_id = ?1 GROUP BY model ORDER BY model")
+    .bind(evaluationId)
+    .all<{ model: string; done: number }>();
+  return results;
+}
+
+export async function cachedScores(db: D1Database, keys: string[]): Promise<Map<string, ScoredText>> {
+  const found = new Map<string, ScoredText>();
+  for (const part of chunk([...new Set(keys)], 90)) {
+    const { results } = await db
+      .prepare(`SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`)
+      .bind(...part)
+      .all<{ key: string; scored_json: string }>();
+    for (const row of results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
+  }
+  return found;
+}
+
+export function cacheStatements(db: D1Database, entries: [string, ScoredText][]): D1PreparedStatement[] {
+  const now = new Date().toISOString();
+  return chunk(entries, 30).map((part) =>
+    db
+      .prepare(`INSERT OR IGNORE INTO score_cache (key, scored_json, created_at) VALUES ${part.map((_, i) => `(?${i * 3 + 1}, ?${i * 3 + 2}, ?${i * 3 + 3})`).join(", ")}`)
+      .bind(...part.flatMap(([key, scored]) => [key, JSON.stringify(scored), now])),
+  );
+}
+
+export async function getFamily(db: D1Database, name: string): Promise<StoredFamily | undefined> {
+  const row = await db.prepare("SELECT definition_json FROM families WHERE name = ?1").bind(name).first<{ definition_json: string }>();
+  return row ? (JSON.parse(row.definition_json) as StoredFamily) : undefined;
+}
+
+export async function listFamilies(db: D1Database): Promise<StoredFamily[]> {
+  const { results } = await db.prepare("SELECT definition_json FROM families ORDER BY name").all<{ definition_json: string }>();
+  return results.map((row) => JSON.parse(row.definition_json) as StoredFamily);
+}
+
+export function putFamilyStatement(db: D1Database, family: StoredFamily): D1PreparedStatement {
+  const now = new Date().toISOString();
+  return db
+    .prepare("INSERT INTO families (name, definition_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET definition_json = ?2, updated_at = ?3")
+    .bind(family.name, JSON.stringify(family), now);
+}
+
+/** Evaluations still open whose last change is older than `before`: the cron job resumes them. */
+export async function staleEvaluations(db: D1Database, before: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT id FROM evaluations WHERE state IN ('queued', 'evaluating') AND updated_at < ?1").bind(before).all<{ id: string }>();
+  return results.map((row) => row.id);
+}
+
+export async function touchEvaluation(db: D1Database, id: string): Promise<void> {
+  await db.prepare("UPDATE evaluations SET updated_at = ?2 WHERE id = ?1").bind(id, new Date().toISOString()).run();
+}

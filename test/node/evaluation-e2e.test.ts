@@ -1,0 +1,107 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import Papa from "papaparse";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+import { trainReferenceFamily } from "../../src/reference/family";
+import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
+import { parseClassesLiteral } from "../../src/validate/classes-literal";
+import { ROOT, freePort } from "./helpers";
+
+/**
+ * Evaluation end to end, all real: the service under wrangler dev (local D1, R2, Queue and Durable Object),
+ * the reference family's Worker over HTTP, a fixture task submitted over HTTP and queued automatically.
+ */
+const TASK = join(ROOT, "fixtures/tasks/reference/memo-trap-inverse.csv");
+const METADATA = JSON.parse(readFileSync(join(ROOT, "fixtures/metadata/classification.json"), "utf8"));
+const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
+
+interface Summary {
+  id: string;
+  state: string;
+  reason: string | null;
+  models: { model: string; done: number; total: number; mean: number | null }[];
+  counters: { requests: number; retries: number; cacheHits: number; tokensUsed: number };
+}
+
+describe("evaluation through the real Queue and the reference server over HTTP", () => {
+  let reference: { url: string; stop: () => Promise<void> };
+  let service: { url: string; stop: () => Promise<void> };
+  const state = mkdtempSync(join(tmpdir(), "isv-eval-"));
+  let organiserToken = "";
+
+  beforeAll(async () => {
+    reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
+    service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` } });
+    const run = promisify(execFile);
+    organiserToken = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state])).stdout.trim();
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await reference?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  const organiser = (path: string, init: RequestInit = {}) =>
+    fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${organiserToken}`, ...(init.headers ?? {}) } });
+
+  async function waitForEvaluation(id: string): Promise<Summary> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const summary = (await (await organiser(`/v1/review/evaluations/${id}`)).json()) as Summary;
+      if (TERMINAL.includes(summary.state)) return summary;
+      if (Date.now() > deadline) throw new Error(`evaluation ${id} still ${summary.state}: ${JSON.stringify(summary.models)}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  it("queues a valid submission on the public family, evaluates it, and stores metrics equal to a direct computation", async () => {
+    const form = new FormData();
+    form.append("metadata", JSON.stringify(METADATA));
+    form.append("file", new Blob([readFileSync(TASK)], { type: "text/csv" }), "task.csv");
+    const created = await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form });
+    expect(created.status).toBe(201);
+    const submission = (await created.json()) as { id: string; submitterToken: string; evaluations: { family: string; id: string; state: string }[] };
+    expect(submission.evaluations).toEqual([{ family: "isv-reference", id: expect.any(String), state: "queued" }]);
+
+    const summary = await waitForEvaluation(submission.evaluations[0]!.id);
+    expect(summary.state, summary.reason ?? "").toBe("evaluated");
+    expect(summary.models.map((m) => [m.model, m.done, m.total])).toEqual([1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, 300, 300]));
+
+    // The submitter sees the same progress and means.
+    const view = (await (await fetch(`${service.url}/v1/submissions/${submission.id}`, { headers: { authorization: `Bearer ${submission.submitterToken}` } })).json()) as { evaluations: Summary[] };
+    expect(view.evaluations[0]!.models.map((m) => m.mean)).toEqual(summary.models.map((m) => m.mean));
+
+    // Per-example losses, exported in the prize pipeline's format, equal the model's own numbers.
+    const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
+    const examples = Papa.parse<string[]>(readFileSync(TASK, "utf8"), { skipEmptyLines: true }).data.slice(1);
+    for (const model of ["isv-ngram-2", "isv-ngram-5"]) {
+      const csv = await (await organiser(`/v1/review/evaluations/${summary.id}/results/${model}.csv`)).text();
+      const rows = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
+      expect(rows).toHaveLength(300);
+      const member = family.member(model)!;
+      for (const [index, loss, correct] of rows) {
+        const [prompt, classes, answer] = examples[Number(index)]!;
+        const parsed = parseClassesLiteral(classes!);
+        const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, prompt!, name));
+        expect(Math.abs(Number(loss) - classificationLoss(scores, Number(answer)))).toBeLessThan(1e-9);
+        expect(Number(correct)).toBe(scores.indexOf(Math.max(...scores)) === Number(answer) ? 1 : 0);
+      }
+    }
+
+    // The finished evaluation is analysed: larger members do worse on the memo trap.
+    const analysis = (await (await organiser(`/v1/review/submissions/${submission.id}/analysis`)).json()) as { analysis: { families: { family: string; verdict: string }[] } };
+    expect(analysis.analysis.families).toEqual([expect.objectContaining({ family: "isv-reference", verdict: "inverse" })]);
+
+    // A re-run costs no provider call: every text comes from the cache.
+    const rerun = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, { method: "POST", body: JSON.stringify({ families: ["isv-reference"] }), headers: { "content-type": "application/json" } });
+    expect(rerun.status).toBe(202);
+    const second = await waitForEvaluation(((await rerun.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id);
+    expect(second.state).toBe("evaluated");
+    expect(second.counters.requests).toBe(0);
+    expect(second.counters.cacheHits).toBe(summary.counters.cacheHits + 5 * 600);
+  });
+});
