@@ -15,7 +15,12 @@ export default defineConfig(async () => {
           miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEFAULT_FAMILIES: "" } },
             }),
           ],
-          test: { name: "workers", include: ["test/workers/**/*.test.ts"], setupFiles: ["./test/workers/apply-migrations.ts"] },
+          test: {
+            name: "workers",
+            include: ["test/workers/**/*.test.ts"],
+            setupFiles: ["./test/workers/apply-migrations.ts"],
+            globalSetup: ["./test/workers/reference-server.ts"],
+          },
         },
         {
           // Pure code under Node (as the CLI runs it), the CLI itself, and the real Worker under `wrangler dev`.

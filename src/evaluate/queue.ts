@@ -50,7 +50,12 @@ export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindin
           return;
         }
       }
-      if (await finishIfComplete(bindings.DB, evaluationId)) await onFinish(evaluationId);
+      if (await finishIfComplete(bindings.DB, evaluationId)) {
+        // The shard's work is stored; analysing the finished evaluation must not send it round again.
+        await onFinish(evaluationId).catch((error: unknown) =>
+          console.error(JSON.stringify({ evaluationId, analysis: error instanceof Error ? (error.stack ?? error.message) : String(error) })),
+        );
+      }
       message.ack();
     }),
   );

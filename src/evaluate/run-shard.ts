@@ -99,22 +99,24 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const cacheHits = scored.size;
   const missing = [...keyOf.keys()].filter((text) => !scored.has(text));
 
+  // Requests go out together; the provider's rate limiter decides how many are in flight at once. Each batch
+  // is cached as soon as it returns, so if one fails, a retry pays only for what is still missing.
   let requests = 0;
   let tokens = 0;
-  try {
-    for (let i = 0; i < missing.length; i += adapter.promptsPerRequest) {
-      const texts = missing.slice(i, i + adapter.promptsPerRequest);
+  const batches: string[][] = [];
+  for (let i = 0; i < missing.length; i += adapter.promptsPerRequest) batches.push(missing.slice(i, i + adapter.promptsPerRequest));
+  const settled = await Promise.allSettled(
+    batches.map(async (texts) => {
       const results = await withPermit(bindings, family, () => adapter.score(model, texts));
       requests++;
-      const entries: [string, ScoredText][] = texts.map((text, j) => [keyOf.get(text)!, results[j]!]);
       texts.forEach((text, j) => scored.set(text, results[j]!));
       tokens += results.reduce((sum, result) => sum + result.tokens.length, 0);
-      // Cache as we go, so a retry after a later failure does not pay for these texts again.
-      await bindings.DB.batch(cacheStatements(bindings.DB, entries));
-    }
-  } finally {
-    if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
-  }
+      await bindings.DB.batch(cacheStatements(bindings.DB, texts.map((text, j): [string, ScoredText] => [keyOf.get(text)!, results[j]!])));
+    }),
+  );
+  if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failure) throw failure.reason;
 
   const rows = examples.map((example, offset) => {
     const scores = textsFor(example).map(({ prompt, continuation }) => continuationScore(scored.get(prompt + continuation)!, prompt.length));

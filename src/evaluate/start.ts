@@ -9,7 +9,8 @@ export const REFERENCE_FAMILY = "isv-reference";
 export interface StartBindings {
   DB: D1Database;
   BLOBS: R2Bucket;
-  EVALUATIONS: Queue;
+  /** Only sending is needed: tests that deliver shards themselves pass a producer that holds the messages. */
+  EVALUATIONS: Pick<Queue, "sendBatch">;
   REFERENCE_BASE_URL: string;
 }
 

@@ -89,19 +89,20 @@ export async function analysesFor(bindings: AnalysisBindings, submission: Submis
   const taskType = submission.taskType as TaskType;
   const classCounts = taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
   const analyses: Record<string, Analysis> = {};
+  // A trend needs two models with results: a family cut short to fewer (a budget, a failing provider) is left out.
+  const fittable = families
+    .map(({ definition, results }) => {
+      const known = familyScales(definition);
+      if (!known.ok) throw new Error(known.message);
+      const models = [...known.scales]
+        .filter(([id]) => [...Object.values(results.get(id)?.columns ?? {})].some((column) => column.some((value) => Number.isFinite(value))))
+        .map(([id, scale]) => ({ id, scale, results: results.get(id)! }));
+      return { family: definition.name, axis: known.axis, models };
+    })
+    .filter((family) => family.models.length >= 2);
+  if (fittable.length === 0) return analyses;
   for (const metric of applicableMetrics(taskType, families)) {
-    analyses[metric.name] = analyse(
-      taskType,
-      metric,
-      families.map(({ definition, results }) => {
-        const known = familyScales(definition);
-        if (!known.ok) throw new Error(known.message);
-        const models = [...known.scales].filter(([id]) => results.has(id)).map(([id, scale]) => ({ id, scale, results: results.get(id)! }));
-        return { family: definition.name, axis: known.axis, models };
-      }),
-      DEFAULT_OPTIONS,
-      classCounts,
-    );
+    analyses[metric.name] = analyse(taskType, metric, fittable, DEFAULT_OPTIONS, classCounts);
   }
   return analyses;
 }
