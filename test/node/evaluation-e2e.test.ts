@@ -29,12 +29,19 @@ interface Summary {
 
 describe("evaluation through the real Queue and the reference server over HTTP", () => {
   let reference: { url: string; stop: () => Promise<void> };
+  let faulty: { url: string; stop: () => Promise<void> };
   let service: { url: string; stop: () => Promise<void> };
   const state = mkdtempSync(join(tmpdir(), "isv-eval-"));
   let organiserToken = "";
 
   beforeAll(async () => {
     reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
+    // The same models behind a server that fails 20% of requests: 429s, 500s, timeouts and JSON cut short.
+    faulty = await startDevServer({
+      config: REFERENCE_CONFIG,
+      port: await freePort(),
+      vars: { FAULT_SEED: "42", FAULT_RATE_429: "0.05", FAULT_RATE_500: "0.05", FAULT_RATE_TIMEOUT: "0.05", FAULT_RATE_MALFORMED: "0.05", FAULT_TIMEOUT_MS: "300" },
+    });
     service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` } });
     const run = promisify(execFile);
     organiserToken = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state])).stdout.trim();
@@ -42,6 +49,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
   afterAll(async () => {
     await service?.stop();
     await reference?.stop();
+    await faulty?.stop();
     rmSync(state, { recursive: true, force: true });
   });
 
@@ -103,5 +111,30 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     expect(second.state).toBe("evaluated");
     expect(second.counters.requests).toBe(0);
     expect(second.counters.cacheHits).toBe(summary.counters.cacheHits + 5 * 600);
+  });
+
+  it("finishes with results identical to a fault-free run when 20% of provider requests fail", async () => {
+    const form = new FormData();
+    form.append("metadata", JSON.stringify({ ...METADATA, taskType: "sequence_prob" }));
+    form.append("file", new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"))], { type: "text/csv" }), "task.csv");
+    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as { id: string; evaluations: { id: string }[] };
+    const clean = await waitForEvaluation(created.evaluations[0]!.id);
+    expect(clean.state).toBe("evaluated");
+
+    const definition = { ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")), name: "reference-faulty", baseUrl: `${faulty.url}/v1` };
+    const put = await organiser("/v1/review/families/reference-faulty", { method: "PUT", body: JSON.stringify(definition), headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(200);
+    const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, { method: "POST", body: JSON.stringify({ families: ["reference-faulty"] }), headers: { "content-type": "application/json" } });
+    const faultyRun = await waitForEvaluation(((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id);
+    expect(faultyRun.state, faultyRun.reason ?? "").toBe("evaluated");
+    expect(faultyRun.counters.retries).toBeGreaterThan(0);
+
+    for (const model of ["isv-ngram-1", "isv-ngram-3", "isv-ngram-5"]) {
+      const [expected, actual] = await Promise.all([clean.id, faultyRun.id].map(async (id) => (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text()));
+      const rows = actual!.trim().split("\n").slice(1);
+      expect(rows).toHaveLength(350);
+      expect(new Set(rows.map((row) => row.split(",")[0])).size).toBe(350);
+      expect(actual).toBe(expected);
+    }
   });
 });
