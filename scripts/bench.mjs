@@ -5,11 +5,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUT, REPEATS } from "../bench/common.mjs";
 import { benchAnalysis } from "../bench/analysis.mjs";
+import { benchEvaluation } from "../bench/evaluation.mjs";
 import { benchReference } from "../bench/reference.mjs";
 import { benchValidation } from "../bench/validation.mjs";
 
 const validation = await benchValidation();
 const reference = await benchReference();
 const analysis = await benchAnalysis();
-writeFileSync(join(OUT, "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeats: REPEATS, validation, reference, analysis }, null, 2));
+const evaluation = await benchEvaluation();
+writeFileSync(join(OUT, "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeats: REPEATS, validation, reference, analysis, evaluation }, null, 2));
 console.log("\nwritten: bench/out/results.json");

@@ -1,10 +1,11 @@
-import { finishEvaluation, listShards, type EvaluationState } from "../storage/evaluations";
+import { finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
 
 /**
  * Ends an evaluation once no shard is pending: evaluated (all done), partially_evaluated (some failed: which
  * models and shards, and why, go in the reason) or failed (none done). True when this call ended it.
  */
 export async function finishIfComplete(db: D1Database, evaluationId: string): Promise<boolean> {
+  if ((await pendingShardCount(db, evaluationId)) > 0) return false; // the common case, in one cheap query
   const shards = await listShards(db, evaluationId);
   if (shards.length === 0 || shards.some((shard) => shard.state === "pending")) return false;
   const failed = shards.filter((shard) => shard.state === "failed");

@@ -23,7 +23,7 @@ export class ProviderRateLimiter extends DurableObject {
     const now = Date.now();
     for (const [lease, expires] of this.leases) if (expires <= now) this.leases.delete(lease);
     this.started = this.started.filter((at) => at > now - WINDOW_MS);
-    if (this.leases.size >= limits.concurrency) return { granted: false, retryAfterMs: 50 };
+    if (this.leases.size >= limits.concurrency) return { granted: false, retryAfterMs: 10 };
     if (this.started.length >= limits.requestsPerMinute) return { granted: false, retryAfterMs: this.started[0]! + WINDOW_MS - now };
     const lease = crypto.randomUUID();
     this.leases.set(lease, now + LEASE_MS);

@@ -133,7 +133,18 @@ export async function listShards(db: D1Database, evaluationId: string): Promise<
 }
 
 export async function getShard(db: D1Database, evaluationId: string, model: string, shard: number): Promise<ShardRecord | undefined> {
-  return (await listShards(db, evaluationId)).find((s) => s.model === model && s.shard === shard);
+  const row = await db
+    .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
+    .bind(evaluationId, model, shard)
+    .first<{ evaluation_id: string; model: string; shard: number; first_example: number; end_example: number; state: ShardState; attempts: number; error: string | null }>();
+  return row
+    ? { evaluationId: row.evaluation_id, model: row.model, shard: row.shard, firstExample: row.first_example, endExample: row.end_example, state: row.state, attempts: row.attempts, error: row.error }
+    : undefined;
+}
+
+export async function pendingShardCount(db: D1Database, evaluationId: string): Promise<number> {
+  const row = await db.prepare("SELECT COUNT(*) AS pending FROM evaluation_shards WHERE evaluation_id = ?1 AND state = 'pending'").bind(evaluationId).first<{ pending: number }>();
+  return row?.pending ?? 0;
 }
 
 /** Moves a pending shard to done or failed; false if it was no longer pending (a duplicate delivery got there first). */
