@@ -55,6 +55,53 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
   };
 }
 
+/**
+ * Hugging Face text-generation-inference: `POST /generate` with `decoder_input_details` lists each input token
+ * with its log-probability (`details.prefill`). TGI serves one model per endpoint, so the base URL may contain
+ * `{model}`; it takes one input per request, and concurrency comes from the rate limiter.
+ */
+export function tgiAdapter(options: AdapterOptions): ScoringAdapter {
+  const send = options.fetch ?? ((input, init) => fetch(input, init));
+  return {
+    name: "tgi",
+    version: "tgi/1",
+    promptsPerRequest: 1,
+    async score(model, texts) {
+      const url = `${options.baseUrl.replace("{model}", encodeURIComponent(model)).replace(/\/$/, "")}/generate`;
+      return Promise.all(
+        texts.map(async (text) => {
+          const response = await request(send, url, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+            body: JSON.stringify({ inputs: text, parameters: { max_new_tokens: 1, decoder_input_details: true, details: true } }),
+            signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+          });
+          return readPrefill(await readJson(response), text);
+        }),
+      );
+    },
+  };
+}
+
+/** Offsets from token texts: each token that matches the input where the last one ended starts there. */
+function readPrefill(body: unknown, text: string): ScoredText {
+  const prefill = (body as { details?: { prefill?: unknown } }).details?.prefill;
+  if (!Array.isArray(prefill) || prefill.length === 0) throw new ProviderError("the provider's response has no prefill details (is decoder_input_details supported?)", true);
+  let cursor = 0;
+  let previous = 0;
+  return {
+    tokens: prefill.map((token: { text?: unknown; logprob?: unknown }) => {
+      if (typeof token.text !== "string" || (token.logprob !== null && typeof token.logprob !== "number")) throw new ProviderError("malformed prefill token in the provider's response", true);
+      // An empty token continues the previous one (the later bytes of a character): it shares its offset, as
+      // OpenAI's offsets have it. A special token (a BOS) is not in the input and does not move the cursor.
+      const offset = token.text === "" ? previous : cursor;
+      if (token.text !== "" && text.startsWith(token.text, cursor)) cursor += token.text.length;
+      previous = offset;
+      return { offset, logprob: token.logprob };
+    }),
+  };
+}
+
 async function request(send: NonNullable<AdapterOptions["fetch"]>, url: string, init: RequestInit): Promise<Response> {
   let response: Response;
   try {

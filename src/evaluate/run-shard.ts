@@ -11,7 +11,7 @@ import {
 } from "../storage/evaluations";
 import { getSubmission } from "../storage/submissions";
 import type { Example } from "../validate/row-rules";
-import { ProviderError, openAiCompletionsAdapter, type ScoringAdapter } from "./adapters";
+import { ProviderError, openAiCompletionsAdapter, tgiAdapter, type ScoringAdapter } from "./adapters";
 import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
 import type { ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
@@ -34,17 +34,18 @@ export type ShardOutcome = { kind: "done" } | { kind: "skipped"; why: string } |
 const PERMIT_WAIT_MS = 20_000;
 
 export function adapterFor(family: StoredFamily, bindings: EvaluateBindings, fetcher?: (input: string, init: RequestInit) => Promise<Response>): ScoringAdapter {
-  if (family.adapter !== "openai-completions" || !family.baseUrl) {
-    throw new ProviderError(`family ${family.name} uses the ${family.adapter} adapter, which cannot be called (upload its results instead)`, false);
+  if (family.adapter === "external" || !family.baseUrl) {
+    throw new ProviderError(`family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`, false);
   }
   const apiKey = family.apiKeySecret ? secret(bindings, family.apiKeySecret) : undefined;
   if (family.apiKeySecret && typeof apiKey !== "string") throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
-  return openAiCompletionsAdapter({
+  const options = {
     baseUrl: family.baseUrl,
     promptsPerRequest: family.limits?.promptsPerRequest ?? 20,
     ...(typeof apiKey === "string" ? { apiKey } : {}),
     ...(fetcher ? { fetch: fetcher } : {}),
-  });
+  };
+  return family.adapter === "tgi" ? tgiAdapter(options) : openAiCompletionsAdapter(options);
 }
 
 /** Rate limits are per provider key: the same base URL and key share one budget, whatever the family. */

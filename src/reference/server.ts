@@ -118,42 +118,53 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
     }),
   );
 
-  app.post(
-    "/v1/completions",
-    bodyLimit({
-      maxSize: LIMITS.bodyBytes,
-      onError: (c) => openAiError(c, 413, "invalid_request_error", `The request body is larger than ${LIMITS.bodyBytes} bytes.`),
-    }),
-    async (c) => {
-      const configured = faultSettings(vars(c), (name) => c.req.header(name));
-      if (!configured.ok) return openAiError(c, 400, "invalid_request_error", configured.message, "headers");
-      const settings = configured.settings;
-      if (settings.maxConcurrency > 0 && faults.inFlight >= settings.maxConcurrency) {
-        c.header("retry-after", "1");
-        return openAiError(c, 429, "rate_limit_error", `More than ${settings.maxConcurrency} requests at once; retry after 1 second.`, null, "rate_limit_exceeded");
-      }
-      faults.inFlight++;
-      try {
-        return await complete(c, settings);
-      } finally {
-        faults.inFlight--;
-      }
-    },
-  );
+  const limit = bodyLimit({
+    maxSize: LIMITS.bodyBytes,
+    onError: (c) => openAiError(c, 413, "invalid_request_error", `The request body is larger than ${LIMITS.bodyBytes} bytes.`),
+  });
+  app.post("/v1/completions", limit, (c) => withFaults(c, (text) => completions(c, text)));
+  app.post("/tgi/:model/generate", limit, (c) => withFaults(c, (text) => tgiGenerate(c, text)));
 
-  async function complete(c: Context, settings: FaultSettings): Promise<Response> {
-    const text = await c.req.text();
-    if (settings.latencyMs > 0) await sleep(settings.latencyMs);
-    const fault = faults.draw(settings, text);
-    if (fault === "server_error") return openAiError(c, 500, "server_error", "Injected fault: internal server error.");
-    if (fault === "rate_limited") {
+  /**
+   * The fault and latency knobs around a handler: the concurrency cap, added latency, and the seeded draw of
+   * an injected 500, 429, timeout or cut-short body. The handler answers with JSON to send, or an error Response.
+   */
+  async function withFaults(c: Context, answer: (text: string) => Promise<{ json: unknown } | Response>): Promise<Response> {
+    const configured = faultSettings(vars(c), (name) => c.req.header(name));
+    if (!configured.ok) return openAiError(c, 400, "invalid_request_error", configured.message, "headers");
+    const settings = configured.settings;
+    if (settings.maxConcurrency > 0 && faults.inFlight >= settings.maxConcurrency) {
       c.header("retry-after", "1");
-      return openAiError(c, 429, "rate_limit_error", "Injected fault: rate limit reached; retry after 1 second.", null, "rate_limit_exceeded");
+      return openAiError(c, 429, "rate_limit_error", `More than ${settings.maxConcurrency} requests at once; retry after 1 second.`, null, "rate_limit_exceeded");
     }
-    if (fault === "timeout") {
-      await sleep(settings.timeoutMs);
-      return openAiError(c, 504, "server_error", "Injected fault: the request timed out.");
+    faults.inFlight++;
+    try {
+      const text = await c.req.text();
+      if (settings.latencyMs > 0) await sleep(settings.latencyMs);
+      const fault = faults.draw(settings, text);
+      if (fault === "server_error") return openAiError(c, 500, "server_error", "Injected fault: internal server error.");
+      if (fault === "rate_limited") {
+        c.header("retry-after", "1");
+        return openAiError(c, 429, "rate_limit_error", "Injected fault: rate limit reached; retry after 1 second.", null, "rate_limit_exceeded");
+      }
+      if (fault === "timeout") {
+        await sleep(settings.timeoutMs);
+        return openAiError(c, 504, "server_error", "Injected fault: the request timed out.");
+      }
+      const result = await answer(text);
+      if (result instanceof Response) return result;
+      if (fault === "malformed") {
+        // Cut the JSON short, as a connection dropped mid-body would.
+        const json = JSON.stringify(result.json);
+        return c.body(json.slice(0, Math.max(1, Math.floor(json.length / 2))), 200, { "content-type": "application/json" });
+      }
+      return c.json(result.json);
+    } finally {
+      faults.inFlight--;
     }
+  }
+
+  async function completions(c: Context, text: string): Promise<{ json: unknown } | Response> {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -174,20 +185,58 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
       completionTokens += result.completionTokens;
       return result.choice;
     });
-    const response = {
-      id: `cmpl-${hash53(text).toString(36)}`,
-      object: "text_completion",
-      created: Math.floor(Date.now() / 1000),
-      model: member.id,
-      choices,
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    return {
+      json: {
+        id: `cmpl-${hash53(text).toString(36)}`,
+        object: "text_completion",
+        created: Math.floor(Date.now() / 1000),
+        model: member.id,
+        choices,
+        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      },
     };
-    if (fault === "malformed") {
-      // Cut the JSON short, as a connection dropped mid-body would.
-      const json = JSON.stringify(response);
-      return c.body(json.slice(0, Math.max(1, Math.floor(json.length / 2))), 200, { "content-type": "application/json" });
+  }
+
+  /**
+   * Hugging Face text-generation-inference's `/generate` for one model: with `decoder_input_details`, the
+   * response lists every input token with its log-probability (`details.prefill`, the first null), as TGI does.
+   * A character split into bytes shows whole on its first byte token and empty on the rest, so token texts
+   * still join to the input.
+   */
+  async function tgiGenerate(c: Context, text: string): Promise<{ json: unknown } | Response> {
+    const member = family().member(c.req.param("model") ?? "");
+    if (!member) return c.json({ error: `model ${c.req.param("model")} is not served here`, error_type: "not_found" }, 404);
+    let body: { inputs?: unknown; parameters?: { max_new_tokens?: unknown; decoder_input_details?: unknown } };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return c.json({ error: "the body is not valid JSON", error_type: "validation" }, 422);
     }
-    return c.json(response);
+    if (typeof body.inputs !== "string" || body.inputs === "") return c.json({ error: "`inputs` must be a non-empty string", error_type: "validation" }, 422);
+    const maxNew = body.parameters?.max_new_tokens ?? 1;
+    if (!Number.isInteger(maxNew) || (maxNew as number) < 1 || (maxNew as number) > LIMITS.maxTokens) {
+      return c.json({ error: `max_new_tokens must be an integer from 1 to ${LIMITS.maxTokens}`, error_type: "validation" }, 422);
+    }
+    const inputs = body.inputs;
+    const scored = member.score(inputs, 0);
+    const prefill = scored.map((token, i) => {
+      const starts = scored[i - 1]?.offset !== token.offset;
+      const end = scored.find((next) => next.offset > token.offset)?.offset ?? inputs.length;
+      return { id: token.id, text: starts ? inputs.slice(token.offset, end) : "", logprob: token.logprob };
+    });
+    const generation = member.generate(inputs, maxNew as number, 0);
+    return {
+      json: {
+        generated_text: generation.text,
+        details: {
+          finish_reason: generation.finishReason === "length" ? "length" : "stop_sequence",
+          generated_tokens: generation.tokens.length,
+          seed: null,
+          prefill: body.parameters?.decoder_input_details === true ? prefill : [],
+          tokens: generation.tokens.map((token) => ({ id: token.id, text: token.text, logprob: token.logprob, special: false })),
+        },
+      },
+    };
   }
 
   app.notFound((c) => openAiError(c, 404, "not_found_error", `Nothing at ${c.req.method} ${c.req.path}.`));

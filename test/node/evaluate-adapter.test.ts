@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ProviderError, openAiCompletionsAdapter, retryAfterMs } from "../../src/evaluate/adapters";
+import { ProviderError, openAiCompletionsAdapter, retryAfterMs, tgiAdapter } from "../../src/evaluate/adapters";
 import { continuationScore } from "../../src/evaluate/metrics";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
@@ -47,5 +47,30 @@ describe("openai-completions adapter", () => {
     expect(retryAfterMs("2")).toBe(2000);
     expect(retryAfterMs("Thu, 01 Jan 2026 00:00:05 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT"))).toBe(5000);
     expect(retryAfterMs("soon")).toBeUndefined();
+  });
+});
+
+describe("tgi adapter", () => {
+  const tgiFor = (vars: FaultVars = {}) => {
+    const app = createReferenceApp({ family: () => family, vars: () => vars });
+    return tgiAdapter({ baseUrl: "http://reference.test/tgi/{model}", fetch: async (url, init) => app.request(url, init) });
+  };
+
+  it("scores a text from the prefill details, with offsets rebuilt from token texts, even through byte tokens", async () => {
+    const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees 🙂 the old lamp"];
+    const scored = await Promise.all(texts.map((text) => tgiFor().score("isv-ngram-4", [text])));
+    scored.forEach(([result], i) => {
+      const direct = family.member("isv-ngram-4")!.score(texts[i]!, 0);
+      expect(result).toEqual({ tokens: direct.map((token) => ({ offset: token.offset, logprob: token.logprob })) });
+    });
+  });
+
+  it("answers the same as openai-completions for the same model, and classifies errors alike", async () => {
+    const text = "In Sheastomor, people speak";
+    const [viaTgi] = await tgiFor().score("isv-ngram-5", [text]);
+    const [viaOpenAi] = await adapterFor().score("isv-ngram-5", [text]);
+    expect(viaTgi).toEqual(viaOpenAi);
+    expect(await tgiFor().score("gpt-9", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: false, status: 404 });
+    expect(await tgiFor({ FAULT_RATE_429: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
   });
 });

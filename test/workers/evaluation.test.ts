@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { describe, expect, inject, it } from "vitest";
@@ -113,6 +113,40 @@ describe("evaluation reliability", () => {
     expect(evaluation.state).toBe("partially_evaluated");
     expect(evaluation.reason).toContain("token budget of 1000 reached");
     expect(evaluation.tokensUsed).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe("adapters and resumption", () => {
+  it("evaluates a TGI family (one endpoint per model) to the same results as openai-completions", async () => {
+    const submission = await storedTask();
+    const models = referenceFamily.models.slice(2, 3);
+    const viaOpenAi = await startEvaluation(held, submission, family({ name: "via-openai", models }));
+    const viaTgi = await startEvaluation(held, submission, family({ name: "via-tgi", adapter: "tgi", baseUrl: inject("referenceUrl").replace(/\/v1$/, "/tgi/{model}"), models, limits: { concurrency: 8, requestsPerMinute: 100_000 } }));
+    const ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
+    for (const id of ids) await drain(id);
+    const [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
+    expect([openAi!.state, tgi!.state]).toEqual(["evaluated", "evaluated"]);
+    expect(tgi!.requests).toBe(301 * 2); // one text a request
+    const strip = (rows: Awaited<ReturnType<typeof listResults>>) => rows.map(({ model, index, flag, metrics }) => ({ model, index, flag, metrics }));
+    expect(strip(await listResults(env.DB, ids[1]!))).toEqual(strip(await listResults(env.DB, ids[0]!)));
+  }, 60_000);
+
+  it("the cron job resumes an evaluation that stopped moving, through the real queue", async () => {
+    const submission = await storedTask();
+    const started = await startEvaluation(held, submission, family({ name: "stalled", models: referenceFamily.models.slice(0, 2) }));
+    const evaluationId = started.ok ? started.evaluation.id : "";
+    await env.DB.prepare("UPDATE evaluations SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(evaluationId).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/10 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const deadline = Date.now() + 20_000;
+    let evaluation = await getEvaluation(env.DB, evaluationId);
+    while (evaluation!.state !== "evaluated" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      evaluation = await getEvaluation(env.DB, evaluationId);
+    }
+    expect(evaluation!.state).toBe("evaluated");
+    expect((await listResults(env.DB, evaluationId)).length).toBe(2 * 301);
   });
 });
 
