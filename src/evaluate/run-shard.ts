@@ -1,15 +1,15 @@
 import { sha256Hex } from "../http/tokens";
 import {
   addCounters,
+  addCountersStatement,
   cacheStatements,
   cachedScores,
-  getEvaluation,
-  getShard,
   resultStatements,
   settleShard,
+  settleShardStatement,
+  shardContext,
   type StoredFamily,
 } from "../storage/evaluations";
-import { getSubmission } from "../storage/submissions";
 import type { Example } from "../validate/row-rules";
 import { ProviderError, openAiCompletionsAdapter, tgiAdapter, type ScoringAdapter } from "./adapters";
 import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
@@ -65,16 +65,14 @@ async function loadExamples(bucket: R2Bucket, key: string, first: number, end: n
  */
 export async function runShard(bindings: EvaluateBindings, message: ShardMessage): Promise<ShardOutcome> {
   const { evaluationId, model, shard: shardIndex } = message;
-  const evaluation = await getEvaluation(bindings.DB, evaluationId);
+  const { evaluation, shard, submission } = await shardContext(bindings.DB, evaluationId, model, shardIndex);
   if (!evaluation) return { kind: "skipped", why: "no such evaluation" };
   if (evaluation.state !== "queued" && evaluation.state !== "evaluating") return { kind: "skipped", why: `evaluation is ${evaluation.state}` };
-  const shard = await getShard(bindings.DB, evaluationId, model, shardIndex);
   if (!shard || shard.state !== "pending") return { kind: "skipped", why: "shard already settled" };
   if (evaluation.tokenBudget !== null && evaluation.tokensUsed >= evaluation.tokenBudget) {
     await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", `token budget of ${evaluation.tokenBudget} reached`);
     return { kind: "failed", error: "token budget reached" };
   }
-  const submission = await getSubmission(bindings.DB, evaluation.submissionId);
   if (!submission) return { kind: "skipped", why: "submission is gone" };
 
   const family = evaluation.familyDefinition;
@@ -115,24 +113,65 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
       await bindings.DB.batch(cacheStatements(bindings.DB, texts.map((text, j): [string, ScoredText] => [keyOf.get(text)!, results[j]!])));
     }),
   );
-  if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
-  if (failure) throw failure.reason;
+  if (failure) {
+    if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
+    throw failure.reason;
+  }
 
   const rows = examples.map((example, offset) => {
     const scores = textsFor(example).map(({ prompt, continuation }) => continuationScore(scored.get(prompt + continuation)!, prompt.length));
     const outcome = exampleMetrics(example, scores);
     return { index: shard.firstExample + offset, flag: outcome.ok ? null : outcome.flag, metrics: outcome.ok ? outcome.metrics : null };
   });
-  await bindings.DB.batch(resultStatements(bindings.DB, evaluationId, model, rows));
-  await settleShard(bindings.DB, evaluationId, model, shardIndex, "done", null);
+  // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none.
+  await bindings.DB.batch([
+    ...resultStatements(bindings.DB, evaluationId, model, rows),
+    addCountersStatement(bindings.DB, evaluationId, { requests, cacheHits, tokens }),
+    settleShardStatement(bindings.DB, evaluationId, model, shardIndex, "done", null),
+  ]);
   return { kind: "done" };
 }
 
-/** Runs `call` holding a permit from the provider's rate limiter; waits for one up to PERMIT_WAIT_MS. */
+/**
+ * A first-in, first-out gate per provider within this isolate: calls beyond the provider's concurrency wait
+ * here on a promise, instead of all asking the shared rate limiter (a Durable Object) again every few ms.
+ */
+class LocalGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await call();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+const gates = new Map<string, LocalGate>();
+
+/**
+ * Runs `call` holding a permit from the provider's rate limiter (shared by every isolate), after this
+ * isolate's own gate; waits for a permit up to PERMIT_WAIT_MS.
+ */
 async function withPermit<T>(bindings: EvaluateBindings, family: StoredFamily, call: () => Promise<T>): Promise<T> {
-  const limiter = bindings.RATE_LIMITER.get(bindings.RATE_LIMITER.idFromName(providerKey(family)));
   const limits: ProviderLimits = { concurrency: family.limits?.concurrency ?? 4, requestsPerMinute: family.limits?.requestsPerMinute ?? 600 };
+  const key = `${providerKey(family)}|${limits.concurrency}`;
+  let gate = gates.get(key);
+  if (!gate) gates.set(key, (gate = new LocalGate(limits.concurrency)));
+  return gate.run(() => withSharedPermit(bindings, family, limits, call));
+}
+
+async function withSharedPermit<T>(bindings: EvaluateBindings, family: StoredFamily, limits: ProviderLimits, call: () => Promise<T>): Promise<T> {
+  const limiter = bindings.RATE_LIMITER.get(bindings.RATE_LIMITER.idFromName(providerKey(family)));
   const deadline = Date.now() + PERMIT_WAIT_MS;
   let permit: Permit = await limiter.acquire(limits);
   while (!permit.granted) {

@@ -1,5 +1,6 @@
 import type { FamilyDefinition } from "../analysis/family";
 import type { ExampleMetrics, ScoredText } from "../evaluate/metrics";
+import { submissionFromRow, type SubmissionRecord, type SubmissionRow } from "./submissions";
 
 export type EvaluationState = "queued" | "evaluating" | "evaluated" | "partially_evaluated" | "failed";
 export type ShardState = "pending" | "done" | "failed";
@@ -119,27 +120,58 @@ export async function listShards(db: D1Database, evaluationId: string): Promise<
   const { results } = await db
     .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 ORDER BY model, shard")
     .bind(evaluationId)
-    .all<{ evaluation_id: string; model: string; shard: number; first_example: number; end_example: number; state: ShardState; attempts: number; error: string | null }>();
-  return results.map((row) => ({
-    evaluationId: row.evaluation_id,
-    model: row.model,
-    shard: row.shard,
-    firstExample: row.first_example,
-    endExample: row.end_example,
-    state: row.state,
-    attempts: row.attempts,
-    error: row.error,
-  }));
+    .all<ShardRow>();
+  return results.map(shardFromRow);
+}
+
+interface ShardRow {
+  evaluation_id: string;
+  model: string;
+  shard: number;
+  first_example: number;
+  end_example: number;
+  state: ShardState;
+  attempts: number;
+  error: string | null;
+}
+
+const shardFromRow = (row: ShardRow): ShardRecord => ({
+  evaluationId: row.evaluation_id,
+  model: row.model,
+  shard: row.shard,
+  firstExample: row.first_example,
+  endExample: row.end_example,
+  state: row.state,
+  attempts: row.attempts,
+  error: row.error,
+});
+
+/** What a consumer needs to run a shard (the evaluation, the shard, the submission), in one round trip. */
+export async function shardContext(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  shard: number,
+): Promise<{ evaluation?: EvaluationRecord; shard?: ShardRecord; submission?: SubmissionRecord }> {
+  const [evaluation, shardRow, submission] = await db.batch([
+    db.prepare("SELECT * FROM evaluations WHERE id = ?1").bind(evaluationId),
+    db.prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3").bind(evaluationId, model, shard),
+    db.prepare("SELECT * FROM submissions WHERE id = (SELECT submission_id FROM evaluations WHERE id = ?1)").bind(evaluationId),
+  ]);
+  const first = <T>(result: D1Result | undefined): T | undefined => (result?.results[0] as T | undefined) ?? undefined;
+  const evaluationRow = first<EvaluationRow>(evaluation);
+  const shardRecord = first<ShardRow>(shardRow);
+  const submissionRow = first<SubmissionRow>(submission);
+  return {
+    ...(evaluationRow ? { evaluation: fromRow(evaluationRow) } : {}),
+    ...(shardRecord ? { shard: shardFromRow(shardRecord) } : {}),
+    ...(submissionRow ? { submission: submissionFromRow(submissionRow) } : {}),
+  };
 }
 
 export async function getShard(db: D1Database, evaluationId: string, model: string, shard: number): Promise<ShardRecord | undefined> {
-  const row = await db
-    .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
-    .bind(evaluationId, model, shard)
-    .first<{ evaluation_id: string; model: string; shard: number; first_example: number; end_example: number; state: ShardState; attempts: number; error: string | null }>();
-  return row
-    ? { evaluationId: row.evaluation_id, model: row.model, shard: row.shard, firstExample: row.first_example, endExample: row.end_example, state: row.state, attempts: row.attempts, error: row.error }
-    : undefined;
+  const row = await db.prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3").bind(evaluationId, model, shard).first<ShardRow>();
+  return row ? shardFromRow(row) : undefined;
 }
 
 export async function pendingShardCount(db: D1Database, evaluationId: string): Promise<number> {
@@ -148,11 +180,14 @@ export async function pendingShardCount(db: D1Database, evaluationId: string): P
 }
 
 /** Moves a pending shard to done or failed; false if it was no longer pending (a duplicate delivery got there first). */
-export async function settleShard(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): Promise<boolean> {
-  const result = await db
+export function settleShardStatement(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): D1PreparedStatement {
+  return db
     .prepare("UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'")
-    .bind(evaluationId, model, shard, state, error, new Date().toISOString())
-    .run();
+    .bind(evaluationId, model, shard, state, error, new Date().toISOString());
+}
+
+export async function settleShard(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): Promise<boolean> {
+  const result = await settleShardStatement(db, evaluationId, model, shard, state, error).run();
   return result.meta.changes === 1;
 }
 
@@ -163,14 +198,19 @@ export async function noteShardAttempt(db: D1Database, evaluationId: string, mod
     .run();
 }
 
-export async function addCounters(db: D1Database, id: string, counters: { requests?: number; retries?: number; cacheHits?: number; tokens?: number }): Promise<void> {
-  await db
+export async function addCounters(db: D1Database, id: string, counters: Counters): Promise<void> {
+  await addCountersStatement(db, id, counters).run();
+}
+
+type Counters = { requests?: number; retries?: number; cacheHits?: number; tokens?: number };
+
+export function addCountersStatement(db: D1Database, id: string, counters: Counters): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE evaluations SET requests = requests + ?2, retries = retries + ?3, cache_hits = cache_hits + ?4, tokens_used = tokens_used + ?5,
          state = CASE WHEN state = 'queued' THEN 'evaluating' ELSE state END, updated_at = ?6 WHERE id = ?1`,
     )
-    .bind(id, counters.requests ?? 0, counters.retries ?? 0, counters.cacheHits ?? 0, counters.tokens ?? 0, new Date().toISOString())
-    .run();
+    .bind(id, counters.requests ?? 0, counters.retries ?? 0, counters.cacheHits ?? 0, counters.tokens ?? 0, new Date().toISOString());
 }
 
 export async function finishEvaluation(db: D1Database, id: string, state: EvaluationState, reason: string | null): Promise<boolean> {
@@ -217,13 +257,12 @@ export async function progress(db: D1Database, evaluationId: string): Promise<{ 
 
 export async function cachedScores(db: D1Database, keys: string[]): Promise<Map<string, ScoredText>> {
   const found = new Map<string, ScoredText>();
-  for (const part of chunk([...new Set(keys)], 90)) {
-    const { results } = await db
-      .prepare(`SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`)
-      .bind(...part)
-      .all<{ key: string; scored_json: string }>();
-    for (const row of results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
-  }
+  const parts = chunk([...new Set(keys)], 90);
+  if (parts.length === 0) return found;
+  const answers = await db.batch<{ key: string; scored_json: string }>(
+    parts.map((part) => db.prepare(`SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`).bind(...part)),
+  );
+  for (const answer of answers) for (const row of answer.results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
   return found;
 }
 

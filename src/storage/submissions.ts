@@ -28,7 +28,7 @@ export interface SubmissionRecord {
   submitterTokenHash: string;
 }
 
-interface SubmissionRow {
+export interface SubmissionRow {
   id: string;
   created_at: string;
   updated_at: string;
@@ -45,7 +45,7 @@ interface SubmissionRow {
   submitter_token_hash: string;
 }
 
-function fromRow(row: SubmissionRow): SubmissionRecord {
+export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
   return {
     id: row.id,
     createdAt: row.created_at,
@@ -95,10 +95,10 @@ export async function insertSubmission(db: D1Database, record: SubmissionRecord)
 
 export async function getSubmission(db: D1Database, id: string): Promise<SubmissionRecord | undefined> {
   const row = await db.prepare("SELECT * FROM submissions WHERE id = ?1").bind(id).first<SubmissionRow>();
-  return row ? fromRow(row) : undefined;
+  return row ? submissionFromRow(row) : undefined;
 }
 
 export async function findSubmissionByCsvHash(db: D1Database, sha256: string): Promise<SubmissionRecord | undefined> {
   const row = await db.prepare("SELECT * FROM submissions WHERE csv_sha256 = ?1").bind(sha256).first<SubmissionRow>();
-  return row ? fromRow(row) : undefined;
+  return row ? submissionFromRow(row) : undefined;
 }
