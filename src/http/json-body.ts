@@ -1,15 +1,12 @@
 import { validator } from "hono/validator";
 import type { StandaloneValidator } from "../generated/validators";
-import { ProblemError, type ProblemCode } from "./problem";
-import { schemaErrorsToFields } from "./schema-errors";
+import { schemaProblem } from "./json-part";
+import type { ProblemCode } from "./problem";
 
 /** Hono's validator seam with a build-time compiled schema: a bad body is a problem naming each field. */
 export function jsonBody<T>(validate: StandaloneValidator, code: ProblemCode, noun: string) {
   return validator("json", (value): T => {
-    if (!validate(value)) {
-      const fields = schemaErrorsToFields(validate.errors ?? []);
-      throw new ProblemError(code, `The ${noun} has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${fields.map((f) => `${f.field} ${f.message}`).join("; ")}.`, { fields });
-    }
+    if (!validate(value)) throw schemaProblem(validate, code, noun);
     return value as T;
   });
 }

@@ -15,10 +15,13 @@ export async function readJsonPart<T>(reader: MultipartReader, maxBytes: number,
     if (error instanceof MultipartError) throw error;
     throw new ProblemError(code, `The "${noun}" part is not valid JSON.`, { fields: [] });
   }
-  if (!validate(value)) {
-    const fields = schemaErrorsToFields(validate.errors ?? []);
-    const listed = fields.map((field) => `${field.field} ${field.message}`).join("; ");
-    throw new ProblemError(code, `The ${noun} has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${listed}.`, { fields });
-  }
+  if (!validate(value)) throw schemaProblem(validate, code, noun);
   return value as T;
+}
+
+/** The problem for a value its schema rejected: one plain message per field, and the fields listed. */
+export function schemaProblem(validate: StandaloneValidator, code: ProblemCode, noun: string): ProblemError {
+  const fields = schemaErrorsToFields(validate.errors ?? []);
+  const listed = fields.map((field) => `${field.field} ${field.message}`).join("; ");
+  return new ProblemError(code, `The ${noun} has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${listed}.`, { fields });
 }
