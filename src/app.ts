@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
 import { openApiDocument } from "./openapi";
+import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
 import { submissionRoutes } from "./routes/submissions";
 
@@ -19,6 +20,7 @@ export function createApp(): Hono<AppEnv> {
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
+  app.route("/v1", leaderboardRoutes());
 
   app.notFound((c) => problemResponse(withRequest(problemBody("not_found", `Nothing at ${c.req.method} ${c.req.path}.`), c.get("requestId"))));
 

@@ -2,6 +2,8 @@ import exampleSchema from "../schemas/example.schema.json";
 import metadataSchema from "../schemas/submission-metadata.schema.json";
 import analysisSchema from "../schemas/analysis.schema.json";
 import evaluationRequestSchema from "../schemas/evaluation-request.schema.json";
+import decisionSchema from "../schemas/decision-request.schema.json";
+import leaderboardSchema from "../schemas/leaderboard.schema.json";
 import familySchema from "../schemas/model-family.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
@@ -214,6 +216,82 @@ export const openApiDocument = {
         responses: organiser({ "200": { description: "index plus the task type's columns; flagged examples are left out.", content: { "text/csv": {} } }, "404": problem(["not_found"], "No such evaluation or model.") }),
       },
     },
+    "/v1/leaderboard": {
+      get: {
+        operationId: "getLeaderboard",
+        summary: "The public leaderboard: accepted tasks, strongest inverse scaling first",
+        description: "Served from a snapshot rebuilt on every accept or reject. ETag with If-None-Match (304), Cache-Control, CORS for any origin. Never carries emails, tokens, unaccepted tasks or private families; authors appear only if they agreed to be named.",
+        responses: { "200": { description: "The leaderboard.", content: json({ $ref: "#/components/schemas/Leaderboard" }) }, "304": { description: "Unchanged since the ETag sent." } },
+      },
+    },
+    "/v1/leaderboard.csv": {
+      get: {
+        operationId: "getLeaderboardCsv",
+        summary: "The leaderboard for spreadsheets (cells that would run as formulas are neutralised)",
+        responses: { "200": { description: "CSV, one task a row.", content: { "text/csv": {} } } },
+      },
+    },
+    "/v1/submissions/{id}/plot.svg": {
+      get: {
+        operationId: "getPublicPlot",
+        summary: "An accepted task's plot (public families only)",
+        parameters: [idParameter],
+        responses: { "200": { description: "SVG.", content: { "image/svg+xml": {} } }, "404": problem(["not_found", "analysis_not_found"], "Not accepted, or nothing public to plot.") },
+      },
+    },
+    "/v1/review/submissions": {
+      get: {
+        operationId: "listSubmissions",
+        summary: "Submissions, newest first, filtered and paginated (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [
+          { name: "state", in: "query", required: false, schema: { type: "string" } },
+          { name: "taskType", in: "query", required: false, schema: { type: "string" } },
+          { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } },
+          { name: "until", in: "query", required: false, schema: { type: "string", format: "date-time" } },
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
+          { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "nextCursor from the previous page." },
+        ],
+        responses: organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out.") }),
+      },
+    },
+    "/v1/review/submissions/{id}": {
+      get: {
+        operationId: "getReviewSubmission",
+        summary: "A submission's full record, anonymised unless an admin asks ?reveal=true (organisers)",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter, { name: "reveal", in: "query", required: false, schema: { type: "boolean" } }],
+        responses: organiser({ "200": { description: "Metadata (without authors and contact unless revealed), report, evaluations, analysis.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
+      },
+    },
+    "/v1/review/submissions/{id}/decision": {
+      post: {
+        operationId: "decide",
+        summary: "Accept or reject a submission with a note (organisers); the leaderboard is rebuilt",
+        security: [{ organiserToken: [] }],
+        parameters: [idParameter],
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/DecisionRequest" }) },
+        responses: organiser({
+          "200": { description: "The new state.", content: json({ type: "object" }) },
+          "400": problem(["bad_request"], "A malformed decision."),
+          "404": problem(["not_found"], "No such submission."),
+          "409": problem(["invalid_transition"], "Not possible from the current state; `allowed` names the decisions that are. Accepting also needs results."),
+        }),
+      },
+    },
+    "/v1/review/audit": {
+      get: {
+        operationId: "listAudit",
+        summary: "The audit log of organiser actions, newest first (organisers); append-only",
+        security: [{ organiserToken: [] }],
+        parameters: [
+          { name: "submission", in: "query", required: false, schema: { type: "string" } },
+          { name: "before", in: "query", required: false, schema: { type: "integer" } },
+          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
+        ],
+        responses: organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
+      },
+    },
     "/openapi.json": {
       get: {
         operationId: "getOpenApi",
@@ -241,6 +319,8 @@ export const openApiDocument = {
       ModelFamily: withoutMeta(familySchema),
       Analysis: withoutMeta(analysisSchema),
       EvaluationRequest: withoutMeta(evaluationRequestSchema),
+      DecisionRequest: withoutMeta(decisionSchema),
+      Leaderboard: withoutMeta(leaderboardSchema),
       EvaluationSummary: {
         type: "object",
         description: "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's main metric, flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",

@@ -23,7 +23,9 @@ const MAX_PROBLEMS = 20;
  */
 export function parseResultsCsv(text: string, taskType: TaskType, expectedExamples?: number): ResultsParse {
   if (taskType === "numeric") return { ok: false, problems: ["numeric tasks are out of scope for analysis"] };
-  const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, ""), { skipEmptyLines: "greedy" });
+  // Results have no multi-line fields, so row endings can be normalised first: papaparse guesses one newline
+  // style from the start of the text and would merge the rows of a file that mixes CRLF and LF.
+  const parsed = Papa.parse<string[]>(text.replace(/^\ufeff/, "").replace(/\r\n?/g, "\n"), { skipEmptyLines: "greedy", newline: "\n" });
   const [header, ...rows] = parsed.data;
   const problems: string[] = [];
   const problem = (message: string): void => {

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   invalid_family: { status: 400, title: "The model family definition is invalid" },
   invalid_results: { status: 422, title: "The results files do not fit the task" },
   not_analysable: { status: 422, title: "This task cannot be analysed" },
+  invalid_transition: { status: 409, title: "That decision is not possible from the submission's state" },
   payload_too_large: { status: 413, title: "The upload is larger than allowed" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   invalid_task_file: { status: 422, title: "The task file has errors" },

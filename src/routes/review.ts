@@ -10,6 +10,7 @@ import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";
 import { evaluationRoutes } from "./evaluations";
+import { decisionRoutes } from "./review-decisions";
 import { latestAnalysis } from "../storage/analyses";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
@@ -24,6 +25,7 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   const routes = new Hono<ReviewEnv>();
   routes.use(requireRole("organiser"));
   routes.route("/", evaluationRoutes());
+  routes.route("/", decisionRoutes());
 
   routes.post("/submissions/:id/results", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));

@@ -9,6 +9,9 @@ import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task
 import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
 import { listEvaluations } from "../storage/evaluations";
+import { defaultMetricName } from "../analysis/metrics";
+import { renderPlot } from "../analysis/plot";
+import { latestAnalysis } from "../storage/analyses";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
@@ -75,6 +78,17 @@ export function submissionRoutes(): Hono<AppEnv> {
     } finally {
       await reader.cancel();
     }
+  });
+
+  /** An accepted task's plot, public: only its public families are drawn. */
+  routes.get("/:id/plot.svg", async (c) => {
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    if (!submission || submission.state !== "accepted") throw new ProblemError("not_found", "Plots are public once a task is accepted.");
+    const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
+    const privateNames = new Set((await listEvaluations(c.env.DB, submission.id)).filter((e) => e.familyDefinition.visibility === "private").map((e) => e.family));
+    const families = stored?.analysis.families.filter((family) => !privateNames.has(family.family)) ?? [];
+    if (!stored || families.length === 0) throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
+    return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
   });
 
   routes.get("/:id", async (c) => {

@@ -83,6 +83,13 @@ function verdictOf(trueMeans: number[], examples: number, noise: number, directi
   );
 }
 
+describe("results files", () => {
+  it("reads files whose rows mix CRLF and LF endings (a row appended by hand)", () => {
+    const parsed = parseResultsCsv("index,loss\r\n0,1.5\r\n1,2.5\n2,3.5\n", "sequence_prob", 3);
+    expect(parsed.ok && Array.from(parsed.results.columns.loss!)).toEqual([1.5, 2.5, 3.5]);
+  });
+});
+
 describe("verdicts on synthetic data with known truth", () => {
   it.each([
     ["inverse: loss rises with scale", [1.0, 1.2, 1.4, 1.6], 1000, 0.5, "lower_is_better", "inverse"],

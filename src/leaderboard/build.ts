@@ -1,0 +1,90 @@
+import type { Analysis } from "../analysis/analyse";
+import type { FamilyAnalysis } from "../analysis/statistics";
+
+export const LEADERBOARD_SCHEMA_VERSION = 1;
+
+export interface AcceptedTask {
+  id: string;
+  title: string;
+  taskType: string;
+  examples: number;
+  acceptedAt: string;
+  metadata: { authors?: { name: string; affiliation?: string; agreesToBeNamed?: boolean }[]; dataLicence?: string };
+  analysis: Analysis | null;
+  /** Families an organiser marked private: never on the leaderboard. */
+  privateFamilies: ReadonlySet<string>;
+}
+
+export const ORDERING =
+  "Strongest inverse scaling first: the lower 95% bound of how much worse performance gets per decade of scale, in pooled standard deviations, for the family where it is largest (tasks without an analysis last); ties by acceptance time, then id.";
+
+/**
+ * How firmly a family shows inverse scaling: the lower end of the interval of "worse per decade", standardised by
+ * the examples' spread so that tasks with different metrics compare. Positive only when the whole interval says worse.
+ */
+export function inverseStrength(family: FamilyAnalysis, direction: Analysis["metric"]["direction"], equivalenceMargin: number): number {
+  const pooledSd = equivalenceMargin > 0 ? family.flatMargin / equivalenceMargin : 1;
+  const [low, high] = family.slope.ci95;
+  // Worse per decade is +slope when lower is better (loss rises), -slope when higher is better.
+  const worseLow = direction === "lower_is_better" ? low : -high;
+  return pooledSd > 0 ? worseLow / pooledSd : worseLow;
+}
+
+/** The public leaderboard from accepted tasks: what may be shown, ordered by strength of inverse scaling. */
+export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
+  const entries = tasks.map((task) => {
+    const families = (task.analysis?.families ?? []).filter((family) => !task.privateFamilies.has(family.family));
+    const strengths = task.analysis ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction, task.analysis!.equivalenceMargin)) : [];
+    return {
+      id: task.id,
+      title: task.title,
+      taskType: task.taskType,
+      examples: task.examples,
+      authors: (task.metadata.authors ?? []).filter((author) => author.agreesToBeNamed === true).map((author) => ({ name: author.name, ...(author.affiliation ? { affiliation: author.affiliation } : {}) })),
+      dataLicence: task.metadata.dataLicence ?? "",
+      acceptedAt: task.acceptedAt,
+      inverseStrength: strengths.length > 0 ? Math.max(...strengths) : null,
+      metric: task.analysis?.metric.name ?? null,
+      families: families.map((family) => ({
+        family: family.family,
+        verdict: family.verdict,
+        slopePerDecade: family.slope.perDecade,
+        slopeCi95: family.slope.ci95,
+        models: family.models.map((model) => ({ id: model.id, scale: model.scale, mean: model.mean, standardError: model.standardError })),
+      })),
+      plotUrl: families.length > 0 ? `/v1/submissions/${task.id}/plot.svg` : null,
+    };
+  });
+  entries.sort((a, b) => (b.inverseStrength ?? -Infinity) - (a.inverseStrength ?? -Infinity) || a.acceptedAt.localeCompare(b.acceptedAt) || a.id.localeCompare(b.id));
+  return {
+    schemaVersion: LEADERBOARD_SCHEMA_VERSION,
+    generatedAt,
+    ordering: ORDERING,
+    tasks: entries.map((entry, i) => ({ rank: i + 1, ...entry })),
+  };
+}
+
+export type Leaderboard = ReturnType<typeof buildLeaderboard>;
+
+/** CSV for spreadsheets; a cell that a spreadsheet would run as a formula is prefixed with an apostrophe. */
+export function leaderboardCsv(board: Leaderboard): string {
+  const cell = (value: unknown): string => {
+    let text = value === null || value === undefined ? "" : String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const header = ["rank", "title", "task_type", "examples", "authors", "inverse_strength", "verdicts", "data_licence", "accepted_at", "id"];
+  const rows = board.tasks.map((task) => [
+    task.rank,
+    task.title,
+    task.taskType,
+    task.examples,
+    task.authors.map((author) => author.name).join("; "),
+    task.inverseStrength === null ? "" : task.inverseStrength.toFixed(4),
+    task.families.map((family) => `${family.family}: ${family.verdict}`).join("; "),
+    task.dataLicence,
+    task.acceptedAt,
+    task.id,
+  ]);
+  return [header, ...rows].map((row) => row.map(cell).join(",")).join("\n") + "\n";
+}

@@ -1,0 +1,108 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { defaultMetricName } from "../analysis/metrics";
+import { summariseEvaluation } from "../evaluate/summary";
+import { validateDecisionRequest } from "../generated/validators";
+import { jsonBody } from "../http/json-body";
+import type { OrganiserVariables } from "../http/organiser-auth";
+import { ProblemError } from "../http/problem";
+import { rebuildLeaderboard } from "../leaderboard/snapshot";
+import { transition, type Decision } from "../review/decisions";
+import { appendAudit, latestAnalysis } from "../storage/analyses";
+import { listEvaluations } from "../storage/evaluations";
+import { decideStatement, listAudit, listSubmissions } from "../storage/review";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import type { TaskType } from "../validate/task-types";
+
+type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
+
+const MAX_PAGE = 100;
+
+/** Reviewers see submissions anonymised (as the prize's review was) unless an admin asks to reveal the authors. */
+function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<string, unknown> {
+  if (reveal) return submission.metadata;
+  const { authors: _authors, contactEmail: _contact, ...anonymous } = submission.metadata;
+  return anonymous;
+}
+
+function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
+  if (!text) return undefined;
+  try {
+    const [createdAt, id] = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/"))) as [string, string];
+    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw new ProblemError("bad_request", "The cursor is not one this API gave out.");
+}
+
+const encodeCursor = (createdAt: string, id: string): string => btoa(JSON.stringify([createdAt, id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+export function decisionRoutes(): Hono<ReviewEnv> {
+  const routes = new Hono<ReviewEnv>();
+
+  routes.get("/submissions", async (c) => {
+    const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
+    const filters = { state: c.req.query("state"), taskType: c.req.query("taskType"), since: c.req.query("since"), until: c.req.query("until") };
+    const items = await listSubmissions(c.env.DB, Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) as typeof filters, decodeCursor(c.req.query("cursor")), limit);
+    const last = items.at(-1);
+    return c.json({ submissions: items, nextCursor: items.length === limit && last ? encodeCursor(last.createdAt, last.id) : null });
+  });
+
+  routes.get("/submissions/:id", async (c) => {
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const reveal = c.req.query("reveal") === "true";
+    if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
+    const taskType = submission.taskType as TaskType;
+    const evaluations = await Promise.all((await listEvaluations(c.env.DB, submission.id)).map((evaluation) => summariseEvaluation(c.env.DB, evaluation, taskType, submission.exampleCount)));
+    const analysis = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(taskType) ?? "loss");
+    return c.json({
+      id: submission.id,
+      state: submission.state,
+      title: submission.title,
+      taskType: submission.taskType,
+      examples: submission.exampleCount,
+      createdAt: submission.createdAt,
+      metadata: reviewMetadata(submission, reveal),
+      report: submission.report,
+      evaluations,
+      analysis: analysis?.analysis ?? null,
+      plotUrl: analysis ? `/v1/review/submissions/${submission.id}/plot.svg` : null,
+    });
+  });
+
+  routes.post("/submissions/:id/decision", jsonBody<{ decision: Decision; note: string }>(validateDecisionRequest, "bad_request", "decision"), async (c) => {
+    const submission = await getSubmission(c.env.DB, c.req.param("id"));
+    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const { decision, note } = c.req.valid("json");
+    const next = transition(submission.state, decision);
+    if (!next.ok) {
+      throw new ProblemError("invalid_transition", `A ${submission.state} submission cannot be ${decision}ed; allowed: ${next.allowed.length ? next.allowed.join(", ") : "none"}.`, {
+        state: submission.state,
+        allowed: next.allowed,
+      });
+    }
+    if (decision === "accept" && !(await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss"))) {
+      throw new ProblemError("invalid_transition", "Accepting needs results: evaluate the submission or upload results first.", { state: submission.state, allowed: ["reject"] });
+    }
+    const at = new Date().toISOString();
+    const [update] = await c.env.DB.batch([
+      decideStatement(c.env.DB, submission.id, submission.state, next.to, note, at),
+      appendAudit(c.env.DB, { at, actor: c.get("actor").id, action: `submission.${decision}`, submissionId: submission.id, detail: { before: submission.state, after: next.to, note } }),
+    ]);
+    if (update?.meta.changes !== 1) throw new ProblemError("invalid_transition", "Another decision changed this submission first; reload and decide again.", { state: submission.state, allowed: [] });
+    await rebuildLeaderboard(c.env.DB);
+    return c.json({ id: submission.id, state: next.to, reviewedAt: at, note });
+  });
+
+  routes.get("/audit", async (c) => {
+    const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
+    const before = c.req.query("before") ? Number(c.req.query("before")) : undefined;
+    if (before !== undefined && !Number.isSafeInteger(before)) throw new ProblemError("bad_request", "`before` must be an audit entry id.");
+    const entries = await listAudit(c.env.DB, c.req.query("submission"), before, limit);
+    return c.json({ entries, nextBefore: entries.length === limit ? entries.at(-1)!.id : null });
+  });
+
+  return routes;
+}

@@ -1,0 +1,121 @@
+import type { Analysis } from "../analysis/analyse";
+import type { SubmissionState } from "./submissions";
+
+/** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
+export function decideStatement(db: D1Database, id: string, from: SubmissionState, to: SubmissionState, note: string, at: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE submissions SET state = ?3, reviewed_at = ?4, review_note = ?5, updated_at = ?4 WHERE id = ?1 AND state = ?2")
+    .bind(id, from, to, at, note);
+}
+
+export interface SubmissionListItem {
+  id: string;
+  title: string;
+  taskType: string;
+  state: SubmissionState;
+  examples: number;
+  createdAt: string;
+  reviewedAt: string | null;
+}
+
+/** Newest first; the cursor is the last item's (created_at, id), so pages never skip or repeat. */
+export async function listSubmissions(
+  db: D1Database,
+  filters: { state?: string; taskType?: string; since?: string; until?: string },
+  cursor: { createdAt: string; id: string } | undefined,
+  limit: number,
+): Promise<SubmissionListItem[]> {
+  const clauses: string[] = [];
+  const values: (string | number)[] = [];
+  const add = (sql: string, value: string): void => {
+    values.push(value);
+    clauses.push(sql.replace("?", `?${values.length}`));
+  };
+  if (filters.state) add("state = ?", filters.state);
+  if (filters.taskType) add("task_type = ?", filters.taskType);
+  if (filters.since) add("created_at >= ?", filters.since);
+  if (filters.until) add("created_at < ?", filters.until);
+  if (cursor) {
+    values.push(cursor.createdAt, cursor.id);
+    clauses.push(`(created_at < ?${values.length - 1} OR (created_at = ?${values.length - 1} AND id < ?${values.length}))`);
+  }
+  values.push(limit);
+  const { results } = await db
+    .prepare(
+      `SELECT id, title, task_type, state, example_count, created_at, reviewed_at FROM submissions
+       ${clauses.length ? `WHERE ${clauses.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?${values.length}`,
+    )
+    .bind(...values)
+    .all<{ id: string; title: string; task_type: string; state: SubmissionState; example_count: number; created_at: string; reviewed_at: string | null }>();
+  return results.map((row) => ({ id: row.id, title: row.title, taskType: row.task_type, state: row.state, examples: row.example_count, createdAt: row.created_at, reviewedAt: row.reviewed_at }));
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  submissionId: string | null;
+  detail: unknown;
+}
+
+export async function listAudit(db: D1Database, submissionId: string | undefined, before: number | undefined, limit: number): Promise<AuditRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, at, actor, action, submission_id, detail_json FROM audit_log
+       WHERE (?1 IS NULL OR submission_id = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
+    )
+    .bind(submissionId ?? null, before ?? null, limit)
+    .all<{ id: number; at: string; actor: string; action: string; submission_id: string | null; detail_json: string }>();
+  return results.map((row) => ({ id: row.id, at: row.at, actor: row.actor, action: row.action, submissionId: row.submission_id, detail: JSON.parse(row.detail_json) }));
+}
+
+export interface AcceptedRow {
+  id: string;
+  title: string;
+  taskType: string;
+  examples: number;
+  acceptedAt: string;
+  metadata: Record<string, unknown>;
+  analysis: Analysis | null;
+  privateFamilies: Set<string>;
+}
+
+/** Accepted submissions with their newest analysis of `metricFor(taskType)` and the families marked private. */
+export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: string) => string): Promise<AcceptedRow[]> {
+  const { results } = await db
+    .prepare("SELECT id, title, task_type, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id")
+    .all<{ id: string; title: string; task_type: string; example_count: number; reviewed_at: string; metadata_json: string }>();
+  const rows: AcceptedRow[] = [];
+  for (const row of results) {
+    const [analysis, families] = await db.batch<{ analysis_json?: string; family_json?: string }>([
+      db.prepare("SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1").bind(row.id, metricFor(row.task_type)),
+      db.prepare("SELECT family_json FROM evaluations WHERE submission_id = ?1 UNION ALL SELECT family_json FROM external_results WHERE submission_id = ?1").bind(row.id),
+    ]);
+    const privateFamilies = new Set<string>();
+    for (const family of families?.results ?? []) {
+      const definition = JSON.parse(family.family_json ?? "{}") as { name?: string; visibility?: string };
+      if (definition.visibility === "private" && definition.name) privateFamilies.add(definition.name);
+    }
+    const json = analysis?.results[0]?.analysis_json;
+    rows.push({
+      id: row.id,
+      title: row.title,
+      taskType: row.task_type,
+      examples: row.example_count,
+      acceptedAt: row.reviewed_at,
+      metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
+      analysis: json ? (JSON.parse(json) as Analysis) : null,
+      privateFamilies,
+    });
+  }
+  return rows;
+}
+
+export async function latestSnapshot(db: D1Database): Promise<{ etag: string; json: string } | undefined> {
+  return (await db.prepare("SELECT etag, json FROM leaderboard_snapshots ORDER BY id DESC LIMIT 1").first<{ etag: string; json: string }>()) ?? undefined;
+}
+
+export async function insertSnapshot(db: D1Database, json: string, etag: string, at: string): Promise<void> {
+  await db.prepare("INSERT INTO leaderboard_snapshots (created_at, etag, json) VALUES (?1, ?2, ?3)").bind(at, etag, json).run();
+}

@@ -1,0 +1,135 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
+import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";
+import curie from "../../../shared/samples/real/results/lambada-1k_gpt3/curie.csv?raw";
+import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinci.csv?raw";
+import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
+import gpt3 from "../../fixtures/families/gpt3.json";
+import { validateLeaderboard } from "../../src/generated/validators";
+import { sha256Hex } from "../../src/http/tokens";
+import { insertApiToken } from "../../src/storage/tokens";
+import { VALID_METADATA, problemOf, submit, uniqueVariant } from "./helpers";
+
+async function token(role: "organiser" | "admin"): Promise<string> {
+  const value = `isv_ot_test_${crypto.randomUUID()}`;
+  await insertApiToken(env.DB, { id: crypto.randomUUID(), tokenHash: await sha256Hex(value), role, label: role, createdAt: new Date().toISOString() });
+  return value;
+}
+
+const call = (path: string, bearer?: string, init: RequestInit = {}) =>
+  exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(init.headers ?? {}) } });
+
+const decide = (id: string, bearer: string, decision: "accept" | "reject", note = "Reviewed.") =>
+  call(`/v1/review/submissions/${id}/decision`, bearer, { method: "POST", body: JSON.stringify({ decision, note }) });
+
+const METADATA = {
+  ...VALID_METADATA,
+  title: '=HYPERLINK("http://evil.example","click") <b>bold</b>',
+  authors: [
+    { name: "Named Author", affiliation: "Lab", agreesToBeNamed: true },
+    { name: "Private Author", agreesToBeNamed: false },
+  ],
+  contactEmail: "secret-contact@example.org",
+};
+
+/** A fresh lambada variant (1,001 examples) with GPT-3 results uploaded for every example, so it can be accepted. */
+async function taskWithResults(organiser: string): Promise<string> {
+  const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"A unique example ${tag} ends with the word", ending`), metadata: METADATA });
+  expect(response.status).toBe(201);
+  const { id } = await response.json<{ id: string }>();
+  const form = new FormData();
+  form.append("family", JSON.stringify(gpt3));
+  for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
+  const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+  expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+  return id;
+}
+
+describe("review decisions", () => {
+  it("follows the state machine: 409 names what is allowed, and accepting needs results", async () => {
+    const organiser = await token("organiser");
+    const bare = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Bare ${tag} ends with the word", ending`) });
+    const { id } = await bare.json<{ id: string }>();
+    expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["reject"] });
+    expect(await (await decide(id, organiser, "reject", "Out of scope.")).json()).toMatchObject({ id, state: "rejected", note: "Out of scope." });
+    expect(await problemOf(await decide(id, organiser, "reject"))).toMatchObject({ status: 409, state: "rejected", allowed: ["accept"] });
+    const audit = await (await call(`/v1/review/audit?submission=${id}`, organiser)).json<{ entries: { action: string; detail: { before: string; after: string; note: string } }[] }>();
+    expect(audit.entries.map((entry) => [entry.action, entry.detail.before, entry.detail.after, entry.detail.note])).toEqual([["submission.reject", "valid", "rejected", "Out of scope."]]);
+    expect((await problemOf(await call(`/v1/review/submissions/${id}/decision`, organiser, { method: "POST", body: JSON.stringify({ decision: "approve", note: "" }) }))).code).toBe("bad_request");
+    expect((await decide(id, "isv_ot_wrong", "accept")).status).toBe(401);
+  });
+
+  it("lists submissions newest first with filters and a cursor, and shows records anonymised unless an admin reveals them", async () => {
+    const organiser = await token("organiser");
+    const admin = await token("admin");
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Listed ${tag} ends with the word", ending`), metadata: METADATA })).json<{ id: string }>()).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { submissions: { id: string; taskType: string }[]; nextCursor: string | null } = await (await call(`/v1/review/submissions?taskType=sequence_prob&limit=2${cursor ? `&cursor=${cursor}` : ""}`, organiser)).json();
+      expect(page.submissions.every((item) => item.taskType === "sequence_prob")).toBe(true);
+      seen.push(...page.submissions.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    expect(seen.indexOf(ids[2]!)).toBeLessThan(seen.indexOf(ids[0]!));
+    expect((await problemOf(await call("/v1/review/submissions?cursor=forged", organiser))).code).toBe("bad_request");
+
+    const record = await (await call(`/v1/review/submissions/${ids[0]}`, organiser)).json<{ metadata: Record<string, unknown>; report: unknown }>();
+    expect(record.metadata).not.toHaveProperty("authors");
+    expect(JSON.stringify(record)).not.toContain("secret-contact@example.org");
+    expect((await problemOf(await call(`/v1/review/submissions/${ids[0]}?reveal=true`, organiser))).code).toBe("forbidden");
+    const revealed = await (await call(`/v1/review/submissions/${ids[0]}?reveal=true`, admin)).json<{ metadata: { contactEmail: string } }>();
+    expect(revealed.metadata.contactEmail).toBe("secret-contact@example.org");
+  });
+});
+
+describe("the public leaderboard", () => {
+  it("shows accepted tasks only, in its schema, with named authors only and nothing private", async () => {
+    const organiser = await token("organiser");
+    const accepted = await taskWithResults(organiser);
+    const rejected = await taskWithResults(organiser);
+    expect((await decide(accepted, organiser, "accept")).status).toBe(200);
+    expect((await decide(rejected, organiser, "reject")).status).toBe(200);
+
+    const response = await call("/v1/leaderboard");
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("cache-control")).toBe("public, max-age=60");
+    const text = await response.text();
+    const board = JSON.parse(text);
+    expect(validateLeaderboard(board), JSON.stringify(validateLeaderboard.errors)).toBe(true);
+    const ids = board.tasks.map((task: { id: string }) => task.id);
+    expect(ids).toContain(accepted);
+    expect(ids).not.toContain(rejected);
+    const entry = board.tasks.find((task: { id: string }) => task.id === accepted);
+    expect(entry).toMatchObject({ authors: [{ name: "Named Author", affiliation: "Lab" }], metric: "loss", families: [{ family: "gpt3", verdict: "standard" }], plotUrl: `/v1/submissions/${accepted}/plot.svg` });
+    expect(entry.inverseStrength).toBeLessThan(0);
+    expect(text).not.toContain("secret-contact@example.org");
+    expect(text).not.toContain("Private Author");
+    expect(board.tasks.map((task: { rank: number }) => task.rank)).toEqual(board.tasks.map((_: unknown, i: number) => i + 1));
+
+    const etag = response.headers.get("etag")!;
+    expect((await call("/v1/leaderboard", undefined, { headers: { "if-none-match": etag } })).status).toBe(304);
+    expect((await call(`/v1/submissions/${accepted}/plot.svg`)).headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
+    expect((await call(`/v1/submissions/${rejected}/plot.svg`)).status).toBe(404);
+
+    // Un-accepting removes it, and the ETag changes.
+    expect((await decide(accepted, organiser, "reject", "Reconsidered.")).status).toBe(200);
+    const after = await call("/v1/leaderboard", undefined, { headers: { "if-none-match": etag } });
+    expect(after.status).toBe(200);
+    expect((await after.json<{ tasks: { id: string }[] }>()).tasks.map((task) => task.id)).not.toContain(accepted);
+  });
+
+  it("neutralises formulas in the CSV export", async () => {
+    const organiser = await token("organiser");
+    const id = await taskWithResults(organiser);
+    await decide(id, organiser, "accept");
+    const csv = await (await call("/v1/leaderboard.csv")).text();
+    const row = csv.split("\n").find((line) => line.includes(id))!;
+    expect(row).toContain(`"'=HYPERLINK(""http://evil.example"",""click"") <b>bold</b>"`);
+    expect(csv.split("\n")[0]).toBe("rank,title,task_type,examples,authors,inverse_strength,verdicts,data_licence,accepted_at,id");
+  });
+});
