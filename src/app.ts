@@ -2,6 +2,9 @@ import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
+import type { Leaderboard } from "./leaderboard/build";
+import { renderLeaderboardPage } from "./leaderboard/page";
+import { currentLeaderboard } from "./leaderboard/snapshot";
 import { openApiDocument } from "./openapi";
 import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
@@ -14,9 +17,13 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
 
-  app.get("/", (c) =>
-    c.json({ service: "isv", description: "Inverse Scaling validator", openapi: "/openapi.json", submissions: "/v1/submissions" }),
-  );
+  app.get("/", async (c) => {
+    const snapshot = await currentLeaderboard(c.env.DB);
+    return c.html(renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard), 200, {
+      "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+      "cache-control": "public, max-age=60",
+    });
+  });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());

@@ -301,9 +301,9 @@ export const openApiDocument = {
     },
     "/": {
       get: {
-        operationId: "getIndex",
-        summary: "Service index with links",
-        responses: { "200": { description: "Links to the API's entry points.", content: { "application/json": {} } } },
+        operationId: "getLeaderboardPage",
+        summary: "The leaderboard as a page (server-rendered HTML, no script)",
+        responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
       },
     },
   },

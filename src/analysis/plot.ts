@@ -79,7 +79,7 @@ export function renderPlot(analysis: Analysis, taskTitle: string): string {
     `<title id="plot-title">${escapeXml(title)}</title>`,
     `<desc id="plot-desc">${escapeXml(description)}</desc>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="28" font-size="15" font-weight="600">${escapeXml(truncate(title, 90))}</text>`,
+    `<text x="${MARGIN.left}" y="28" font-size="15" font-weight="600">${escapeXml(truncate(title, 68))}</text>`,
   );
 
   // Grid and axes.
@@ -134,7 +134,8 @@ export function renderPlot(analysis: Analysis, taskTitle: string): string {
     `Points are means over ${families.map((family) => family.sharedExamples).join("/")} examples; bars are 95% paired-bootstrap intervals (B = ${analysis.bootstrapSamples}, seed ${analysis.seed}).`,
     `${analysis.codeVersion}`,
   ];
-  caption.forEach((line, i) => parts.push(`<text x="${MARGIN.left}" y="${captionTop + i * 16}" fill="${i === 0 ? "#111" : "#555"}">${escapeXml(truncate(line, 110))}</text>`));
+  // The full title and every number are in <title> and <desc>; the drawn text is cut to fit the width.
+  caption.forEach((line, i) => parts.push(`<text x="${MARGIN.left}" y="${captionTop + i * 16}" font-size="11" fill="${i === 0 ? "#111" : "#555"}">${escapeXml(truncate(line, 104))}</text>`));
   parts.push(`</svg>`);
   return parts.join("\n") + "\n";
 }

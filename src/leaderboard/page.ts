@@ -1,0 +1,58 @@
+import { escapeXml as escape } from "../analysis/plot";
+import type { Leaderboard } from "./build";
+
+/**
+ * The leaderboard as a page: server-rendered HTML with no script, so it works without JavaScript and cannot run
+ * a submitter's text. Every user-provided string is escaped; plots are the public SVGs.
+ */
+export function renderLeaderboardPage(board: Leaderboard): string {
+  const verdictLabel = (verdict: string): string => verdict.replace("_", "-");
+  const tasks = board.tasks
+    .map((task) => {
+      const families = task.families
+        .map(
+          (family) =>
+            `<li><span class="verdict verdict-${escape(family.verdict)}">${escape(verdictLabel(family.verdict))}</span> on ${escape(family.family)}: slope ${family.slopePerDecade.toFixed(3)} per decade (95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})</li>`,
+        )
+        .join("");
+      const authors = task.authors.length ? task.authors.map((author) => escape(author.affiliation ? `${author.name} (${author.affiliation})` : author.name)).join(", ") : "Anonymous";
+      return `<article class="task" id="task-${escape(task.id)}">
+  <h2><span class="rank">#${task.rank}</span> ${escape(task.title)}</h2>
+  <p class="meta">${authors} · ${escape(task.taskType)} · ${task.examples} examples · data licence ${escape(task.dataLicence || "not given")}</p>
+  <p>Inverse-scaling strength: ${task.inverseStrength === null ? "no analysis yet" : `${task.inverseStrength.toFixed(3)} SD per decade (lower 95% bound; above 0 means reliably worse with scale)`}</p>
+  <ul class="families">${families}</ul>
+  ${task.plotUrl ? `<img src="${escape(task.plotUrl)}" alt="${escape(`Plot of ${task.metric ?? "the metric"} against scale for ${task.title}`)}" width="720" height="460" loading="lazy">` : ""}
+</article>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Inverse Scaling leaderboard</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 780px; padding: 0 1rem; color: #111; }
+  h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-bottom: 0.2rem; }
+  .task { border-top: 1px solid #ddd; padding: 1rem 0; } .rank { color: #666; } .meta { color: #555; margin-top: 0; }
+  .verdict { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #eee; font-weight: 600; }
+  .verdict-inverse { background: #fde2cf; } .verdict-standard { background: #d8ecf8; } .verdict-u_shaped, .verdict-inverted_u { background: #f3e0ee; }
+  img { max-width: 100%; height: auto; border: 1px solid #eee; }
+  footer { color: #666; font-size: 0.9rem; border-top: 1px solid #ddd; padding-top: 1rem; }
+</style>
+</head>
+<body>
+<header>
+<h1>Inverse Scaling leaderboard</h1>
+<p>Tasks on which larger language models do worse, accepted by the organisers. ${escape(board.ordering)}</p>
+</header>
+<main>
+${tasks || "<p>No accepted tasks yet.</p>"}
+</main>
+<footer>
+<p>Generated ${escape(board.generatedAt)}. Data: <a href="/v1/leaderboard">JSON</a> · <a href="/v1/leaderboard.csv">CSV</a> · API: <a href="/openapi.json">OpenAPI document</a></p>
+</footer>
+</body>
+</html>
+`;
+}
