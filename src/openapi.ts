@@ -231,6 +231,36 @@ export const openApiDocument = {
         responses: { "200": { description: "CSV, one task a row.", content: { "text/csv": {} } } },
       },
     },
+    "/v1/submissions/{id}/metadata": {
+      put: {
+        operationId: "updateMetadata",
+        summary: "Replace a submission's metadata until review decides (submitter token)",
+        security: [{ submitterToken: [] }],
+        parameters: [idParameter],
+        requestBody: { required: true, content: json({ type: "object", required: ["metadata"], properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } } }) },
+        responses: {
+          "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
+          "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type."),
+          "401": problem(["unauthorized"], "No bearer token."),
+          "404": problem(["submission_not_found"], "No submission with this id for this token."),
+          "409": problem(["invalid_transition"], "Review has decided (or it was withdrawn): no more edits."),
+        },
+      },
+    },
+    "/v1/submissions/{id}/withdraw": {
+      post: {
+        operationId: "withdraw",
+        summary: "Withdraw a submission (submitter token): it leaves review and the leaderboard; its record is kept",
+        security: [{ submitterToken: [] }],
+        parameters: [idParameter],
+        responses: {
+          "200": { description: "Withdrawn.", content: json({ type: "object" }) },
+          "401": problem(["unauthorized"], "No bearer token."),
+          "404": problem(["submission_not_found"], "No submission with this id for this token."),
+          "409": problem(["invalid_transition"], "Already withdrawn."),
+        },
+      },
+    },
     "/v1/submissions/{id}/plot.svg": {
       get: {
         operationId: "getPublicPlot",

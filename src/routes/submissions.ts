@@ -10,8 +10,12 @@ import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
 import { listEvaluations } from "../storage/evaluations";
 import { defaultMetricName } from "../analysis/metrics";
+import { validateMetadataUpdate } from "../generated/validators";
+import { jsonBody } from "../http/json-body";
+import { rebuildLeaderboard } from "../leaderboard/snapshot";
+import { resolveTaskType } from "../validate/task-types";
 import { renderPlot } from "../analysis/plot";
-import { latestAnalysis } from "../storage/analyses";
+import { appendAudit, latestAnalysis } from "../storage/analyses";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
@@ -91,16 +95,40 @@ export function submissionRoutes(): Hono<AppEnv> {
     return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
   });
 
+  /** Changes the metadata until review decides; the task type stays the file's. */
+  routes.put("/:id/metadata", jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
+    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+    if (submission.state !== "valid") throw new ProblemError("invalid_transition", `A ${submission.state} submission can no longer be edited.`, { state: submission.state, allowed: [] });
+    const { metadata } = c.req.valid("json");
+    const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
+    if (requested && (!requested.ok || requested.taskType !== submission.taskType)) {
+      throw new ProblemError("invalid_metadata", `The task type is ${submission.taskType}, fixed by the file; submit a new file to change it.`, { fields: [{ field: "taskType", message: "cannot change" }] });
+    }
+    const updated = { ...metadata, taskType: submission.taskType };
+    const at = new Date().toISOString();
+    const [change] = await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'valid'").bind(submission.id, JSON.stringify(updated), updated.title, at),
+      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: submission.metadata, after: updated } }),
+    ]);
+    if (change?.meta.changes !== 1) throw new ProblemError("invalid_transition", "The submission was decided while you edited it.", { state: submission.state, allowed: [] });
+    return c.json({ ...publicView({ ...submission, title: updated.title }), metadata: updated });
+  });
+
+  /** The submitter takes the task back: it leaves review and the leaderboard, and its record is kept. */
+  routes.post("/:id/withdraw", async (c) => {
+    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+    if (submission.state === "withdrawn") throw new ProblemError("invalid_transition", "This submission is already withdrawn.", { state: submission.state, allowed: [] });
+    const at = new Date().toISOString();
+    await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1").bind(submission.id, at),
+      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.withdraw", submissionId: submission.id, detail: { before: submission.state, after: "withdrawn" } }),
+    ]);
+    if (submission.state === "accepted") await rebuildLeaderboard(c.env.DB);
+    return c.json({ id: submission.id, state: "withdrawn" });
+  });
+
   routes.get("/:id", async (c) => {
-    const token = bearerToken(c.req.header("authorization"));
-    if (!token) {
-      throw new ProblemError("unauthorized", "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.");
-    }
-    const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    // An unknown id and a wrong token look the same, so ids cannot be probed.
-    if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
-      throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
-    }
+    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
     const evaluations = await Promise.all(
       (await listEvaluations(c.env.DB, submission.id))
         .filter((evaluation) => evaluation.familyDefinition.visibility !== "private")
@@ -134,6 +162,17 @@ async function startDefaultEvaluations(env: Env, submission: SubmissionRecord): 
     }
   }
   return started;
+}
+
+/** The submission this submitter token owns. An unknown id and a wrong token look the same, so ids cannot be probed. */
+async function ownedSubmission(db: D1Database, id: string, authorization: string | undefined): Promise<SubmissionRecord> {
+  const token = bearerToken(authorization);
+  if (!token) throw new ProblemError("unauthorized", "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.");
+  const submission = await getSubmission(db, id);
+  if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
+    throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
+  }
+  return submission;
 }
 
 async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {

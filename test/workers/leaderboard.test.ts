@@ -133,3 +133,39 @@ describe("the public leaderboard", () => {
     expect(csv.split("\n")[0]).toBe("rank,title,task_type,examples,authors,inverse_strength,verdicts,data_licence,accepted_at,id");
   });
 });
+
+describe("the submitter's side", () => {
+  const asSubmitter = (path: string, submitterToken: string, init: RequestInit = {}) =>
+    exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", authorization: `Bearer ${submitterToken}`, ...(init.headers ?? {}) } });
+
+  it("edits metadata until review decides, never the task type, and only with the submitter's token", async () => {
+    const created = await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Editable ${tag} ends with the word", ending`) })).json<{ id: string; submitterToken: string }>();
+    const edited = await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: { ...VALID_METADATA, title: "A better title" } }) });
+    expect(edited.status).toBe(200);
+    expect(await edited.json()).toMatchObject({ title: "A better title", metadata: { title: "A better title", taskType: "sequence_prob" } });
+    const retype = await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: { ...VALID_METADATA, taskType: "classification" } }) });
+    expect((await problemOf(retype)).code).toBe("invalid_metadata");
+    expect((await asSubmitter(`/v1/submissions/${created.id}/metadata`, "isv_st_someone_else", { method: "PUT", body: JSON.stringify({ metadata: VALID_METADATA }) })).status).toBe(404);
+    expect((await problemOf(await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: { title: "x" } }) }))).code).toBe("invalid_metadata");
+
+    await decide(created.id, await token("organiser"), "reject", "Not inverse.");
+    const late = await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: VALID_METADATA }) });
+    expect(await problemOf(late)).toMatchObject({ status: 409, code: "invalid_transition", state: "rejected" });
+  });
+
+  it("withdraws a task, which leaves the leaderboard, and says so once", async () => {
+    const organiser = await token("organiser");
+    const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Withdrawn ${tag} ends with the word", ending`), metadata: METADATA });
+    const { id, submitterToken } = await response.json<{ id: string; submitterToken: string }>();
+    const form = new FormData();
+    form.append("family", JSON.stringify(gpt3));
+    for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
+    await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+    await decide(id, organiser, "accept");
+    expect((await (await call("/v1/leaderboard")).json<{ tasks: { id: string }[] }>()).tasks.map((t) => t.id)).toContain(id);
+    expect(await (await asSubmitter(`/v1/submissions/${id}/withdraw`, submitterToken, { method: "POST" })).json()).toEqual({ id, state: "withdrawn" });
+    expect((await (await call("/v1/leaderboard")).json<{ tasks: { id: string }[] }>()).tasks.map((t) => t.id)).not.toContain(id);
+    expect((await problemOf(await asSubmitter(`/v1/submissions/${id}/withdraw`, submitterToken, { method: "POST" }))).code).toBe("invalid_transition");
+    expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, allowed: [] });
+  });
+});
