@@ -4,16 +4,18 @@
  */
 import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { Issue } from "../validate/issues";
-import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
+import { DEFAULT_LIMITS } from "../validate/report";
 import { validateStream } from "../validate/validator";
 import { ANALYSE_USAGE, InputError, analyseCommand } from "./analyse-command";
 import { fileStream } from "./file-stream";
+import { formatReport } from "./format-report";
+import { SUBMIT_USAGE, SubmitUsageError, statusCommand, submitCommand } from "./submit-command";
 import { TOKEN_USAGE, TokenUsageError, tokenCommand } from "./token-command";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
        isv token create --role organiser|admin (see isv token --help)
+       isv submit FILE --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
 
 Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
   --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric
@@ -38,6 +40,13 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       }
       return analyseCommand(rest, out);
     }
+    if (command === "submit" || command === "status") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out(SUBMIT_USAGE);
+        return 0;
+      }
+      return command === "submit" ? await submitCommand(rest, out, err, Boolean(process.stdout.isTTY)) : await statusCommand(rest, out);
+    }
     if (command === "token") {
       if (rest.includes("--help") || rest.includes("-h")) {
         out(TOKEN_USAGE);
@@ -50,6 +59,10 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
   } catch (error) {
     if (error instanceof InputError) {
       err(`isv analyse: ${error.message}\n\nRun "isv analyse --help" for usage.`);
+      return 2;
+    }
+    if (error instanceof SubmitUsageError) {
+      err(`isv: ${error.message}\n\n${SUBMIT_USAGE}`);
       return 2;
     }
     if (error instanceof TokenUsageError) {
@@ -93,27 +106,4 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
   });
   out(values.json ? JSON.stringify(report, null, 2) : formatReport(file, report));
   return report.valid ? 0 : 1;
-}
-
-/** A readable report: issues grouped by code, each group with its lines, then a summary line. */
-export function formatReport(file: string, report: ValidationReport): string {
-  const lines: string[] = [];
-  const groups = new Map<string, Issue[]>();
-  for (const issue of report.issues) groups.set(issue.code, [...(groups.get(issue.code) ?? []), issue]);
-  const ordered = [...groups].sort(([, a], [, b]) => (a[0]!.severity === b[0]!.severity ? 0 : a[0]!.severity === "error" ? -1 : 1));
-  for (const [code, issues] of ordered) {
-    const total = report.counts[code as keyof typeof report.counts] ?? issues.length;
-    lines.push(`${issues[0]!.severity} ${code} (${total})`);
-    for (const issue of issues) {
-      const where = [issue.line !== undefined ? `line ${issue.line}` : "file", issue.column ? `column ${issue.column}` : ""].filter(Boolean).join(", ");
-      lines.push(`  ${file}:${issue.line ?? "-"}  ${where}: ${issue.message}`);
-    }
-    if (total > issues.length) lines.push(`  ... and ${total - issues.length} more`);
-  }
-  const type = report.taskType ? `${report.taskType}${report.taskTypeSource === "inferred" ? " (inferred)" : ""}` : "unknown type";
-  const verdict = report.valid ? "valid" : "INVALID";
-  lines.push(
-    `${file}: ${verdict}: ${type}, ${report.stats.examples} examples, ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}, ${report.warningCount} warning${report.warningCount === 1 ? "" : "s"}`,
-  );
-  return lines.join("\n");
 }

@@ -134,7 +134,22 @@ export function submissionRoutes(): Hono<AppEnv> {
         .filter((evaluation) => evaluation.familyDefinition.visibility !== "private")
         .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)),
     );
-    return c.json({ ...publicView(submission), evaluations: evaluations.map(({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible) });
+    // Verdicts on the public families, once analysed (private families are for organisers only).
+    const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
+    const privateNames = new Set((await listEvaluations(c.env.DB, submission.id)).filter((e) => e.familyDefinition.visibility === "private").map((e) => e.family));
+    const results = stored
+      ? {
+          metric: stored.analysis.metric.name,
+          families: stored.analysis.families
+            .filter((family) => !privateNames.has(family.family))
+            .map((family) => ({ family: family.family, verdict: family.verdict, slopePerDecade: family.slope.perDecade, slopeCi95: family.slope.ci95, reason: family.reason })),
+        }
+      : null;
+    return c.json({
+      ...publicView(submission),
+      evaluations: evaluations.map(({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible),
+      results,
+    });
   });
 
   return routes;

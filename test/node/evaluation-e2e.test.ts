@@ -56,6 +56,17 @@ describe("evaluation through the real Queue and the reference server over HTTP",
   const organiser = (path: string, init: RequestInit = {}) =>
     fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${organiserToken}`, ...(init.headers ?? {}) } });
 
+  /** The analysis is stored just after an evaluation ends: wait for it rather than race it. */
+  async function waitForAnalysis(submissionId: string): Promise<{ analysis: { families: { family: string; verdict: string }[] } }> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const response = await organiser(`/v1/review/submissions/${submissionId}/analysis`);
+      if (response.ok) return (await response.json()) as { analysis: { families: { family: string; verdict: string }[] } };
+      if (Date.now() > deadline) throw new Error(`no analysis for ${submissionId}: ${response.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   async function waitForEvaluation(id: string): Promise<Summary> {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -101,7 +112,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     }
 
     // The finished evaluation is analysed: larger members do worse on the memo trap.
-    const analysis = (await (await organiser(`/v1/review/submissions/${submission.id}/analysis`)).json()) as { analysis: { families: { family: string; verdict: string }[] } };
+    const analysis = await waitForAnalysis(submission.id);
     expect(analysis.analysis.families).toEqual([expect.objectContaining({ family: "isv-reference", verdict: "inverse" })]);
 
     // A re-run costs no provider call: every text comes from the cache.
@@ -137,4 +148,25 @@ describe("evaluation through the real Queue and the reference server over HTTP",
       expect(actual).toBe(expected);
     }
   });
+
+  it("isv submit checks the file first, uploads it, follows each model's progress and prints the verdicts", async () => {
+    const run = promisify(execFile);
+    const isv = (...args: string[]) => run(process.execPath, [join(ROOT, "bin", "isv.mjs"), ...args]).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+    const invalid = await isv("submit", join(ROOT, "fixtures/tasks/invalid/answer_index_negative.csv"), "--url", service.url, "--meta", join(ROOT, "fixtures/metadata/classification.json"));
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain("nothing was sent");
+    expect(invalid.stdout).toContain("error answer_index_negative");
+
+    const submitted = await isv("submit", join(ROOT, "fixtures/tasks/valid/classification.csv"), "--url", service.url, "--meta", join(ROOT, "fixtures/metadata/classification.json"));
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = /^submission (\S+)$/m.exec(submitted.stdout)![1]!;
+    const submitterToken = /^submitter token (\S+) /m.exec(submitted.stdout)![1]!;
+    expect(submitted.stdout).toMatch(/^ {2}isv-ngram-5 +\[#{30}\] +400\/400 +mean -?\d/m);
+    expect(submitted.stdout).toMatch(/^verdicts on loss:\n {2}isv-reference: \S+ \(slope/m);
+
+    const status = await isv("status", id, "--url", service.url, "--token", submitterToken);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("isv-reference: evaluated");
+    expect((await isv("status", id, "--url", service.url, "--token", "isv_st_wrong")).code).toBe(1);
+  }, 180_000);
 });

@@ -1,0 +1,160 @@
+import { openAsBlob, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { validateStream } from "../validate/validator";
+import { fileStream } from "./file-stream";
+import { formatReport } from "./format-report";
+
+export const SUBMIT_USAGE = `Usage: isv submit FILE --url URL --meta METADATA.json [--type TYPE] [--title TEXT] [--no-wait]
+       isv status ID --url URL --token TOKEN
+
+submit checks FILE locally (as isv validate does), uploads it with its metadata, prints the submission's id and
+submitter token (keep it: it is shown once), then shows each model's progress until evaluation ends and prints
+the verdicts. status prints a submission's state, progress and verdicts once.
+Exit status: 0 done, 1 the file or the service refused it, 2 usage error or unreadable file.`;
+
+export class SubmitUsageError extends Error {}
+
+interface SubmissionView {
+  id: string;
+  state: string;
+  title: string;
+  submitterToken?: string;
+  duplicate?: boolean;
+  evaluations: {
+    family: string;
+    state: string;
+    reason: string | null;
+    models: { model: string; done: number; total: number; mean: number | null; standardError: number | null; flagged: Record<string, number> }[];
+  }[];
+  results: { metric: string; families: { family: string; verdict: string; slopePerDecade: number; slopeCi95: [number, number] }[] } | null;
+}
+
+const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
+
+export async function submitCommand(args: string[], out: (text: string) => void, err: (text: string) => void, interactive: boolean): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, meta: { type: "string" }, type: { type: "string" }, title: { type: "string" }, "no-wait": { type: "boolean", default: false } } });
+  } catch (error) {
+    throw new SubmitUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new SubmitUsageError("give exactly one FILE");
+  if (!values.url || !values.meta) throw new SubmitUsageError("--url and --meta are required");
+  const file = positionals[0]!;
+  let metadata: Record<string, unknown>;
+  try {
+    metadata = JSON.parse(readFileSync(values.meta, "utf8")) as Record<string, unknown>;
+  } catch {
+    throw new SubmitUsageError(`cannot read ${values.meta} as JSON`);
+  }
+  if (values.type) metadata.taskType = values.type;
+  if (values.title) metadata.title = values.title;
+
+  // The same checks the service runs, before anything is sent.
+  let report;
+  try {
+    report = await validateStream(fileStream(file), typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {});
+  } catch {
+    throw new SubmitUsageError(`cannot read ${file}`);
+  }
+  if (!report.valid) {
+    out(formatReport(file, report));
+    err("isv submit: the file has errors, so nothing was sent.");
+    return 1;
+  }
+  err(`isv: ${file} is valid (${report.stats.examples} examples); uploading...`);
+
+  const form = new FormData();
+  form.append("metadata", JSON.stringify(metadata));
+  form.append("file", await openAsBlob(file, { type: "text/csv" }), basename(file));
+  const response = await fetch(`${values.url.replace(/\/$/, "")}/v1/submissions`, { method: "POST", body: form });
+  const body = (await response.json()) as SubmissionView & { detail?: string; code?: string };
+  if (!response.ok) {
+    err(`isv submit: the service refused the submission (${response.status} ${body.code ?? ""}): ${body.detail ?? ""}`);
+    return 1;
+  }
+  if (body.duplicate) {
+    out(`These exact bytes were submitted before, as ${body.id} (state ${body.state}); use the token you were given then.`);
+    return 0;
+  }
+  out(`submission ${body.id}\nsubmitter token ${body.submitterToken} (shown only now: keep it)`);
+  if (values["no-wait"] || body.evaluations.length === 0) return 0;
+  const final = await watch(values.url, body.id, body.submitterToken!, out, interactive);
+  out(describe(final));
+  return 0;
+}
+
+export async function statusCommand(args: string[], out: (text: string) => void): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
+  } catch (error) {
+    throw new SubmitUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [id] = parsed.positionals;
+  if (!id || !parsed.values.url || !parsed.values.token) throw new SubmitUsageError("give ID, --url and --token");
+  const response = await fetch(`${parsed.values.url.replace(/\/$/, "")}/v1/submissions/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${parsed.values.token}` } });
+  const body = (await response.json()) as SubmissionView & { detail?: string };
+  if (!response.ok) {
+    out(`isv status: ${response.status}: ${body.detail ?? ""}`);
+    return 1;
+  }
+  out(`${progressLines(body).join("\n")}\n${describe(body)}`);
+  return 0;
+}
+
+/** Polls until every evaluation has ended, redrawing one progress bar per model. */
+async function watch(url: string, id: string, token: string, out: (text: string) => void, interactive: boolean): Promise<SubmissionView> {
+  let drawn = 0;
+  let last = "";
+  let endedAt: number | undefined;
+  for (;;) {
+    const view = (await (await fetch(`${url.replace(/\/$/, "")}/v1/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as SubmissionView;
+    const lines = progressLines(view);
+    const text = lines.join("\n");
+    if (interactive) {
+      if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
+      process.stdout.write(`${text}\n`);
+      drawn = lines.length;
+    } else if (text !== last) {
+      out(text);
+    }
+    last = text;
+    const ended = view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state));
+    const scored = view.evaluations.some((evaluation) => evaluation.state !== "failed" && evaluation.models.some((model) => model.mean !== null));
+    // The analysis is stored just after the evaluation ends: wait a little for the verdict when there will be one.
+    endedAt ??= ended ? Date.now() : undefined;
+    if (ended && (view.results !== null || !scored || Date.now() - endedAt! > 30_000)) return view;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function progressLines(view: SubmissionView): string[] {
+  const lines: string[] = [];
+  for (const evaluation of view.evaluations) {
+    lines.push(`${evaluation.family}: ${evaluation.state}${evaluation.reason ? ` (${evaluation.reason})` : ""}`);
+    for (const model of evaluation.models) {
+      const width = 30;
+      const filled = model.total === 0 ? width : Math.round((model.done / model.total) * width);
+      const mean = model.mean === null ? "" : `  mean ${model.mean.toFixed(3)}${model.standardError === null ? "" : ` ± ${model.standardError.toFixed(3)}`}`;
+      const flagged = Object.entries(model.flagged ?? {}).map(([flag, count]) => `${flag} ${count}`).join(", ");
+      lines.push(`  ${model.model.padEnd(16)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(model.done).padStart(5)}/${model.total}${mean}${flagged ? `  (excluded: ${flagged})` : ""}`);
+    }
+  }
+  return lines;
+}
+
+function describe(view: SubmissionView): string {
+  const verdicts = view.results?.families.map((family) => `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`) ?? [];
+  return [
+    `state: ${view.state}`,
+    verdicts.length
+      ? `verdicts on ${view.results!.metric}:\n${verdicts.join("\n")}`
+      : view.evaluations.length > 0 && view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state))
+        ? "no verdict: too few examples were scored to fit a trend (see the exclusions above)"
+        : "no verdict yet",
+    `plot: /v1/submissions/${view.id}/plot.svg (public once the task is accepted)`,
+  ].join("\n");
+}
