@@ -5,6 +5,7 @@ import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./
 import type { Leaderboard } from "./leaderboard/build";
 import { renderLeaderboardPage } from "./leaderboard/page";
 import { currentLeaderboard } from "./leaderboard/snapshot";
+import { renderDocsPage } from "./docs-page";
 import { openApiDocument } from "./openapi";
 import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
@@ -25,6 +26,11 @@ export function createApp(): Hono<AppEnv> {
     });
   });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
+  app.get("/docs", (c) =>
+    c.html(renderDocsPage(openApiDocument), 200, {
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+    }),
+  );
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
   app.route("/v1", leaderboardRoutes());

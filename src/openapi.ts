@@ -322,6 +322,13 @@ export const openApiDocument = {
         responses: organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
       },
     },
+    "/docs": {
+      get: {
+        operationId: "getDocsPage",
+        summary: "This API reference as a page, rendered from this document",
+        responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
+      },
+    },
     "/openapi.json": {
       get: {
         operationId: "getOpenApi",

@@ -165,6 +165,17 @@ describe("errors and documents", () => {
     expect(typeof problem.requestId).toBe("string");
   });
 
+  it("renders the API reference page from the OpenAPI document, one section per operation", async () => {
+    const { exports } = await import("cloudflare:workers");
+    const document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<{ paths: Record<string, Record<string, { operationId: string }>> }>();
+    const page = await exports.default.fetch("http://isv.test/docs");
+    expect(page.headers.get("content-type")).toBe("text/html; charset=UTF-8");
+    const html = await page.text();
+    const operations = Object.values(document.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId));
+    expect(html.match(/<section id="/g)).toHaveLength(operations.length);
+    for (const id of operations) expect(html).toContain(`<section id="${id}">`);
+  });
+
   it("documents every route the app serves in /openapi.json", async () => {
     const { exports } = await import("cloudflare:workers");
     const { createApp } = await import("../../src/app");

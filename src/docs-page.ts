@@ -1,0 +1,50 @@
+import { escapeXml as escape } from "./analysis/plot";
+
+interface Operation {
+  readonly operationId?: string;
+  readonly summary?: string;
+  readonly description?: string;
+  readonly security?: readonly Readonly<Record<string, unknown>>[];
+  readonly responses?: Readonly<Record<string, { readonly description?: string }>>;
+}
+
+/** The API reference as a page, rendered from the OpenAPI document itself so the two cannot disagree. */
+export function renderDocsPage(document: {
+  readonly info: { readonly title: string; readonly description?: string };
+  readonly paths: Readonly<Record<string, Readonly<Record<string, Operation>>>>;
+}): string {
+  const sections = Object.entries(document.paths)
+    .flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
+    .map(({ path, method, operation }) => {
+      const auth = operation.security?.length ? Object.keys(operation.security[0]!).join(", ") : "none";
+      const responses = Object.entries(operation.responses ?? {})
+        .map(([status, response]) => `<li><code>${escape(status)}</code> ${escape(response.description ?? "")}</li>`)
+        .join("");
+      return `<section id="${escape(operation.operationId ?? `${method}-${path}`)}">
+  <h2><code>${escape(method.toUpperCase())} ${escape(path)}</code></h2>
+  <p><strong>${escape(operation.summary ?? "")}</strong></p>
+  ${operation.description ? `<p>${escape(operation.description)}</p>` : ""}
+  <p>Authentication: ${escape(auth)}</p>
+  <ul>${responses}</ul>
+</section>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(document.info.title)}: API reference</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 820px; padding: 0 1rem; color: #111; }
+  section { border-top: 1px solid #ddd; padding: 0.5rem 0; } h2 { font-size: 1.05rem; } code { background: #f4f4f4; padding: 0 0.2rem; }
+</style>
+</head>
+<body>
+<h1>${escape(document.info.title)}: API reference</h1>
+<p>${escape(document.info.description ?? "")} The machine-readable document is <a href="/openapi.json">/openapi.json</a>; schemas are in its components.</p>
+${sections}
+</body>
+</html>
+`;
+}
