@@ -1,4 +1,5 @@
 import { escapeXml as escape } from "./analysis/plot";
+import { htmlDocument } from "./http/html";
 
 interface Operation {
   readonly operationId?: string;
@@ -29,22 +30,12 @@ export function renderDocsPage(document: {
 </section>`;
     })
     .join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(document.info.title)}: API reference</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 820px; padding: 0 1rem; color: #111; }
-  section { border-top: 1px solid #ddd; padding: 0.5rem 0; } h2 { font-size: 1.05rem; } code { background: #f4f4f4; padding: 0 0.2rem; }
-</style>
-</head>
-<body>
-<h1>${escape(document.info.title)}: API reference</h1>
+  return htmlDocument({
+    title: `${document.info.title}: API reference`,
+    style: `  body { max-width: 820px; }
+  section { border-top: 1px solid #ddd; padding: 0.5rem 0; } h2 { font-size: 1.05rem; } code { background: #f4f4f4; padding: 0 0.2rem; }`,
+    body: `<h1>${escape(document.info.title)}: API reference</h1>
 <p>${escape(document.info.description ?? "")} The machine-readable document is <a href="/openapi.json">/openapi.json</a>; schemas are in its components.</p>
-${sections}
-</body>
-</html>
-`;
+${sections}`,
+  });
 }

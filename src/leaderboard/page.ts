@@ -1,4 +1,5 @@
 import { escapeXml as escape } from "../analysis/plot";
+import { htmlDocument } from "../http/html";
 import type { Leaderboard } from "./build";
 
 /**
@@ -25,24 +26,16 @@ export function renderLeaderboardPage(board: Leaderboard): string {
 </article>`;
     })
     .join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Inverse Scaling leaderboard</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 780px; padding: 0 1rem; color: #111; }
+  return htmlDocument({
+    title: "Inverse Scaling leaderboard",
+    style: `  body { max-width: 780px; }
   h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-bottom: 0.2rem; }
   .task { border-top: 1px solid #ddd; padding: 1rem 0; } .rank { color: #666; } .meta { color: #555; margin-top: 0; }
   .verdict { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #eee; font-weight: 600; }
   .verdict-inverse { background: #fde2cf; } .verdict-standard { background: #d8ecf8; } .verdict-u_shaped, .verdict-inverted_u { background: #f3e0ee; }
   img { max-width: 100%; height: auto; border: 1px solid #eee; }
-  footer { color: #666; font-size: 0.9rem; border-top: 1px solid #ddd; padding-top: 1rem; }
-</style>
-</head>
-<body>
-<header>
+  footer { color: #666; font-size: 0.9rem; border-top: 1px solid #ddd; padding-top: 1rem; }`,
+    body: `<header>
 <h1>Inverse Scaling leaderboard</h1>
 <p>Tasks on which larger language models do worse, accepted by the organisers. ${escape(board.ordering)}</p>
 </header>
@@ -50,9 +43,7 @@ export function renderLeaderboardPage(board: Leaderboard): string {
 ${tasks || "<p>No accepted tasks yet.</p>"}
 </main>
 <footer>
-<p>Generated ${escape(board.generatedAt)}. Data: <a href="/v1/leaderboard">JSON</a> · <a href="/v1/leaderboard.csv">CSV</a> · API: <a href="/openapi.json">OpenAPI document</a></p>
-</footer>
-</body>
-</html>
-`;
+<p>Generated ${escape(board.generatedAt)}. Data: <a href="/v1/leaderboard">JSON</a> · <a href="/v1/leaderboard.csv">CSV</a> · API: <a href="/docs">reference</a>, <a href="/openapi.json">OpenAPI document</a></p>
+</footer>`,
+  });
 }
