@@ -124,7 +124,7 @@ async function watch(url: string, id: string, token: string, out: (text: string)
     last = text;
     const ended = view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state));
     const scored = view.evaluations.some((evaluation) => evaluation.state !== "failed" && evaluation.models.some((model) => model.mean !== null));
-    // The analysis is stored just after the evaluation ends: wait a little for the verdict when there will be one.
+    // An ended evaluation is already analysed; the short grace covers a service older than that guarantee.
     endedAt ??= ended ? Date.now() : undefined;
     if (ended && (view.results !== null || !scored || Date.now() - endedAt! > 30_000)) return view;
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -1,13 +1,18 @@
 import { finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
 
+export interface Ending {
+  state: EvaluationState;
+  reason: string | null;
+}
+
 /**
- * Ends an evaluation once no shard is pending: evaluated (all done), partially_evaluated (some failed: which
- * models and shards, and why, go in the reason) or failed (none done). True when this call ended it.
+ * How an evaluation ends once no shard is pending: evaluated (all done), partially_evaluated (some failed: which
+ * models and shards, and why, go in the reason) or failed (none done). Undefined while shards are pending.
  */
-export async function finishIfComplete(db: D1Database, evaluationId: string): Promise<boolean> {
-  if ((await pendingShardCount(db, evaluationId)) > 0) return false; // the common case, in one cheap query
+export async function endingOf(db: D1Database, evaluationId: string): Promise<Ending | undefined> {
+  if ((await pendingShardCount(db, evaluationId)) > 0) return undefined; // the common case, in one cheap query
   const shards = await listShards(db, evaluationId);
-  if (shards.length === 0 || shards.some((shard) => shard.state === "pending")) return false;
+  if (shards.length === 0 || shards.some((shard) => shard.state === "pending")) return undefined;
   const failed = shards.filter((shard) => shard.state === "failed");
   let state: EvaluationState = "evaluated";
   let reason: string | null = null;
@@ -21,5 +26,21 @@ export async function finishIfComplete(db: D1Database, evaluationId: string): Pr
     }
     reason = [...byModel].map(([model, { shards: list, error }]) => `${model}: shard${list.length === 1 ? "" : "s"} ${list.join(", ")} failed (${error})`).join("; ");
   }
-  return finishEvaluation(db, evaluationId, state, reason);
+  return { state, reason };
+}
+
+/**
+ * Ends a complete evaluation. Its results are analysed first (`analyse`), so an evaluation seen as ended always
+ * has its analysis; a consumer racing to end it too only adds an identical analysis row. True when this call
+ * ended it. An analysis failure is logged and does not stop the evaluation from ending.
+ */
+export async function finishIfComplete(db: D1Database, evaluationId: string, analyse?: (evaluationId: string) => Promise<void>): Promise<boolean> {
+  const ending = await endingOf(db, evaluationId);
+  if (!ending) return false;
+  if (analyse && ending.state !== "failed") {
+    await analyse(evaluationId).catch((error: unknown) =>
+      console.error(JSON.stringify({ evaluationId, analysis: error instanceof Error ? (error.stack ?? error.message) : String(error) })),
+    );
+  }
+  return finishEvaluation(db, evaluationId, ending.state, ending.reason);
 }

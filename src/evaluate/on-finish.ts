@@ -2,13 +2,16 @@ import { analysesFor, analysisStatements, submissionFamilies } from "../review/a
 import { getEvaluation } from "../storage/evaluations";
 import { getSubmission } from "../storage/submissions";
 
-/** When an evaluation ends with results, the submission's analyses are recomputed over every family it has. */
+/**
+ * When an evaluation is about to end with results, the submission's analyses are recomputed over every family it
+ * has, this evaluation included (it is marked ended right after).
+ */
 export async function analyseFinishedEvaluation(bindings: { DB: D1Database; BLOBS: R2Bucket }, evaluationId: string): Promise<void> {
   const evaluation = await getEvaluation(bindings.DB, evaluationId);
-  if (!evaluation || (evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated")) return;
+  if (!evaluation) return;
   const submission = await getSubmission(bindings.DB, evaluation.submissionId);
   if (!submission) return;
-  const families = await submissionFamilies(bindings, submission);
+  const families = await submissionFamilies(bindings, submission, undefined, evaluationId);
   const analyses = await analysesFor(bindings, submission, families);
   if (Object.keys(analyses).length > 0) await bindings.DB.batch(analysisStatements(bindings.DB, submission.id, analyses, new Date().toISOString()));
 }

@@ -21,7 +21,7 @@ export interface FinishHook {
  * Runs each shard message and acks it only when its work is stored (done, skipped as a duplicate, or failed for
  * good). A retryable failure retries the message with backoff; after the queue's retry limit it goes to the
  * dead-letter queue, whose consumer marks the shard failed. When an evaluation's last shard settles, `onFinish`
- * runs (the analysis of its results).
+ * (the analysis of its results) runs before the evaluation is marked ended.
  */
 export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindings: EvaluateBindings, onFinish: FinishHook): Promise<void> {
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
@@ -50,12 +50,8 @@ export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindin
           return;
         }
       }
-      if (await finishIfComplete(bindings.DB, evaluationId)) {
-        // The shard's work is stored; analysing the finished evaluation must not send it round again.
-        await onFinish(evaluationId).catch((error: unknown) =>
-          console.error(JSON.stringify({ evaluationId, analysis: error instanceof Error ? (error.stack ?? error.message) : String(error) })),
-        );
-      }
+      // The shard's work is stored: ending (and analysing) the evaluation never sends the message round again.
+      await finishIfComplete(bindings.DB, evaluationId, onFinish);
       message.ack();
     }),
   );

@@ -15,7 +15,7 @@ export async function resumeStaleEvaluations(bindings: { DB: D1Database; EVALUAT
   for (const evaluationId of stale) {
     const pending = (await listShards(bindings.DB, evaluationId)).filter((shard) => shard.state === "pending");
     if (pending.length === 0) {
-      if ((await finishIfComplete(bindings.DB, evaluationId)) && onFinish) await onFinish(evaluationId);
+      await finishIfComplete(bindings.DB, evaluationId, onFinish);
       continue;
     }
     const messages = pending.map((shard) => ({ body: { evaluationId, model: shard.model, shard: shard.shard } satisfies ShardMessage }));

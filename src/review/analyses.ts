@@ -24,11 +24,12 @@ export const resultsKey = (prefix: string, model: string): string => `${prefix}/
  * Every family with results for a submission: uploaded ones (newest upload per family) and finished evaluations
  * (newest per family), plus `replacing`, which stands in for the stored family of the same name.
  */
-export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData): Promise<FamilyData[]> {
+export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData, ending?: string): Promise<FamilyData[]> {
   const taskType = submission.taskType as TaskType;
   const families = new Map<string, FamilyData>();
   for (const evaluation of await listEvaluations(bindings.DB, submission.id)) {
-    if (evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
+    // Ended evaluations with results, and `ending`, the one about to end (analysed before it is marked).
+    if (evaluation.id !== ending && evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
     families.set(evaluation.family, { definition: evaluation.familyDefinition, results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount) });
   }
   for (const record of await listExternalResults(bindings.DB, submission.id)) {
