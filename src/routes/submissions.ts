@@ -16,6 +16,7 @@ import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { resolveTaskType } from "../validate/task-types";
 import { renderPlot } from "../analysis/plot";
 import { appendAudit, latestAnalysis } from "../storage/analyses";
+import { privateFamilyNames } from "../storage/review";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
@@ -89,7 +90,7 @@ export function submissionRoutes(): Hono<AppEnv> {
     const submission = await getSubmission(c.env.DB, c.req.param("id"));
     if (!submission || submission.state !== "accepted") throw new ProblemError("not_found", "Plots are public once a task is accepted.");
     const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
-    const privateNames = new Set((await listEvaluations(c.env.DB, submission.id)).filter((e) => e.familyDefinition.visibility === "private").map((e) => e.family));
+    const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const families = stored?.analysis.families.filter((family) => !privateNames.has(family.family)) ?? [];
     if (!stored || families.length === 0) throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
     return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
@@ -129,14 +130,14 @@ export function submissionRoutes(): Hono<AppEnv> {
 
   routes.get("/:id", async (c) => {
     const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+    const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const evaluations = await Promise.all(
       (await listEvaluations(c.env.DB, submission.id))
-        .filter((evaluation) => evaluation.familyDefinition.visibility !== "private")
+        .filter((evaluation) => !privateNames.has(evaluation.family))
         .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)),
     );
     // Verdicts on the public families, once analysed (private families are for organisers only).
     const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
-    const privateNames = new Set((await listEvaluations(c.env.DB, submission.id)).filter((e) => e.familyDefinition.visibility === "private").map((e) => e.family));
     const results = stored
       ? {
           metric: stored.analysis.metric.name,

@@ -81,6 +81,23 @@ export interface AcceptedRow {
   privateFamilies: Set<string>;
 }
 
+/**
+ * Names of a submission's families marked private, whether evaluated here or uploaded: their results are for
+ * organisers only. The one place that decides it, for the leaderboard, public plots and the submitter's view.
+ */
+export async function privateFamilyNames(db: D1Database, submissionId: string): Promise<Set<string>> {
+  const { results } = await db
+    .prepare("SELECT family_json FROM evaluations WHERE submission_id = ?1 UNION ALL SELECT family_json FROM external_results WHERE submission_id = ?1")
+    .bind(submissionId)
+    .all<{ family_json: string }>();
+  const names = new Set<string>();
+  for (const row of results) {
+    const definition = JSON.parse(row.family_json) as { name?: string; visibility?: string };
+    if (definition.visibility === "private" && definition.name) names.add(definition.name);
+  }
+  return names;
+}
+
 /** Accepted submissions with their newest analysis of `metricFor(taskType)` and the families marked private. */
 export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: string) => string): Promise<AcceptedRow[]> {
   const { results } = await db
@@ -88,16 +105,12 @@ export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: 
     .all<{ id: string; title: string; task_type: string; example_count: number; reviewed_at: string; metadata_json: string }>();
   const rows: AcceptedRow[] = [];
   for (const row of results) {
-    const [analysis, families] = await db.batch<{ analysis_json?: string; family_json?: string }>([
-      db.prepare("SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1").bind(row.id, metricFor(row.task_type)),
-      db.prepare("SELECT family_json FROM evaluations WHERE submission_id = ?1 UNION ALL SELECT family_json FROM external_results WHERE submission_id = ?1").bind(row.id),
-    ]);
-    const privateFamilies = new Set<string>();
-    for (const family of families?.results ?? []) {
-      const definition = JSON.parse(family.family_json ?? "{}") as { name?: string; visibility?: string };
-      if (definition.visibility === "private" && definition.name) privateFamilies.add(definition.name);
-    }
-    const json = analysis?.results[0]?.analysis_json;
+    const analysis = await db
+      .prepare("SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .bind(row.id, metricFor(row.task_type))
+      .first<{ analysis_json: string }>();
+    const privateFamilies = await privateFamilyNames(db, row.id);
+    const json = analysis?.analysis_json;
     rows.push({
       id: row.id,
       title: row.title,

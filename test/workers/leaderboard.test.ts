@@ -7,15 +7,9 @@ import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinc
 import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import { validateLeaderboard } from "../../src/generated/validators";
-import { sha256Hex } from "../../src/http/tokens";
-import { insertApiToken } from "../../src/storage/tokens";
-import { VALID_METADATA, problemOf, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, createApiToken, problemOf, submit, uniqueVariant } from "./helpers";
 
-async function token(role: "organiser" | "admin"): Promise<string> {
-  const value = `isv_ot_test_${crypto.randomUUID()}`;
-  await insertApiToken(env.DB, { id: crypto.randomUUID(), tokenHash: await sha256Hex(value), role, label: role, createdAt: new Date().toISOString() });
-  return value;
-}
+const token = async (role: "organiser" | "admin"): Promise<string> => (await createApiToken(role)).token;
 
 const call = (path: string, bearer?: string, init: RequestInit = {}) =>
   exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(init.headers ?? {}) } });
@@ -33,17 +27,26 @@ const METADATA = {
   contactEmail: "secret-contact@example.org",
 };
 
-/** A fresh lambada variant (1,001 examples) with GPT-3 results uploaded for every example, so it can be accepted. */
-async function taskWithResults(organiser: string): Promise<string> {
-  const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"A unique example ${tag} ends with the word", ending`), metadata: METADATA });
-  expect(response.status).toBe(201);
-  const { id } = await response.json<{ id: string }>();
+/** GPT-3 results for a lambada variant's 1,001 examples, uploaded as `family` (by default the public GPT-3 family). */
+async function uploadResults(id: string, organiser: string, family: object = gpt3): Promise<void> {
   const form = new FormData();
-  form.append("family", JSON.stringify(gpt3));
+  form.append("family", JSON.stringify(family));
   for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
   const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
   expect(uploaded.status, await uploaded.clone().text()).toBe(201);
-  return id;
+}
+
+/** A fresh lambada variant (1,001 examples) with GPT-3 results uploaded for every example, so it can be accepted. */
+async function taskWithResults(organiser: string): Promise<string> {
+  return (await taskWithToken(organiser)).id;
+}
+
+async function taskWithToken(organiser: string): Promise<{ id: string; submitterToken: string }> {
+  const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"A unique example ${tag} ends with the word", ending`), metadata: METADATA });
+  expect(response.status).toBe(201);
+  const created = await response.json<{ id: string; submitterToken: string }>();
+  await uploadResults(created.id, organiser);
+  return created;
 }
 
 describe("review decisions", () => {
@@ -155,17 +158,27 @@ describe("the submitter's side", () => {
 
   it("withdraws a task, which leaves the leaderboard, and says so once", async () => {
     const organiser = await token("organiser");
-    const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Withdrawn ${tag} ends with the word", ending`), metadata: METADATA });
-    const { id, submitterToken } = await response.json<{ id: string; submitterToken: string }>();
-    const form = new FormData();
-    form.append("family", JSON.stringify(gpt3));
-    for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
-    await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+    const { id, submitterToken } = await taskWithToken(organiser);
     await decide(id, organiser, "accept");
     expect((await (await call("/v1/leaderboard")).json<{ tasks: { id: string }[] }>()).tasks.map((t) => t.id)).toContain(id);
     expect(await (await asSubmitter(`/v1/submissions/${id}/withdraw`, submitterToken, { method: "POST" })).json()).toEqual({ id, state: "withdrawn" });
     expect((await (await call("/v1/leaderboard")).json<{ tasks: { id: string }[] }>()).tasks.map((t) => t.id)).not.toContain(id);
     expect((await problemOf(await asSubmitter(`/v1/submissions/${id}/withdraw`, submitterToken, { method: "POST" }))).code).toBe("invalid_transition");
     expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, allowed: [] });
+  });
+
+  it("never shows a private family's results to the submitter, on the public plot or on the leaderboard", async () => {
+    const organiser = await token("organiser");
+    const { id, submitterToken } = await taskWithToken(organiser);
+    const hidden = { ...gpt3, name: "private-gpt3", visibility: "private", models: gpt3.models.map((m) => ({ ...m, id: `${m.id}` })) };
+    await uploadResults(id, organiser, hidden);
+    const view = await (await asSubmitter(`/v1/submissions/${id}`, submitterToken)).json<{ results: { families: { family: string }[] } }>();
+    expect(view.results.families.map((family) => family.family)).toEqual(["gpt3"]);
+    await decide(id, organiser, "accept");
+    const plot = await (await call(`/v1/submissions/${id}/plot.svg`)).text();
+    expect(plot).toContain('data-family="gpt3"');
+    expect(plot).not.toContain("private-gpt3");
+    const board = await (await call("/v1/leaderboard")).json<{ tasks: { id: string; families: { family: string }[] }[] }>();
+    expect(board.tasks.find((task) => task.id === id)!.families.map((family) => family.family)).toEqual(["gpt3"]);
   });
 });
