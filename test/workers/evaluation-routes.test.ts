@@ -1,15 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import numericCsv from "../../fixtures/tasks/valid/numeric.csv?raw";
-import { sha256Hex } from "../../src/http/tokens";
-import { insertApiToken } from "../../src/storage/tokens";
-import { VALID_METADATA, problemOf, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, createApiToken, problemOf, submit, uniqueVariant } from "./helpers";
 
-async function organiserToken(): Promise<string> {
-  const token = `isv_ot_test_${crypto.randomUUID()}`;
-  await insertApiToken(env.DB, { id: crypto.randomUUID(), tokenHash: await sha256Hex(token), role: "organiser", label: "test", createdAt: new Date().toISOString() });
-  return token;
-}
+const organiserToken = async (): Promise<string> => (await createApiToken("organiser")).token;
 
 const call = (path: string, token: string | undefined, init: RequestInit = {}) =>
   exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });

@@ -1,5 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { sha256Hex } from "../../src/http/tokens";
+import { insertApiToken } from "../../src/storage/tokens";
 
 export const VALID_METADATA = {
   title: "Syllogism validity",
@@ -59,4 +61,12 @@ export async function storedCounts(): Promise<{ rows: number; objects: number }>
 /** A real task file made unique with one extra example, so tests do not see each other's uploads as duplicates. */
 export function uniqueVariant(csv: string, row: (tag: string) => string): string {
   return csv + row(crypto.randomUUID()) + "\n";
+}
+
+/** An organiser or admin API token, stored as the service stores them (hashed). */
+export async function createApiToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {
+  const token = `isv_ot_test_${crypto.randomUUID()}`;
+  const id = crypto.randomUUID();
+  await insertApiToken(env.DB, { id, tokenHash: await sha256Hex(token), role, label: "test", createdAt: new Date().toISOString() });
+  return { token, id };
 }

@@ -9,19 +9,10 @@ import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import { validateAnalysis } from "../../src/generated/validators";
 import { requireRole } from "../../src/http/organiser-auth";
-import { sha256Hex } from "../../src/http/tokens";
-import { insertApiToken } from "../../src/storage/tokens";
 import { handleError, type AppEnv } from "../../src/app";
-import { VALID_METADATA, problemOf, submit } from "./helpers";
+import { VALID_METADATA, createApiToken, problemOf, submit } from "./helpers";
 
 const RESULTS: Record<string, string> = { ada, babbage, curie, davinci };
-
-async function createToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {
-  const token = `isv_ot_test_${crypto.randomUUID()}`;
-  const id = crypto.randomUUID();
-  await insertApiToken(env.DB, { id, tokenHash: await sha256Hex(token), role, label: "test", createdAt: new Date().toISOString() });
-  return { token, id };
-}
 
 /** The real lambada-1k task, stored once per run (the same bytes again return the same submission). */
 async function lambadaSubmission(): Promise<string> {
@@ -55,7 +46,7 @@ async function counts(id: string): Promise<{ results: number; analyses: number; 
 describe("POST /v1/review/submissions/{id}/results", () => {
   it("takes real GPT-3 results for the real lambada task and finds standard scaling", async () => {
     const id = await lambadaSubmission();
-    const { token, id: actor } = await createToken("organiser");
+    const { token, id: actor } = await createApiToken("organiser");
     const response = await upload(id, token, gpt3, RESULTS);
     expect(response.status).toBe(201);
     const body = await response.json<{ family: string; models: string[]; analyses: Record<string, { families: { family: string; verdict: string; models: { id: string; mean: number }[] }[] }> }>();
@@ -80,7 +71,7 @@ describe("POST /v1/review/submissions/{id}/results", () => {
 
   it("analyses every family with results together, keeping earlier analyses", async () => {
     const id = await lambadaSubmission();
-    const { token } = await createToken("admin");
+    const { token } = await createApiToken("admin");
     expect((await upload(id, token, gpt3, RESULTS)).status).toBe(201);
     const before = await counts(id);
     // A second family: the same losses, as if from models ten times larger.
@@ -98,7 +89,7 @@ describe("POST /v1/review/submissions/{id}/results", () => {
 
   it("rejects results that do not fit the task, naming each problem, and stores nothing", async () => {
     const id = await lambadaSubmission();
-    const { token } = await createToken("organiser");
+    const { token } = await createApiToken("organiser");
     const before = await counts(id);
     const objects = (await env.BLOBS.list({ prefix: `results/${id}/` })).objects.length;
     const missingRow = RESULTS.ada!.split("\n").filter((line) => !line.startsWith("17,")).join("\n");
@@ -120,7 +111,7 @@ describe("POST /v1/review/submissions/{id}/results", () => {
 
   it("answers 400 for a family that breaks its schema and 404 for an unknown submission", async () => {
     const id = await lambadaSubmission();
-    const { token } = await createToken("organiser");
+    const { token } = await createApiToken("organiser");
     const bad = await upload(id, token, { name: "Bad Name", adapter: "magic", models: [{ id: "a" }] }, {});
     expect(bad.status).toBe(400);
     const problem = await problemOf(bad);
@@ -136,7 +127,7 @@ describe("organiser authentication", () => {
     const id = await lambadaSubmission();
     expect((await problemOf(await upload(id, undefined, gpt3, RESULTS))).code).toBe("unauthorized");
     expect((await problemOf(await get(`/v1/review/submissions/${id}/analysis`, "isv_ot_not_a_real_token"))).code).toBe("unauthorized");
-    const { token, id: tokenId } = await createToken("organiser");
+    const { token, id: tokenId } = await createApiToken("organiser");
     await env.DB.prepare("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2").bind(new Date().toISOString(), tokenId).run();
     expect((await get(`/v1/review/submissions/${id}/analysis`, token)).status).toBe(401);
   });
@@ -144,8 +135,8 @@ describe("organiser authentication", () => {
   it("answers 403 when the token's role is not enough, and lets an admin do what an organiser can", async () => {
     const app = new Hono<AppEnv>().get("/admin-only", requireRole("admin"), (c) => c.text("ok"));
     app.onError(handleError);
-    const organiser = await createToken("organiser");
-    const admin = await createToken("admin");
+    const organiser = await createApiToken("organiser");
+    const admin = await createApiToken("admin");
     const forbidden = await app.request("/admin-only", { headers: { authorization: `Bearer ${organiser.token}` } }, env);
     expect(forbidden.status).toBe(403);
     expect((await problemOf(forbidden)).code).toBe("forbidden");
