@@ -31,6 +31,13 @@ const organiser = (responses: Record<string, unknown>) => ({
   ...responses,
 });
 
+/** Responses every submitter-token route shares. */
+const submitter = (responses: Record<string, unknown>) => ({
+  "401": problem(["unauthorized"], "No bearer token."),
+  "404": problem(["submission_not_found"], "No submission with this id for this token."),
+  ...responses,
+});
+
 const json = (schema: Record<string, unknown>) => ({ "application/json": { schema } });
 
 export const openApiDocument = {
@@ -88,11 +95,9 @@ export const openApiDocument = {
         summary: "A submission's state and validation report",
         security: [{ submitterToken: [] }],
         parameters: [idParameter],
-        responses: {
+        responses: submitter({
           "200": { description: "The submission.", content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } } },
-          "401": problem(["unauthorized"], "No bearer token."),
-          "404": problem(["submission_not_found"], "No submission with this id for this token."),
-        },
+        }),
       },
     },
     "/v1/review/submissions/{id}/results": {
@@ -115,17 +120,16 @@ export const openApiDocument = {
             },
           },
         },
-        responses: {
+        responses: organiser({
           "201": {
             description: "Stored and analysed: `analyses` maps each metric to its Analysis.",
             content: { "application/json": { schema: { type: "object", properties: { analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } } } } } },
           },
           "400": problem(["invalid_family", "invalid_multipart", "missing_part"], "The family definition or the body's parts are wrong."),
-          "401": problem(["unauthorized"], "No valid organiser token."),
           "404": problem(["not_found"], "No such submission."),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
           "422": problem(["invalid_results", "not_analysable"], "Files missing, extra or not matching the task's examples (`problems` lists each, with its file), or a numeric task."),
-        },
+        }),
       },
     },
     "/v1/review/submissions/{id}/analysis": {
@@ -134,11 +138,10 @@ export const openApiDocument = {
         summary: "The newest analysis of a submission (organisers)",
         security: [{ organiserToken: [] }],
         parameters: [idParameter, metricParameter],
-        responses: {
+        responses: organiser({
           "200": { description: "The analysis.", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, createdAt: { type: "string" }, analysis: { $ref: "#/components/schemas/Analysis" } } } } } },
-          "401": problem(["unauthorized"], "No valid organiser token."),
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
-        },
+        }),
       },
     },
     "/v1/review/submissions/{id}/plot.svg": {
@@ -147,11 +150,10 @@ export const openApiDocument = {
         summary: "The newest analysis drawn as SVG (organisers)",
         security: [{ organiserToken: [] }],
         parameters: [idParameter, metricParameter],
-        responses: {
+        responses: organiser({
           "200": { description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.", content: { "image/svg+xml": {} } },
-          "401": problem(["unauthorized"], "No valid organiser token."),
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
-        },
+        }),
       },
     },
     "/v1/review/families": {
@@ -238,13 +240,11 @@ export const openApiDocument = {
         security: [{ submitterToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: json({ type: "object", required: ["metadata"], properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } } }) },
-        responses: {
+        responses: submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
           "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type."),
-          "401": problem(["unauthorized"], "No bearer token."),
-          "404": problem(["submission_not_found"], "No submission with this id for this token."),
           "409": problem(["invalid_transition"], "Review has decided (or it was withdrawn): no more edits."),
-        },
+        }),
       },
     },
     "/v1/submissions/{id}/withdraw": {
@@ -253,12 +253,10 @@ export const openApiDocument = {
         summary: "Withdraw a submission (submitter token): it leaves review and the leaderboard; its record is kept",
         security: [{ submitterToken: [] }],
         parameters: [idParameter],
-        responses: {
+        responses: submitter({
           "200": { description: "Withdrawn.", content: json({ type: "object" }) },
-          "401": problem(["unauthorized"], "No bearer token."),
-          "404": problem(["submission_not_found"], "No submission with this id for this token."),
           "409": problem(["invalid_transition"], "Already withdrawn."),
-        },
+        }),
       },
     },
     "/v1/submissions/{id}/plot.svg": {
