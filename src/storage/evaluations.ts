@@ -213,6 +213,18 @@ export function addCountersStatement(db: D1Database, id: string, counters: Count
     .bind(id, counters.requests ?? 0, counters.retries ?? 0, counters.cacheHits ?? 0, counters.tokens ?? 0, new Date().toISOString());
 }
 
+/**
+ * Claims the right to end an evaluation: true for exactly one caller, unless an earlier claim is older than
+ * `staleBefore` (its consumer died before ending it), which may then be taken over.
+ */
+export async function claimFinish(db: D1Database, id: string, now: string, staleBefore: string): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1 AND state IN ('queued', 'evaluating') AND (finishing_at IS NULL OR finishing_at < ?3)")
+    .bind(id, now, staleBefore)
+    .run();
+  return result.meta.changes === 1;
+}
+
 export async function finishEvaluation(db: D1Database, id: string, state: EvaluationState, reason: string | null): Promise<boolean> {
   const now = new Date().toISOString();
   const result = await db
@@ -247,12 +259,44 @@ export async function listResults(db: D1Database, evaluationId: string): Promise
   return results.map((row) => ({ model: row.model, index: row.example_index, flag: row.flag, metrics: row.metrics_json ? (JSON.parse(row.metrics_json) as ExampleMetrics) : null }));
 }
 
-export async function progress(db: D1Database, evaluationId: string): Promise<{ model: string; done: number }[]> {
-  const { results } = await db
-    .prepare("SELECT model, COUNT(*) AS done FROM evaluation_results WHERE evaluation_id = ?1 GROUP BY model ORDER BY model")
-    .bind(evaluationId)
-    .all<{ model: string; done: number }>();
-  return results;
+/** Per model: examples stored, and over those with a number for `metric`, their count, mean and squared deviations. */
+export interface ModelTally {
+  model: string;
+  done: number;
+  scored: number;
+  mean: number | null;
+  squaredDeviations: number | null;
+  flagged: Record<string, number>;
+}
+
+/**
+ * Progress and the main metric's moments per model, aggregated in SQL: polling clients ask for this every few
+ * hundred milliseconds while the consumer writes, so it must not read every result row into the isolate.
+ * Two passes (mean, then squared deviations) keep the variance exact where a sum of squares would cancel.
+ */
+export async function modelTallies(db: D1Database, evaluationId: string, metric: string): Promise<ModelTally[]> {
+  const path = `$.${metric}`;
+  const [moments, flags] = await db.batch([
+    db
+      .prepare(
+        `WITH v AS (SELECT model, json_extract(metrics_json, ?2) AS x FROM evaluation_results WHERE evaluation_id = ?1),
+              m AS (SELECT model, AVG(x) AS mean FROM v GROUP BY model)
+         SELECT v.model AS model, COUNT(*) AS done, COUNT(v.x) AS scored, m.mean AS mean, SUM((v.x - m.mean) * (v.x - m.mean)) AS ss
+         FROM v JOIN m ON m.model = v.model GROUP BY v.model`,
+      )
+      .bind(evaluationId, path),
+    db.prepare("SELECT model, flag, COUNT(*) AS n FROM evaluation_results WHERE evaluation_id = ?1 AND flag IS NOT NULL GROUP BY model, flag").bind(evaluationId),
+  ]);
+  const flagged = new Map<string, Record<string, number>>();
+  for (const row of (flags as D1Result<{ model: string; flag: string; n: number }>).results) flagged.set(row.model, { ...flagged.get(row.model), [row.flag]: row.n });
+  return (moments as D1Result<{ model: string; done: number; scored: number; mean: number | null; ss: number | null }>).results.map((row) => ({
+    model: row.model,
+    done: row.done,
+    scored: row.scored,
+    mean: row.scored > 0 ? row.mean : null,
+    squaredDeviations: row.scored > 0 ? row.ss : null,
+    flagged: flagged.get(row.model) ?? {},
+  }));
 }
 
 export async function cachedScores(db: D1Database, keys: string[]): Promise<Map<string, ScoredText>> {
