@@ -1,4 +1,4 @@
-import { finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
+import { claimFinish, finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
 
 export interface Ending {
   state: EvaluationState;
@@ -29,14 +29,20 @@ export async function endingOf(db: D1Database, evaluationId: string): Promise<En
   return { state, reason };
 }
 
+/** How long a claim to end an evaluation holds before another consumer (or the cron job) may take it over. */
+export const FINISH_CLAIM_MS = 2 * 60_000;
+
 /**
  * Ends a complete evaluation. Its results are analysed first (`analyse`), so an evaluation seen as ended always
- * has its analysis; a consumer racing to end it too only adds an identical analysis row. True when this call
+ * has its analysis. Consumers that settle the last shards together race here: one claims the ending and the
+ * rest return at once, so the analysis (the costly part: a bootstrap per metric) runs once. True when this call
  * ended it. An analysis failure is logged and does not stop the evaluation from ending.
  */
 export async function finishIfComplete(db: D1Database, evaluationId: string, analyse?: (evaluationId: string) => Promise<void>): Promise<boolean> {
   const ending = await endingOf(db, evaluationId);
   if (!ending) return false;
+  const now = Date.now();
+  if (!(await claimFinish(db, evaluationId, new Date(now).toISOString(), new Date(now - FINISH_CLAIM_MS).toISOString()))) return false;
   if (analyse && ending.state !== "failed") {
     await analyse(evaluationId).catch((error: unknown) =>
       console.error(JSON.stringify({ evaluationId, analysis: error instanceof Error ? (error.stack ?? error.message) : String(error) })),

@@ -1,5 +1,5 @@
 import { defaultMetricName } from "../analysis/metrics";
-import { listResults, listShards, type EvaluationRecord } from "../storage/evaluations";
+import { listShards, modelTallies, type EvaluationRecord } from "../storage/evaluations";
 import type { TaskType } from "../validate/task-types";
 
 export interface ModelProgress {
@@ -33,22 +33,19 @@ export interface EvaluationSummary {
 export async function summariseEvaluation(db: D1Database, evaluation: EvaluationRecord, taskType: TaskType, exampleCount: number): Promise<EvaluationSummary> {
   const metric = defaultMetricName(taskType) ?? "loss";
   const column = metric === "absolute_logodds_difference" ? "logodds_difference" : (metric as "loss" | "logodds_difference");
-  const rows = await listResults(db, evaluation.id);
+  const tallies = new Map((await modelTallies(db, evaluation.id, column)).map((tally) => [tally.model, tally]));
   const models: ModelProgress[] = evaluation.familyDefinition.models.map((model) => {
-    const own = rows.filter((row) => row.model === model.id);
-    const values = own.map((row) => row.metrics?.[column]).filter((value): value is number => typeof value === "number");
-    const flagged: Record<string, number> = {};
-    for (const row of own) if (row.flag) flagged[row.flag] = (flagged[row.flag] ?? 0) + 1;
-    const mean = values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
-    const variance = mean !== null && values.length > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (values.length - 1) : null;
+    const tally = tallies.get(model.id);
+    const scored = tally?.scored ?? 0;
+    const variance = scored > 1 && tally?.squaredDeviations != null ? tally.squaredDeviations / (scored - 1) : null;
     return {
       model: model.id,
-      done: own.length,
+      done: tally?.done ?? 0,
       total: exampleCount,
-      mean,
-      standardError: variance === null ? null : Math.sqrt(variance / values.length),
-      scored: values.length,
-      flagged,
+      mean: tally?.mean ?? null,
+      standardError: variance === null ? null : Math.sqrt(variance / scored),
+      scored,
+      flagged: tally?.flagged ?? {},
     };
   });
   const failedShards = (await listShards(db, evaluation.id))

@@ -27,8 +27,10 @@ export const resultsKey = (prefix: string, model: string): string => `${prefix}/
 export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData, ending?: string): Promise<FamilyData[]> {
   const taskType = submission.taskType as TaskType;
   const families = new Map<string, FamilyData>();
-  for (const evaluation of await listEvaluations(bindings.DB, submission.id)) {
-    // Ended evaluations with results, and `ending`, the one about to end (analysed before it is marked).
+  for (const evaluation of (await listEvaluations(bindings.DB, submission.id)).reverse()) {
+    // The newest ended evaluation with results per family, or `ending`, the one about to end (analysed before it
+    // is marked). Older runs of a family are not read at all.
+    if (families.has(evaluation.family)) continue;
     if (evaluation.id !== ending && evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
     families.set(evaluation.family, { definition: evaluation.familyDefinition, results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount) });
   }

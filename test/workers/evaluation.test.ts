@@ -7,6 +7,7 @@ import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
 import type { ShardMessage } from "../../src/evaluate/plan";
 import { runShard } from "../../src/evaluate/run-shard";
+import { finishIfComplete } from "../../src/evaluate/finish";
 import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission } from "../../src/storage/submissions";
 import { VALID_METADATA, submit, uniqueVariant } from "./helpers";
@@ -147,6 +148,41 @@ describe("adapters and resumption", () => {
     }
     expect(evaluation!.state).toBe("evaluated");
     expect((await listResults(env.DB, evaluationId)).length).toBe(2 * 301);
+  });
+});
+
+describe("ending an evaluation", () => {
+  /** An evaluation whose every shard is done but which no consumer has ended yet. */
+  async function completeButOpen() {
+    const submission = await storedTask();
+    const started = await startEvaluation(held, submission, family({ models: referenceFamily.models.slice(0, 2) }));
+    const evaluationId = started.ok ? started.evaluation.id : "";
+    for (const shard of await listShards(env.DB, evaluationId)) expect(await runShard(env, { evaluationId, model: shard.model, shard: shard.shard })).toEqual({ kind: "done" });
+    return evaluationId;
+  }
+
+  it("analyses once when the last shards settle together: one consumer claims the ending, the others leave it", async () => {
+    const evaluationId = await completeButOpen();
+    let analyses = 0;
+    const analyse = async () => {
+      analyses++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const ended = await Promise.all(Array.from({ length: 6 }, () => finishIfComplete(env.DB, evaluationId, analyse)));
+    expect(ended.filter(Boolean).length).toBe(1);
+    expect(analyses).toBe(1);
+    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
+  });
+
+  it("lets a later caller take over a claim whose consumer died, but not a live one", async () => {
+    const evaluationId = await completeButOpen();
+    const claimAt = (at: string) => env.DB.prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1").bind(evaluationId, at).run();
+    await claimAt(new Date().toISOString());
+    expect(await finishIfComplete(env.DB, evaluationId)).toBe(false);
+    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluating");
+    await claimAt("2000-01-01T00:00:00.000Z");
+    expect(await finishIfComplete(env.DB, evaluationId)).toBe(true);
+    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
   });
 });
 
