@@ -51,11 +51,25 @@ export function adapterFor(family: StoredFamily, bindings: EvaluateBindings, fet
 /** Rate limits are per provider key: the same base URL and key share one budget, whatever the family. */
 export const providerKey = (family: StoredFamily): string => `${family.baseUrl ?? ""}|${family.apiKeySecret ?? ""}`;
 
+/**
+ * A task's examples, parsed once per isolate: the shards of an evaluation all read the same object, and its key
+ * is content-addressed (examples/<sha256>/...), so a cached copy can never be stale. A few tasks are kept.
+ */
+const examplesByKey = new Map<string, Promise<Example[]>>();
+const EXAMPLE_SETS_KEPT = 4;
+
 async function loadExamples(bucket: R2Bucket, key: string, first: number, end: number): Promise<Example[]> {
-  const object = await bucket.get(key);
-  if (!object) throw new Error(`examples ${key} are missing from storage`);
-  const lines = (await object.text()).split("\n");
-  return lines.slice(first, end).map((line) => JSON.parse(line) as Example);
+  let all = examplesByKey.get(key);
+  if (!all) {
+    all = bucket.get(key).then(async (object) => {
+      if (!object) throw new Error(`examples ${key} are missing from storage`);
+      return (await object.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Example);
+    });
+    examplesByKey.set(key, all);
+    all.catch(() => examplesByKey.delete(key));
+    if (examplesByKey.size > EXAMPLE_SETS_KEPT) examplesByKey.delete(examplesByKey.keys().next().value!);
+  }
+  return (await all).slice(first, end);
 }
 
 /**
@@ -88,7 +102,9 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const examples = await loadExamples(bindings.BLOBS, submission.examplesKey, shard.firstExample, shard.endExample);
   const wanted = examples.flatMap((example) => textsFor(example).map(({ prompt, continuation }) => prompt + continuation));
   const keyOf = new Map<string, string>();
-  for (const text of new Set(wanted)) keyOf.set(text, await sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])));
+  const distinct = [...new Set(wanted)];
+  const keys = await Promise.all(distinct.map((text) => sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text]))));
+  distinct.forEach((text, i) => keyOf.set(text, keys[i]!));
   const cached = await cachedScores(bindings.DB, [...keyOf.values()]);
   const scored = new Map<string, ScoredText>();
   for (const [text, key] of keyOf) {
@@ -98,9 +114,11 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const cacheHits = scored.size;
   const missing = [...keyOf.keys()].filter((text) => !scored.has(text));
 
-  // Requests go out together; the provider's rate limiter decides how many are in flight at once. Each batch
-  // is cached as soon as it returns, so if one fails, a retry pays only for what is still missing.
+  // Requests go out together; the provider's rate limiter decides how many are in flight at once. Whatever
+  // came back is cached in one write once all have settled, even when some failed, so a retry pays only for
+  // what is still missing. (One write per shard, not per request: local D1 spends more on round trips than rows.)
   let requests = 0;
+  const fresh: [string, ScoredText][] = [];
   let tokens = 0;
   const batches: string[][] = [];
   for (let i = 0; i < missing.length; i += adapter.promptsPerRequest) batches.push(missing.slice(i, i + adapter.promptsPerRequest));
@@ -108,11 +126,14 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
     batches.map(async (texts) => {
       const results = await withPermit(bindings, family, () => adapter.score(model, texts));
       requests++;
-      texts.forEach((text, j) => scored.set(text, results[j]!));
+      texts.forEach((text, j) => {
+        scored.set(text, results[j]!);
+        fresh.push([keyOf.get(text)!, results[j]!]);
+      });
       tokens += results.reduce((sum, result) => sum + result.tokens.length, 0);
-      await bindings.DB.batch(cacheStatements(bindings.DB, texts.map((text, j): [string, ScoredText] => [keyOf.get(text)!, results[j]!])));
     }),
   );
+  if (fresh.length > 0) await bindings.DB.batch(cacheStatements(bindings.DB, fresh));
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
   if (failure) {
     if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
