@@ -7,7 +7,8 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          // Inside workerd against real local D1/R2 (per-test isolated storage).
+          // Inside workerd against real local D1/R2. Storage is shared by every test in a run (pool 0.15.1 does not
+          // isolate it), so tests use unique content and compare before/after.
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },

@@ -9,7 +9,12 @@ import { renderDocsPage } from "./docs-page";
 import { openApiDocument } from "./openapi";
 import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
+import { publicSettingsRoutes } from "./routes/settings";
 import { submissionRoutes } from "./routes/submissions";
+import { bodyLimit } from "hono/body-limit";
+
+/** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
+export const MAX_JSON_BODY_BYTES = 256 * 1024;
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 
@@ -17,6 +22,13 @@ export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  const limitJson = bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new ProblemError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BODY_BYTES / 1024} KiB.`, { limitBytes: MAX_JSON_BODY_BYTES });
+    },
+  });
+  app.use("/v1/*", (c, next) => ((c.req.header("content-type") ?? "").toLowerCase().includes("json") ? limitJson(c, next) : next()));
 
   app.get("/", async (c) => {
     const snapshot = await currentLeaderboard(c.env.DB);
@@ -34,6 +46,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
   app.route("/v1", leaderboardRoutes());
+  app.route("/v1", publicSettingsRoutes());
 
   app.notFound((c) => problemResponse(withRequest(problemBody("not_found", `Nothing at ${c.req.method} ${c.req.path}.`), c.get("requestId"))));
 

@@ -6,6 +6,7 @@ import decisionSchema from "../schemas/decision-request.schema.json";
 import leaderboardSchema from "../schemas/leaderboard.schema.json";
 import familySchema from "../schemas/model-family.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
+import settingsSchema from "../schemas/competition-settings.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
 
 /** Schemas are embedded from schemas/ as they are, so the document cannot drift from what the service checks. */
@@ -82,6 +83,7 @@ export const openApiDocument = {
             content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } },
           },
           "400": problem(["invalid_metadata", "invalid_multipart", "missing_part"], "The request is not a readable submission; `fields` lists each metadata problem."),
+          "403": problem(["submissions_closed"], "No round is open: the message names the deadline that passed (`closedAt`) or the next opening (`nextOpensAt`)."),
           "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
           "422": problem(["invalid_task_file"], "The file has errors; `report` holds the full validation report. Nothing was stored."),
@@ -243,7 +245,51 @@ export const openApiDocument = {
         responses: submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
           "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type."),
-          "409": problem(["invalid_transition"], "Review has decided (or it was withdrawn): no more edits."),
+          "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
+        }),
+      },
+    },
+    "/v1/submissions/{id}/file": {
+      put: {
+        operationId: "replaceFile",
+        summary: "Replace a submission's task file while it is editable (submitter token); the old file is kept",
+        description:
+          "The body is the new CSV (text/csv), streamed and validated exactly like an upload, against the submission's task type. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review.",
+        security: [{ submitterToken: [] }],
+        parameters: [idParameter],
+        requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
+        responses: submitter({
+          "200": { description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).", content: json({ type: "object" }) },
+          "409": problem(["not_editable", "duplicate_file"], "No longer editable (decided, withdrawn, round closed), or these bytes are another submission."),
+          "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
+          "415": problem(["unsupported_media_type"], "The body is not text/csv."),
+          "422": problem(["invalid_task_file"], "The new file has errors (`report`); the submission keeps its current file."),
+        }),
+      },
+    },
+    "/v1/settings": {
+      get: {
+        operationId: "getSettings",
+        summary: "The competition's rules: rounds and deadlines, limits, public families; whether submissions are open",
+        responses: { "200": { description: "The settings in force, with `submissionsOpen` and `currentRound`.", content: json({ $ref: "#/components/schemas/CompetitionSettings" }) } },
+      },
+    },
+    "/v1/review/settings": {
+      get: {
+        operationId: "getSettingsForReview",
+        summary: "The settings in force with their version (organisers)",
+        security: [{ organiserToken: [] }],
+        responses: organiser({ "200": { description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.", content: json({ type: "object" }) } }),
+      },
+      put: {
+        operationId: "putSettings",
+        summary: "Replace the competition settings (admins); earlier versions are kept and the change is audited",
+        security: [{ organiserToken: [] }],
+        requestBody: { required: true, content: json({ $ref: "#/components/schemas/CompetitionSettings" }) },
+        responses: organiser({
+          "200": { description: "Saved: the settings with their version.", content: json({ type: "object" }) },
+          "400": problem(["invalid_settings"], "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`)."),
+          "413": problem(["payload_too_large"], "A JSON body over 256 KiB."),
         }),
       },
     },
@@ -273,14 +319,16 @@ export const openApiDocument = {
         summary: "Submissions, newest first, filtered and paginated (organisers)",
         security: [{ organiserToken: [] }],
         parameters: [
-          { name: "state", in: "query", required: false, schema: { type: "string" } },
+          { name: "state", in: "query", required: false, schema: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] } },
           { name: "taskType", in: "query", required: false, schema: { type: "string" } },
+          { name: "family", in: "query", required: false, schema: { type: "string" }, description: "Has results on this family (evaluated or uploaded) for its current file." },
+          { name: "verdict", in: "query", required: false, schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] }, description: "Its latest analysis of the main metric gives this verdict (on `family` when given)." },
           { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "until", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
           { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "nextCursor from the previous page." },
         ],
-        responses: organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out.") }),
+        responses: organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict.") }),
       },
     },
     "/v1/review/submissions/{id}": {
@@ -295,7 +343,7 @@ export const openApiDocument = {
     "/v1/review/submissions/{id}/decision": {
       post: {
         operationId: "decide",
-        summary: "Accept or reject a submission with a note (organisers); the leaderboard is rebuilt",
+        summary: "Accept, reject or request changes, with a note (organisers); the leaderboard is rebuilt",
         security: [{ organiserToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/DecisionRequest" }) },
@@ -355,6 +403,7 @@ export const openApiDocument = {
       Analysis: withoutMeta(analysisSchema),
       EvaluationRequest: withoutMeta(evaluationRequestSchema),
       DecisionRequest: withoutMeta(decisionSchema),
+      CompetitionSettings: withoutMeta(settingsSchema),
       Leaderboard: withoutMeta(leaderboardSchema),
       EvaluationSummary: {
         type: "object",
@@ -374,7 +423,9 @@ export const openApiDocument = {
         required: ["id", "state", "taskType", "title", "createdAt", "examples", "csvSha256", "report"],
         properties: {
           id: { type: "string" },
-          state: { enum: ["valid", "queued", "evaluating", "evaluated", "partially_evaluated", "failed", "accepted", "rejected", "withdrawn"] },
+          state: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] },
+          fileVersion: { type: "integer", minimum: 1 },
+          review: { type: ["object", "null"], description: "The last review decision's time and note (for changes_requested: what to change)." },
           taskType: { type: "string" },
           title: { type: "string" },
           createdAt: { type: "string", format: "date-time" },

@@ -8,7 +8,8 @@
  */
 
 export type Direction = "lower_is_better" | "higher_is_better";
-export type Verdict = "inverse" | "standard" | "u_shaped" | "inverted_u" | "flat" | "inconclusive";
+export const VERDICTS = ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 /** Bump when a change alters any number an analysis reports, so stored analyses say which code made them. */
 export const ANALYSIS_CODE_VERSION = "isv-analysis/1.0.0";

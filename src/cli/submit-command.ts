@@ -19,6 +19,7 @@ interface SubmissionView {
   id: string;
   state: string;
   title: string;
+  review?: { at: string; note: string } | null;
   submitterToken?: string;
   duplicate?: boolean;
   evaluations: {
@@ -150,6 +151,7 @@ function describe(view: SubmissionView): string {
   const verdicts = view.results?.families.map((family) => `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`) ?? [];
   return [
     `state: ${view.state}`,
+    ...(view.review ? [`review (${view.review.at}): ${view.review.note}${view.state === "changes_requested" ? "\n  edit the metadata or replace the file (PUT /v1/submissions/ID/file) to send it back to review" : ""}`] : []),
     verdicts.length
       ? `verdicts on ${view.results!.metric}:\n${verdicts.join("\n")}`
       : view.evaluations.length > 0 && view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state))

@@ -10,8 +10,8 @@ export async function analyseFinishedEvaluation(bindings: { DB: D1Database; BLOB
   const evaluation = await getEvaluation(bindings.DB, evaluationId);
   if (!evaluation) return;
   const submission = await getSubmission(bindings.DB, evaluation.submissionId);
-  if (!submission) return;
+  if (!submission || submission.fileVersion !== evaluation.fileVersion) return; // a replaced file's run is not analysed
   const families = await submissionFamilies(bindings, submission, undefined, evaluationId);
   const analyses = await analysesFor(bindings, submission, families);
-  if (Object.keys(analyses).length > 0) await bindings.DB.batch(analysisStatements(bindings.DB, submission.id, analyses, new Date().toISOString()));
+  if (Object.keys(analyses).length > 0) await bindings.DB.batch(analysisStatements(bindings.DB, submission, analyses, new Date().toISOString()));
 }

@@ -88,6 +88,7 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
     return { kind: "failed", error: "token budget reached" };
   }
   if (!submission) return { kind: "skipped", why: "submission is gone" };
+  if (submission.fileVersion !== evaluation.fileVersion) return { kind: "skipped", why: "the submission's file was replaced" };
 
   const family = evaluation.familyDefinition;
   let adapter: ScoringAdapter;

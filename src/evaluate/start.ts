@@ -51,6 +51,7 @@ export async function startEvaluation(bindings: StartBindings, submission: Submi
     retries: 0,
     cacheHits: 0,
     reason: null,
+    fileVersion: submission.fileVersion,
   };
   const shards = planShards(evaluation.id, family, examples.length);
   await bindings.DB.batch(insertEvaluationStatements(bindings.DB, evaluation, shards));

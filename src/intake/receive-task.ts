@@ -25,16 +25,16 @@ export interface IntakeBindings {
 export const csvKey = (sha256: string): string => `csv/${sha256}.csv`;
 export const examplesKey = (sha256: string, taskType: string): string => `examples/${sha256}/${taskType}.jsonl`;
 
+/** A checked upload: invalid (nothing kept), or valid bytes in staging, to be kept under their final keys or discarded. */
+export type StagedTaskFile =
+  | { kind: "invalid"; report: ValidationReport }
+  | { kind: "staged"; sha256: string; taskType: string; report: ValidationReport; keep: () => Promise<void>; discard: () => Promise<void> };
+
 /**
- * Receives one task file as a stream: validates it, hashes it and writes it to R2 in the same pass, then records
- * the submission. An invalid file leaves nothing behind; the same bytes submitted twice return the first record.
+ * Validates one task file as it streams, hashing it and writing it (and its normalised examples) to staging in
+ * the same pass. An invalid file leaves nothing behind.
  */
-export async function receiveTaskFile(
-  bindings: IntakeBindings,
-  file: AsyncIterable<Uint8Array>,
-  metadata: SubmissionMetadata,
-  limits: ValidationLimits,
-): Promise<IntakeOutcome> {
+export async function stageTaskFile(bindings: IntakeBindings, file: AsyncIterable<Uint8Array>, taskType: string | undefined, limits: ValidationLimits): Promise<StagedTaskFile> {
   const uploadId = crypto.randomUUID();
   const csv = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.csv`);
   const examples = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.jsonl`);
@@ -44,7 +44,7 @@ export async function receiveTaskFile(
 
   const validator: TaskFileValidator = new TaskFileValidator({
     limits,
-    ...(metadata.taskType !== undefined ? { taskType: metadata.taskType } : {}),
+    ...(taskType !== undefined ? { taskType } : {}),
     onExample: (example) => {
       if (!validator.hasErrors) examples.write(encoder.encode(JSON.stringify(example satisfies Example) + "\n"));
     },
@@ -69,16 +69,45 @@ export async function receiveTaskFile(
       return { kind: "invalid", report };
     }
     const sha256 = hex(new Uint8Array(await digest.digest));
+    const validType = report.taskType;
+    return {
+      kind: "staged",
+      sha256,
+      taskType: validType,
+      report,
+      keep: async () => {
+        await csv.commit(csvKey(sha256), { httpMetadata: { contentType: "text/csv; charset=utf-8" }, sha256 });
+        await examples.commit(examplesKey(sha256, validType), { httpMetadata: { contentType: "application/x-ndjson" } });
+      },
+      discard: () => discard(csv, examples),
+    };
+  } catch (error) {
+    await discard(csv, examples);
+    throw error;
+  }
+}
+
+/**
+ * Receives one task file as a stream: validates it, hashes it and writes it to R2 in the same pass, then records
+ * the submission. An invalid file leaves nothing behind; the same bytes submitted twice return the first record.
+ */
+export async function receiveTaskFile(
+  bindings: IntakeBindings,
+  file: AsyncIterable<Uint8Array>,
+  metadata: SubmissionMetadata,
+  limits: ValidationLimits,
+  round: string | null = null,
+): Promise<IntakeOutcome> {
+  const staged = await stageTaskFile(bindings, file, metadata.taskType, limits);
+  if (staged.kind === "invalid") return staged;
+  const { sha256, report, taskType } = staged;
+  try {
     const existing = await findSubmissionByCsvHash(bindings.DB, sha256);
     if (existing) {
-      await discard(csv, examples);
+      await staged.discard();
       return { kind: "duplicate", submission: existing };
     }
-
-    await csv.commit(csvKey(sha256), { httpMetadata: { contentType: "text/csv; charset=utf-8" }, sha256 });
-    await examples.commit(examplesKey(sha256, report.taskType), {
-      httpMetadata: { contentType: "application/x-ndjson" },
-    });
+    await staged.keep();
     const submitterToken = newToken("isv_st_");
     const now = new Date().toISOString();
     const submission: SubmissionRecord = {
@@ -86,16 +115,18 @@ export async function receiveTaskFile(
       createdAt: now,
       updatedAt: now,
       state: "valid",
-      taskType: report.taskType,
+      taskType,
       title: metadata.title,
-      metadata: { ...metadata, taskType: report.taskType },
+      metadata: { ...metadata, taskType },
       csvSha256: sha256,
       csvKey: csvKey(sha256),
       csvBytes: report.stats.bytes,
-      examplesKey: examplesKey(sha256, report.taskType),
+      examplesKey: examplesKey(sha256, taskType),
       exampleCount: report.stats.examples,
       report,
       submitterTokenHash: await sha256Hex(submitterToken),
+      fileVersion: 1,
+      round,
     };
     if (!(await insertOrUndo(bindings, submission))) {
       // Another upload of the same bytes won the race; its objects are these same bytes, so nothing to undo.
@@ -105,7 +136,7 @@ export async function receiveTaskFile(
     }
     return { kind: "created", submission, submitterToken };
   } catch (error) {
-    await discard(csv, examples);
+    await staged.discard();
     throw error;
   }
 }

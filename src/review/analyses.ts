@@ -4,7 +4,7 @@ import { METRICS, chooseMetric, type MetricDefinition } from "../analysis/metric
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
 import { insertAnalysis, listExternalResults } from "../storage/analyses";
-import { listEvaluations, listResults } from "../storage/evaluations";
+import { currentEvaluations, listResults } from "../storage/evaluations";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
@@ -27,14 +27,14 @@ export const resultsKey = (prefix: string, model: string): string => `${prefix}/
 export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData, ending?: string): Promise<FamilyData[]> {
   const taskType = submission.taskType as TaskType;
   const families = new Map<string, FamilyData>();
-  for (const evaluation of (await listEvaluations(bindings.DB, submission.id)).reverse()) {
+  for (const evaluation of (await currentEvaluations(bindings.DB, submission)).reverse()) {
     // The newest ended evaluation with results per family, or `ending`, the one about to end (analysed before it
     // is marked). Older runs of a family are not read at all.
     if (families.has(evaluation.family)) continue;
     if (evaluation.id !== ending && evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
     families.set(evaluation.family, { definition: evaluation.familyDefinition, results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount) });
   }
-  for (const record of await listExternalResults(bindings.DB, submission.id)) {
+  for (const record of await listExternalResults(bindings.DB, submission)) {
     const definition = JSON.parse(record.familyJson) as FamilyDefinition;
     const results = new Map<string, ModelResults>();
     for (const model of definition.models) {
@@ -110,8 +110,9 @@ export async function analysesFor(bindings: AnalysisBindings, submission: Submis
   return analyses;
 }
 
-export function analysisStatements(db: D1Database, submissionId: string, analyses: Record<string, Analysis>, createdAt: string): D1PreparedStatement[] {
-  return Object.entries(analyses).map(([metric, analysis]) => insertAnalysis(db, { id: crypto.randomUUID(), submissionId, metric, createdAt, analysis }));
+/** Analyses are stored against the file version their results were computed on. */
+export function analysisStatements(db: D1Database, submission: { id: string; fileVersion: number }, analyses: Record<string, Analysis>, createdAt: string): D1PreparedStatement[] {
+  return Object.entries(analyses).map(([metric, analysis]) => insertAnalysis(db, { id: crypto.randomUUID(), submissionId: submission.id, fileVersion: submission.fileVersion, metric, createdAt, analysis }));
 }
 
 /** Each example's number of classes, from the stored normalised examples (for the chance level). */

@@ -1,21 +1,29 @@
 import type { SubmissionState } from "../storage/submissions";
 
 /** What an organiser can decide about a submission. */
-export type Decision = "accept" | "reject";
+export type Decision = "accept" | "reject" | "request_changes";
 
-const TRANSITIONS: Record<Decision, { from: readonly SubmissionState[]; to: SubmissionState }> = {
-  accept: { from: ["valid", "rejected"], to: "accepted" },
-  reject: { from: ["valid", "accepted"], to: "rejected" },
+/**
+ * The review state machine. Asking for changes hands the task back to its submitter, who may then edit the
+ * metadata or replace the file (which returns it to `valid`, in review again); organisers may still decide it
+ * meanwhile. A withdrawn submission has no decisions.
+ */
+const TRANSITIONS: Record<Decision, { from: readonly SubmissionState[]; to: SubmissionState; done: string }> = {
+  accept: { from: ["valid", "rejected", "changes_requested"], to: "accepted", done: "accepted" },
+  reject: { from: ["valid", "accepted", "changes_requested"], to: "rejected", done: "rejected" },
+  request_changes: { from: ["valid"], to: "changes_requested", done: "sent back for changes" },
 };
 
-/** The decisions open from a state (a withdrawn submission has none). */
+/** The decisions open from a state. */
 export function allowedDecisions(state: SubmissionState): Decision[] {
   return (Object.keys(TRANSITIONS) as Decision[]).filter((decision) => TRANSITIONS[decision].from.includes(state));
 }
 
-export type Transition = { ok: true; to: SubmissionState } | { ok: false; allowed: Decision[] };
+export type Transition = { ok: true; to: SubmissionState } | { ok: false; allowed: Decision[]; message: string };
 
 export function transition(state: SubmissionState, decision: Decision): Transition {
   const rule = TRANSITIONS[decision];
-  return rule.from.includes(state) ? { ok: true, to: rule.to } : { ok: false, allowed: allowedDecisions(state) };
+  if (rule.from.includes(state)) return { ok: true, to: rule.to };
+  const allowed = allowedDecisions(state);
+  return { ok: false, allowed, message: `A ${state} submission cannot be ${rule.done}; allowed: ${allowed.length ? allowed.join(", ") : "none"}.` };
 }

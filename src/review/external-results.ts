@@ -71,8 +71,9 @@ export async function receiveExternalResults(
       resultsPrefix: prefix,
       uploadedBy: actor.id,
       uploadedAt: now,
+      fileVersion: submission.fileVersion,
     }),
-    ...analysisStatements(bindings.DB, submission.id, analyses, now),
+    ...analysisStatements(bindings.DB, submission, analyses, now),
     appendAudit(bindings.DB, {
       at: now,
       actor: actor.id,

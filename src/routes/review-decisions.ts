@@ -1,17 +1,18 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { defaultMetricName } from "../analysis/metrics";
+import { VERDICTS } from "../analysis/statistics";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import type { OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
-import { transition, type Decision } from "../review/decisions";
+import { allowedDecisions, transition, type Decision } from "../review/decisions";
 import { appendAudit, latestAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
-import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import { getSubmission, previousVersions, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
@@ -43,7 +44,15 @@ export function decisionRoutes(): Hono<ReviewEnv> {
 
   routes.get("/submissions", async (c) => {
     const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
-    const filters = { state: c.req.query("state"), taskType: c.req.query("taskType"), since: c.req.query("since"), until: c.req.query("until") };
+    const filters = {
+      state: c.req.query("state"),
+      taskType: c.req.query("taskType"),
+      since: c.req.query("since"),
+      until: c.req.query("until"),
+      family: c.req.query("family"),
+      verdict: c.req.query("verdict"),
+    };
+    if (filters.verdict && !(VERDICTS as readonly string[]).includes(filters.verdict)) throw new ProblemError("bad_request", `verdict must be one of ${VERDICTS.join(", ")}.`);
     const items = await listSubmissions(c.env.DB, Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) as typeof filters, decodeCursor(c.req.query("cursor")), limit);
     const last = items.at(-1);
     return c.json({ submissions: items, nextCursor: items.length === limit && last ? encodeCursor(last.createdAt, last.id) : null });
@@ -65,6 +74,9 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       examples: submission.exampleCount,
       createdAt: submission.createdAt,
       metadata: reviewMetadata(submission, reveal),
+      review: submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null,
+      fileVersion: submission.fileVersion,
+      previousVersions: await previousVersions(c.env.DB, submission.id),
       report: submission.report,
       evaluations,
       analysis: analysis?.analysis ?? null,
@@ -78,13 +90,13 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     const { decision, note } = c.req.valid("json");
     const next = transition(submission.state, decision);
     if (!next.ok) {
-      throw new ProblemError("invalid_transition", `A ${submission.state} submission cannot be ${decision}ed; allowed: ${next.allowed.length ? next.allowed.join(", ") : "none"}.`, {
+      throw new ProblemError("invalid_transition", next.message, {
         state: submission.state,
         allowed: next.allowed,
       });
     }
     if (decision === "accept" && !(await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss"))) {
-      throw new ProblemError("invalid_transition", "Accepting needs results: evaluate the submission or upload results first.", { state: submission.state, allowed: ["reject"] });
+      throw new ProblemError("invalid_transition", "Accepting needs results: evaluate the submission or upload results first.", { state: submission.state, allowed: allowedDecisions(submission.state).filter((other) => other !== "accept") });
     }
     const at = new Date().toISOString();
     const [update] = await c.env.DB.batch([

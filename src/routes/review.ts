@@ -7,6 +7,7 @@ import { validateModelFamily } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
 import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { settingsAdminRoutes } from "./settings";
 import { ProblemError } from "../http/problem";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";
 import { evaluationRoutes } from "./evaluations";
@@ -26,6 +27,7 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   routes.use(requireRole("organiser"));
   routes.route("/", evaluationRoutes());
   routes.route("/", decisionRoutes());
+  routes.route("/", settingsAdminRoutes());
 
   routes.post("/submissions/:id/results", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));

@@ -1,14 +1,16 @@
 import { Hono } from "hono";
-import { limitsFromEnv } from "../config";
 import { validateSubmissionMetadata } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
 import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { ProblemError } from "../http/problem";
 import { bearerToken, digestsEqual, sha256Hex } from "../http/tokens";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
+import { EDITABLE_STATES, replaceTaskFile } from "../intake/replace-task";
+import { editableUntil, submissionWindow, validationLimits, type CompetitionSettings } from "../competition/settings";
+import { settingsInForce } from "../storage/settings";
 import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
-import { listEvaluations } from "../storage/evaluations";
+import { currentEvaluations } from "../storage/evaluations";
 import { defaultMetricName } from "../analysis/metrics";
 import { validateMetadataUpdate } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
@@ -30,7 +32,10 @@ export function submissionRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   routes.post("/", async (c) => {
-    const limits = limitsFromEnv(c.env);
+    const settings = await settingsInForce(c.env);
+    const window = submissionWindow(settings, new Date());
+    if (!window.open) throw new ProblemError("submissions_closed", window.message, { closedAt: window.lastClosedAt, nextOpensAt: window.nextOpensAt });
+    const limits = validationLimits(settings);
     const boundary = boundaryOf(c.req.header("content-type") ?? null);
     if (!boundary) {
       throw new ProblemError(
@@ -54,7 +59,7 @@ export function submissionRoutes(): Hono<AppEnv> {
       if (filePart?.name !== "file") {
         throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
       }
-      const outcome = await receiveTaskFile(c.env, chunksOf(reader), metadata, limits);
+      const outcome = await receiveTaskFile(c.env, chunksOf(reader), metadata, limits, window.round?.name ?? null);
       switch (outcome.kind) {
         case "invalid": {
           const tooLarge = (outcome.report.counts.file_too_large ?? 0) > 0;
@@ -71,7 +76,7 @@ export function submissionRoutes(): Hono<AppEnv> {
             location: `/v1/submissions/${outcome.submission.id}`,
           });
         case "created": {
-          const evaluations = await startDefaultEvaluations(c.env, outcome.submission);
+          const evaluations = await startDefaultEvaluations(c.env, settings, outcome.submission);
           return c.json({ ...publicView(outcome.submission), submitterToken: outcome.submitterToken, evaluations }, 201, {
             location: `/v1/submissions/${outcome.submission.id}`,
           });
@@ -96,10 +101,10 @@ export function submissionRoutes(): Hono<AppEnv> {
     return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
   });
 
-  /** Changes the metadata until review decides; the task type stays the file's. */
+  /** Changes the metadata while the task is editable; the task type stays the file's. */
   routes.put("/:id/metadata", jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
     const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
-    if (submission.state !== "valid") throw new ProblemError("invalid_transition", `A ${submission.state} submission can no longer be edited.`, { state: submission.state, allowed: [] });
+    assertEditable(submission, await settingsInForce(c.env), new Date());
     const { metadata } = c.req.valid("json");
     const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
     if (requested && (!requested.ok || requested.taskType !== submission.taskType)) {
@@ -107,12 +112,53 @@ export function submissionRoutes(): Hono<AppEnv> {
     }
     const updated = { ...metadata, taskType: submission.taskType };
     const at = new Date().toISOString();
+    // An edit answering a request for changes puts the task back in review.
     const [change] = await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4 WHERE id = ?1 AND state = 'valid'").bind(submission.id, JSON.stringify(updated), updated.title, at),
-      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: submission.metadata, after: updated } }),
+      c.env.DB.prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5")
+        .bind(submission.id, JSON.stringify(updated), updated.title, at, submission.state),
+      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: { ...submission.metadata, state: submission.state }, after: { ...updated, state: "valid" } } }),
     ]);
-    if (change?.meta.changes !== 1) throw new ProblemError("invalid_transition", "The submission was decided while you edited it.", { state: submission.state, allowed: [] });
-    return c.json({ ...publicView({ ...submission, title: updated.title }), metadata: updated });
+    if (change?.meta.changes !== 1) throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", { state: submission.state });
+    return c.json({ ...publicView({ ...submission, title: updated.title, state: "valid" }), metadata: updated });
+  });
+
+  /**
+   * Replaces the task file while the task is editable: the body is the new CSV (text/csv), streamed and
+   * validated like an upload against the same task type. The old file is kept; the new one is evaluated afresh.
+   */
+  routes.put("/:id/file", async (c) => {
+    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+    const settings = await settingsInForce(c.env);
+    assertEditable(submission, settings, new Date());
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "text/csv") throw new ProblemError("unsupported_media_type", "Send the new task file as the body, with content-type text/csv.");
+    const limits = validationLimits(settings);
+    if (Number(c.req.header("content-length") ?? NaN) > limits.maxBytes) {
+      throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, { limitBytes: limits.maxBytes });
+    }
+    const body = c.req.raw.body;
+    if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
+    const outcome = await replaceTaskFile(c.env, submission, streamChunks(body), limits);
+    switch (outcome.kind) {
+      case "invalid": {
+        const tooLarge = (outcome.report.counts.file_too_large ?? 0) > 0;
+        throw new ProblemError(
+          tooLarge ? "payload_too_large" : "invalid_task_file",
+          tooLarge ? `The task file is larger than ${formatBytes(limits.maxBytes)}.` : `The new file has ${outcome.report.errorCount} error${outcome.report.errorCount === 1 ? "" : "s"}; the submission keeps its current file.`,
+          { report: outcome.report, ...(tooLarge ? { limitBytes: limits.maxBytes } : {}) },
+        );
+      }
+      case "duplicate":
+        throw new ProblemError("duplicate_file", "These exact bytes were already submitted as another task; the submission keeps its current file.");
+      case "conflict":
+        throw new ProblemError("not_editable", "The submission was decided or replaced while you uploaded; nothing was changed.");
+      case "unchanged":
+        return c.json({ ...publicView(outcome.submission), unchanged: true });
+      case "replaced": {
+        const evaluations = await startDefaultEvaluations(c.env, settings, outcome.submission);
+        return c.json({ ...publicView(outcome.submission), evaluations });
+      }
+    }
   });
 
   /** The submitter takes the task back: it leaves review and the leaderboard, and its record is kept. */
@@ -132,7 +178,7 @@ export function submissionRoutes(): Hono<AppEnv> {
     const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
     const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const evaluations = await Promise.all(
-      (await listEvaluations(c.env.DB, submission.id))
+      (await currentEvaluations(c.env.DB, submission))
         .filter((evaluation) => !privateNames.has(evaluation.family))
         .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)),
     );
@@ -157,20 +203,20 @@ export function submissionRoutes(): Hono<AppEnv> {
 }
 
 /**
- * Queues a new valid submission on the competition's public families (DEFAULT_FAMILIES). A family that cannot
- * be started is reported in the response, never fails the upload: the submission is stored either way.
+ * Queues a new valid submission (or a replaced file) on the competition's public families, with its token budget.
+ * A family that cannot be started is reported in the response, never fails the upload: the submission is stored
+ * either way.
  */
-async function startDefaultEvaluations(env: Env, submission: SubmissionRecord): Promise<{ family: string; id?: string; state?: string; error?: string }[]> {
-  const names = (env.DEFAULT_FAMILIES ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, submission: SubmissionRecord): Promise<{ family: string; id?: string; state?: string; error?: string }[]> {
   const started = [];
-  for (const name of names) {
+  for (const name of settings.publicFamilies) {
     try {
       const family = await resolveFamily(env, name);
       if (!family) {
         started.push({ family: name, error: "not a registered family" });
         continue;
       }
-      const outcome = await startEvaluation(env, submission, family);
+      const outcome = await startEvaluation(env, submission, family, settings.tokenBudget);
       started.push(outcome.ok ? { family: name, id: outcome.evaluation.id, state: outcome.evaluation.state } : { family: name, error: outcome.reason });
     } catch (error) {
       console.error(JSON.stringify({ submission: submission.id, family: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
@@ -178,6 +224,20 @@ async function startDefaultEvaluations(env: Env, submission: SubmissionRecord): 
     }
   }
   return started;
+}
+
+/**
+ * A submitter may change a task before review decides it, until its round closes; when organisers ask for
+ * changes, until they decide again (the deadline does not apply: they asked).
+ */
+function assertEditable(submission: SubmissionRecord, settings: CompetitionSettings, now: Date): void {
+  if (!(EDITABLE_STATES as readonly string[]).includes(submission.state)) {
+    throw new ProblemError("not_editable", `A ${submission.state} submission can no longer be changed.`, { state: submission.state });
+  }
+  const deadline = editableUntil(settings, submission.round);
+  if (submission.state === "valid" && deadline !== null && now.getTime() >= Date.parse(deadline)) {
+    throw new ProblemError("not_editable", `Editing closed with ${submission.round} at ${deadline}.`, { state: submission.state, closedAt: deadline });
+  }
 }
 
 /** The submission this submitter token owns. An unknown id and a wrong token look the same, so ids cannot be probed. */
@@ -204,11 +264,23 @@ async function* chunksOf(reader: MultipartReader): AsyncGenerator<Uint8Array> {
   for (let chunk = await reader.readBodyChunk(); chunk; chunk = await reader.readBodyChunk()) yield chunk;
 }
 
+/** A request body as chunks, released if the consumer stops early (an invalid file stops validation). */
+async function* streamChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read()) yield read.value;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
 /** What the submitter may see: never the token hash or storage keys. */
 function publicView(submission: SubmissionRecord) {
   return {
     id: submission.id,
     state: submission.state,
+    fileVersion: submission.fileVersion,
+    review: submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null,
     taskType: submission.taskType,
     title: submission.title,
     createdAt: submission.createdAt,

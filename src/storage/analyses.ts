@@ -7,6 +7,8 @@ export interface ExternalResultsRecord {
   resultsPrefix: string;
   uploadedBy: string;
   uploadedAt: string;
+  /** The submission's file version the results are for. */
+  fileVersion: number;
 }
 
 export interface AuditEntry {
@@ -20,18 +22,19 @@ export interface AuditEntry {
 export function upsertExternalResults(db: D1Database, record: ExternalResultsRecord): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO external_results (submission_id, family, family_json, results_prefix, uploaded_by, uploaded_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-       ON CONFLICT (submission_id, family) DO UPDATE SET family_json = ?3, results_prefix = ?4, uploaded_by = ?5, uploaded_at = ?6`,
+      `INSERT INTO external_results (submission_id, family, family_json, results_prefix, uploaded_by, uploaded_at, file_version)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (submission_id, family) DO UPDATE SET family_json = ?3, results_prefix = ?4, uploaded_by = ?5, uploaded_at = ?6, file_version = ?7`,
     )
-    .bind(record.submissionId, record.family, record.familyJson, record.resultsPrefix, record.uploadedBy, record.uploadedAt);
+    .bind(record.submissionId, record.family, record.familyJson, record.resultsPrefix, record.uploadedBy, record.uploadedAt, record.fileVersion);
 }
 
-export async function listExternalResults(db: D1Database, submissionId: string): Promise<ExternalResultsRecord[]> {
+/** Uploaded results for the submission's current file (uploads for a replaced file no longer count). */
+export async function listExternalResults(db: D1Database, submission: { id: string; fileVersion: number }): Promise<ExternalResultsRecord[]> {
   const { results } = await db
-    .prepare("SELECT * FROM external_results WHERE submission_id = ?1 ORDER BY family")
-    .bind(submissionId)
-    .all<{ submission_id: string; family: string; family_json: string; results_prefix: string; uploaded_by: string; uploaded_at: string }>();
+    .prepare("SELECT * FROM external_results WHERE submission_id = ?1 AND file_version = ?2 ORDER BY family")
+    .bind(submission.id, submission.fileVersion)
+    .all<{ submission_id: string; family: string; family_json: string; results_prefix: string; uploaded_by: string; uploaded_at: string; file_version: number }>();
   return results.map((row) => ({
     submissionId: row.submission_id,
     family: row.family,
@@ -39,18 +42,23 @@ export async function listExternalResults(db: D1Database, submissionId: string):
     resultsPrefix: row.results_prefix,
     uploadedBy: row.uploaded_by,
     uploadedAt: row.uploaded_at,
+    fileVersion: row.file_version,
   }));
 }
 
-export function insertAnalysis(db: D1Database, row: { id: string; submissionId: string; metric: string; createdAt: string; analysis: Analysis }): D1PreparedStatement {
+export function insertAnalysis(db: D1Database, row: { id: string; submissionId: string; fileVersion: number; metric: string; createdAt: string; analysis: Analysis }): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO analyses (id, submission_id, metric, created_at, analysis_json) VALUES (?1, ?2, ?3, ?4, ?5)")
-    .bind(row.id, row.submissionId, row.metric, row.createdAt, JSON.stringify(row.analysis));
+    .prepare("INSERT INTO analyses (id, submission_id, metric, created_at, analysis_json, file_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    .bind(row.id, row.submissionId, row.metric, row.createdAt, JSON.stringify(row.analysis), row.fileVersion);
 }
 
 export async function latestAnalysis(db: D1Database, submissionId: string, metric: string): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
   const row = await db
-    .prepare("SELECT id, created_at, analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1")
+    .prepare(
+      `SELECT id, created_at, analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2
+         AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
+       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    )
     .bind(submissionId, metric)
     .first<{ id: string; created_at: string; analysis_json: string }>();
   return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;

@@ -28,6 +28,8 @@ export interface EvaluationRecord {
   retries: number;
   cacheHits: number;
   reason: string | null;
+  /** The submission's file version this evaluation ran on. */
+  fileVersion: number;
 }
 
 /** A family as the evaluator needs it: the analysis fields plus how to reach the provider. */
@@ -54,6 +56,7 @@ interface EvaluationRow {
   retries: number;
   cache_hits: number;
   reason: string | null;
+  file_version: number;
 }
 
 const fromRow = (row: EvaluationRow): EvaluationRecord => ({
@@ -72,6 +75,7 @@ const fromRow = (row: EvaluationRow): EvaluationRecord => ({
   retries: row.retries,
   cacheHits: row.cache_hits,
   reason: row.reason,
+  fileVersion: row.file_version,
 });
 
 export interface ShardRecord {
@@ -92,10 +96,10 @@ export function insertEvaluationStatements(db: D1Database, evaluation: Evaluatio
   return [
     db
       .prepare(
-        `INSERT INTO evaluations (id, submission_id, family, family_json, state, created_at, updated_at, estimate_json, token_budget)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)`,
+        `INSERT INTO evaluations (id, submission_id, family, family_json, state, created_at, updated_at, estimate_json, token_budget, file_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)`,
       )
-      .bind(evaluation.id, evaluation.submissionId, evaluation.family, JSON.stringify(evaluation.familyDefinition), evaluation.state, evaluation.createdAt, JSON.stringify(evaluation.estimate), evaluation.tokenBudget),
+      .bind(evaluation.id, evaluation.submissionId, evaluation.family, JSON.stringify(evaluation.familyDefinition), evaluation.state, evaluation.createdAt, JSON.stringify(evaluation.estimate), evaluation.tokenBudget, evaluation.fileVersion),
     ...chunk(shards, 12).map((rows) =>
       db
         .prepare(
@@ -114,6 +118,11 @@ export async function getEvaluation(db: D1Database, id: string): Promise<Evaluat
 export async function listEvaluations(db: D1Database, submissionId: string): Promise<EvaluationRecord[]> {
   const { results } = await db.prepare("SELECT * FROM evaluations WHERE submission_id = ?1 ORDER BY created_at, id").bind(submissionId).all<EvaluationRow>();
   return results.map(fromRow);
+}
+
+/** Evaluations of the submission's current file (a replaced file's runs stay stored, but no longer count). */
+export async function currentEvaluations(db: D1Database, submission: { id: string; fileVersion: number }): Promise<EvaluationRecord[]> {
+  return (await listEvaluations(db, submission.id)).filter((evaluation) => evaluation.fileVersion === submission.fileVersion);
 }
 
 export async function listShards(db: D1Database, evaluationId: string): Promise<ShardRecord[]> {

@@ -1,4 +1,6 @@
 import type { Analysis } from "../analysis/analyse";
+import { defaultMetricName } from "../analysis/metrics";
+import { TASK_TYPES } from "../validate/task-types";
 import type { SubmissionState } from "./submissions";
 
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
@@ -18,10 +20,28 @@ export interface SubmissionListItem {
   reviewedAt: string | null;
 }
 
+/** Each task type's main metric, as SQL over submissions.task_type (a task's verdict is the one on this metric). */
+const MAIN_METRIC_SQL = `CASE task_type ${TASK_TYPES.map((type) => `WHEN '${type}' THEN '${defaultMetricName(type) ?? ""}'`).join(" ")} END`;
+
+/** The newest analysis of a submission's main metric on its current file, by rowid. */
+const LATEST_ANALYSIS_SQL = `(SELECT rowid FROM analyses WHERE submission_id = submissions.id AND metric = ${MAIN_METRIC_SQL}
+  AND file_version = submissions.file_version ORDER BY created_at DESC, rowid DESC LIMIT 1)`;
+
+export interface SubmissionFilters {
+  state?: string;
+  taskType?: string;
+  since?: string;
+  until?: string;
+  /** Has results (evaluated or uploaded) on this family, for its current file. */
+  family?: string;
+  /** Its latest analysis gives this verdict (on `family`, when given; else on any family). */
+  verdict?: string;
+}
+
 /** Newest first; the cursor is the last item's (created_at, id), so pages never skip or repeat. */
 export async function listSubmissions(
   db: D1Database,
-  filters: { state?: string; taskType?: string; since?: string; until?: string },
+  filters: SubmissionFilters,
   cursor: { createdAt: string; id: string } | undefined,
   limit: number,
 ): Promise<SubmissionListItem[]> {
@@ -35,6 +55,23 @@ export async function listSubmissions(
   if (filters.taskType) add("task_type = ?", filters.taskType);
   if (filters.since) add("created_at >= ?", filters.since);
   if (filters.until) add("created_at < ?", filters.until);
+  let familyParameter: number | undefined;
+  if (filters.family) {
+    add(
+      `(EXISTS (SELECT 1 FROM evaluations e WHERE e.submission_id = submissions.id AND e.file_version = submissions.file_version AND e.family = ?)
+        OR EXISTS (SELECT 1 FROM external_results x WHERE x.submission_id = submissions.id AND x.file_version = submissions.file_version AND x.family = ?${values.length + 1}))`,
+      filters.family,
+    );
+    familyParameter = values.length;
+  }
+  if (filters.verdict) {
+    const familyClause = familyParameter ? ` AND json_extract(f.value, '$.family') = ?${familyParameter}` : "";
+    add(
+      `EXISTS (SELECT 1 FROM analyses a, json_each(a.analysis_json, '$.families') f
+        WHERE a.rowid = ${LATEST_ANALYSIS_SQL} AND json_extract(f.value, '$.verdict') = ?${familyClause})`,
+      filters.verdict,
+    );
+  }
   if (cursor) {
     values.push(cursor.createdAt, cursor.id);
     clauses.push(`(created_at < ?${values.length - 1} OR (created_at = ?${values.length - 1} AND id < ?${values.length}))`);
@@ -106,7 +143,11 @@ export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: 
   const rows: AcceptedRow[] = [];
   for (const row of results) {
     const analysis = await db
-      .prepare("SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 1")
+      .prepare(
+        `SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2
+           AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
+         ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      )
       .bind(row.id, metricFor(row.task_type))
       .first<{ analysis_json: string }>();
     const privateFamilies = await privateFamilyNames(db, row.id);

@@ -1,15 +1,7 @@
 import type { ValidationReport } from "../validate/report";
 
-export type SubmissionState =
-  | "valid"
-  | "queued"
-  | "evaluating"
-  | "evaluated"
-  | "partially_evaluated"
-  | "failed"
-  | "accepted"
-  | "rejected"
-  | "withdrawn";
+/** Where a submission stands in review; evaluation progress is the evaluations' own state. */
+export type SubmissionState = "valid" | "changes_requested" | "accepted" | "rejected" | "withdrawn";
 
 export interface SubmissionRecord {
   id: string;
@@ -26,6 +18,13 @@ export interface SubmissionRecord {
   exampleCount: number;
   report: ValidationReport;
   submitterTokenHash: string;
+  /** 1 at upload, one more per replacement of the file; results and analyses belong to one version. */
+  fileVersion: number;
+  /** The competition round open at upload, if rounds are configured: its close ends editing. */
+  round: string | null;
+  /** The last review decision's time and note (for changes_requested: what to change). */
+  reviewedAt?: string | null;
+  reviewNote?: string | null;
 }
 
 export interface SubmissionRow {
@@ -43,6 +42,10 @@ export interface SubmissionRow {
   example_count: number;
   report_json: string;
   submitter_token_hash: string;
+  file_version: number;
+  round: string | null;
+  reviewed_at?: string | null;
+  review_note?: string | null;
 }
 
 export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
@@ -61,6 +64,10 @@ export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
     exampleCount: row.example_count,
     report: JSON.parse(row.report_json) as ValidationReport,
     submitterTokenHash: row.submitter_token_hash,
+    fileVersion: row.file_version,
+    round: row.round,
+    reviewedAt: row.reviewed_at ?? null,
+    reviewNote: row.review_note ?? null,
   };
 }
 
@@ -69,8 +76,8 @@ export async function insertSubmission(db: D1Database, record: SubmissionRecord)
   const result = await db
     .prepare(
       `INSERT INTO submissions (id, created_at, updated_at, state, task_type, title, metadata_json, csv_sha256, csv_key,
-         csv_bytes, examples_key, example_count, report_json, submitter_token_hash)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         csv_bytes, examples_key, example_count, report_json, submitter_token_hash, file_version, round)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
        ON CONFLICT (csv_sha256) DO NOTHING`,
     )
     .bind(
@@ -88,6 +95,8 @@ export async function insertSubmission(db: D1Database, record: SubmissionRecord)
       record.exampleCount,
       JSON.stringify(record.report),
       record.submitterTokenHash,
+      record.fileVersion,
+      record.round,
     )
     .run();
   return result.meta.changes === 1;
@@ -101,4 +110,21 @@ export async function getSubmission(db: D1Database, id: string): Promise<Submiss
 export async function findSubmissionByCsvHash(db: D1Database, sha256: string): Promise<SubmissionRecord | undefined> {
   const row = await db.prepare("SELECT * FROM submissions WHERE csv_sha256 = ?1").bind(sha256).first<SubmissionRow>();
   return row ? submissionFromRow(row) : undefined;
+}
+
+export interface FileVersion {
+  version: number;
+  sha256: string;
+  examples: number;
+  bytes: number;
+  replacedAt: string;
+}
+
+/** The files a submission used before its current one, oldest first (their bytes stay in R2). */
+export async function previousVersions(db: D1Database, submissionId: string): Promise<FileVersion[]> {
+  const { results } = await db
+    .prepare("SELECT version, csv_sha256, example_count, csv_bytes, replaced_at FROM submission_versions WHERE submission_id = ?1 ORDER BY version")
+    .bind(submissionId)
+    .all<{ version: number; csv_sha256: string; example_count: number; csv_bytes: number; replaced_at: string }>();
+  return results.map((row) => ({ version: row.version, sha256: row.csv_sha256, examples: row.example_count, bytes: row.csv_bytes, replacedAt: row.replaced_at }));
 }

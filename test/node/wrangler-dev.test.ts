@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -94,5 +94,47 @@ describe("the Worker under wrangler dev", () => {
     const response = await fetch(`${server.url}/v1/submissions`, { method: "POST", body: form });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: "invalid_metadata", fields: [{ field: "contactEmail", message: 'must match format "email"' }] });
+  });
+
+  it("enforces the rounds an admin sets: uploads after the close are refused with the deadline, and editing ends with the round", async () => {
+    const run = promisify(execFile);
+    const admin = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "admin", "--persist-to", state])).stdout.trim();
+    const asAdmin = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" } });
+    const defaults = ((await (await asAdmin("/v1/review/settings")).json()) as { settings: Record<string, unknown> }).settings;
+    const hour = 3_600_000;
+    const iso = (offset: number) => new Date(Date.now() + offset).toISOString();
+    const saveRounds = async (rounds: object[]) => expect((await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) })).status).toBe(200);
+
+    await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: iso(hour) }]);
+    const variant = join(state, "syllogism-variant.csv");
+    writeFileSync(variant, readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") + `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`);
+    const created = await upload(server.url, variant);
+    const { id, submitterToken } = (await created.json()) as { id: string; submitterToken: string };
+    expect(created.status).toBe(201);
+
+    // The admin moves the deadline into the past and schedules the next round.
+    const closedAt = iso(-hour);
+    const opensAt = iso(24 * hour);
+    await saveRounds([
+      { name: "Round 1", opensAt: iso(-2 * hour), closesAt: closedAt },
+      { name: "Round 2", opensAt, closesAt: iso(48 * hour) },
+    ]);
+    const late = await upload(server.url, join(REAL_TASKS, "syllogism-0shot.csv"));
+    expect(late.status).toBe(403);
+    expect(await late.json()).toMatchObject({ code: "submissions_closed", detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`, closedAt, nextOpensAt: opensAt });
+    const settings = (await (await fetch(`${server.url}/v1/settings`)).json()) as { submissionsOpen: boolean };
+    expect(settings.submissionsOpen).toBe(false);
+
+    const edit = () => fetch(`${server.url}/v1/submissions/${id}/metadata`, { method: "PUT", body: JSON.stringify({ metadata: METADATA }), headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" } });
+    const refused = await edit();
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: "not_editable", detail: `Editing closed with Round 1 at ${closedAt}.`, closedAt });
+
+    // Organisers asking for changes reopen editing for this task alone, deadline or not.
+    expect((await asAdmin(`/v1/review/submissions/${id}/decision`, { method: "POST", body: JSON.stringify({ decision: "request_changes", note: "Name the source." }) })).status).toBe(200);
+    const answered = await edit();
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toMatchObject({ state: "valid" });
+    await saveRounds([]);
   });
 });

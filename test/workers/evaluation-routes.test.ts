@@ -1,12 +1,8 @@
-import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import numericCsv from "../../fixtures/tasks/valid/numeric.csv?raw";
-import { VALID_METADATA, createApiToken, problemOf, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, call, problemOf, submit, token as apiToken, uniqueVariant } from "./helpers";
 
-const organiserToken = async (): Promise<string> => (await createApiToken("organiser")).token;
-
-const call = (path: string, token: string | undefined, init: RequestInit = {}) =>
-  exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
+const organiserToken = (): Promise<string> => apiToken("organiser");
 
 describe("organiser routes for families and evaluations", () => {
   it("need a token", async () => {

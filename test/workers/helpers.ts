@@ -2,6 +2,11 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/http/tokens";
 import { insertApiToken } from "../../src/storage/tokens";
+import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
+import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";
+import curie from "../../../shared/samples/real/results/lambada-1k_gpt3/curie.csv?raw";
+import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinci.csv?raw";
+import gpt3 from "../../fixtures/families/gpt3.json";
 
 export const VALID_METADATA = {
   title: "Syllogism validity",
@@ -69,4 +74,22 @@ export async function createApiToken(role: "organiser" | "admin"): Promise<{ tok
   const id = crypto.randomUUID();
   await insertApiToken(env.DB, { id, tokenHash: await sha256Hex(token), role, label: "test", createdAt: new Date().toISOString() });
   return { token, id };
+}
+
+export const token = async (role: "organiser" | "admin"): Promise<string> => (await createApiToken(role)).token;
+
+/** A JSON request to the service, with a bearer token when given. */
+export const call = (path: string, bearer?: string, init: RequestInit = {}) =>
+  exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(init.headers ?? {}) } });
+
+export const decide = (id: string, bearer: string, decision: "accept" | "reject" | "request_changes", note = "Reviewed.") =>
+  call(`/v1/review/submissions/${id}/decision`, bearer, { method: "POST", body: JSON.stringify({ decision, note }) });
+
+/** The real GPT-3 results for lambada-1k plus one row for a variant's extra example, uploaded as `family`. */
+export async function uploadResults(id: string, organiser: string, family: object = gpt3): Promise<void> {
+  const form = new FormData();
+  form.append("family", JSON.stringify(family));
+  for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
+  const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+  expect(uploaded.status, await uploaded.clone().text()).toBe(201);
 }

@@ -1,21 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
-import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";
-import curie from "../../../shared/samples/real/results/lambada-1k_gpt3/curie.csv?raw";
-import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinci.csv?raw";
 import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import { validateLeaderboard } from "../../src/generated/validators";
-import { VALID_METADATA, createApiToken, problemOf, submit, uniqueVariant } from "./helpers";
-
-const token = async (role: "organiser" | "admin"): Promise<string> => (await createApiToken(role)).token;
-
-const call = (path: string, bearer?: string, init: RequestInit = {}) =>
-  exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(init.headers ?? {}) } });
-
-const decide = (id: string, bearer: string, decision: "accept" | "reject", note = "Reviewed.") =>
-  call(`/v1/review/submissions/${id}/decision`, bearer, { method: "POST", body: JSON.stringify({ decision, note }) });
+import { VALID_METADATA, call, decide, problemOf, submit, token, uniqueVariant, uploadResults } from "./helpers";
 
 const METADATA = {
   ...VALID_METADATA,
@@ -26,15 +14,6 @@ const METADATA = {
   ],
   contactEmail: "secret-contact@example.org",
 };
-
-/** GPT-3 results for a lambada variant's 1,001 examples, uploaded as `family` (by default the public GPT-3 family). */
-async function uploadResults(id: string, organiser: string, family: object = gpt3): Promise<void> {
-  const form = new FormData();
-  form.append("family", JSON.stringify(family));
-  for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
-  const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
-  expect(uploaded.status, await uploaded.clone().text()).toBe(201);
-}
 
 /** A fresh lambada variant (1,001 examples) with GPT-3 results uploaded for every example, so it can be accepted. */
 async function taskWithResults(organiser: string): Promise<string> {
@@ -54,7 +33,7 @@ describe("review decisions", () => {
     const organiser = await token("organiser");
     const bare = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Bare ${tag} ends with the word", ending`) });
     const { id } = await bare.json<{ id: string }>();
-    expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["reject"] });
+    expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["reject", "request_changes"] });
     expect(await (await decide(id, organiser, "reject", "Out of scope.")).json()).toMatchObject({ id, state: "rejected", note: "Out of scope." });
     expect(await problemOf(await decide(id, organiser, "reject"))).toMatchObject({ status: 409, state: "rejected", allowed: ["accept"] });
     const audit = await (await call(`/v1/review/audit?submission=${id}`, organiser)).json<{ entries: { action: string; detail: { before: string; after: string; note: string } }[] }>();
@@ -87,6 +66,24 @@ describe("review decisions", () => {
     expect((await problemOf(await call(`/v1/review/submissions/${ids[0]}?reveal=true`, organiser))).code).toBe("forbidden");
     const revealed = await (await call(`/v1/review/submissions/${ids[0]}?reveal=true`, admin)).json<{ metadata: { contactEmail: string } }>();
     expect(revealed.metadata.contactEmail).toBe("secret-contact@example.org");
+  });
+});
+
+describe("filtering the review list", () => {
+  it("finds submissions by the families they have results on and by their verdict there", async () => {
+    const organiser = await token("organiser");
+    const onGpt3 = await taskWithResults(organiser);
+    const onCopy = (await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Copied ${tag} ends with the word", ending`) })).json<{ id: string }>()).id;
+    await uploadResults(onCopy, organiser, { ...gpt3, name: "gpt3-copy" });
+    const listed = async (query: string): Promise<string[]> =>
+      (await (await call(`/v1/review/submissions?limit=100&${query}`, organiser)).json<{ submissions: { id: string }[] }>()).submissions.map((item) => item.id);
+
+    expect(await listed("family=gpt3&verdict=standard")).toContain(onGpt3);
+    expect(await listed("family=gpt3&verdict=standard")).not.toContain(onCopy);
+    expect(await listed("family=gpt3-copy")).toEqual([onCopy]);
+    expect(await listed("family=gpt3-copy&verdict=inverse")).toEqual([]);
+    expect(await listed("verdict=standard")).toEqual(expect.arrayContaining([onGpt3, onCopy]));
+    expect((await problemOf(await call("/v1/review/submissions?verdict=sideways", organiser))).code).toBe("bad_request");
   });
 });
 
@@ -153,7 +150,7 @@ describe("the submitter's side", () => {
 
     await decide(created.id, await token("organiser"), "reject", "Not inverse.");
     const late = await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: VALID_METADATA }) });
-    expect(await problemOf(late)).toMatchObject({ status: 409, code: "invalid_transition", state: "rejected" });
+    expect(await problemOf(late)).toMatchObject({ status: 409, code: "not_editable", state: "rejected" });
   });
 
   it("withdraws a task, which leaves the leaderboard, and says so once", async () => {

@@ -1,0 +1,42 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { roundProblems, submissionWindow, type CompetitionSettings } from "../competition/settings";
+import { validateCompetitionSettings } from "../generated/validators";
+import { jsonBody } from "../http/json-body";
+import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { ProblemError } from "../http/problem";
+import { appendAudit } from "../storage/analyses";
+import { saveSettingsStatement, savedSettings, settingsInForce } from "../storage/settings";
+
+/** The rules, public: researchers need the rounds, deadlines and limits before they submit. */
+export function publicSettingsRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.get("/settings", async (c) => {
+    const settings = await settingsInForce(c.env);
+    const window = submissionWindow(settings, new Date());
+    return c.json({ ...settings, submissionsOpen: window.open, currentRound: window.open ? (window.round?.name ?? null) : null }, 200, { "cache-control": "public, max-age=60" });
+  });
+  return routes;
+}
+
+/** Admins change the rules (mounted under /v1/review, behind the organiser check; writing needs admin). */
+export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVariables }> {
+  const routes = new Hono<AppEnv & { Variables: OrganiserVariables }>();
+  routes.get("/settings", async (c) => {
+    const saved = await savedSettings(c.env.DB);
+    return c.json({ settings: saved?.settings ?? (await settingsInForce(c.env)), version: saved?.version ?? 0, savedAt: saved?.savedAt ?? null });
+  });
+
+  routes.put("/settings", requireRole("admin"), jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"), async (c) => {
+    const settings = c.req.valid("json");
+    const problems = roundProblems(settings.rounds);
+    if (problems.length > 0) throw new ProblemError("invalid_settings", `The settings are invalid: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`, { fields: problems });
+    const before = await settingsInForce(c.env);
+    const at = new Date().toISOString();
+    const actor = c.get("actor").id;
+    await c.env.DB.batch([saveSettingsStatement(c.env.DB, settings, actor, at), appendAudit(c.env.DB, { at, actor, action: "settings.update", submissionId: null, detail: { before, after: settings } })]);
+    const saved = await savedSettings(c.env.DB);
+    return c.json({ settings, version: saved?.version ?? 0, savedAt: at });
+  });
+  return routes;
+}

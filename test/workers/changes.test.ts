@@ -1,0 +1,124 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
+import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
+import referenceFamily from "../../fixtures/families/reference.json";
+import { startEvaluation } from "../../src/evaluate/start";
+import type { StoredFamily } from "../../src/storage/evaluations";
+import { getEvaluation } from "../../src/storage/evaluations";
+import { getSubmission as storedSubmission } from "../../src/storage/submissions";
+import { VALID_METADATA, call, decide, getSubmission, problemOf, storedCounts, submit, token, uniqueVariant, uploadResults } from "./helpers";
+
+/** A lambada variant (1,001 examples, sequence_prob), unique to the caller. */
+const variant = (label: string): string => uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
+
+async function created(csv = variant("Changes")): Promise<{ id: string; submitterToken: string }> {
+  const response = await submit({ csv });
+  expect(response.status).toBe(201);
+  return response.json();
+}
+
+const replaceFile = (id: string, submitterToken: string, csv: string, contentType = "text/csv") =>
+  exports.default.fetch(`http://isv.test/v1/submissions/${id}/file`, { method: "PUT", body: csv, headers: { "content-type": contentType, authorization: `Bearer ${submitterToken}` } });
+
+const editMetadata = (id: string, submitterToken: string, metadata: object) => call(`/v1/submissions/${id}/metadata`, submitterToken, { method: "PUT", body: JSON.stringify({ metadata }) });
+
+describe("requesting changes", () => {
+  it("hands the task back with a note the submitter sees; an edit returns it to review", async () => {
+    const organiser = await token("organiser");
+    const task = await created();
+    const asked = await decide(task.id, organiser, "request_changes", "Please explain how the endings were chosen.");
+    expect(await asked.json()).toMatchObject({ state: "changes_requested", note: "Please explain how the endings were chosen." });
+    const seen = await (await getSubmission(task.id, task.submitterToken)).json<{ state: string; review: { note: string; at: string } }>();
+    expect(seen.state).toBe("changes_requested");
+    expect(seen.review.note).toBe("Please explain how the endings were chosen.");
+
+    // Asking twice is not a transition; accept and reject stay open while the submitter works.
+    expect(await problemOf(await decide(task.id, organiser, "request_changes"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["accept", "reject"] });
+
+    const edited = await editMetadata(task.id, task.submitterToken, { ...VALID_METADATA, dataGeneration: "Endings drawn at random from the corpus." });
+    expect(edited.status).toBe(200);
+    expect((await edited.json<{ state: string }>()).state).toBe("valid");
+    const audit = await (await call(`/v1/review/audit?submission=${task.id}`, organiser)).json<{ entries: { action: string; detail: { before: unknown; after: unknown } }[] }>();
+    expect(audit.entries.map((entry) => entry.action)).toEqual(["submission.edit", "submission.request_changes"]);
+    expect(audit.entries[0]!.detail).toMatchObject({ before: { state: "changes_requested" }, after: { state: "valid", dataGeneration: "Endings drawn at random from the corpus." } });
+  });
+
+  it("cannot be asked of a decided task, and a rejected task cannot be edited", async () => {
+    const organiser = await token("organiser");
+    const task = await created();
+    await decide(task.id, organiser, "reject", "Not inverse.");
+    expect(await problemOf(await decide(task.id, organiser, "request_changes"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["accept"] });
+    expect(await problemOf(await replaceFile(task.id, task.submitterToken, variant("Late")))).toMatchObject({ status: 409, code: "not_editable", state: "rejected" });
+  });
+});
+
+describe("replacing the file", () => {
+  it("keeps the old version, counts only the new one's results, and returns a task from requested changes to review", async () => {
+    const organiser = await token("organiser");
+    const task = await created();
+    await uploadResults(task.id, organiser);
+    const before = (await storedSubmission(env.DB, task.id))!;
+    expect((await call(`/v1/review/submissions/${task.id}/analysis`, organiser)).status).toBe(200);
+    await decide(task.id, organiser, "request_changes", "Add a few more examples.");
+
+    const next = variant("Replacement");
+    const replaced = await replaceFile(task.id, task.submitterToken, next);
+    expect(replaced.status, await replaced.clone().text()).toBe(200);
+    expect(await replaced.json()).toMatchObject({ id: task.id, state: "valid", fileVersion: 2, examples: 1001, evaluations: [] });
+
+    const after = (await storedSubmission(env.DB, task.id))!;
+    expect(after.csvSha256).not.toBe(before.csvSha256);
+    const version = await env.DB.prepare("SELECT version, csv_sha256, example_count FROM submission_versions WHERE submission_id = ?1").bind(task.id).all();
+    expect(version.results).toEqual([{ version: 1, csv_sha256: before.csvSha256, example_count: 1001 }]);
+    expect(await env.BLOBS.head(before.csvKey)).not.toBeNull();
+    expect(await (await env.BLOBS.get(after.csvKey))!.text()).toBe(next);
+    const record = await (await call(`/v1/review/submissions/${task.id}`, organiser)).json();
+    expect(record).toMatchObject({ fileVersion: 2, previousVersions: [{ version: 1, sha256: before.csvSha256, examples: 1001 }], review: { note: "Add a few more examples." } });
+
+    // The results uploaded for version 1 no longer count: no analysis, and accepting needs results again.
+    expect((await problemOf(await call(`/v1/review/submissions/${task.id}/analysis`, organiser))).code).toBe("analysis_not_found");
+    expect(await problemOf(await decide(task.id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition" });
+    await uploadResults(task.id, organiser);
+    expect((await (await decide(task.id, organiser, "accept")).json<{ state: string }>()).state).toBe("accepted");
+  });
+
+  it("ends the old file's open evaluations as superseded and hides them from the submitter", async () => {
+    const csv = uniqueVariant(memoTrap, (tag) => `"Ada asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`);
+    const task = await created(csv);
+    const held = { ...env, EVALUATIONS: { sendBatch: async (): Promise<QueueSendBatchResponse> => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) } };
+    const family = { ...(referenceFamily as StoredFamily), baseUrl: "http://127.0.0.1:9/v1" };
+    const started = await startEvaluation(held, (await storedSubmission(env.DB, task.id))!, family);
+    const evaluationId = started.ok ? started.evaluation.id : "";
+    expect((await (await getSubmission(task.id, task.submitterToken)).json<{ evaluations: unknown[] }>()).evaluations).toHaveLength(1);
+
+    const replaced = await replaceFile(task.id, task.submitterToken, uniqueVariant(memoTrap, (tag) => `"Ada asks: say ""${tag}"":\nThe old clock strikes","[' twelve', ' nine']",0`));
+    expect(replaced.status).toBe(200);
+    expect(await getEvaluation(env.DB, evaluationId)).toMatchObject({ state: "failed", reason: "superseded: the submitter replaced the file (version 2)", fileVersion: 1 });
+    expect((await (await getSubmission(task.id, task.submitterToken)).json<{ evaluations: unknown[] }>()).evaluations).toEqual([]);
+  });
+
+  it("validates the new file like an upload and changes nothing when it is invalid", async () => {
+    const task = await created();
+    const counts = await storedCounts();
+    const broken = replaceFile(task.id, task.submitterToken, "prompt,classes\nNo answer column,\"[' a', ' b']\"\n");
+    const problem = await problemOf(await broken);
+    expect(problem).toMatchObject({ status: 422, code: "invalid_task_file" });
+    expect((problem.report as { issues: { code: string }[] }).issues.map((issue) => issue.code)).toContain("missing_column");
+    expect(await storedCounts()).toEqual(counts);
+    expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
+  });
+
+  it("answers the same bytes as unchanged, refuses another submission's bytes, and needs text/csv and the owner's token", async () => {
+    const task = await created();
+    const other = variant("Other");
+    await created(other);
+    const current = await (await env.BLOBS.get((await storedSubmission(env.DB, task.id))!.csvKey))!.text();
+    expect(await (await replaceFile(task.id, task.submitterToken, current)).json()).toMatchObject({ fileVersion: 1, unchanged: true });
+    expect(await problemOf(await replaceFile(task.id, task.submitterToken, other))).toMatchObject({ status: 409, code: "duplicate_file" });
+    expect((await problemOf(await replaceFile(task.id, task.submitterToken, variant("Typed"), "text/plain"))).code).toBe("unsupported_media_type");
+    expect((await problemOf(await replaceFile(task.id, "isv_st_not_yours", variant("Stolen")))).code).toBe("submission_not_found");
+    expect((await problemOf(await replaceFile(crypto.randomUUID(), task.submitterToken, variant("Nowhere")))).code).toBe("submission_not_found");
+    expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
+  });
+});
