@@ -3,7 +3,7 @@ import { validateSubmissionMetadata } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
 import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
 import { ProblemError } from "../http/problem";
-import { bearerToken, digestsEqual, sha256Hex } from "../http/tokens";
+import { requireSubmitter } from "../http/submitter-auth";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
 import { EDITABLE_STATES, replaceTaskFile } from "../intake/replace-task";
 import { editableUntil, submissionWindow, validationLimits, type CompetitionSettings } from "../competition/settings";
@@ -102,8 +102,8 @@ export function submissionRoutes(): Hono<AppEnv> {
   });
 
   /** Changes the metadata while the task is editable; the task type stays the file's. */
-  routes.put("/:id/metadata", jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
-    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+  routes.put("/:id/metadata", requireSubmitter, jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
+    const submission = c.get("submission");
     assertEditable(submission, await settingsInForce(c.env), new Date());
     const { metadata } = c.req.valid("json");
     const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
@@ -126,8 +126,8 @@ export function submissionRoutes(): Hono<AppEnv> {
    * Replaces the task file while the task is editable: the body is the new CSV (text/csv), streamed and
    * validated like an upload against the same task type. The old file is kept; the new one is evaluated afresh.
    */
-  routes.put("/:id/file", async (c) => {
-    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+  routes.put("/:id/file", requireSubmitter, async (c) => {
+    const submission = c.get("submission");
     const settings = await settingsInForce(c.env);
     assertEditable(submission, settings, new Date());
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -162,8 +162,8 @@ export function submissionRoutes(): Hono<AppEnv> {
   });
 
   /** The submitter takes the task back: it leaves review and the leaderboard, and its record is kept. */
-  routes.post("/:id/withdraw", async (c) => {
-    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+  routes.post("/:id/withdraw", requireSubmitter, async (c) => {
+    const submission = c.get("submission");
     if (submission.state === "withdrawn") throw new ProblemError("invalid_transition", "This submission is already withdrawn.", { state: submission.state, allowed: [] });
     const at = new Date().toISOString();
     await c.env.DB.batch([
@@ -174,8 +174,8 @@ export function submissionRoutes(): Hono<AppEnv> {
     return c.json({ id: submission.id, state: "withdrawn" });
   });
 
-  routes.get("/:id", async (c) => {
-    const submission = await ownedSubmission(c.env.DB, c.req.param("id"), c.req.header("authorization"));
+  routes.get("/:id", requireSubmitter, async (c) => {
+    const submission = c.get("submission");
     const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const evaluations = await Promise.all(
       (await currentEvaluations(c.env.DB, submission))
@@ -238,17 +238,6 @@ function assertEditable(submission: SubmissionRecord, settings: CompetitionSetti
   if (submission.state === "valid" && deadline !== null && now.getTime() >= Date.parse(deadline)) {
     throw new ProblemError("not_editable", `Editing closed with ${submission.round} at ${deadline}.`, { state: submission.state, closedAt: deadline });
   }
-}
-
-/** The submission this submitter token owns. An unknown id and a wrong token look the same, so ids cannot be probed. */
-async function ownedSubmission(db: D1Database, id: string, authorization: string | undefined): Promise<SubmissionRecord> {
-  const token = bearerToken(authorization);
-  if (!token) throw new ProblemError("unauthorized", "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.");
-  const submission = await getSubmission(db, id);
-  if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
-    throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
-  }
-  return submission;
 }
 
 async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {
