@@ -4,6 +4,8 @@ import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
+import { replaceTaskFile } from "../../src/intake/replace-task";
+import { DEFAULT_LIMITS } from "../../src/validate/report";
 import type { StoredFamily } from "../../src/storage/evaluations";
 import { getEvaluation } from "../../src/storage/evaluations";
 import { getSubmission as storedSubmission } from "../../src/storage/submissions";
@@ -120,5 +122,34 @@ describe("replacing the file", () => {
     expect((await problemOf(await replaceFile(task.id, "isv_st_not_yours", variant("Stolen")))).code).toBe("submission_not_found");
     expect((await problemOf(await replaceFile(crypto.randomUUID(), task.submitterToken, variant("Nowhere")))).code).toBe("submission_not_found");
     expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
+  });
+
+  it("loses a race cleanly: a replacement read before another replacement or a decision writes nothing", async () => {
+    const organiser = await token("organiser");
+    const task = await created();
+    const stale = (await storedSubmission(env.DB, task.id))!;
+    const bytes = (text: string) => (async function* () {
+      yield new TextEncoder().encode(text);
+    })();
+    const audit = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE submission_id = ?1").bind(task.id).first<{ n: number }>())!.n;
+
+    // Another replacement lands first: the stale one's version row collides and the whole batch fails.
+    expect((await replaceFile(task.id, task.submitterToken, variant("First"))).status).toBe(200);
+    const winner = (await storedSubmission(env.DB, task.id))!;
+    const entries = await audit();
+    const counts = await storedCounts();
+    expect(await replaceTaskFile(env, stale, bytes(variant("Second")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
+    expect(await storedSubmission(env.DB, task.id)).toEqual(winner);
+    expect(await audit()).toBe(entries);
+    expect(await storedCounts()).toEqual(counts);
+
+    // A decision lands first: the state guard fails the batch, and the new bytes are removed again.
+    await uploadResults(task.id, organiser);
+    expect((await decide(task.id, organiser, "reject", "Decided meanwhile.")).status).toBe(200);
+    const decided = (await storedSubmission(env.DB, task.id))!;
+    const afterDecision = await storedCounts();
+    expect(await replaceTaskFile(env, winner, bytes(variant("Third")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
+    expect(await storedSubmission(env.DB, task.id)).toEqual(decided);
+    expect(await storedCounts()).toEqual(afterDecision);
   });
 });
