@@ -337,7 +337,7 @@ export const openApiDocument = {
         summary: "A submission's full record, anonymised unless an admin asks ?reveal=true (organisers)",
         security: [{ organiserToken: [] }],
         parameters: [idParameter, { name: "reveal", in: "query", required: false, schema: { type: "boolean" } }],
-        responses: organiser({ "200": { description: "Metadata (without authors and contact unless revealed), report, evaluations, analysis.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
+        responses: organiser({ "200": { description: "Metadata (without authors and contact unless revealed), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), the main metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its verdicts and plot.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
       },
     },
     "/v1/review/submissions/{id}/decision": {

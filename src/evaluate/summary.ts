@@ -17,6 +17,8 @@ export interface ModelProgress {
 export interface EvaluationSummary {
   id: string;
   family: string;
+  /** The submission's file version it ran on. */
+  fileVersion: number;
   state: EvaluationRecord["state"];
   reason: string | null;
   metric: string;
@@ -54,6 +56,7 @@ export async function summariseEvaluation(db: D1Database, evaluation: Evaluation
   return {
     id: evaluation.id,
     family: evaluation.family,
+    fileVersion: evaluation.fileVersion,
     state: evaluation.state,
     reason: evaluation.reason,
     metric,

@@ -9,7 +9,7 @@ import type { OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { allowedDecisions, transition, type Decision } from "../review/decisions";
-import { appendAudit, latestAnalysis } from "../storage/analyses";
+import { appendAudit, latestAnalyses, latestAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
 import { getSubmission, previousVersions, type SubmissionRecord } from "../storage/submissions";
@@ -65,7 +65,9 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
     const taskType = submission.taskType as TaskType;
     const evaluations = await Promise.all((await listEvaluations(c.env.DB, submission.id)).map((evaluation) => summariseEvaluation(c.env.DB, evaluation, taskType, submission.exampleCount)));
-    const analysis = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(taskType) ?? "loss");
+    const mainMetric = defaultMetricName(taskType) ?? "loss";
+    const analyses = await latestAnalyses(c.env.DB, submission.id);
+    const analysis = analyses.find((entry) => entry.metric === mainMetric);
     return c.json({
       id: submission.id,
       state: submission.state,
@@ -77,10 +79,18 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       review: submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null,
       fileVersion: submission.fileVersion,
       previousVersions: await previousVersions(c.env.DB, submission.id),
+      allowedDecisions: allowedDecisions(submission.state),
       report: submission.report,
       evaluations,
       analysis: analysis?.analysis ?? null,
       plotUrl: analysis ? `/v1/review/submissions/${submission.id}/plot.svg` : null,
+      // Every analysed metric (the main one, accuracy, coverage), each with its verdicts and plot.
+      metrics: analyses.map(({ metric, createdAt, analysis: { families } }) => ({
+        metric,
+        createdAt,
+        verdicts: families.map((family) => ({ family: family.family, verdict: family.verdict })),
+        plotUrl: `/v1/review/submissions/${submission.id}/plot.svg?metric=${encodeURIComponent(metric)}`,
+      })),
     });
   });
 

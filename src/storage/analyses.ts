@@ -64,6 +64,21 @@ export async function latestAnalysis(db: D1Database, submissionId: string, metri
   return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;
 }
 
+/** The newest analysis of every metric a submission has, on its current file. */
+export async function latestAnalyses(db: D1Database, submissionId: string): Promise<{ metric: string; createdAt: string; analysis: Analysis }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT metric, created_at, analysis_json FROM analyses a
+       WHERE submission_id = ?1 AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
+         AND rowid = (SELECT rowid FROM analyses b WHERE b.submission_id = a.submission_id AND b.metric = a.metric AND b.file_version = a.file_version
+                      ORDER BY created_at DESC, rowid DESC LIMIT 1)
+       ORDER BY metric`,
+    )
+    .bind(submissionId)
+    .all<{ metric: string; created_at: string; analysis_json: string }>();
+  return results.map((row) => ({ metric: row.metric, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis }));
+}
+
 export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatement {
   return db
     .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)")

@@ -75,13 +75,16 @@ describe("replacing the file", () => {
     expect(version.results).toEqual([{ version: 1, csv_sha256: before.csvSha256, example_count: 1001 }]);
     expect(await env.BLOBS.head(before.csvKey)).not.toBeNull();
     expect(await (await env.BLOBS.get(after.csvKey))!.text()).toBe(next);
-    const record = await (await call(`/v1/review/submissions/${task.id}`, organiser)).json();
-    expect(record).toMatchObject({ fileVersion: 2, previousVersions: [{ version: 1, sha256: before.csvSha256, examples: 1001 }], review: { note: "Add a few more examples." } });
+    const record = await (await call(`/v1/review/submissions/${task.id}`, organiser)).json<Record<string, unknown>>();
+    expect(record).toMatchObject({ fileVersion: 2, previousVersions: [{ version: 1, sha256: before.csvSha256, examples: 1001 }], review: { note: "Add a few more examples." }, metrics: [] });
+    expect(record.allowedDecisions).toEqual(["accept", "reject", "request_changes"]);
 
     // The results uploaded for version 1 no longer count: no analysis, and accepting needs results again.
     expect((await problemOf(await call(`/v1/review/submissions/${task.id}/analysis`, organiser))).code).toBe("analysis_not_found");
     expect(await problemOf(await decide(task.id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition" });
     await uploadResults(task.id, organiser);
+    const analysed = await (await call(`/v1/review/submissions/${task.id}`, organiser)).json();
+    expect(analysed).toMatchObject({ metrics: [{ metric: "loss", verdicts: [{ family: "gpt3", verdict: "standard" }], plotUrl: `/v1/review/submissions/${task.id}/plot.svg?metric=loss` }] });
     expect((await (await decide(task.id, organiser, "accept")).json<{ state: string }>()).state).toBe("accepted");
   });
 
