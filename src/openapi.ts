@@ -364,6 +364,7 @@ export const openApiDocument = {
           { name: "submission", in: "query", required: false, schema: { type: "string" } },
           { name: "before", in: "query", required: false, schema: { type: "integer" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
+          { name: "reveal", in: "query", required: false, schema: { type: "boolean" }, description: "Admins only: keep authors and contact in edit details (otherwise removed, as in the anonymised review)." },
         ],
         responses: organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
       },

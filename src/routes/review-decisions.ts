@@ -19,11 +19,19 @@ type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
 
 const MAX_PAGE = 100;
 
+/** The metadata fields that name the submitters; reviewers do not see them unless an admin reveals them. */
+const IDENTIFYING_FIELDS = new Set(["authors", "contactEmail"]);
+
 /** Reviewers see submissions anonymised (as the prize's review was) unless an admin asks to reveal the authors. */
 function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<string, unknown> {
-  if (reveal) return submission.metadata;
-  const { authors: _authors, contactEmail: _contact, ...anonymous } = submission.metadata;
-  return anonymous;
+  return reveal ? submission.metadata : (withoutIdentities(submission.metadata) as Record<string, unknown>);
+}
+
+/** A copy with identifying fields removed at any depth (audit details hold metadata before and after an edit). */
+function withoutIdentities(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutIdentities);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !IDENTIFYING_FIELDS.has(key)).map(([key, inner]) => [key, withoutIdentities(inner)]));
 }
 
 function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
@@ -122,8 +130,12 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
     const before = c.req.query("before") ? Number(c.req.query("before")) : undefined;
     if (before !== undefined && !Number.isSafeInteger(before)) throw new ProblemError("bad_request", "`before` must be an audit entry id.");
+    const reveal = c.req.query("reveal") === "true";
+    if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors in the audit log.");
     const entries = await listAudit(c.env.DB, c.req.query("submission"), before, limit);
-    return c.json({ entries, nextBefore: entries.length === limit ? entries.at(-1)!.id : null });
+    // A submitter's edit records the metadata before and after: reviewers read it anonymised, like the record.
+    const shown = reveal ? entries : entries.map((entry) => ({ ...entry, detail: withoutIdentities(entry.detail) }));
+    return c.json({ entries: shown, nextBefore: entries.length === limit ? entries.at(-1)!.id : null });
   });
 
   return routes;

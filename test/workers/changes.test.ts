@@ -44,6 +44,12 @@ describe("requesting changes", () => {
     const audit = await (await call(`/v1/review/audit?submission=${task.id}`, organiser)).json<{ entries: { action: string; detail: { before: unknown; after: unknown } }[] }>();
     expect(audit.entries.map((entry) => entry.action)).toEqual(["submission.edit", "submission.request_changes"]);
     expect(audit.entries[0]!.detail).toMatchObject({ before: { state: "changes_requested" }, after: { state: "valid", dataGeneration: "Endings drawn at random from the corpus." } });
+    // The edit's details hold the metadata: reviewers read them anonymised, as the record; an admin can reveal.
+    expect(JSON.stringify(audit.entries)).not.toContain(VALID_METADATA.contactEmail);
+    expect(JSON.stringify(audit.entries)).not.toContain(VALID_METADATA.authors[0]!.name);
+    expect((await call(`/v1/review/audit?submission=${task.id}&reveal=true`, organiser)).status).toBe(403);
+    const revealed = await (await call(`/v1/review/audit?submission=${task.id}&reveal=true`, await token("admin"))).json<{ entries: unknown[] }>();
+    expect(JSON.stringify(revealed.entries)).toContain(VALID_METADATA.contactEmail);
   });
 
   it("cannot be asked of a decided task, and a rejected task cannot be edited", async () => {
