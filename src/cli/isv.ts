@@ -52,7 +52,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         out(TOKEN_USAGE);
         return 0;
       }
-      return tokenCommand(rest, out, err);
+      return await tokenCommand(rest, out, err);
     }
     if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
     return await validateCommand(rest, out);

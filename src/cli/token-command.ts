@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -13,10 +13,44 @@ Creates an organiser or admin API token in the service's D1 database (the local 
 
 export class TokenUsageError extends Error {}
 
+const ATTEMPTS = 3;
+/** A local wrangler command takes 2-5 s; one that has not finished in 30 s is stuck, not slow. */
+const LOCAL_ATTEMPT_MS = 30_000;
+const REMOTE_ATTEMPT_MS = 120_000;
+
+/**
+ * Runs a command in its own process group and kills the whole group (wrangler and the workerd it starts) if it
+ * outlives `limitMs`. Resolves with the exit status (null when killed) and the combined output.
+ */
+export function runBounded(command: string, args: string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: projectRoot(), env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      output += `\n(no answer after ${limitMs / 1000} s: stopped)`;
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, limitMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ status: null, output: output + String(error) });
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
 /** The project the CLI was installed in: dist/isv.mjs sits one level below it. */
 const projectRoot = (): string => join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export function tokenCommand(args: string[], out: (text: string) => void, err: (text: string) => void): number {
+export async function tokenCommand(args: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
   const [action, ...rest] = args;
   if (action !== "create") throw new TokenUsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create");
   let values;
@@ -42,20 +76,21 @@ export function tokenCommand(args: string[], out: (text: string) => void, err: (
   const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
   const where = values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])];
   const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1" };
-  const run = (wranglerArgs: string[]): void => {
-    // A local database busy with a running service's writes can refuse briefly: try a few times.
-    let result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
-    for (let attempt = 1; result.status !== 0 && attempt < 3; attempt++) {
-      spawnSync(process.execPath, ["-e", "setTimeout(() => {}, 500)"]);
-      result = spawnSync(process.execPath, [wrangler, ...wranglerArgs], { cwd: projectRoot(), env, encoding: "utf8" });
+  const run = async (wranglerArgs: string[]): Promise<void> => {
+    // A local database busy with a running service's writes can refuse briefly, and a local wrangler command can
+    // hang outright (wrangler has no time limit of its own): each attempt is bounded, then retried.
+    let result = await runBounded(process.execPath, [wrangler, ...wranglerArgs], env, values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS);
+    for (let attempt = 1; result.status !== 0 && attempt < ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      result = await runBounded(process.execPath, [wrangler, ...wranglerArgs], env, values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS);
     }
-    if (result.status !== 0) throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.stderr || result.stdout}`);
+    if (result.status !== 0) throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.output}`);
   };
   if (!values.remote) {
-    run(["d1", "migrations", "apply", "DB", ...where]);
+    await run(["d1", "migrations", "apply", "DB", ...where]);
     err("isv: local D1 migrations are applied");
   }
-  run(["d1", "execute", "DB", ...where, "--command", sql]);
+  await run(["d1", "execute", "DB", ...where, "--command", sql]);
   err(`isv: created an ${role} token${values.label ? ` (${values.label})` : ""}; it is shown only now:`);
   out(token);
   return 0;

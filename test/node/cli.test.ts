@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -87,5 +87,28 @@ describe("isv analyse", () => {
     expect(wrongMetric.code).toBe(2);
     expect(wrongMetric.stderr).toContain('metric "accuracy" does not apply to sequence_prob tasks');
     expect((await isv("analyse", files[0]!)).code).toBe(2);
+  });
+});
+
+describe("isv token create's wrangler calls", () => {
+  it("are stopped with everything they started when they hang, so a stuck local wrangler cannot hang the CLI", async () => {
+    const { runBounded } = await import("../../src/cli/token-command");
+    // A parent that starts a child (as wrangler starts workerd), prints the child's pid, and never ends.
+    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000);";
+    const started = Date.now();
+    const result = await runBounded(process.execPath, ["-e", script], process.env, 1_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.status).toBeNull();
+    expect(result.output).toContain("(no answer after 1 s: stopped)");
+    const grandchild = Number.parseInt(result.output, 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Gone, or a zombie waiting for init to reap it (its parent was killed too): either way, not running.
+    const state = existsSync(`/proc/${grandchild}/stat`) ? readFileSync(`/proc/${grandchild}/stat`, "utf8").split(") ")[1]![0] : "gone";
+    expect(["gone", "Z", "X"]).toContain(state);
+  });
+
+  it("report a finished command's status and output", async () => {
+    const { runBounded } = await import("../../src/cli/token-command");
+    expect(await runBounded(process.execPath, ["-e", "console.log('done'); process.exit(3)"], process.env, 10_000)).toEqual({ status: 3, output: "done\n" });
   });
 });

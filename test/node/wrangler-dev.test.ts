@@ -85,7 +85,7 @@ describe("the Worker under wrangler dev", () => {
     const withToken = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
     expect(withToken.status).toBe(404);
     expect(await withToken.json()).toMatchObject({ code: "not_found" });
-  });
+  }, 120_000); // isv token create retries a local wrangler call that hangs (30 s each): room for one retry
 
   it("validates metadata with the build-time schemas (no runtime code generation in workerd)", async () => {
     const form = new FormData();
@@ -136,5 +136,5 @@ describe("the Worker under wrangler dev", () => {
     expect(answered.status).toBe(200);
     expect(await answered.json()).toMatchObject({ state: "valid" });
     await saveRounds([]);
-  });
+  }, 120_000);
 });
