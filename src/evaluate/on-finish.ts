@@ -1,3 +1,4 @@
+import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { analysesFor, analysisStatements, submissionFamilies } from "../review/analyses";
 import { getEvaluation } from "../storage/evaluations";
 import { getSubmission } from "../storage/submissions";
@@ -13,5 +14,8 @@ export async function analyseFinishedEvaluation(bindings: { DB: D1Database; BLOB
   if (!submission || submission.fileVersion !== evaluation.fileVersion) return; // a replaced file's run is not analysed
   const families = await submissionFamilies(bindings, submission, undefined, evaluationId);
   const analyses = await analysesFor(bindings, submission, families);
-  if (Object.keys(analyses).length > 0) await bindings.DB.batch(analysisStatements(bindings.DB, submission, analyses, new Date().toISOString()));
+  if (Object.keys(analyses).length === 0) return;
+  await bindings.DB.batch(analysisStatements(bindings.DB, submission, analyses, new Date().toISOString()));
+  // A re-run of an accepted task changes what its public entry shows.
+  if (submission.state === "accepted") await rebuildLeaderboard(bindings.DB);
 }

@@ -1,3 +1,4 @@
+import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import type { Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
@@ -82,5 +83,7 @@ export async function receiveExternalResults(
       detail: { family: family.name, models: [...byModel.keys()], verdicts: Object.fromEntries(Object.entries(analyses).map(([metric, a]) => [metric, a.summary.text])) },
     }),
   ]);
+  // An accepted task's public entry shows its latest analysis: new results must reach the leaderboard.
+  if (submission.state === "accepted") await rebuildLeaderboard(bindings.DB);
   return { ok: true, family: family.name, models: [...byModel.keys()], analyses };
 }

@@ -123,6 +123,16 @@ describe("the public leaderboard", () => {
     expect((await after.json<{ tasks: { id: string }[] }>()).tasks.map((task) => task.id)).not.toContain(accepted);
   });
 
+  it("shows results uploaded after acceptance: the snapshot is rebuilt when an accepted task gets a new analysis", async () => {
+    const organiser = await token("organiser");
+    const id = await taskWithResults(organiser);
+    await decide(id, organiser, "accept");
+    const familiesOf = async () => ((await (await call("/v1/leaderboard")).json<{ tasks: { id: string; families: { family: string }[] }[] }>()).tasks.find((task) => task.id === id)?.families ?? []).map((family) => family.family);
+    expect(await familiesOf()).toEqual(["gpt3"]);
+    await uploadResults(id, organiser, { ...gpt3, name: "gpt3-rerun" });
+    expect(await familiesOf()).toEqual(["gpt3", "gpt3-rerun"]);
+  });
+
   it("neutralises formulas in the CSV export", async () => {
     const organiser = await token("organiser");
     const id = await taskWithResults(organiser);
