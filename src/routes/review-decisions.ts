@@ -9,7 +9,7 @@ import type { OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { allowedDecisions, transition, type Decision } from "../review/decisions";
-import { appendAudit, latestAnalyses, latestAnalysis } from "../storage/analyses";
+import { appendAuditIfChanged, latestAnalyses, latestAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
 import { getSubmission, previousVersions, type SubmissionRecord } from "../storage/submissions";
@@ -119,7 +119,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     const at = new Date().toISOString();
     const [update] = await c.env.DB.batch([
       decideStatement(c.env.DB, submission.id, submission.state, next.to, note, at),
-      appendAudit(c.env.DB, { at, actor: c.get("actor").id, action: `submission.${decision}`, submissionId: submission.id, detail: { before: submission.state, after: next.to, note } }),
+      appendAuditIfChanged(c.env.DB, { at, actor: c.get("actor").id, action: `submission.${decision}`, submissionId: submission.id, detail: { before: submission.state, after: next.to, note } }),
     ]);
     if (update?.meta.changes !== 1) throw new ProblemError("invalid_transition", "Another decision changed this submission first; reload and decide again.", { state: submission.state, allowed: [] });
     await rebuildLeaderboard(c.env.DB);

@@ -17,7 +17,7 @@ import { jsonBody } from "../http/json-body";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { resolveTaskType } from "../validate/task-types";
 import { renderPlot } from "../analysis/plot";
-import { appendAudit, latestAnalysis } from "../storage/analyses";
+import { appendAuditIfChanged, latestAnalysis } from "../storage/analyses";
 import { privateFamilyNames } from "../storage/review";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
@@ -116,7 +116,7 @@ export function submissionRoutes(): Hono<AppEnv> {
     const [change] = await c.env.DB.batch([
       c.env.DB.prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5")
         .bind(submission.id, JSON.stringify(updated), updated.title, at, submission.state),
-      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: { ...submission.metadata, state: submission.state }, after: { ...updated, state: "valid" } } }),
+      appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: { ...submission.metadata, state: submission.state }, after: { ...updated, state: "valid" } } }),
     ]);
     if (change?.meta.changes !== 1) throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", { state: submission.state });
     return c.json({ ...publicView({ ...submission, title: updated.title, state: "valid" }), metadata: updated });
@@ -166,10 +166,11 @@ export function submissionRoutes(): Hono<AppEnv> {
     const submission = c.get("submission");
     if (submission.state === "withdrawn") throw new ProblemError("invalid_transition", "This submission is already withdrawn.", { state: submission.state, allowed: [] });
     const at = new Date().toISOString();
-    await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1").bind(submission.id, at),
-      appendAudit(c.env.DB, { at, actor: "submitter", action: "submission.withdraw", submissionId: submission.id, detail: { before: submission.state, after: "withdrawn" } }),
+    const [change] = await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1 AND state = ?3").bind(submission.id, at, submission.state),
+      appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.withdraw", submissionId: submission.id, detail: { before: submission.state, after: "withdrawn" } }),
     ]);
+    if (change?.meta.changes !== 1) throw new ProblemError("invalid_transition", "The submission changed state while you withdrew it; reload and try again.", { state: submission.state, allowed: [] });
     if (submission.state === "accepted") await rebuildLeaderboard(c.env.DB);
     return c.json({ id: submission.id, state: "withdrawn" });
   });

@@ -84,3 +84,13 @@ export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatem
     .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)")
     .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
 }
+
+/**
+ * The audit entry for a conditional change, written only if the statement just before it in the same D1 batch
+ * changed a row: when a concurrent decision or edit won, the log does not claim this one happened.
+ */
+export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1")
+    .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
+}
