@@ -1,4 +1,4 @@
-import { findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
+import { csvBytesInUse, findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
 import { PendingBlob } from "../storage/pending-blob";
 import { hex, newToken, sha256Hex } from "../http/tokens";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
@@ -146,8 +146,8 @@ async function insertOrUndo(bindings: IntakeBindings, submission: SubmissionReco
   try {
     return await insertSubmission(bindings.DB, submission);
   } catch (error) {
-    const owner = await findSubmissionByCsvHash(bindings.DB, submission.csvSha256).catch(() => undefined);
-    if (!owner) await bindings.BLOBS.delete([submission.csvKey, submission.examplesKey]).catch(() => undefined);
+    // The same bytes may be another task's current or earlier file, whose objects must stay.
+    if (!(await csvBytesInUse(bindings.DB, submission.csvSha256).catch(() => true))) await bindings.BLOBS.delete([submission.csvKey, submission.examplesKey]).catch(() => undefined);
     throw error;
   }
 }

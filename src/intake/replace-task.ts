@@ -1,5 +1,5 @@
 import { appendAudit } from "../storage/analyses";
-import { findSubmissionByCsvHash, getSubmission, type SubmissionRecord } from "../storage/submissions";
+import { csvBytesInUse, findSubmissionByCsvHash, getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import { csvKey, examplesKey, stageTaskFile, type IntakeBindings } from "./receive-task";
 
@@ -74,8 +74,9 @@ export async function replaceTaskFile(bindings: IntakeBindings, submission: Subm
     ]);
   } catch (error) {
     // The batch wrote nothing; remove the new objects unless another record came to use the same bytes.
+    // (The same bytes may be an earlier version of this or another task, whose objects must stay.)
     const owner = await findSubmissionByCsvHash(db, next.csvSha256).catch(() => undefined);
-    if (!owner) await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
+    if (!(await csvBytesInUse(db, next.csvSha256).catch(() => true))) await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
     if (owner && owner.id !== submission.id) return { kind: "duplicate" };
     const now = await getSubmission(db, submission.id);
     if (now && (now.fileVersion !== submission.fileVersion || !(EDITABLE_STATES as readonly string[]).includes(now.state))) return { kind: "conflict" };

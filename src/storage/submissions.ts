@@ -128,3 +128,12 @@ export async function previousVersions(db: D1Database, submissionId: string): Pr
     .all<{ version: number; csv_sha256: string; example_count: number; csv_bytes: number; replaced_at: string }>();
   return results.map((row) => ({ version: row.version, sha256: row.csv_sha256, examples: row.example_count, bytes: row.csv_bytes, replacedAt: row.replaced_at }));
 }
+
+/** Whether any record, current or kept as an earlier version, points at the objects of these bytes. */
+export async function csvBytesInUse(db: D1Database, sha256: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT EXISTS (SELECT 1 FROM submissions WHERE csv_sha256 = ?1) OR EXISTS (SELECT 1 FROM submission_versions WHERE csv_sha256 = ?1) AS used")
+    .bind(sha256)
+    .first<{ used: number }>();
+  return row?.used === 1;
+}

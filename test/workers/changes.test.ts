@@ -160,5 +160,11 @@ describe("replacing the file", () => {
     expect(await replaceTaskFile(env, winner, bytes(variant("Third")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
     expect(await storedSubmission(env.DB, task.id)).toEqual(decided);
     expect(await storedCounts()).toEqual(afterDecision);
+
+    // Losing with the bytes of an earlier version: the cleanup must not delete that version's kept objects.
+    const original = await (await env.BLOBS.get(stale.csvKey))!.text();
+    expect(await replaceTaskFile(env, winner, bytes(original), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
+    expect(await env.BLOBS.head(stale.csvKey)).not.toBeNull();
+    expect(await env.BLOBS.head(stale.examplesKey)).not.toBeNull();
   });
 });
