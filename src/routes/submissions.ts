@@ -22,6 +22,7 @@ import { privateFamilyNames } from "../storage/review";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
+import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { AppEnv } from "../app";
 
 /** Room for the metadata part and multipart framing on top of the file-size limit. */
@@ -61,16 +62,8 @@ export function submissionRoutes(): Hono<AppEnv> {
       }
       const outcome = await receiveTaskFile(c.env, chunksOf(reader), metadata, limits, window.round?.name ?? null);
       switch (outcome.kind) {
-        case "invalid": {
-          const tooLarge = (outcome.report.counts.file_too_large ?? 0) > 0;
-          throw new ProblemError(
-            tooLarge ? "payload_too_large" : "invalid_task_file",
-            tooLarge
-              ? `The task file is larger than ${formatBytes(limits.maxBytes)}.`
-              : `The task file has ${outcome.report.errorCount} error${outcome.report.errorCount === 1 ? "" : "s"}; nothing was stored. Fix them and submit again.`,
-            { report: outcome.report, ...(tooLarge ? { limitBytes: limits.maxBytes } : {}) },
-          );
-        }
+        case "invalid":
+          throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
         case "duplicate":
           return c.json({ ...publicView(outcome.submission), duplicate: true }, 200, {
             location: `/v1/submissions/${outcome.submission.id}`,
@@ -140,14 +133,8 @@ export function submissionRoutes(): Hono<AppEnv> {
     if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
     const outcome = await replaceTaskFile(c.env, submission, streamChunks(body), limits);
     switch (outcome.kind) {
-      case "invalid": {
-        const tooLarge = (outcome.report.counts.file_too_large ?? 0) > 0;
-        throw new ProblemError(
-          tooLarge ? "payload_too_large" : "invalid_task_file",
-          tooLarge ? `The task file is larger than ${formatBytes(limits.maxBytes)}.` : `The new file has ${outcome.report.errorCount} error${outcome.report.errorCount === 1 ? "" : "s"}; the submission keeps its current file.`,
-          { report: outcome.report, ...(tooLarge ? { limitBytes: limits.maxBytes } : {}) },
-        );
-      }
+      case "invalid":
+        throw invalidFileProblem(outcome.report, limits, "the submission keeps its current file.");
       case "duplicate":
         throw new ProblemError("duplicate_file", "These exact bytes were already submitted as another task; the submission keeps its current file.");
       case "conflict":
@@ -225,6 +212,14 @@ async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, 
     }
   }
   return started;
+}
+
+/** The problem for a file the validator rejected: 413 past the size limit, else 422 with the whole report. */
+function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, consequence: string): ProblemError {
+  if ((report.counts.file_too_large ?? 0) > 0) {
+    return new ProblemError("payload_too_large", `The task file is larger than ${formatBytes(limits.maxBytes)}.`, { report, limitBytes: limits.maxBytes });
+  }
+  return new ProblemError("invalid_task_file", `The task file has ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`, { report });
 }
 
 /**
