@@ -4,6 +4,8 @@ import { requestId, type RequestIdVariables } from "hono/request-id";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
 import type { Leaderboard } from "./leaderboard/build";
 import { renderLeaderboardPage } from "./leaderboard/page";
+import { submissionWindow } from "./competition/settings";
+import { settingsInForce } from "./storage/settings";
 import { currentLeaderboard } from "./leaderboard/snapshot";
 import { renderDocsPage } from "./docs-page";
 import { openApiDocument } from "./openapi";
@@ -31,8 +33,8 @@ export function createApp(): Hono<AppEnv> {
   app.use("/v1/*", (c, next) => ((c.req.header("content-type") ?? "").toLowerCase().includes("json") ? limitJson(c, next) : next()));
 
   app.get("/", async (c) => {
-    const snapshot = await currentLeaderboard(c.env.DB);
-    return c.html(renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard), 200, {
+    const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
+    return c.html(renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard, submissionWindow(settings, new Date())), 200, {
       "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
       "cache-control": "public, max-age=60",
     });

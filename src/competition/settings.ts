@@ -54,10 +54,10 @@ export function roundProblems(rounds: readonly Round[]): { field: string; messag
   return problems;
 }
 
-export type Window = { open: true; round: Round | null } | { open: false; message: string; lastClosedAt: string | null; nextOpensAt: string | null };
+export type SubmissionWindow = { open: true; round: Round | null } | { open: false; message: string; lastClosedAt: string | null; nextOpensAt: string | null };
 
 /** Whether uploads are open at `now`, and if not, a message naming the deadline that passed or the next opening. */
-export function submissionWindow(settings: CompetitionSettings, now: Date): Window {
+export function submissionWindow(settings: CompetitionSettings, now: Date): SubmissionWindow {
   if (settings.rounds.length === 0) return { open: true, round: null };
   const at = now.getTime();
   const current = settings.rounds.find((round) => Date.parse(round.opensAt) <= at && at < Date.parse(round.closesAt));

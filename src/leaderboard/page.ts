@@ -1,12 +1,21 @@
 import { escapeXml as escape } from "../analysis/plot";
 import { htmlDocument } from "../http/html";
+import type { SubmissionWindow } from "../competition/settings";
 import type { Leaderboard } from "./build";
+
+/** One line on whether researchers can submit now, with the deadline or the next opening. */
+function submissionStatus(window: SubmissionWindow | undefined): string {
+  if (!window) return "";
+  if (!window.open) return `<p class="status">${escape(window.message)}</p>`;
+  if (!window.round) return `<p class="status">Submissions are open: <code>POST /v1/submissions</code> or <code>npx isv submit</code>.</p>`;
+  return `<p class="status">Submissions for ${escape(window.round.name)} are open until ${escape(window.round.closesAt)}.</p>`;
+}
 
 /**
  * The leaderboard as a page: server-rendered HTML with no script, so it works without JavaScript and cannot run
  * a submitter's text. Every user-provided string is escaped; plots are the public SVGs.
  */
-export function renderLeaderboardPage(board: Leaderboard): string {
+export function renderLeaderboardPage(board: Leaderboard, window?: SubmissionWindow): string {
   const verdictLabel = (verdict: string): string => verdict.replace("_", "-");
   const tasks = board.tasks
     .map((task) => {
@@ -34,10 +43,12 @@ export function renderLeaderboardPage(board: Leaderboard): string {
   .verdict { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #eee; font-weight: 600; }
   .verdict-inverse { background: #fde2cf; } .verdict-standard { background: #d8ecf8; } .verdict-u_shaped, .verdict-inverted_u { background: #f3e0ee; }
   img { max-width: 100%; height: auto; border: 1px solid #eee; }
+  .status { background: #f4f4f4; padding: 0.5rem 0.7rem; border-radius: 0.3rem; }
   footer { color: #666; font-size: 0.9rem; border-top: 1px solid #ddd; padding-top: 1rem; }`,
     body: `<header>
 <h1>Inverse Scaling leaderboard</h1>
 <p>Tasks on which larger language models do worse, accepted by the organisers. ${escape(board.ordering)}</p>
+${submissionStatus(window)}
 </header>
 <main>
 ${tasks || "<p>No accepted tasks yet.</p>"}

@@ -105,7 +105,9 @@ describe("the Worker under wrangler dev", () => {
     const iso = (offset: number) => new Date(Date.now() + offset).toISOString();
     const saveRounds = async (rounds: object[]) => expect((await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) })).status).toBe(200);
 
-    await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: iso(hour) }]);
+    const firstClose = iso(hour);
+    await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: firstClose }]);
+    expect(await (await fetch(`${server.url}/`)).text()).toContain(`Submissions for Round 1 are open until ${firstClose}.`);
     const variant = join(state, "syllogism-variant.csv");
     writeFileSync(variant, readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") + `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`);
     const created = await upload(server.url, variant);
@@ -124,6 +126,7 @@ describe("the Worker under wrangler dev", () => {
     expect(await late.json()).toMatchObject({ code: "submissions_closed", detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`, closedAt, nextOpensAt: opensAt });
     const settings = (await (await fetch(`${server.url}/v1/settings`)).json()) as { submissionsOpen: boolean };
     expect(settings.submissionsOpen).toBe(false);
+    expect(await (await fetch(`${server.url}/`)).text()).toContain(`<p class="status">Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.</p>`);
 
     const edit = () => fetch(`${server.url}/v1/submissions/${id}/metadata`, { method: "PUT", body: JSON.stringify({ metadata: METADATA }), headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" } });
     const refused = await edit();
