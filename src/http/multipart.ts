@@ -5,6 +5,7 @@
  */
 
 import { concatBytes } from "../util/bytes";
+import { ProblemError } from "./problem";
 
 export class MultipartError extends Error {}
 
@@ -83,6 +84,11 @@ export class MultipartReader {
       }
       if (!(await this.pull())) throw new MultipartError("the body ended inside a part, before its closing boundary");
     }
+  }
+
+  /** The current part's bytes as they arrive (an upload's file part, streamed into the validator). */
+  async *bodyChunks(): AsyncGenerator<Uint8Array> {
+    for (let chunk = await this.readBodyChunk(); chunk; chunk = await this.readBodyChunk()) yield chunk;
   }
 
   /** Reads a small part whole, failing past maxBytes. */
@@ -169,4 +175,20 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
     if (j === needle.length) return i;
   }
   return -1;
+}
+
+/**
+ * Reads a multipart body with `read`. A body that breaks the format becomes 400 invalid_multipart, and the body is
+ * released however `read` ends (an early problem must not leave the upload half-read).
+ */
+export async function withMultipart<T>(body: ReadableStream<Uint8Array>, boundary: string, read: (reader: MultipartReader) => Promise<T>): Promise<T> {
+  const reader = new MultipartReader(body, boundary);
+  try {
+    return await read(reader);
+  } catch (error) {
+    if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
+    throw error;
+  } finally {
+    await reader.cancel();
+  }
 }

@@ -5,7 +5,7 @@ import { defaultMetricName } from "../analysis/metrics";
 import { renderPlot } from "../analysis/plot";
 import { validateModelFamily } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
-import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
+import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
 import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
 import { settingsAdminRoutes } from "./settings";
 import { ProblemError } from "../http/problem";
@@ -39,8 +39,7 @@ export function reviewRoutes(): Hono<ReviewEnv> {
     if (!boundary || !body) {
       throw new ProblemError("unsupported_media_type", 'Send multipart/form-data: a "family" part (JSON), then one "results" part per model, named MODEL.csv.');
     }
-    const reader = new MultipartReader(body, boundary);
-    try {
+    return withMultipart(body, boundary, async (reader) => {
       const family = await readFamily(reader);
       const files: UploadedFile[] = [];
       for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
@@ -56,12 +55,7 @@ export function reviewRoutes(): Hono<ReviewEnv> {
         });
       }
       return c.json({ submissionId: submission.id, family: outcome.family, models: outcome.models, analyses: outcome.analyses }, 201);
-    } catch (error) {
-      if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
-      throw error;
-    } finally {
-      await reader.cancel();
-    }
+    });
   });
 
   routes.get("/submissions/:id/analysis", async (c) => {

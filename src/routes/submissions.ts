@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { validateSubmissionMetadata } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
-import { MultipartError, MultipartReader, boundaryOf } from "../http/multipart";
+import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
 import { ProblemError } from "../http/problem";
 import { requireSubmitter } from "../http/submitter-auth";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
@@ -53,14 +53,13 @@ export function submissionRoutes(): Hono<AppEnv> {
     const body = c.req.raw.body;
     if (!body) throw new ProblemError("missing_part", 'The body is empty; send a "metadata" part and a "file" part.');
 
-    const reader = new MultipartReader(body, boundary);
-    try {
+    return withMultipart(body, boundary, async (reader) => {
       const metadata = await readMetadataPart(reader);
       const filePart = await reader.nextPart();
       if (filePart?.name !== "file") {
         throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
       }
-      const outcome = await receiveTaskFile(c.env, chunksOf(reader), metadata, limits, window.round?.name ?? null);
+      const outcome = await receiveTaskFile(c.env, reader.bodyChunks(), metadata, limits, window.round?.name ?? null);
       switch (outcome.kind) {
         case "invalid":
           throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
@@ -75,12 +74,7 @@ export function submissionRoutes(): Hono<AppEnv> {
           });
         }
       }
-    } catch (error) {
-      if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
-      throw error;
-    } finally {
-      await reader.cancel();
-    }
+    });
   });
 
   /** An accepted task's plot, public: only its public families are drawn. */
@@ -131,7 +125,8 @@ export function submissionRoutes(): Hono<AppEnv> {
     }
     const body = c.req.raw.body;
     if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
-    const outcome = await replaceTaskFile(c.env, submission, streamChunks(body), limits);
+    // A ReadableStream is async-iterable; leaving the loop early (an invalid file stops validation) cancels it.
+    const outcome = await replaceTaskFile(c.env, submission, body, limits);
     switch (outcome.kind) {
       case "invalid":
         throw invalidFileProblem(outcome.report, limits, "the submission keeps its current file.");
@@ -243,20 +238,6 @@ async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMeta
   }
   if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
   return readJsonPart<SubmissionMetadata>(reader, MAX_METADATA_BYTES, validateSubmissionMetadata, "invalid_metadata", "metadata");
-}
-
-async function* chunksOf(reader: MultipartReader): AsyncGenerator<Uint8Array> {
-  for (let chunk = await reader.readBodyChunk(); chunk; chunk = await reader.readBodyChunk()) yield chunk;
-}
-
-/** A request body as chunks, released if the consumer stops early (an invalid file stops validation). */
-async function* streamChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const reader = body.getReader();
-  try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) yield read.value;
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
 }
 
 /** What the submitter may see: never the token hash or storage keys. */
