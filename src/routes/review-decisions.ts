@@ -12,7 +12,7 @@ import { allowedDecisions, transition, type Decision } from "../review/decisions
 import { appendAuditIfChanged, latestAnalyses, latestAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
-import { getSubmission, previousVersions, type SubmissionRecord } from "../storage/submissions";
+import { getSubmission, lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
@@ -84,7 +84,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       examples: submission.exampleCount,
       createdAt: submission.createdAt,
       metadata: reviewMetadata(submission, reveal),
-      review: submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null,
+      review: lastReview(submission),
       fileVersion: submission.fileVersion,
       previousVersions: await previousVersions(c.env.DB, submission.id),
       allowedDecisions: allowedDecisions(submission.state),

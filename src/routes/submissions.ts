@@ -5,7 +5,8 @@ import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipa
 import { ProblemError } from "../http/problem";
 import { requireSubmitter } from "../http/submitter-auth";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
-import { EDITABLE_STATES, replaceTaskFile } from "../intake/replace-task";
+import { replaceTaskFile } from "../intake/replace-task";
+import { EDITABLE_STATES } from "../review/decisions";
 import { editableUntil, submissionWindow, validationLimits, type CompetitionSettings } from "../competition/settings";
 import { settingsInForce } from "../storage/settings";
 import { resolveFamily, startEvaluation } from "../evaluate/start";
@@ -19,7 +20,7 @@ import { resolveTaskType } from "../validate/task-types";
 import { renderPlot } from "../analysis/plot";
 import { appendAuditIfChanged, latestAnalysis } from "../storage/analyses";
 import { privateFamilyNames } from "../storage/review";
-import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import { editMetadataStatement, getSubmission, lastReview, withdrawStatement, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
@@ -101,8 +102,7 @@ export function submissionRoutes(): Hono<AppEnv> {
     const at = new Date().toISOString();
     // An edit answering a request for changes puts the task back in review.
     const [change] = await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5")
-        .bind(submission.id, JSON.stringify(updated), updated.title, at, submission.state),
+      editMetadataStatement(c.env.DB, submission.id, submission.state, updated, updated.title, at),
       appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: { ...submission.metadata, state: submission.state }, after: { ...updated, state: "valid" } } }),
     ]);
     if (change?.meta.changes !== 1) throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", { state: submission.state });
@@ -149,7 +149,7 @@ export function submissionRoutes(): Hono<AppEnv> {
     if (submission.state === "withdrawn") throw new ProblemError("invalid_transition", "This submission is already withdrawn.", { state: submission.state, allowed: [] });
     const at = new Date().toISOString();
     const [change] = await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1 AND state = ?3").bind(submission.id, at, submission.state),
+      withdrawStatement(c.env.DB, submission.id, submission.state, at),
       appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.withdraw", submissionId: submission.id, detail: { before: submission.state, after: "withdrawn" } }),
     ]);
     if (change?.meta.changes !== 1) throw new ProblemError("invalid_transition", "The submission changed state while you withdrew it; reload and try again.", { state: submission.state, allowed: [] });
@@ -246,7 +246,7 @@ function publicView(submission: SubmissionRecord) {
     id: submission.id,
     state: submission.state,
     fileVersion: submission.fileVersion,
-    review: submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null,
+    review: lastReview(submission),
     taskType: submission.taskType,
     title: submission.title,
     createdAt: submission.createdAt,

@@ -234,6 +234,13 @@ export async function claimFinish(db: D1Database, id: string, now: string, stale
   return result.meta.changes === 1;
 }
 
+/** Ends the submission's open evaluations: their file was replaced, so their results would no longer count. */
+export function supersedeOpenEvaluationsStatement(db: D1Database, submissionId: string, reason: string, at: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE evaluations SET state = 'failed', reason = ?2, finished_at = ?3, updated_at = ?3 WHERE submission_id = ?1 AND state IN ('queued', 'evaluating')")
+    .bind(submissionId, reason, at);
+}
+
 export async function finishEvaluation(db: D1Database, id: string, state: EvaluationState, reason: string | null): Promise<boolean> {
   const now = new Date().toISOString();
   const result = await db

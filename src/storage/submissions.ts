@@ -1,4 +1,5 @@
 import type { ValidationReport } from "../validate/report";
+import { EDITABLE_STATES } from "../review/decisions";
 
 /** Where a submission stands in review; evaluation progress is the evaluations' own state. */
 export type SubmissionState = "valid" | "changes_requested" | "accepted" | "rejected" | "withdrawn";
@@ -136,4 +137,58 @@ export async function csvBytesInUse(db: D1Database, sha256: string): Promise<boo
     .bind(sha256)
     .first<{ used: number }>();
   return row?.used === 1;
+}
+
+/** The last review decision as submitters and organisers see it: when, and the note (what to change, for instance). */
+export function lastReview(submission: SubmissionRecord): { at: string; note: string } | null {
+  return submission.reviewedAt ? { at: submission.reviewedAt, note: submission.reviewNote ?? "" } : null;
+}
+
+const EDITABLE_SQL = EDITABLE_STATES.map((state) => `'${state}'`).join(", ");
+
+/** A submitter's metadata edit, applied only from the state it was read in; it puts the task (back) in review. */
+export function editMetadataStatement(db: D1Database, id: string, from: SubmissionState, metadata: Record<string, unknown>, title: string, at: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5")
+    .bind(id, JSON.stringify(metadata), title, at, from);
+}
+
+/** Withdrawal, applied only from the state it was read in. */
+export function withdrawStatement(db: D1Database, id: string, from: SubmissionState, at: string): D1PreparedStatement {
+  return db.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1 AND state = ?3").bind(id, at, from);
+}
+
+/** Keeps the current file as an earlier version. Its primary key makes a concurrent replacement fail its batch. */
+export function keepVersionStatement(db: D1Database, submission: SubmissionRecord, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO submission_versions (submission_id, version, csv_sha256, csv_key, csv_bytes, examples_key, example_count, report_json, replaced_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+    )
+    .bind(submission.id, submission.fileVersion, submission.csvSha256, submission.csvKey, submission.csvBytes, submission.examplesKey, submission.exampleCount, JSON.stringify(submission.report), at);
+}
+
+export interface StoredFile {
+  csvSha256: string;
+  csvKey: string;
+  csvBytes: number;
+  examplesKey: string;
+  exampleCount: number;
+  report: ValidationReport;
+}
+
+/**
+ * Makes `file` the submission's version `version`, back in review. If a decision or another replacement came
+ * first, file_version becomes NULL, which its NOT NULL constraint refuses, failing the whole batch (SQLite has no
+ * other way to abort from a plain UPDATE).
+ */
+export function replaceFileStatement(db: D1Database, id: string, file: StoredFile, version: number, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE submissions SET csv_sha256 = ?2, csv_key = ?3, csv_bytes = ?4, examples_key = ?5, example_count = ?6, report_json = ?7,
+         file_version = CASE WHEN state IN (${EDITABLE_SQL}) AND file_version = ?8 - 1 THEN ?8 ELSE NULL END,
+         state = 'valid', updated_at = ?9
+       WHERE id = ?1`,
+    )
+    .bind(id, file.csvSha256, file.csvKey, file.csvBytes, file.examplesKey, file.exampleCount, JSON.stringify(file.report), version, at);
 }
