@@ -52,13 +52,19 @@ export function insertAnalysis(db: D1Database, row: { id: string; submissionId: 
     .bind(row.id, row.submissionId, row.metric, row.createdAt, JSON.stringify(row.analysis), row.fileVersion);
 }
 
+/**
+ * SQL for the rowid of the newest analysis of `metric` for `submissionId` (both SQL expressions) on the
+ * submission's current file: the one definition of "the latest analysis", for single reads, every metric at once
+ * and the review list's verdict filter.
+ */
+export const latestAnalysisRowid = (submissionId: string, metric: string): string =>
+  `(SELECT latest.rowid FROM analyses latest WHERE latest.submission_id = ${submissionId} AND latest.metric = ${metric}
+      AND latest.file_version = (SELECT owner.file_version FROM submissions owner WHERE owner.id = ${submissionId})
+    ORDER BY latest.created_at DESC, latest.rowid DESC LIMIT 1)`;
+
 export async function latestAnalysis(db: D1Database, submissionId: string, metric: string): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
   const row = await db
-    .prepare(
-      `SELECT id, created_at, analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2
-         AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
-       ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-    )
+    .prepare(`SELECT id, created_at, analysis_json FROM analyses WHERE rowid = ${latestAnalysisRowid("?1", "?2")}`)
     .bind(submissionId, metric)
     .first<{ id: string; created_at: string; analysis_json: string }>();
   return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;
@@ -67,13 +73,7 @@ export async function latestAnalysis(db: D1Database, submissionId: string, metri
 /** The newest analysis of every metric a submission has, on its current file. */
 export async function latestAnalyses(db: D1Database, submissionId: string): Promise<{ metric: string; createdAt: string; analysis: Analysis }[]> {
   const { results } = await db
-    .prepare(
-      `SELECT metric, created_at, analysis_json FROM analyses a
-       WHERE submission_id = ?1 AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
-         AND rowid = (SELECT rowid FROM analyses b WHERE b.submission_id = a.submission_id AND b.metric = a.metric AND b.file_version = a.file_version
-                      ORDER BY created_at DESC, rowid DESC LIMIT 1)
-       ORDER BY metric`,
-    )
+    .prepare(`SELECT metric, created_at, analysis_json FROM analyses a WHERE a.submission_id = ?1 AND a.rowid = ${latestAnalysisRowid("a.submission_id", "a.metric")} ORDER BY metric`)
     .bind(submissionId)
     .all<{ metric: string; created_at: string; analysis_json: string }>();
   return results.map((row) => ({ metric: row.metric, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis }));

@@ -1,6 +1,7 @@
 import type { Analysis } from "../analysis/analyse";
 import { defaultMetricName } from "../analysis/metrics";
 import { TASK_TYPES } from "../validate/task-types";
+import { latestAnalysis, latestAnalysisRowid } from "./analyses";
 import type { SubmissionState } from "./submissions";
 
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
@@ -21,11 +22,7 @@ export interface SubmissionListItem {
 }
 
 /** Each task type's main metric, as SQL over submissions.task_type (a task's verdict is the one on this metric). */
-const MAIN_METRIC_SQL = `CASE task_type ${TASK_TYPES.map((type) => `WHEN '${type}' THEN '${defaultMetricName(type) ?? ""}'`).join(" ")} END`;
-
-/** The newest analysis of a submission's main metric on its current file, by rowid. */
-const LATEST_ANALYSIS_SQL = `(SELECT rowid FROM analyses WHERE submission_id = submissions.id AND metric = ${MAIN_METRIC_SQL}
-  AND file_version = submissions.file_version ORDER BY created_at DESC, rowid DESC LIMIT 1)`;
+const MAIN_METRIC_SQL = `CASE submissions.task_type ${TASK_TYPES.map((type) => `WHEN '${type}' THEN '${defaultMetricName(type) ?? ""}'`).join(" ")} END`;
 
 export interface SubmissionFilters {
   state?: string;
@@ -68,7 +65,7 @@ export async function listSubmissions(
     const familyClause = familyParameter ? ` AND json_extract(f.value, '$.family') = ?${familyParameter}` : "";
     add(
       `EXISTS (SELECT 1 FROM analyses a, json_each(a.analysis_json, '$.families') f
-        WHERE a.rowid = ${LATEST_ANALYSIS_SQL} AND json_extract(f.value, '$.verdict') = ?${familyClause})`,
+        WHERE a.rowid = ${latestAnalysisRowid("submissions.id", MAIN_METRIC_SQL)} AND json_extract(f.value, '$.verdict') = ?${familyClause})`,
       filters.verdict,
     );
   }
@@ -142,16 +139,8 @@ export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: 
     .all<{ id: string; title: string; task_type: string; example_count: number; reviewed_at: string; metadata_json: string }>();
   const rows: AcceptedRow[] = [];
   for (const row of results) {
-    const analysis = await db
-      .prepare(
-        `SELECT analysis_json FROM analyses WHERE submission_id = ?1 AND metric = ?2
-           AND file_version = (SELECT file_version FROM submissions WHERE id = ?1)
-         ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-      )
-      .bind(row.id, metricFor(row.task_type))
-      .first<{ analysis_json: string }>();
+    const latest = await latestAnalysis(db, row.id, metricFor(row.task_type));
     const privateFamilies = await privateFamilyNames(db, row.id);
-    const json = analysis?.analysis_json;
     rows.push({
       id: row.id,
       title: row.title,
@@ -159,7 +148,7 @@ export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: 
       examples: row.example_count,
       acceptedAt: row.reviewed_at,
       metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
-      analysis: json ? (JSON.parse(json) as Analysis) : null,
+      analysis: latest?.analysis ?? null,
       privateFamilies,
     });
   }
