@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
-import { roundProblems, submissionWindow, type CompetitionSettings } from "../competition/settings";
+import { defaultSettings, roundProblems, submissionWindow, type CompetitionSettings } from "../competition/settings";
 import { validateCompetitionSettings } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
@@ -24,7 +24,7 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
   const routes = new Hono<AppEnv & { Variables: OrganiserVariables }>();
   routes.get("/settings", async (c) => {
     const saved = await savedSettings(c.env.DB);
-    return c.json({ settings: saved?.settings ?? (await settingsInForce(c.env)), version: saved?.version ?? 0, savedAt: saved?.savedAt ?? null });
+    return c.json({ settings: saved?.settings ?? defaultSettings(c.env), version: saved?.version ?? 0, savedAt: saved?.savedAt ?? null });
   });
 
   routes.put("/settings", requireRole("admin"), jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"), async (c) => {
@@ -34,9 +34,8 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
     const before = await settingsInForce(c.env);
     const at = new Date().toISOString();
     const actor = c.get("actor").id;
-    await c.env.DB.batch([saveSettingsStatement(c.env.DB, settings, actor, at), appendAudit(c.env.DB, { at, actor, action: "settings.update", submissionId: null, detail: { before, after: settings } })]);
-    const saved = await savedSettings(c.env.DB);
-    return c.json({ settings, version: saved?.version ?? 0, savedAt: at });
+    const [saved] = await c.env.DB.batch([saveSettingsStatement(c.env.DB, settings, actor, at), appendAudit(c.env.DB, { at, actor, action: "settings.update", submissionId: null, detail: { before, after: settings } })]);
+    return c.json({ settings, version: saved!.meta.last_row_id, savedAt: at });
   });
   return routes;
 }

@@ -51,6 +51,8 @@ describe("competition settings", () => {
     try {
       const saved = await put(next, admin);
       expect(saved.status).toBe(200);
+      const { version } = await saved.json<{ version: number }>();
+      expect(await (await call("/v1/review/settings", admin)).json()).toMatchObject({ version, settings: next });
       const publicView = await (await call("/v1/settings")).json<Settings & { currentRound: string }>();
       expect(publicView).toMatchObject({ rounds: next.rounds, tokenBudget: 50_000, currentRound: "Round test", submissionsOpen: true });
       const audit = await (await call("/v1/review/audit?limit=100", admin)).json<{ entries: { action: string; detail: { after: Settings } }[] }>();
