@@ -1,14 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import { appendAuditIfChanged } from "../../src/storage/analyses";
 import { decideStatement } from "../../src/storage/review";
-import { submit, uniqueVariant } from "./helpers";
+import { lambadaVariant, submit } from "./helpers";
 
 /** The audit log and kept file versions are history: they record what happened, and only that, for good. */
 describe("history", () => {
   it("the database refuses to edit or delete audit entries and kept file versions", async () => {
-    const created = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"History ${tag} ends with the word", ending`) });
+    const created = await submit({ csv: lambadaVariant("History") });
     const { id } = await created.json<{ id: string }>();
     const now = new Date().toISOString();
     await env.DB.prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, 'test', 'test.history', ?2, '{}')").bind(now, id).run();
@@ -27,7 +26,7 @@ describe("history", () => {
 
 describe("audit entries for conditional changes", () => {
   it("are written only when the change they describe happened (a concurrent decision or edit that lost leaves none)", async () => {
-    const { id } = await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Audited ${tag} ends with the word", ending`) })).json<{ id: string }>();
+    const { id } = await (await submit({ csv: lambadaVariant("Audited") })).json<{ id: string }>();
     const entry = (action: string) => ({ at: new Date().toISOString(), actor: "test", action, submissionId: id, detail: {} });
     const [lost] = await env.DB.batch([
       decideStatement(env.DB, id, "accepted", "rejected", "Lost the race.", new Date().toISOString()),

@@ -1,6 +1,5 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
@@ -9,12 +8,10 @@ import { DEFAULT_LIMITS } from "../../src/validate/report";
 import type { StoredFamily } from "../../src/storage/evaluations";
 import { getEvaluation } from "../../src/storage/evaluations";
 import { getSubmission as storedSubmission } from "../../src/storage/submissions";
-import { VALID_METADATA, call, decide, getSubmission, problemOf, storedCounts, submit, token, uniqueVariant, uploadResults } from "./helpers";
+import { VALID_METADATA, call, decide, getSubmission, heldQueue, lambadaVariant, problemOf, storedCounts, submit, token, uniqueVariant, uploadResults } from "./helpers";
 
-/** A lambada variant (1,001 examples, sequence_prob), unique to the caller. */
-const variant = (label: string): string => uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
 
-async function created(csv = variant("Changes")): Promise<{ id: string; submitterToken: string }> {
+async function created(csv = lambadaVariant("Changes")): Promise<{ id: string; submitterToken: string }> {
   const response = await submit({ csv });
   expect(response.status).toBe(201);
   return response.json();
@@ -57,7 +54,7 @@ describe("requesting changes", () => {
     const task = await created();
     await decide(task.id, organiser, "reject", "Not inverse.");
     expect(await problemOf(await decide(task.id, organiser, "request_changes"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["accept"] });
-    expect(await problemOf(await replaceFile(task.id, task.submitterToken, variant("Late")))).toMatchObject({ status: 409, code: "not_editable", state: "rejected" });
+    expect(await problemOf(await replaceFile(task.id, task.submitterToken, lambadaVariant("Late")))).toMatchObject({ status: 409, code: "not_editable", state: "rejected" });
   });
 });
 
@@ -70,7 +67,7 @@ describe("replacing the file", () => {
     expect((await call(`/v1/review/submissions/${task.id}/analysis`, organiser)).status).toBe(200);
     await decide(task.id, organiser, "request_changes", "Add a few more examples.");
 
-    const next = variant("Replacement");
+    const next = lambadaVariant("Replacement");
     const replaced = await replaceFile(task.id, task.submitterToken, next);
     expect(replaced.status, await replaced.clone().text()).toBe(200);
     expect(await replaced.json()).toMatchObject({ id: task.id, state: "valid", fileVersion: 2, examples: 1001, evaluations: [] });
@@ -97,9 +94,8 @@ describe("replacing the file", () => {
   it("ends the old file's open evaluations as superseded and hides them from the submitter", async () => {
     const csv = uniqueVariant(memoTrap, (tag) => `"Ada asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`);
     const task = await created(csv);
-    const held = { ...env, EVALUATIONS: { sendBatch: async (): Promise<QueueSendBatchResponse> => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) } };
     const family = { ...(referenceFamily as StoredFamily), baseUrl: "http://127.0.0.1:9/v1" };
-    const started = await startEvaluation(held, (await storedSubmission(env.DB, task.id))!, family);
+    const started = await startEvaluation(heldQueue, (await storedSubmission(env.DB, task.id))!, family);
     const evaluationId = started.ok ? started.evaluation.id : "";
     expect((await (await getSubmission(task.id, task.submitterToken)).json<{ evaluations: unknown[] }>()).evaluations).toHaveLength(1);
 
@@ -122,14 +118,14 @@ describe("replacing the file", () => {
 
   it("answers the same bytes as unchanged, refuses another submission's bytes, and needs text/csv and the owner's token", async () => {
     const task = await created();
-    const other = variant("Other");
+    const other = lambadaVariant("Other");
     await created(other);
     const current = await (await env.BLOBS.get((await storedSubmission(env.DB, task.id))!.csvKey))!.text();
     expect(await (await replaceFile(task.id, task.submitterToken, current)).json()).toMatchObject({ fileVersion: 1, unchanged: true });
     expect(await problemOf(await replaceFile(task.id, task.submitterToken, other))).toMatchObject({ status: 409, code: "duplicate_file" });
-    expect((await problemOf(await replaceFile(task.id, task.submitterToken, variant("Typed"), "text/plain"))).code).toBe("unsupported_media_type");
-    expect((await problemOf(await replaceFile(task.id, "isv_st_not_yours", variant("Stolen")))).code).toBe("submission_not_found");
-    expect((await problemOf(await replaceFile(crypto.randomUUID(), task.submitterToken, variant("Nowhere")))).code).toBe("submission_not_found");
+    expect((await problemOf(await replaceFile(task.id, task.submitterToken, lambadaVariant("Typed"), "text/plain"))).code).toBe("unsupported_media_type");
+    expect((await problemOf(await replaceFile(task.id, "isv_st_not_yours", lambadaVariant("Stolen")))).code).toBe("submission_not_found");
+    expect((await problemOf(await replaceFile(crypto.randomUUID(), task.submitterToken, lambadaVariant("Nowhere")))).code).toBe("submission_not_found");
     expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
   });
 
@@ -143,11 +139,11 @@ describe("replacing the file", () => {
     const audit = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE submission_id = ?1").bind(task.id).first<{ n: number }>())!.n;
 
     // Another replacement lands first: the stale one's version row collides and the whole batch fails.
-    expect((await replaceFile(task.id, task.submitterToken, variant("First"))).status).toBe(200);
+    expect((await replaceFile(task.id, task.submitterToken, lambadaVariant("First"))).status).toBe(200);
     const winner = (await storedSubmission(env.DB, task.id))!;
     const entries = await audit();
     const counts = await storedCounts();
-    expect(await replaceTaskFile(env, stale, bytes(variant("Second")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
+    expect(await replaceTaskFile(env, stale, bytes(lambadaVariant("Second")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
     expect(await storedSubmission(env.DB, task.id)).toEqual(winner);
     expect(await audit()).toBe(entries);
     expect(await storedCounts()).toEqual(counts);
@@ -157,7 +153,7 @@ describe("replacing the file", () => {
     expect((await decide(task.id, organiser, "reject", "Decided meanwhile.")).status).toBe(200);
     const decided = (await storedSubmission(env.DB, task.id))!;
     const afterDecision = await storedCounts();
-    expect(await replaceTaskFile(env, winner, bytes(variant("Third")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
+    expect(await replaceTaskFile(env, winner, bytes(lambadaVariant("Third")), DEFAULT_LIMITS)).toEqual({ kind: "conflict" });
     expect(await storedSubmission(env.DB, task.id)).toEqual(decided);
     expect(await storedCounts()).toEqual(afterDecision);
 

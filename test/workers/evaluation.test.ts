@@ -10,15 +10,13 @@ import { runShard } from "../../src/evaluate/run-shard";
 import { finishIfComplete } from "../../src/evaluate/finish";
 import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission } from "../../src/storage/submissions";
-import { VALID_METADATA, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, heldQueue, submit, uniqueVariant } from "./helpers";
 
 /**
  * These tests deliver each shard themselves, to control failures and redeliveries exactly, so evaluations are
  * started with a producer that holds its messages instead of the real queue (whose consumer would run the same
  * shards in the background). The real queue, end to end, is covered in test/node/evaluation-e2e.test.ts.
  */
-const held = { ...env, EVALUATIONS: { sendBatch: async (): Promise<QueueSendBatchResponse> => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) } };
-
 const family = (overrides: Partial<StoredFamily> = {}): StoredFamily => ({ ...(referenceFamily as StoredFamily), baseUrl: inject("referenceUrl"), ...overrides });
 
 /**
@@ -49,7 +47,7 @@ async function drain(evaluationId: string, queue = "isv-evaluations") {
 describe("evaluation reliability", () => {
   it("loses nothing when a consumer dies mid-shard: the redelivery finishes it without repeating provider calls", async () => {
     const submission = await storedTask();
-    const started = await startEvaluation(held, submission, family({ models: referenceFamily.models.slice(0, 2) }));
+    const started = await startEvaluation(heldQueue, submission, family({ models: referenceFamily.models.slice(0, 2) }));
     expect(started.ok).toBe(true);
     const evaluation = started.ok ? started.evaluation : undefined!;
     const message = { evaluationId: evaluation.id, model: "isv-ngram-1", shard: 0 };
@@ -75,7 +73,7 @@ describe("evaluation reliability", () => {
   it("keeps the rest when one model's provider refuses for good: partially_evaluated, with the reason per model", async () => {
     const submission = await storedTask();
     const models = [...referenceFamily.models.slice(0, 2), { id: "isv-ngram-missing", parameters: 99_999 }];
-    const started = await startEvaluation(held, submission, family({ name: "with-a-missing-model", models }));
+    const started = await startEvaluation(heldQueue, submission, family({ name: "with-a-missing-model", models }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     const outcomes = await drain(evaluationId);
     expect(outcomes.every((outcome) => outcome.explicitAcks.length === 1 && outcome.retryMessages.length === 0)).toBe(true);
@@ -89,7 +87,7 @@ describe("evaluation reliability", () => {
 
   it("retries a provider it cannot reach with backoff, and the dead-letter consumer ends the shard with the last error", async () => {
     const submission = await storedTask();
-    const started = await startEvaluation(held, submission, family({ name: "unreachable", baseUrl: "http://127.0.0.1:9/v1", models: referenceFamily.models.slice(0, 1) }));
+    const started = await startEvaluation(heldQueue, submission, family({ name: "unreachable", baseUrl: "http://127.0.0.1:9/v1", models: referenceFamily.models.slice(0, 1) }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     const outcomes = await drain(evaluationId);
     expect(outcomes.map((outcome) => [outcome.retryMessages.length, outcome.explicitAcks.length])).toEqual([[1, 0], [1, 0], [1, 0], [1, 0]]);
@@ -107,7 +105,7 @@ describe("evaluation reliability", () => {
 
   it("stops cleanly at the token budget", async () => {
     const submission = await storedTask();
-    const started = await startEvaluation(held, submission, family({ name: "budgeted", models: referenceFamily.models.slice(0, 1) }), 1000);
+    const started = await startEvaluation(heldQueue, submission, family({ name: "budgeted", models: referenceFamily.models.slice(0, 1) }), 1000);
     const evaluationId = started.ok ? started.evaluation.id : "";
     await drain(evaluationId);
     const evaluation = (await getEvaluation(env.DB, evaluationId))!;
@@ -121,8 +119,8 @@ describe("adapters and resumption", () => {
   it("evaluates a TGI family (one endpoint per model) to the same results as openai-completions", async () => {
     const submission = await storedTask();
     const models = referenceFamily.models.slice(2, 3);
-    const viaOpenAi = await startEvaluation(held, submission, family({ name: "via-openai", models }));
-    const viaTgi = await startEvaluation(held, submission, family({ name: "via-tgi", adapter: "tgi", baseUrl: inject("referenceUrl").replace(/\/v1$/, "/tgi/{model}"), models, limits: { concurrency: 8, requestsPerMinute: 100_000 } }));
+    const viaOpenAi = await startEvaluation(heldQueue, submission, family({ name: "via-openai", models }));
+    const viaTgi = await startEvaluation(heldQueue, submission, family({ name: "via-tgi", adapter: "tgi", baseUrl: inject("referenceUrl").replace(/\/v1$/, "/tgi/{model}"), models, limits: { concurrency: 8, requestsPerMinute: 100_000 } }));
     const ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
     for (const id of ids) await drain(id);
     const [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
@@ -134,7 +132,7 @@ describe("adapters and resumption", () => {
 
   it("the cron job resumes an evaluation that stopped moving, through the real queue", async () => {
     const submission = await storedTask();
-    const started = await startEvaluation(held, submission, family({ name: "stalled", models: referenceFamily.models.slice(0, 2) }));
+    const started = await startEvaluation(heldQueue, submission, family({ name: "stalled", models: referenceFamily.models.slice(0, 2) }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     await env.DB.prepare("UPDATE evaluations SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1").bind(evaluationId).run();
     const ctx = createExecutionContext();
@@ -155,7 +153,7 @@ describe("ending an evaluation", () => {
   /** An evaluation whose every shard is done but which no consumer has ended yet. */
   async function completeButOpen() {
     const submission = await storedTask();
-    const started = await startEvaluation(held, submission, family({ models: referenceFamily.models.slice(0, 2) }));
+    const started = await startEvaluation(heldQueue, submission, family({ models: referenceFamily.models.slice(0, 2) }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     for (const shard of await listShards(env.DB, evaluationId)) expect(await runShard(env, { evaluationId, model: shard.model, shard: shard.shard })).toEqual({ kind: "done" });
     return evaluationId;

@@ -7,6 +7,7 @@ import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbag
 import curie from "../../../shared/samples/real/results/lambada-1k_gpt3/curie.csv?raw";
 import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinci.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
+import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 
 export const VALID_METADATA = {
   title: "Syllogism validity",
@@ -67,6 +68,15 @@ export async function storedCounts(): Promise<{ rows: number; objects: number }>
 export function uniqueVariant(csv: string, row: (tag: string) => string): string {
   return csv + row(crypto.randomUUID()) + "\n";
 }
+
+/** The real LAMBADA task (1,000 examples, sequence_prob) plus one example labelled for the caller and unique. */
+export const lambadaVariant = (label = "A unique example"): string => uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
+
+/**
+ * The bindings with a queue producer that holds its messages, for tests that deliver shards themselves: the real
+ * queue's consumer would otherwise run the same shards in the background.
+ */
+export const heldQueue = { ...env, EVALUATIONS: { sendBatch: async (): Promise<QueueSendBatchResponse> => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) } };
 
 /** An organiser or admin API token, stored as the service stores them (hashed). */
 export async function createApiToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {

@@ -1,9 +1,8 @@
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import { validateLeaderboard } from "../../src/generated/validators";
-import { VALID_METADATA, call, decide, problemOf, submit, token, uniqueVariant, uploadResults } from "./helpers";
+import { VALID_METADATA, call, decide, lambadaVariant, problemOf, submit, token, uploadResults } from "./helpers";
 
 const METADATA = {
   ...VALID_METADATA,
@@ -21,7 +20,7 @@ async function taskWithResults(organiser: string): Promise<string> {
 }
 
 async function taskWithToken(organiser: string): Promise<{ id: string; submitterToken: string }> {
-  const response = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"A unique example ${tag} ends with the word", ending`), metadata: METADATA });
+  const response = await submit({ csv: lambadaVariant("A unique example"), metadata: METADATA });
   expect(response.status).toBe(201);
   const created = await response.json<{ id: string; submitterToken: string }>();
   await uploadResults(created.id, organiser);
@@ -31,7 +30,7 @@ async function taskWithToken(organiser: string): Promise<{ id: string; submitter
 describe("review decisions", () => {
   it("follows the state machine: 409 names what is allowed, and accepting needs results", async () => {
     const organiser = await token("organiser");
-    const bare = await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Bare ${tag} ends with the word", ending`) });
+    const bare = await submit({ csv: lambadaVariant("Bare") });
     const { id } = await bare.json<{ id: string }>();
     expect(await problemOf(await decide(id, organiser, "accept"))).toMatchObject({ status: 409, code: "invalid_transition", allowed: ["reject", "request_changes"] });
     expect(await (await decide(id, organiser, "reject", "Out of scope.")).json()).toMatchObject({ id, state: "rejected", note: "Out of scope." });
@@ -46,7 +45,7 @@ describe("review decisions", () => {
     const organiser = await token("organiser");
     const admin = await token("admin");
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push((await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Listed ${tag} ends with the word", ending`), metadata: METADATA })).json<{ id: string }>()).id);
+    for (let i = 0; i < 3; i++) ids.push((await (await submit({ csv: lambadaVariant("Listed"), metadata: METADATA })).json<{ id: string }>()).id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -73,7 +72,7 @@ describe("filtering the review list", () => {
   it("finds submissions by the families they have results on and by their verdict there", async () => {
     const organiser = await token("organiser");
     const onGpt3 = await taskWithResults(organiser);
-    const onCopy = (await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Copied ${tag} ends with the word", ending`) })).json<{ id: string }>()).id;
+    const onCopy = (await (await submit({ csv: lambadaVariant("Copied") })).json<{ id: string }>()).id;
     await uploadResults(onCopy, organiser, { ...gpt3, name: "gpt3-copy" });
     const listed = async (query: string): Promise<string[]> =>
       (await (await call(`/v1/review/submissions?limit=100&${query}`, organiser)).json<{ submissions: { id: string }[] }>()).submissions.map((item) => item.id);
@@ -149,7 +148,7 @@ describe("the submitter's side", () => {
     exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", authorization: `Bearer ${submitterToken}`, ...(init.headers ?? {}) } });
 
   it("edits metadata until review decides, never the task type, and only with the submitter's token", async () => {
-    const created = await (await submit({ csv: uniqueVariant(lambada, (tag) => `9999,"Editable ${tag} ends with the word", ending`) })).json<{ id: string; submitterToken: string }>();
+    const created = await (await submit({ csv: lambadaVariant("Editable") })).json<{ id: string; submitterToken: string }>();
     const edited = await asSubmitter(`/v1/submissions/${created.id}/metadata`, created.submitterToken, { method: "PUT", body: JSON.stringify({ metadata: { ...VALID_METADATA, title: "A better title" } }) });
     expect(edited.status).toBe(200);
     expect(await edited.json()).toMatchObject({ title: "A better title", metadata: { title: "A better title", taskType: "sequence_prob" } });

@@ -5,9 +5,8 @@ import sentiment from "../../../shared/samples/real/tasks/sentiment_analysis.csv
 import syllogism from "../../../shared/samples/real/tasks/syllogism-0shot.csv?raw";
 import qaBias from "../../../shared/samples/real/tasks/QA_bias-v2.csv?raw";
 import { validateExample, validateValidationReport } from "../../src/generated/validators";
-import { VALID_METADATA, getSubmission, problemOf, storedCounts, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, getSubmission, lambadaVariant, problemOf, storedCounts, submit, uniqueVariant } from "./helpers";
 
-const uniqueLambada = (): string => uniqueVariant(lambada, (tag) => `9999,"A unique example ${tag} ends with the word", ending`);
 const uniqueSyllogism = (): string => uniqueVariant(syllogism, (tag) => `9999,"Q: Is ${tag} valid?\nA:","[' Yes', ' No']",0`);
 
 describe("POST /v1/submissions: valid files", () => {
@@ -43,7 +42,7 @@ describe("POST /v1/submissions: valid files", () => {
   });
 
   it("returns the existing submission, without a token, when the same bytes come again", async () => {
-    const csv = uniqueLambada();
+    const csv = lambadaVariant();
     const first = await (await submit({ csv })).json<{ id: string }>();
     const before = await storedCounts();
     const again = await submit({ csv, metadata: { ...VALID_METADATA, title: "Another title" } });
@@ -55,7 +54,7 @@ describe("POST /v1/submissions: valid files", () => {
   });
 
   it("lets the submitter read state and report with the token, and nobody else", async () => {
-    const created = await (await submit({ csv: uniqueLambada() })).json<{ id: string; submitterToken: string }>();
+    const created = await (await submit({ csv: lambadaVariant() })).json<{ id: string; submitterToken: string }>();
     const mine = await getSubmission(created.id, created.submitterToken);
     expect(mine.status).toBe(200);
     expect(await mine.json()).toMatchObject({ id: created.id, state: "valid", taskType: "sequence_prob" });
