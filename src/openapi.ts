@@ -26,17 +26,24 @@ const problem = (codes: ProblemCode[], description: string) => ({
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
 
+/** An organiser route's security and responses: the token, and the 401/403 every such route shares. */
 const organiser = (responses: Record<string, unknown>) => ({
-  "401": problem(["unauthorized"], "No valid organiser token."),
-  "403": problem(["forbidden"], "The token's role does not allow this."),
-  ...responses,
+  security: [{ organiserToken: [] }],
+  responses: {
+    "401": problem(["unauthorized"], "No valid organiser token."),
+    "403": problem(["forbidden"], "The token's role does not allow this."),
+    ...responses,
+  },
 });
 
-/** Responses every submitter-token route shares. */
+/** A submitter route's security and responses: the submission's token, and the 401/404 every such route shares. */
 const submitter = (responses: Record<string, unknown>) => ({
-  "401": problem(["unauthorized"], "No bearer token."),
-  "404": problem(["submission_not_found"], "No submission with this id for this token."),
-  ...responses,
+  security: [{ submitterToken: [] }],
+  responses: {
+    "401": problem(["unauthorized"], "No bearer token."),
+    "404": problem(["submission_not_found"], "No submission with this id for this token."),
+    ...responses,
+  },
 });
 
 const json = (schema: Record<string, unknown>) => ({ "application/json": { schema } });
@@ -95,9 +102,8 @@ export const openApiDocument = {
       get: {
         operationId: "getSubmission",
         summary: "A submission's state and validation report",
-        security: [{ submitterToken: [] }],
         parameters: [idParameter],
-        responses: submitter({
+        ...submitter({
           "200": { description: "The submission.", content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } } },
         }),
       },
@@ -108,7 +114,6 @@ export const openApiDocument = {
         summary: "Upload per-example results of models run elsewhere (organisers)",
         description:
           "multipart/form-data: a `family` part (JSON, ModelFamily: the models and their scales), then one `results` part per model whose filename is MODEL.csv, in the prize pipeline's output format (a 0-based `index` column and the task type's columns: classification loss, correct; sequence_prob loss; logodds types logodds_difference, correct; total_logprob optional). Every example of the task must appear exactly once in each file, with finite numbers. The task's analyses (its default metric, and accuracy and coverage where the files have them) are recomputed over every family with results, stored, and returned. A later upload for the same family replaces it; earlier analyses are kept.",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter],
         requestBody: {
           required: true,
@@ -122,7 +127,7 @@ export const openApiDocument = {
             },
           },
         },
-        responses: organiser({
+        ...organiser({
           "201": {
             description: "Stored and analysed: `analyses` maps each metric to its Analysis.",
             content: { "application/json": { schema: { type: "object", properties: { analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } } } } } },
@@ -138,9 +143,8 @@ export const openApiDocument = {
       get: {
         operationId: "getAnalysis",
         summary: "The newest analysis of a submission (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter, metricParameter],
-        responses: organiser({
+        ...organiser({
           "200": { description: "The analysis.", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, createdAt: { type: "string" }, analysis: { $ref: "#/components/schemas/Analysis" } } } } } },
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
         }),
@@ -150,9 +154,8 @@ export const openApiDocument = {
       get: {
         operationId: "getAnalysisPlot",
         summary: "The newest analysis drawn as SVG (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter, metricParameter],
-        responses: organiser({
+        ...organiser({
           "200": { description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.", content: { "image/svg+xml": {} } },
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
         }),
@@ -162,18 +165,16 @@ export const openApiDocument = {
       get: {
         operationId: "listFamilies",
         summary: "Registered model families (organisers)",
-        security: [{ organiserToken: [] }],
-        responses: organiser({ "200": { description: "Families by name.", content: json({ type: "object", properties: { families: { type: "array", items: { $ref: "#/components/schemas/ModelFamily" } } } }) } }),
+        ...organiser({ "200": { description: "Families by name.", content: json({ type: "object", properties: { families: { type: "array", items: { $ref: "#/components/schemas/ModelFamily" } } } }) } }),
       },
     },
     "/v1/review/families/{name}": {
       put: {
         operationId: "putFamily",
         summary: "Register or update a model family (organisers). Evaluations keep the definition they ran with.",
-        security: [{ organiserToken: [] }],
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/ModelFamily" }) },
-        responses: organiser({
+        ...organiser({
           "200": { description: "Stored.", content: json({ type: "object", properties: { family: { $ref: "#/components/schemas/ModelFamily" } } }) },
           "400": problem(["invalid_family", "bad_request"], "The definition breaks the schema (`fields`), or its name differs from the URL's."),
         }),
@@ -184,10 +185,9 @@ export const openApiDocument = {
         operationId: "startEvaluations",
         summary: "Evaluate (or re-evaluate) a submission on families (organisers)",
         description: "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept.",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/EvaluationRequest" }) },
-        responses: organiser({
+        ...organiser({
           "202": { description: "Queued: each evaluation's id, family, state and estimate.", content: json({ type: "object" }) },
           "400": problem(["bad_request"], "A malformed request or an unknown family."),
           "404": problem(["not_found"], "No such submission."),
@@ -197,27 +197,24 @@ export const openApiDocument = {
       get: {
         operationId: "listEvaluations",
         summary: "A submission's evaluations with progress, means, counters and errors (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter],
-        responses: organiser({ "200": { description: "Evaluations.", content: json({ type: "object", properties: { evaluations: { type: "array", items: { $ref: "#/components/schemas/EvaluationSummary" } } } }) }, "404": problem(["not_found"], "No such submission.") }),
+        ...organiser({ "200": { description: "Evaluations.", content: json({ type: "object", properties: { evaluations: { type: "array", items: { $ref: "#/components/schemas/EvaluationSummary" } } } }) }, "404": problem(["not_found"], "No such submission.") }),
       },
     },
     "/v1/review/evaluations/{id}": {
       get: {
         operationId: "getEvaluation",
         summary: "One evaluation: state, progress and means per model, requests, retries, cache hits, tokens, failed shards (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter],
-        responses: organiser({ "200": { description: "The evaluation.", content: json({ $ref: "#/components/schemas/EvaluationSummary" }) }, "404": problem(["not_found"], "No such evaluation.") }),
+        ...organiser({ "200": { description: "The evaluation.", content: json({ $ref: "#/components/schemas/EvaluationSummary" }) }, "404": problem(["not_found"], "No such evaluation.") }),
       },
     },
     "/v1/review/evaluations/{id}/results/{file}": {
       get: {
         operationId: "getEvaluationResults",
         summary: "A model's per-example results in the prize pipeline's CSV format (organisers); {file} is MODEL.csv",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter, { name: "file", in: "path", required: true, schema: { type: "string" } }],
-        responses: organiser({ "200": { description: "index plus the task type's columns; flagged examples are left out.", content: { "text/csv": {} } }, "404": problem(["not_found"], "No such evaluation or model.") }),
+        ...organiser({ "200": { description: "index plus the task type's columns; flagged examples are left out.", content: { "text/csv": {} } }, "404": problem(["not_found"], "No such evaluation or model.") }),
       },
     },
     "/v1/leaderboard": {
@@ -239,10 +236,9 @@ export const openApiDocument = {
       put: {
         operationId: "updateMetadata",
         summary: "Replace a submission's metadata until review decides (submitter token)",
-        security: [{ submitterToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: json({ type: "object", required: ["metadata"], properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } } }) },
-        responses: submitter({
+        ...submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
           "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type."),
           "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
@@ -255,10 +251,9 @@ export const openApiDocument = {
         summary: "Replace a submission's task file while it is editable (submitter token); the old file is kept",
         description:
           "The body is the new CSV (text/csv), streamed and validated exactly like an upload, against the submission's task type. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review.",
-        security: [{ submitterToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
-        responses: submitter({
+        ...submitter({
           "200": { description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).", content: json({ type: "object" }) },
           "409": problem(["not_editable", "duplicate_file"], "No longer editable (decided, withdrawn, round closed), or these bytes are another submission."),
           "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
@@ -278,15 +273,13 @@ export const openApiDocument = {
       get: {
         operationId: "getSettingsForReview",
         summary: "The settings in force with their version (organisers)",
-        security: [{ organiserToken: [] }],
-        responses: organiser({ "200": { description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.", content: json({ type: "object" }) } }),
+        ...organiser({ "200": { description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.", content: json({ type: "object" }) } }),
       },
       put: {
         operationId: "putSettings",
         summary: "Replace the competition settings (admins); earlier versions are kept and the change is audited",
-        security: [{ organiserToken: [] }],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/CompetitionSettings" }) },
-        responses: organiser({
+        ...organiser({
           "200": { description: "Saved: the settings with their version.", content: json({ type: "object" }) },
           "400": problem(["invalid_settings"], "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`)."),
           "413": problem(["payload_too_large"], "A JSON body over 256 KiB."),
@@ -297,9 +290,8 @@ export const openApiDocument = {
       post: {
         operationId: "withdraw",
         summary: "Withdraw a submission (submitter token): it leaves review and the leaderboard; its record is kept",
-        security: [{ submitterToken: [] }],
         parameters: [idParameter],
-        responses: submitter({
+        ...submitter({
           "200": { description: "Withdrawn.", content: json({ type: "object" }) },
           "409": problem(["invalid_transition"], "Already withdrawn."),
         }),
@@ -317,7 +309,6 @@ export const openApiDocument = {
       get: {
         operationId: "listSubmissions",
         summary: "Submissions, newest first, filtered and paginated (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [
           { name: "state", in: "query", required: false, schema: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] } },
           { name: "taskType", in: "query", required: false, schema: { type: "string" } },
@@ -328,26 +319,24 @@ export const openApiDocument = {
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
           { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "nextCursor from the previous page." },
         ],
-        responses: organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict.") }),
+        ...organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict.") }),
       },
     },
     "/v1/review/submissions/{id}": {
       get: {
         operationId: "getReviewSubmission",
         summary: "A submission's full record, anonymised unless an admin asks ?reveal=true (organisers)",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter, { name: "reveal", in: "query", required: false, schema: { type: "boolean" } }],
-        responses: organiser({ "200": { description: "Metadata (without authors and contact unless revealed), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), the main metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its verdicts and plot.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
+        ...organiser({ "200": { description: "Metadata (without authors and contact unless revealed), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), the main metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its verdicts and plot.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
       },
     },
     "/v1/review/submissions/{id}/decision": {
       post: {
         operationId: "decide",
         summary: "Accept, reject or request changes, with a note (organisers); the leaderboard is rebuilt",
-        security: [{ organiserToken: [] }],
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/DecisionRequest" }) },
-        responses: organiser({
+        ...organiser({
           "200": { description: "The new state.", content: json({ type: "object" }) },
           "400": problem(["bad_request"], "A malformed decision."),
           "404": problem(["not_found"], "No such submission."),
@@ -359,14 +348,13 @@ export const openApiDocument = {
       get: {
         operationId: "listAudit",
         summary: "The audit log of organiser actions, newest first (organisers); append-only",
-        security: [{ organiserToken: [] }],
         parameters: [
           { name: "submission", in: "query", required: false, schema: { type: "string" } },
           { name: "before", in: "query", required: false, schema: { type: "integer" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
           { name: "reveal", in: "query", required: false, schema: { type: "boolean" }, description: "Admins only: keep authors and contact in edit details (otherwise removed, as in the anonymised review)." },
         ],
-        responses: organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
+        ...organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
       },
     },
     "/docs": {
