@@ -10,6 +10,7 @@ import { appendAudit } from "../storage/analyses";
 import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
 import { getSubmission } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
+import { submissionOr404 } from "./lookups";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
 
@@ -31,8 +32,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   });
 
   routes.post("/submissions/:id/evaluations", jsonBody<{ families: string[]; tokenBudget?: number }>(validateEvaluationRequest, "bad_request", "evaluation request"), async (c) => {
-    const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const request = c.req.valid("json");
     const families: StoredFamily[] = [];
     for (const name of request.families) {
@@ -51,8 +51,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   });
 
   routes.get("/submissions/:id/evaluations", async (c) => {
-    const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const evaluations = await listEvaluations(c.env.DB, submission.id);
     return c.json({ evaluations: await Promise.all(evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount))) });
   });

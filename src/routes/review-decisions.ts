@@ -12,8 +12,9 @@ import { allowedDecisions, transition, type Decision } from "../review/decisions
 import { appendAuditIfChanged, latestAnalyses, latestAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
-import { getSubmission, lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
+import { lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
+import { submissionOr404 } from "./lookups";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
 
@@ -67,8 +68,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
   });
 
   routes.get("/submissions/:id", async (c) => {
-    const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const reveal = c.req.query("reveal") === "true";
     if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
     const taskType = submission.taskType as TaskType;
@@ -103,8 +103,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
   });
 
   routes.post("/submissions/:id/decision", jsonBody<{ decision: Decision; note: string }>(validateDecisionRequest, "bad_request", "decision"), async (c) => {
-    const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    if (!submission) throw new ProblemError("not_found", `No submission ${c.req.param("id")}.`);
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const { decision, note } = c.req.valid("json");
     const next = transition(submission.state, decision);
     if (!next.ok) {

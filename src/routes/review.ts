@@ -12,8 +12,9 @@ import { ProblemError } from "../http/problem";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";
 import { evaluationRoutes } from "./evaluations";
 import { decisionRoutes } from "./review-decisions";
+import { submissionOr404 } from "./lookups";
 import { latestAnalysis } from "../storage/analyses";
-import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import type { SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
 const MAX_FAMILY_BYTES = 64 * 1024;
@@ -71,12 +72,6 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   });
 
   return routes;
-}
-
-async function submissionOr404(db: D1Database, id: string): Promise<SubmissionRecord> {
-  const submission = await getSubmission(db, id);
-  if (!submission) throw new ProblemError("not_found", `No submission ${id}.`);
-  return submission;
 }
 
 async function analysisOr404(db: D1Database, submission: SubmissionRecord, metric: string | undefined) {
