@@ -14,6 +14,7 @@ import { reviewRoutes } from "./routes/review";
 import { publicSettingsRoutes } from "./routes/settings";
 import { submissionRoutes } from "./routes/submissions";
 import { bodyLimit } from "hono/body-limit";
+import { describeError } from "./log";
 
 /** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
@@ -67,7 +68,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
     // Hono's own 4xx (e.g. a malformed request it rejects) carry no internals, but get our shape.
     return problemResponse(withRequest(problemBody("bad_request", "The request could not be read."), id));
   }
-  console.error(JSON.stringify({ requestId: id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+  console.error(JSON.stringify({ requestId: id, error: describeError(error) }));
   return problemResponse(withRequest(problemBody("internal_error", "Something went wrong on our side; nothing was stored. Try again, quoting the request id."), id));
 };
 

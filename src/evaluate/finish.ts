@@ -1,4 +1,5 @@
 import { claimFinish, finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
+import { describeError } from "../log";
 
 export interface Ending {
   state: EvaluationState;
@@ -45,7 +46,7 @@ export async function finishIfComplete(db: D1Database, evaluationId: string, ana
   if (!(await claimFinish(db, evaluationId, new Date(now).toISOString(), new Date(now - FINISH_CLAIM_MS).toISOString()))) return false;
   if (analyse && ending.state !== "failed") {
     await analyse(evaluationId).catch((error: unknown) =>
-      console.error(JSON.stringify({ evaluationId, analysis: error instanceof Error ? (error.stack ?? error.message) : String(error) })),
+      console.error(JSON.stringify({ evaluationId, analysis: describeError(error) })),
     );
   }
   return finishEvaluation(db, evaluationId, ending.state, ending.reason);

@@ -3,6 +3,7 @@ import { ProviderError } from "./adapters";
 import { finishIfComplete } from "./finish";
 import type { ShardMessage } from "./plan";
 import { runShard, type EvaluateBindings } from "./run-shard";
+import { describeError } from "../log";
 
 export const DEAD_LETTER_SUFFIX = "-dlq";
 
@@ -43,7 +44,7 @@ export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindin
         } else {
           // Provider hiccups and anything unexpected (storage, a bug) retry with backoff; the dead-letter queue
           // ends the shard after the retry limit. Unexpected errors are logged, never put in the stored reason.
-          if (!(error instanceof ProviderError)) console.error(JSON.stringify({ evaluationId, model, shard, error: error instanceof Error ? (error.stack ?? reason) : reason }));
+          if (!(error instanceof ProviderError)) console.error(JSON.stringify({ evaluationId, model, shard, error: describeError(error) }));
           await noteShardAttempt(bindings.DB, evaluationId, model, shard, error instanceof ProviderError ? reason : "internal error while running the shard");
           await addCounters(bindings.DB, evaluationId, { retries: 1 });
           message.retry({ delaySeconds: backoffSeconds(message.attempts, error instanceof ProviderError ? error.retryAfterMs : undefined) });

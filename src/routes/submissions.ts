@@ -25,6 +25,7 @@ import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { AppEnv } from "../app";
+import { describeError } from "../log";
 
 /** Room for the metadata part and multipart framing on top of the file-size limit. */
 const ENVELOPE_BYTES = 256 * 1024;
@@ -202,7 +203,7 @@ async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, 
       const outcome = await startEvaluation(env, submission, family, settings.tokenBudget);
       started.push(outcome.ok ? { family: name, id: outcome.evaluation.id, state: outcome.evaluation.state } : { family: name, error: outcome.reason });
     } catch (error) {
-      console.error(JSON.stringify({ submission: submission.id, family: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+      console.error(JSON.stringify({ submission: submission.id, family: name, error: describeError(error) }));
       started.push({ family: name, error: "could not be queued; an organiser can start it" });
     }
   }
