@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Papa from "papaparse";
-import { REFERENCE_CONFIG, startDevServer } from "../scripts/dev-server.mjs";
+import { REFERENCE_CONFIG, freePort, startDevServer } from "../scripts/dev-server.mjs";
 import { ROOT } from "./common.mjs";
 
 const LATENCY_MS = 50;
@@ -54,22 +54,11 @@ function benchTask() {
   return Papa.unparse(rows) + "\n";
 }
 
-async function port() {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port: chosen } = server.address();
-      server.close(() => resolve(chosen));
-    });
-  });
-}
-
 export async function benchEvaluation() {
   const state = mkdtempSync(join(tmpdir(), "isv-bench-eval-"));
   const token = execFileSync(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  const reference = await startDevServer({ config: REFERENCE_CONFIG, port: await port(), vars: { FAULT_LATENCY_MS: String(LATENCY_MS), FAULT_MAX_CONCURRENCY: String(CONCURRENCY) } });
-  const service = await startDevServer({ port: await port(), persistTo: state, vars: { DEFAULT_FAMILIES: "" } });
+  const reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort(), vars: { FAULT_LATENCY_MS: String(LATENCY_MS), FAULT_MAX_CONCURRENCY: String(CONCURRENCY) } });
+  const service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "" } });
   const organiser = (path, init = {}) => fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
   try {
     const family = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8"));

@@ -8,3 +8,4 @@ export declare function startDevServer(options?: {
   vars?: Record<string, string>;
   log?: (line: string) => void;
 }): Promise<{ url: string; stop: () => Promise<void> }>;
+export declare function freePort(): Promise<number>;

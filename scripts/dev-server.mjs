@@ -1,6 +1,7 @@
 // Starts the service locally as `npm start` does: applies D1 migrations to the local state, then runs
 // `wrangler dev` and waits until it answers. Shared by scripts/start.mjs and the end-to-end test.
 import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -68,4 +69,15 @@ export async function startDevServer({ config, port = 8787, host = "127.0.0.1", 
   }
   await stop();
   throw new Error(`wrangler dev did not answer on ${url} within 60 s:\n${output}`);
+}
+
+/** A port nothing listens on now, for a server a test or benchmark starts. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
 }

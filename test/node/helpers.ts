@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
 import type { ValidationReport } from "../../src/validate/report";
@@ -32,13 +31,4 @@ export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSy
 export const where = (report: ValidationReport): string[] =>
   report.issues.map((issue) => `${issue.code}@${issue.line ?? "-"}/${issue.row ?? "-"}/${issue.column ?? "-"}`);
 
-/** A port nothing listens on now, for a server a test starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+export { freePort } from "../../scripts/dev-server.mjs";
