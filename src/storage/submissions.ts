@@ -168,14 +168,8 @@ export function keepVersionStatement(db: D1Database, submission: SubmissionRecor
     .bind(submission.id, submission.fileVersion, submission.csvSha256, submission.csvKey, submission.csvBytes, submission.examplesKey, submission.exampleCount, JSON.stringify(submission.report), at);
 }
 
-export interface StoredFile {
-  csvSha256: string;
-  csvKey: string;
-  csvBytes: number;
-  examplesKey: string;
-  exampleCount: number;
-  report: ValidationReport;
-}
+/** A task file as a submission record holds it: its bytes' keys and its validation. */
+export type StoredFile = Pick<SubmissionRecord, "csvSha256" | "csvKey" | "csvBytes" | "examplesKey" | "exampleCount" | "report">;
 
 /**
  * Makes `file` the submission's version `version`, back in review. If a decision or another replacement came
