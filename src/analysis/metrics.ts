@@ -1,48 +1,79 @@
 import type { TaskType } from "../validate/task-types";
 import type { Direction } from "./statistics";
 
+type ResultColumn = "loss" | "correct" | "logodds_difference" | "total_logprob";
+type AnalysedType = Exclude<TaskType, "numeric">;
+
+/**
+ * The columns the pipeline writes for each task type, beyond the row index (and classification's `predicted`,
+ * which analysis does not read). Files from before the pipeline wrote `total_logprob` lack it: it is optional.
+ */
+export const RESULT_COLUMNS: Record<AnalysedType, readonly ResultColumn[]> = {
+  classification: ["loss", "correct", "total_logprob"],
+  sequence_prob: ["loss"],
+  logodds: ["logodds_difference", "correct", "total_logprob"],
+  absolute_logodds: ["logodds_difference", "correct", "total_logprob"],
+};
+
+export const OPTIONAL_RESULT_COLUMNS: ReadonlySet<ResultColumn> = new Set(["total_logprob"]);
+
+const ANALYSED_TYPES: readonly AnalysedType[] = ["classification", "sequence_prob", "logodds", "absolute_logodds"];
+
+/** The task types whose results carry a column: the ones a metric read from it can be analysed on. */
+function typesWithColumn(column: ResultColumn): readonly TaskType[] {
+  return ANALYSED_TYPES.filter((taskType) => RESULT_COLUMNS[taskType].includes(column));
+}
+
 /** A metric as the prize pipeline's per-example result files carry it (see results-csv.ts). */
 export interface MetricDefinition {
   name: string;
   /** The results column it is read from. */
-  column: "loss" | "correct" | "logodds_difference" | "total_logprob";
+  column: ResultColumn;
   direction: Direction;
   /** Axis label, with units. */
   label: string;
-  absolute?: boolean;
+  /** Applied to each example's value before analysis (absolute value; probability from a log-probability). */
+  transform?: (value: number) => number;
+  /** The task types whose results files carry `column`. */
   taskTypes: readonly TaskType[];
 }
 
 export const METRICS = {
-  loss: { name: "loss", column: "loss", direction: "lower_is_better", label: "Loss (nats)", taskTypes: ["classification", "sequence_prob"] },
+  loss: { name: "loss", column: "loss", direction: "lower_is_better", label: "Loss (nats)", taskTypes: typesWithColumn("loss") },
   accuracy: {
     name: "accuracy",
     column: "correct",
     direction: "higher_is_better",
     label: "Accuracy (share correct)",
-    taskTypes: ["classification", "logodds", "absolute_logodds"],
+    taskTypes: typesWithColumn("correct"),
   },
   logodds_difference: {
     name: "logodds_difference",
     column: "logodds_difference",
     direction: "lower_is_better",
     label: "Log-odds difference (nats)",
-    taskTypes: ["logodds"],
+    taskTypes: typesWithColumn("logodds_difference"),
   },
   absolute_logodds_difference: {
     name: "absolute_logodds_difference",
     column: "logodds_difference",
     direction: "lower_is_better",
     label: "Absolute log-odds difference (nats)",
-    absolute: true,
-    taskTypes: ["absolute_logodds"],
+    transform: Math.abs,
+    taskTypes: typesWithColumn("logodds_difference"),
   },
+  /**
+   * What the pipeline reports as coverage: the mean over examples of exp(total_logprob), the probability the
+   * model puts on the offered classes at all. For logodds types total_logprob spans both prompts' classes, as
+   * the pipeline computes it, so there a value can exceed 1.
+   */
   coverage: {
     name: "coverage",
     column: "total_logprob",
     direction: "higher_is_better",
-    label: "Log-probability on the offered classes (nats)",
-    taskTypes: ["classification", "logodds", "absolute_logodds"],
+    label: "Probability on the offered classes",
+    transform: Math.exp,
+    taskTypes: typesWithColumn("total_logprob"),
   },
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -61,26 +92,39 @@ export function defaultMetricName(taskType: TaskType): MetricName | undefined {
   return DEFAULT_METRIC[taskType];
 }
 
+/**
+ * The headline metric of a task: the one its declared type says it is scored by. The prize's round-2 names
+ * `classification_acc` and `classification_loss` are both classification tasks, but the first is judged on
+ * accuracy; every other name is judged on its type's default metric. Other metrics are reported as secondary.
+ */
+export function headlineMetricName(taskType: TaskType, declaredType?: string): MetricName | undefined {
+  if (taskType === "classification" && declaredType === "classification_acc") return "accuracy";
+  return DEFAULT_METRIC[taskType];
+}
+
 export type MetricChoice = { ok: true; metric: MetricDefinition } | { ok: false; message: string };
 
+/**
+ * The named metric (default: the task type's), when the type's results carry its column: a logodds task can be
+ * analysed on absolute_logodds_difference, accuracy or coverage as well as on its own metric.
+ */
 export function chooseMetric(taskType: TaskType, name?: string): MetricChoice {
   if (taskType === "numeric") return { ok: false, message: "numeric tasks are out of scope for analysis: their metric needs sampled generations" };
   const chosen = name ?? DEFAULT_METRIC[taskType]!;
-  const metric = (METRICS as Record<string, MetricDefinition>)[chosen];
+  const metric: MetricDefinition | undefined = isMetricName(chosen) ? METRICS[chosen] : undefined;
   if (!metric || !metric.taskTypes.includes(taskType)) {
-    const allowed = Object.values(METRICS).filter((m) => (m.taskTypes as readonly TaskType[]).includes(taskType)).map((m) => m.name);
-    return { ok: false, message: `metric "${chosen}" does not apply to ${taskType} tasks; use one of ${allowed.join(", ")}` };
+    const allowed = Object.values<MetricDefinition>(METRICS)
+      .filter((m) => m.taskTypes.includes(taskType))
+      .map((m) => m.name);
+    const why = metric ? `does not apply to ${taskType} tasks` : "is not a metric";
+    return { ok: false, message: `metric "${chosen}" ${why}; use one of ${allowed.join(", ")}` };
   }
   return { ok: true, metric };
 }
 
-/** The columns the pipeline writes for each task type, beyond the row index. */
-export const RESULT_COLUMNS: Record<Exclude<TaskType, "numeric">, readonly MetricDefinition["column"][]> = {
-  classification: ["loss", "correct"],
-  sequence_prob: ["loss"],
-  logodds: ["logodds_difference", "correct"],
-  absolute_logodds: ["logodds_difference", "correct"],
-};
+export function isMetricName(name: string): name is MetricName {
+  return Object.hasOwn(METRICS, name);
+}
 
 /** What a model answering at random scores, where that is defined: from each example's number of classes. */
 export function chanceLevel(metric: MetricDefinition, classCounts: readonly number[] | undefined): number | null {

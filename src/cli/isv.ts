@@ -38,7 +38,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         out(ANALYSE_USAGE);
         return 0;
       }
-      return analyseCommand(rest, out);
+      return analyseCommand(rest, out, err);
     }
     if (command === "submit" || command === "status") {
       if (rest.includes("--help") || rest.includes("-h")) {

@@ -104,7 +104,8 @@ export function exampleMetrics(example: Example, scores: ContinuationScore[]): E
           logodds_difference: example.taskType === "absolute_logodds" ? Math.abs(signed) : signed,
           // As the prize did, accuracy is judged on other_prompt.
           correct: argmax(other) === example.answerIndex ? 1 : 0,
-          total_logprob: logSumExp(other),
+          // As the pipeline computes it: over both prompts' class scores (logsumexp of all four), not one prompt's.
+          total_logprob: logSumExp(values),
           ...twoClass(other, example.answerIndex),
         },
       };

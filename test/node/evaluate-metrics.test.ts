@@ -49,6 +49,25 @@ describe("the prize's metrics, on hand-computed values", () => {
     expect(absolute.ok && absolute.metrics.logodds_difference).toBeCloseTo(expected, 12);
   });
 
+  it("logodds: total log-probability is the logsumexp over both prompts' classes, as the prize's pipeline computes it", () => {
+    // models.py, GPT-3 path: torch.logsumexp(torch.cat((relevant_logprobs, other_relevant_logprobs))); the HF path
+    // takes logsumexp of the two prompts' own logsumexps, the same number.
+    const example = { ...base, taskType: "logodds" as const, prompt: "P", otherPrompt: "O", classes: [" Yes", " No"], answerIndex: 0 };
+    const scores = [Math.log(0.6), Math.log(0.2), Math.log(0.3), Math.log(0.5)];
+    for (const taskType of ["logodds", "absolute_logodds"] as const) {
+      const result = exampleMetrics({ ...example, taskType }, scores.map((s) => ok(s)));
+      expect(result.ok && result.metrics.total_logprob).toBeCloseTo(Math.log(0.6 + 0.2 + 0.3 + 0.5), 12);
+      expect(result.ok && result.metrics.total_logprob).toBeCloseTo(logSumExp([logSumExp(scores.slice(0, 2)), logSumExp(scores.slice(2))]), 12);
+    }
+    // Both prompts' probability counts, so a model sure of the classes under both comes out above 0 (above
+    // probability 1): the pipeline's number, kept as it is.
+    const sure = exampleMetrics(example, [Math.log(0.9), Math.log(0.1), Math.log(0.2), Math.log(0.8)].map((s) => ok(s)));
+    expect(sure.ok && sure.metrics.total_logprob).toBeCloseTo(Math.log(2), 12);
+    // The normalised probability and accuracy are still other_prompt's alone.
+    expect(sure.ok && sure.metrics.correct_probability).toBeCloseTo(0.2, 12);
+    expect(sure.ok && sure.metrics.correct).toBe(0);
+  });
+
   it("logodds types exclude multi-token classes, and any type excludes a token-boundary failure", () => {
     const example = { ...base, taskType: "logodds" as const, prompt: "P", otherPrompt: "O", classes: [" Yes", " Nope"], answerIndex: 0 };
     expect(exampleMetrics(example, [ok(-1), ok(-2, 2), ok(-1), ok(-2, 2)])).toEqual({ ok: false, flag: "multi_token_class" });

@@ -1,0 +1,222 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import Papa from "papaparse";
+import { describe, expect, it } from "vitest";
+import { METRICS, chooseMetric } from "../../src/analysis/metrics";
+import { MAX_RESULT_EXAMPLES, parseResultsCsv, type ResultsParse } from "../../src/analysis/results-csv";
+import { ROOT } from "./helpers";
+
+const RESULTS = join(ROOT, "fixtures", "results");
+const MODELS = ["ada", "babbage", "curie", "davinci"];
+
+const values = (parsed: ResultsParse, column: "loss" | "correct" | "logodds_difference" | "total_logprob"): number[] => {
+  if (!parsed.ok) throw new Error(parsed.problems.join("; "));
+  return Array.from(parsed.results.columns[column] ?? []);
+};
+const problems = (parsed: ResultsParse): string[] => (parsed.ok ? [] : parsed.problems);
+
+describe("results files in the pipeline's formats", () => {
+  it("reads the GPT-3 path's 1-tuple cells, quoted as csv writes them, as the number inside", () => {
+    const text = 'index,logodds_difference,correct,total_logprob\r\n0,-0.05,1,"(-0.8235153257846832,)"\r\n1,0.42,0,"(0.125,)"\r\n';
+    const parsed = parseResultsCsv(text, "logodds", 2);
+    expect(values(parsed, "total_logprob")).toEqual([-0.8235153257846832, 0.125]);
+    expect(parsed.ok && parsed.warnings).toEqual([]);
+    // Any numeric column, with or without spaces inside.
+    expect(values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "loss")).toEqual([1.5]);
+    expect(values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "correct")).toEqual([1]);
+  });
+
+  it("refuses every other tuple-like cell", () => {
+    const tuple = (cell: string): string[] => problems(parseResultsCsv(`index,logodds_difference,correct,total_logprob\n0,0.5,1,${cell}\n`, "logodds", 1));
+    expect(tuple('"(1, 2)"')).toEqual(['line 2: total_logprob "(1, 2)" is not a finite number']);
+    expect(tuple('"(1,2,)"')).toEqual(['line 2: total_logprob "(1,2,)" is not a finite number']);
+    expect(tuple('"(,)"')).toEqual(['line 2: total_logprob "(,)" is not a finite number']);
+    expect(tuple('"( ,)"')).toEqual(['line 2: total_logprob "( ,)" is not a finite number']);
+    expect(tuple('"()"')).toEqual(['line 2: total_logprob "()" is not a finite number']);
+    expect(tuple('"(1)"')).toEqual(['line 2: total_logprob "(1)" is not a finite number']);
+    expect(tuple('"(inf,)"')).toEqual(['line 2: total_logprob "(inf,)" is not a finite number']);
+    expect(tuple('"(Infinity,)"')).toEqual(['line 2: total_logprob "(Infinity,)" is not a finite number']);
+    expect(tuple('"((1,),)"')).toEqual(['line 2: total_logprob "((1,),)" is not a finite number']);
+    // Unquoted, the tuple's comma splits the cell: the value is "(1.5" and the row has a cell too many.
+    expect(tuple("(1.5,)")).toEqual(['line 2: total_logprob "(1.5" is not a finite number']);
+    const correct = problems(parseResultsCsv('index,loss,correct\n0,1,"(2,)"\n', "classification", 1));
+    expect(correct).toEqual(['line 2: correct "(2,)" is not a finite number']);
+  });
+
+  it("pairs the per-prompt rows of the older logodds format into examples, with a warning that says how", () => {
+    const parsed = parseResultsCsv("index,logodds,correct,total_logprob\r\n0,1.25,1,-0.5\r\n1,-0.75,0,-0.9\r\n", "logodds");
+    expect(values(parsed, "logodds_difference")).toEqual([2]);
+    expect(values(parsed, "correct")).toEqual([0]);
+    expect(values(parsed, "total_logprob")[0]).toBeCloseTo(Math.log(Math.exp(-0.5) + Math.exp(-0.9)), 15);
+    expect(parsed.ok && parsed.results.unsignedLogodds).toBe(true);
+    expect(parsed.ok && parsed.warnings[0]).toMatch(/^column "logodds": the pipeline's format before April 2022, one row per prompt/);
+  });
+
+  it("refuses an older per-prompt file with an odd number of rows", () => {
+    expect(problems(parseResultsCsv("index,logodds,correct\n0,2,1\n", "absolute_logodds"))).toEqual([
+      'a per-prompt "logodds" file needs an even number of rows (a prompt and its other prompt); it has 1',
+    ]);
+  });
+
+  it("refuses the older per-prompt format where the task's examples are known (an upload), saying how to convert", () => {
+    expect(problems(parseResultsCsv("index,logodds,correct\n0,2,1\n1,1,0\n", "logodds", 1))[0]).toMatch(/^column "logodds" is the pipeline's format before April 2022/);
+  });
+
+  it("reads the current column when a file has both names, silently", () => {
+    const both = parseResultsCsv("index,logodds,logodds_difference,correct\n0,9,0.5,1\n", "logodds");
+    expect(values(both, "logodds_difference")).toEqual([0.5]);
+    expect(both.ok && both.warnings).toEqual([]);
+  });
+
+  it("does not read the predicted column, whether it holds the class text (the pipeline) or an index (isv's export)", () => {
+    // csv.DictWriter quotes a class holding a comma, a quote or a newline.
+    const pipeline = 'index,loss,correct,predicted,total_logprob\r\n0,0.5,1, Yes,-0.1\r\n1,0.7,0," No, never",-0.2\r\n2,0.9,1," ""Maybe""",-0.3\r\n3,1.1,0," two\r\nlines",-0.4\r\n4,1.3,1,,-0.5\r\n';
+    const parsed = parseResultsCsv(pipeline, "classification", 5);
+    expect(values(parsed, "loss")).toEqual([0.5, 0.7, 0.9, 1.1, 1.3]);
+    expect(values(parsed, "total_logprob")).toEqual([-0.1, -0.2, -0.3, -0.4, -0.5]);
+    const isv = "index,loss,correct,predicted,total_logprob\n0,0.5,1,0,-0.1\n1,0.7,0,1,-0.2\n";
+    expect(values(parseResultsCsv(isv, "classification", 2), "correct")).toEqual([1, 0]);
+    // A quoted newline counts for the line numbers after it.
+    const after = parseResultsCsv(pipeline.replace("4,1.3,1", "4,x,1"), "classification", 5);
+    expect(problems(after)).toEqual(['line 7: loss "x" is not a finite number']);
+  });
+
+  it("parses every model's file in fixtures/results/pipeline-gpt3-logodds", () => {
+    expect(readdirSync(join(RESULTS, "pipeline-gpt3-logodds")).filter((name) => name.endsWith(".csv")).sort()).toEqual(MODELS.map((model) => `${model}.csv`));
+    for (const model of MODELS) {
+      const text = readFileSync(join(RESULTS, "pipeline-gpt3-logodds", `${model}.csv`), "utf8");
+      expect(text.split("\r\n").length - 2, "CRLF rows, as csv.DictWriter writes them").toBe(48);
+      const parsed = parseResultsCsv(text, "logodds", 48);
+      expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
+      for (const column of ["logodds_difference", "correct", "total_logprob"] as const) expect(values(parsed, column).every(Number.isFinite)).toBe(true);
+      expect(parsed.ok && parsed.warnings).toEqual([]);
+    }
+  });
+
+  it("pairs every model's file in fixtures/results/pipeline-legacy-logodds into 48 examples", () => {
+    for (const model of MODELS) {
+      const parsed = parseResultsCsv(readFileSync(join(RESULTS, "pipeline-legacy-logodds", `${model}.csv`), "utf8"), "logodds");
+      expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
+      for (const column of ["logodds_difference", "correct", "total_logprob"] as const) expect(values(parsed, column)).toHaveLength(48);
+    }
+  });
+});
+
+describe("results files: the checks", () => {
+  it("keeps every check and message", () => {
+    expect(problems(parseResultsCsv("", "sequence_prob"))).toEqual(["the file is empty"]);
+    expect(problems(parseResultsCsv("\n \n,,\n", "sequence_prob"))).toEqual(["the file is empty"]);
+    expect(problems(parseResultsCsv("row,loss\n0,1\n", "sequence_prob"))).toEqual(['no row index: the first column must be "index" (or unnamed, as pandas writes it)']);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n", "classification"))).toEqual(['missing column "correct" (a classification results file has loss, correct)']);
+    expect(problems(parseResultsCsv("index,correct\n0,1\n", "logodds"))).toEqual(['missing column "logodds_difference" (a logodds results file has logodds_difference, correct)']);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n", "numeric"))).toEqual(["numeric tasks are out of scope for analysis"]);
+    const text = ["index,loss,correct", "0,1,1", "1.0,1,1", "-1,1,1", ",1,1", "0,2,1", "5,1,1", "2,x,1", "3,Infinity,1", "4,1,2", "6, ,1", "7,1,maybe"].join("\n");
+    expect(problems(parseResultsCsv(text, "classification", 8))).toEqual([
+      'line 3: index "1.0" is not a whole number',
+      'line 4: index "-1" is not a whole number',
+      'line 5: index "" is not a whole number',
+      "line 6: index 0 appears twice",
+      "line 8: loss \"x\" is not a finite number",
+      'line 9: loss "Infinity" is not a finite number',
+      'line 10: correct "2" is not a finite number',
+      'line 11: loss " " is not a finite number',
+      'line 12: correct "maybe" is not a finite number',
+      "1 example has no row (indices 1)",
+    ]);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n5,1\n", "sequence_prob", 3))).toEqual(["line 3: index 5 is past the task's 3 examples", "2 examples have no row (indices 1, 2)"]);
+    const missing = parseResultsCsv("index,loss\n0,1\n", "sequence_prob", 13);
+    expect(problems(missing)).toEqual(["12 examples have no row (indices 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...)"]);
+  });
+
+  it("reads True/False and 0/1 (also as 1.0) in correct, pads quoted and spaced cells, and skips blank rows", () => {
+    const text = '\ufeff\n index , loss ,correct\r\n0, 1.5 ,True\r\n\r\n,,\n1,"2.5",false\r2,3.5,1.0\n"3",-0,"0"\n';
+    const parsed = parseResultsCsv(text, "classification", 4);
+    expect(values(parsed, "loss")).toEqual([1.5, 2.5, 3.5, -0]);
+    expect(values(parsed, "correct")).toEqual([1, 0, 1, 0]);
+    expect(parsed.ok && parsed.results.rows).toBe(4);
+    // Line numbers count the blank lines too.
+    expect(problems(parseResultsCsv("index,loss\n\n0,1\n\n1,x\n", "sequence_prob"))).toEqual(['line 5: loss "x" is not a finite number']);
+  });
+
+  it("without the task's count, covers indices up to the largest seen, NaN where a row is absent", () => {
+    const parsed = parseResultsCsv("index,loss\n3,1.5\n0,0.5\n", "sequence_prob");
+    expect(values(parsed, "loss")).toEqual([0.5, NaN, NaN, 1.5]);
+    // Far past the line count, the arrays grow; a lone CR ends rows, so there is no line feed to count at all.
+    const grown = parseResultsCsv("index,loss\r0,1\r40000,2\r", "sequence_prob");
+    expect(grown.ok && grown.results.columns.loss!.length).toBe(40001);
+    expect(values(grown, "loss")[40000]).toBe(2);
+    expect(problems(parseResultsCsv(`index,loss\n${MAX_RESULT_EXAMPLES},1\n`, "sequence_prob"))).toEqual([`line 2: index ${MAX_RESULT_EXAMPLES} is past the ${MAX_RESULT_EXAMPLES} examples a results file may cover`]);
+    expect(parseResultsCsv("index,loss\n", "sequence_prob")).toEqual({ ok: true, results: { columns: { loss: new Float64Array(0) }, rows: 0 }, warnings: [] });
+  });
+
+  it("stops at 20 problems", () => {
+    const text = ["index,loss", ...Array.from({ length: 100 }, (_, i) => `${i},x`)].join("\n");
+    const found = problems(parseResultsCsv(text, "sequence_prob", 100));
+    expect(found).toHaveLength(20);
+    expect(found.at(-1)).toBe('line 21: loss "x" is not a finite number');
+  });
+
+  it("says where a quoted cell is broken", () => {
+    expect(problems(parseResultsCsv('index,loss\n0,1\n1,"2\n2,3\n', "sequence_prob"))).toEqual(["line 3: a quoted cell is never closed"]);
+    expect(problems(parseResultsCsv('index,loss\n0,"1"x\n', "sequence_prob"))).toEqual(["line 2: text after a quoted cell's closing quote"]);
+    expect(problems(parseResultsCsv('"index,loss\n0,1\n', "sequence_prob"))).toEqual(["line 1: a quoted cell is never closed"]);
+    // Spaces after a closing quote are fine, as papaparse had them.
+    expect(values(parseResultsCsv('index,loss\n0,"1"  \n1,"2" ,\n', "sequence_prob", 2), "loss")).toEqual([1, 2]);
+  });
+
+  it("reads the same numbers papaparse does from well-formed files, whatever the quoting and line endings", () => {
+    let seed = 5;
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let trial = 0; trial < 200; trial++) {
+      const rows = 1 + Math.floor(random() * 30);
+      const ending = (): string => ["\n", "\r\n", "\r"][Math.floor(random() * 3)]!;
+      const quote = (cell: string): string => (random() < 0.3 ? `"${cell.replaceAll('"', '""')}"` : cell);
+      const predicted = (): string => `"${[" Yes", ' a "b", c', " x\ny", ""][Math.floor(random() * 4)]!.replaceAll('"', '""')}"`;
+      const lines = [",loss,correct,predicted,total_logprob"];
+      const order = Array.from({ length: rows }, (_, i) => i).sort(() => random() - 0.5);
+      for (const index of order) {
+        const loss = (random() * 10).toString();
+        const total = random() < 0.5 ? `"(${-random() * 5},)"` : quote((-random() * 5).toExponential());
+        lines.push([quote(String(index)), quote(loss), quote(random() < 0.5 ? "1" : "False"), predicted(), total].join(","));
+      }
+      const text = lines.map((line) => line + ending()).join("");
+      const parsed = parseResultsCsv(text, "classification", rows);
+      const reference = Papa.parse<string[]>(text.replace(/\r\n?/g, "\n"), { skipEmptyLines: true }).data.slice(1);
+      const expected = { loss: new Array<number>(rows), correct: new Array<number>(rows), total_logprob: new Array<number>(rows) };
+      for (const row of reference) {
+        const index = Number(row[0]);
+        expected.loss[index] = Number(row[1]);
+        expected.correct[index] = row[2] === "False" ? 0 : Number(row[2]);
+        expected.total_logprob[index] = Number(row[4]!.replace(/^\((.*),\)$/, "$1"));
+      }
+      expect(values(parsed, "loss")).toEqual(expected.loss);
+      expect(values(parsed, "correct")).toEqual(expected.correct);
+      expect(values(parsed, "total_logprob")).toEqual(expected.total_logprob);
+    }
+  });
+});
+
+describe("metrics read from results", () => {
+  it("coverage is the pipeline's mean probability on the offered classes: exp of each example's total_logprob", () => {
+    expect(METRICS.coverage).toMatchObject({ column: "total_logprob", direction: "higher_is_better", label: "Probability on the offered classes" });
+    expect(METRICS.coverage.transform(Math.log(0.25))).toBeCloseTo(0.25, 15);
+    expect(METRICS.absolute_logodds_difference.transform(-1.5)).toBe(1.5);
+    expect("transform" in METRICS.logodds_difference).toBe(false);
+  });
+
+  it("any metric whose column the task type's results carry can be chosen", () => {
+    const names = (taskType: Parameters<typeof chooseMetric>[0]): string[] =>
+      Object.keys(METRICS).filter((name) => chooseMetric(taskType, name).ok);
+    expect(names("logodds")).toEqual(["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]);
+    expect(names("absolute_logodds")).toEqual(["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]);
+    expect(names("classification")).toEqual(["loss", "accuracy", "coverage"]);
+    expect(names("sequence_prob")).toEqual(["loss"]);
+    const refused = chooseMetric("sequence_prob", "accuracy");
+    expect(!refused.ok && refused.message).toBe('metric "accuracy" does not apply to sequence_prob tasks; use one of loss');
+    for (const name of ["toString", "__proto__", "constructor", "Loss"]) {
+      const unknown = chooseMetric("classification", name);
+      expect(!unknown.ok && unknown.message).toBe(`metric "${name}" is not a metric; use one of loss, accuracy, coverage`);
+    }
+    expect(chooseMetric("numeric").ok).toBe(false);
+  });
+});
