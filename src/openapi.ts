@@ -18,7 +18,7 @@ const metricParameter = {
   in: "query",
   required: false,
   schema: { type: "string" },
-  description: "Default: the task type's metric (loss, or the log-odds difference).",
+  description: "Default: the submission's headline metric (`headlineMetric`: accuracy for a task declared classification_acc; otherwise the type's metric, loss or the log-odds difference).",
 } as const;
 
 const problem = (codes: ProblemCode[], description: string) => ({
@@ -113,7 +113,7 @@ export const openApiDocument = {
         operationId: "uploadExternalResults",
         summary: "Upload per-example results of models run elsewhere (organisers)",
         description:
-          "multipart/form-data: a `family` part (JSON, ModelFamily: the models and their scales), then one `results` part per model whose filename is MODEL.csv, in the prize pipeline's output format (a 0-based `index` column and the task type's columns: classification loss, correct; sequence_prob loss; logodds types logodds_difference, correct; total_logprob optional). Every example of the task must appear exactly once in each file, with finite numbers. The task's analyses (its default metric, and accuracy and coverage where the files have them) are recomputed over every family with results, stored, and returned. A later upload for the same family replaces it; earlier analyses are kept.",
+          "multipart/form-data: a `family` part (JSON, ModelFamily: the models and their scales), then one `results` part per model whose filename is MODEL.csv, in the prize pipeline's output format (a 0-based `index` column and the task type's columns: classification loss, correct; sequence_prob loss; logodds types logodds_difference, correct; total_logprob optional). Every example of the task must appear exactly once in each file, with finite numbers. The task's analyses are recomputed over every family with results, stored, and returned: its headline metric (`role` headline: accuracy for a task declared classification_acc, else the type's metric), then as `role` secondary the type's metric if it is not the headline, and accuracy and coverage where the files have them. A later upload for the same family replaces it; earlier analyses are kept.",
         parameters: [idParameter],
         requestBody: {
           required: true,
@@ -129,7 +129,7 @@ export const openApiDocument = {
         },
         ...organiser({
           "201": {
-            description: "Stored and analysed: `analyses` maps each metric to its Analysis.",
+            description: "Stored and analysed: `analyses` maps each metric to its Analysis, the headline metric's first; each Analysis says its `role`.",
             content: { "application/json": { schema: { type: "object", properties: { analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } } } } } },
           },
           "400": problem(["invalid_family", "invalid_multipart", "missing_part"], "The family definition or the body's parts are wrong."),
@@ -240,7 +240,7 @@ export const openApiDocument = {
         requestBody: { required: true, content: json({ type: "object", required: ["metadata"], properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } } }) },
         ...submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
-          "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type."),
+          "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out)."),
           "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
         }),
       },
@@ -313,7 +313,7 @@ export const openApiDocument = {
           { name: "state", in: "query", required: false, schema: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] } },
           { name: "taskType", in: "query", required: false, schema: { type: "string" } },
           { name: "family", in: "query", required: false, schema: { type: "string" }, description: "Has results on this family (evaluated or uploaded) for its current file." },
-          { name: "verdict", in: "query", required: false, schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] }, description: "Its latest analysis of the main metric gives this verdict (on `family` when given)." },
+          { name: "verdict", in: "query", required: false, schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] }, description: "Its latest analysis of its headline metric gives this verdict (on `family` when given)." },
           { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "until", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
@@ -327,7 +327,28 @@ export const openApiDocument = {
         operationId: "getReviewSubmission",
         summary: "A submission's full record, anonymised unless an admin asks ?reveal=true (organisers)",
         parameters: [idParameter, { name: "reveal", in: "query", required: false, schema: { type: "boolean" } }],
-        ...organiser({ "200": { description: "Metadata (without authors and contact unless revealed), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), the main metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its verdicts and plot.", content: json({ type: "object" }) }, "404": problem(["not_found"], "No such submission.") }),
+        ...organiser({
+          "200": {
+            description:
+              "Metadata (without authors and contact unless revealed; its `taskType` is the name declared at upload), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), `headlineMetric`, the headline metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its `role` (the headline first, then the secondary ones), verdicts and plot.",
+            content: json({
+              type: "object",
+              properties: {
+                headlineMetric: { $ref: "#/components/schemas/HeadlineMetric" },
+                analysis: { oneOf: [{ $ref: "#/components/schemas/Analysis" }, { type: "null" }] },
+                metrics: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["metric", "role", "createdAt", "verdicts", "plotUrl"],
+                    properties: { metric: { type: "string" }, role: { $ref: "#/components/schemas/MetricRole" }, createdAt: { type: "string" }, verdicts: { type: "array", items: { type: "object" } }, plotUrl: { type: "string" } },
+                  },
+                },
+              },
+            }),
+          },
+          "404": problem(["not_found"], "No such submission."),
+        }),
       },
     },
     "/v1/review/submissions/{id}/decision": {
@@ -396,13 +417,13 @@ export const openApiDocument = {
       Leaderboard: withoutMeta(leaderboardSchema),
       EvaluationSummary: {
         type: "object",
-        description: "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's main metric, flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",
+        description: "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's headline metric (`metric`; accuracy is the share correct), flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",
         properties: {
           id: { type: "string" },
           family: { type: "string" },
           state: { enum: ["queued", "evaluating", "evaluated", "partially_evaluated", "failed"] },
           reason: { type: ["string", "null"] },
-          metric: { type: "string" },
+          metric: { $ref: "#/components/schemas/HeadlineMetric" },
           models: { type: "array", items: { type: "object" } },
           counters: { type: "object", properties: { requests: { type: "integer" }, retries: { type: "integer" }, cacheHits: { type: "integer" }, tokensUsed: { type: "integer" } } },
         },
@@ -415,13 +436,48 @@ export const openApiDocument = {
           state: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] },
           fileVersion: { type: "integer", minimum: 1 },
           review: { type: ["object", "null"], description: "The last review decision's time and note (for changes_requested: what to change)." },
-          taskType: { type: "string" },
+          taskType: { type: "string", description: "The resolved type (classification_acc and classification_loss are classification)." },
+          headlineMetric: { $ref: "#/components/schemas/HeadlineMetric" },
           title: { type: "string" },
           createdAt: { type: "string", format: "date-time" },
           examples: { type: "integer" },
           csvSha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
           report: { $ref: "#/components/schemas/ValidationReport" },
           duplicate: { type: "boolean" },
+          results: {
+            description: "GET only: once analysed, the verdicts on the public families of the headline metric, then in `secondary` those of the other metrics; null before.",
+            oneOf: [
+              {
+                allOf: [
+                  { $ref: "#/components/schemas/MetricVerdicts" },
+                  { type: "object", required: ["secondary"], properties: { secondary: { type: "array", items: { $ref: "#/components/schemas/MetricVerdicts" } } } },
+                ],
+              },
+              { type: "null" },
+            ],
+          },
+        },
+      },
+      HeadlineMetric: {
+        type: ["string", "null"],
+        enum: ["loss", "accuracy", "logodds_difference", "absolute_logodds_difference", null],
+        description:
+          "The metric the task is judged on (its verdict, acceptance and leaderboard rank), fixed at upload from the declared task type: accuracy for classification_acc; loss for classification, classification_loss and sequence_prob; logodds_difference; absolute_logodds_difference. null for numeric tasks, which are not analysed. Other analysed metrics are secondary.",
+      },
+      MetricRole: { enum: ["headline", "secondary"], description: "headline: the metric the task is judged on; secondary: reported beside it." },
+      MetricVerdicts: {
+        type: "object",
+        required: ["metric", "role", "families"],
+        properties: {
+          metric: { type: "string" },
+          role: { $ref: "#/components/schemas/MetricRole" },
+          families: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { family: { type: "string" }, verdict: { type: "string" }, slopePerDecade: { type: "number" }, slopeCi95: { type: "array", items: { type: "number" } }, reason: { type: "string" } },
+            },
+          },
         },
       },
       SubmissionCreated: {

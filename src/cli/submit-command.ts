@@ -28,7 +28,13 @@ interface SubmissionView {
     reason: string | null;
     models: { model: string; done: number; total: number; mean: number | null; standardError: number | null; flagged: Record<string, number> }[];
   }[];
-  results: { metric: string; families: { family: string; verdict: string; slopePerDecade: number; slopeCi95: [number, number] }[] } | null;
+  /** The headline metric's verdicts (the one the task is judged on), then the secondary metrics'. */
+  results: (MetricVerdicts & { secondary?: MetricVerdicts[] }) | null;
+}
+
+interface MetricVerdicts {
+  metric: string;
+  families: { family: string; verdict: string; slopePerDecade: number; slopeCi95: [number, number] }[];
 }
 
 const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
@@ -148,15 +154,19 @@ function progressLines(view: SubmissionView): string[] {
 }
 
 function describe(view: SubmissionView): string {
-  const verdicts = view.results?.families.map((family) => `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`) ?? [];
+  const lines = (results: MetricVerdicts): string[] =>
+    results.families.map((family) => `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`);
+  const verdicts = view.results ? lines(view.results) : [];
+  const secondary = (view.results?.secondary ?? []).filter((results) => results.families.length > 0).map((results) => `secondary, on ${results.metric}:\n${lines(results).join("\n")}`);
   return [
     `state: ${view.state}`,
     ...(view.review ? [`review (${view.review.at}): ${view.review.note}${view.state === "changes_requested" ? "\n  edit the metadata or replace the file (PUT /v1/submissions/ID/file) to send it back to review" : ""}`] : []),
     verdicts.length
-      ? `verdicts on ${view.results!.metric}:\n${verdicts.join("\n")}`
+      ? `verdicts on ${view.results!.metric} (the headline metric):\n${verdicts.join("\n")}`
       : view.evaluations.length > 0 && view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state))
         ? "no verdict: too few examples were scored to fit a trend (see the exclusions above)"
         : "no verdict yet",
+    ...(verdicts.length ? secondary : []),
     `plot: /v1/submissions/${view.id}/plot.svg (public once the task is accepted)`,
   ].join("\n");
 }

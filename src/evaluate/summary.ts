@@ -1,13 +1,13 @@
-import { defaultMetricName } from "../analysis/metrics";
+import { METRICS, type MetricName } from "../analysis/metrics";
 import { listShards, modelTallies, type EvaluationRecord } from "../storage/evaluations";
-import type { TaskType } from "../validate/task-types";
+import type { SubmissionRecord } from "../storage/submissions";
 
 export interface ModelProgress {
   model: string;
   /** Examples with a stored result (scored or flagged) out of the task's examples. */
   done: number;
   total: number;
-  /** The task's main metric over scored examples, once the model has any. */
+  /** The task's headline metric over scored examples, once the model has any. */
   mean: number | null;
   standardError: number | null;
   scored: number;
@@ -21,7 +21,8 @@ export interface EvaluationSummary {
   fileVersion: number;
   state: EvaluationRecord["state"];
   reason: string | null;
-  metric: string;
+  /** The submission's headline metric, whose per-model means `models` shows (null: a task without one). */
+  metric: MetricName | null;
   models: ModelProgress[];
   counters: { requests: number; retries: number; cacheHits: number; tokensUsed: number };
   estimate: EvaluationRecord["estimate"];
@@ -32,10 +33,11 @@ export interface EvaluationSummary {
 }
 
 /** Progress per model, then per-model means with standard errors: what submitters and organisers watch. */
-export async function summariseEvaluation(db: D1Database, evaluation: EvaluationRecord, taskType: TaskType, exampleCount: number): Promise<EvaluationSummary> {
-  const metric = defaultMetricName(taskType) ?? "loss";
-  const column = metric === "absolute_logodds_difference" ? "logodds_difference" : (metric as "loss" | "logodds_difference");
-  const tallies = new Map((await modelTallies(db, evaluation.id, column)).map((tally) => [tally.model, tally]));
+export async function summariseEvaluation(db: D1Database, evaluation: EvaluationRecord, submission: Pick<SubmissionRecord, "headlineMetric" | "exampleCount">): Promise<EvaluationSummary> {
+  const metric = submission.headlineMetric;
+  const exampleCount = submission.exampleCount;
+  // Each example's stored metrics carry the metric's results column (accuracy: `correct`, 0 or 1).
+  const tallies = new Map((await modelTallies(db, evaluation.id, metric === null ? null : METRICS[metric].column)).map((tally) => [tally.model, tally]));
   const models: ModelProgress[] = evaluation.familyDefinition.models.map((model) => {
     const tally = tallies.get(model.id);
     const scored = tally?.scored ?? 0;

@@ -1,8 +1,10 @@
+import { headlineMetricName } from "../analysis/metrics";
 import { csvBytesInUse, findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
 import { PendingBlob } from "../storage/pending-blob";
 import { hex, newToken, sha256Hex } from "../http/tokens";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { Example } from "../validate/row-rules";
+import type { TaskType } from "../validate/task-types";
 import { TaskFileValidator } from "../validate/validator";
 
 export interface SubmissionMetadata {
@@ -28,7 +30,7 @@ export const examplesKey = (sha256: string, taskType: string): string => `exampl
 /** A checked upload: invalid (nothing kept), or valid bytes in staging, to be kept under their final keys or discarded. */
 export type StagedTaskFile =
   | { kind: "invalid"; report: ValidationReport }
-  | { kind: "staged"; sha256: string; taskType: string; report: ValidationReport; keep: () => Promise<void>; discard: () => Promise<void> };
+  | { kind: "staged"; sha256: string; taskType: TaskType; report: ValidationReport; keep: () => Promise<void>; discard: () => Promise<void> };
 
 /**
  * Validates one task file as it streams, hashing it and writing it (and its normalised examples) to staging in
@@ -110,14 +112,18 @@ export async function receiveTaskFile(
     await staged.keep();
     const submitterToken = newToken("isv_st_");
     const now = new Date().toISOString();
+    // The name the submitter declared (the validator resolved it: classification_acc is a classification task)
+    // decides the metric the task is judged on; without one, the type inferred from the header does.
+    const declaredType = metadata.taskType ?? taskType;
     const submission: SubmissionRecord = {
       id: crypto.randomUUID(),
       createdAt: now,
       updatedAt: now,
       state: "valid",
       taskType,
+      headlineMetric: headlineMetricName(taskType, declaredType) ?? null,
       title: metadata.title,
-      metadata: { ...metadata, taskType },
+      metadata: { ...metadata, taskType: declaredType },
       csvSha256: sha256,
       csvKey: csvKey(sha256),
       csvBytes: report.stats.bytes,

@@ -1,12 +1,10 @@
-import { defaultMetricName } from "../analysis/metrics";
 import { sha256Hex } from "../http/tokens";
 import { acceptedSubmissions, insertSnapshot, latestSnapshot } from "../storage/review";
-import type { TaskType } from "../validate/task-types";
 import { buildLeaderboard, type AcceptedTask } from "./build";
 
 /** Rebuilds the leaderboard from accepted submissions and stores it as the current snapshot. */
 export async function rebuildLeaderboard(db: D1Database): Promise<{ etag: string; json: string }> {
-  const accepted = await acceptedSubmissions(db, (taskType) => defaultMetricName(taskType as TaskType) ?? "loss");
+  const accepted = await acceptedSubmissions(db);
   const board = buildLeaderboard(accepted as AcceptedTask[], new Date().toISOString());
   const json = JSON.stringify(board);
   const etag = `"${(await sha256Hex(JSON.stringify(board.tasks))).slice(0, 32)}"`;

@@ -1,6 +1,6 @@
-import { analyse, type Analysis } from "../analysis/analyse";
+import { analyse, type Analysis, type MetricRole } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
-import { METRICS, chooseMetric, type MetricDefinition } from "../analysis/metrics";
+import { METRICS, chooseMetric, defaultMetricName, type MetricDefinition, type MetricName } from "../analysis/metrics";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
 import { insertAnalysis, listExternalResults } from "../storage/analyses";
@@ -74,20 +74,41 @@ function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, exampl
   return results;
 }
 
-/** The task type's default metric, then accuracy and coverage where every family's results have their column. */
-function applicableMetrics(taskType: TaskType, families: FamilyData[]): MetricDefinition[] {
-  const first = chooseMetric(taskType);
+/** A metric's place in a submission's results: the headline it is judged on, or secondary. */
+export function metricRole(submission: Pick<SubmissionRecord, "headlineMetric">, metric: string): MetricRole {
+  return metric === submission.headlineMetric ? "headline" : "secondary";
+}
+
+/** Entries listed for people: the headline metric's first, then the secondary ones in their given order. */
+export function headlineFirst<T extends { metric: string }>(submission: Pick<SubmissionRecord, "headlineMetric">, entries: readonly T[]): T[] {
+  return [...entries.filter((entry) => metricRole(submission, entry.metric) === "headline"), ...entries.filter((entry) => metricRole(submission, entry.metric) === "secondary")];
+}
+
+/**
+ * The submission's headline metric first (the one its declared type is scored by), then as secondary the task
+ * type's default metric (when it is not the headline), accuracy and coverage, where they apply and every family's
+ * results have their column. A classification_acc task: accuracy, then loss and coverage.
+ */
+function applicableMetrics(taskType: TaskType, headline: MetricName | null, families: FamilyData[]): { metric: MetricDefinition; role: MetricRole }[] {
+  if (headline === null) return [];
+  const first = chooseMetric(taskType, headline);
   if (!first.ok) return [];
-  const metrics: MetricDefinition[] = [first.metric];
-  for (const extra of [METRICS.accuracy, METRICS.coverage]) {
-    const applies = (extra.taskTypes as readonly TaskType[]).includes(taskType);
+  const metrics: { metric: MetricDefinition; role: MetricRole }[] = [{ metric: first.metric, role: "headline" }];
+  const candidates = [defaultMetricName(taskType), "accuracy", "coverage"] as const;
+  for (const name of candidates) {
+    if (name === undefined || metrics.some(({ metric }) => metric.name === name)) continue;
+    const extra: MetricDefinition = METRICS[name];
+    const applies = extra.taskTypes.includes(taskType);
     const present = families.every((family) => [...family.results.values()].every((model) => model.columns[extra.column] !== undefined));
-    if (applies && present) metrics.push(extra);
+    if (applies && present) metrics.push({ metric: extra, role: "secondary" });
   }
   return metrics;
 }
 
-/** Analyses of every applicable metric over the given families (the chance level from the examples' classes). */
+/**
+ * Analyses of every applicable metric over the given families (the chance level from the examples' classes), the
+ * headline metric's first, each marked with its role.
+ */
 export async function analysesFor(bindings: AnalysisBindings, submission: SubmissionRecord, families: FamilyData[]): Promise<Record<string, Analysis>> {
   const taskType = submission.taskType as TaskType;
   const classCounts = taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
@@ -104,8 +125,8 @@ export async function analysesFor(bindings: AnalysisBindings, submission: Submis
     })
     .filter((family) => family.models.length >= 2);
   if (fittable.length === 0) return analyses;
-  for (const metric of applicableMetrics(taskType, families)) {
-    analyses[metric.name] = analyse(taskType, metric, fittable, DEFAULT_OPTIONS, classCounts);
+  for (const { metric, role } of applicableMetrics(taskType, submission.headlineMetric, families)) {
+    analyses[metric.name] = analyse(taskType, metric, fittable, DEFAULT_OPTIONS, classCounts, role);
   }
   return analyses;
 }

@@ -9,7 +9,6 @@ import { ProblemError } from "../http/problem";
 import { appendAudit } from "../storage/analyses";
 import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
 import { getSubmission } from "../storage/submissions";
-import type { TaskType } from "../validate/task-types";
 import { submissionOr404 } from "./lookups";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
@@ -53,14 +52,14 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   routes.get("/submissions/:id/evaluations", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const evaluations = await listEvaluations(c.env.DB, submission.id);
-    return c.json({ evaluations: await Promise.all(evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount))) });
+    return c.json({ evaluations: await Promise.all(evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission))) });
   });
 
   routes.get("/evaluations/:id", async (c) => {
     const evaluation = await getEvaluation(c.env.DB, c.req.param("id"));
     if (!evaluation) throw new ProblemError("not_found", `No evaluation ${c.req.param("id")}.`);
     const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
-    return c.json({ submissionId: submission.id, ...(await summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)) });
+    return c.json({ submissionId: submission.id, ...(await summariseEvaluation(c.env.DB, evaluation, submission)) });
   });
 
   /** A model's per-example results in the prize pipeline's output format, ready for `isv analyse`. */

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
-import { defaultMetricName } from "../analysis/metrics";
 import { VERDICTS } from "../analysis/statistics";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
@@ -8,12 +7,12 @@ import { jsonBody } from "../http/json-body";
 import type { OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
+import { headlineFirst, metricRole } from "../review/analyses";
 import { allowedDecisions, transition, type Decision } from "../review/decisions";
-import { appendAuditIfChanged, latestAnalyses, latestAnalysis } from "../storage/analyses";
+import { appendAuditIfChanged, latestAnalyses, latestHeadlineAnalysis } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { decideStatement, listAudit, listSubmissions } from "../storage/review";
 import { lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
-import type { TaskType } from "../validate/task-types";
 import { submissionOr404 } from "./lookups";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
@@ -71,16 +70,15 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const reveal = c.req.query("reveal") === "true";
     if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
-    const taskType = submission.taskType as TaskType;
-    const evaluations = await Promise.all((await listEvaluations(c.env.DB, submission.id)).map((evaluation) => summariseEvaluation(c.env.DB, evaluation, taskType, submission.exampleCount)));
-    const mainMetric = defaultMetricName(taskType) ?? "loss";
-    const analyses = await latestAnalyses(c.env.DB, submission.id);
-    const analysis = analyses.find((entry) => entry.metric === mainMetric);
+    const evaluations = await Promise.all((await listEvaluations(c.env.DB, submission.id)).map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission)));
+    const analyses = headlineFirst(submission, await latestAnalyses(c.env.DB, submission.id));
+    const analysis = analyses.find((entry) => metricRole(submission, entry.metric) === "headline");
     return c.json({
       id: submission.id,
       state: submission.state,
       title: submission.title,
       taskType: submission.taskType,
+      headlineMetric: submission.headlineMetric,
       examples: submission.exampleCount,
       createdAt: submission.createdAt,
       metadata: reviewMetadata(submission, reveal),
@@ -92,9 +90,11 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       evaluations,
       analysis: analysis?.analysis ?? null,
       plotUrl: analysis ? `/v1/review/submissions/${submission.id}/plot.svg` : null,
-      // Every analysed metric (the main one, accuracy, coverage), each with its verdicts and plot.
+      // Every analysed metric, the headline first (the one the task is judged on), then the secondary ones
+      // (accuracy, coverage; loss for a classification_acc task), each with its verdicts and plot.
       metrics: analyses.map(({ metric, createdAt, analysis: { families } }) => ({
         metric,
+        role: metricRole(submission, metric),
         createdAt,
         verdicts: families.map((family) => ({ family: family.family, verdict: family.verdict })),
         plotUrl: `/v1/review/submissions/${submission.id}/plot.svg?metric=${encodeURIComponent(metric)}`,
@@ -112,7 +112,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
         allowed: next.allowed,
       });
     }
-    if (decision === "accept" && !(await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss"))) {
+    if (decision === "accept" && !(await latestHeadlineAnalysis(c.env.DB, submission))) {
       throw new ProblemError("invalid_transition", "Accepting needs results: evaluate the submission or upload results first.", { state: submission.state, allowed: allowedDecisions(submission.state).filter((other) => other !== "accept") });
     }
     const at = new Date().toISOString();

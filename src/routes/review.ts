@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import type { FamilyDefinition } from "../analysis/family";
-import { defaultMetricName } from "../analysis/metrics";
 import { renderPlot } from "../analysis/plot";
 import { validateModelFamily } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
@@ -15,7 +14,6 @@ import { decisionRoutes } from "./review-decisions";
 import { submissionOr404 } from "./lookups";
 import { latestAnalysis } from "../storage/analyses";
 import type { SubmissionRecord } from "../storage/submissions";
-import type { TaskType } from "../validate/task-types";
 
 const MAX_FAMILY_BYTES = 64 * 1024;
 const MAX_RESULTS_FILE_BYTES = 32 * 1024 * 1024;
@@ -74,8 +72,10 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   return routes;
 }
 
+/** The newest analysis of `metric`, by default of the submission's headline metric. */
 async function analysisOr404(db: D1Database, submission: SubmissionRecord, metric: string | undefined) {
-  const name = metric ?? defaultMetricName(submission.taskType as TaskType) ?? "loss";
+  const name = metric ?? submission.headlineMetric;
+  if (name === null) throw new ProblemError("analysis_not_found", `${submission.taskType} tasks are not analysed.`);
   const stored = await latestAnalysis(db, submission.id, name);
   if (!stored) throw new ProblemError("analysis_not_found", `No ${name} analysis for this submission yet: upload results first.`);
   return stored;

@@ -12,16 +12,16 @@ import { settingsInForce } from "../storage/settings";
 import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
 import { currentEvaluations } from "../storage/evaluations";
-import { defaultMetricName } from "../analysis/metrics";
+import { headlineMetricName } from "../analysis/metrics";
 import { validateMetadataUpdate } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { resolveTaskType } from "../validate/task-types";
 import { renderPlot } from "../analysis/plot";
-import { appendAuditIfChanged, latestAnalysis } from "../storage/analyses";
+import { headlineFirst, metricRole } from "../review/analyses";
+import { appendAuditIfChanged, latestAnalyses, latestHeadlineAnalysis } from "../storage/analyses";
 import { privateFamilyNames } from "../storage/review";
 import { editMetadataStatement, getSubmission, lastReview, withdrawStatement, type SubmissionRecord } from "../storage/submissions";
-import type { TaskType } from "../validate/task-types";
 import { formatBytes } from "../validate/validator";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { AppEnv } from "../app";
@@ -83,23 +83,29 @@ export function submissionRoutes(): Hono<AppEnv> {
   routes.get("/:id/plot.svg", async (c) => {
     const submission = await getSubmission(c.env.DB, c.req.param("id"));
     if (!submission || submission.state !== "accepted") throw new ProblemError("not_found", "Plots are public once a task is accepted.");
-    const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
+    const stored = await latestHeadlineAnalysis(c.env.DB, submission);
     const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const families = stored?.analysis.families.filter((family) => !privateNames.has(family.family)) ?? [];
     if (!stored || families.length === 0) throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
     return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
   });
 
-  /** Changes the metadata while the task is editable; the task type stays the file's. */
+  /**
+   * Changes the metadata while the task is editable. The task type stays the file's, and the declared name stays
+   * the upload's: it fixed the metric the task is judged on, which results must not be able to change. The edit
+   * may leave taskType out or give any name for the same type and headline metric.
+   */
   routes.put("/:id/metadata", requireSubmitter, jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
     const submission = c.get("submission");
     assertEditable(submission, await settingsInForce(c.env), new Date());
     const { metadata } = c.req.valid("json");
+    const declared = typeof submission.metadata.taskType === "string" ? submission.metadata.taskType : submission.taskType;
     const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
-    if (requested && (!requested.ok || requested.taskType !== submission.taskType)) {
-      throw new ProblemError("invalid_metadata", `The task type is ${submission.taskType}, fixed by the file; submit a new file to change it.`, { fields: [{ field: "taskType", message: "cannot change" }] });
+    if (requested && (!requested.ok || requested.taskType !== submission.taskType || (headlineMetricName(requested.taskType, metadata.taskType) ?? null) !== submission.headlineMetric)) {
+      const scoredBy = submission.headlineMetric === null ? "" : `, judged on ${submission.headlineMetric}`;
+      throw new ProblemError("invalid_metadata", `The task type is ${declared}${scoredBy}, fixed at upload; submit a new task to change it.`, { fields: [{ field: "taskType", message: "cannot change" }] });
     }
-    const updated = { ...metadata, taskType: submission.taskType };
+    const updated = { ...metadata, taskType: declared };
     const at = new Date().toISOString();
     // An edit answering a request for changes puts the task back in review.
     const [change] = await c.env.DB.batch([
@@ -164,18 +170,20 @@ export function submissionRoutes(): Hono<AppEnv> {
     const evaluations = await Promise.all(
       (await currentEvaluations(c.env.DB, submission))
         .filter((evaluation) => !privateNames.has(evaluation.family))
-        .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission.taskType as TaskType, submission.exampleCount)),
+        .map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission)),
     );
-    // Verdicts on the public families, once analysed (private families are for organisers only).
-    const stored = await latestAnalysis(c.env.DB, submission.id, defaultMetricName(submission.taskType as TaskType) ?? "loss");
-    const results = stored
-      ? {
-          metric: stored.analysis.metric.name,
-          families: stored.analysis.families
-            .filter((family) => !privateNames.has(family.family))
-            .map((family) => ({ family: family.family, verdict: family.verdict, slopePerDecade: family.slope.perDecade, slopeCi95: family.slope.ci95, reason: family.reason })),
-        }
-      : null;
+    // Verdicts on the public families, once analysed (private families are for organisers only): the headline
+    // metric's, which the task is judged on, then the secondary metrics'.
+    const analyses = headlineFirst(submission, await latestAnalyses(c.env.DB, submission.id));
+    const verdicts = ({ metric, analysis }: (typeof analyses)[number]) => ({
+      metric,
+      role: metricRole(submission, metric),
+      families: analysis.families
+        .filter((family) => !privateNames.has(family.family))
+        .map((family) => ({ family: family.family, verdict: family.verdict, slopePerDecade: family.slope.perDecade, slopeCi95: family.slope.ci95, reason: family.reason })),
+    });
+    const [headline, ...secondary] = analyses;
+    const results = headline && metricRole(submission, headline.metric) === "headline" ? { ...verdicts(headline), secondary: secondary.map(verdicts) } : null;
     return c.json({
       ...publicView(submission),
       evaluations: evaluations.map(({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible),
@@ -249,6 +257,7 @@ function publicView(submission: SubmissionRecord) {
     fileVersion: submission.fileVersion,
     review: lastReview(submission),
     taskType: submission.taskType,
+    headlineMetric: submission.headlineMetric,
     title: submission.title,
     createdAt: submission.createdAt,
     examples: submission.exampleCount,

@@ -286,12 +286,13 @@ export interface ModelTally {
 }
 
 /**
- * Progress and the main metric's moments per model, aggregated in SQL: polling clients ask for this every few
- * hundred milliseconds while the consumer writes, so it must not read every result row into the isolate.
+ * Progress and one metric's moments per model (a column of the stored metrics), aggregated in SQL: polling
+ * clients ask for this every few hundred milliseconds while the consumer writes, so it must not read every result
+ * row into the isolate.
  * Two passes (mean, then squared deviations) keep the variance exact where a sum of squares would cancel.
  */
-export async function modelTallies(db: D1Database, evaluationId: string, metric: string): Promise<ModelTally[]> {
-  const path = `$.${metric}`;
+export async function modelTallies(db: D1Database, evaluationId: string, metric: string | null): Promise<ModelTally[]> {
+  const path = metric === null ? null : `$.${metric}`; // no metric: progress only, nothing scored
   const [moments, flags] = await db.batch([
     db
       .prepare(

@@ -1,8 +1,7 @@
 import type { Analysis } from "../analysis/analyse";
-import { defaultMetricName } from "../analysis/metrics";
-import { TASK_TYPES } from "../validate/task-types";
-import { latestAnalysis, latestAnalysisRowid } from "./analyses";
-import type { SubmissionState } from "./submissions";
+import type { MetricName } from "../analysis/metrics";
+import { latestAnalysisRowid, latestHeadlineAnalysis } from "./analyses";
+import { storedMetricName, type SubmissionState } from "./submissions";
 
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
 export function decideStatement(db: D1Database, id: string, from: SubmissionState, to: SubmissionState, note: string, at: string): D1PreparedStatement {
@@ -21,9 +20,6 @@ export interface SubmissionListItem {
   reviewedAt: string | null;
 }
 
-/** Each task type's main metric, as SQL over submissions.task_type (a task's verdict is the one on this metric). */
-const MAIN_METRIC_SQL = `CASE submissions.task_type ${TASK_TYPES.map((type) => `WHEN '${type}' THEN '${defaultMetricName(type) ?? ""}'`).join(" ")} END`;
-
 export interface SubmissionFilters {
   state?: string;
   taskType?: string;
@@ -31,7 +27,7 @@ export interface SubmissionFilters {
   until?: string;
   /** Has results (evaluated or uploaded) on this family, for its current file. */
   family?: string;
-  /** Its latest analysis gives this verdict (on `family`, when given; else on any family). */
+  /** Its latest analysis of its headline metric gives this verdict (on `family`, when given; else on any family). */
   verdict?: string;
 }
 
@@ -65,7 +61,7 @@ export async function listSubmissions(
     const familyClause = familyParameter ? ` AND json_extract(f.value, '$.family') = ?${familyParameter}` : "";
     add(
       `EXISTS (SELECT 1 FROM analyses a, json_each(a.analysis_json, '$.families') f
-        WHERE a.rowid = ${latestAnalysisRowid("submissions.id", MAIN_METRIC_SQL)} AND json_extract(f.value, '$.verdict') = ?${familyClause})`,
+        WHERE a.rowid = ${latestAnalysisRowid("submissions.id", "submissions.headline_metric")} AND json_extract(f.value, '$.verdict') = ?${familyClause})`,
       filters.verdict,
     );
   }
@@ -108,6 +104,8 @@ export interface AcceptedRow {
   id: string;
   title: string;
   taskType: string;
+  /** The metric the task is judged on; `analysis` is its newest analysis. */
+  headlineMetric: MetricName | null;
   examples: number;
   acceptedAt: string;
   metadata: Record<string, unknown>;
@@ -132,19 +130,21 @@ export async function privateFamilyNames(db: D1Database, submissionId: string): 
   return names;
 }
 
-/** Accepted submissions with their newest analysis of `metricFor(taskType)` and the families marked private. */
-export async function acceptedSubmissions(db: D1Database, metricFor: (taskType: string) => string): Promise<AcceptedRow[]> {
+/** Accepted submissions with their newest analysis of their headline metric and the families marked private. */
+export async function acceptedSubmissions(db: D1Database): Promise<AcceptedRow[]> {
   const { results } = await db
-    .prepare("SELECT id, title, task_type, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id")
-    .all<{ id: string; title: string; task_type: string; example_count: number; reviewed_at: string; metadata_json: string }>();
+    .prepare("SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id")
+    .all<{ id: string; title: string; task_type: string; headline_metric: string | null; example_count: number; reviewed_at: string; metadata_json: string }>();
   const rows: AcceptedRow[] = [];
   for (const row of results) {
-    const latest = await latestAnalysis(db, row.id, metricFor(row.task_type));
+    const headlineMetric = storedMetricName(row.headline_metric);
+    const latest = await latestHeadlineAnalysis(db, { id: row.id, headlineMetric });
     const privateFamilies = await privateFamilyNames(db, row.id);
     rows.push({
       id: row.id,
       title: row.title,
       taskType: row.task_type,
+      headlineMetric,
       examples: row.example_count,
       acceptedAt: row.reviewed_at,
       metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,

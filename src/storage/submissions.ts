@@ -1,3 +1,4 @@
+import { METRICS, type MetricName } from "../analysis/metrics";
 import type { ValidationReport } from "../validate/report";
 import { EDITABLE_STATES } from "../review/decisions";
 
@@ -10,7 +11,13 @@ export interface SubmissionRecord {
   updatedAt: string;
   state: SubmissionState;
   taskType: string;
+  /**
+   * The metric the task is judged on (verdict, acceptance, leaderboard rank), fixed at upload from the declared
+   * task type (headlineMetricName); null for a numeric task, which is not analysed. Other metrics are secondary.
+   */
+  headlineMetric: MetricName | null;
   title: string;
+  /** As submitted; its taskType is the name the submitter declared (classification_acc stays so), or the inferred type. */
   metadata: Record<string, unknown>;
   csvSha256: string;
   csvKey: string;
@@ -34,6 +41,7 @@ export interface SubmissionRow {
   updated_at: string;
   state: SubmissionState;
   task_type: string;
+  headline_metric: string | null;
   title: string;
   metadata_json: string;
   csv_sha256: string;
@@ -56,6 +64,7 @@ export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
     updatedAt: row.updated_at,
     state: row.state,
     taskType: row.task_type,
+    headlineMetric: storedMetricName(row.headline_metric),
     title: row.title,
     metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
     csvSha256: row.csv_sha256,
@@ -72,13 +81,21 @@ export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
   };
 }
 
+/** A metric name read back from D1: one of METRICS, or null (a task without a headline metric). */
+export function storedMetricName(value: string | null): MetricName | null {
+  if (value === null) return null;
+  const metric = Object.values(METRICS).find((known) => known.name === value);
+  if (!metric) throw new Error(`stored metric name "${value}" is not a known metric`);
+  return metric.name;
+}
+
 /** Inserts a submission; returns false (and writes nothing) when one with the same CSV hash already exists. */
 export async function insertSubmission(db: D1Database, record: SubmissionRecord): Promise<boolean> {
   const result = await db
     .prepare(
       `INSERT INTO submissions (id, created_at, updated_at, state, task_type, title, metadata_json, csv_sha256, csv_key,
-         csv_bytes, examples_key, example_count, report_json, submitter_token_hash, file_version, round)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         csv_bytes, examples_key, example_count, report_json, submitter_token_hash, file_version, round, headline_metric)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
        ON CONFLICT (csv_sha256) DO NOTHING`,
     )
     .bind(
@@ -98,6 +115,7 @@ export async function insertSubmission(db: D1Database, record: SubmissionRecord)
       record.submitterTokenHash,
       record.fileVersion,
       record.round,
+      record.headlineMetric,
     )
     .run();
   return result.meta.changes === 1;

@@ -154,7 +154,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     const id = /^submission (\S+)$/m.exec(submitted.stdout)![1]!;
     const submitterToken = /^submitter token (\S+) /m.exec(submitted.stdout)![1]!;
     expect(submitted.stdout).toMatch(/^ {2}isv-ngram-5 +\[#{30}\] +400\/400 +mean -?\d/m);
-    expect(submitted.stdout).toMatch(/^verdicts on loss:\n {2}isv-reference: \S+ \(slope/m);
+    expect(submitted.stdout).toMatch(/^verdicts on loss \(the headline metric\):\n {2}isv-reference: \S+ \(slope/m);
 
     const status = await isv("status", id, "--url", service.url, "--token", submitterToken);
     expect(status.code).toBe(0);

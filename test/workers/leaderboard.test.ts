@@ -139,7 +139,7 @@ describe("the public leaderboard", () => {
     const csv = await (await call("/v1/leaderboard.csv")).text();
     const row = csv.split("\n").find((line) => line.includes(id))!;
     expect(row).toContain(`"'=HYPERLINK(""http://evil.example"",""click"") <b>bold</b>"`);
-    expect(csv.split("\n")[0]).toBe("rank,title,task_type,examples,authors,inverse_strength,verdicts,data_licence,accepted_at,id");
+    expect(csv.split("\n")[0]).toBe("rank,title,task_type,examples,authors,inverse_strength,headline_metric,verdicts,data_licence,accepted_at,id");
   });
 });
 
