@@ -5,12 +5,14 @@
  *   floor      the practical floor: a tight loop that splits the text into lines and fields with indexOf and
  *              Number()s the fields parseResultsCsv reads (index, loss, correct, total_logprob), no checks;
  *   parse      parseResultsCsv with every check (what `isv analyse` and the Worker run);
- *   papaparse  papaparse on the whole string, rows as arrays, as parseResultsCsv did before (no conversion).
+ *   papaparse  papaparse on the whole string, rows as arrays, as parseResultsCsv did before (no conversion);
+ *   floor-analyse  the floor, then the bootstrap's additions in a tight loop: the floor of a whole CLI run.
  * Prints one JSON line: the time per file, the peak of JS heap plus buffers, and the process's peak RSS.
  */
 import { readFileSync } from "node:fs";
 import Papa from "papaparse";
 import { parseResultsCsv } from "../src/analysis/results-csv";
+import { DEFAULT_OPTIONS, bootstrapSize } from "../src/analysis/statistics";
 
 const [mode, ...files] = process.argv.slice(2);
 let peakHeapAndBuffers = 0;
@@ -45,14 +47,32 @@ function floor(text: string): Float64Array[] {
   return columns;
 }
 
+/**
+ * The analysis's share of the floor: a tight loop doing the paired bootstrap's additions (as many resamples as
+ * `isv analyse` draws for this size, bootstrapSize) over the loss columns, read in the same example-major order.
+ */
+function bootstrapFloor(losses: Float64Array[]): number {
+  const models = losses.length;
+  const examples = losses[0]!.length;
+  const matrix = new Float64Array(examples * models);
+  for (let m = 0; m < models; m++) for (let i = 0; i < examples; i++) matrix[i * models + m] = losses[m]![i]!;
+  const samples = bootstrapSize(DEFAULT_OPTIONS.bootstrapSamples, examples, models);
+  const sums = new Float64Array(models);
+  for (let b = 0; b < samples; b++) for (let i = 0; i < matrix.length; i += models) for (let m = 0; m < models; m++) sums[m]! += matrix[i + m]!;
+  return sums[0]!;
+}
+
 const times: number[] = [];
 let rows = 0;
+const losses: Float64Array[] = [];
 for (const file of files) {
   const text = readFileSync(file, "utf8");
   sampleMemory();
   const started = performance.now();
-  if (mode === "floor") {
-    rows += floor(text)[0]!.length - 1;
+  if (mode === "floor" || mode === "floor-analyse") {
+    const columns = floor(text);
+    rows += columns[0]!.length - 1;
+    losses.push(columns[1]!);
   } else if (mode === "parse") {
     const parsed = parseResultsCsv(text, "classification");
     if (!parsed.ok) throw new Error(`${file}: ${parsed.problems.join("; ")}`);
@@ -64,6 +84,11 @@ for (const file of files) {
   }
   times.push(performance.now() - started);
   sampleMemory();
+}
+if (mode === "floor-analyse") {
+  const started = performance.now();
+  bootstrapFloor(losses);
+  times.push(performance.now() - started);
 }
 clearInterval(sampler);
 console.log(JSON.stringify({ mode, times, rows, peakHeapMiB: peakHeapAndBuffers / 2 ** 20, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

@@ -1,5 +1,5 @@
 import { createApp } from "./app";
-import { analyseFinishedEvaluation } from "./evaluate/on-finish";
+import { analyseFinishedEvaluation, reanalyseOutdated } from "./evaluate/on-finish";
 import type { ShardMessage } from "./evaluate/plan";
 import { handleShardBatch } from "./evaluate/queue";
 import { resumeStaleEvaluations } from "./evaluate/resume";
@@ -17,5 +17,6 @@ export default {
   },
   async scheduled(_controller, env, _ctx) {
     await resumeStaleEvaluations(env, Date.now(), (evaluationId) => analyseFinishedEvaluation(env, evaluationId));
+    await reanalyseOutdated(env);
   },
 } satisfies ExportedHandler<Env, ShardMessage>;

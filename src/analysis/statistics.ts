@@ -1,64 +1,109 @@
 /**
  * Scaling statistics for one metric on one model family (DESIGN.md section 4). Pure: no bindings, no I/O.
  *
- * Models are ordered by scale and placed at z = log10(scale). Every interval is a percentile interval from a
- * paired example bootstrap: each resample draws the same examples for every model, so what the models share
- * (hard examples are hard for all) cancels out of the comparisons between them. The verdict is in performance
- * terms: a metric where lower is better (loss) is turned around before deciding.
+ * Models are ordered by scale (ties by id) and placed at z = log10(scale). Every comparison between models is a
+ * paired contrast over the examples they share (contrasts.ts). The verdict comes from tests whose error rates
+ * add up to a stated bound (the decision rule below, calibrated by `npm run calibrate`); the paired bootstrap
+ * gives the descriptive 95% intervals of the means, the slope and the endpoint contrast. The verdict is in
+ * performance terms: a metric where lower is better (loss) is turned around before deciding.
  */
+import {
+  RELATIVE_TOLERANCE,
+  bootstrapInterval,
+  bootstrapMeans,
+  columnMeans,
+  endpointContrast,
+  estimateContrast,
+  hasSpread,
+  largestMagnitude,
+  percentileInterval,
+  slopeContrast,
+  type ContrastEstimate,
+  type Interval,
+} from "./contrasts";
+import { normalQuantile, tCritical } from "./distributions";
+import { DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput } from "./family-input";
+import { robustSpread } from "./spread";
+
+export type { Interval } from "./contrasts";
+export { AnalysisInputError, type FamilyInput, type ModelInput } from "./family-input";
 
 export type Direction = "lower_is_better" | "higher_is_better";
 export const VERDICTS = ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 /** Bump when a change alters any number an analysis reports, so stored analyses say which code made them. */
-export const ANALYSIS_CODE_VERSION = "isv-analysis/1.0.0";
+export const ANALYSIS_CODE_VERSION = "isv-analysis/2.0.0";
 
-export interface ModelInput {
-  id: string;
-  scale: number;
-  /** The metric for each example, by example index; NaN where the model has no value (e.g. excluded). */
-  values: Float64Array;
+/**
+ * The error rates the verdict is claimed at. With no true trend, the chance of claiming inverse, standard,
+ * u_shaped or inverted_u is at most slopeLevel + 2 × shapeLevel = 5% (Bonferroni): the slope test is two-sided at
+ * slopeLevel, and each shape's level is split evenly across the candidate turning models, so choosing the turning
+ * model from the data is paid for. `flat` is claimed only when a two-one-sided test at flatLevel puts the slope
+ * inside the margin.
+ */
+export interface DecisionRule {
+  falseClaimRate: number;
+  slopeLevel: number;
+  shapeLevel: number;
+  flatLevel: number;
+  /** Power at which the smallest detectable slope is reported. */
+  power: number;
 }
 
-export interface FamilyInput {
-  family: string;
-  axis: "params" | "flops" | "rlhf_steps";
-  models: ModelInput[];
-}
+export const DECISION_RULE: DecisionRule = { falseClaimRate: 0.05, slopeLevel: 0.03, shapeLevel: 0.01, flatLevel: 0.05, power: 0.8 };
 
 export interface AnalysisOptions {
   direction: Direction;
   seed: number;
+  /** Resamples asked for; fewer are drawn when examples × models × resamples would exceed BOOTSTRAP_BUDGET. */
   bootstrapSamples: number;
   /**
-   * Smallest change per decade of scale that matters, as a multiple of the examples' pooled standard deviation:
-   * "flat" means the slope's interval lies inside plus or minus this much.
+   * Smallest change per decade of scale that matters, as a multiple of the metric's robust spread over examples
+   * (spread.ts): "flat" means the slope lies inside plus or minus this much.
    */
   equivalenceMargin: number;
+  /** Fewer shared examples than this are refused (AnalysisInputError). */
+  minSharedExamples: number;
 }
 
-export const DEFAULT_OPTIONS: Omit<AnalysisOptions, "direction"> = { seed: 20221010, bootstrapSamples: 10_000, equivalenceMargin: 0.05 };
+export const DEFAULT_OPTIONS: Omit<AnalysisOptions, "direction"> = {
+  seed: 20221010,
+  bootstrapSamples: 10_000,
+  equivalenceMargin: 0.05,
+  minSharedExamples: DEFAULT_MIN_SHARED_EXAMPLES,
+};
 
-export type Interval = [number, number];
+/** Additions the bootstrap may spend (about half a second): large files get fewer resamples, never fewer than 1,000. */
+export const BOOTSTRAP_BUDGET = 2e8;
+const MIN_CAPPED_SAMPLES = 1_000;
 
 export interface ModelSummary {
   id: string;
   scale: number;
   log10Scale: number;
-  /** Examples with a value for this model, and those of them shared by every model (used for the bootstrap). */
+  /** Examples with a value for this model (the analysis uses those every model shares). */
   examples: number;
   mean: number;
   standardError: number;
+  /** Paired-bootstrap 95% percentile interval of the mean. */
   ci95: Interval;
+}
+
+/** A slope and the interval its test decides on. */
+export interface TestedSlope {
+  slope: number;
+  standardError: number;
+  /** Two-sided interval at the test's level; an arm's one-sided test reads the bound on its side. */
+  interval: Interval;
 }
 
 export interface ArmTest {
   turningModel: string;
-  /** Metric change per decade left and right of the turning model, with intervals. */
-  left: { slope: number; ci95: Interval };
-  right: { slope: number; ci95: Interval };
-  /** Both arms significant with opposite signs in the shape's direction. */
+  /** Metric change per decade left and right of the turning model. */
+  left: TestedSlope;
+  right: TestedSlope;
+  /** Both arms significant with opposite signs in the shape's direction, at this or another candidate. */
   significant: boolean;
 }
 
@@ -66,199 +111,261 @@ export interface FamilyAnalysis {
   family: string;
   axis: FamilyInput["axis"];
   sharedExamples: number;
+  /** Bootstrap resamples drawn for this family's intervals (the request, capped by BOOTSTRAP_BUDGET). */
+  bootstrapSamples: number;
   models: ModelSummary[];
-  /** Metric change per decade of scale (ordinary least squares on the per-model means). */
-  slope: { perDecade: number; ci95: Interval };
+  /** Metric change per decade of scale (least squares on the per-model means). */
+  slope: {
+    perDecade: number;
+    standardError: number;
+    ci95: Interval;
+    /** The interval the trend test decides on, at 1 − slopeLevel. */
+    test: { level: number; interval: Interval };
+  };
   /** Largest model's mean minus the smallest's. */
-  endpointContrast: { value: number; ci95: Interval };
-  /** Worse then better (U in performance) and better then worse; null with fewer than 3 models. */
-  twoLines: { uShaped: ArmTest; invertedU: ArmTest } | null;
-  /** Rank agreement between scale and performance, from -1 to 1: a description, not a test. */
+  endpointContrast: { value: number; standardError: number; ci95: Interval };
+  /** Worse then better (U in performance) and better then worse; null with fewer than 3 scales. */
+  twoLines: {
+    /** Interior models tried as the turning point; each shape's level is split across them. */
+    candidates: number;
+    /** One-sided level of each arm's test. */
+    armLevel: number;
+    uShaped: ArmTest;
+    invertedU: ArmTest;
+  } | null;
+  /** Rank agreement between scale and performance (tau-b, ties within rounding), from -1 to 1: a description. */
   kendallTau: number;
-  /** The equivalence margin in metric units per decade (the pooled SD times the relative margin). */
+  /** The metric's robust spread over examples (spread.ts), pooled over models. */
+  spread: number;
+  /** The equivalence margin in metric units per decade (the spread times the relative margin). */
   flatMargin: number;
+  /** The slope's interval at 1 − 2 × flatLevel: "flat" when it lies inside ± flatMargin. */
+  flatInterval: Interval;
+  /** What this many examples can show: the slope detectable at the rule's power, and examples to detect the margin. */
+  power: { level: number; detectableSlope: number; examplesForMargin: number | null };
   verdict: Verdict;
   reason: string;
+  warnings: string[];
 }
 
-/** mulberry32: fast, seeded, and the same on every platform, so a seed reproduces an analysis exactly. */
-function generator(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const fmt = (value: number): string => (value === 0 ? "0" : value.toPrecision(3));
+const range = (interval: Interval): string => `${fmt(interval[0])} to ${fmt(interval[1])}`;
 
-/** Weights w such that sum(w * y) is the least-squares slope of y on z. */
-function slopeWeights(z: readonly number[]): number[] {
-  const mean = z.reduce((a, b) => a + b, 0) / z.length;
-  const spread = z.reduce((sum, value) => sum + (value - mean) ** 2, 0);
-  return z.map((value) => (spread === 0 ? 0 : (value - mean) / spread));
-}
-
-function percentileInterval(samples: Float64Array): Interval {
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q: number): number => {
-    const position = q * (sorted.length - 1);
-    const low = Math.floor(position);
-    const high = Math.min(sorted.length - 1, low + 1);
-    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
-  };
-  return [at(0.025), at(0.975)];
-}
-
-function kendallTau(performance: readonly number[]): number {
-  let concordant = 0;
-  let discordant = 0;
-  for (let i = 0; i < performance.length; i++) {
-    for (let j = i + 1; j < performance.length; j++) {
-      if (performance[j]! > performance[i]!) concordant++;
-      else if (performance[j]! < performance[i]!) discordant++;
-    }
-  }
-  const pairs = (performance.length * (performance.length - 1)) / 2;
-  return pairs === 0 ? 0 : (concordant - discordant) / pairs;
-}
-
-/**
- * The paired bootstrap: for each resample, the mean of every model over the same drawn examples. `values` is
- * example-major (values[example * models + model]) so each draw reads one contiguous run.
- */
-export function bootstrapMeans(values: Float64Array, models: number, samples: number, seed: number): Float64Array {
-  const examples = values.length / models;
-  const means = new Float64Array(samples * models);
-  const sums = new Float64Array(models);
-  const random = generator(seed);
-  for (let b = 0; b < samples; b++) {
-    sums.fill(0);
-    for (let i = 0; i < examples; i++) {
-      const base = Math.floor(random() * examples) * models;
-      for (let m = 0; m < models; m++) sums[m]! += values[base + m]!;
-    }
-    for (let m = 0; m < models; m++) means[b * models + m] = sums[m]! / examples;
-  }
-  return means;
-}
-
-export function analyseFamily(input: FamilyInput, options: AnalysisOptions): FamilyAnalysis {
-  const models = [...input.models].sort((a, b) => a.scale - b.scale);
-  if (models.length < 2) throw new RangeError(`family ${input.family} needs at least 2 models to show a trend`);
+export function analyseFamily(input: FamilyInput, options: AnalysisOptions, rule: DecisionRule = DECISION_RULE): FamilyAnalysis {
+  const { models, values, shared, warnings } = prepareFamily(input, options.minSharedExamples);
   const count = models.length;
-  const exampleCount = Math.max(...models.map((model) => model.values.length));
-  const shared: number[] = [];
-  for (let i = 0; i < exampleCount; i++) if (models.every((model) => Number.isFinite(model.values[i]))) shared.push(i);
-  if (shared.length < 2) throw new RangeError(`family ${input.family}: fewer than 2 examples have a value for every model`);
-
-  const values = new Float64Array(shared.length * count);
-  shared.forEach((example, i) => models.forEach((model, m) => (values[i * count + m] = model.values[example]!)));
+  const n = shared.length;
+  const df = n - 1;
   const z = models.map((model) => Math.log10(model.scale));
   const sign = options.direction === "lower_is_better" ? -1 : 1;
+  const means = columnMeans(values, count);
+  const magnitude = largestMagnitude(values);
+  const performance = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
 
-  const means = models.map((_, m) => {
-    let sum = 0;
-    for (let i = 0; i < shared.length; i++) sum += values[i * count + m]!;
-    return sum / shared.length;
-  });
-  const deviations = models.map((_, m) => {
-    let squares = 0;
-    for (let i = 0; i < shared.length; i++) squares += (values[i * count + m]! - means[m]!) ** 2;
-    return Math.sqrt(squares / (shared.length - 1));
-  });
-  const pooledSd = Math.sqrt(deviations.reduce((sum, sd) => sum + sd * sd, 0) / count);
-
-  const boot = bootstrapMeans(values, count, options.bootstrapSamples, options.seed);
-  const statistic = (weights: number[], offset = 0): { point: number; ci95: Interval } => {
-    const samples = new Float64Array(options.bootstrapSamples);
-    for (let b = 0; b < options.bootstrapSamples; b++) {
-      let total = 0;
-      for (let m = 0; m < weights.length; m++) total += weights[m]! * boot[b * count + offset + m]!;
-      samples[b] = total;
-    }
-    const point = weights.reduce((total, weight, m) => total + weight * means[offset + m]!, 0);
-    return { point, ci95: percentileInterval(samples) };
-  };
-
+  const samples = bootstrapSize(options.bootstrapSamples, n, count);
+  const boot = bootstrapMeans(values, count, samples, options.seed);
   const summaries: ModelSummary[] = models.map((model, m) => {
-    const perModel = new Float64Array(options.bootstrapSamples);
-    for (let b = 0; b < options.bootstrapSamples; b++) perModel[b] = boot[b * count + m]!;
+    const perModel = new Float64Array(samples);
+    for (let b = 0; b < samples; b++) perModel[b] = boot[b * count + m]!;
+    let squares = 0;
+    for (let i = 0; i < n; i++) squares += (values[i * count + m]! - means[m]!) ** 2;
+    let own = 0;
+    for (const value of model.values) if (Number.isFinite(value)) own++;
     return {
       id: model.id,
       scale: model.scale,
       log10Scale: z[m]!,
-      examples: model.values.filter((value) => Number.isFinite(value)).length,
+      examples: own,
       mean: means[m]!,
-      standardError: deviations[m]! / Math.sqrt(shared.length),
+      standardError: Math.sqrt(squares / (n - 1) / n),
       ci95: percentileInterval(perModel),
     };
   });
 
-  const slope = statistic(slopeWeights(z));
-  const contrastWeights = models.map((_, m) => (m === count - 1 ? 1 : m === 0 ? -1 : 0));
-  const contrast = statistic(contrastWeights);
+  const slopeWeights = slopeContrast(z, 0, count - 1);
+  const slope = estimateContrast(values, count, means, slopeWeights, magnitude);
+  const slopeTest = around(slope, tCritical(rule.slopeLevel / 2, df));
+  const endpoint = endpointContrast(count);
+  const endpointEstimate = estimateContrast(values, count, means, endpoint, magnitude);
 
-  const arm = (turning: number, shape: "u" | "inverted"): ArmTest => {
-    const left = statistic(slopeWeights(z.slice(0, turning + 1)), 0);
-    const right = statistic(slopeWeights(z.slice(turning)), turning);
-    const perf = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
-    const [leftLow, leftHigh] = perf(left.ci95);
-    const [rightLow, rightHigh] = perf(right.ci95);
-    const significant = shape === "u" ? leftHigh < 0 && rightLow > 0 : leftLow > 0 && rightHigh < 0;
-    return {
-      turningModel: models[turning]!.id,
-      left: { slope: left.point, ci95: left.ci95 },
-      right: { slope: right.point, ci95: right.ci95 },
-      significant,
-    };
+  const twoLines = shapeTests(values, count, means, z, magnitude, df, sign, rule, models.map((model) => model.id));
+  const spread = robustSpread(values, count);
+  const flatMargin = options.equivalenceMargin * spread;
+  const flatCritical = tCritical(rule.flatLevel, df);
+  const flatInterval = around(slope, flatCritical);
+  const detectableSlope = (tCritical(rule.slopeLevel / 2, df) + normalQuantile(rule.power)) * slope.standardError;
+  const power = {
+    level: rule.power,
+    detectableSlope,
+    examplesForMargin: flatMargin > 0 ? Math.ceil(n * (detectableSlope / flatMargin) ** 2) : null,
   };
-  let twoLines: FamilyAnalysis["twoLines"] = null;
-  if (count >= 3) {
-    const performance = means.map((mean) => sign * mean);
-    const interior = performance.slice(1, -1);
-    const worst = 1 + interior.indexOf(Math.min(...interior));
-    const best = 1 + interior.indexOf(Math.max(...interior));
-    twoLines = { uShaped: arm(worst, "u"), invertedU: arm(best, "inverted") };
-  }
 
-  const flatMargin = options.equivalenceMargin * pooledSd;
-  const [perfLow, perfHigh]: Interval = sign > 0 ? slope.ci95 : [-slope.ci95[1], -slope.ci95[0]];
-  const fmt = (value: number): string => value.toPrecision(3);
-  const slopeText = `slope ${fmt(slope.point)} per decade (95% CI ${fmt(slope.ci95[0])} to ${fmt(slope.ci95[1])})`;
+  const [perfLow, perfHigh] = performance(slopeTest);
+  const slopeText = `slope ${fmt(slope.estimate)} per decade (${percent(1 - rule.slopeLevel)} CI ${range(slopeTest)})`;
+  const detectable = `it could detect a change of ${fmt(detectableSlope)} per decade with ${percent(rule.power)} power`;
   let verdict: Verdict;
   let reason: string;
-  if (twoLines?.uShaped.significant) {
+  if (allPairedDifferencesZero(values, count, magnitude)) {
+    verdict = "flat";
+    reason = "Every model gives the same value on every shared example: no change with scale.";
+  } else if (twoLines?.uShaped.significant) {
     verdict = "u_shaped";
-    reason = `Performance worsens up to ${twoLines.uShaped.turningModel} and improves after it; both arms' intervals exclude 0.`;
+    reason = `Performance worsens up to ${twoLines.uShaped.turningModel} and improves after it: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel, 1)} split over ${twoLines.candidates} candidate turning models).`;
   } else if (twoLines?.invertedU.significant) {
     verdict = "inverted_u";
-    reason = `Performance improves up to ${twoLines.invertedU.turningModel} and worsens after it; both arms' intervals exclude 0.`;
-  } else if (perfHigh < 0) {
+    reason = `Performance improves up to ${twoLines.invertedU.turningModel} and worsens after it: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel, 1)} split over ${twoLines.candidates} candidate turning models).`;
+  } else if (perfHigh < -slope.tolerance) {
     verdict = "inverse";
     reason = `Performance falls with scale: ${slopeText}.`;
-  } else if (perfLow > 0) {
+  } else if (perfLow > slope.tolerance) {
     verdict = "standard";
     reason = `Performance rises with scale: ${slopeText}.`;
-  } else if (slope.ci95[0] > -flatMargin && slope.ci95[1] < flatMargin) {
+  } else if (within(flatInterval, flatMargin) && (twoLines?.arms ?? []).every((arm) => within(around(arm, flatCritical), flatMargin * Math.max(1, 1 / arm.span)))) {
     verdict = "flat";
-    reason = `No change that matters: ${slopeText} lies within ±${fmt(flatMargin)} (${options.equivalenceMargin} pooled SD per decade).`;
+    const arms = twoLines ? ", and so do both arms at each shape's turning model" : "";
+    reason = `No change that matters: the slope's ${percent(1 - 2 * rule.flatLevel)} interval (${range(flatInterval)}) lies within ±${fmt(flatMargin)} per decade (${options.equivalenceMargin} robust SD)${arms}; ${detectable}.`;
   } else {
     verdict = "inconclusive";
-    reason = `The data cannot tell: ${slopeText} includes 0 and changes larger than ±${fmt(flatMargin)} per decade.`;
+    const more = power.examplesForMargin === null ? "" : ` About ${power.examplesForMargin} examples would detect a change of ±${fmt(flatMargin)} per decade.`;
+    reason = `The data cannot tell: the ${slopeText} includes 0 and changes larger than ±${fmt(flatMargin)} per decade; ${detectable}.${more}`;
   }
 
   return {
     family: input.family,
     axis: input.axis,
-    sharedExamples: shared.length,
+    sharedExamples: n,
+    bootstrapSamples: samples,
     models: summaries,
-    slope: { perDecade: slope.point, ci95: slope.ci95 },
-    endpointContrast: { value: contrast.point, ci95: contrast.ci95 },
-    twoLines,
-    kendallTau: kendallTau(means.map((mean) => sign * mean)),
+    slope: {
+      perDecade: slope.estimate,
+      standardError: slope.standardError,
+      ci95: bootstrapInterval(boot, count, slopeWeights),
+      test: { level: 1 - rule.slopeLevel, interval: slopeTest },
+    },
+    endpointContrast: { value: endpointEstimate.estimate, standardError: endpointEstimate.standardError, ci95: bootstrapInterval(boot, count, endpoint) },
+    twoLines: twoLines && { candidates: twoLines.candidates, armLevel: twoLines.armLevel, uShaped: twoLines.uShaped, invertedU: twoLines.invertedU },
+    kendallTau: kendallTau(z, means, sign, RELATIVE_TOLERANCE * 2 * magnitude),
+    spread,
     flatMargin,
+    flatInterval,
+    power,
     verdict,
     reason,
+    warnings,
   };
+}
+
+function percent(share: number, digits = 0): string {
+  return `${(share * 100).toFixed(digits)}%`;
+}
+
+/** Resamples to draw: the request, or fewer for large inputs, so one analysis stays within its CPU budget. */
+export function bootstrapSize(requested: number, examples: number, models: number): number {
+  if (requested <= MIN_CAPPED_SAMPLES) return requested;
+  return Math.min(requested, Math.max(MIN_CAPPED_SAMPLES, Math.floor(BOOTSTRAP_BUDGET / (examples * models))));
+}
+
+function around(contrast: ContrastEstimate, critical: number): Interval {
+  const half = critical * contrast.standardError;
+  return [contrast.estimate - half, contrast.estimate + half];
+}
+
+function within(interval: Interval, margin: number): boolean {
+  return interval[0] > -margin && interval[1] < margin;
+}
+
+function allPairedDifferencesZero(values: Float64Array, count: number, magnitude: number): boolean {
+  const tolerance = RELATIVE_TOLERANCE * magnitude;
+  for (let row = 0; row < values.length; row += count) {
+    for (let m = 1; m < count; m++) if (Math.abs(values[row + m]! - values[row]!) > tolerance) return false;
+  }
+  return true;
+}
+
+/**
+ * The two-lines tests at every interior model with a spread of scales on both sides. A shape is significant when
+ * at some candidate both arms exclude 0 in its direction, each one-sided at shapeLevel / candidates. The model
+ * reported is the candidate with the strongest evidence (the smaller of its two arms' t statistics). `arms` are the
+ * reported candidates' arms, which a flat verdict must also keep inside the margin: the most curved places, so
+ * choosing them from the data makes "flat" harder to claim, never easier. An arm shorter than a decade of scale
+ * cannot resolve a slope per decade, so it must keep its whole change within one decade's margin instead.
+ */
+function shapeTests(
+  values: Float64Array,
+  count: number,
+  means: Float64Array,
+  z: number[],
+  magnitude: number,
+  df: number,
+  sign: number,
+  rule: DecisionRule,
+  ids: string[],
+): (NonNullable<FamilyAnalysis["twoLines"]> & { arms: (ContrastEstimate & { span: number })[] }) | null {
+  const candidates: number[] = [];
+  for (let t = 1; t < count - 1; t++) if (hasSpread(z, 0, t) && hasSpread(z, t, count - 1)) candidates.push(t);
+  if (candidates.length === 0) return null;
+  const armLevel = rule.shapeLevel / candidates.length;
+  const critical = tCritical(armLevel, df);
+  const arms = candidates.map((t) => {
+    const left = estimateContrast(values, count, means, slopeContrast(z, 0, t), magnitude);
+    const right = estimateContrast(values, count, means, slopeContrast(z, t, count - 1), magnitude);
+    return { t, left, right };
+  });
+  // Performance-direction t statistic of a slope: positive when performance improves; 0 within rounding.
+  const statistic = (arm: ContrastEstimate): number => {
+    const value = sign * arm.estimate;
+    if (Math.abs(value) <= arm.tolerance) return 0;
+    return arm.standardError === 0 ? Math.sign(value) * Infinity : value / arm.standardError;
+  };
+  const pick = (shape: "u" | "inverted"): ArmTest => {
+    let best = arms[0]!;
+    let bestEvidence = -Infinity;
+    let significant = false;
+    for (const arm of arms) {
+      const left = statistic(arm.left);
+      const right = statistic(arm.right);
+      const evidence = shape === "u" ? Math.min(-left, right) : Math.min(left, -right);
+      if (evidence > bestEvidence) [best, bestEvidence] = [arm, evidence];
+      if (evidence > critical) significant = true;
+    }
+    const tested = (arm: ContrastEstimate): TestedSlope => ({ slope: arm.estimate, standardError: arm.standardError, interval: around(arm, critical) });
+    return { turningModel: ids[best.t]!, left: tested(best.left), right: tested(best.right), significant };
+  };
+  const uShaped = pick("u");
+  const invertedU = pick("inverted");
+  const chosen = arms.filter((arm) => ids[arm.t] === uShaped.turningModel || ids[arm.t] === invertedU.turningModel);
+  const span = (from: number, to: number): number => z[to]! - z[from]!;
+  return {
+    candidates: candidates.length,
+    armLevel,
+    uShaped,
+    invertedU,
+    arms: chosen.flatMap((arm) => [
+      { ...arm.left, span: span(0, arm.t) },
+      { ...arm.right, span: span(arm.t, count - 1) },
+    ]),
+  };
+}
+
+/** Kendall's tau-b between scale and performance; means within `tolerance` and equal scales are ties. */
+function kendallTau(z: number[], means: Float64Array, sign: number, tolerance: number): number {
+  let concordant = 0;
+  let discordant = 0;
+  let tiedScale = 0;
+  let tiedPerformance = 0;
+  let pairs = 0;
+  for (let i = 0; i < z.length; i++) {
+    for (let j = i + 1; j < z.length; j++) {
+      pairs++;
+      const scaleOrder = Math.sign(z[j]! - z[i]!);
+      const difference = sign * (means[j]! - means[i]!);
+      const performanceOrder = Math.abs(difference) <= tolerance ? 0 : Math.sign(difference);
+      if (scaleOrder === 0) tiedScale++;
+      if (performanceOrder === 0) tiedPerformance++;
+      if (scaleOrder * performanceOrder > 0) concordant++;
+      else if (scaleOrder * performanceOrder < 0) discordant++;
+    }
+  }
+  const denominator = Math.sqrt((pairs - tiedScale) * (pairs - tiedPerformance));
+  return denominator === 0 ? 0 : (concordant - discordant) / denominator;
 }

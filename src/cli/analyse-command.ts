@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import gpt2 from "../../fixtures/families/gpt2.json";
@@ -9,12 +9,12 @@ import opt from "../../fixtures/families/opt.json";
 import reference from "../../fixtures/families/reference.json";
 import { analyse, type Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
-import { chooseMetric } from "../analysis/metrics";
+import { RESULT_COLUMNS, chooseMetric, headlineMetricName } from "../analysis/metrics";
 import { formatScale, renderPlot } from "../analysis/plot";
 import { parseResultsCsv } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
 import { validateModelFamily } from "../generated/validators";
-import type { TaskType } from "../validate/task-types";
+import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "../validate/task-types";
 
 export const ANALYSE_USAGE = `Usage: isv analyse [--family NAME_OR_FILE] [--scale MODEL=VALUE ...] [--type TYPE] [--metric NAME]
                    [--seed N] [--samples B] [--json] [--plot FILE.svg] RESULT.csv ...
@@ -25,8 +25,10 @@ after the model (ada.csv, babbage.csv, ...).
   --family NAME_OR_FILE  built-in ${"gpt3, instructgpt, opt, gpt2, gpt-neo, isv-reference"}, or a family JSON file;
                          found from the model names when omitted
   --scale MODEL=VALUE    a model's scale (350M, 1.3B, 6.7e9), adding to or overriding the family's
-  --type TYPE            classification, sequence_prob, logodds or absolute_logodds (default: from the columns)
-  --metric NAME          loss, accuracy, logodds_difference, absolute_logodds_difference or coverage
+  --type TYPE            classification (or the prize's classification_loss, classification_acc), sequence_prob,
+                         logodds or absolute_logodds (default: from the columns, and from --metric where it tells)
+  --metric NAME          loss, accuracy, logodds_difference, absolute_logodds_difference or coverage (mean
+                         probability on the offered classes); default: the one the task type is judged on
   --seed N, --samples B  bootstrap seed (default ${DEFAULT_OPTIONS.seed}) and resamples (default ${DEFAULT_OPTIONS.bootstrapSamples})
   --json                 print the analysis object only
   --plot FILE.svg        also draw the plot
@@ -36,7 +38,8 @@ export class InputError extends Error {}
 
 const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
 
-export function analyseCommand(args: string[], out: (text: string) => void): number {
+/** Warnings (an old column name in a results file) go to `err`, before the analysis is printed to `out`. */
+export function analyseCommand(args: string[], out: (text: string) => void, err: (text: string) => void = (text) => console.error(text)): number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -62,13 +65,16 @@ export function analyseCommand(args: string[], out: (text: string) => void): num
   const samples = wholeNumber(values.samples, DEFAULT_OPTIONS.bootstrapSamples, "--samples");
   if (samples < 100) throw new InputError("--samples must be at least 100");
 
-  const files = positionals.map((path) => ({ path, id: basename(path).replace(/\.csv$/i, ""), text: readText(path) }));
-  const taskType = (values.type ?? inferType(files[0]!.text)) as TaskType;
-  if (!["classification", "sequence_prob", "logodds", "absolute_logodds"].includes(taskType)) {
-    throw new InputError(`--type must be classification, sequence_prob, logodds or absolute_logodds; got "${taskType}"`);
-  }
-  const metric = chooseMetric(taskType, values.metric);
+  const files = positionals.map((path) => ({ path, id: basename(path).replace(/\.csv$/i, "") }));
+  // Each file is read when it is parsed and dropped after, so only one file's text is held at a time; an
+  // unreadable one is still reported before any work.
+  for (const file of files) if (!isFile(file.path)) throw new InputError(`cannot read ${file.path}`);
+  let pending: string | undefined = readText(files[0]!.path);
+  const { taskType, declared } = taskTypeFor(values.type, values.metric, pending);
+  const headline = headlineMetricName(taskType, declared);
+  const metric = chooseMetric(taskType, values.metric ?? headline);
   if (!metric.ok) throw new InputError(metric.message);
+  const role = metric.metric.name === headline ? "headline" : "secondary";
 
   const family = resolveFamily(values.family, files.map((file) => file.id));
   const known = family ? familyScales(family) : undefined;
@@ -85,38 +91,52 @@ export function analyseCommand(args: string[], out: (text: string) => void): num
   const models = files.map((file) => {
     const scale = scales.get(file.id);
     if (scale === undefined) throw new InputError(`no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`);
-    const results = parseResultsCsv(file.text, taskType);
+    const results = parseResultsCsv(pending ?? readText(file.path), taskType);
+    pending = undefined;
     if (!results.ok) throw new InputError(`${file.path}: ${results.problems.join("; ")}`);
+    for (const warning of results.warnings) err(`warning: ${file.path}: ${warning}`);
     return { id: file.id, scale, results: results.results };
   });
   let analysis: Analysis;
   try {
-    analysis = analyse(taskType, metric.metric, [{ family: family?.name ?? "custom", axis, models }], { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples });
+    const options = { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples };
+    analysis = analyse(taskType, metric.metric, [{ family: family?.name ?? "custom", axis, models }], options, undefined, role);
   } catch (error) {
     throw new InputError(error instanceof Error ? error.message : String(error));
   }
+  if (analysis.unanalysed.length > 0) throw new InputError(analysis.unanalysed.map((family) => family.reason).join("; "));
   if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", ")));
   out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
   return 0;
 }
 
-/** A readable table per family, then the verdict and the numbers behind it. */
+/** A readable table per family, then the verdict, the numbers behind it and what the data could show. */
 export function formatAnalysis(analysis: Analysis): string {
   const lines: string[] = [];
   const f = (value: number): string => value.toFixed(4);
+  const interval = ([low, high]: readonly number[]): string => `${f(low!)} to ${f(high!)}`;
+  const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
   for (const family of analysis.families) {
-    lines.push(`${family.family}: ${analysis.metric.label}, ${analysis.metric.direction.replace(/_/g, " ")}, ${family.sharedExamples} examples`);
+    const direction = analysis.metric.direction.replace(/_/g, " ");
+    lines.push(`${family.family}: ${analysis.metric.label}, ${direction}, ${family.sharedExamples} examples`);
     lines.push(`  ${"model".padEnd(18)} ${"scale".padStart(8)} ${"mean".padStart(9)} ${"SE".padStart(8)}   95% CI`);
     for (const model of family.models) {
-      lines.push(`  ${model.id.padEnd(18)} ${formatScale(model.scale).padStart(8)} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${f(model.ci95[0])} to ${f(model.ci95[1])}`);
+      const scale = formatScale(model.scale).padStart(8);
+      lines.push(`  ${model.id.padEnd(18)} ${scale} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${interval(model.ci95)}`);
     }
-    lines.push(`  slope per decade   ${f(family.slope.perDecade)} (95% CI ${f(family.slope.ci95[0])} to ${f(family.slope.ci95[1])})`);
-    lines.push(`  largest - smallest ${f(family.endpointContrast.value)} (95% CI ${f(family.endpointContrast.ci95[0])} to ${f(family.endpointContrast.ci95[1])})`);
+    const { slope } = family;
+    lines.push(`  slope per decade   ${f(slope.perDecade)} (${percent(slope.test.level)} CI ${interval(slope.test.interval)}; bootstrap 95% ${interval(slope.ci95)})`);
+    lines.push(`  largest - smallest ${f(family.endpointContrast.value)} (bootstrap 95% CI ${interval(family.endpointContrast.ci95)})`);
     lines.push(`  Kendall's tau (scale vs performance, descriptive) ${family.kendallTau.toFixed(2)}`);
+    lines.push(`  detectable slope (${percent(family.power.level)} power) ${f(family.power.detectableSlope)}; flat margin ±${f(family.flatMargin)}`);
+    for (const warning of family.warnings) lines.push(`  warning: ${warning}`);
     lines.push(`  verdict: ${family.verdict.toUpperCase()}. ${family.reason}`);
   }
   if (analysis.chance !== null) lines.push(`chance level: ${f(analysis.chance)}`);
-  lines.push(`summary: ${analysis.summary.text} (B = ${analysis.bootstrapSamples}, seed ${analysis.seed}, ${analysis.codeVersion})`);
+  const rule = analysis.decisionRule;
+  lines.push(
+    `summary: ${analysis.summary.text} (false-claim rate ≤ ${percent(rule.falseClaimRate)}; seed ${analysis.seed}, ${analysis.codeVersion})`,
+  );
   return lines.join("\n");
 }
 
@@ -138,10 +158,39 @@ function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefi
   return definition as FamilyDefinition;
 }
 
-function inferType(text: string): TaskType {
-  const header = text.split(/\r?\n/, 1)[0] ?? "";
-  if (/\blogodds_difference\b/.test(header)) return "logodds";
-  if (/\bcorrect\b/.test(header)) return "classification";
+type AnalysedType = Exclude<TaskType, "numeric">;
+
+/** The type names --type takes, each with the task type it names (the prize's classification aliases too). */
+const TYPE_NAMES: { name: string; taskType: AnalysedType }[] = ACCEPTED_TASK_TYPE_NAMES.flatMap((name) => {
+  const resolved = resolveTaskType(name);
+  return resolved.ok && resolved.taskType !== "numeric" ? [{ name, taskType: resolved.taskType }] : [];
+});
+
+/**
+ * The task type and the name it was declared by: --type's, or else the one the first file's columns show. Types
+ * whose results have the same columns (logodds and absolute_logodds; classification and its aliases) cannot be
+ * told apart by the file, so a --metric that one of them is judged on picks it: --metric
+ * absolute_logodds_difference on a logodds file analyses an absolute_logodds task.
+ */
+function taskTypeFor(typeName: string | undefined, metricName: string | undefined, text: string): { taskType: AnalysedType; declared: string } {
+  if (typeName !== undefined) {
+    const named = TYPE_NAMES.find((entry) => entry.name === typeName);
+    if (!named) throw new InputError(`--type must be one of ${TYPE_NAMES.map((entry) => entry.name).join(", ")}; got "${typeName}"`);
+    return { taskType: named.taskType, declared: named.name };
+  }
+  const inferred = inferType(text);
+  const sameColumns = (taskType: AnalysedType): boolean => RESULT_COLUMNS[taskType].join() === RESULT_COLUMNS[inferred].join();
+  const picked = metricName === undefined ? undefined : TYPE_NAMES.find((entry) => sameColumns(entry.taskType) && headlineMetricName(entry.taskType, entry.name) === metricName);
+  return picked ? { taskType: picked.taskType, declared: picked.name } : { taskType: inferred, declared: inferred };
+}
+
+/** The type a results file's header shows (its first row that is not blank). */
+function inferType(text: string): AnalysedType {
+  const header = /^\ufeff?(?:[ \t,]*(?:\r\n|\n|\r))*([^\r\n]*)/.exec(text)?.[1] ?? "";
+  const names = new Set(header.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
+  // `logodds` is the column's name in the pipeline's older files (results-csv.ts reads it, with a warning).
+  if (names.has("logodds_difference") || names.has("logodds")) return "logodds";
+  if (names.has("correct")) return "classification";
   return "sequence_prob";
 }
 
@@ -157,6 +206,14 @@ function wholeNumber(text: string | undefined, fallback: number, flag: string): 
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) throw new InputError(`${flag} takes a whole number; got "${text}"`);
   return value;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function readText(path: string): string {

@@ -7,34 +7,36 @@ export interface AcceptedTask {
   id: string;
   title: string;
   taskType: string;
+  /** The metric the task is judged on; `analysis` is of it. */
+  headlineMetric: string | null;
   examples: number;
   acceptedAt: string;
   metadata: { authors?: { name: string; affiliation?: string; agreesToBeNamed?: boolean }[]; dataLicence?: string };
+  /** The newest analysis of the headline metric: its verdicts are shown and its slopes rank the task. */
   analysis: Analysis | null;
   /** Families an organiser marked private: never on the leaderboard. */
   privateFamilies: ReadonlySet<string>;
 }
 
 export const ORDERING =
-  "Strongest inverse scaling first: the lower 95% bound of how much worse performance gets per decade of scale, in pooled standard deviations, for the family where it is largest (tasks without an analysis last); ties by acceptance time, then id.";
+  "Strongest inverse scaling first: the lower 95% bound of how much worse performance gets per decade of scale on the task's headline metric, in robust standard deviations of the metric over examples, for the family where it is largest (tasks without an analysis last); ties by acceptance time, then id.";
 
 /**
  * How firmly a family shows inverse scaling: the lower end of the interval of "worse per decade", standardised by
  * the examples' spread so that tasks with different metrics compare. Positive only when the whole interval says worse.
  */
-export function inverseStrength(family: FamilyAnalysis, direction: Analysis["metric"]["direction"], equivalenceMargin: number): number {
-  const pooledSd = equivalenceMargin > 0 ? family.flatMargin / equivalenceMargin : 1;
+export function inverseStrength(family: FamilyAnalysis, direction: Analysis["metric"]["direction"]): number {
   const [low, high] = family.slope.ci95;
   // Worse per decade is +slope when lower is better (loss rises), -slope when higher is better.
   const worseLow = direction === "lower_is_better" ? low : -high;
-  return pooledSd > 0 ? worseLow / pooledSd : worseLow;
+  return family.spread > 0 ? worseLow / family.spread : worseLow;
 }
 
 /** The public leaderboard from accepted tasks: what may be shown, ordered by strength of inverse scaling. */
 export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
   const entries = tasks.map((task) => {
     const families = (task.analysis?.families ?? []).filter((family) => !task.privateFamilies.has(family.family));
-    const strengths = task.analysis ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction, task.analysis!.equivalenceMargin)) : [];
+    const strengths = task.analysis ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction)) : [];
     return {
       id: task.id,
       title: task.title,
@@ -44,7 +46,8 @@ export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
       dataLicence: task.metadata.dataLicence ?? "",
       acceptedAt: task.acceptedAt,
       inverseStrength: strengths.length > 0 ? Math.max(...strengths) : null,
-      metric: task.analysis?.metric.name ?? null,
+      // The headline metric: the one the task's declared type is scored by; verdicts and rank are on it.
+      metric: task.headlineMetric,
       families: families.map((family) => ({
         family: family.family,
         verdict: family.verdict,
@@ -73,7 +76,7 @@ export function leaderboardCsv(board: Leaderboard): string {
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const header = ["rank", "title", "task_type", "examples", "authors", "inverse_strength", "verdicts", "data_licence", "accepted_at", "id"];
+  const header = ["rank", "title", "task_type", "examples", "authors", "inverse_strength", "headline_metric", "verdicts", "data_licence", "accepted_at", "id"];
   const rows = board.tasks.map((task) => [
     task.rank,
     task.title,
@@ -81,6 +84,7 @@ export function leaderboardCsv(board: Leaderboard): string {
     task.examples,
     task.authors.map((author) => author.name).join("; "),
     task.inverseStrength === null ? "" : task.inverseStrength.toFixed(4),
+    task.metric,
     task.families.map((family) => `${family.family}: ${family.verdict}`).join("; "),
     task.dataLicence,
     task.acceptedAt,

@@ -1,6 +1,7 @@
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import type { Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
+import { AnalysisInputError, DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput } from "../analysis/family-input";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { appendAudit, upsertExternalResults } from "../storage/analyses";
 import type { SubmissionRecord } from "../storage/submissions";
@@ -57,6 +58,8 @@ export async function receiveExternalResults(
     else for (const message of result.problems) problems.push({ file: file.filename, message });
   }
   if (problems.length > 0) return { ok: false, problems };
+  const unfit = fitProblem(family.name, scales.axis, scales.scales, parsed);
+  if (unfit) return { ok: false, problems: [{ file: null, message: unfit }] };
 
   const prefix = `results/${submission.id}/${family.name}/${crypto.randomUUID()}`;
   await Promise.all([...byModel].map(([model, file]) => bindings.BLOBS.put(resultsKey(prefix, model), file.text, { httpMetadata: { contentType: "text/csv" } })));
@@ -86,4 +89,16 @@ export async function receiveExternalResults(
   // An accepted task's public entry shows its latest analysis: new results must reach the leaderboard.
   if (submission.state === "accepted") await rebuildLeaderboard(bindings.DB);
   return { ok: true, family: family.name, models: [...byModel.keys()], analyses };
+}
+
+/** Why a family's results could not support a verdict (one scale for every model, too few examples), if they cannot. */
+function fitProblem(family: string, axis: FamilyInput["axis"], scales: Map<string, number>, results: Map<string, ModelResults>): string | undefined {
+  const models = [...results].map(([id, model]) => ({ id, scale: scales.get(id) ?? NaN, values: Object.values(model.columns)[0] ?? new Float64Array(0) }));
+  try {
+    prepareFamily({ family, axis, models }, DEFAULT_MIN_SHARED_EXAMPLES);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AnalysisInputError) return error.message;
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import type { Analysis } from "../analysis/analyse";
+import { ANALYSIS_SCHEMA_VERSION, type Analysis } from "../analysis/analyse";
 
 export interface ExternalResultsRecord {
   submissionId: string;
@@ -55,11 +55,13 @@ export function insertAnalysis(db: D1Database, row: { id: string; submissionId: 
 /**
  * SQL for the rowid of the newest analysis of `metric` for `submissionId` (both SQL expressions) on the
  * submission's current file: the one definition of "the latest analysis", for single reads, every metric at once
- * and the review list's verdict filter.
+ * and the review list's verdict filter. Analyses of an older shape (schemaVersion) are never read: the cron job
+ * makes them again (`outdatedAnalysisSubmissions`).
  */
 export const latestAnalysisRowid = (submissionId: string, metric: string): string =>
   `(SELECT latest.rowid FROM analyses latest WHERE latest.submission_id = ${submissionId} AND latest.metric = ${metric}
       AND latest.file_version = (SELECT owner.file_version FROM submissions owner WHERE owner.id = ${submissionId})
+      AND json_extract(latest.analysis_json, '$.schemaVersion') = ${ANALYSIS_SCHEMA_VERSION}
     ORDER BY latest.created_at DESC, latest.rowid DESC LIMIT 1)`;
 
 export async function latestAnalysis(db: D1Database, submissionId: string, metric: string): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
@@ -68,6 +70,15 @@ export async function latestAnalysis(db: D1Database, submissionId: string, metri
     .bind(submissionId, metric)
     .first<{ id: string; created_at: string; analysis_json: string }>();
   return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;
+}
+
+/**
+ * The newest analysis of the submission's headline metric (the one it is judged on), on its current file: the one
+ * reader of "the task's verdict" for the submitter, organisers, acceptance, plots and the leaderboard. None for a
+ * task without a headline metric (numeric).
+ */
+export async function latestHeadlineAnalysis(db: D1Database, submission: { id: string; headlineMetric: string | null }): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
+  return submission.headlineMetric === null ? undefined : latestAnalysis(db, submission.id, submission.headlineMetric);
 }
 
 /** The newest analysis of every metric a submission has, on its current file. */
@@ -93,4 +104,22 @@ export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1Prepa
   return db
     .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1")
     .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
+}
+
+/**
+ * Submissions with analyses on their current file but none made by this analysis code (`codeVersion`): their
+ * verdicts are made again by the cron job, oldest first, a few at a time.
+ */
+export async function outdatedAnalysisSubmissions(db: D1Database, codeVersion: string, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT a.submission_id AS id FROM analyses a JOIN submissions s ON s.id = a.submission_id AND a.file_version = s.file_version
+       WHERE s.state != 'withdrawn'
+       GROUP BY a.submission_id
+       HAVING SUM(json_extract(a.analysis_json, '$.codeVersion') = ?1) = 0
+       ORDER BY MAX(a.created_at), a.submission_id LIMIT ?2`,
+    )
+    .bind(codeVersion, limit)
+    .all<{ id: string }>();
+  return results.map((row) => row.id);
 }

@@ -18,7 +18,7 @@ const analysis = analyse(
     { family: "alpha", axis: "params", models: results([1.0, 1.2, 1.4]) },
     { family: `<script>alert("x")</script> & co`, axis: "params", models: results([1.4, 1.2, 1.0]) },
   ],
-  { seed: 3, bootstrapSamples: 300, equivalenceMargin: 0.05 },
+  { seed: 3, bootstrapSamples: 300, equivalenceMargin: 0.05, minSharedExamples: 30 },
   [2, 2, 4],
 );
 

@@ -109,6 +109,19 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     expect((await env.BLOBS.list({ prefix: `results/${id}/` })).objects.length).toBe(objects);
   });
 
+  it("refuses results whose models all have one scale, and stores nothing", async () => {
+    const id = await lambadaSubmission();
+    const { token } = await createApiToken("organiser");
+    const before = await counts(id);
+    const oneScale = { ...gpt3, name: "gpt3-one-scale", models: gpt3.models.map((m) => ({ id: m.id, parameters: 1e9 })) };
+    const problem = await problemOf(await upload(id, token, oneScale, RESULTS));
+    expect({ code: problem.code, problems: problem.problems }).toEqual({
+      code: "invalid_results",
+      problems: [{ file: null, message: "family gpt3-one-scale: every model has the same scale (1000000000); a trend needs at least 2 different scales" }],
+    });
+    expect(await counts(id)).toEqual(before);
+  });
+
   it("answers 400 for a family that breaks its schema and 404 for an unknown submission", async () => {
     const id = await lambadaSubmission();
     const { token } = await createApiToken("organiser");

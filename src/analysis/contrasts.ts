@@ -1,0 +1,150 @@
+/**
+ * Linear contrasts of model means over paired examples. Pure.
+ *
+ * Every contrast is computed on differences from a reference model inside its own support, so models that give
+ * the same value on every example contribute exactly 0 (not the rounding residue of weights that sum to about 0),
+ * and its standard error comes from the per-example contrast values: a paired comparison, in which what the
+ * models share (hard examples are hard for all) cancels out.
+ */
+
+export type Interval = [number, number];
+
+export interface Contrast {
+  /** Weights over the models, zero outside the support. */
+  weights: Float64Array;
+  /** A model inside the support whose values are subtracted first. */
+  reference: number;
+}
+
+export interface ContrastEstimate {
+  estimate: number;
+  standardError: number;
+  /** Below this, in the contrast's units, a value is rounding noise: the metric's scale times 1e-9. */
+  tolerance: number;
+}
+
+/** Relative size of rounding noise in the inputs: anything smaller counts as exactly equal. */
+export const RELATIVE_TOLERANCE = 1e-9;
+
+/** Weights w over models from..to (inclusive) such that sum(w * y) is the least-squares slope of y on z. */
+export function slopeContrast(z: readonly number[], from: number, to: number): Contrast {
+  const weights = new Float64Array(z.length);
+  let mean = 0;
+  for (let m = from; m <= to; m++) mean += z[m]!;
+  mean /= to - from + 1;
+  let spread = 0;
+  for (let m = from; m <= to; m++) spread += (z[m]! - mean) ** 2;
+  if (spread > 0) for (let m = from; m <= to; m++) weights[m] = (z[m]! - mean) / spread;
+  return { weights, reference: from };
+}
+
+/** The largest model's mean minus the smallest's. */
+export function endpointContrast(models: number): Contrast {
+  const weights = new Float64Array(models);
+  weights[0] = -1;
+  weights[models - 1] = 1;
+  return { weights, reference: 0 };
+}
+
+/** Whether an arm's models span at least two scales (a slope over one scale is undefined). */
+export function hasSpread(z: readonly number[], from: number, to: number): boolean {
+  return z[from] !== z[to];
+}
+
+export function columnMeans(values: Float64Array, count: number): Float64Array {
+  const examples = values.length / count;
+  const sums = new Float64Array(count);
+  for (let i = 0; i < examples; i++) for (let m = 0; m < count; m++) sums[m]! += values[i * count + m]!;
+  for (let m = 0; m < count; m++) sums[m]! /= examples;
+  return sums;
+}
+
+export function largestMagnitude(values: Float64Array): number {
+  let largest = 0;
+  for (const value of values) largest = Math.max(largest, Math.abs(value));
+  return largest;
+}
+
+/** A contrast's estimate (from the model means, so equal columns give exactly 0) and its paired standard error. */
+export function estimateContrast(values: Float64Array, count: number, means: Float64Array, contrast: Contrast, magnitude: number): ContrastEstimate {
+  const { weights, reference } = contrast;
+  const support: number[] = [];
+  let absoluteWeight = 0;
+  for (let m = 0; m < count; m++) {
+    if (weights[m] !== 0 && m !== reference) support.push(m);
+    absoluteWeight += Math.abs(weights[m]!);
+  }
+  let estimate = 0;
+  for (const m of support) estimate += weights[m]! * (means[m]! - means[reference]!);
+  const examples = values.length / count;
+  let sum = 0;
+  let squares = 0;
+  // Welford would be steadier; a two-pass mean is exact enough here and keeps equal columns at exactly 0.
+  const perExample = new Float64Array(examples);
+  for (let i = 0; i < examples; i++) {
+    const row = i * count;
+    let value = 0;
+    for (const m of support) value += weights[m]! * (values[row + m]! - values[row + reference]!);
+    perExample[i] = value;
+    sum += value;
+  }
+  const mean = sum / examples;
+  for (let i = 0; i < examples; i++) squares += (perExample[i]! - mean) ** 2;
+  const standardError = examples > 1 ? Math.sqrt(squares / (examples - 1) / examples) : 0;
+  return { estimate, standardError, tolerance: RELATIVE_TOLERANCE * absoluteWeight * magnitude };
+}
+
+/** mulberry32: fast, seeded, and the same on every platform, so a seed reproduces an analysis exactly. */
+function generator(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The paired bootstrap: for each resample, the mean of every model over the same drawn examples. `values` is
+ * example-major (values[example * models + model]) so each draw reads one contiguous run. Models with equal
+ * columns get equal resampled means, bit for bit, because they sum the same draws in the same order.
+ */
+export function bootstrapMeans(values: Float64Array, models: number, samples: number, seed: number): Float64Array {
+  const examples = values.length / models;
+  const means = new Float64Array(samples * models);
+  const sums = new Float64Array(models);
+  const random = generator(seed);
+  for (let b = 0; b < samples; b++) {
+    sums.fill(0);
+    for (let i = 0; i < examples; i++) {
+      const base = Math.floor(random() * examples) * models;
+      for (let m = 0; m < models; m++) sums[m]! += values[base + m]!;
+    }
+    for (let m = 0; m < models; m++) means[b * models + m] = sums[m]! / examples;
+  }
+  return means;
+}
+
+export function percentileInterval(samples: Float64Array, level = 0.95): Interval {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number): number => {
+    const position = q * (sorted.length - 1);
+    const low = Math.floor(position);
+    const high = Math.min(sorted.length - 1, low + 1);
+    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+  };
+  return [at((1 - level) / 2), at((1 + level) / 2)];
+}
+
+/** A contrast's 95% percentile interval over bootstrap resamples of the model means. */
+export function bootstrapInterval(boot: Float64Array, count: number, contrast: Contrast): Interval {
+  const samples = new Float64Array(boot.length / count);
+  const { weights, reference } = contrast;
+  for (let b = 0; b < samples.length; b++) {
+    let total = 0;
+    for (let m = 0; m < count; m++) if (weights[m] !== 0 && m !== reference) total += weights[m]! * (boot[b * count + m]! - boot[b * count + reference]!);
+    samples[b] = total;
+  }
+  return percentileInterval(samples);
+}

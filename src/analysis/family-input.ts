@@ -1,0 +1,82 @@
+/**
+ * What a family's results must be before a trend can be fitted to them, and the one order models are taken in.
+ * Pure. A refusal is an `AnalysisInputError` whose message says what to change; the CLI exits 2 on it and the
+ * results upload answers 422 `invalid_results`.
+ */
+
+export interface ModelInput {
+  id: string;
+  scale: number;
+  /** The metric for each example, by example index; NaN where the model has no value (e.g. excluded). */
+  values: Float64Array;
+}
+
+export interface FamilyInput {
+  family: string;
+  axis: "params" | "flops" | "rlhf_steps";
+  models: ModelInput[];
+}
+
+/** Fewer examples than this cannot support a verdict: a t-based test needs a spread to estimate. */
+export const DEFAULT_MIN_SHARED_EXAMPLES = 30;
+
+export class AnalysisInputError extends RangeError {
+  override name = "AnalysisInputError";
+}
+
+/** Models ordered by scale, ties by id, so a file order never changes an analysis. */
+export function orderModels(models: readonly ModelInput[]): ModelInput[] {
+  return [...models].sort((a, b) => a.scale - b.scale || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export interface PreparedFamily {
+  models: ModelInput[];
+  /** Indices of the examples every model has a value for. */
+  shared: number[];
+  /** Example-major matrix of the shared examples: values[i * models + m]. */
+  values: Float64Array;
+  warnings: string[];
+}
+
+/** Checks a family's results and gathers the examples every model shares; throws AnalysisInputError. */
+export function prepareFamily(input: FamilyInput, minSharedExamples: number): PreparedFamily {
+  const name = input.family;
+  if (input.models.length < 2) throw new AnalysisInputError(`family ${name} needs at least 2 models to show a trend`);
+  const seen = new Set<string>();
+  for (const model of input.models) {
+    if (seen.has(model.id)) {
+      throw new AnalysisInputError(`family ${name}: model "${model.id}" is given twice (the same results file twice, or two files with one name)`);
+    }
+    seen.add(model.id);
+    if (!(model.scale > 0 && Number.isFinite(model.scale))) {
+      throw new AnalysisInputError(`family ${name}: model "${model.id}" has scale ${model.scale}; scales must be positive numbers`);
+    }
+  }
+  const models = orderModels(input.models);
+  if (models[0]!.scale === models[models.length - 1]!.scale) {
+    throw new AnalysisInputError(`family ${name}: every model has the same scale (${models[0]!.scale}); a trend needs at least 2 different scales`);
+  }
+  const count = models.length;
+  const exampleCount = Math.max(...models.map((model) => model.values.length));
+  const shared: number[] = [];
+  for (let i = 0; i < exampleCount; i++) if (models.every((model) => Number.isFinite(model.values[i]))) shared.push(i);
+  if (shared.length < minSharedExamples) {
+    throw new AnalysisInputError(
+      `family ${name}: only ${shared.length} example${shared.length === 1 ? " has" : "s have"} a value for every model; a verdict needs at least ${minSharedExamples}`,
+    );
+  }
+  const values = new Float64Array(shared.length * count);
+  for (let m = 0; m < count; m++) {
+    const column = models[m]!.values;
+    for (let i = 0; i < shared.length; i++) values[i * count + m] = column[shared[i]!]!;
+  }
+  const warnings: string[] = [];
+  for (const model of models) {
+    let own = 0;
+    for (const value of model.values) if (Number.isFinite(value)) own++;
+    if (own > shared.length) {
+      warnings.push(`${model.id} has ${own} examples but only the ${shared.length} every model shares are compared`);
+    }
+  }
+  return { models, shared, values, warnings };
+}
