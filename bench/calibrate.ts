@@ -10,6 +10,7 @@
  * right with probability sigmoid(θ − 1.5 × difficulty), θ set so the model's expected accuracy is its true mean.
  */
 import { DEFAULT_OPTIONS, analyseFamily, type AnalysisOptions, type FamilyInput, type Verdict } from "../src/analysis/statistics";
+import { mulberry32 } from "../src/analysis/contrasts";
 
 export { ANALYSIS_CODE_VERSION } from "../src/analysis/statistics";
 
@@ -29,16 +30,8 @@ export const DEFAULT_SEED = 20221010;
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: a seeded uniform generator on [0, 1), the same on every platform. */
-export function mulberry32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the analysis's own seeded uniform generator on [0, 1), the same on every platform. */
+export { mulberry32 };
 
 /** One 32-bit seed from several (murmur3's finaliser after each part), so nearby inputs give unrelated streams. */
 export function mixSeed(...parts: number[]): number {

@@ -95,7 +95,7 @@ export function estimateContrast(values: Float64Array, count: number, means: Flo
 }
 
 /** mulberry32: fast, seeded, and the same on every platform, so a seed reproduces an analysis exactly. */
-function generator(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed | 0;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
@@ -114,7 +114,7 @@ export function bootstrapMeans(values: Float64Array, models: number, samples: nu
   const examples = values.length / models;
   const means = new Float64Array(samples * models);
   const sums = new Float64Array(models);
-  const random = generator(seed);
+  const random = mulberry32(seed);
   for (let b = 0; b < samples; b++) {
     sums.fill(0);
     for (let i = 0; i < examples; i++) {

@@ -5,7 +5,7 @@ import { analyse, type FamilyResults } from "../../src/analysis/analyse";
 import { METRICS } from "../../src/analysis/metrics";
 import { parseResultsCsv } from "../../src/analysis/results-csv";
 import { DEFAULT_OPTIONS, analyseFamily, type FamilyAnalysis } from "../../src/analysis/statistics";
-import { ROOT } from "./helpers";
+import { ROOT, seededDraws } from "./helpers";
 
 const REAL_RESULTS = join(ROOT, "..", "shared", "samples", "real", "results", "lambada-1k_gpt3");
 const GPT3 = [
@@ -67,14 +67,7 @@ describe("real GPT-3 results on lambada-1k", () => {
 
 /** Synthetic per-example values with known true means: a shared per-example difficulty plus model noise. */
 function synthetic(trueMeans: number[], examples: number, noise: number, seed = 7): Float64Array[] {
-  let state = seed;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  const { gaussian } = seededDraws(seed);
   const difficulty = Array.from({ length: examples }, () => gaussian());
   return trueMeans.map((mean) => Float64Array.from(difficulty, (d) => mean + d * noise + gaussian() * noise));
 }

@@ -1,27 +1,13 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "./helpers";
+import { ROOT, isv } from "./helpers";
 
-const run = promisify(execFile);
-const CLI = join(ROOT, "bin", "isv.mjs");
 const MODELS = ["ada", "babbage", "curie", "davinci"];
 const filesIn = (folder: string): string[] => MODELS.map((model) => join(folder, `${model}.csv`));
 const GPT3 = filesIn(join(ROOT, "fixtures", "results", "pipeline-gpt3-logodds"));
 const LEGACY = filesIn(join(ROOT, "fixtures", "results", "pipeline-legacy-logodds"));
-
-async function isv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 interface AnalysisJson {
   taskType: string;

@@ -1,23 +1,8 @@
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { REAL_TASKS, ROOT } from "./helpers";
-
-const run = promisify(execFile);
-const CLI = join(ROOT, "bin", "isv.mjs");
-
-async function isv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { REAL_TASKS, ROOT, isv } from "./helpers";
 
 describe("isv validate (the built CLI, as npx runs it)", () => {
   it("exits 0 on a valid file and prints a summary line", async () => {

@@ -1,5 +1,8 @@
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { mulberry32 } from "../../src/analysis/contrasts";
 import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
 import type { ValidationReport } from "../../src/validate/report";
 import { fileStream } from "../../src/cli/file-stream";
@@ -32,3 +35,24 @@ export const where = (report: ValidationReport): string[] =>
   report.issues.map((issue) => `${issue.code}@${issue.line ?? "-"}/${issue.row ?? "-"}/${issue.column ?? "-"}`);
 
 export { freePort } from "../../scripts/dev-server.mjs";
+
+const run = promisify(execFile);
+const CLI = join(ROOT, "bin", "isv.mjs");
+
+/** Runs the built CLI as `npx isv` does, and returns its exit code and output. */
+export async function isv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Seeded uniform and normal (Box–Muller) draws, so every synthetic test input is fixed. */
+export function seededDraws(seed: number): { uniform: () => number; gaussian: () => number } {
+  const uniform = mulberry32(seed);
+  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return { uniform, gaussian };
+}

@@ -3,25 +3,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { familyScales, type FamilyDefinition } from "../../src/analysis/family";
 import { AnalysisInputError, DEFAULT_OPTIONS, analyseFamily, type Direction, type FamilyAnalysis, type ModelInput } from "../../src/analysis/statistics";
-import { ROOT } from "./helpers";
+import { ROOT, seededDraws } from "./helpers";
 
 const options = { ...DEFAULT_OPTIONS, bootstrapSamples: 1000 };
 
-/** Deterministic pseudo-random numbers (mulberry32) and normal draws, so every test input is fixed. */
-function draws(seed: number): { uniform: () => number; gaussian: () => number } {
-  let state = seed;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, gaussian };
-}
-
 function lossColumn(examples: number, seed: number): Float64Array {
-  const { gaussian } = draws(seed);
+  const { gaussian } = seededDraws(seed);
   return Float64Array.from({ length: examples }, () => Math.exp(gaussian()));
 }
 
@@ -81,7 +68,7 @@ describe("identical results give exactly no change", () => {
 
 describe("partly identical models", () => {
   // GPT-2's three smaller sizes identical; gpt2-xl right on 150 more of 1,000 examples.
-  const { uniform } = draws(5);
+  const { uniform } = seededDraws(5);
   const small = Float64Array.from({ length: 1000 }, () => (uniform() < 0.5 ? 1 : 0));
   let flipped = 0;
   const xl = small.map((value) => (value === 0 && flipped < 150 ? (flipped++, 1) : value));
@@ -153,7 +140,7 @@ describe("the flat margin", () => {
   // A small noisy task: the data cannot tell.
   const base = lossColumn(60, 40);
   const noisy = (seed: number, shift: number): Float64Array => {
-    const { gaussian } = draws(seed);
+    const { gaussian } = seededDraws(seed);
     return base.map((value) => value + shift + gaussian());
   };
   const models = [0, 0.1, 0, 0.1].map((shift, m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: noisy(50 + m, shift) }));
@@ -169,7 +156,7 @@ describe("the flat margin", () => {
   });
 
   it("uses the SD for a two-valued metric such as accuracy", () => {
-    const { uniform } = draws(9);
+    const { uniform } = seededDraws(9);
     const correct = Float64Array.from({ length: 400 }, () => (uniform() < 0.8 ? 1 : 0));
     const analysis = familyOf(["a", "b"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: correct })), "higher_is_better");
     const mean = correct.reduce((sum, value) => sum + value, 0) / correct.length;
@@ -179,7 +166,7 @@ describe("the flat margin", () => {
 });
 
 describe("what a result can show", () => {
-  const { gaussian } = draws(70);
+  const { gaussian } = seededDraws(70);
   const difficulty = Float64Array.from({ length: 400 }, () => gaussian());
   const models = [0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 2 + d + 0.5 * gaussian()) }));
   const analysis = familyOf(models);
