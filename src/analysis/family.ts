@@ -3,7 +3,7 @@ export interface FamilyDefinition {
   name: string;
   axis?: "params" | "flops" | "rlhf_steps";
   visibility?: "public" | "private";
-  models: { id: string; parameters: number; trainingFlops?: number; rlhfSteps?: number }[];
+  models: { id: string; parameters: number; trainingFlops?: number; trainingTokens?: number; rlhfSteps?: number }[];
 }
 
 export type FamilyScales =

@@ -11,7 +11,7 @@ import {
   type StoredFamily,
 } from "../storage/evaluations";
 import type { Example } from "../validate/row-rules";
-import { ProviderError, openAiCompletionsAdapter, tgiAdapter, type ScoringAdapter } from "./adapters";
+import { ProviderError, adapterFor, type ScoringAdapter } from "./adapters";
 import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
 import type { ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
@@ -22,31 +22,10 @@ export interface EvaluateBindings {
   RATE_LIMITER: DurableObjectNamespace<import("./rate-limiter").ProviderRateLimiter>;
 }
 
-/** A provider API key from the Worker's secrets, by the name a family gives (never stored in the family). */
-function secret(bindings: object, name: string): string | undefined {
-  const value: unknown = Reflect.get(bindings, name);
-  return typeof value === "string" ? value : undefined;
-}
-
 export type ShardOutcome = { kind: "done" } | { kind: "skipped"; why: string } | { kind: "failed"; error: string };
 
 /** How long a consumer waits in-process for a rate-limit permit before handing the message back for later. */
 const PERMIT_WAIT_MS = 20_000;
-
-export function adapterFor(family: StoredFamily, bindings: EvaluateBindings, fetcher?: (input: string, init: RequestInit) => Promise<Response>): ScoringAdapter {
-  if (family.adapter === "external" || !family.baseUrl) {
-    throw new ProviderError(`family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`, false);
-  }
-  const apiKey = family.apiKeySecret ? secret(bindings, family.apiKeySecret) : undefined;
-  if (family.apiKeySecret && typeof apiKey !== "string") throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
-  const options = {
-    baseUrl: family.baseUrl,
-    promptsPerRequest: family.limits?.promptsPerRequest ?? 20,
-    ...(typeof apiKey === "string" ? { apiKey } : {}),
-    ...(fetcher ? { fetch: fetcher } : {}),
-  };
-  return family.adapter === "tgi" ? tgiAdapter(options) : openAiCompletionsAdapter(options);
-}
 
 /** Rate limits are per provider key: the same base URL and key share one budget, whatever the family. */
 export const providerKey = (family: StoredFamily): string => `${family.baseUrl ?? ""}|${family.apiKeySecret ?? ""}`;

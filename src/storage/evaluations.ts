@@ -1,4 +1,4 @@
-import type { FamilyDefinition } from "../analysis/family";
+import type { StoredFamily } from "../evaluate/stored-family";
 import type { ExampleMetrics, ScoredText } from "../evaluate/metrics";
 import { submissionFromRow, type SubmissionRecord, type SubmissionRow } from "./submissions";
 
@@ -32,13 +32,7 @@ export interface EvaluationRecord {
   fileVersion: number;
 }
 
-/** A family as the evaluator needs it: the analysis fields plus how to reach the provider. */
-export interface StoredFamily extends FamilyDefinition {
-  adapter: "openai-completions" | "tgi" | "external";
-  baseUrl?: string;
-  apiKeySecret?: string;
-  limits?: { promptsPerRequest?: number; concurrency?: number; requestsPerMinute?: number };
-}
+export type { StoredFamily };
 
 interface EvaluationRow {
   id: string;

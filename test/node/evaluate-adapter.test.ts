@@ -28,6 +28,31 @@ describe("openai-completions adapter", () => {
     expect(continuationScore(scored[0]!, prompt.length)).toMatchObject({ ok: true, tokens: 1 });
   });
 
+  it("asks for one generated token by default, and for none when the family says so", async () => {
+    const app = createReferenceApp({ family: () => family, vars: () => ({}) });
+    const bodies: { max_tokens: number; echo: boolean; logprobs: number }[] = [];
+    const capture = (maxTokens?: 0 | 1) =>
+      openAiCompletionsAdapter({
+        baseUrl: "http://reference.test/v1",
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+        fetch: async (url, init) => (bodies.push(JSON.parse(String(init.body))), app.request(url, init)),
+      });
+    await capture().score("isv-ngram-2", ["Ada sees"]);
+    await capture(0).score("isv-ngram-2", ["Ada sees"]);
+    expect(bodies.map(({ max_tokens, echo, logprobs }) => ({ max_tokens, echo, logprobs }))).toEqual([
+      { max_tokens: 1, echo: true, logprobs: 1 },
+      { max_tokens: 0, echo: true, logprobs: 1 },
+    ]);
+  });
+
+  it("scores the text's own tokens only, dropping the one generated after it", async () => {
+    const text = "The capital of Sheastomor is";
+    const [withGenerated] = await adapterFor().score("isv-ngram-4", [text]);
+    const direct = family.member("isv-ngram-4")!.score(text, 0);
+    expect(withGenerated!.tokens).toHaveLength(direct.length);
+    expect(withGenerated!.tokens.every((token) => token.offset < text.length)).toBe(true);
+  });
+
   it("turns 429s and 500s into retryable errors carrying Retry-After, and 404s into permanent ones", async () => {
     const limited = await adapterFor({ FAULT_RATE_429: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error);
     expect(limited).toBeInstanceOf(ProviderError);
