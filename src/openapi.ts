@@ -180,6 +180,20 @@ export const openApiDocument = {
         }),
       },
     },
+    "/v1/review/families/{name}/check": {
+      post: {
+        operationId: "checkFamily",
+        summary: "Preflight a registered family (admins): one tiny scoring request per model, before any evaluation spends money",
+        description:
+          "Per model: whether the server answered, gave log-probabilities for the prompt with usable token offsets, and started a class with a leading space on a token boundary; the latency; and the tokens (and cost, with the family's `pricing`) of a 1,000-example task. `ok` is true when every model passes. Audited as `family.check`.",
+        parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
+        ...organiser({
+          "200": { description: "The check, whether or not every model passed (`ok`, `models[].problems`).", content: json({ type: "object" }) },
+          "404": problem(["not_found"], "No family of that name is registered."),
+          "422": problem(["not_checkable"], "The family is run elsewhere (adapter external), or its API key's secret is not set."),
+        }),
+      },
+    },
     "/v1/review/submissions/{id}/evaluations": {
       post: {
         operationId: "startEvaluations",

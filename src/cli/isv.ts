@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS } from "../validate/report";
 import { validateStream } from "../validate/validator";
 import { ANALYSE_USAGE, InputError, analyseCommand } from "./analyse-command";
+import { FAMILY_USAGE, FamilyUsageError, familyCommand } from "./family-command";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
 import { SUBMIT_USAGE, SubmitUsageError, statusCommand, submitCommand } from "./submit-command";
@@ -15,6 +16,7 @@ import { TOKEN_USAGE, TokenUsageError, tokenCommand } from "./token-command";
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
        isv token create --role organiser|admin (see isv token --help)
+       isv family check FAMILY.json (see isv family --help)
        isv submit FILE --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
 
 Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
@@ -47,6 +49,13 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       }
       return command === "submit" ? await submitCommand(rest, out, err, Boolean(process.stdout.isTTY)) : await statusCommand(rest, out);
     }
+    if (command === "family") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out(FAMILY_USAGE);
+        return 0;
+      }
+      return await familyCommand(rest, out);
+    }
     if (command === "token") {
       if (rest.includes("--help") || rest.includes("-h")) {
         out(TOKEN_USAGE);
@@ -63,6 +72,10 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
     }
     if (error instanceof SubmitUsageError) {
       err(`isv: ${error.message}\n\n${SUBMIT_USAGE}`);
+      return 2;
+    }
+    if (error instanceof FamilyUsageError) {
+      err(`isv family: ${error.message}\n\n${FAMILY_USAGE}`);
       return 2;
     }
     if (error instanceof TokenUsageError) {

@@ -18,6 +18,7 @@ export const PROBLEMS = {
   invalid_family: { status: 400, title: "The model family definition is invalid" },
   invalid_results: { status: 422, title: "The results files do not fit the task" },
   not_analysable: { status: 422, title: "This task cannot be analysed" },
+  not_checkable: { status: 422, title: "This family cannot be checked" },
   invalid_transition: { status: 409, title: "That decision is not possible from the submission's state" },
   not_editable: { status: 409, title: "The submission can no longer be changed" },
   duplicate_file: { status: 409, title: "This file is already another submission" },

@@ -4,10 +4,11 @@ import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateEvaluationRequest, validateModelFamily } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
-import type { OrganiserVariables } from "../http/organiser-auth";
+import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { appendAudit } from "../storage/analyses";
 import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
+import { checkRegisteredFamily } from "../review/family-check";
 import { getSubmission } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
 
@@ -28,6 +29,14 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
       appendAudit(c.env.DB, { at: now, actor: c.get("actor").id, action: "family.put", submissionId: null, detail: { family } }),
     ]);
     return c.json({ family }, 200);
+  });
+
+  // The preflight sends requests that a provider may bill: admins only.
+  routes.post("/families/:name/check", requireRole("admin"), async (c) => {
+    const outcome = await checkRegisteredFamily(c.env, c.req.param("name"), c.get("actor").id);
+    if (outcome.kind === "not_found") throw new ProblemError("not_found", `No registered family "${c.req.param("name")}".`);
+    if (outcome.kind === "not_checkable") throw new ProblemError("not_checkable", `${outcome.reason}.`);
+    return c.json(outcome.check, 200);
   });
 
   routes.post("/submissions/:id/evaluations", jsonBody<{ families: string[]; tokenBudget?: number }>(validateEvaluationRequest, "bad_request", "evaluation request"), async (c) => {

@@ -1,0 +1,67 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ProviderError, adapterFor } from "../evaluate/adapters";
+import { checkFamily, type FamilyCheck } from "../evaluate/preflight";
+import { validateModelFamily } from "../generated/validators";
+import type { StoredFamily } from "../evaluate/stored-family";
+
+export const FAMILY_USAGE = `Usage: isv family check FAMILY.json [--json]
+
+Sends one tiny scoring request to each model of a family, as an evaluation would, and reports per model: whether
+the server answered, gave log-probabilities for the prompt with usable token offsets, and started a class with a
+leading space on a token boundary; the latency; and the tokens (and cost, with the family's pricing) of a
+1,000-example task. The API key is read from the environment variable named by the family's apiKeySecret.
+Exit status: 0 every model passes, 1 some fail (with the reasons), 2 usage error or unreadable family.`;
+
+export class FamilyUsageError extends Error {}
+
+export async function familyCommand(args: string[], out: (text: string) => void, env: object = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+  } catch (error) {
+    throw new FamilyUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [action, file, ...extra] = parsed.positionals;
+  if (action !== "check") throw new FamilyUsageError(action ? `unknown action "${action}"` : "no action given");
+  if (!file || extra.length > 0) throw new FamilyUsageError("give exactly one FAMILY.json");
+  const family = readFamily(file);
+  let adapter;
+  try {
+    adapter = adapterFor(family, env);
+  } catch (error) {
+    if (error instanceof ProviderError) throw new FamilyUsageError(error.message);
+    throw error;
+  }
+  const check = await checkFamily(family, adapter);
+  out(parsed.values.json ? JSON.stringify(check, null, 2) : formatCheck(check));
+  return check.ok ? 0 : 1;
+}
+
+function readFamily(file: string): StoredFamily {
+  let definition: unknown;
+  try {
+    definition = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    throw new FamilyUsageError(`cannot read ${file} as JSON`);
+  }
+  if (!validateModelFamily(definition)) {
+    const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
+    throw new FamilyUsageError(`${file}: ${problems.join("; ")}`);
+  }
+  return definition as StoredFamily;
+}
+
+/** One line a model: pass or FAIL, the latency and estimate, then each problem. */
+export function formatCheck(check: FamilyCheck): string {
+  const lines = [`${check.family}: ${check.models.length} models, each probed with one request`];
+  for (const model of check.models) {
+    const cost = model.estimate.usd === null ? "" : `, about $${model.estimate.usd.toFixed(2)}`;
+    const estimate = model.reachable ? `; a ${check.task.examples.toLocaleString("en")}-example task ≈ ${model.estimate.tokens.toLocaleString("en")} tokens${cost}` : "";
+    lines.push(`  ${model.ok ? "pass" : "FAIL"}  ${model.model}  ${model.latencyMs} ms${estimate}`);
+    for (const problem of model.problems) lines.push(`        ${problem}`);
+  }
+  const failed = check.models.filter((model) => !model.ok).length;
+  lines.push(failed === 0 ? "every model passes" : `${failed} of ${check.models.length} models fail`);
+  return lines.join("\n");
+}

@@ -1,0 +1,89 @@
+/**
+ * The preflight: one tiny scoring request per model of a family, before an evaluation spends anything, saying
+ * whether the server can score prompts the way the metrics need (DESIGN.md section 3). Used by `isv family check`
+ * and `POST /v1/review/families/{name}/check`.
+ */
+import type { StoredFamily } from "./stored-family";
+import { NOT_ANSWERED, ProviderError, type ScoringAdapter } from "./adapters";
+import { continuationScore, type ScoredText } from "./metrics";
+
+/** The probe: a prompt, and the same prompt with a class that starts with a space, as prize tasks' classes do. */
+export const PROBE_PROMPT = "Question: Is the sky blue on a clear day?\nAnswer:";
+export const PROBE_CLASS = " Yes";
+
+/** The task the cost estimate is for: 1,000 examples of 2 prompt+class texts of 400 characters each. */
+export const TYPICAL_TASK = { examples: 1000, textsPerExample: 2, charactersPerText: 400 } as const;
+
+export interface ModelCheck {
+  model: string;
+  ok: boolean;
+  /** The server answered the request (whatever it said). */
+  reachable: boolean;
+  /** Every token of the texts after the first has a log-probability. */
+  promptLogprobs: boolean;
+  /** Token offsets start at 0 and never go back. */
+  offsetsUsable: boolean;
+  /** The class with its leading space starts on a token boundary right after the prompt. */
+  leadingSpaceBoundary: boolean;
+  latencyMs: number;
+  /** Tokens and, where the family states a price, dollars to score TYPICAL_TASK on this model. */
+  estimate: { tokens: number; usd: number | null };
+  /** Why the model fails, one sentence each. */
+  problems: string[];
+}
+
+export interface FamilyCheck {
+  family: string;
+  ok: boolean;
+  task: typeof TYPICAL_TASK;
+  models: ModelCheck[];
+}
+
+/** Checks every model, one at a time (a preflight should not trip the provider's rate limits). */
+export async function checkFamily(family: StoredFamily, adapter: ScoringAdapter, clock: () => number = () => performance.now()): Promise<FamilyCheck> {
+  const models: ModelCheck[] = [];
+  for (const model of family.models) models.push(await checkModel(family, adapter, model.id, clock));
+  return { family: family.name, ok: models.every((model) => model.ok), task: TYPICAL_TASK, models };
+}
+
+async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: string, clock: () => number): Promise<ModelCheck> {
+  const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS];
+  const started = clock();
+  let scored: ScoredText[];
+  try {
+    scored = await adapter.score(model, texts);
+  } catch (error) {
+    const latencyMs = Math.round(clock() - started);
+    const message = error instanceof ProviderError ? error.message : "the request failed";
+    const reachable = error instanceof ProviderError && !(Object.values(NOT_ANSWERED) as string[]).includes(error.message);
+    return { model, ok: false, reachable, promptLogprobs: false, offsetsUsable: false, leadingSpaceBoundary: false, latencyMs, estimate: { tokens: 0, usd: null }, problems: [message] };
+  }
+  const latencyMs = Math.round(clock() - started);
+  const problems: string[] = [];
+  const promptLogprobs = scored.every((text) => text.tokens.length > 1 && text.tokens.slice(1).every((token) => token.logprob !== null));
+  if (!promptLogprobs) problems.push("the answer lacks log-probabilities for the prompt's tokens");
+  const offsetsUsable = scored.every((text, i) => offsetsInOrder(text, texts[i]!.length));
+  if (!offsetsUsable) problems.push("token offsets do not start at 0 and rise through the text");
+  const leadingSpaceBoundary = continuationScore(scored[1]!, PROBE_PROMPT.length).ok;
+  if (!leadingSpaceBoundary) problems.push(`no token starts where the class "${PROBE_CLASS}" does: classes with a leading space would be flagged token_boundary`);
+  const characters = texts.reduce((sum, text) => sum + text.length, 0);
+  const tokensPerCharacter = scored.reduce((sum, text) => sum + text.tokens.length, 0) / characters;
+  const tokens = Math.ceil(TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * tokensPerCharacter);
+  const price = family.pricing?.usdPerMillionTokens;
+  return {
+    model,
+    ok: problems.length === 0,
+    reachable: true,
+    promptLogprobs,
+    offsetsUsable,
+    leadingSpaceBoundary,
+    latencyMs,
+    estimate: { tokens, usd: price === undefined ? null : Math.round(((tokens * price) / 1e6) * 100) / 100 },
+    problems,
+  };
+}
+
+function offsetsInOrder(text: ScoredText, length: number): boolean {
+  if (text.tokens[0]?.offset !== 0) return false;
+  return text.tokens.every((token, i) => token.offset < length && (i === 0 || token.offset >= text.tokens[i - 1]!.offset));
+}
