@@ -1,0 +1,91 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateModelFamily } from "../../src/generated/validators";
+import { ROOT } from "./helpers";
+
+/** The model families shipped in fixtures/families/: each must be registrable as it stands (or after editing baseUrl). */
+const DIR = join(ROOT, "fixtures/families");
+const files = readdirSync(DIR).filter((name) => name.endsWith(".json")).sort();
+/** What these tests read of a family (schemas/model-family.schema.json has it all). */
+interface Family {
+  name: string;
+  adapter: string;
+  baseUrl?: string;
+  apiKeySecret?: string;
+  visibility?: string;
+  limits?: Record<string, number>;
+  scoring?: { maxTokens?: number };
+  models: { id: string; parameters: number; trainingTokens?: number }[];
+  source?: string;
+}
+const read = (file: string): Family => JSON.parse(readFileSync(join(DIR, file), "utf8")) as Family;
+
+/** The families served by vLLM, with what their sources publish (see each file's `source`). */
+const VLLM = {
+  "pythia.json": { name: "pythia", models: 8, trainingTokens: 299_892_736_000 },
+  "opt-vllm.json": { name: "opt-vllm", models: 8, trainingTokens: 180e9 },
+  "qwen2.5-vllm.json": { name: "qwen2.5-vllm", models: 7, trainingTokens: 18e12 },
+} as const;
+
+describe("fixtures/families", () => {
+  it("has the vLLM families next to the prize's", () => {
+    for (const file of Object.keys(VLLM)) expect(files).toContain(file);
+  });
+
+  it.each(files)("%s validates against schemas/model-family.schema.json", (file) => {
+    const valid = validateModelFamily(read(file));
+    expect(validateModelFamily.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it.each(files)("%s: model ids are unique and parameters strictly increase", (file) => {
+    const { models } = read(file);
+    const ids = models.map((model) => model.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (let i = 1; i < models.length; i++) expect(models[i]!.parameters, `${models[i]!.id} after ${models[i - 1]!.id}`).toBeGreaterThan(models[i - 1]!.parameters);
+  });
+
+  it("family names are distinct across files", () => {
+    const names = files.map((file) => read(file).name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.each(Object.entries(VLLM))("%s is ready for vLLM", (file, expected) => {
+    const family = read(file);
+    expect(family.name).toBe(expected.name);
+    expect(family.adapter).toBe("openai-completions");
+    // vLLM refuses max_tokens 0 ("max_tokens must be at least 1"): ask for one token and ignore it.
+    expect(family.scoring?.maxTokens).toBe(1);
+    // A placeholder the README says to replace, never a real host.
+    expect(family.baseUrl).toBe("https://vllm.example.org/v1");
+    expect(family.apiKeySecret).toBe("VLLM_API_KEY");
+    expect(family.visibility).toBe("public");
+    expect(family.limits).toMatchObject({ promptsPerRequest: 32, concurrency: 4 });
+    expect(family.models).toHaveLength(expected.models);
+    for (const model of family.models) {
+      // vLLM serves a model under its Hugging Face id unless told otherwise.
+      expect(model.id).toMatch(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/);
+      expect(model.trainingTokens).toBe(expected.trainingTokens);
+    }
+    expect(family.source).toMatch(/arXiv:\d{4}\.\d{5}/);
+  });
+
+  it("the README's deploy section registers them and says to replace the placeholder", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const deploy = readme.slice(readme.indexOf("## Deploying to Cloudflare"));
+    expect(deploy).toContain("https://vllm.example.org/v1");
+    for (const { name } of Object.values(VLLM)) expect(deploy).toContain(`\`${name}\``);
+    expect(deploy).toContain("isv family check");
+    expect(deploy).toContain("/v1/review/families/pythia/check");
+  });
+
+  it("the prize's OPT (external results) and OPT on vLLM stay two families with distinct names", () => {
+    const prize = read("opt.json");
+    const vllm = read("opt-vllm.json");
+    expect(prize.adapter).toBe("external");
+    expect(vllm.name).not.toBe(prize.name);
+    // The same nominal sizes, so analyses on either family put a model at the same scale.
+    expect(vllm.models.map((model) => model.parameters)).toEqual(prize.models.map((model) => model.parameters).filter((p) => p < 175e9));
+  });
+});
