@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hash53 } from "../util/hash";
 import type { ReferenceFamily, ReferenceMember, ScoredToken } from "./family";
 import { FaultInjector, faultSettings, type FaultSettings, type FaultVars } from "./faults";
+import { mountPersonalities, type FaultErrorShape } from "./personalities";
 
 /**
  * The OpenAI legacy completions API (`POST /v1/completions`, `GET /v1/models`) over the reference family, close
@@ -124,32 +125,44 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
   });
   app.post("/v1/completions", limit, (c) => withFaults(c, (text) => completions(c, text)));
   app.post("/tgi/:model/generate", limit, (c) => withFaults(c, (text) => tgiGenerate(c, text)));
+  // Provider personalities (vLLM, OpenAI's legacy models, llama.cpp, TGI 3) under /as/{name}/...: see personalities/.
+  mountPersonalities(app, { family, limit, withFaults: (c, answer, shape) => withFaults(c, answer, shape) });
+
+  /** The unprefixed routes' errors: OpenAI's shape. */
+  const openAiFaultShape: FaultErrorShape = (c, status, message) => {
+    const type = status === 400 ? "invalid_request_error" : status === 429 ? "rate_limit_error" : "server_error";
+    return openAiError(c, status, type, message, status === 400 ? "headers" : null, status === 429 ? "rate_limit_exceeded" : null);
+  };
 
   /**
    * The fault and latency knobs around a handler: the concurrency cap, added latency, and the seeded draw of
    * an injected 500, 429, timeout or cut-short body. The handler answers with JSON to send, or an error Response.
    */
-  async function withFaults(c: Context, answer: (text: string) => Promise<{ json: unknown } | Response>): Promise<Response> {
+  async function withFaults(
+    c: Context,
+    answer: (text: string) => Promise<{ json: unknown } | Response>,
+    shape: FaultErrorShape = openAiFaultShape,
+  ): Promise<Response> {
     const configured = faultSettings(vars(c), (name) => c.req.header(name));
-    if (!configured.ok) return openAiError(c, 400, "invalid_request_error", configured.message, "headers");
+    if (!configured.ok) return shape(c, 400, configured.message);
     const settings = configured.settings;
     if (settings.maxConcurrency > 0 && faults.inFlight >= settings.maxConcurrency) {
       c.header("retry-after", "1");
-      return openAiError(c, 429, "rate_limit_error", `More than ${settings.maxConcurrency} requests at once; retry after 1 second.`, null, "rate_limit_exceeded");
+      return shape(c, 429, `More than ${settings.maxConcurrency} requests at once; retry after 1 second.`);
     }
     faults.inFlight++;
     try {
       const text = await c.req.text();
       if (settings.latencyMs > 0) await sleep(settings.latencyMs);
       const fault = faults.draw(settings, text);
-      if (fault === "server_error") return openAiError(c, 500, "server_error", "Injected fault: internal server error.");
+      if (fault === "server_error") return shape(c, 500, "Injected fault: internal server error.");
       if (fault === "rate_limited") {
         c.header("retry-after", "1");
-        return openAiError(c, 429, "rate_limit_error", "Injected fault: rate limit reached; retry after 1 second.", null, "rate_limit_exceeded");
+        return shape(c, 429, "Injected fault: rate limit reached; retry after 1 second.");
       }
       if (fault === "timeout") {
         await sleep(settings.timeoutMs);
-        return openAiError(c, 504, "server_error", "Injected fault: the request timed out.");
+        return shape(c, 504, "Injected fault: the request timed out.");
       }
       const result = await answer(text);
       if (result instanceof Response) return result;
