@@ -465,8 +465,8 @@ export function scenarioLegend(scenarios: readonly Scenario[] = SCENARIOS): stri
 }
 
 /**
- * One line a scenario, one column a size: the share of verdicts that detect the truth, then the false-claim share
- * with the upper end of its 95% Wilson interval. Short enough for the README; the full table follows it.
+ * One line a scenario, one column a size: the share of verdicts that detect the truth (for a null, the share
+ * called flat), then the false-claim share with the upper end of its 95% Wilson interval. Short enough for the README; the full table follows it.
  */
 export function summaryTable(summaries: readonly CellSummary[]): string {
   const columns = [...new Set(summaries.map((summary) => `${summary.examples}/${summary.models}`))];
@@ -478,7 +478,8 @@ export function summaryTable(summaries: readonly CellSummary[]): string {
     const cells = columns.map((column) => {
       const summary = summaries.find((one) => one.label === label && `${one.examples}/${one.models}` === column);
       if (!summary) return "";
-      const found = summary.detected === null ? "" : `${pct(summary.detected.share)} found · `;
+      // With no truth to find, the share called flat says how often the data can show there is none.
+      const found = summary.detected === null ? `${pct(summary.verdicts.flat.share)} flat · ` : `${pct(summary.detected.share)} found · `;
       return `${found}${pct(summary.falseClaims.share)} false (≤ ${pct(summary.falseClaims.ci95[1])})`;
     });
     lines.push(`| ${label} | ${cells.join(" | ")} |`);

@@ -32,9 +32,9 @@ export function slopeContrast(z: readonly number[], from: number, to: number): C
   let mean = 0;
   for (let m = from; m <= to; m++) mean += z[m]!;
   mean /= to - from + 1;
-  let spread = 0;
-  for (let m = from; m <= to; m++) spread += (z[m]! - mean) ** 2;
-  if (spread > 0) for (let m = from; m <= to; m++) weights[m] = (z[m]! - mean) / spread;
+  let sumOfSquares = 0;
+  for (let m = from; m <= to; m++) sumOfSquares += (z[m]! - mean) ** 2;
+  if (sumOfSquares > 0) for (let m = from; m <= to; m++) weights[m] = (z[m]! - mean) / sumOfSquares;
   return { weights, reference: from };
 }
 
@@ -79,7 +79,7 @@ export function estimateContrast(values: Float64Array, count: number, means: Flo
   const examples = values.length / count;
   let sum = 0;
   let squares = 0;
-  // Welford would be steadier; a two-pass mean is exact enough here and keeps equal columns at exactly 0.
+  // Subtracting the reference model per example is what makes equal columns give exactly 0.
   const perExample = new Float64Array(examples);
   for (let i = 0; i < examples; i++) {
     const row = i * count;

@@ -31,10 +31,17 @@ export function orderModels(models: readonly ModelInput[]): ModelInput[] {
 
 export interface PreparedFamily {
   models: ModelInput[];
-  /** Indices of the examples every model has a value for. */
-  shared: number[];
-  /** Example-major matrix of the shared examples: values[i * models + m]. */
+  /** Examples with a value, per model (in `models` order). */
+  examples: number[];
+  /** How many examples every model has a value for. */
+  shared: number;
+  /**
+   * Example-major matrix of the shared examples, values[i * models + m], divided by `unit`: a power of two near
+   * their largest magnitude, so squares neither overflow nor underflow whatever the metric's units, and equal
+   * values stay equal bit for bit (dividing by a power of two is exact).
+   */
   values: Float64Array;
+  unit: number;
   warnings: string[];
 }
 
@@ -65,18 +72,20 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
       `family ${name}: only ${shared.length} example${shared.length === 1 ? " has" : "s have"} a value for every model; a verdict needs at least ${minSharedExamples}`,
     );
   }
+  let largest = 0;
+  for (const model of models) for (const i of shared) largest = Math.max(largest, Math.abs(model.values[i]!));
+  const unit = largest > 0 ? 2 ** Math.round(Math.log2(largest)) : 1;
   const values = new Float64Array(shared.length * count);
   for (let m = 0; m < count; m++) {
     const column = models[m]!.values;
-    for (let i = 0; i < shared.length; i++) values[i * count + m] = column[shared[i]!]!;
+    for (let i = 0; i < shared.length; i++) values[i * count + m] = column[shared[i]!]! / unit;
   }
+  const examples = models.map((model) => model.values.reduce((total, value) => total + (Number.isFinite(value) ? 1 : 0), 0));
   const warnings: string[] = [];
-  for (const model of models) {
-    let own = 0;
-    for (const value of model.values) if (Number.isFinite(value)) own++;
-    if (own > shared.length) {
-      warnings.push(`${model.id} has ${own} examples but only the ${shared.length} every model shares are compared`);
+  models.forEach((model, m) => {
+    if (examples[m]! > shared.length) {
+      warnings.push(`${model.id} has ${examples[m]} examples but only the ${shared.length} every model shares are compared`);
     }
-  }
-  return { models, shared, values, warnings };
+  });
+  return { models, examples, shared: shared.length, values, unit, warnings };
 }

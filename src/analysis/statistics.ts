@@ -14,7 +14,6 @@ import {
   columnMeans,
   endpointContrast,
   estimateContrast,
-  hasSpread,
   largestMagnitude,
   percentileInterval,
   slopeContrast,
@@ -23,6 +22,7 @@ import {
 } from "./contrasts";
 import { normalQuantile, tCritical } from "./distributions";
 import { DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput } from "./family-input";
+import { shapeTests, type ArmEstimate, type ShapeTest } from "./shapes";
 import { robustSpread } from "./spread";
 
 export type { Interval } from "./contrasts";
@@ -51,7 +51,15 @@ export interface DecisionRule {
   power: number;
 }
 
-export const DECISION_RULE: DecisionRule = { falseClaimRate: 0.05, slopeLevel: 0.03, shapeLevel: 0.01, flatLevel: 0.05, power: 0.8 };
+const SLOPE_LEVEL = 0.03;
+const SHAPE_LEVEL = 0.01;
+export const DECISION_RULE: DecisionRule = {
+  falseClaimRate: SLOPE_LEVEL + 2 * SHAPE_LEVEL,
+  slopeLevel: SLOPE_LEVEL,
+  shapeLevel: SHAPE_LEVEL,
+  flatLevel: 0.05,
+  power: 0.8,
+};
 
 export interface AnalysisOptions {
   direction: Direction;
@@ -90,11 +98,11 @@ export interface ModelSummary {
   ci95: Interval;
 }
 
-/** A slope and the interval its test decides on. */
+/** An arm's slope and the interval its test decides on. */
 export interface TestedSlope {
   slope: number;
   standardError: number;
-  /** Two-sided interval at the test's level; an arm's one-sided test reads the bound on its side. */
+  /** Two-sided at 1 − 2 × armLevel: the one-sided test reads the bound on its side (within rounding, 0 is 0). */
   interval: Interval;
 }
 
@@ -103,7 +111,7 @@ export interface ArmTest {
   /** Metric change per decade left and right of the turning model. */
   left: TestedSlope;
   right: TestedSlope;
-  /** Both arms significant with opposite signs in the shape's direction, at this or another candidate. */
+  /** Both arms significant with opposite signs in the shape's direction, at this turning model. */
   significant: boolean;
 }
 
@@ -141,8 +149,12 @@ export interface FamilyAnalysis {
   flatMargin: number;
   /** The slope's interval at 1 − 2 × flatLevel: "flat" when it lies inside ± flatMargin. */
   flatInterval: Interval;
-  /** What this many examples can show: the slope detectable at the rule's power, and examples to detect the margin. */
-  power: { level: number; detectableSlope: number; examplesForMargin: number | null };
+  /**
+   * What the data can show, at the rule's power: the smallest slope the trend test would detect; the examples
+   * that would detect a slope the size of the margin; and the examples that would show a family with no change
+   * to be flat (the slope and the tested arms inside their margins). Null where the margin is 0.
+   */
+  power: { level: number; detectableSlope: number; examplesForMargin: number | null; examplesForFlat: number | null };
   verdict: Verdict;
   reason: string;
   warnings: string[];
@@ -150,17 +162,41 @@ export interface FamilyAnalysis {
 
 const fmt = (value: number): string => (value === 0 ? "0" : value.toPrecision(3));
 const range = (interval: Interval): string => `${fmt(interval[0])} to ${fmt(interval[1])}`;
+const percent = (share: number, digits = 0): string => `${(share * 100).toFixed(digits)}%`;
 
-export function analyseFamily(input: FamilyInput, options: AnalysisOptions, rule: DecisionRule = DECISION_RULE): FamilyAnalysis {
-  const { models, values, shared, warnings } = prepareFamily(input, options.minSharedExamples);
+/** Resamples to draw: the request, or fewer for large inputs, so one analysis stays within its CPU budget. */
+export function bootstrapSize(requested: number, examples: number, models: number): number {
+  if (requested <= MIN_CAPPED_SAMPLES) return requested;
+  return Math.min(requested, Math.max(MIN_CAPPED_SAMPLES, Math.floor(BOOTSTRAP_BUDGET / (examples * models))));
+}
+
+/** A contrast's flat test: its interval at flatLevel, and the margin it must lie within. */
+interface FlatCheck {
+  what: string;
+  interval: Interval;
+  allowed: number;
+  standardError: number;
+}
+
+/**
+ * Analyses one family. Everything is computed on values divided by a power of two near their magnitude
+ * (family-input.ts), then reported in the metric's units, so the verdict does not depend on the units.
+ */
+export function analyseFamily(input: FamilyInput, options: AnalysisOptions): FamilyAnalysis {
+  const rule = DECISION_RULE;
+  const { models, values, unit, examples, shared: n, warnings } = prepareFamily(input, options.minSharedExamples);
   const count = models.length;
-  const n = shared.length;
-  const df = n - 1;
   const z = models.map((model) => Math.log10(model.scale));
   const sign = options.direction === "lower_is_better" ? -1 : 1;
   const means = columnMeans(values, count);
   const magnitude = largestMagnitude(values);
-  const performance = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
+  const inUnits = (value: number): number => value * unit;
+  const intervalInUnits = ([low, high]: Interval): Interval => [low * unit, high * unit];
+  const critical = (oneSidedLevel: number): number => tCritical(oneSidedLevel, n - 1);
+  const around = (contrast: ContrastEstimate, t: number): Interval => {
+    const half = t * contrast.standardError;
+    return [contrast.estimate - half, contrast.estimate + half];
+  };
 
   const samples = bootstrapSize(options.bootstrapSamples, n, count);
   const boot = bootstrapMeans(values, count, samples, options.seed);
@@ -169,105 +205,74 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions, rule
     for (let b = 0; b < samples; b++) perModel[b] = boot[b * count + m]!;
     let squares = 0;
     for (let i = 0; i < n; i++) squares += (values[i * count + m]! - means[m]!) ** 2;
-    let own = 0;
-    for (const value of model.values) if (Number.isFinite(value)) own++;
-    return {
-      id: model.id,
-      scale: model.scale,
-      log10Scale: z[m]!,
-      examples: own,
-      mean: means[m]!,
-      standardError: Math.sqrt(squares / (n - 1) / n),
-      ci95: percentileInterval(perModel),
-    };
+    const standardError = Math.sqrt(squares / (n - 1) / n);
+    return { id: model.id, scale: model.scale, log10Scale: z[m]!, examples: examples[m]!, mean: inUnits(means[m]!), standardError: inUnits(standardError), ci95: intervalInUnits(percentileInterval(perModel)) };
   });
 
   const slopeWeights = slopeContrast(z, 0, count - 1);
   const slope = estimateContrast(values, count, means, slopeWeights, magnitude);
-  const slopeTest = around(slope, tCritical(rule.slopeLevel / 2, df));
+  const slopeCritical = critical(rule.slopeLevel / 2);
+  const slopeTest = around(slope, slopeCritical);
   const endpoint = endpointContrast(count);
   const endpointEstimate = estimateContrast(values, count, means, endpoint, magnitude);
+  const shapes = shapeTests({ values, count, means, z, magnitude, sign, critical }, rule.shapeLevel);
 
-  const twoLines = shapeTests(values, count, means, z, magnitude, df, sign, rule, models.map((model) => model.id));
   const spread = robustSpread(values, count);
-  const flatMargin = options.equivalenceMargin * spread;
-  const flatCritical = tCritical(rule.flatLevel, df);
-  const flatInterval = around(slope, flatCritical);
-  const detectableSlope = (tCritical(rule.slopeLevel / 2, df) + normalQuantile(rule.power)) * slope.standardError;
-  const power = {
-    level: rule.power,
-    detectableSlope,
-    examplesForMargin: flatMargin > 0 ? Math.ceil(n * (detectableSlope / flatMargin) ** 2) : null,
-  };
+  const margin = options.equivalenceMargin * spread;
+  const flatCritical = critical(rule.flatLevel);
+  const flatChecks = flatTests(slope, shapes ? [shapes.uShaped, shapes.invertedU] : [], margin, (contrast) => around(contrast, flatCritical), models);
+  const power = powerOf(n, slope.standardError, slopeCritical, flatCritical, margin, flatChecks, rule);
 
-  const [perfLow, perfHigh] = performance(slopeTest);
-  const slopeText = `slope ${fmt(slope.estimate)} per decade (${percent(1 - rule.slopeLevel)} CI ${range(slopeTest)})`;
-  const detectable = `it could detect a change of ${fmt(detectableSlope)} per decade with ${percent(rule.power)} power`;
+  const perf = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
+  const [perfLow, perfHigh] = perf(slopeTest);
+  const identical = allPairedDifferencesZero(values, count, magnitude);
   let verdict: Verdict;
-  let reason: string;
-  if (allPairedDifferencesZero(values, count, magnitude)) {
-    verdict = "flat";
-    reason = "Every model gives the same value on every shared example: no change with scale.";
-  } else if (twoLines?.uShaped.significant) {
-    verdict = "u_shaped";
-    reason = `Performance worsens up to ${twoLines.uShaped.turningModel} and improves after it: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel, 1)} split over ${twoLines.candidates} candidate turning models).`;
-  } else if (twoLines?.invertedU.significant) {
-    verdict = "inverted_u";
-    reason = `Performance improves up to ${twoLines.invertedU.turningModel} and worsens after it: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel, 1)} split over ${twoLines.candidates} candidate turning models).`;
-  } else if (perfHigh < -slope.tolerance) {
-    verdict = "inverse";
-    reason = `Performance falls with scale: ${slopeText}.`;
-  } else if (perfLow > slope.tolerance) {
-    verdict = "standard";
-    reason = `Performance rises with scale: ${slopeText}.`;
-  } else if (within(flatInterval, flatMargin) && (twoLines?.arms ?? []).every((arm) => within(around(arm, flatCritical), flatMargin * Math.max(1, 1 / arm.span)))) {
-    verdict = "flat";
-    const arms = twoLines ? ", and so do both arms at each shape's turning model" : "";
-    reason = `No change that matters: the slope's ${percent(1 - 2 * rule.flatLevel)} interval (${range(flatInterval)}) lies within ±${fmt(flatMargin)} per decade (${options.equivalenceMargin} robust SD)${arms}; ${detectable}.`;
-  } else {
-    verdict = "inconclusive";
-    const more = power.examplesForMargin === null ? "" : ` About ${power.examplesForMargin} examples would detect a change of ±${fmt(flatMargin)} per decade.`;
-    reason = `The data cannot tell: the ${slopeText} includes 0 and changes larger than ±${fmt(flatMargin)} per decade; ${detectable}.${more}`;
-  }
+  if (identical) verdict = "flat";
+  else if (shapes?.uShaped.significant) verdict = "u_shaped";
+  else if (shapes?.invertedU.significant) verdict = "inverted_u";
+  else if (perfHigh < -slope.tolerance) verdict = "inverse";
+  else if (perfLow > slope.tolerance) verdict = "standard";
+  else if (flatChecks.every((check) => within(check.interval, check.allowed))) verdict = "flat";
+  else verdict = "inconclusive";
 
-  return {
+  const armTest = (shape: ShapeTest): ArmTest => {
+    const tested = (arm: ArmEstimate): TestedSlope => ({
+      slope: inUnits(arm.estimate),
+      standardError: inUnits(arm.standardError),
+      interval: intervalInUnits(around(arm, shapes!.critical)),
+    });
+    return { turningModel: models[shape.turning]!.id, left: tested(shape.left), right: tested(shape.right), significant: shape.significant };
+  };
+  const analysis: FamilyAnalysis = {
     family: input.family,
     axis: input.axis,
     sharedExamples: n,
     bootstrapSamples: samples,
     models: summaries,
     slope: {
-      perDecade: slope.estimate,
-      standardError: slope.standardError,
-      ci95: bootstrapInterval(boot, count, slopeWeights),
-      test: { level: 1 - rule.slopeLevel, interval: slopeTest },
+      perDecade: inUnits(slope.estimate),
+      standardError: inUnits(slope.standardError),
+      ci95: intervalInUnits(bootstrapInterval(boot, count, slopeWeights)),
+      test: { level: 1 - rule.slopeLevel, interval: intervalInUnits(slopeTest) },
     },
-    endpointContrast: { value: endpointEstimate.estimate, standardError: endpointEstimate.standardError, ci95: bootstrapInterval(boot, count, endpoint) },
-    twoLines: twoLines && { candidates: twoLines.candidates, armLevel: twoLines.armLevel, uShaped: twoLines.uShaped, invertedU: twoLines.invertedU },
+    endpointContrast: {
+      value: inUnits(endpointEstimate.estimate),
+      standardError: inUnits(endpointEstimate.standardError),
+      ci95: intervalInUnits(bootstrapInterval(boot, count, endpoint)),
+    },
+    twoLines: shapes && { candidates: shapes.candidates, armLevel: shapes.armLevel, uShaped: armTest(shapes.uShaped), invertedU: armTest(shapes.invertedU) },
     kendallTau: kendallTau(z, means, sign, RELATIVE_TOLERANCE * 2 * magnitude),
-    spread,
-    flatMargin,
-    flatInterval,
-    power,
+    spread: inUnits(spread),
+    flatMargin: inUnits(margin),
+    flatInterval: intervalInUnits(flatChecks[0]!.interval),
+    power: { ...power, detectableSlope: inUnits(power.detectableSlope) },
     verdict,
-    reason,
+    reason: "",
     warnings,
   };
-}
-
-function percent(share: number, digits = 0): string {
-  return `${(share * 100).toFixed(digits)}%`;
-}
-
-/** Resamples to draw: the request, or fewer for large inputs, so one analysis stays within its CPU budget. */
-export function bootstrapSize(requested: number, examples: number, models: number): number {
-  if (requested <= MIN_CAPPED_SAMPLES) return requested;
-  return Math.min(requested, Math.max(MIN_CAPPED_SAMPLES, Math.floor(BOOTSTRAP_BUDGET / (examples * models))));
-}
-
-function around(contrast: ContrastEstimate, critical: number): Interval {
-  const half = critical * contrast.standardError;
-  return [contrast.estimate - half, contrast.estimate + half];
+  const failing = flatChecks.filter((check) => !within(check.interval, check.allowed)).map((check) => ({ ...check, interval: intervalInUnits(check.interval), allowed: inUnits(check.allowed) }));
+  const reason = identical ? "Every model gives the same value on every shared example: no change with scale." : explain(analysis, failing, options.equivalenceMargin);
+  return { ...analysis, reason };
 }
 
 function within(interval: Interval, margin: number): boolean {
@@ -283,68 +288,77 @@ function allPairedDifferencesZero(values: Float64Array, count: number, magnitude
 }
 
 /**
- * The two-lines tests at every interior model with a spread of scales on both sides. A shape is significant when
- * at some candidate both arms exclude 0 in its direction, each one-sided at shapeLevel / candidates. The model
- * reported is the candidate with the strongest evidence (the smaller of its two arms' t statistics). `arms` are the
- * reported candidates' arms, which a flat verdict must also keep inside the margin: the most curved places, so
- * choosing them from the data makes "flat" harder to claim, never easier. An arm shorter than a decade of scale
- * cannot resolve a slope per decade, so it must keep its whole change within one decade's margin instead.
+ * What "flat" must show: the slope inside ± the margin, and both arms at each shape's reported turning model:
+ * the most curved places, so choosing them from the data makes "flat" harder to claim, never easier. An arm
+ * shorter than a decade cannot resolve a slope per decade, so it must keep its whole change within one decade's
+ * margin instead. The slope comes first.
  */
-function shapeTests(
-  values: Float64Array,
-  count: number,
-  means: Float64Array,
-  z: number[],
-  magnitude: number,
-  df: number,
-  sign: number,
-  rule: DecisionRule,
-  ids: string[],
-): (NonNullable<FamilyAnalysis["twoLines"]> & { arms: (ContrastEstimate & { span: number })[] }) | null {
-  const candidates: number[] = [];
-  for (let t = 1; t < count - 1; t++) if (hasSpread(z, 0, t) && hasSpread(z, t, count - 1)) candidates.push(t);
-  if (candidates.length === 0) return null;
-  const armLevel = rule.shapeLevel / candidates.length;
-  const critical = tCritical(armLevel, df);
-  const arms = candidates.map((t) => {
-    const left = estimateContrast(values, count, means, slopeContrast(z, 0, t), magnitude);
-    const right = estimateContrast(values, count, means, slopeContrast(z, t, count - 1), magnitude);
-    return { t, left, right };
-  });
-  // Performance-direction t statistic of a slope: positive when performance improves; 0 within rounding.
-  const statistic = (arm: ContrastEstimate): number => {
-    const value = sign * arm.estimate;
-    if (Math.abs(value) <= arm.tolerance) return 0;
-    return arm.standardError === 0 ? Math.sign(value) * Infinity : value / arm.standardError;
-  };
-  const pick = (shape: "u" | "inverted"): ArmTest => {
-    let best = arms[0]!;
-    let bestEvidence = -Infinity;
-    let significant = false;
-    for (const arm of arms) {
-      const left = statistic(arm.left);
-      const right = statistic(arm.right);
-      const evidence = shape === "u" ? Math.min(-left, right) : Math.min(left, -right);
-      if (evidence > bestEvidence) [best, bestEvidence] = [arm, evidence];
-      if (evidence > critical) significant = true;
+function flatTests(
+  slope: ContrastEstimate,
+  shapes: ShapeTest[],
+  margin: number,
+  interval: (contrast: ContrastEstimate) => Interval,
+  models: { id: string }[],
+): FlatCheck[] {
+  const checks: FlatCheck[] = [{ what: "the slope", interval: interval(slope), allowed: margin, standardError: slope.standardError }];
+  const seen = new Set<number>();
+  for (const shape of shapes) {
+    if (seen.has(shape.turning)) continue;
+    seen.add(shape.turning);
+    const turning = models[shape.turning]!.id;
+    for (const [side, arm] of [["left", shape.left], ["right", shape.right]] as const) {
+      checks.push({ what: `the arm ${side} of ${turning}`, interval: interval(arm), allowed: margin * Math.max(1, 1 / arm.span), standardError: arm.standardError });
     }
-    const tested = (arm: ContrastEstimate): TestedSlope => ({ slope: arm.estimate, standardError: arm.standardError, interval: around(arm, critical) });
-    return { turningModel: ids[best.t]!, left: tested(best.left), right: tested(best.right), significant };
-  };
-  const uShaped = pick("u");
-  const invertedU = pick("inverted");
-  const chosen = arms.filter((arm) => ids[arm.t] === uShaped.turningModel || ids[arm.t] === invertedU.turningModel);
-  const span = (from: number, to: number): number => z[to]! - z[from]!;
+  }
+  return checks;
+}
+
+/** Sample sizes from the paired standard errors, which shrink as 1 / sqrt(examples). */
+function powerOf(n: number, slopeError: number, slopeCritical: number, flatCritical: number, margin: number, checks: FlatCheck[], rule: DecisionRule): FamilyAnalysis["power"] {
+  const detectableSlope = (slopeCritical + normalQuantile(rule.power)) * slopeError;
+  if (!(margin > 0)) return { level: rule.power, detectableSlope, examplesForMargin: null, examplesForFlat: null };
+  // For a family with no change, a two one-sided test passes with this power when allowed / SE ≥ t + z((1 + power) / 2).
+  const flatFactor = flatCritical + normalQuantile((1 + rule.power) / 2);
+  const needed = (error: number, allowed: number, factor: number): number => Math.ceil(n * ((factor * error) / allowed) ** 2);
   return {
-    candidates: candidates.length,
-    armLevel,
-    uShaped,
-    invertedU,
-    arms: chosen.flatMap((arm) => [
-      { ...arm.left, span: span(0, arm.t) },
-      { ...arm.right, span: span(arm.t, count - 1) },
-    ]),
+    level: rule.power,
+    detectableSlope,
+    examplesForMargin: needed(detectableSlope, margin, 1),
+    examplesForFlat: Math.max(...checks.map((check) => needed(check.standardError, check.allowed, flatFactor))),
   };
+}
+
+/** The reason for a verdict reached by the tests, in the metric's units: the numbers behind it, and what more data would do. */
+function explain(analysis: FamilyAnalysis, failing: FlatCheck[], relativeMargin: number): string {
+  const { slope, twoLines, power, flatMargin, flatInterval } = analysis;
+  const rule = DECISION_RULE;
+  const slopeText = `slope ${fmt(slope.perDecade)} per decade (${percent(slope.test.level)} CI ${range(slope.test.interval)})`;
+  const shape = (test: ArmTest, path: string): string =>
+    `Performance ${path} at ${test.turningModel}: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines!.armLevel)}, the shape's ${percent(rule.shapeLevel)} split over ${twoLines!.candidates} candidate turning models).`;
+  const detectable = `it could detect a change of ${fmt(power.detectableSlope)} per decade with ${percent(rule.power)} power`;
+  const marginText = `±${fmt(flatMargin)} per decade (${relativeMargin} robust SD)`;
+  switch (analysis.verdict) {
+    case "u_shaped":
+      return shape(twoLines!.uShaped, "worsens and then improves, turning");
+    case "inverted_u":
+      return shape(twoLines!.invertedU, "improves and then worsens, turning");
+    case "inverse":
+      return `Performance falls with scale: ${slopeText}.`;
+    case "standard":
+      return `Performance rises with scale: ${slopeText}.`;
+    case "flat": {
+      const arms = twoLines ? ", and so do both arms at each shape's turning model" : "";
+      return `No change that matters: the slope's ${percent(1 - 2 * rule.flatLevel)} interval (${range(flatInterval)}) lies within ${marginText}${arms}; ${detectable}.`;
+    }
+    case "inconclusive": {
+      const why = failing.map((check) => `${check.what}'s ${percent(1 - 2 * rule.flatLevel)} interval (${range(check.interval)}) is not within ±${fmt(check.allowed)}`).join("; ");
+      const more: string[] = [];
+      if (power.examplesForMargin !== null && power.examplesForMargin > analysis.sharedExamples) more.push(`about ${power.examplesForMargin} examples would detect a change of ${marginText}`);
+      if (power.examplesForFlat !== null && power.examplesForFlat > analysis.sharedExamples) more.push(`about ${power.examplesForFlat} would show a family with no change to be flat`);
+      const next = more.length > 0 ? ` With the same spread, ${more.join(", and ")}.` : "";
+      return `The data cannot tell: the ${slopeText} includes 0, and no change larger than the margin is shown either: ${why}. With ${analysis.sharedExamples} examples, ${detectable}.${next}`;
+    }
+  }
 }
 
 /** Kendall's tau-b between scale and performance; means within `tolerance` and equal scales are ties. */

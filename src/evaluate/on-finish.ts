@@ -2,7 +2,7 @@ import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { describeError } from "../log";
 import { ANALYSIS_CODE_VERSION } from "../analysis/statistics";
 import { analysesFor, analysisStatements, submissionFamilies, type AnalysisBindings } from "../review/analyses";
-import { outdatedAnalysisSubmissions } from "../storage/analyses";
+import { markReanalysed, outdatedAnalysisSubmissions } from "../storage/analyses";
 import { getEvaluation } from "../storage/evaluations";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 
@@ -34,6 +34,7 @@ async function reanalyseSubmission(bindings: AnalysisBindings, submission: Submi
 export async function reanalyseOutdated(bindings: AnalysisBindings, limit = 5): Promise<string[]> {
   const ids = await outdatedAnalysisSubmissions(bindings.DB, ANALYSIS_CODE_VERSION, limit);
   for (const id of ids) {
+    await markReanalysed(bindings.DB, id, new Date().toISOString());
     const submission = await getSubmission(bindings.DB, id);
     if (!submission) continue;
     // One submission whose stored results no longer load must not hold up the others.

@@ -19,14 +19,14 @@ export interface AcceptedTask {
 }
 
 export const ORDERING =
-  "Strongest inverse scaling first: the lower 95% bound of how much worse performance gets per decade of scale on the task's headline metric, in robust standard deviations of the metric over examples, for the family where it is largest (tasks without an analysis last); ties by acceptance time, then id.";
+  "Strongest inverse scaling first: the lower bound of the verdict's 97% slope interval, as how much worse performance gets per decade of scale on the task's headline metric, in robust standard deviations of the metric over examples, for the family where it is largest (tasks without an analysis last); ties by acceptance time, then id.";
 
 /**
  * How firmly a family shows inverse scaling: the lower end of the interval of "worse per decade", standardised by
  * the examples' spread so that tasks with different metrics compare. Positive only when the whole interval says worse.
  */
 export function inverseStrength(family: FamilyAnalysis, direction: Analysis["metric"]["direction"]): number {
-  const [low, high] = family.slope.ci95;
+  const [low, high] = family.slope.test.interval;
   // Worse per decade is +slope when lower is better (loss rises), -slope when higher is better.
   const worseLow = direction === "lower_is_better" ? low : -high;
   return family.spread > 0 ? worseLow / family.spread : worseLow;

@@ -29,7 +29,7 @@ export function renderLeaderboardPage(board: Leaderboard, window?: SubmissionWin
       return `<article class="task" id="task-${escape(task.id)}">
   <h2><span class="rank">#${task.rank}</span> ${escape(task.title)}</h2>
   <p class="meta">${authors} · ${escape(task.taskType)} · ${task.examples} examples · data licence ${escape(task.dataLicence || "not given")}</p>
-  <p>Inverse-scaling strength: ${task.inverseStrength === null ? "no analysis yet" : `${task.inverseStrength.toFixed(3)} SD per decade (lower 95% bound; above 0 means reliably worse with scale)`}</p>
+  <p>Inverse-scaling strength: ${task.inverseStrength === null ? "no analysis yet" : `${task.inverseStrength.toFixed(3)} robust SD per decade (lower bound of the 97% slope interval; above 0 means reliably worse with scale)`}</p>
   ${task.metric && families ? `<p class="headline">Verdicts on ${escape(task.metric)} (the headline metric)</p>` : ""}
   <ul class="families">${families}</ul>
   ${task.plotUrl ? `<img src="${escape(task.plotUrl)}" alt="${escape(`Plot of ${task.metric ?? "the metric"} against scale for ${task.title}`)}" width="720" height="460" loading="lazy">` : ""}

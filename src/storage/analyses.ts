@@ -108,7 +108,7 @@ export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1Prepa
 
 /**
  * Submissions with analyses on their current file but none made by this analysis code (`codeVersion`): their
- * verdicts are made again by the cron job, oldest first, a few at a time.
+ * verdicts are made again by the cron job, a few at a time, those never tried (then tried longest ago) first.
  */
 export async function outdatedAnalysisSubmissions(db: D1Database, codeVersion: string, limit: number): Promise<string[]> {
   const { results } = await db
@@ -117,9 +117,14 @@ export async function outdatedAnalysisSubmissions(db: D1Database, codeVersion: s
        WHERE s.state != 'withdrawn'
        GROUP BY a.submission_id
        HAVING SUM(json_extract(a.analysis_json, '$.codeVersion') = ?1) = 0
-       ORDER BY MAX(a.created_at), a.submission_id LIMIT ?2`,
+       ORDER BY s.reanalysed_at IS NOT NULL, s.reanalysed_at, MAX(a.created_at), a.submission_id LIMIT ?2`,
     )
     .bind(codeVersion, limit)
     .all<{ id: string }>();
   return results.map((row) => row.id);
+}
+
+/** Records a re-analysis attempt, whatever comes of it, so the next run tries the others first. */
+export async function markReanalysed(db: D1Database, submissionId: string, at: string): Promise<void> {
+  await db.prepare("UPDATE submissions SET reanalysed_at = ?2 WHERE id = ?1").bind(submissionId, at).run();
 }

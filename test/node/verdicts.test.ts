@@ -185,3 +185,41 @@ describe("what a result can show", () => {
     expect(analysis.reason).toContain(`could detect a change of ${analysis.power.detectableSlope.toPrecision(3)} per decade with 80% power`);
   });
 });
+
+describe("the metric's units", () => {
+  const { gaussian } = seededDraws(80);
+  const difficulty = Float64Array.from({ length: 300 }, () => gaussian());
+  const base = [0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 3 + d + 0.5 * gaussian()) }));
+  const scaled = (factor: number) => familyOf(base.map((model) => ({ ...model, values: model.values.map((value) => value * factor) })));
+  const reference = scaled(1);
+
+  it.each([1e-170, 1e-160, 1e155, 1e300])("do not change the verdict (values times %s)", (factor) => {
+    expect(scaled(factor).verdict).toBe(reference.verdict);
+  });
+
+  it("scale every reported number with the values, and keep them finite", () => {
+    const big = scaled(2 ** 500);
+    expect(big.slope.perDecade).toBe(reference.slope.perDecade * 2 ** 500);
+    expect(big.power.detectableSlope).toBe(reference.power.detectableSlope * 2 ** 500);
+    expect(Number.isFinite(scaled(1e300).slope.standardError)).toBe(true);
+  });
+});
+
+describe("an inconclusive verdict's reason", () => {
+  const { gaussian } = seededDraws(90);
+  const difficulty = Float64Array.from({ length: 300 }, () => gaussian());
+  const analysis = familyOf([0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 3 + d + 0.5 * gaussian()) })));
+
+  it("is inconclusive on this null family of 300 examples", () => {
+    expect(analysis.verdict).toBe("inconclusive");
+  });
+
+  it("names each test that kept it from being flat, with its interval and margin", () => {
+    expect(analysis.reason).toMatch(/no change larger than the margin is shown either: the arm (left|right) of m[12]'s 90% interval \(.+\) is not within ±/);
+  });
+
+  it("gives the examples that would show a family with no change to be flat, and only if more than it has", () => {
+    expect(analysis.power.examplesForFlat).toBeGreaterThan(300);
+    expect(analysis.reason).toContain(`about ${analysis.power.examplesForFlat} would show a family with no change to be flat`);
+  });
+});

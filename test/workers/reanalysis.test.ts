@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ANALYSIS_CODE_VERSION } from "../../src/analysis/statistics";
 import { reanalyseOutdated } from "../../src/evaluate/on-finish";
+import { markReanalysed, outdatedAnalysisSubmissions } from "../../src/storage/analyses";
 import { call, createApiToken, lambadaVariant, submit, uploadResults } from "./helpers";
 
 /** A submission with uploaded GPT-3 results whose stored analyses are rewritten as an older code version made them. */
@@ -37,5 +38,27 @@ describe("analyses made by older analysis code", () => {
     const id = await submissionWithOldAnalyses(token);
     await reanalyseOutdated(env, 100);
     expect(await reanalyseOutdated(env, 100)).not.toContain(id);
+  });
+
+  it("try a submission whose re-analysis keeps failing after the others, and the failure stops no one", async () => {
+    const { token } = await createApiToken("organiser");
+    const broken = await submissionWithOldAnalyses(token);
+    const healthy = await submissionWithOldAnalyses(token);
+    // Its stored results are gone, so making its analysis again throws.
+    const stored = await env.BLOBS.list({ prefix: `results/${broken}/` });
+    await env.BLOBS.delete(stored.objects.map((object) => object.key));
+    expect(await reanalyseOutdated(env, 100)).toEqual(expect.arrayContaining([broken, healthy]));
+    const row = await env.DB.prepare("SELECT reanalysed_at FROM submissions WHERE id = ?1").bind(broken).first<{ reanalysed_at: string | null }>();
+    expect(row?.reanalysed_at).not.toBeNull();
+    expect((await call(`/v1/review/submissions/${healthy}/analysis`, token)).status).toBe(200);
+  });
+
+  it("come back in the order: never tried first, then tried longest ago", async () => {
+    const { token } = await createApiToken("organiser");
+    const triedFirst = await submissionWithOldAnalyses(token);
+    const neverTried = await submissionWithOldAnalyses(token);
+    await markReanalysed(env.DB, triedFirst, new Date().toISOString());
+    const order = await outdatedAnalysisSubmissions(env.DB, ANALYSIS_CODE_VERSION, 1000);
+    expect(order.indexOf(neverTried)).toBeLessThan(order.indexOf(triedFirst));
   });
 });
