@@ -52,12 +52,13 @@ function readFamily(file: string): StoredFamily {
   return definition as StoredFamily;
 }
 
-/** One line a model: pass or FAIL, the latency and estimate, then each problem. */
+/** One line a model: pass or FAIL, the latency and (for an answer that was read) the estimate, then each problem. */
 export function formatCheck(check: FamilyCheck): string {
   const lines = [`${check.family}: ${check.models.length} models, each probed with one request`];
   for (const model of check.models) {
     const cost = model.estimate.usd === null ? "" : `, about $${model.estimate.usd.toFixed(2)}`;
-    const estimate = model.reachable ? `; a ${check.task.examples.toLocaleString("en")}-example task ≈ ${model.estimate.tokens.toLocaleString("en")} tokens${cost}` : "";
+    // An estimate only for a model whose answer was read: one that was refused has no token count to go on.
+    const estimate = model.estimate.tokens > 0 ? `; a ${check.task.examples.toLocaleString("en")}-example task ≈ ${model.estimate.tokens.toLocaleString("en")} tokens${cost}` : "";
     lines.push(`  ${model.ok ? "pass" : "FAIL"}  ${model.model}  ${model.latencyMs} ms${estimate}`);
     for (const problem of model.problems) lines.push(`        ${problem}`);
   }

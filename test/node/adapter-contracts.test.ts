@@ -1,0 +1,207 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  NO_PREFILL,
+  NO_PROMPT_LOGPROBS,
+  ProviderError,
+  UNALIGNED,
+  alignOffsets,
+  openAiCompletionsAdapter,
+  tgiAdapter,
+  type ScoringAdapter,
+} from "../../src/evaluate/adapters";
+import { continuationScore, type ScoredText } from "../../src/evaluate/metrics";
+import { trainReferenceFamily } from "../../src/reference/family";
+import { createReferenceApp } from "../../src/reference/server";
+import { ROOT } from "./helpers";
+
+/**
+ * Contract tests: every adapter against every provider personality it can talk to (src/reference/personalities),
+ * in-process through the reference app. Where the server can score, each token's offset and log-probability and
+ * each class's score equal the reference model's own; where it cannot, the answer is the exact permanent error.
+ */
+const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
+const app = createReferenceApp({ family: () => family, vars: () => ({}) });
+const send = async (url: string, init: RequestInit) => app.request(url, init);
+const MODEL = "isv-ngram-4";
+
+const openAi = (personality: string, maxTokens?: 0 | 1) =>
+  openAiCompletionsAdapter({ baseUrl: `http://reference.test/as/${personality}/v1`, promptsPerRequest: 20, ...(maxTokens === undefined ? {} : { maxTokens }), fetch: send });
+const tgi = (personality: string) => tgiAdapter({ baseUrl: `http://reference.test/as/${personality}/{model}`, fetch: send });
+
+/** ASCII, characters split into bytes (2, 3 and 4 of them), a character outside the BMP, and several in a row. */
+const TEXTS = [
+  "The capital of Sheastomor is Steavougrad",
+  "Ada sees 🙂 the café",
+  "Ada 你 x",
+  "你好, Ada",
+  "naïve 🙂🙂 end é",
+];
+
+/** Prompts and classes: a leading space after ASCII, after a multi-byte prompt, and a class that starts with a split character. */
+const CLASSES = [
+  { prompt: "The capital of Sheastomor is", continuation: " Steavougrad" },
+  { prompt: "Ada sees 🙂 the", continuation: " café" },
+  { prompt: "Ada sees ", continuation: "🙂 the café" },
+];
+
+/** The reference model's own numbers: each token's offset and log-probability. */
+const direct = (text: string): ScoredText => ({ tokens: family.member(MODEL)!.score(text, 0).map(({ offset, logprob }) => ({ offset, logprob })) });
+
+/** A class's score straight from the model: the log-probabilities of its tokens, those starting at or after the prompt's end. */
+function directClassScore(prompt: string, continuation: string): { logprob: number; tokens: number } {
+  const tokens = direct(prompt + continuation).tokens.filter((token) => token.offset >= prompt.length);
+  return { logprob: tokens.reduce((sum, token) => sum + token.logprob!, 0), tokens: tokens.length };
+}
+
+async function classScores(adapter: ScoringAdapter) {
+  const scored = await Promise.all(CLASSES.map(async ({ prompt, continuation }) => (await adapter.score(MODEL, [prompt + continuation]))[0]!));
+  return scored.map((text, i) => continuationScore(text, CLASSES[i]!.prompt.length));
+}
+
+function expectClassScoresDirect(scores: Awaited<ReturnType<typeof classScores>>) {
+  scores.forEach((score, i) => {
+    const { prompt, continuation } = CLASSES[i]!;
+    const expected = directClassScore(prompt, continuation);
+    expect(score, `${JSON.stringify(prompt)} + ${JSON.stringify(continuation)}`).toMatchObject({ ok: true, tokens: expected.tokens });
+    expect(score.ok && Math.abs(score.logprob - expected.logprob)).toBeLessThanOrEqual(1e-12);
+  });
+}
+
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "scored",
+    (error: unknown) => (error instanceof ProviderError ? { message: error.message, retryable: error.retryable, status: error.status } : error),
+  );
+
+describe("openai-completions × the servers that score prompts", () => {
+  const scorers = ["vllm", "vllm-legacy", "openai-legacy"].flatMap((personality) => ([0, 1] as const).map((maxTokens) => ({ personality, maxTokens })));
+
+  describe.each(scorers)("$personality with max_tokens $maxTokens", ({ personality, maxTokens }) => {
+    it("gives every token of ASCII and multi-byte texts the model's log-probability and its true offset", async () => {
+      expect(await openAi(personality, maxTokens).score(MODEL, TEXTS)).toEqual(TEXTS.map(direct));
+    });
+
+    it("scores classes (a leading space; after a multi-byte prompt; starting with a split character) as the model does", async () => {
+      expectClassScoresDirect(await classScores(openAi(personality, maxTokens)));
+    });
+  });
+});
+
+describe("openai-completions × llama.cpp's server (no prompt log-probabilities)", () => {
+  it("llamacpp, one text: refuses chat-format logprobs.content for good", async () => {
+    expect(await failure(openAi("llamacpp").score(MODEL, [TEXTS[1]!]))).toEqual({
+      message: `${NO_PROMPT_LOGPROBS}: its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers`,
+      retryable: false,
+      status: undefined,
+    });
+  });
+
+  it("llamacpp, several texts: refuses the JSON array of completions for good", async () => {
+    expect(await failure(openAi("llamacpp").score(MODEL, TEXTS))).toEqual({
+      message: `${NO_PROMPT_LOGPROBS}: it answered a JSON array of completions, one per prompt, whose logprobs (logprobs.content) cover generated tokens only, as llama.cpp's server does`,
+      retryable: false,
+      status: undefined,
+    });
+  });
+
+  it("llamacpp with max_tokens 0: refuses an answer that does not echo the text for good", async () => {
+    expect(await failure(openAi("llamacpp", 0).score(MODEL, [TEXTS[1]!]))).toEqual({
+      message: `${NO_PROMPT_LOGPROBS}: its log-probabilities cover generated tokens only (the answer does not echo the text)`,
+      retryable: false,
+      status: undefined,
+    });
+  });
+
+  it("llamacpp-noecho: its 500 'Only no echo is supported' is a permanent refusal, with the server's reason", async () => {
+    expect(await failure(openAi("llamacpp-noecho").score(MODEL, TEXTS))).toEqual({
+      message: `${NO_PROMPT_LOGPROBS}: the server refuses echo, answering 500 "Only no echo is supported" (as llama.cpp's server does)`,
+      retryable: false,
+      status: 500,
+    });
+  });
+});
+
+describe("tgi × text-generation-inference 3", () => {
+  it("tgi3-prefill: gives every token of ASCII and multi-byte texts the model's log-probability and its true offset", async () => {
+    const scored = await Promise.all(TEXTS.map(async (text) => (await tgi("tgi3-prefill").score(MODEL, [text]))[0]));
+    expect(scored).toEqual(TEXTS.map(direct));
+  });
+
+  it("tgi3-prefill: scores classes (a leading space; after a multi-byte prompt; starting with a split character) as the model does", async () => {
+    expectClassScoresDirect(await classScores(tgi("tgi3-prefill")));
+  });
+
+  it("tgi3 (prefill log-probabilities off): refuses for good, saying to start TGI with --enable-prefill-logprobs", async () => {
+    expect(await failure(tgi("tgi3").score(MODEL, [TEXTS[0]!]))).toEqual({ message: NO_PREFILL, retryable: false, status: undefined });
+  });
+});
+
+describe("openai-completions: which offsets it reads (a stub server: answers no real server gives on demand)", () => {
+  /** A stand-in server that answers one fixed choice for whatever is asked. */
+  const answering = (choice: object) =>
+    openAiCompletionsAdapter({ baseUrl: "http://stub.test/v1", fetch: async () => Response.json({ choices: [{ index: 0, ...choice }] }) });
+
+  it("keeps the offsets as given when the answer has no token strings", async () => {
+    const [scored] = await answering({ text: "Ada sees!", logprobs: { token_logprobs: [null, -1.5, -2], text_offset: [0, 3, 8] } }).score("m", ["Ada sees"]);
+    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1.5 }] });
+  });
+
+  it("reads raw tokenizer pieces (Ġ and ▁ for spaces) as the text they stand for", async () => {
+    const adapter = answering({ text: "Ada sees it", logprobs: { tokens: ["Ada", "Ġsees", "▁it"], token_logprobs: [null, -1, -2], text_offset: [0, 3, 9] } });
+    expect(await adapter.score("m", ["Ada sees it"])).toEqual([{ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }, { offset: 8, logprob: -2 }] }]);
+  });
+
+  it("refuses for good tokens that do not spell out the text", async () => {
+    const adapter = answering({ text: "Ada sees", logprobs: { tokens: ["Bob", " saw"], token_logprobs: [null, -1], text_offset: [0, 3] } });
+    expect(await failure(adapter.score("m", ["Ada sees"]))).toEqual({ message: UNALIGNED, retryable: false, status: undefined });
+  });
+});
+
+describe("alignOffsets: each token's true offset from the token strings", () => {
+  it("gives a character's byte pieces (U+FFFD) its offset, where vLLM's running sum drifts", () => {
+    // vLLM's text_offset for these tokens is [0, 3, 4, 5, 6, 7, 8].
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"], "Ada 你 x")).toEqual([0, 3, 4, 4, 4, 5, 6]);
+  });
+
+  it("places the pieces of characters split in a row on their own characters, counting UTF-8 bytes", () => {
+    expect(alignOffsets(["\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", ",", " Ada"], "你好, Ada")).toEqual([0, 0, 0, 1, 1, 1, 2, 3]);
+  });
+
+  it("reads OpenAI's bytes:\\xNN pieces, several bytes to a token", () => {
+    expect(alignOffsets(["Ada", " ", "bytes:\\xe4\\xbd", "bytes:\\xa0", "bytes:\\xe5", "bytes:\\xa5\\xbd"], "Ada 你好")).toEqual([0, 3, 4, 4, 5, 5]);
+  });
+
+  it("starts a piece that begins with whole characters at its first one", () => {
+    expect(alignOffsets(["Ada", " \ufffd", "\ufffd\ufffd", " x"], "Ada 你 x")).toEqual([0, 3, 4, 5]);
+  });
+
+  it("gives an empty token the offset of the one before (the reference server's TGI route)", () => {
+    expect(alignOffsets(["Ada", " ", "你", "", "", " ", "x"], "Ada 你 x")).toEqual([0, 3, 4, 4, 4, 5, 6]);
+  });
+
+  it("starts a special token not in the text (a BOS) at the cursor, without moving it", () => {
+    expect(alignOffsets(["<s>", "Ada", " sees"], "Ada sees")).toEqual([0, 0, 3]);
+  });
+
+  it("puts pieces past the text's end at its length (generated after a text that ends with a split character)", () => {
+    expect(alignOffsets(["caf", "\ufffd", "\ufffd", "\ufffd"], "café")).toEqual([0, 3, 3, 4]);
+  });
+
+  it("counts a character outside the BMP as two UTF-16 units", () => {
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", "\ufffd", " the"], "Ada 🙂 the")).toEqual([0, 3, 4, 4, 4, 4, 6]);
+  });
+
+  it("refuses for good tokens that stop short of the text", () => {
+    const error = (() => {
+      try {
+        return alignOffsets(["Ada", " sees"], "Ada sees the lamp");
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ message: UNALIGNED, retryable: false });
+  });
+});

@@ -1,0 +1,64 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import Papa from "papaparse";
+import { describe, expect, inject, it } from "vitest";
+import corpus from "../../src/reference/corpus.txt?raw";
+import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
+import referenceFamily from "../../fixtures/families/reference.json";
+import worker from "../../src/index";
+import type { ShardMessage } from "../../src/evaluate/plan";
+import { startEvaluation } from "../../src/evaluate/start";
+import { trainReferenceFamily } from "../../src/reference/family";
+import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
+import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { getSubmission } from "../../src/storage/submissions";
+import { parseClassesLiteral } from "../../src/validate/classes-literal";
+import { VALID_METADATA, heldQueue, submit, uniqueVariant } from "./helpers";
+
+/**
+ * An evaluation through the reference server's `vllm` personality (/as/vllm/v1), which answers as vLLM does: one
+ * generated token after the echoed prompt, and `text_offset` as a running sum of token-string lengths, which drifts
+ * after any character split into bytes. The stored losses must still equal the model's own.
+ */
+describe("an evaluation through the vllm personality", () => {
+  it("stores per-example losses equal to a direct computation, on prompts with characters split into bytes", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    // Every other prompt gets multi-byte characters before the text the classes follow: a 4-byte emoji, a 3-byte
+    // CJK character and 2-byte accents. The added row's prompt ends with one.
+    let row = 0;
+    const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, (_, asks: string) => (row++ % 2 === 0 ? `"[${tag}] 🙂 naïve 你 ${asks}` : `"[${tag}] ${asks}`));
+    const csv = uniqueVariant(tagged, () => `"Ada asks 🙂: say ""${tag}"":\nA quiet river hides the café","[' water', ' stones']",0`);
+    const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
+    expect(response.status).toBe(201);
+    const submission = (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
+
+    const models = referenceFamily.models.filter((model) => ["isv-ngram-2", "isv-ngram-5"].includes(model.id));
+    const baseUrl = `${inject("referenceUrl").replace(/\/v1$/, "")}/as/vllm/v1`;
+    const family: StoredFamily = { ...(referenceFamily as StoredFamily), name: "via-vllm", baseUrl, models };
+    const started = await startEvaluation(heldQueue, submission, family);
+    expect(started.ok).toBe(true);
+    const evaluationId = started.ok ? started.evaluation.id : "";
+
+    // Every shard through the real queue handler, one batch a shard.
+    for (const shard of await listShards(env.DB, evaluationId)) {
+      const batch = createMessageBatch<ShardMessage>("isv-evaluations", [{ id: `${shard.model}-${shard.shard}`, timestamp: new Date(), attempts: 1, body: { evaluationId, model: shard.model, shard: shard.shard } }]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+    }
+    const evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    expect({ state: evaluation.state, reason: evaluation.reason }).toEqual({ state: "evaluated", reason: null });
+
+    const examples = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
+    expect(examples.filter(([prompt]) => /[^\x00-\x7f]/.test(prompt!))).toHaveLength(151);
+    const reference = trainReferenceFamily(corpus);
+    const results = await listResults(env.DB, evaluationId);
+    expect(results.map(({ model, flag }) => ({ model, flag }))).toEqual(models.flatMap(({ id }) => examples.map(() => ({ model: id, flag: null }))));
+    for (const result of results) {
+      const [prompt, classes, answer] = examples[result.index]!;
+      const parsed = parseClassesLiteral(classes!);
+      const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(reference.member(result.model)!, prompt!, name));
+      expect(Math.abs(result.metrics!.loss! - classificationLoss(scores, Number(answer))), `${result.model} #${result.index}`).toBeLessThan(1e-9);
+    }
+  }, 60_000);
+});
