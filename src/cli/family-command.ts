@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ProviderError, adapterFor } from "../evaluate/adapters";
-import { checkFamily, type FamilyCheck } from "../evaluate/preflight";
+import { PROBE_TIMEOUT_MS, TYPICAL_TASK, checkFamily, type FamilyCheck } from "../evaluate/preflight";
 import { validateModelFamily } from "../generated/validators";
 import type { StoredFamily } from "../evaluate/stored-family";
 
@@ -28,10 +28,15 @@ export async function familyCommand(args: string[], out: (text: string) => void,
   const family = readFamily(file);
   let adapter;
   try {
-    adapter = adapterFor(family, env);
+    adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ProviderError) throw new FamilyUsageError(error.message);
     throw error;
+  }
+  // Say where the key goes before it is sent: a family file names both the host and the variable.
+  if (!parsed.values.json) {
+    const key = family.apiKeySecret ? ` with the key in $${family.apiKeySecret}` : "";
+    out(`${family.name}: probing ${family.models.length} models at ${new URL(family.baseUrl!.replace("{model}", "model")).host}${key}, one request each`);
   }
   const check = await checkFamily(family, adapter);
   out(parsed.values.json ? JSON.stringify(check, null, 2) : formatCheck(check));
@@ -54,7 +59,7 @@ function readFamily(file: string): StoredFamily {
 
 /** One line a model: pass or FAIL, the latency and (for an answer that was read) the estimate, then each problem. */
 export function formatCheck(check: FamilyCheck): string {
-  const lines = [`${check.family}: ${check.models.length} models, each probed with one request`];
+  const lines: string[] = [];
   for (const model of check.models) {
     const cost = model.estimate.usd === null ? "" : `, about $${model.estimate.usd.toFixed(2)}`;
     // An estimate only for a model whose answer was read: one that was refused has no token count to go on.
@@ -64,5 +69,7 @@ export function formatCheck(check: FamilyCheck): string {
   }
   const failed = check.models.filter((model) => !model.ok).length;
   lines.push(failed === 0 ? "every model passes" : `${failed} of ${check.models.length} models fail`);
+  const { examples, textsPerExample, charactersPerText } = TYPICAL_TASK;
+  lines.push(`(estimates: ${examples.toLocaleString("en")} examples × ${textsPerExample} texts × ${charactersPerText} characters, at the English probe's tokens per character)`);
   return lines.join("\n");
 }

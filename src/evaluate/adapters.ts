@@ -1,5 +1,6 @@
 import type { StoredFamily } from "./stored-family";
 import type { ScoredText } from "./metrics";
+import { alignOffsets } from "./token-alignment";
 
 /**
  * Inference providers behind one interface: score whole texts, returning each token's offset and log-probability.
@@ -46,7 +47,12 @@ function secret(secrets: object, name: string): string | undefined {
 }
 
 /** The adapter a family's definition asks for, with its API key from `secrets` (never stored in the family). */
-export function adapterFor(family: StoredFamily, secrets: object, fetcher?: (input: string, init: RequestInit) => Promise<Response>): ScoringAdapter {
+export function adapterFor(
+  family: StoredFamily,
+  secrets: object,
+  fetcher?: (input: string, init: RequestInit) => Promise<Response>,
+  timeoutMs?: number,
+): ScoringAdapter {
   if (family.adapter === "external" || !family.baseUrl) {
     throw new ProviderError(`family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`, false);
   }
@@ -58,6 +64,7 @@ export function adapterFor(family: StoredFamily, secrets: object, fetcher?: (inp
     ...(family.scoring?.maxTokens !== undefined ? { maxTokens: family.scoring.maxTokens } : {}),
     ...(typeof apiKey === "string" ? { apiKey } : {}),
     ...(fetcher ? { fetch: fetcher } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
   return family.adapter === "tgi" ? tgiAdapter(options) : openAiCompletionsAdapter(options);
 }
@@ -73,7 +80,7 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
   const maxTokens = options.maxTokens ?? 1;
   return {
     name: "openai-completions",
-    version: "openai-completions/3",
+    version: "openai-completions/4",
     promptsPerRequest,
     async score(model, texts) {
       const response = await request(send, `${options.baseUrl.replace(/\/$/, "")}/completions`, {
@@ -82,7 +89,7 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
         body: JSON.stringify({ model, prompt: texts, echo: true, max_tokens: maxTokens, logprobs: 1, temperature: 0 }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
       });
-      return readCompletions(await readJson(response), texts);
+      return readCompletions(await readJson(response), texts, maxTokens);
     },
   };
 }
@@ -96,7 +103,7 @@ export function tgiAdapter(options: AdapterOptions): ScoringAdapter {
   const send = options.fetch ?? ((input, init) => fetch(input, init));
   return {
     name: "tgi",
-    version: "tgi/2",
+    version: "tgi/3",
     promptsPerRequest: 1,
     async score(model, texts) {
       const url = `${options.baseUrl.replace("{model}", encodeURIComponent(model)).replace(/\/$/, "")}/generate`;
@@ -122,146 +129,41 @@ export const NO_PREFILL =
 
 /** The prefill's tokens with their offsets from `alignOffsets` (TGI gives no offsets; a BOS shares the first's). */
 function readPrefill(body: unknown, text: string): ScoredText {
-  const details = (body as { details?: { prefill?: unknown } }).details;
+  const details = isRecord(body) && isRecord(body.details) ? body.details : undefined;
   const prefill = details?.prefill;
   // An answer with details but an empty prefill is TGI 3's default configuration, not a passing fault.
   if (Array.isArray(prefill) && prefill.length === 0) throw new ProviderError(NO_PREFILL, false);
-  if (!Array.isArray(prefill)) throw new ProviderError("the provider's response has no prefill details (is decoder_input_details supported?)", true);
+  if (!Array.isArray(prefill)) throw new ProviderError("the provider's response has no prefill details (is decoder_input_details supported?)", false);
   for (const token of prefill as { text?: unknown; logprob?: unknown }[]) {
     if (typeof token?.text !== "string" || (token.logprob !== null && typeof token.logprob !== "number")) throw new ProviderError("malformed prefill token in the provider's response", true);
   }
   const tokens = prefill as { text: string; logprob: number | null }[];
-  const offsets = alignOffsets(tokens.map((token) => token.text), text);
-  return { tokens: keepInText(offsets, tokens.map((token) => token.logprob), text.length) };
+  return scoredFromStrings(tokens.map((token) => token.text), tokens.map((token) => token.logprob), text);
 }
 
-/** Why tokens whose strings do not spell out the text cannot be scored (no offset can be trusted). */
-export const UNALIGNED =
-  "the provider's token offsets cannot be matched to the text: its tokens do not spell out the text that was sent";
-
-/**
- * The bytes a token string stands for when it is not whole characters of the text: a byte of a split character
- * decoded alone reads U+FFFD (vLLM's and TGI's token strings; counted as one byte each, the least it can be), and
- * OpenAI shows such tokens as "bytes:\xNN…" (exact). Undefined for any other string (a special token such as a
- * BOS, or a token that is simply not in the text).
- */
-function pieceBytes(token: string): number | undefined {
-  if (token.startsWith("bytes:") && token.length > 6) {
-    let bytes = 0;
-    for (const part of token.slice(6).matchAll(/\\x[0-9a-fA-F]{2}|[^]/gu)) bytes += part[0].startsWith("\\x") && part[0].length === 4 ? 1 : utf8Length(part[0]);
-    return bytes;
+/** A text scored from its token strings (aligned, raw tokenizer pieces read as text if need be), or flagged. */
+function scoredFromStrings(strings: readonly string[], logprobs: readonly (number | null)[], text: string): ScoredText {
+  let alignment = alignOffsets(strings, text);
+  if (!alignment.aligned) {
+    const fromRaw = alignOffsets(rawPieceText(strings), text);
+    if (fromRaw.aligned) alignment = fromRaw;
   }
-  if (!token.includes("\ufffd")) return undefined;
-  let bytes = 0;
-  for (const character of token) bytes += character === "\ufffd" ? 1 : utf8Length(character);
-  return bytes;
-}
-
-function utf8Length(character: string): number {
-  const point = character.codePointAt(0)!;
-  return point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
+  const tokens = keepInText(alignment.offsets, logprobs, text.length);
+  return alignment.aligned ? { tokens } : { tokens, unaligned: true };
 }
 
 /**
- * The true character offset (UTF-16, as JavaScript counts) of each token in `target`, from the token strings alone:
- *
- * - a token that matches the text at the cursor starts there and moves the cursor past itself;
- * - a run of byte pieces (U+FFFD or "bytes:\xNN", see pieceBytes) covers the characters up to where the next token
- *   that matches is found, at least as many UTF-8 bytes on; each piece gets the offset of the character its first
- *   byte belongs to (so the bytes of one character share its offset, as OpenAI's offsets have it), and pieces past
- *   the end of `target` get its length;
- * - an empty token continues the one before (the later bytes of a character, in the reference server's TGI route);
- * - any other token not in the text (a special token, e.g. a BOS) starts at the cursor and does not move it.
- *
- * `target` may run past the scored text (an echoed prompt plus its generated text); the tokens must cover at least
- * its first `covered` characters, or no offset can be trusted and the answer is refused for good (UNALIGNED).
+ * Raw tokenizer pieces ("Ġthe" for GPT-2's byte-level BPE, "▁the" for SentencePiece) as the text they stand
+ * for; SentencePiece marks the text's first word with a space the text does not have.
  */
-export function alignOffsets(tokens: readonly string[], target: string, covered = target.length): number[] {
-  const offsets: number[] = [];
-  let cursor = 0;
-  let i = 0;
-  while (i < tokens.length) {
-    const token = tokens[i]!;
-    if (token === "") {
-      offsets.push(offsets[i - 1] ?? cursor);
-      i++;
-    } else if (target.startsWith(token, cursor)) {
-      offsets.push(cursor);
-      cursor += token.length;
-      i++;
-    } else if (pieceBytes(token) === undefined) {
-      offsets.push(cursor);
-      i++;
-    } else {
-      // A run of pieces, up to the next token found in the text at least as many bytes on as the pieces stand for.
-      let bytes = 0;
-      let end = i;
-      let stop = target.length;
-      for (; end < tokens.length; end++) {
-        const next = tokens[end]!;
-        const width = next === "" ? 0 : pieceBytes(next);
-        if (width !== undefined) {
-          bytes += width;
-          continue;
-        }
-        const at = target.indexOf(next, advance(target, cursor, bytes));
-        if (at !== -1) {
-          stop = at;
-          break;
-        }
-      }
-      const characters = characterBytes(target, cursor, stop);
-      let byte = 0;
-      for (let k = i; k < end; k++) {
-        const piece = tokens[k]!;
-        if (piece === "") {
-          offsets.push(offsets[k - 1]!);
-          continue;
-        }
-        // Pieces past the run's characters: beyond the target's end they are not in it (generated); before a token
-        // found further on, the pieces stood for more bytes than counted and belong to the last character.
-        offsets.push(characterAt(characters, byte, stop === target.length ? target.length : (characters.at(-1)?.offset ?? cursor)));
-        byte += pieceBytes(piece) ?? 0;
-      }
-      cursor = stop;
-      i = end;
-    }
-  }
-  if (cursor < covered) throw new ProviderError(UNALIGNED, false);
-  return offsets;
+const RAW_MARKERS: Record<string, string> = { "Ġ": " ", "▁": " ", "Ċ": "\n", "ĉ": "\t" };
+function rawPieceText(tokens: readonly string[]): string[] {
+  const text = tokens.map((token) => token.replace(/[Ġ▁Ċĉ]/g, (marker) => RAW_MARKERS[marker]!));
+  if (tokens[0]?.startsWith("▁")) text[0] = text[0]!.slice(1);
+  return text;
 }
 
-/** The position `bytes` UTF-8 bytes after `from` (rounded up to a whole character), or the end. */
-function advance(text: string, from: number, bytes: number): number {
-  let at = from;
-  let counted = 0;
-  while (counted < bytes && at < text.length) {
-    const character = String.fromCodePoint(text.codePointAt(at)!);
-    counted += utf8Length(character);
-    at += character.length;
-  }
-  return at;
-}
-
-/** The characters of text[from, to): each one's offset and the UTF-8 byte it ends before, counted from `from`. */
-function characterBytes(text: string, from: number, to: number): { offset: number; end: number }[] {
-  const characters: { offset: number; end: number }[] = [];
-  let byte = 0;
-  for (let at = from; at < to; ) {
-    const character = String.fromCodePoint(text.codePointAt(at)!);
-    byte += utf8Length(character);
-    characters.push({ offset: at, end: byte });
-    at += character.length;
-  }
-  return characters;
-}
-
-/** The offset of the character holding `byte`; past the last character's bytes, `beyond`. */
-function characterAt(characters: readonly { offset: number; end: number }[], byte: number, beyond: number): number {
-  return characters.find((character) => byte < character.end)?.offset ?? beyond;
-}
-
-/** Tokens that start inside the text (those after it were generated, or are not the text's at all). */
+/** The tokens that start inside the text, with their offsets. */
 function keepInText(offsets: readonly number[], logprobs: readonly (number | null)[], length: number): ScoredText["tokens"] {
   const tokens: ScoredText["tokens"] = [];
   for (let i = 0; i < offsets.length; i++) if (offsets[i]! < length) tokens.push({ offset: offsets[i]!, logprob: logprobs[i]! });
@@ -314,7 +216,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 /** llama.cpp's log-probabilities: chat-format `{content: [...]}`, for generated tokens only (null when there are none). */
 const isChatLogprobs = (logprobs: unknown): boolean => isRecord(logprobs) && Array.isArray(logprobs.content) && !("token_logprobs" in logprobs);
 
-function readCompletions(body: unknown, texts: readonly string[]): ScoredText[] {
+function readCompletions(body: unknown, texts: readonly string[], maxTokens: number): ScoredText[] {
   const expected = texts.length;
   // llama.cpp answers several prompts with a JSON array of completion objects, each with chat-format logprobs.
   if (Array.isArray(body) && body.length > 0 && body.every((entry) => isRecord(entry) && Array.isArray(entry.choices))) {
@@ -323,79 +225,63 @@ function readCompletions(body: unknown, texts: readonly string[]): ScoredText[] 
       throw noPromptLogprobs("it answered a JSON array of completions, one per prompt, whose logprobs (logprobs.content) cover generated tokens only, as llama.cpp's server does");
     }
   }
-  const choices = (body as { choices?: unknown }).choices;
+  const choices = isRecord(body) ? body.choices : undefined;
   if (!Array.isArray(choices) || choices.length !== expected) {
-    throw new ProviderError(`expected ${expected} choices in the provider's response`, true);
+    throw new ProviderError(`expected ${expected} choices in the provider's response`, false);
   }
   const scored: (ScoredText | undefined)[] = Array.from({ length: expected }, () => undefined);
-  for (const choice of choices as { index?: unknown; text?: unknown; logprobs?: { token_logprobs?: unknown; text_offset?: unknown; tokens?: unknown } }[]) {
-    if (isChatLogprobs(choice?.logprobs)) {
+  for (const choice of choices as unknown[]) {
+    if (!isRecord(choice)) throw new ProviderError("a choice in the provider's response is not an object", false);
+    if (isChatLogprobs(choice.logprobs)) {
       throw noPromptLogprobs("its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers");
     }
-    const index = isRecord(choice) ? choice.index : undefined;
+    const index = choice.index;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= expected) {
-      throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", true);
+      throw new ProviderError("a choice in the provider's response has no usable index", false);
     }
+    if (scored[index] !== undefined) throw new ProviderError("the provider's response repeats a choice index", false);
     const text = texts[index]!;
-    // An echoed answer starts with the text; one that does not (or whose tokens do not start at the text's first
-    // character) gave log-probabilities for what it generated only.
+    // An echoed answer starts with the text; one that does not gave log-probabilities for what it generated only.
     if (typeof choice.text === "string" && !choice.text.startsWith(text)) {
       throw noPromptLogprobs("its log-probabilities cover generated tokens only (the answer does not echo the text)");
     }
-    const logprobs = choice.logprobs?.token_logprobs;
-    const offsets = choice.logprobs?.text_offset;
-    const strings = choice.logprobs?.tokens;
-    if (!Array.isArray(logprobs) || !Array.isArray(offsets) || logprobs.length !== offsets.length) {
-      throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", true);
-    }
-    if (text.length > 0 && offsets[0] !== 0) throw noPromptLogprobs("its log-probabilities cover generated tokens only (the token offsets do not start at the text's first character)");
-    for (let i = 0; i < offsets.length; i++) {
-      const logprob: unknown = logprobs[i];
-      if (typeof offsets[i] !== "number" || (logprob !== null && typeof logprob !== "number")) throw new ProviderError("malformed token data in the provider's response", true);
-    }
-    if (strings !== undefined && (!Array.isArray(strings) || strings.length !== offsets.length || !strings.every((token) => typeof token === "string"))) {
-      throw new ProviderError("malformed token data in the provider's response", true);
-    }
-    // The server's offsets are trusted only when each token's string is found at its offset, one after another
-    // across the whole text. vLLM's are the running sum of token-string lengths, which drifts after any character
-    // split into bytes (each shown as U+FFFD) or outside the BMP; those are rebuilt from the token strings, against
-    // the echoed text with what was generated after it.
-    const given = offsets as number[];
-    const rebuilt =
-      strings === undefined || offsetsSpell(strings as string[], given, text)
-        ? given
-        : realign(strings as string[], typeof choice.text === "string" ? choice.text : text, text.length);
-    scored[index] = { tokens: keepInText(rebuilt, logprobs as (number | null)[], text.length) };
+    scored[index] = readChoice(choice, text, maxTokens);
   }
-  if (scored.some((entry) => entry === undefined)) throw new ProviderError("the provider's response repeats a choice index", true);
   return scored as ScoredText[];
 }
 
 /**
- * Offsets rebuilt from the token strings. Some servers give raw tokenizer pieces instead of text ("Ġthe" for
- * GPT-2's byte-level BPE, "▁the" for SentencePiece): those are read with their space and newline markers turned
- * back into text before giving up.
+ * One echoed text's tokens. The answer ends with the tokens generated after the text: exactly `maxTokens` when
+ * generation stopped at the length asked ("length"), and at most that many otherwise (an end-of-text token may be
+ * left out); they are dropped by count, the fewest that leaves tokens spelling out the text exactly.
  */
-function realign(tokens: readonly string[], target: string, covered: number): number[] {
-  try {
-    return alignOffsets(tokens, target, covered);
-  } catch (error) {
-    if (!(error instanceof ProviderError)) throw error;
-    return alignOffsets(tokens.map(rawPieceText), target, covered);
+function readChoice(choice: Record<string, unknown>, text: string, maxTokens: number): ScoredText {
+  const logprobs = isRecord(choice.logprobs) ? choice.logprobs : undefined;
+  const values = logprobs?.token_logprobs;
+  const offsets = logprobs?.text_offset;
+  const strings = logprobs?.tokens;
+  if (!Array.isArray(values) || !Array.isArray(offsets) || values.length !== offsets.length) {
+    throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", false);
   }
-}
-
-const RAW_MARKERS: Record<string, string> = { "Ġ": " ", "▁": " ", "Ċ": "\n", "ĉ": "\t" };
-const rawPieceText = (token: string): string => token.replace(/[Ġ▁Ċĉ]/g, (marker) => RAW_MARKERS[marker]!);
-
-/** Every token that starts inside the text is found at its offset, each where the one before ends, up to the text's end. */
-function offsetsSpell(tokens: readonly string[], offsets: readonly number[], text: string): boolean {
-  let expected = 0;
-  for (let i = 0; i < tokens.length && offsets[i]! < text.length; i++) {
-    if (offsets[i] !== expected || tokens[i] === "" || !text.startsWith(tokens[i]!, expected)) return false;
-    expected += tokens[i]!.length;
+  if (text.length > 0 && offsets[0] !== 0) throw noPromptLogprobs("its log-probabilities cover generated tokens only (the token offsets do not start at the text's first character)");
+  for (let i = 0; i < offsets.length; i++) {
+    const value: unknown = values[i];
+    if (typeof offsets[i] !== "number" || (value !== null && typeof value !== "number")) throw new ProviderError("malformed token data in the provider's response", false);
   }
-  return expected === text.length;
+  const given = values as (number | null)[];
+  if (strings === undefined) return { tokens: keepInText(offsets as number[], given, text.length) };
+  if (!Array.isArray(strings) || strings.length !== offsets.length || !strings.every((token) => typeof token === "string")) {
+    throw new ProviderError("malformed token data in the provider's response", false);
+  }
+  const generated = choice.finish_reason === "length" ? [maxTokens] : Array.from({ length: maxTokens + 1 }, (_, k) => maxTokens - k);
+  let last: ScoredText | undefined;
+  for (const count of generated) {
+    if (count > strings.length) continue;
+    const kept = strings.length - count;
+    last = scoredFromStrings((strings as string[]).slice(0, kept), given.slice(0, kept), text);
+    if (!last.unaligned) return last;
+  }
+  return last ?? { tokens: [], unaligned: true };
 }
 
 /** Retry-After in seconds or as an HTTP date. */

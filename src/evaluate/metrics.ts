@@ -8,18 +8,21 @@ import type { Example } from "../validate/row-rules";
 /** One scored text: its tokens with their character offsets and log-probabilities (the first has none). */
 export interface ScoredText {
   tokens: { offset: number; logprob: number | null }[];
+  /** The server's tokens did not spell out the text (see token-alignment.ts): no offset can be trusted. */
+  unaligned?: true;
 }
 
-export type ExampleFlag = "token_boundary" | "multi_token_class";
+export type ExampleFlag = "token_boundary" | "multi_token_class" | "unaligned_tokens";
 
 /** A continuation's score, or why it has none. */
-export type ContinuationScore = { ok: true; logprob: number; tokens: number } | { ok: false; flag: "token_boundary" };
+export type ContinuationScore = { ok: true; logprob: number; tokens: number } | { ok: false; flag: "token_boundary" | "unaligned_tokens" };
 
 /**
  * log p(continuation | prompt) from a scored `prompt + continuation`: the tokens starting at or after the prompt's
  * end. If no token starts exactly there, the API's tokenizer merged the two, and the score would be wrong.
  */
 export function continuationScore(scored: ScoredText, promptLength: number): ContinuationScore {
+  if (scored.unaligned) return { ok: false, flag: "unaligned_tokens" };
   if (!scored.tokens.some((token) => token.offset === promptLength)) return { ok: false, flag: "token_boundary" };
   let logprob = 0;
   let tokens = 0;

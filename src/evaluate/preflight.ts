@@ -10,6 +10,11 @@ import { continuationScore, type ScoredText } from "./metrics";
 /** The probe: a prompt, and the same prompt with a class that starts with a space, as prize tasks' classes do. */
 export const PROBE_PROMPT = "Question: Is the sky blue on a clear day?\nAnswer:";
 export const PROBE_CLASS = " Yes";
+/** Characters most tokenizers split into byte pieces (a CJK character, an emoji, an accent), with a class after. */
+export const PROBE_MULTIBYTE = "Ada sees 日本 🙂 at the café. Answer: Yes";
+
+/** How long one model's probe may take before the model is reported unreachable. */
+export const PROBE_TIMEOUT_MS = 20_000;
 
 /** The task the cost estimate is for: 1,000 examples of 2 prompt+class texts of 400 characters each. */
 export const TYPICAL_TASK = { examples: 1000, textsPerExample: 2, charactersPerText: 400 } as const;
@@ -21,8 +26,10 @@ export interface ModelCheck {
   reachable: boolean;
   /** Every token of the texts after the first has a log-probability. */
   promptLogprobs: boolean;
-  /** Token offsets start at 0 and never go back. */
+  /** The tokens spell out the texts, with offsets that start at 0 and never go back. */
   offsetsUsable: boolean;
+  /** A text with multi-byte characters is matched token by token too (else such examples are flagged). */
+  multibyteAligned: boolean;
   /** The class with its leading space starts on a token boundary right after the prompt. */
   leadingSpaceBoundary: boolean;
   latencyMs: number;
@@ -47,7 +54,7 @@ export async function checkFamily(family: StoredFamily, adapter: ScoringAdapter,
 }
 
 async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: string, clock: () => number): Promise<ModelCheck> {
-  const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS];
+  const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS, PROBE_MULTIBYTE];
   const started = clock();
   let scored: ScoredText[];
   try {
@@ -56,18 +63,33 @@ async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: 
     const latencyMs = Math.round(clock() - started);
     const message = error instanceof ProviderError ? error.message : "the request failed";
     const reachable = error instanceof ProviderError && !(Object.values(NOT_ANSWERED) as string[]).includes(error.message);
-    return { model, ok: false, reachable, promptLogprobs: false, offsetsUsable: false, leadingSpaceBoundary: false, latencyMs, estimate: { tokens: 0, usd: null }, problems: [message] };
+    return {
+      model,
+      ok: false,
+      reachable,
+      promptLogprobs: false,
+      offsetsUsable: false,
+      multibyteAligned: false,
+      leadingSpaceBoundary: false,
+      latencyMs,
+      estimate: { tokens: 0, usd: null },
+      problems: [message],
+    };
   }
   const latencyMs = Math.round(clock() - started);
   const problems: string[] = [];
   const promptLogprobs = scored.every((text) => text.tokens.length > 1 && text.tokens.slice(1).every((token) => token.logprob !== null));
   if (!promptLogprobs) problems.push("the answer lacks log-probabilities for the prompt's tokens");
-  const offsetsUsable = scored.every((text, i) => offsetsInOrder(text, texts[i]!.length));
-  if (!offsetsUsable) problems.push("token offsets do not start at 0 and rise through the text");
+  const english = scored.slice(0, 2);
+  const offsetsUsable = english.every((text, i) => !text.unaligned && offsetsInOrder(text, texts[i]!.length));
+  if (!offsetsUsable) problems.push("the tokens do not spell out the text, or their offsets do not start at 0 and rise through it");
+  const multibyteAligned = !scored[2]!.unaligned;
+  if (!multibyteAligned) problems.push("the tokens of a text with multi-byte characters do not spell it out: such examples would be flagged unaligned_tokens");
   const leadingSpaceBoundary = continuationScore(scored[1]!, PROBE_PROMPT.length).ok;
   if (!leadingSpaceBoundary) problems.push(`no token starts where the class "${PROBE_CLASS}" does: classes with a leading space would be flagged token_boundary`);
-  const characters = texts.reduce((sum, text) => sum + text.length, 0);
-  const tokensPerCharacter = scored.reduce((sum, text) => sum + text.tokens.length, 0) / characters;
+  // The estimate is for English text, like the two plain probes.
+  const characters = texts.slice(0, 2).reduce((sum, text) => sum + text.length, 0);
+  const tokensPerCharacter = english.reduce((sum, text) => sum + text.tokens.length, 0) / characters;
   const tokens = Math.ceil(TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * tokensPerCharacter);
   const price = family.pricing?.usdPerMillionTokens;
   return {
@@ -76,6 +98,7 @@ async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: 
     reachable: true,
     promptLogprobs,
     offsetsUsable,
+    multibyteAligned,
     leadingSpaceBoundary,
     latencyMs,
     estimate: { tokens, usd: price === undefined ? null : Math.round(((tokens * price) / 1e6) * 100) / 100 },

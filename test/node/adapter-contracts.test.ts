@@ -5,13 +5,12 @@ import {
   NO_PREFILL,
   NO_PROMPT_LOGPROBS,
   ProviderError,
-  UNALIGNED,
-  alignOffsets,
   openAiCompletionsAdapter,
   tgiAdapter,
   type ScoringAdapter,
 } from "../../src/evaluate/adapters";
 import { continuationScore, type ScoredText } from "../../src/evaluate/metrics";
+import { alignOffsets } from "../../src/evaluate/token-alignment";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { createReferenceApp } from "../../src/reference/server";
 import { ROOT } from "./helpers";
@@ -153,55 +152,91 @@ describe("openai-completions: which offsets it reads (a stub server: answers no 
     expect(await adapter.score("m", ["Ada sees it"])).toEqual([{ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }, { offset: 8, logprob: -2 }] }]);
   });
 
-  it("refuses for good tokens that do not spell out the text", async () => {
+  it("flags a text whose tokens do not spell it out, so its examples are excluded and counted", async () => {
     const adapter = answering({ text: "Ada sees", logprobs: { tokens: ["Bob", " saw"], token_logprobs: [null, -1], text_offset: [0, 3] } });
-    expect(await failure(adapter.score("m", ["Ada sees"]))).toEqual({ message: UNALIGNED, retryable: false, status: undefined });
+    const [scored] = await adapter.score("m", ["Ada sees"]);
+    expect(continuationScore(scored!, 3)).toEqual({ ok: false, flag: "unaligned_tokens" });
+  });
+
+  it("drops the generated token by count when generation stopped at the length asked, whatever its string", async () => {
+    // "é" split into two one-byte pieces, then a generated piece: only the count says which is which.
+    const adapter = answering({ text: "café\ufffd", finish_reason: "length", logprobs: { tokens: ["caf", "\ufffd", "\ufffd", "\ufffd"], token_logprobs: [null, -1, -2, -9], text_offset: [0, 3, 4, 5] } });
+    const [scored] = await adapter.score("m", ["café"]);
+    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }, { offset: 3, logprob: -2 }] });
+  });
+
+  it("drops an empty generated token (an end of text decoded as nothing) rather than adding it to the class", async () => {
+    const adapter = answering({ text: "Ada sees", finish_reason: "stop", logprobs: { tokens: ["Ada", " sees", ""], token_logprobs: [null, -1, -7], text_offset: [0, 3, 8] } });
+    const [scored] = await adapter.score("m", ["Ada sees"]);
+    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }] });
+  });
+
+  it("keeps every token when an answer that stopped early left the generated token out", async () => {
+    const adapter = answering({ text: "Ada sees", finish_reason: "stop", logprobs: { tokens: ["Ada", " sees"], token_logprobs: [null, -1], text_offset: [0, 3] } });
+    expect(await adapter.score("m", ["Ada sees"])).toEqual([{ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }] }]);
+  });
+
+  it("treats an answer of null as a refusal, not a crash", async () => {
+    const adapter = openAiCompletionsAdapter({ baseUrl: "http://stub.test/v1", fetch: async () => Response.json(null) });
+    expect(await failure(adapter.score("m", ["x"]))).toEqual({ message: "expected 1 choices in the provider's response", retryable: false, status: undefined });
   });
 });
 
 describe("alignOffsets: each token's true offset from the token strings", () => {
   it("gives a character's byte pieces (U+FFFD) its offset, where vLLM's running sum drifts", () => {
     // vLLM's text_offset for these tokens is [0, 3, 4, 5, 6, 7, 8].
-    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"], "Ada 你 x")).toEqual([0, 3, 4, 4, 4, 5, 6]);
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"], "Ada 你 x").offsets).toEqual([0, 3, 4, 4, 4, 5, 6]);
   });
 
   it("places the pieces of characters split in a row on their own characters, counting UTF-8 bytes", () => {
-    expect(alignOffsets(["\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", ",", " Ada"], "你好, Ada")).toEqual([0, 0, 0, 1, 1, 1, 2, 3]);
+    expect(alignOffsets(["\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", ",", " Ada"], "你好, Ada").offsets).toEqual([0, 0, 0, 1, 1, 1, 2, 3]);
   });
 
   it("reads OpenAI's bytes:\\xNN pieces, several bytes to a token", () => {
-    expect(alignOffsets(["Ada", " ", "bytes:\\xe4\\xbd", "bytes:\\xa0", "bytes:\\xe5", "bytes:\\xa5\\xbd"], "Ada 你好")).toEqual([0, 3, 4, 4, 5, 5]);
+    expect(alignOffsets(["Ada", " ", "bytes:\\xe4\\xbd", "bytes:\\xa0", "bytes:\\xe5", "bytes:\\xa5\\xbd"], "Ada 你好").offsets).toEqual([0, 3, 4, 4, 5, 5]);
   });
 
-  it("starts a piece that begins with whole characters at its first one", () => {
-    expect(alignOffsets(["Ada", " \ufffd", "\ufffd\ufffd", " x"], "Ada 你 x")).toEqual([0, 3, 4, 5]);
+  it("gives a piece that starts inside a character the offset of the token before, so no boundary is claimed there", () => {
+    // " \ufffd" is the space and 你's first byte; the next piece starts inside 你, which so starts no token.
+    expect(alignOffsets(["Ada", " \ufffd", "\ufffd\ufffd", " x"], "Ada 你 x").offsets).toEqual([0, 3, 3, 5]);
+  });
+
+  it("gives every piece of a run the run's offset when its pieces' sizes are not known", () => {
+    // Two U+FFFD pieces for 日本 (6 bytes): each stands for 1 to 3 bytes, so where 本 starts is not known.
+    expect(alignOffsets(["A", "\ufffd", "\ufffd", "!"], "A日本!").offsets).toEqual([0, 1, 1, 3]);
+  });
+
+  it("leaves a class that starts inside such a run without a token at its start (flagged, never guessed)", () => {
+    const { offsets } = alignOffsets(["A", "\ufffd", "\ufffd", "!"], "A日本!");
+    expect(continuationScore({ tokens: offsets.map((offset) => ({ offset, logprob: -1 })) }, 2)).toEqual({ ok: false, flag: "token_boundary" });
+  });
+
+  it("finds a piece that merges the prompt's last character with the class's first: no token starts the class", () => {
+    const { offsets } = alignOffsets(["A", "bytes:\\xe6\\x97", "bytes:\\xa5\\xe6", "bytes:\\x9c\\xac"], "A日本");
+    expect(offsets).toEqual([0, 1, 1, 1]);
   });
 
   it("gives an empty token the offset of the one before (the reference server's TGI route)", () => {
-    expect(alignOffsets(["Ada", " ", "你", "", "", " ", "x"], "Ada 你 x")).toEqual([0, 3, 4, 4, 4, 5, 6]);
+    expect(alignOffsets(["Ada", " ", "你", "", "", " ", "x"], "Ada 你 x").offsets).toEqual([0, 3, 4, 4, 4, 5, 6]);
   });
 
   it("starts a special token not in the text (a BOS) at the cursor, without moving it", () => {
-    expect(alignOffsets(["<s>", "Ada", " sees"], "Ada sees")).toEqual([0, 0, 3]);
+    expect(alignOffsets(["<s>", "Ada", " sees"], "Ada sees").offsets).toEqual([0, 0, 3]);
   });
 
-  it("puts pieces past the text's end at its length (generated after a text that ends with a split character)", () => {
-    expect(alignOffsets(["caf", "\ufffd", "\ufffd", "\ufffd"], "café")).toEqual([0, 3, 3, 4]);
+  it("places the byte pieces of a text's last character on it", () => {
+    expect(alignOffsets(["caf", "\ufffd", "\ufffd"], "café").offsets).toEqual([0, 3, 3]);
   });
 
   it("counts a character outside the BMP as two UTF-16 units", () => {
-    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", "\ufffd", " the"], "Ada 🙂 the")).toEqual([0, 3, 4, 4, 4, 4, 6]);
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", "\ufffd", " the"], "Ada 🙂 the").offsets).toEqual([0, 3, 4, 4, 4, 4, 6]);
   });
 
-  it("refuses for good tokens that stop short of the text", () => {
-    const error = (() => {
-      try {
-        return alignOffsets(["Ada", " sees"], "Ada sees the lamp");
-      } catch (caught) {
-        return caught;
-      }
-    })();
-    expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ message: UNALIGNED, retryable: false });
+  it("says tokens that stop short of the text are not aligned", () => {
+    expect(alignOffsets(["Ada", " sees"], "Ada sees the lamp").aligned).toBe(false);
+  });
+
+  it("says a token not in the text after its start is not aligned, rather than pulling it into a run", () => {
+    expect(alignOffsets(["A", "\ufffd", "Z", "B"], "A\ufffdB").aligned).toBe(false);
   });
 });

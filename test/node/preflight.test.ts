@@ -37,8 +37,21 @@ function passing(model: string): ModelCheck {
   const tokens = texts.reduce((sum, text) => sum + family.member(model)!.score(text, 0).length, 0);
   const characters = texts.reduce((sum, text) => sum + text.length, 0);
   const estimate = Math.ceil(TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * (tokens / characters));
-  return { model, ok: true, reachable: true, promptLogprobs: true, offsetsUsable: true, leadingSpaceBoundary: true, latencyMs: 0, estimate: { tokens: estimate, usd: null }, problems: [] };
+  return {
+    model,
+    ok: true,
+    reachable: true,
+    promptLogprobs: true,
+    offsetsUsable: true,
+    multibyteAligned: true,
+    leadingSpaceBoundary: true,
+    latencyMs: 0,
+    estimate: { tokens: estimate, usd: null },
+    problems: [],
+  };
 }
+
+const ESTIMATES = "(estimates: 1,000 examples × 2 texts × 400 characters, at the English probe's tokens per character)";
 
 const failing = (model: string, problem: string): ModelCheck => ({
   model,
@@ -46,6 +59,7 @@ const failing = (model: string, problem: string): ModelCheck => ({
   reachable: true,
   promptLogprobs: false,
   offsetsUsable: false,
+  multibyteAligned: false,
   leadingSpaceBoundary: false,
   latencyMs: 0,
   estimate: { tokens: 0, usd: null },
@@ -127,9 +141,10 @@ describe("isv family check FAMILY.json, against the reference server over loopba
     const result = await run(definition("cli-vllm", "openai-completions", `${server.origin}/as/vllm/v1`));
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
     expect(result.stdout.trimEnd().split("\n").map((line) => line.replace(/\d+ ms/, "N ms"))).toEqual([
-      "cli-vllm: 2 models, each probed with one request",
+      `cli-vllm: probing 2 models at ${new URL(server.origin).host}, one request each`,
       ...MODELS.map((model) => `  pass  ${model}  N ms; a 1,000-example task ≈ ${passing(model).estimate.tokens.toLocaleString("en")} tokens`),
       "every model passes",
+      ESTIMATES,
     ]);
   });
 
@@ -137,9 +152,10 @@ describe("isv family check FAMILY.json, against the reference server over loopba
     const result = await run(definition("cli-tgi3", "tgi", `${server.origin}/as/tgi3/{model}`));
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 1, stderr: "" });
     expect(result.stdout.trimEnd().split("\n").map((line) => line.replace(/\d+ ms/, "N ms"))).toEqual([
-      "cli-tgi3: 2 models, each probed with one request",
+      `cli-tgi3: probing 2 models at ${new URL(server.origin).host}, one request each`,
       ...MODELS.flatMap((model) => [`  FAIL  ${model}  N ms`, `        ${NO_PREFILL}`]),
       "2 of 2 models fail",
+      ESTIMATES,
     ]);
   });
 });

@@ -44,12 +44,12 @@ describe("POST /v1/review/families/{name}/check", () => {
     expect({ ok: body.ok, first: body.models[0] }).toMatchObject({ ok: false, first: { reachable: false, problems: ["the provider could not be reached"] } });
   });
 
-  it("is audited as family.check with the models that failed", async () => {
+  it("is audited as family.check with the host, the secret's name and the models that failed", async () => {
     const admin = await token("admin");
     const name = await register(admin, {});
     await check(name, admin);
     const row = await env.DB.prepare("SELECT detail_json FROM audit_log WHERE action = 'family.check' AND json_extract(detail_json, '$.family') = ?1").bind(name).first<{ detail_json: string }>();
-    expect(JSON.parse(row!.detail_json)).toEqual({ family: name, ok: true, failed: [] });
+    expect(JSON.parse(row!.detail_json)).toEqual({ family: name, baseUrl: inject("referenceUrl"), apiKeySecret: null, ok: true, failed: [] });
   });
 
   it("answers 422 not_checkable for a family whose results are uploaded", async () => {
