@@ -1,6 +1,7 @@
 import { Hono, type ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requestId, type RequestIdVariables } from "hono/request-id";
+import { requestId } from "hono/request-id";
+import type { AppEnv } from "./app-env";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
 import type { Leaderboard } from "./leaderboard/build";
 import { renderLeaderboardPage } from "./leaderboard/page";
@@ -18,8 +19,6 @@ import { describeError } from "./log";
 
 /** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
-
-export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };
 
 /** Builds the HTTP app; shared by the Worker entry and the tests. */
 export function createApp(): Hono<AppEnv> {

@@ -1,4 +1,4 @@
-import { escapeXml as escape } from "./analysis/plot";
+import { escapeXml as escape } from "./util/escape";
 import { htmlDocument } from "./http/html";
 
 interface Operation {

@@ -1,21 +1,6 @@
 import type { TaskType } from "../validate/task-types";
+import { RESULT_COLUMNS, type AnalysedType, type ResultColumn } from "./results-columns";
 import type { Direction } from "./statistics";
-
-type ResultColumn = "loss" | "correct" | "logodds_difference" | "total_logprob";
-type AnalysedType = Exclude<TaskType, "numeric">;
-
-/**
- * The columns the pipeline writes for each task type, beyond the row index (and classification's `predicted`,
- * which analysis does not read). Files from before the pipeline wrote `total_logprob` lack it: it is optional.
- */
-export const RESULT_COLUMNS: Record<AnalysedType, readonly ResultColumn[]> = {
-  classification: ["loss", "correct", "total_logprob"],
-  sequence_prob: ["loss"],
-  logodds: ["logodds_difference", "correct", "total_logprob"],
-  absolute_logodds: ["logodds_difference", "correct", "total_logprob"],
-};
-
-export const OPTIONAL_RESULT_COLUMNS: ReadonlySet<ResultColumn> = new Set(["total_logprob"]);
 
 const ANALYSED_TYPES: readonly AnalysedType[] = ["classification", "sequence_prob", "logodds", "absolute_logodds"];
 

@@ -1,3 +1,4 @@
+import { escapeXml } from "../util/escape";
 import type { Analysis } from "./analyse";
 
 /**
@@ -13,10 +14,6 @@ const MARGIN = { left: 76, right: 28, top: 56, bottom: 118 };
 const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
 const AXIS_LABELS = { params: "Parameters (log scale)", flops: "Training FLOPs (log scale)", rlhf_steps: "RLHF steps (log scale)" } as const;
-
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
 
 /** 1K, 10M, 1.3B: how model sizes are usually written. */
 export function formatScale(value: number): string {

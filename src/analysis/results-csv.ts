@@ -1,14 +1,14 @@
+import Papa from "papaparse";
 import type { TaskType } from "../validate/task-types";
-import { OPTIONAL_RESULT_COLUMNS, RESULT_COLUMNS, type MetricDefinition } from "./metrics";
+import { INDEX_COLUMN, OPTIONAL_RESULT_COLUMNS, RESULT_COLUMNS, RESULT_FILE_COLUMNS, type AnalysedType, type ResultColumn, type ResultFileColumn } from "./results-columns";
 
 /**
  * Per-example results in the prize pipeline's output format, one file per model: a row index (0-based position
- * of the example in the task) and the task type's columns (classification: loss, correct, predicted,
- * total_logprob; sequence_prob: loss; logodds types: logodds_difference, correct, total_logprob).
+ * of the example in the task) and the task type's columns (RESULT_FILE_COLUMNS in results-columns.ts).
  */
 export interface ModelResults {
   /** Example count covered: values are indexed 0..length-1, NaN where a row is absent. */
-  columns: Partial<Record<MetricDefinition["column"], Float64Array>>;
+  columns: Partial<Record<ResultColumn, Float64Array>>;
   rows: number;
   /** The log-odds difference's sign is unknown (the pipeline's per-prompt format): only its size may be analysed. */
   unsignedLogodds?: true;
@@ -17,7 +17,7 @@ export interface ModelResults {
 /** A file that parses may still carry warnings (an old column name), for the caller to show. */
 export type ResultsParse = { ok: true; results: ModelResults; warnings: string[] } | { ok: false; problems: string[] };
 
-type Column = MetricDefinition["column"];
+type Column = ResultColumn;
 
 const MAX_PROBLEMS = 20;
 /**
@@ -182,7 +182,7 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   }
   if (names.length === 0) return { ok: false, problems: ["the file is empty"] };
 
-  const indexAt = names[0] === "" || names[0] === "index" || names[0] === "Unnamed: 0" ? 0 : names.indexOf("index");
+  const indexAt = names[0] === "" || names[0] === INDEX_COLUMN || names[0] === "Unnamed: 0" ? 0 : names.indexOf(INDEX_COLUMN);
   if (indexAt < 0) return { ok: false, problems: ['no row index: the first column must be "index" (or unnamed, as pandas writes it)'] };
   const wanted = RESULT_COLUMNS[taskType];
   const read: { column: Column; at: number }[] = [];
@@ -376,4 +376,28 @@ function parseValue(cell: string, column: Column): number | undefined {
   if (!Number.isFinite(number)) return undefined;
   if (column === "correct" && number !== 0 && number !== 1) return undefined;
   return number;
+}
+
+/** One example's row for writeResultsCsv: its index and its metrics by column name (a missing one is left blank). */
+export interface ResultsRow {
+  index: number;
+  metrics: Readonly<Partial<Record<ResultFileColumn, number>>>;
+}
+
+/**
+ * A cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR) gets a leading `'`.
+ * papaparse's own pattern (`^[=+\-@\t\r].*$`) misses a cell with a line break, as `.` and `$` stop at it: this one
+ * looks at the first character only. Numbers are never escaped (papaparse checks only text), so -0.5 stays -0.5.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A model's results file in the pipeline's format, as parseResultsCsv reads it back: a header of `index` and the
+ * task type's columns, then one row per given example, in the order given; LF line ends, a final one included.
+ */
+export function writeResultsCsv(taskType: AnalysedType, rows: Iterable<ResultsRow>): string {
+  const columns = RESULT_FILE_COLUMNS[taskType];
+  const data: unknown[][] = [[INDEX_COLUMN, ...columns]];
+  for (const { index, metrics } of rows) data.push([index, ...columns.map((column) => metrics[column] ?? "")]);
+  return Papa.unparse(data, { newline: "\n", escapeFormulae: FORMULA_START }) + "\n";
 }

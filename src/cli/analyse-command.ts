@@ -1,6 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import gpt2 from "../../fixtures/families/gpt2.json";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import gptNeo from "../../fixtures/families/gpt-neo.json";
@@ -9,12 +8,14 @@ import opt from "../../fixtures/families/opt.json";
 import reference from "../../fixtures/families/reference.json";
 import { analyse, type Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
-import { RESULT_COLUMNS, chooseMetric, headlineMetricName } from "../analysis/metrics";
+import { chooseMetric, headlineMetricName } from "../analysis/metrics";
 import { formatScale, renderPlot } from "../analysis/plot";
+import { RESULT_COLUMNS } from "../analysis/results-columns";
 import { parseResultsCsv } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
 import { validateModelFamily } from "../generated/validators";
 import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "../validate/task-types";
+import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 
 export const ANALYSE_USAGE = `Usage: isv analyse [--family NAME_OR_FILE] [--scale MODEL=VALUE ...] [--type TYPE] [--metric NAME]
                    [--seed N] [--samples B] [--json] [--plot FILE.svg] RESULT.csv ...
@@ -34,66 +35,61 @@ after the model (ada.csv, babbage.csv, ...).
   --plot FILE.svg        also draw the plot
 Exit status: 0 analysed, 2 bad input.`;
 
-export class InputError extends Error {}
+/** A bad argument or unreadable input: the message, then where to find the usage. */
+const ANALYSE: CommandUsage = { prefix: "isv analyse", usage: 'Run "isv analyse --help" for usage.' };
 
 const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
 
 /** Warnings (an old column name in a results file) go to `err`, before the analysis is printed to `out`. */
 export function analyseCommand(args: string[], out: (text: string) => void, err: (text: string) => void = (text) => console.error(text)): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        family: { type: "string" },
-        scale: { type: "string", multiple: true, default: [] },
-        type: { type: "string" },
-        metric: { type: "string" },
-        seed: { type: "string" },
-        samples: { type: "string" },
-        json: { type: "boolean", default: false },
-        plot: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new InputError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length < 2) throw new InputError("give at least two RESULT.csv files, one per model");
+  const { values, positionals } = parseCommandArgs(ANALYSE, {
+    args,
+    allowPositionals: true,
+    options: {
+      family: { type: "string" },
+      scale: { type: "string", multiple: true, default: [] },
+      type: { type: "string" },
+      metric: { type: "string" },
+      seed: { type: "string" },
+      samples: { type: "string" },
+      json: { type: "boolean", default: false },
+      plot: { type: "string" },
+    },
+  });
+  if (positionals.length < 2) throw new UsageError("give at least two RESULT.csv files, one per model", ANALYSE);
   const seed = wholeNumber(values.seed, DEFAULT_OPTIONS.seed, "--seed");
   const samples = wholeNumber(values.samples, DEFAULT_OPTIONS.bootstrapSamples, "--samples");
-  if (samples < 100) throw new InputError("--samples must be at least 100");
+  if (samples < 100) throw new UsageError("--samples must be at least 100", ANALYSE);
 
   const files = positionals.map((path) => ({ path, id: basename(path).replace(/\.csv$/i, "") }));
   // Each file is read when it is parsed and dropped after, so only one file's text is held at a time; an
   // unreadable one is still reported before any work.
-  for (const file of files) if (!isFile(file.path)) throw new InputError(`cannot read ${file.path}`);
+  for (const file of files) if (!isFile(file.path)) throw new UsageError(`cannot read ${file.path}`, ANALYSE);
   let pending: string | undefined = readText(files[0]!.path);
   const { taskType, declared } = taskTypeFor(values.type, values.metric, pending);
   const headline = headlineMetricName(taskType, declared);
   const metric = chooseMetric(taskType, values.metric ?? headline);
-  if (!metric.ok) throw new InputError(metric.message);
+  if (!metric.ok) throw new UsageError(metric.message, ANALYSE);
   const role = metric.metric.name === headline ? "headline" : "secondary";
 
   const family = resolveFamily(values.family, files.map((file) => file.id));
   const known = family ? familyScales(family) : undefined;
-  if (known && !known.ok) throw new InputError(`--family ${family!.name}: ${known.message}`);
+  if (known && !known.ok) throw new UsageError(`--family ${family!.name}: ${known.message}`, ANALYSE);
   const axis = known?.axis ?? "params";
   const scales = new Map<string, number>(known?.scales ?? []);
   for (const assignment of values.scale ?? []) {
     const [id, text] = assignment.split("=");
     const scale = parseScale(text ?? "");
-    if (!id || scale === undefined) throw new InputError(`--scale takes MODEL=VALUE with a positive VALUE such as 1.3B; got "${assignment}"`);
+    if (!id || scale === undefined) throw new UsageError(`--scale takes MODEL=VALUE with a positive VALUE such as 1.3B; got "${assignment}"`, ANALYSE);
     scales.set(id, scale);
   }
 
   const models = files.map((file) => {
     const scale = scales.get(file.id);
-    if (scale === undefined) throw new InputError(`no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`);
+    if (scale === undefined) throw new UsageError(`no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`, ANALYSE);
     const results = parseResultsCsv(pending ?? readText(file.path), taskType);
     pending = undefined;
-    if (!results.ok) throw new InputError(`${file.path}: ${results.problems.join("; ")}`);
+    if (!results.ok) throw new UsageError(`${file.path}: ${results.problems.join("; ")}`, ANALYSE);
     for (const warning of results.warnings) err(`warning: ${file.path}: ${warning}`);
     return { id: file.id, scale, results: results.results };
   });
@@ -102,9 +98,9 @@ export function analyseCommand(args: string[], out: (text: string) => void, err:
     const options = { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples };
     analysis = analyse(taskType, metric.metric, [{ family: family?.name ?? "custom", axis, models }], options, undefined, role);
   } catch (error) {
-    throw new InputError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(error instanceof Error ? error.message : String(error), ANALYSE);
   }
-  if (analysis.unanalysed.length > 0) throw new InputError(analysis.unanalysed.map((family) => family.reason).join("; "));
+  if (analysis.unanalysed.length > 0) throw new UsageError(analysis.unanalysed.map((family) => family.reason).join("; "), ANALYSE);
   if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", ")));
   out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
   return 0;
@@ -148,12 +144,12 @@ function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefi
   try {
     definition = JSON.parse(readText(name));
   } catch (error) {
-    if (error instanceof InputError) throw new InputError(`--family: "${name}" is neither a built-in family (${BUILT_IN.map((f) => f.name).join(", ")}) nor a readable file`);
-    throw new InputError(`--family ${name}: not valid JSON`);
+    if (error instanceof UsageError) throw new UsageError(`--family: "${name}" is neither a built-in family (${BUILT_IN.map((f) => f.name).join(", ")}) nor a readable file`, ANALYSE);
+    throw new UsageError(`--family ${name}: not valid JSON`, ANALYSE);
   }
   if (!validateModelFamily(definition)) {
     const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
-    throw new InputError(`--family ${name}: ${problems.join("; ")}`);
+    throw new UsageError(`--family ${name}: ${problems.join("; ")}`, ANALYSE);
   }
   return definition as FamilyDefinition;
 }
@@ -175,7 +171,7 @@ const TYPE_NAMES: { name: string; taskType: AnalysedType }[] = ACCEPTED_TASK_TYP
 function taskTypeFor(typeName: string | undefined, metricName: string | undefined, text: string): { taskType: AnalysedType; declared: string } {
   if (typeName !== undefined) {
     const named = TYPE_NAMES.find((entry) => entry.name === typeName);
-    if (!named) throw new InputError(`--type must be one of ${TYPE_NAMES.map((entry) => entry.name).join(", ")}; got "${typeName}"`);
+    if (!named) throw new UsageError(`--type must be one of ${TYPE_NAMES.map((entry) => entry.name).join(", ")}; got "${typeName}"`, ANALYSE);
     return { taskType: named.taskType, declared: named.name };
   }
   const inferred = inferType(text);
@@ -204,7 +200,7 @@ export function parseScale(text: string): number | undefined {
 function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new InputError(`${flag} takes a whole number; got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${flag} takes a whole number; got "${text}"`, ANALYSE);
   return value;
 }
 
@@ -220,6 +216,6 @@ function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch {
-    throw new InputError(`cannot read ${path}`);
+    throw new UsageError(`cannot read ${path}`, ANALYSE);
   }
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { ProviderError, adapterFor } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, TYPICAL_TASK, checkFamily, type FamilyCheck } from "../evaluate/preflight";
 import { validateModelFamily } from "../generated/validators";
 import type { StoredFamily } from "../evaluate/stored-family";
+import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 
 export const FAMILY_USAGE = `Usage: isv family check FAMILY.json [--json]
 
@@ -13,24 +13,19 @@ leading space on a token boundary; the latency; and the tokens (and cost, with t
 1,000-example task. The API key is read from the environment variable named by the family's apiKeySecret.
 Exit status: 0 every model passes, 1 some fail (with the reasons), 2 usage error or unreadable family.`;
 
-export class FamilyUsageError extends Error {}
+const FAMILY: CommandUsage = { prefix: "isv family", usage: FAMILY_USAGE };
 
 export async function familyCommand(args: string[], out: (text: string) => void, env: object = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
-  } catch (error) {
-    throw new FamilyUsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandArgs(FAMILY, { args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
   const [action, file, ...extra] = parsed.positionals;
-  if (action !== "check") throw new FamilyUsageError(action ? `unknown action "${action}"` : "no action given");
-  if (!file || extra.length > 0) throw new FamilyUsageError("give exactly one FAMILY.json");
+  if (action !== "check") throw new UsageError(action ? `unknown action "${action}"` : "no action given", FAMILY);
+  if (!file || extra.length > 0) throw new UsageError("give exactly one FAMILY.json", FAMILY);
   const family = readFamily(file);
   let adapter;
   try {
     adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
-    if (error instanceof ProviderError) throw new FamilyUsageError(error.message);
+    if (error instanceof ProviderError) throw new UsageError(error.message, FAMILY);
     throw error;
   }
   // Say where the key goes before it is sent: a family file names both the host and the variable.
@@ -48,11 +43,11 @@ function readFamily(file: string): StoredFamily {
   try {
     definition = JSON.parse(readFileSync(file, "utf8"));
   } catch {
-    throw new FamilyUsageError(`cannot read ${file} as JSON`);
+    throw new UsageError(`cannot read ${file} as JSON`, FAMILY);
   }
   if (!validateModelFamily(definition)) {
     const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
-    throw new FamilyUsageError(`${file}: ${problems.join("; ")}`);
+    throw new UsageError(`${file}: ${problems.join("; ")}`, FAMILY);
   }
   return definition as StoredFamily;
 }

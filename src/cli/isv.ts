@@ -3,15 +3,15 @@
  * Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file.
  */
 import { statSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS } from "../validate/report";
 import { validateStream } from "../validate/validator";
-import { ANALYSE_USAGE, InputError, analyseCommand } from "./analyse-command";
-import { FAMILY_USAGE, FamilyUsageError, familyCommand } from "./family-command";
+import { ANALYSE_USAGE, analyseCommand } from "./analyse-command";
+import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
+import { FAMILY_USAGE, familyCommand } from "./family-command";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
-import { SUBMIT_USAGE, SubmitUsageError, statusCommand, submitCommand } from "./submit-command";
-import { TOKEN_USAGE, TokenUsageError, tokenCommand } from "./token-command";
+import { SUBMIT_USAGE, statusCommand, submitCommand } from "./submit-command";
+import { TOKEN_USAGE, tokenCommand } from "./token-command";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
@@ -26,7 +26,7 @@ Checks a task CSV in the Inverse Scaling Prize's formats, the way the service wi
   --json               print the validation report as JSON only
 Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.`;
 
-class UsageError extends Error {}
+const ISV: CommandUsage = { prefix: "isv", usage: USAGE };
 
 export async function main(argv: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
   try {
@@ -63,27 +63,11 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       }
       return await tokenCommand(rest, out, err);
     }
-    if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+    if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given", ISV);
     return await validateCommand(rest, out);
   } catch (error) {
-    if (error instanceof InputError) {
-      err(`isv analyse: ${error.message}\n\nRun "isv analyse --help" for usage.`);
-      return 2;
-    }
-    if (error instanceof SubmitUsageError) {
-      err(`isv: ${error.message}\n\n${SUBMIT_USAGE}`);
-      return 2;
-    }
-    if (error instanceof FamilyUsageError) {
-      err(`isv family: ${error.message}\n\n${FAMILY_USAGE}`);
-      return 2;
-    }
-    if (error instanceof TokenUsageError) {
-      err(`isv token: ${error.message}\n\n${TOKEN_USAGE}`);
-      return 2;
-    }
     if (error instanceof UsageError) {
-      err(`isv: ${error.message}\n\n${USAGE}`);
+      err(error.text);
       return 2;
     }
     err(`isv: ${error instanceof Error ? error.message : String(error)}`);
@@ -92,21 +76,15 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
 }
 
 async function validateCommand(args: string[], out: (text: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { type: { type: "string" }, "min-examples": { type: "string" }, json: { type: "boolean", default: false } },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError("give exactly one FILE");
+  const { values, positionals } = parseCommandArgs(ISV, {
+    args,
+    allowPositionals: true,
+    options: { type: { type: "string" }, "min-examples": { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError("give exactly one FILE", ISV);
   const file = positionals[0]!;
   const minExamples = values["min-examples"] === undefined ? DEFAULT_LIMITS.minExamples : Number(values["min-examples"]);
-  if (!Number.isSafeInteger(minExamples) || minExamples < 0) throw new UsageError("--min-examples takes a whole number");
+  if (!Number.isSafeInteger(minExamples) || minExamples < 0) throw new UsageError("--min-examples takes a whole number", ISV);
   try {
     if (!statSync(file).isFile()) throw new Error("not a file");
   } catch {

@@ -1,7 +1,7 @@
 import { openAsBlob, readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import { validateStream } from "../validate/validator";
+import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
 
@@ -13,7 +13,7 @@ submitter token (keep it: it is shown once), then shows each model's progress un
 the verdicts. status prints a submission's state, progress and verdicts once.
 Exit status: 0 done, 1 the file or the service refused it, 2 usage error or unreadable file.`;
 
-export class SubmitUsageError extends Error {}
+const SUBMIT: CommandUsage = { prefix: "isv", usage: SUBMIT_USAGE };
 
 interface SubmissionView {
   id: string;
@@ -40,21 +40,19 @@ interface MetricVerdicts {
 const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
 
 export async function submitCommand(args: string[], out: (text: string) => void, err: (text: string) => void, interactive: boolean): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, meta: { type: "string" }, type: { type: "string" }, title: { type: "string" }, "no-wait": { type: "boolean", default: false } } });
-  } catch (error) {
-    throw new SubmitUsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new SubmitUsageError("give exactly one FILE");
-  if (!values.url || !values.meta) throw new SubmitUsageError("--url and --meta are required");
+  const { values, positionals } = parseCommandArgs(SUBMIT, {
+    args,
+    allowPositionals: true,
+    options: { url: { type: "string" }, meta: { type: "string" }, type: { type: "string" }, title: { type: "string" }, "no-wait": { type: "boolean", default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError("give exactly one FILE", SUBMIT);
+  if (!values.url || !values.meta) throw new UsageError("--url and --meta are required", SUBMIT);
   const file = positionals[0]!;
   let metadata: Record<string, unknown>;
   try {
     metadata = JSON.parse(readFileSync(values.meta, "utf8")) as Record<string, unknown>;
   } catch {
-    throw new SubmitUsageError(`cannot read ${values.meta} as JSON`);
+    throw new UsageError(`cannot read ${values.meta} as JSON`, SUBMIT);
   }
   if (values.type) metadata.taskType = values.type;
   if (values.title) metadata.title = values.title;
@@ -64,7 +62,7 @@ export async function submitCommand(args: string[], out: (text: string) => void,
   try {
     report = await validateStream(fileStream(file), typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {});
   } catch {
-    throw new SubmitUsageError(`cannot read ${file}`);
+    throw new UsageError(`cannot read ${file}`, SUBMIT);
   }
   if (!report.valid) {
     out(formatReport(file, report));
@@ -94,14 +92,9 @@ export async function submitCommand(args: string[], out: (text: string) => void,
 }
 
 export async function statusCommand(args: string[], out: (text: string) => void): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
-  } catch (error) {
-    throw new SubmitUsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseCommandArgs(SUBMIT, { args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
   const [id] = parsed.positionals;
-  if (!id || !parsed.values.url || !parsed.values.token) throw new SubmitUsageError("give ID, --url and --token");
+  if (!id || !parsed.values.url || !parsed.values.token) throw new UsageError("give ID, --url and --token", SUBMIT);
   const response = await fetch(`${parsed.values.url.replace(/\/$/, "")}/v1/submissions/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${parsed.values.token}` } });
   const body = (await response.json()) as SubmissionView & { detail?: string };
   if (!response.ok) {

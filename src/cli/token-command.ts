@@ -1,17 +1,18 @@
 import { spawn } from "node:child_process";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { newToken } from "../http/tokens";
 import { insertApiTokenSql, type Role } from "../storage/token-records";
+import { sha256Hex } from "../util/hash";
+import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 
 export const TOKEN_USAGE = `Usage: isv token create --role organiser|admin [--label TEXT] [--persist-to DIR] [--remote]
 
 Creates an organiser or admin API token in the service's D1 database (the local one, as npm start uses, unless
 --remote) and prints it once, alone on stdout. Only its SHA-256 hash is stored.`;
 
-export class TokenUsageError extends Error {}
+const TOKEN: CommandUsage = { prefix: "isv token", usage: TOKEN_USAGE };
 
 const ATTEMPTS = 3;
 /** A local wrangler command takes 2-5 s; one that has not finished in 30 s is stuck, not slow. */
@@ -52,22 +53,17 @@ const projectRoot = (): string => join(dirname(fileURLToPath(import.meta.url)), 
 
 export async function tokenCommand(args: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== "create") throw new TokenUsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create");
-  let values;
-  try {
-    values = parseArgs({
-      args: rest,
-      options: { role: { type: "string" }, label: { type: "string", default: "" }, "persist-to": { type: "string" }, remote: { type: "boolean", default: false } },
-    }).values;
-  } catch (error) {
-    throw new TokenUsageError(error instanceof Error ? error.message : String(error));
-  }
-  if (values.role !== "organiser" && values.role !== "admin") throw new TokenUsageError("--role must be organiser or admin");
+  if (action !== "create") throw new UsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create", TOKEN);
+  const { values } = parseCommandArgs(TOKEN, {
+    args: rest,
+    options: { role: { type: "string" }, label: { type: "string", default: "" }, "persist-to": { type: "string" }, remote: { type: "boolean", default: false } },
+  });
+  if (values.role !== "organiser" && values.role !== "admin") throw new UsageError("--role must be organiser or admin", TOKEN);
   const role: Role = values.role;
-  const token = `isv_ot_${randomBytes(32).toString("base64url")}`;
+  const token = newToken("isv_ot_");
   const sql = insertApiTokenSql({
-    id: randomUUID(),
-    tokenHash: createHash("sha256").update(token).digest("hex"),
+    id: crypto.randomUUID(),
+    tokenHash: await sha256Hex(token),
     role,
     label: values.label ?? "",
     createdAt: new Date().toISOString(),

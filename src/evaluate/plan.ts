@@ -12,6 +12,15 @@ export interface ShardMessage {
   shard: number;
 }
 
+/** The most messages a queue takes in one sendBatch call. */
+const MESSAGES_PER_SEND = 100;
+
+/** Queues one message per shard, in as few sendBatch calls as the queue allows. */
+export async function sendShards(queue: Pick<Queue, "sendBatch">, evaluationId: string, shards: readonly Pick<ShardMessage, "model" | "shard">[]): Promise<void> {
+  const messages = shards.map(({ model, shard }) => ({ body: { evaluationId, model, shard } satisfies ShardMessage }));
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) await queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND));
+}
+
 export function planShards(evaluationId: string, family: StoredFamily, exampleCount: number): ShardRecord[] {
   const shards: ShardRecord[] = [];
   for (const model of family.models) {

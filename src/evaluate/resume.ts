@@ -1,6 +1,6 @@
 import { listShards, staleEvaluations, touchEvaluation } from "../storage/evaluations";
 import { finishIfComplete } from "./finish";
-import type { ShardMessage } from "./plan";
+import { sendShards } from "./plan";
 
 /** How long an open evaluation may go without any change before the cron job resumes it. */
 export const STALE_AFTER_MS = 15 * 60_000;
@@ -18,8 +18,7 @@ export async function resumeStaleEvaluations(bindings: { DB: D1Database; EVALUAT
       await finishIfComplete(bindings.DB, evaluationId, onFinish);
       continue;
     }
-    const messages = pending.map((shard) => ({ body: { evaluationId, model: shard.model, shard: shard.shard } satisfies ShardMessage }));
-    for (let i = 0; i < messages.length; i += 100) await bindings.EVALUATIONS.sendBatch(messages.slice(i, i + 100));
+    await sendShards(bindings.EVALUATIONS, evaluationId, pending);
     await touchEvaluation(bindings.DB, evaluationId);
     shards += pending.length;
   }

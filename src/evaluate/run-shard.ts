@@ -1,4 +1,4 @@
-import { sha256Hex } from "../http/tokens";
+import { sha256Hex } from "../util/hash";
 import {
   addCounters,
   addCountersStatement,
@@ -10,6 +10,7 @@ import {
   shardContext,
   type StoredFamily,
 } from "../storage/evaluations";
+import { readExamples } from "../storage/examples";
 import type { Example } from "../validate/row-rules";
 import { ProviderError, adapterFor, type ScoringAdapter } from "./adapters";
 import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
@@ -40,9 +41,9 @@ const EXAMPLE_SETS_KEPT = 4;
 async function loadExamples(bucket: R2Bucket, key: string, first: number, end: number): Promise<Example[]> {
   let all = examplesByKey.get(key);
   if (!all) {
-    all = bucket.get(key).then(async (object) => {
-      if (!object) throw new Error(`examples ${key} are missing from storage`);
-      return (await object.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Example);
+    all = readExamples(bucket, key).then((examples) => {
+      if (!examples) throw new Error(`examples ${key} are missing from storage`);
+      return examples;
     });
     examplesByKey.set(key, all);
     all.catch(() => examplesByKey.delete(key));

@@ -1,8 +1,8 @@
 import referenceFamily from "../../fixtures/families/reference.json";
 import { getFamily, insertEvaluationStatements, type EvaluationRecord, type StoredFamily } from "../storage/evaluations";
 import type { SubmissionRecord } from "../storage/submissions";
-import type { Example } from "../validate/row-rules";
-import { estimate, planShards, type ShardMessage } from "./plan";
+import { readExamples } from "../storage/examples";
+import { estimate, planShards, sendShards } from "./plan";
 
 export const REFERENCE_FAMILY = "isv-reference";
 
@@ -31,9 +31,8 @@ export type StartOutcome = { ok: true; evaluation: EvaluationRecord } | { ok: fa
 export async function startEvaluation(bindings: StartBindings, submission: SubmissionRecord, family: StoredFamily, tokenBudget: number | null = null): Promise<StartOutcome> {
   if (submission.taskType === "numeric") return { ok: false, reason: "numeric tasks are not evaluated: their metric needs sampled generations" };
   if (family.adapter === "external") return { ok: false, reason: `family ${family.name} is run elsewhere: upload its results instead` };
-  const object = await bindings.BLOBS.get(submission.examplesKey);
-  if (!object) return { ok: false, reason: "the submission's examples are missing from storage" };
-  const examples = (await object.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Example);
+  const examples = await readExamples(bindings.BLOBS, submission.examplesKey);
+  if (!examples) return { ok: false, reason: "the submission's examples are missing from storage" };
   const now = new Date().toISOString();
   const evaluation: EvaluationRecord = {
     id: crypto.randomUUID(),
@@ -55,8 +54,7 @@ export async function startEvaluation(bindings: StartBindings, submission: Submi
   };
   const shards = planShards(evaluation.id, family, examples.length);
   await bindings.DB.batch(insertEvaluationStatements(bindings.DB, evaluation, shards));
-  const messages = shards.map((shard) => ({ body: { evaluationId: evaluation.id, model: shard.model, shard: shard.shard } satisfies ShardMessage }));
-  for (let i = 0; i < messages.length; i += 100) await bindings.EVALUATIONS.sendBatch(messages.slice(i, i + 100));
+  await sendShards(bindings.EVALUATIONS, evaluation.id, shards);
   return { ok: true, evaluation };
 }
 

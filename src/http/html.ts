@@ -1,4 +1,4 @@
-import { escapeXml as escape } from "../analysis/plot";
+import { escapeXml as escape } from "../util/escape";
 
 /** A complete HTML page: the shell our server-rendered pages share (they carry no script). */
 export function htmlDocument({ title, style, body }: { title: string; style: string; body: string }): string {

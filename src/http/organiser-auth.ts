@@ -1,13 +1,12 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
-import { findApiToken, type ApiToken, type Role } from "../storage/tokens";
+import type { AppEnv, OrganiserVariables } from "../app-env";
+import { findApiToken, type Role } from "../storage/tokens";
 import { ProblemError } from "./problem";
-import { bearerToken, sha256Hex } from "./tokens";
+import { sha256Hex } from "../util/hash";
+import { bearerToken } from "./tokens";
 
 /** What each role may do: an admin can do everything an organiser can. */
 const GRANTS: Record<Role, readonly Role[]> = { organiser: ["organiser"], admin: ["organiser", "admin"] };
-
-export type OrganiserVariables = { actor: ApiToken };
 
 /**
  * Requires a live organiser or admin token with the given role: 401 without one (or with an unknown or revoked

@@ -1,10 +1,9 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app";
-import { getSubmission, type SubmissionRecord } from "../storage/submissions";
+import type { AppEnv, SubmitterVariables } from "../app-env";
+import { getSubmission } from "../storage/submissions";
 import { ProblemError } from "./problem";
-import { bearerToken, digestsEqual, sha256Hex } from "./tokens";
-
-export type SubmitterVariables = { submission: SubmissionRecord };
+import { sha256Hex } from "../util/hash";
+import { bearerToken, digestsEqual } from "./tokens";
 
 /**
  * Requires the submitter token of the submission named by the `:id` path parameter, before anything else about

@@ -1,12 +1,9 @@
 /** Bearer tokens: random, shown once, stored only as a SHA-256 hash, compared in constant time. */
+import { base64Url } from "../util/hash";
 
 export function newToken(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return prefix + base64Url(bytes);
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
 }
 
 /** Compares two equal-length hex digests without an early exit that would leak how many characters match. */
@@ -20,12 +17,4 @@ export function digestsEqual(a: string, b: string): boolean {
 export function bearerToken(authorization: string | undefined): string | undefined {
   const match = /^Bearer\s+([A-Za-z0-9_\-.~+/]+=*)\s*$/i.exec(authorization ?? "");
   return match?.[1];
-}
-
-export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-function base64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -1,9 +1,10 @@
 import { headlineMetricName } from "../analysis/metrics";
 import { csvBytesInUse, findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
+import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
-import { hex, newToken, sha256Hex } from "../http/tokens";
+import { newToken } from "../http/tokens";
+import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
-import type { Example } from "../validate/row-rules";
 import type { TaskType } from "../validate/task-types";
 import { TaskFileValidator } from "../validate/validator";
 
@@ -48,7 +49,7 @@ export async function stageTaskFile(bindings: IntakeBindings, file: AsyncIterabl
     limits,
     ...(taskType !== undefined ? { taskType } : {}),
     onExample: (example) => {
-      if (!validator.hasErrors) examples.write(encoder.encode(JSON.stringify(example satisfies Example) + "\n"));
+      if (!validator.hasErrors) examples.write(encoder.encode(exampleLine(example)));
     },
   });
 

@@ -1,5 +1,5 @@
 import { appendAudit } from "../storage/analyses";
-import { EDITABLE_STATES } from "../review/decisions";
+import { EDITABLE_STATES } from "../submission-states";
 import { supersedeOpenEvaluationsStatement } from "../storage/evaluations";
 import {
   csvBytesInUse,

@@ -1,4 +1,4 @@
-import { sha256Hex } from "../http/tokens";
+import { sha256Hex } from "../util/hash";
 import { acceptedSubmissions, insertSnapshot, latestSnapshot } from "../storage/review";
 import { buildLeaderboard, type AcceptedTask } from "./build";
 

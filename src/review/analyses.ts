@@ -5,6 +5,7 @@ import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
 import { insertAnalysis, listExternalResults } from "../storage/analyses";
 import { currentEvaluations, listResults } from "../storage/evaluations";
+import { readExamples } from "../storage/examples";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
@@ -138,13 +139,6 @@ export function analysisStatements(db: D1Database, submission: { id: string; fil
 
 /** Each example's number of classes, from the stored normalised examples (for the chance level). */
 async function loadClassCounts(bucket: R2Bucket, examplesKey: string): Promise<number[] | undefined> {
-  const object = await bucket.get(examplesKey);
-  if (!object) return undefined;
-  const counts: number[] = [];
-  for (const line of (await object.text()).split("\n")) {
-    if (!line) continue;
-    const example = JSON.parse(line) as { classes?: string[] };
-    if (example.classes) counts.push(example.classes.length);
-  }
-  return counts;
+  const examples = await readExamples(bucket, examplesKey);
+  return examples?.flatMap((example) => ("classes" in example ? [example.classes.length] : []));
 }

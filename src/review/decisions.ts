@@ -1,7 +1,4 @@
-import type { SubmissionState } from "../storage/submissions";
-
-/** States in which the submitter may still change the task (the round's deadline applies to `valid` only). */
-export const EDITABLE_STATES = ["valid", "changes_requested"] as const satisfies readonly SubmissionState[];
+import type { SubmissionState } from "../submission-states";
 
 /** What an organiser can decide about a submission. */
 export type Decision = "accept" | "reject" | "request_changes";

@@ -1,10 +1,12 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import { hasResultsFile } from "../analysis/results-columns";
+import { writeResultsCsv } from "../analysis/results-csv";
+import type { AppEnv, OrganiserVariables } from "../app-env";
 import { resolveFamily, startEvaluation } from "../evaluate/start";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateEvaluationRequest, validateModelFamily } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
-import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { appendAudit } from "../storage/analyses";
 import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
@@ -77,14 +79,10 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
     const model = c.req.param("file").replace(/\.csv$/, "");
     if (!evaluation || !evaluation.familyDefinition.models.some((m) => m.id === model)) throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
     const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
-    const columns = submission.taskType === "sequence_prob" ? ["loss"] : submission.taskType === "classification" ? ["loss", "correct", "predicted", "total_logprob"] : ["logodds_difference", "correct", "total_logprob"];
-    const lines = [["index", ...columns].join(",")];
-    for (const row of await listResults(c.env.DB, evaluation.id)) {
-      if (row.model !== model || !row.metrics) continue;
-      const metrics = row.metrics as Record<string, number | undefined>;
-      lines.push([row.index, ...columns.map((column) => metrics[column] ?? "")].join(","));
-    }
-    return c.body(lines.join("\n") + "\n", 200, { "content-type": "text/csv; charset=utf-8" });
+    // Never true for an evaluation: numeric tasks are not evaluated (startEvaluation refuses them).
+    if (!hasResultsFile(submission.taskType)) throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
+    const rows = (await listResults(c.env.DB, evaluation.id)).flatMap((row) => (row.model === model && row.metrics ? [{ index: row.index, metrics: row.metrics }] : []));
+    return c.body(writeResultsCsv(submission.taskType, rows), 200, { "content-type": "text/csv; charset=utf-8" });
   });
 
   return routes;

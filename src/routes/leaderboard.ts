@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { leaderboardCsv, type Leaderboard } from "../leaderboard/build";
 import { currentLeaderboard } from "../leaderboard/snapshot";
 

@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv, OrganiserVariables } from "../app-env";
 import { VERDICTS } from "../analysis/statistics";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
-import type { OrganiserVariables } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { headlineFirst, metricRole } from "../review/analyses";

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv, OrganiserVariables } from "../app-env";
 import type { FamilyDefinition } from "../analysis/family";
 import { renderPlot } from "../analysis/plot";
 import { validateModelFamily } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
 import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
-import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { requireRole } from "../http/organiser-auth";
 import { settingsAdminRoutes } from "./settings";
 import { ProblemError } from "../http/problem";
 import { receiveExternalResults, type UploadedFile } from "../review/external-results";

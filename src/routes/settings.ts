@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv, OrganiserVariables } from "../app-env";
 import { defaultSettings, roundProblems, submissionWindow, type CompetitionSettings } from "../competition/settings";
 import { validateCompetitionSettings } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
-import { requireRole, type OrganiserVariables } from "../http/organiser-auth";
+import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { appendAudit } from "../storage/analyses";
 import { saveSettingsStatement, savedSettings, settingsInForce } from "../storage/settings";

@@ -6,7 +6,7 @@ import { ProblemError } from "../http/problem";
 import { requireSubmitter } from "../http/submitter-auth";
 import { receiveTaskFile, type SubmissionMetadata } from "../intake/receive-task";
 import { replaceTaskFile } from "../intake/replace-task";
-import { EDITABLE_STATES } from "../review/decisions";
+import { EDITABLE_STATES } from "../submission-states";
 import { editableUntil, submissionWindow, validationLimits, type CompetitionSettings } from "../competition/settings";
 import { settingsInForce } from "../storage/settings";
 import { resolveFamily, startEvaluation } from "../evaluate/start";
@@ -24,7 +24,7 @@ import { privateFamilyNames } from "../storage/review";
 import { editMetadataStatement, getSubmission, lastReview, withdrawStatement, type SubmissionRecord } from "../storage/submissions";
 import { formatBytes } from "../validate/validator";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { describeError } from "../log";
 
 /** Room for the metadata part and multipart framing on top of the file-size limit. */

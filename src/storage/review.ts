@@ -1,7 +1,8 @@
 import type { Analysis } from "../analysis/analyse";
 import type { MetricName } from "../analysis/metrics";
 import { latestAnalysisRowid, latestHeadlineAnalysis } from "./analyses";
-import { storedMetricName, type SubmissionState } from "./submissions";
+import type { SubmissionState } from "../submission-states";
+import { storedMetricName } from "./submissions";
 
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
 export function decideStatement(db: D1Database, id: string, from: SubmissionState, to: SubmissionState, note: string, at: string): D1PreparedStatement {

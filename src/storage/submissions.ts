@@ -1,9 +1,6 @@
 import { METRICS, type MetricName } from "../analysis/metrics";
 import type { ValidationReport } from "../validate/report";
-import { EDITABLE_STATES } from "../review/decisions";
-
-/** Where a submission stands in review; evaluation progress is the evaluations' own state. */
-export type SubmissionState = "valid" | "changes_requested" | "accepted" | "rejected" | "withdrawn";
+import { EDITABLE_STATES, type SubmissionState } from "../submission-states";
 
 export interface SubmissionRecord {
   id: string;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { analyse } from "../../src/analysis/analyse";
 import { METRICS } from "../../src/analysis/metrics";
-import { escapeXml, formatScale, renderPlot } from "../../src/analysis/plot";
+import { formatScale, renderPlot } from "../../src/analysis/plot";
+import { escapeXml } from "../../src/util/escape";
 
 function results(means: number[], examples = 200) {
   return means.map((mean, m) => ({

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
 import { METRICS, chooseMetric } from "../../src/analysis/metrics";
-import { MAX_RESULT_EXAMPLES, parseResultsCsv, type ResultsParse } from "../../src/analysis/results-csv";
+import { RESULT_COLUMNS, RESULT_FILE_COLUMNS, type AnalysedType } from "../../src/analysis/results-columns";
+import { MAX_RESULT_EXAMPLES, parseResultsCsv, writeResultsCsv, type ResultsParse, type ResultsRow } from "../../src/analysis/results-csv";
 import { ROOT } from "./helpers";
 
 const RESULTS = join(ROOT, "fixtures", "results");
@@ -193,6 +194,42 @@ describe("results files: the checks", () => {
       expect(values(parsed, "correct")).toEqual(expected.correct);
       expect(values(parsed, "total_logprob")).toEqual(expected.total_logprob);
     }
+  });
+});
+
+describe("results files: the writer", () => {
+  /** Numbers that a careless writer would round or mangle, with metrics the file does not carry. */
+  const rowsFor = (taskType: AnalysedType): ResultsRow[] =>
+    [-0.8235153257846832, 1e-20, 0.1 + 0.2, 5e-324, 12345.678901234567].map((value, index) => {
+      const metrics: Partial<Record<string, number>> = { correct: index % 2, predicted: index % 3, total_logprob: -Math.abs(value) - 0.5, correct_probability: 0.25 };
+      for (const column of RESULT_FILE_COLUMNS[taskType]) if (!(column in metrics)) metrics[column] = value;
+      return { index, metrics };
+    });
+
+  it("writes a file that parseResultsCsv reads back to the same numbers, for every task type", () => {
+    for (const taskType of Object.keys(RESULT_FILE_COLUMNS) as AnalysedType[]) {
+      const rows = rowsFor(taskType);
+      const parsed = parseResultsCsv(writeResultsCsv(taskType, rows), taskType, rows.length);
+      expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
+      for (const column of RESULT_COLUMNS[taskType]) {
+        expect(values(parsed, column), `${taskType} ${column}`).toEqual(rows.map(({ metrics }) => metrics[column] ?? NaN));
+      }
+    }
+  });
+
+  it("writes the header from the one column table, a row per example in the order given, LF line ends", () => {
+    const rows = rowsFor("classification").slice(2, 4).reverse();
+    expect(writeResultsCsv("classification", rows)).toBe("index,loss,correct,predicted,total_logprob\n3,5e-324,1,0,-0.5\n2,0.30000000000000004,0,2,-0.8\n");
+    expect(writeResultsCsv("sequence_prob", [])).toBe("index,loss\n");
+    expect(writeResultsCsv("absolute_logodds", [{ index: 0, metrics: { logodds_difference: 1.5, correct: 1 } }])).toBe("index,logodds_difference,correct,total_logprob\n0,1.5,1,\n");
+  });
+
+  it("escapes a text cell a spreadsheet would run as a formula, one with a line break too, but never a number", () => {
+    const text = (cell: string): ResultsRow => ({ index: 0, metrics: { loss: cell as unknown as number } });
+    expect(writeResultsCsv("sequence_prob", [text("=1+1")])).toBe("index,loss\n0,\"'=1+1\"\n");
+    expect(writeResultsCsv("sequence_prob", [text("=HYPERLINK(1)\nx")])).toBe("index,loss\n0,\"'=HYPERLINK(1)\nx\"\n");
+    expect(writeResultsCsv("sequence_prob", [text("@x\r\ny")])).toBe("index,loss\n0,\"'@x\r\ny\"\n");
+    expect(writeResultsCsv("sequence_prob", [{ index: 0, metrics: { loss: -0.5 } }])).toBe("index,loss\n0,-0.5\n");
   });
 });
 

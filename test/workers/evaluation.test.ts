@@ -10,7 +10,8 @@ import { runShard } from "../../src/evaluate/run-shard";
 import { finishIfComplete } from "../../src/evaluate/finish";
 import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission } from "../../src/storage/submissions";
-import { VALID_METADATA, heldQueue, submit, uniqueVariant } from "./helpers";
+import { parseResultsCsv } from "../../src/analysis/results-csv";
+import { VALID_METADATA, call, heldQueue, submit, token, uniqueVariant } from "./helpers";
 
 /**
  * These tests deliver each shard themselves, to control failures and redeliveries exactly, so evaluations are
@@ -146,6 +147,28 @@ describe("adapters and resumption", () => {
     }
     expect(evaluation!.state).toBe("evaluated");
     expect((await listResults(env.DB, evaluationId)).length).toBe(2 * 301);
+  });
+});
+
+describe("the results export", () => {
+  it("writes a model's results in the pipeline's format, which parseResultsCsv reads back to the stored numbers", async () => {
+    const submission = await storedTask();
+    const [model] = referenceFamily.models;
+    const started = await startEvaluation(heldQueue, submission, family({ name: "exported", models: [model!] }));
+    const evaluationId = started.ok ? started.evaluation.id : "";
+    await drain(evaluationId);
+    const response = await call(`/v1/review/evaluations/${evaluationId}/results/${model!.id}.csv`, await token("organiser"));
+    expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    const text = await response.text();
+    expect(text.slice(0, text.indexOf("\n"))).toBe("index,loss,correct,predicted,total_logprob");
+    const parsed = parseResultsCsv(text, "classification");
+    if (!parsed.ok) throw new Error(parsed.problems.join("; "));
+    const scored = (await listResults(env.DB, evaluationId)).filter((row) => row.metrics !== null);
+    expect(scored.length).toBeGreaterThan(0);
+    expect(parsed.results.rows).toBe(scored.length);
+    for (const column of ["loss", "correct", "total_logprob"] as const) {
+      expect(scored.map((row) => parsed.results.columns[column]![row.index]), column).toEqual(scored.map((row) => row.metrics![column]));
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { sha256Hex } from "../../src/http/tokens";
+import { sha256Hex } from "../../src/util/hash";
 import { insertApiToken } from "../../src/storage/tokens";
 import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
 import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";

@@ -9,7 +9,8 @@ import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import { validateAnalysis } from "../../src/generated/validators";
 import { requireRole } from "../../src/http/organiser-auth";
-import { handleError, type AppEnv } from "../../src/app";
+import { handleError } from "../../src/app";
+import type { AppEnv } from "../../src/app-env";
 import { VALID_METADATA, createApiToken, problemOf, submit } from "./helpers";
 
 const RESULTS: Record<string, string> = { ada, babbage, curie, davinci };
