@@ -13,7 +13,7 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               // Evaluation is started explicitly in these tests (the auto-start on upload is covered under wrangler dev).
-          miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEFAULT_FAMILIES: "" } },
+              miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEFAULT_FAMILIES: "" } },
             }),
           ],
           test: {
@@ -25,7 +25,13 @@ export default defineConfig(async () => {
         },
         {
           // Pure code under Node (as the CLI runs it), the CLI itself, and the real Worker under `wrangler dev`.
-          test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 90_000 },
+          test: {
+            name: "node",
+            include: ["test/node/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 60_000,
+            hookTimeout: 90_000,
+          },
         },
       ],
     },

@@ -37,8 +37,15 @@ export default {
     if (mode === "floor") check = floor(values, samples);
     else if (mode === "bootstrap") check = bootstrapMeans(values, MODELS, samples, 1)[0]!;
     else if (mode === "analyse") {
-      const models = Array.from({ length: MODELS }, (_, m) => ({ id: `m${m}`, scale: 10 ** (8 + m / 2), values: Float64Array.from({ length: EXAMPLES }, (_, i) => values[i * MODELS + m]!) }));
-      check = analyseFamily({ family: "bench", axis: "params", models }, { ...DEFAULT_OPTIONS, bootstrapSamples: samples, direction: "lower_is_better" }).slope.perDecade;
+      const models = Array.from({ length: MODELS }, (_, m) => ({
+        id: `m${m}`,
+        scale: 10 ** (8 + m / 2),
+        values: Float64Array.from({ length: EXAMPLES }, (_, i) => values[i * MODELS + m]!),
+      }));
+      check = analyseFamily(
+        { family: "bench", axis: "params", models },
+        { ...DEFAULT_OPTIONS, bootstrapSamples: samples, direction: "lower_is_better" },
+      ).slope.perDecade;
     } else return new Response("unknown mode", { status: 404 });
     return Response.json({ mode, check, additions: samples * EXAMPLES * MODELS });
   },

@@ -11,7 +11,13 @@ import { OUT, REPEATS, ROOT, bundle, measureInterleaved, median, mib } from "./c
 
 export async function benchAnalysis() {
   await bundle({ "analysis-worker": "bench/analysis-worker.ts" }, "workerd");
-  const mf = new Miniflare({ modules: true, scriptPath: join(OUT, "analysis-worker.mjs"), compatibilityDate: "2026-04-20", cf: false, log: new Log(LogLevel.WARN) });
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(OUT, "analysis-worker.mjs"),
+    compatibilityDate: "2026-04-20",
+    cf: false,
+    log: new Log(LogLevel.WARN),
+  });
   const time = async (mode) => {
     const started = performance.now();
     const response = await mf.dispatchFetch(`http://bench/${mode}?samples=10000`);
@@ -27,9 +33,13 @@ export async function benchAnalysis() {
     for (let i = 0; i < REPEATS; i++) for (const mode of Object.keys(runs)) runs[mode].push(await time(mode));
     const result = Object.fromEntries(Object.entries(runs).map(([mode, times]) => [mode, Math.round(median(times))]));
     const ratio = result.bootstrap / result.floor;
-    console.log(`\n== scaling analysis in workerd: bootstrap B = 10,000 x 1,000 examples x 8 models (80M additions); median of ${REPEATS}`);
+    console.log(
+      `\n== scaling analysis in workerd: bootstrap B = 10,000 x 1,000 examples x 8 models (80M additions); median of ${REPEATS}`,
+    );
     console.log(`  floor (tight typed-array loop, same additions) ${String(result.floor).padStart(6)} ms`);
-    console.log(`  paired bootstrap                               ${String(result.bootstrap).padStart(6)} ms  (${ratio.toFixed(2)}x the floor; targets: <= 1000 ms, <= 3x)`);
+    console.log(
+      `  paired bootstrap                               ${String(result.bootstrap).padStart(6)} ms  (${ratio.toFixed(2)}x the floor; targets: <= 1000 ms, <= 3x)`,
+    );
     console.log(`  full family analysis (bootstrap, CIs, tests)   ${String(result.analyse).padStart(6)} ms`);
     inWorkerd = { ...result, ratioToFloor: ratio };
   } finally {
@@ -47,14 +57,17 @@ const RESULT_ROWS = 100_000;
  */
 function writeResultsFile(path, model, rows) {
   let state = 1 + RESULT_MODELS.indexOf(model);
-  const random = () => (state = (state * 16807) % 2147483647) / 2147483647;
+  const random = () => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
   const lines = ["index,loss,correct,predicted,total_logprob"];
   for (let index = 0; index < rows; index++) {
     const correct = random() < 0.6 ? 1 : 0;
     const predicted = correct ? " Yes" : random() < 0.5 ? " No" : '" No, never"';
     lines.push(`${index},${correct ? random() * 0.7 : 0.7 + random() * 2},${correct},${predicted},${-random() * 3}`);
   }
-  writeFileSync(path, lines.join("\r\n") + "\r\n");
+  writeFileSync(path, `${lines.join("\r\n")}\r\n`);
   return statSync(path).size;
 }
 
@@ -91,12 +104,22 @@ export async function benchResultsFiles() {
     if (run.code !== 0) throw new Error(`isv analyse exited ${run.code}: ${run.errors.join("; ")}`);
     return run;
   });
-  const idleRssMiB = Number(execFileSync(process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS / 1024)"], { encoding: "utf8" }).trim());
+  const idleRssMiB = Number(
+    execFileSync(process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS / 1024)"], {
+      encoding: "utf8",
+    }).trim(),
+  );
   const summary = (mode) => ({
-    msPerFile: mode.startsWith("cli") || mode === "floor-analyse" ? undefined : Math.round(median(runs[mode].map((run) => median(run.times))) * 10) / 10,
+    msPerFile:
+      mode.startsWith("cli") || mode === "floor-analyse"
+        ? undefined
+        : Math.round(median(runs[mode].map((run) => median(run.times))) * 10) / 10,
     wallMs: Math.round(median(runs[mode].map((run) => run.wallMs))),
     peakRssMiB: Math.round(Math.max(...runs[mode].map((run) => run.peakRssMiB))),
-    peakHeapMiB: runs[mode][0].peakHeapMiB === undefined ? undefined : Math.round(Math.max(...runs[mode].map((run) => run.peakHeapMiB))),
+    peakHeapMiB:
+      runs[mode][0].peakHeapMiB === undefined
+        ? undefined
+        : Math.round(Math.max(...runs[mode].map((run) => run.peakHeapMiB))),
   });
   const result = Object.fromEntries(modes.map((mode) => [mode, summary(mode)]));
   const ratios = {
@@ -114,11 +137,18 @@ export async function benchResultsFiles() {
   const line = (label, s, extra = "") =>
     `  ${label.padEnd(50)} ${s.msPerFile === undefined ? " ".repeat(17) : `${String(s.msPerFile).padStart(6)} ms/file  `}` +
     `process ${String(s.wallMs).padStart(6)} ms, peak RSS ${String(s.peakRssMiB).padStart(4)} MiB${s.peakHeapMiB === undefined ? "" : `, heap+buffers ${String(s.peakHeapMiB).padStart(4)} MiB`}${extra}`;
-  console.log(`\n== reading results files: ${files.length} models x ${RESULT_ROWS.toLocaleString("en")} rows (classification, ${size} MiB each); median of ${REPEATS}`);
-  console.log("  (process: a fresh Node reading all 4 files, start-up included; an idle Node peaks at " + `${Math.round(idleRssMiB)} MiB RSS)`);
+  console.log(
+    `\n== reading results files: ${files.length} models x ${RESULT_ROWS.toLocaleString("en")} rows (classification, ${size} MiB each); median of ${REPEATS}`,
+  );
+  console.log(
+    "  (process: a fresh Node reading all 4 files, start-up included; an idle Node peaks at " +
+      `${Math.round(idleRssMiB)} MiB RSS)`,
+  );
   console.log(line("floor (split + Number() into Float64Arrays)", result.floor));
   console.log(line("parseResultsCsv (every check)", result.parse, `  (${x(ratios.parseToFloor)} the floor per file)`));
-  console.log(line("papaparse on the whole string (before; no checks)", result.papaparse, `  (${x(ratios.papaparseToFloor)})`));
+  console.log(
+    line("papaparse on the whole string (before; no checks)", result.papaparse, `  (${x(ratios.papaparseToFloor)})`),
+  );
   console.log(line("floor + the bootstrap's additions in a tight loop", result["floor-analyse"]));
   console.log(
     line(
@@ -127,6 +157,19 @@ export async function benchResultsFiles() {
       `  (${x(ratios.cliWallToAnalyseFloorWall)} the floor with the bootstrap; ${x(ratios.cliWallToFloorWall)} reading alone; ${x(ratios.cliRssToFloorRss)} its RSS)`,
     ),
   );
-  console.log(line("isv analyse --samples 100 (mostly reading)", result["cli-least"], `  (${x(ratios.cliLeastWallToFloorWall)}, ${x(ratios.cliLeastRssToFloorRss)})`));
-  return { rows: RESULT_ROWS, files: files.length, bytesPerFile: Math.round(median(bytes)), idleRssMiB: Math.round(idleRssMiB), ...result, ratios };
+  console.log(
+    line(
+      "isv analyse --samples 100 (mostly reading)",
+      result["cli-least"],
+      `  (${x(ratios.cliLeastWallToFloorWall)}, ${x(ratios.cliLeastRssToFloorRss)})`,
+    ),
+  );
+  return {
+    rows: RESULT_ROWS,
+    files: files.length,
+    bytesPerFile: Math.round(median(bytes)),
+    idleRssMiB: Math.round(idleRssMiB),
+    ...result,
+    ratios,
+  };
 }

@@ -9,13 +9,26 @@
  * value = true mean + difficulty (SD 1) + noise (SD 0.5), in nats. Accuracy (higher is better): each example is
  * right with probability sigmoid(θ − 1.5 × difficulty), θ set so the model's expected accuracy is its true mean.
  */
-import { DEFAULT_OPTIONS, analyseFamily, type AnalysisOptions, type FamilyInput, type Verdict } from "../src/analysis/statistics";
+import {
+  DEFAULT_OPTIONS,
+  analyseFamily,
+  type AnalysisOptions,
+  type FamilyInput,
+  type Verdict,
+} from "../src/analysis/statistics";
 import { mulberry32 } from "../src/analysis/contrasts";
 
 export { ANALYSIS_CODE_VERSION } from "../src/analysis/statistics";
 
 /** The verdicts in the order the report shows them. */
-export const VERDICT_ORDER = ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] as const satisfies readonly Verdict[];
+export const VERDICT_ORDER = [
+  "inverse",
+  "standard",
+  "u_shaped",
+  "inverted_u",
+  "flat",
+  "inconclusive",
+] as const satisfies readonly Verdict[];
 /** The verdicts that claim a trend or a shape; with no true trend every one of them is a false claim. */
 export const CLAIMS = ["inverse", "standard", "u_shaped", "inverted_u"] as const satisfies readonly Verdict[];
 
@@ -112,16 +125,31 @@ const family = (name: string, label: string, sizes: [string, number][]): Family 
 });
 
 export const FAMILIES: readonly Family[] = [
-  family("gpt3", "GPT-3 sizes", [["350M", 350e6], ["1.3B", 1.3e9], ["6.7B", 6.7e9], ["175B", 175e9]]),
+  family("gpt3", "GPT-3 sizes", [
+    ["350M", 350e6],
+    ["1.3B", 1.3e9],
+    ["6.7B", 6.7e9],
+    ["175B", 175e9],
+  ]),
   family("pythia", "Pythia-like sizes", [
-    ["70M", 70e6], ["160M", 160e6], ["410M", 410e6], ["1B", 1e9], ["1.4B", 1.4e9], ["2.8B", 2.8e9], ["6.9B", 6.9e9], ["12B", 12e9],
+    ["70M", 70e6],
+    ["160M", 160e6],
+    ["410M", 410e6],
+    ["1B", 1e9],
+    ["1.4B", 1.4e9],
+    ["2.8B", 2.8e9],
+    ["6.9B", 6.9e9],
+    ["12B", 12e9],
   ]),
 ];
 
 export const EXAMPLE_COUNTS: readonly number[] = [300, 1000];
 
 export type Metric = "loss" | "accuracy";
-export const METRIC_DIRECTION: Record<Metric, AnalysisOptions["direction"]> = { loss: "lower_is_better", accuracy: "higher_is_better" };
+export const METRIC_DIRECTION: Record<Metric, AnalysisOptions["direction"]> = {
+  loss: "lower_is_better",
+  accuracy: "higher_is_better",
+};
 
 export interface Scenario {
   id: string;
@@ -151,8 +179,14 @@ function tent(z: readonly number[]): number[] {
   return z.map((value) => (value <= peak ? (value - first) / (peak - first) : (last - value) / (last - peak)));
 }
 
-const constant = (value: number) => (z: readonly number[]): number[] => z.map(() => value);
-const linear = (perDecade: number) => (z: readonly number[]): number[] => z.map((value) => BASE_LOSS + perDecade * (value - z[0]!));
+const constant =
+  (value: number) =>
+  (z: readonly number[]): number[] =>
+    z.map(() => value);
+const linear =
+  (perDecade: number) =>
+  (z: readonly number[]): number[] =>
+    z.map((value) => BASE_LOSS + perDecade * (value - z[0]!));
 const notFalse = (...allowed: Verdict[]): Verdict[] => VERDICT_ORDER.filter((verdict) => !allowed.includes(verdict));
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -357,14 +391,25 @@ export function addCounts(total: VerdictCounts, more: VerdictCounts): VerdictCou
  * Replicates [from, to) of a cell. Replicate r's data and bootstrap seed depend only on the run's seed, the cell's
  * name and r, so any split of the replicates over workers gives the same counts.
  */
-export function runReplicates(cell: Cell, from: number, to: number, settings: RunSettings, analyse: Analyse = analyseFamily): VerdictCounts {
+export function runReplicates(
+  cell: Cell,
+  from: number,
+  to: number,
+  settings: RunSettings,
+  analyse: Analyse = analyseFamily,
+): VerdictCounts {
   const counts = emptyCounts();
   const trueMeans = cellTrueMeans(cell);
   const cellSeed = mixSeed(settings.seed, hashString(cellKey(cell)));
   const direction = METRIC_DIRECTION[cell.scenario.metric];
   for (let r = from; r < to; r++) {
     const input = generateFamily(cell, mulberry32(mixSeed(cellSeed, r, 1)), trueMeans);
-    const options: AnalysisOptions = { ...DEFAULT_OPTIONS, direction, seed: mixSeed(cellSeed, r, 2), bootstrapSamples: settings.bootstrapSamples };
+    const options: AnalysisOptions = {
+      ...DEFAULT_OPTIONS,
+      direction,
+      seed: mixSeed(cellSeed, r, 2),
+      bootstrapSamples: settings.bootstrapSamples,
+    };
     counts[analyse(input, options).verdict]++;
   }
   return counts;
@@ -432,13 +477,17 @@ export function verdictTable(summaries: readonly CellSummary[]): string {
   for (const summary of summaries) {
     const detects = lookup.get(summary.scenario)?.detects ?? [];
     const shares = VERDICT_ORDER.map((verdict) => withInterval(summary.verdicts[verdict], detects.includes(verdict)));
-    lines.push(`| ${summary.label} | ${summary.examples} | ${summary.models} | ${shares.join(" | ")} | ${withInterval(summary.falseClaims)} |`);
+    lines.push(
+      `| ${summary.label} | ${summary.examples} | ${summary.models} | ${shares.join(" | ")} | ${withInterval(summary.falseClaims)} |`,
+    );
   }
   return lines.join("\n");
 }
 
 const means3 = (means: readonly number[]): string =>
-  means.every((mean) => mean === means[0]) ? `all ${means[0]!.toFixed(3)}` : means.map((mean) => mean.toFixed(3)).join(", ");
+  means.every((mean) => mean === means[0])
+    ? `all ${means[0]!.toFixed(3)}`
+    : means.map((mean) => mean.toFixed(3)).join(", ");
 
 /** What each scenario's truth is: its true means for each family, and which verdicts count as found or false. */
 export function scenarioLegend(scenarios: readonly Scenario[] = SCENARIOS): string {
@@ -447,13 +496,16 @@ export function scenarioLegend(scenarios: readonly Scenario[] = SCENARIOS): stri
     `| scenario | truth | ${heading} | detects | false claims |`,
     `|---|---|${FAMILIES.map(() => "---|").join("")}---|---|`,
   ];
-  const names = (list: readonly Verdict[]): string => (list.length === 0 ? "—" : list.map((verdict) => VERDICT_HEADINGS[verdict]).join(", "));
+  const names = (list: readonly Verdict[]): string =>
+    list.length === 0 ? "—" : list.map((verdict) => VERDICT_HEADINGS[verdict]).join(", ");
   for (const scenario of scenarios) {
     const perFamily = FAMILIES.map((f) => means3(scenario.trueMeans(log10Scales(f))));
     const verdicts = `${names(scenario.detects)} | ${names(scenario.falseClaims)}`;
     lines.push(`| ${scenario.label} | ${scenario.truth} | ${perFamily.join(" | ")} | ${verdicts} |`);
   }
-  const sizes = FAMILIES.map((f) => `${f.models.length} models: ${f.label} (${f.models.map((m) => m.id.slice(f.name.length + 1)).join(", ")})`);
+  const sizes = FAMILIES.map(
+    (f) => `${f.models.length} models: ${f.label} (${f.models.map((m) => m.id.slice(f.name.length + 1)).join(", ")})`,
+  );
   return [
     `Loss in nats (lower is better) = true mean + example difficulty (SD ${DIFFICULTY_SD}, shared by all models) ` +
       `+ noise (SD ${NOISE_SD}, each model's own).`,
@@ -479,7 +531,10 @@ export function summaryTable(summaries: readonly CellSummary[]): string {
       const summary = summaries.find((one) => one.label === label && `${one.examples}/${one.models}` === column);
       if (!summary) return "";
       // With no truth to find, the share called flat says how often the data can show there is none.
-      const found = summary.detected === null ? `${pct(summary.verdicts.flat.share)} flat · ` : `${pct(summary.detected.share)} found · `;
+      const found =
+        summary.detected === null
+          ? `${pct(summary.verdicts.flat.share)} flat · `
+          : `${pct(summary.detected.share)} found · `;
       return `${found}${pct(summary.falseClaims.share)} false (≤ ${pct(summary.falseClaims.ci95[1])})`;
     });
     lines.push(`| ${label} | ${cells.join(" | ")} |`);
@@ -492,9 +547,21 @@ export interface CalibrationReport {
   cells: CellSummary[];
 }
 
-export function calibrationReport(cells: readonly Cell[], counts: readonly VerdictCounts[], header: string): CalibrationReport {
+export function calibrationReport(
+  cells: readonly Cell[],
+  counts: readonly VerdictCounts[],
+  header: string,
+): CalibrationReport {
   const summaries = cells.map((cell, i) => summariseCell(cell, counts[i]!));
   const scenarios = [...new Set(cells.map((cell) => cell.scenario))];
-  const markdown = [header, "", summaryTable(summaries), "", verdictTable(summaries), "", scenarioLegend(scenarios)].join("\n");
+  const markdown = [
+    header,
+    "",
+    summaryTable(summaries),
+    "",
+    verdictTable(summaries),
+    "",
+    scenarioLegend(scenarios),
+  ].join("\n");
   return { markdown, cells: summaries };
 }

@@ -5,5 +5,9 @@ import { pathToFileURL } from "node:url";
 const [cli, ...args] = process.argv.slice(2);
 const { main } = await import(pathToFileURL(cli).href);
 const errors = [];
-const code = await main(args, () => {}, (text) => errors.push(text));
+const code = await main(
+  args,
+  () => {},
+  (text) => errors.push(text),
+);
 console.log(JSON.stringify({ code, errors, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

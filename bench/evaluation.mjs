@@ -23,16 +23,30 @@ const EXAMPLES = 1000;
  */
 async function directClientMs(referenceUrl, task) {
   const rows = Papa.parse(task, { skipEmptyLines: true }).data.slice(1);
-  const texts = rows.flatMap(([prompt, classes]) => JSON.parse(classes.replace(/'/g, '"')).map((name) => prompt + name));
+  const texts = rows.flatMap(([prompt, classes]) =>
+    JSON.parse(classes.replace(/'/g, '"')).map((name) => prompt + name),
+  );
   const requests = [];
-  for (let m = 1; m <= MODELS; m++) for (let i = 0; i < texts.length; i += PROMPTS_PER_REQUEST) requests.push({ model: `isv-ngram-${m}`, prompt: texts.slice(i, i + PROMPTS_PER_REQUEST), echo: true, max_tokens: 0, logprobs: 0 });
+  for (let m = 1; m <= MODELS; m++)
+    for (let i = 0; i < texts.length; i += PROMPTS_PER_REQUEST)
+      requests.push({
+        model: `isv-ngram-${m}`,
+        prompt: texts.slice(i, i + PROMPTS_PER_REQUEST),
+        echo: true,
+        max_tokens: 0,
+        logprobs: 0,
+      });
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < requests.length) {
         const body = requests[next++];
-        const response = await fetch(`${referenceUrl}/completions`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+        const response = await fetch(`${referenceUrl}/completions`, {
+          method: "POST",
+          body: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        });
         await response.json();
       }
     }),
@@ -42,7 +56,9 @@ async function directClientMs(referenceUrl, task) {
 
 /** 1,000 distinct two-class examples from the reference facts: the true completion against another one. */
 function benchTask() {
-  const facts = Papa.parse(readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"), "utf8"), { skipEmptyLines: true }).data.slice(1);
+  const facts = Papa.parse(readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"), "utf8"), {
+    skipEmptyLines: true,
+  }).data.slice(1);
   const rows = [["prompt", "classes", "answer_index"]];
   for (let i = 0; i < EXAMPLES; i++) {
     const [prompt, completion] = facts[i % facts.length];
@@ -51,18 +67,36 @@ function benchTask() {
     const classes = i % 2 === 0 ? [completion, wrong] : [wrong, completion];
     rows.push([`Fact ${i}: ${prompt}`, `[${classes.map((name) => `'${name}'`).join(", ")}]`, String(i % 2)]);
   }
-  return Papa.unparse(rows) + "\n";
+  return `${Papa.unparse(rows)}\n`;
 }
 
 export async function benchEvaluation() {
   const state = mkdtempSync(join(tmpdir(), "isv-bench-eval-"));
-  const token = execFileSync(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  const reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort(), vars: { FAULT_LATENCY_MS: String(LATENCY_MS), FAULT_MAX_CONCURRENCY: String(CONCURRENCY) } });
+  const token = execFileSync(
+    process.execPath,
+    [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+  ).trim();
+  const reference = await startDevServer({
+    config: REFERENCE_CONFIG,
+    port: await freePort(),
+    vars: { FAULT_LATENCY_MS: String(LATENCY_MS), FAULT_MAX_CONCURRENCY: String(CONCURRENCY) },
+  });
   const service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "" } });
-  const organiser = (path, init = {}) => fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+  const organiser = (path, init = {}) =>
+    fetch(`${service.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) },
+    });
   try {
     const family = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8"));
-    const definition = { ...family, name: "bench-reference", baseUrl: `${reference.url}/v1`, models: family.models.slice(0, MODELS), limits: { promptsPerRequest: PROMPTS_PER_REQUEST, concurrency: CONCURRENCY, requestsPerMinute: 100_000 } };
+    const definition = {
+      ...family,
+      name: "bench-reference",
+      baseUrl: `${reference.url}/v1`,
+      models: family.models.slice(0, MODELS),
+      limits: { promptsPerRequest: PROMPTS_PER_REQUEST, concurrency: CONCURRENCY, requestsPerMinute: 100_000 },
+    };
     await organiser("/v1/review/families/bench-reference", { method: "PUT", body: JSON.stringify(definition) });
     const task = benchTask();
     const direct = await directClientMs(`${reference.url}/v1`, task);
@@ -74,11 +108,15 @@ export async function benchEvaluation() {
 
     const run = async () => {
       const started = performance.now();
-      const response = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, { method: "POST", body: JSON.stringify({ families: ["bench-reference"] }) });
+      const response = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, {
+        method: "POST",
+        body: JSON.stringify({ families: ["bench-reference"] }),
+      });
       const id = (await response.json()).evaluations[0].id;
       for (;;) {
         const summary = await (await organiser(`/v1/review/evaluations/${id}`)).json();
-        if (["evaluated", "partially_evaluated", "failed"].includes(summary.state)) return { ...summary, wallMs: performance.now() - started };
+        if (["evaluated", "partially_evaluated", "failed"].includes(summary.state))
+          return { ...summary, wallMs: performance.now() - started };
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     };
@@ -86,12 +124,33 @@ export async function benchEvaluation() {
     const second = await run();
     const minimum = MODELS * Math.ceil((EXAMPLES * 2) / PROMPTS_PER_REQUEST);
     const idealMs = (first.counters.requests * LATENCY_MS) / CONCURRENCY;
-    console.log(`\n== evaluation: ${EXAMPLES} two-class examples x ${MODELS} reference models, ${LATENCY_MS} ms a request, ${CONCURRENCY} at once, ${PROMPTS_PER_REQUEST} prompts a request`);
-    console.log(`  first run: ${first.state}; provider requests ${first.counters.requests} (minimum ${minimum}); retries ${first.counters.retries}`);
-    console.log(`  wall time ${Math.round(first.wallMs)} ms against the ideal ${Math.round(idealMs)} ms (${(first.wallMs / idealMs).toFixed(2)}x; target <= 1.5x)`);
-    console.log(`  the same ${direct.requests} requests sent straight from a client, ${CONCURRENCY} at a time: ${Math.round(direct.ms)} ms (the server's own compute is the floor here); service / direct ${(first.wallMs / direct.ms).toFixed(2)}x`);
-    console.log(`  second run: ${second.state}; provider requests ${second.counters.requests} (target 0), cache hits ${second.counters.cacheHits}, wall time ${Math.round(second.wallMs)} ms`);
-    return { latencyMs: LATENCY_MS, concurrency: CONCURRENCY, requests: first.counters.requests, minimum, retries: first.counters.retries, wallMs: Math.round(first.wallMs), idealMs: Math.round(idealMs), directClientMs: Math.round(direct.ms), secondRunRequests: second.counters.requests, secondRunWallMs: Math.round(second.wallMs) };
+    console.log(
+      `\n== evaluation: ${EXAMPLES} two-class examples x ${MODELS} reference models, ${LATENCY_MS} ms a request, ${CONCURRENCY} at once, ${PROMPTS_PER_REQUEST} prompts a request`,
+    );
+    console.log(
+      `  first run: ${first.state}; provider requests ${first.counters.requests} (minimum ${minimum}); retries ${first.counters.retries}`,
+    );
+    console.log(
+      `  wall time ${Math.round(first.wallMs)} ms against the ideal ${Math.round(idealMs)} ms (${(first.wallMs / idealMs).toFixed(2)}x; target <= 1.5x)`,
+    );
+    console.log(
+      `  the same ${direct.requests} requests sent straight from a client, ${CONCURRENCY} at a time: ${Math.round(direct.ms)} ms (the server's own compute is the floor here); service / direct ${(first.wallMs / direct.ms).toFixed(2)}x`,
+    );
+    console.log(
+      `  second run: ${second.state}; provider requests ${second.counters.requests} (target 0), cache hits ${second.counters.cacheHits}, wall time ${Math.round(second.wallMs)} ms`,
+    );
+    return {
+      latencyMs: LATENCY_MS,
+      concurrency: CONCURRENCY,
+      requests: first.counters.requests,
+      minimum,
+      retries: first.counters.retries,
+      wallMs: Math.round(first.wallMs),
+      idealMs: Math.round(idealMs),
+      directClientMs: Math.round(direct.ms),
+      secondRunRequests: second.counters.requests,
+      secondRunWallMs: Math.round(second.wallMs),
+    };
   } finally {
     await service.stop();
     await reference.stop();

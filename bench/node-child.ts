@@ -46,5 +46,12 @@ const ms = performance.now() - started;
 sampleMemory();
 clearInterval(sampler);
 console.log(
-  JSON.stringify({ mode, ms, rows, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024, peakHeapMiB: peakHeapAndBuffers / 2 ** 20 }),
+  JSON.stringify({
+    mode,
+    ms,
+    rows,
+    bytes,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakHeapMiB: peakHeapAndBuffers / 2 ** 20,
+  }),
 );

@@ -17,7 +17,9 @@ const repeats = Number(repeatsText ?? 3);
 const BATCH = 50;
 
 let started = performance.now();
-const family = trainReferenceFamily(readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"));
+const family = trainReferenceFamily(
+  readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"),
+);
 const trainMs = performance.now() - started;
 const member = family.member("isv-ngram-5")!;
 const app = createReferenceApp({ family: () => family, vars: () => ({}) });
@@ -33,14 +35,21 @@ for (let rep = 0; rep < repeats; rep++) {
   started = performance.now();
   for (let i = 0; i < sequences.length; i += BATCH) {
     const body = { model: member.id, prompt: sequences.slice(i, i + BATCH), echo: true, max_tokens: 0, logprobs: 1 };
-    const response = await app.request("/v1/completions", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const response = await app.request("/v1/completions", {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
     await response.json();
   }
   serverMs.push(performance.now() - started);
 }
 // The fixture tasks' trends, for the README (the tests assert them).
 const fixture = (name: string): string[][] =>
-  Papa.parse<string[]>(readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "tasks", "reference", name), "utf8"), { skipEmptyLines: true }).data.slice(1);
+  Papa.parse<string[]>(
+    readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "tasks", "reference", name), "utf8"),
+    { skipEmptyLines: true },
+  ).data.slice(1);
 const trends = familyTrends(
   family,
   fixture("facts-standard.csv").map(([prompt, completion]) => ({ prompt: prompt!, completion: completion! })),
@@ -49,4 +58,6 @@ const trends = familyTrends(
     return { prompt: prompt!, classes: parsed.ok ? parsed.classes : [], answer: Number(answer) };
   }),
 );
-console.log(JSON.stringify({ trainMs, tokens, modelMs, serverMs, requests: Math.ceil(sequences.length / BATCH), trends }));
+console.log(
+  JSON.stringify({ trainMs, tokens, modelMs, serverMs, requests: Math.ceil(sequences.length / BATCH), trends }),
+);

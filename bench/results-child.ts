@@ -58,7 +58,8 @@ function bootstrapFloor(losses: Float64Array[]): number {
   for (let m = 0; m < models; m++) for (let i = 0; i < examples; i++) matrix[i * models + m] = losses[m]![i]!;
   const samples = bootstrapSize(DEFAULT_OPTIONS.bootstrapSamples, examples, models);
   const sums = new Float64Array(models);
-  for (let b = 0; b < samples; b++) for (let i = 0; i < matrix.length; i += models) for (let m = 0; m < models; m++) sums[m]! += matrix[i + m]!;
+  for (let b = 0; b < samples; b++)
+    for (let i = 0; i < matrix.length; i += models) for (let m = 0; m < models; m++) sums[m]! += matrix[i + m]!;
   return sums[0]!;
 }
 
@@ -78,7 +79,8 @@ for (const file of files) {
     if (!parsed.ok) throw new Error(`${file}: ${parsed.problems.join("; ")}`);
     rows += parsed.results.rows;
   } else if (mode === "papaparse") {
-    rows += Papa.parse<string[]>(text.replace(/\r\n?/g, "\n"), { skipEmptyLines: "greedy", newline: "\n" }).data.length - 1;
+    rows +=
+      Papa.parse<string[]>(text.replace(/\r\n?/g, "\n"), { skipEmptyLines: "greedy", newline: "\n" }).data.length - 1;
   } else {
     throw new Error(`unknown mode ${mode}`);
   }
@@ -91,4 +93,12 @@ if (mode === "floor-analyse") {
   times.push(performance.now() - started);
 }
 clearInterval(sampler);
-console.log(JSON.stringify({ mode, times, rows, peakHeapMiB: peakHeapAndBuffers / 2 ** 20, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    mode,
+    times,
+    rows,
+    peakHeapMiB: peakHeapAndBuffers / 2 ** 20,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  }),
+);

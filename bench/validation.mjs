@@ -29,7 +29,9 @@ async function writeBenchFile(generator, path, { rows = 0, minBytes = 0 }) {
 }
 
 function idleNodeRssMiB() {
-  const output = execFileSync(process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS / 1024)"], { encoding: "utf8" });
+  const output = execFileSync(process.execPath, ["-e", "console.log(process.resourceUsage().maxRSS / 1024)"], {
+    encoding: "utf8",
+  });
   return Number(output.trim());
 }
 
@@ -41,7 +43,8 @@ function nodeRun(mode, path) {
 
 function summarise(runs, file) {
   const ms = median(runs.map((run) => run.ms));
-  const peak = (field) => (runs[0][field] === undefined ? undefined : Math.round(Math.max(...runs.map((run) => run[field]))));
+  const peak = (field) =>
+    runs[0][field] === undefined ? undefined : Math.round(Math.max(...runs.map((run) => run[field])));
   return {
     ms: Math.round(ms),
     rowsPerSecond: Math.round(file.rows / (ms / 1000)),
@@ -78,9 +81,12 @@ async function workerdRuns(mode, file, repeats) {
     log: new Log(LogLevel.WARN),
   });
   try {
-    const loaded = await mf.dispatchFetch(`http://bench/load?rows=${file.request.rows}&minBytes=${file.request.minBytes}`);
+    const loaded = await mf.dispatchFetch(
+      `http://bench/load?rows=${file.request.rows}&minBytes=${file.request.minBytes}`,
+    );
     const made = await loaded.json();
-    if (made.bytes !== file.bytes) throw new Error(`workerd generated ${made.bytes} bytes, Node ${file.bytes}: the inputs differ`);
+    if (made.bytes !== file.bytes)
+      throw new Error(`workerd generated ${made.bytes} bytes, Node ${file.bytes}: the inputs differ`);
     const runs = [];
     for (let i = 0; i < repeats; i++) runs.push(await (await mf.dispatchFetch(`http://bench/${mode}`)).json());
     const workerdPeak = workerdHighWaterMiB();
@@ -108,16 +114,22 @@ export async function benchValidation() {
   const file100mb = await writeBenchFile(generator, join(dir, "classification-100mb.csv"), { minBytes: 100_000_000 });
 
   console.log("== task-file validation");
-  console.log(`input: ${file100k.rows} rows, ${mib(file100k.bytes).toFixed(1)} MiB; large input: ${file100mb.rows} rows, ${mib(file100mb.bytes).toFixed(1)} MiB`);
+  console.log(
+    `input: ${file100k.rows} rows, ${mib(file100k.bytes).toFixed(1)} MiB; large input: ${file100mb.rows} rows, ${mib(file100mb.bytes).toFixed(1)} MiB`,
+  );
   console.log(`each figure is the median of ${REPEATS} runs, modes interleaved\n`);
 
   const nodeModes = ["raw-string", "raw-stream", "validate"];
   const nodeRuns = measureInterleaved(nodeModes, (mode) => nodeRun(mode, file100k.path));
   const node = Object.fromEntries(nodeModes.map((mode) => [mode, summarise(nodeRuns[mode], file100k)]));
-  const nodeLarge = { "raw-string": nodeRun("raw-string", file100mb.path), validate: nodeRun("validate", file100mb.path) };
+  const nodeLarge = {
+    "raw-string": nodeRun("raw-string", file100mb.path),
+    validate: nodeRun("validate", file100mb.path),
+  };
 
   const workerd = {};
-  for (const mode of ["raw-string", "validate"]) workerd[mode] = summarise(await workerdRuns(mode, file100k, REPEATS), file100k);
+  for (const mode of ["raw-string", "validate"])
+    workerd[mode] = summarise(await workerdRuns(mode, file100k, REPEATS), file100k);
   const workerdLarge = (await workerdRuns("validate", file100mb, 1))[0];
 
   console.log("Node 20 (the CLI), 100,000 rows");
@@ -134,7 +146,9 @@ export async function benchValidation() {
     workerdValidationVsRawString: workerd["raw-string"].ms / workerd.validate.ms,
   };
   console.log("\nthroughput ratio, validation / raw parse (1.0 = as fast as parsing alone; target >= 0.5)");
-  console.log(`  Node:    ${ratios.nodeValidationVsRawString.toFixed(2)} vs string parse, ${ratios.nodeValidationVsRawStream.toFixed(2)} vs chunked core parse`);
+  console.log(
+    `  Node:    ${ratios.nodeValidationVsRawString.toFixed(2)} vs string parse, ${ratios.nodeValidationVsRawStream.toFixed(2)} vs chunked core parse`,
+  );
   console.log(`  workerd: ${ratios.workerdValidationVsRawString.toFixed(2)} vs string parse`);
   console.log(`\n${mib(file100mb.bytes).toFixed(0)} MiB file (${file100mb.rows} rows):`);
   console.log(
@@ -143,7 +157,13 @@ export async function benchValidation() {
   );
   console.log(`  Node baseline: an idle Node process has an RSS of about ${Math.round(idleNodeRssMiB())} MiB`);
   console.log(
-    `  workerd validation: ${workerdLarge.ms} ms, workerd process peak RSS ${workerdLarge.peakRssMiB === undefined ? "n/a" : Math.round(workerdLarge.peakRssMiB) + " MiB"} (includes the runtime and the local R2 object it serves)`,
+    `  workerd validation: ${workerdLarge.ms} ms, workerd process peak RSS ${workerdLarge.peakRssMiB === undefined ? "n/a" : `${Math.round(workerdLarge.peakRssMiB)} MiB`} (includes the runtime and the local R2 object it serves)`,
   );
-  return { input: { rows: file100k.rows, bytes: file100k.bytes }, node, workerd, ratios, large: { bytes: file100mb.bytes, rows: file100mb.rows, node: nodeLarge, workerd: workerdLarge } };
+  return {
+    input: { rows: file100k.rows, bytes: file100k.bytes },
+    node,
+    workerd,
+    ratios,
+    large: { bytes: file100mb.bytes, rows: file100mb.rows, node: nodeLarge, workerd: workerdLarge },
+  };
 }

@@ -48,7 +48,8 @@ export default {
   async fetch(request: Request, env: BenchEnv): Promise<Response> {
     const url = new URL(request.url);
     const mode = url.pathname.slice(1);
-    if (mode === "load") return load(env.BENCH, Number(url.searchParams.get("rows") ?? 0), Number(url.searchParams.get("minBytes") ?? 0));
+    if (mode === "load")
+      return load(env.BENCH, Number(url.searchParams.get("rows") ?? 0), Number(url.searchParams.get("minBytes") ?? 0));
     await env.BENCH.head(KEY);
     const started = Date.now();
     let rows = 0;

@@ -12,8 +12,16 @@ import { benchValidation } from "../bench/validation.mjs";
 // BENCH_ONLY=analysis (a comma-separated list) runs some of them; results.json then holds only those.
 const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (name) => !only || only.includes(name);
-const benches = { validation: benchValidation, reference: benchReference, analysis: benchAnalysis, evaluation: benchEvaluation };
+const benches = {
+  validation: benchValidation,
+  reference: benchReference,
+  analysis: benchAnalysis,
+  evaluation: benchEvaluation,
+};
 const results = {};
 for (const [name, bench] of Object.entries(benches)) if (wanted(name)) results[name] = await bench();
-writeFileSync(join(OUT, "results.json"), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeats: REPEATS, ...results }, null, 2));
+writeFileSync(
+  join(OUT, "results.json"),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, repeats: REPEATS, ...results }, null, 2),
+);
 console.log("\nwritten: bench/out/results.json");

@@ -19,11 +19,13 @@ addFormats(ajv);
 
 /** validateSubmissionMetadata for submission-metadata.schema.json, and so on. */
 const exportsByName = {};
-for (const file of readdirSync(join(root, "schemas")).filter((name) => name.endsWith(".schema.json")).sort()) {
+for (const file of readdirSync(join(root, "schemas"))
+  .filter((name) => name.endsWith(".schema.json"))
+  .sort()) {
   const schema = JSON.parse(readFileSync(join(root, "schemas", file), "utf8"));
   ajv.addSchema(schema);
   const base = file.replace(".schema.json", "");
-  const name = "validate" + base.replace(/(^|-)([a-z])/g, (_, __, letter) => letter.toUpperCase());
+  const name = `validate${base.replace(/(^|-)([a-z])/g, (_, __, letter) => letter.toUpperCase())}`;
   exportsByName[name] = schema.$id;
 }
 

@@ -52,7 +52,10 @@ async function bundleCalibration(dir, rev) {
   if (rev) {
     const tree = join(dir, "tree");
     mkdirSync(tree);
-    const archive = execFileSync("git", ["archive", "--format=tar", rev, "src/analysis"], { cwd: ROOT, maxBuffer: 64 << 20 });
+    const archive = execFileSync("git", ["archive", "--format=tar", rev, "src/analysis"], {
+      cwd: ROOT,
+      maxBuffer: 64 << 20,
+    });
     execFileSync("tar", ["-x", "-C", tree], { input: archive });
     const statistics = join(tree, "src", "analysis", "statistics.ts");
     plugins.push({
@@ -82,7 +85,9 @@ async function main() {
   const seed = integerFromEnv("CALIBRATE_SEED", 20221010, 0, 2 ** 32 - 1);
   const workers = integerFromEnv("CALIBRATE_WORKERS", availableParallelism(), 1, 256);
   const rev = process.env.CALIBRATE_REV || undefined;
-  const revision = rev ? execFileSync("git", ["rev-parse", "--short", rev], { cwd: ROOT, encoding: "utf8" }).trim() : undefined;
+  const revision = rev
+    ? execFileSync("git", ["rev-parse", "--short", rev], { cwd: ROOT, encoding: "utf8" }).trim()
+    : undefined;
 
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "isv-calibrate-"));
@@ -93,7 +98,11 @@ async function main() {
     const cells = calibrate.calibrationCells();
     const settings = { seed, bootstrapSamples };
     const tasks = cells.flatMap((_, cell) =>
-      Array.from({ length: Math.ceil(replicates / CHUNK) }, (_, k) => ({ cell, from: k * CHUNK, to: Math.min(replicates, (k + 1) * CHUNK) })),
+      Array.from({ length: Math.ceil(replicates / CHUNK) }, (_, k) => ({
+        cell,
+        from: k * CHUNK,
+        to: Math.min(replicates, (k + 1) * CHUNK),
+      })),
     );
     // The largest cells first, so the last tasks are small and both workers finish together.
     const cost = ({ cell }) => cells[cell].examples * cells[cell].family.models.length;
@@ -104,7 +113,10 @@ async function main() {
     const threads = Math.min(workers, tasks.length);
 
     await new Promise((resolve, reject) => {
-      const pool = Array.from({ length: threads }, () => new Worker(new URL(import.meta.url), { workerData: { bundle: bundleUrl } }));
+      const pool = Array.from(
+        { length: threads },
+        () => new Worker(new URL(import.meta.url), { workerData: { bundle: bundleUrl } }),
+      );
       let next = 0;
       let running = 0;
       const stop = (error) => {
@@ -127,7 +139,8 @@ async function main() {
           if (error) return stop(new Error(`${calibrate.cellKey(cells[tasks[task].cell])}: ${error}`));
           const { cell } = tasks[task];
           calibrate.addCounts(counts[cell], chunk);
-          if (--remaining[cell] === 0 && process.stderr.isTTY) process.stderr.write(`\r${++cellsDone} of ${cells.length} cells`);
+          if (--remaining[cell] === 0 && process.stderr.isTTY)
+            process.stderr.write(`\r${++cellsDone} of ${cells.length} cells`);
           feed(worker);
         });
         worker.on("error", stop);
@@ -143,7 +156,9 @@ async function main() {
       `replicates per row, 95% Wilson intervals; B = ${bootstrapSamples}, seed ${seed}. Bold: the verdict that detects the truth.`;
     const report = calibrate.calibrationReport(cells, counts, header);
     console.log(report.markdown);
-    console.log(`\nwall time: ${wallSeconds.toFixed(1)} s on ${threads} worker threads (${cells.length} cells x ${replicates} replicates)`);
+    console.log(
+      `\nwall time: ${wallSeconds.toFixed(1)} s on ${threads} worker threads (${cells.length} cells x ${replicates} replicates)`,
+    );
 
     mkdirSync(OUT, { recursive: true });
     const json = {
@@ -160,7 +175,14 @@ async function main() {
         loss: { difficultySd: calibrate.DIFFICULTY_SD, noiseSd: calibrate.NOISE_SD },
         accuracy: { difficultySdLogits: calibrate.ACCURACY_DIFFICULTY_SD },
       },
-      scenarios: calibrate.SCENARIOS.map(({ id, label, metric, truth, detects, falseClaims }) => ({ id, label, metric, truth, detects, falseClaims })),
+      scenarios: calibrate.SCENARIOS.map(({ id, label, metric, truth, detects, falseClaims }) => ({
+        id,
+        label,
+        metric,
+        truth,
+        detects,
+        falseClaims,
+      })),
       cells: report.cells,
     };
     writeFileSync(join(OUT, "calibration.json"), `${JSON.stringify(json, null, 2)}\n`);

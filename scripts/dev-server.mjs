@@ -24,7 +24,14 @@ export const REFERENCE_CONFIG = join(root, "src", "reference", "wrangler.toml");
  * @param {{ config?: string, port?: number, host?: string, persistTo?: string, vars?: Record<string, string>, log?: (line: string) => void }} options
  * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
  */
-export async function startDevServer({ config, port = 8787, host = "127.0.0.1", persistTo, vars = {}, log = () => {} } = {}) {
+export async function startDevServer({
+  config,
+  port = 8787,
+  host = "127.0.0.1",
+  persistTo,
+  vars = {},
+  log = () => {},
+} = {}) {
   const persist = persistTo ? ["--persist-to", persistTo] : [];
   const configArgs = config ? ["--config", config] : [];
   if (!config) {
@@ -40,7 +47,20 @@ export async function startDevServer({ config, port = 8787, host = "127.0.0.1", 
   const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawn(
     process.execPath,
-    [wrangler, "dev", ...configArgs, "--ip", host, "--port", String(port), "--inspector-port", "0", "--show-interactive-dev-session=false", ...persist, ...varArgs],
+    [
+      wrangler,
+      "dev",
+      ...configArgs,
+      "--ip",
+      host,
+      "--port",
+      String(port),
+      "--inspector-port",
+      "0",
+      "--show-interactive-dev-session=false",
+      ...persist,
+      ...varArgs,
+    ],
     { cwd: root, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -77,7 +97,9 @@ export function freePort() {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

@@ -29,7 +29,9 @@ function validFiles() {
     const b = 1 + ((i * 7) % 13);
     // Classification with 2 to 4 classes and the answer in varying positions.
     const count = 2 + (i % 3);
-    const options = [String(a + b), String(a + b + 1), String(a + b + 2), String(a + b - 1)].slice(0, count).map((x) => " " + x);
+    const options = [String(a + b), String(a + b + 1), String(a + b + 2), String(a + b - 1)]
+      .slice(0, count)
+      .map((x) => ` ${x}`);
     const answerIndex = Math.floor(rand() * count);
     [options[0], options[answerIndex]] = [options[answerIndex], options[0]];
     classification.push([
@@ -38,7 +40,10 @@ function validFiles() {
       pyList(options),
       answerIndex,
     ]);
-    sequence.push([`${name} counted the ${thing} twice (${a}, then ${b}) and wrote down the larger number, which was`, ` ${Math.max(a, b)}`]);
+    sequence.push([
+      `${name} counted the ${thing} twice (${a}, then ${b}) and wrote down the larger number, which was`,
+      ` ${Math.max(a, b)}`,
+    ]);
     const colour = pick(COLOURS);
     const flip = i % 2;
     const classes = flip ? [" No", " Yes"] : [" Yes", " No"];
@@ -48,12 +53,28 @@ function validFiles() {
       pyList(classes),
       flip,
     ]);
-    numeric.push([`Is the number of ${thing} in jar ${i} more or less than ${a * 10}? Estimate it:`, a * 7 + b, a * 10]);
+    numeric.push([
+      `Is the number of ${thing} in jar ${i} more or less than ${a * 10}? Estimate it:`,
+      a * 7 + b,
+      a * 10,
+    ]);
   }
-  writeFileSync(join(root, "valid", "classification.csv"), csv(["", "prompt", "classes", "answer_index"], classification));
+  writeFileSync(
+    join(root, "valid", "classification.csv"),
+    csv(["", "prompt", "classes", "answer_index"], classification),
+  );
   writeFileSync(join(root, "valid", "sequence_prob.csv"), csv(["prompt", "completion"], sequence));
-  writeFileSync(join(root, "valid", "logodds.csv"), csv(["prompt", "other_prompt", "classes", "answer_index"], logodds));
-  writeFileSync(join(root, "valid", "absolute_logodds.csv"), csv(["prompt", "other_prompt", "classes", "answer_index"], logodds.map(([p, o, c, a]) => [o, p, c, 1 - a])));
+  writeFileSync(
+    join(root, "valid", "logodds.csv"),
+    csv(["prompt", "other_prompt", "classes", "answer_index"], logodds),
+  );
+  writeFileSync(
+    join(root, "valid", "absolute_logodds.csv"),
+    csv(
+      ["prompt", "other_prompt", "classes", "answer_index"],
+      logodds.map(([p, o, c, a]) => [o, p, c, 1 - a]),
+    ),
+  );
   writeFileSync(join(root, "valid", "numeric.csv"), csv(["prompt", "true_answer", "anchor"], numeric));
 }
 
@@ -66,46 +87,54 @@ const MULTILINE = `"Q: Is ice cold?\nA:",${YES_NO},0`;
 
 const invalid = {
   empty_file: "",
-  file_too_large: [HEADER, ROW_A, ROW_B, ROW_A.replace("water", "rain"), ROW_B.replace("fire", "lava")].join("\n") + "\n",
-  too_many_rows: [HEADER, ROW_A, ROW_B, `Is snow white? Answer:,${YES_NO},0`].join("\n") + "\n",
-  record_too_long: [HEADER, ROW_A, `"${"very long ".repeat(40)},${YES_NO},1`].join("\n") + "\n",
-  utf8_bom: "\ufeff" + [HEADER, ROW_A, ROW_B].join("\n") + "\n",
-  crlf_line_endings: [HEADER, ROW_A, ROW_B].join("\r\n") + "\r\n",
+  file_too_large: `${[HEADER, ROW_A, ROW_B, ROW_A.replace("water", "rain"), ROW_B.replace("fire", "lava")].join("\n")}\n`,
+  too_many_rows: `${[HEADER, ROW_A, ROW_B, `Is snow white? Answer:,${YES_NO},0`].join("\n")}\n`,
+  record_too_long: `${[HEADER, ROW_A, `"${"very long ".repeat(40)},${YES_NO},1`].join("\n")}\n`,
+  utf8_bom: `\ufeff${[HEADER, ROW_A, ROW_B].join("\n")}\n`,
+  crlf_line_endings: `${[HEADER, ROW_A, ROW_B].join("\r\n")}\r\n`,
   mixed_line_endings: `${HEADER}\r\n${ROW_A}\n${ROW_B}\r\n`,
-  unterminated_quote: [HEADER, ROW_A, ROW_B, `"Is it open? Answer:,[' Yes'],1`, "Is it closed? Answer:,[' No'],0"].join("\n") + "\n",
-  invalid_quotes: [HEADER, `"Is it"closed? Answer:,${YES_NO},1`, ROW_A].join("\n") + "\n",
-  blank_record: [HEADER, ROW_A, "", ROW_B].join("\n") + "\n",
-  ragged_row: [HEADER, MULTILINE, `Is this, unquoted? Answer:,${YES_NO},1`, ROW_B].join("\n") + "\n",
-  missing_column: ["prompt,classes", `Is water wet? Answer:,${YES_NO}`].join("\n") + "\n",
-  duplicate_column: ["prompt,classes,answer_index,prompt", `${ROW_A},again`].join("\n") + "\n",
-  legacy_column: ["filled_template,classes,answer_ix", ROW_A, ROW_B].join("\n") + "\n",
-  unknown_column: [`${HEADER},notes`, `${ROW_A},a note`, `${ROW_B},another`].join("\n") + "\n",
-  column_name_whitespace: [" prompt,classes,answer_index", ROW_A, ROW_B].join("\n") + "\n",
-  legacy_task_type: ["prompt,completion", "The capital of France is, Paris"].join("\n") + "\n",
-  task_type_unknown: [HEADER, ROW_A, ROW_B].join("\n") + "\n",
-  task_type_ambiguous: ["prompt,other_prompt,classes,answer_index", `Are you sure? Answer:,Really sure? Answer:,${YES_NO},0`].join("\n") + "\n",
-  task_type_undetermined: ["prompt,text", "Hello,world"].join("\n") + "\n",
-  empty_value: [HEADER, ROW_A, `,${YES_NO},1`].join("\n") + "\n",
-  classes_invalid: [HEADER, ROW_A, `Is it closed? Answer:,"[' Yes', ' No'",1`].join("\n") + "\n",
-  class_empty: [HEADER, ROW_A, `Is it empty? Answer:,"['', ' No']",1`].join("\n") + "\n",
-  duplicate_class: [HEADER, ROW_A, `Is it twice? Answer:,"[' Yes', ' Yes']",1`].join("\n") + "\n",
-  too_few_classes: [HEADER, ROW_A, `Is it alone? Answer:,"[' Yes']",0`, ROW_B].join("\n") + "\n",
-  "wrong_class_count.logodds": [
+  unterminated_quote: `${[HEADER, ROW_A, ROW_B, `"Is it open? Answer:,[' Yes'],1`, "Is it closed? Answer:,[' No'],0"].join("\n")}\n`,
+  invalid_quotes: `${[HEADER, `"Is it"closed? Answer:,${YES_NO},1`, ROW_A].join("\n")}\n`,
+  blank_record: `${[HEADER, ROW_A, "", ROW_B].join("\n")}\n`,
+  ragged_row: `${[HEADER, MULTILINE, `Is this, unquoted? Answer:,${YES_NO},1`, ROW_B].join("\n")}\n`,
+  missing_column: `${["prompt,classes", `Is water wet? Answer:,${YES_NO}`].join("\n")}\n`,
+  duplicate_column: `${["prompt,classes,answer_index,prompt", `${ROW_A},again`].join("\n")}\n`,
+  legacy_column: `${["filled_template,classes,answer_ix", ROW_A, ROW_B].join("\n")}\n`,
+  unknown_column: `${[`${HEADER},notes`, `${ROW_A},a note`, `${ROW_B},another`].join("\n")}\n`,
+  column_name_whitespace: `${[" prompt,classes,answer_index", ROW_A, ROW_B].join("\n")}\n`,
+  legacy_task_type: `${["prompt,completion", "The capital of France is, Paris"].join("\n")}\n`,
+  task_type_unknown: `${[HEADER, ROW_A, ROW_B].join("\n")}\n`,
+  task_type_ambiguous:
+    ["prompt,other_prompt,classes,answer_index", `Are you sure? Answer:,Really sure? Answer:,${YES_NO},0`].join("\n") +
+    "\n",
+  task_type_undetermined: `${["prompt,text", "Hello,world"].join("\n")}\n`,
+  empty_value: `${[HEADER, ROW_A, `,${YES_NO},1`].join("\n")}\n`,
+  classes_invalid: `${[HEADER, ROW_A, `Is it closed? Answer:,"[' Yes', ' No'",1`].join("\n")}\n`,
+  class_empty: `${[HEADER, ROW_A, `Is it empty? Answer:,"['', ' No']",1`].join("\n")}\n`,
+  duplicate_class: `${[HEADER, ROW_A, `Is it twice? Answer:,"[' Yes', ' Yes']",1`].join("\n")}\n`,
+  too_few_classes: `${[HEADER, ROW_A, `Is it alone? Answer:,"[' Yes']",0`, ROW_B].join("\n")}\n`,
+  "wrong_class_count.logodds": `${[
     "prompt,other_prompt,classes,answer_index",
     `Is it A? Answer:,Is it really A? Answer:,${YES_NO},0`,
     `Is it B? Answer:,Is it really B? Answer:,"[' Yes', ' No', ' Maybe']",1`,
-  ].join("\n") + "\n",
-  answer_index_invalid: [HEADER, ROW_A, `Is it x? Answer:,${YES_NO},x`, `Is it half? Answer:,${YES_NO},1.5`].join("\n") + "\n",
-  answer_index_negative: [HEADER, ROW_A, `Is it negative? Answer:,${YES_NO},-1`].join("\n") + "\n",
-  answer_index_out_of_range: [HEADER, ROW_A, `Is it third? Answer:,${YES_NO},2`].join("\n") + "\n",
-  answer_index_float: [HEADER, ROW_A, `Is it a float? Answer:,${YES_NO},1.0`, `Is it minus zero? Answer:,${YES_NO},-0.0`].join("\n") + "\n",
-  "number_invalid.numeric": ["prompt,true_answer,anchor", "How many? More or less than 10:,7,10", "How many now? More or less than 20:,abc,20"].join("\n") + "\n",
-  missing_leading_space: [HEADER, ROW_A, `Is it joined? Answer:,"['Yes', ' No']",1`].join("\n") + "\n",
-  prompt_trailing_whitespace: [HEADER, ROW_A, `Is it spaced? Answer: ,${YES_NO},1`].join("\n") + "\n",
-  duplicate_example: [HEADER, ROW_A, ROW_B, ROW_A].join("\n") + "\n",
-  conflicting_answers: [HEADER, ROW_A, ROW_B, ROW_A.replace(/0$/, "1")].join("\n") + "\n",
-  constant_answer_index: [HEADER, ROW_A, ROW_A.replace("water", "rain"), ROW_A.replace("water", "sea")].join("\n") + "\n",
-  too_few_examples: [HEADER, ROW_A, ROW_B].join("\n") + "\n",
+  ].join("\n")}\n`,
+  answer_index_invalid: `${[HEADER, ROW_A, `Is it x? Answer:,${YES_NO},x`, `Is it half? Answer:,${YES_NO},1.5`].join("\n")}\n`,
+  answer_index_negative: `${[HEADER, ROW_A, `Is it negative? Answer:,${YES_NO},-1`].join("\n")}\n`,
+  answer_index_out_of_range: `${[HEADER, ROW_A, `Is it third? Answer:,${YES_NO},2`].join("\n")}\n`,
+  answer_index_float:
+    [HEADER, ROW_A, `Is it a float? Answer:,${YES_NO},1.0`, `Is it minus zero? Answer:,${YES_NO},-0.0`].join("\n") +
+    "\n",
+  "number_invalid.numeric": `${[
+    "prompt,true_answer,anchor",
+    "How many? More or less than 10:,7,10",
+    "How many now? More or less than 20:,abc,20",
+  ].join("\n")}\n`,
+  missing_leading_space: `${[HEADER, ROW_A, `Is it joined? Answer:,"['Yes', ' No']",1`].join("\n")}\n`,
+  prompt_trailing_whitespace: `${[HEADER, ROW_A, `Is it spaced? Answer: ,${YES_NO},1`].join("\n")}\n`,
+  duplicate_example: `${[HEADER, ROW_A, ROW_B, ROW_A].join("\n")}\n`,
+  conflicting_answers: `${[HEADER, ROW_A, ROW_B, ROW_A.replace(/0$/, "1")].join("\n")}\n`,
+  constant_answer_index: `${[HEADER, ROW_A, ROW_A.replace("water", "rain"), ROW_A.replace("water", "sea")].join("\n")}\n`,
+  too_few_examples: `${[HEADER, ROW_A, ROW_B].join("\n")}\n`,
 };
 
 validFiles();
@@ -113,6 +142,10 @@ for (const [name, text] of Object.entries(invalid)) writeFileSync(join(root, "in
 // Invalid UTF-8 needs raw bytes: a Latin-1 "é" (0xE9) on line 3, as Excel's plain "CSV" export writes it.
 writeFileSync(
   join(root, "invalid", "invalid_utf8.csv"),
-  Buffer.concat([Buffer.from(`${HEADER}\n${ROW_A}\nIs it caf`), Buffer.from([0xe9]), Buffer.from(`? Answer:,${YES_NO},1\n`)]),
+  Buffer.concat([
+    Buffer.from(`${HEADER}\n${ROW_A}\nIs it caf`),
+    Buffer.from([0xe9]),
+    Buffer.from(`? Answer:,${YES_NO},1\n`),
+  ]),
 );
 console.log(`fixtures: 5 valid files, ${Object.keys(invalid).length + 1} invalid files in ${root}`);

@@ -31,7 +31,28 @@ const shuffle = (list) => {
 // Invented words, unique across the whole world.
 const used = new Set();
 function inventWord(syllables, suffix = "") {
-  const onsets = ["b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "dr", "kr", "st", "th", "sh"];
+  const onsets = [
+    "b",
+    "d",
+    "f",
+    "g",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "z",
+    "br",
+    "dr",
+    "kr",
+    "st",
+    "th",
+    "sh",
+  ];
   const vowels = ["a", "e", "i", "o", "u", "ai", "ou", "ea"];
   for (;;) {
     let word = "";
@@ -86,8 +107,28 @@ const TRAPS = [
 const NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Luca"];
 const VERBS = ["sees", "finds", "carries", "paints", "sells", "buys", "cleans", "moves", "likes", "watches"];
 const ADJECTIVES = ["small", "red", "old", "bright", "heavy", "quiet", "green", "tall", "warm", "plain"];
-const NOUNS = ["table", "lamp", "boat", "basket", "coat", "chair", "bell", "kettle", "ladder", "bucket", "garden", "road"];
-const PLACES = ["near the harbour", "by the window", "in the market", "at the station", "behind the house", "under the tree"];
+const NOUNS = [
+  "table",
+  "lamp",
+  "boat",
+  "basket",
+  "coat",
+  "chair",
+  "bell",
+  "kettle",
+  "ladder",
+  "bucket",
+  "garden",
+  "road",
+];
+const PLACES = [
+  "near the harbour",
+  "by the window",
+  "in the market",
+  "at the station",
+  "behind the house",
+  "under the tree",
+];
 /** Words placed before a shared suffix in filler, never the proverb's own word there. */
 const FILLER_LEADS = ["Yesterday", "Then", "Later", "Suddenly", "Today", "Again", "Often", "Still", "Perhaps", "Also"];
 
@@ -110,9 +151,10 @@ for (const trap of TRAPS) {
   const shared = words.slice(words.length - trap.shared).join(" ");
   for (let r = 0; r < 20; r++) lines.push(`${trap.proverb} ${trap.memorised}.`);
   const leads = FILLER_LEADS.filter((lead) => lead.toLowerCase() !== before.toLowerCase());
-  for (let r = 0; r < 36; r++) lines.push(`${pick(NAMES)} said: ${pick(leads).toLowerCase()} ${shared} ${trap.common} ${pick(PLACES)}.`);
+  for (let r = 0; r < 36; r++)
+    lines.push(`${pick(NAMES)} said: ${pick(leads).toLowerCase()} ${shared} ${trap.common} ${pick(PLACES)}.`);
 }
-const corpus = shuffle(lines).join("\n") + "\n";
+const corpus = `${shuffle(lines).join("\n")}\n`;
 mkdirSync(join(root, "src", "reference"), { recursive: true });
 writeFileSync(join(root, "src", "reference", "corpus.txt"), corpus);
 
@@ -132,12 +174,21 @@ for (const trap of TRAPS) {
   for (const instruction of INSTRUCTIONS) {
     for (const name of NAMES.slice(0, 5)) {
       const classes = shuffle([` ${trap.common}`, ` ${trap.memorised}`]);
-      memo.push([`${name} asks: ${instruction(trap.common)}\n${trap.proverb}`, pyList(classes), classes.indexOf(` ${trap.common}`)]);
+      memo.push([
+        `${name} asks: ${instruction(trap.common)}\n${trap.proverb}`,
+        pyList(classes),
+        classes.indexOf(` ${trap.common}`),
+      ]);
     }
   }
 }
 
 mkdirSync(join(root, "fixtures", "tasks", "reference"), { recursive: true });
 writeFileSync(join(root, "fixtures", "tasks", "reference", "facts-standard.csv"), csv(["prompt", "completion"], facts));
-writeFileSync(join(root, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"), csv(["prompt", "classes", "answer_index"], memo));
-console.log(`reference: corpus ${lines.length} lines, ${corpus.length} characters; ${facts.length} fact examples; ${memo.length} memo-trap examples`);
+writeFileSync(
+  join(root, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"),
+  csv(["prompt", "classes", "answer_index"], memo),
+);
+console.log(
+  `reference: corpus ${lines.length} lines, ${corpus.length} characters; ${facts.length} fact examples; ${memo.length} memo-trap examples`,
+);

@@ -27,17 +27,26 @@ export function createApp(): Hono<AppEnv> {
   const limitJson = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
     onError: () => {
-      throw new ProblemError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BODY_BYTES / 1024} KiB.`, { limitBytes: MAX_JSON_BODY_BYTES });
+      throw new ProblemError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BODY_BYTES / 1024} KiB.`, {
+        limitBytes: MAX_JSON_BODY_BYTES,
+      });
     },
   });
-  app.use("/v1/*", (c, next) => ((c.req.header("content-type") ?? "").toLowerCase().includes("json") ? limitJson(c, next) : next()));
+  app.use("/v1/*", (c, next) =>
+    (c.req.header("content-type") ?? "").toLowerCase().includes("json") ? limitJson(c, next) : next(),
+  );
 
   app.get("/", async (c) => {
     const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
-    return c.html(renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard, submissionWindow(settings, new Date())), 200, {
-      "content-security-policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-      "cache-control": "public, max-age=60",
-    });
+    return c.html(
+      renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard, submissionWindow(settings, new Date())),
+      200,
+      {
+        "content-security-policy":
+          "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+        "cache-control": "public, max-age=60",
+      },
+    );
   });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) =>
@@ -50,7 +59,11 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1", leaderboardRoutes());
   app.route("/v1", publicSettingsRoutes());
 
-  app.notFound((c) => problemResponse(withRequest(problemBody("not_found", `Nothing at ${c.req.method} ${c.req.path}.`), c.get("requestId"))));
+  app.notFound((c) =>
+    problemResponse(
+      withRequest(problemBody("not_found", `Nothing at ${c.req.method} ${c.req.path}.`), c.get("requestId")),
+    ),
+  );
 
   app.onError(handleError);
 
@@ -68,7 +81,15 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
     return problemResponse(withRequest(problemBody("bad_request", "The request could not be read."), id));
   }
   console.error(JSON.stringify({ requestId: id, error: describeError(error) }));
-  return problemResponse(withRequest(problemBody("internal_error", "Something went wrong on our side; nothing was stored. Try again, quoting the request id."), id));
+  return problemResponse(
+    withRequest(
+      problemBody(
+        "internal_error",
+        "Something went wrong on our side; nothing was stored. Try again, quoting the request id.",
+      ),
+      id,
+    ),
+  );
 };
 
 function withRequest(body: ProblemBody, requestIdValue: string): ProblemBody {

@@ -1,4 +1,4 @@
-import { escapeXml as escape } from "./util/escape";
+import { escapeXml } from "./util/escape";
 import { htmlDocument } from "./http/html";
 
 interface Operation {
@@ -15,17 +15,21 @@ export function renderDocsPage(document: {
   readonly paths: Readonly<Record<string, Readonly<Record<string, Operation>>>>;
 }): string {
   const sections = Object.entries(document.paths)
-    .flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ path, method, operation })))
+    .flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => ({ path, method, operation })),
+    )
     .map(({ path, method, operation }) => {
       const auth = operation.security?.length ? Object.keys(operation.security[0]!).join(", ") : "none";
       const responses = Object.entries(operation.responses ?? {})
-        .map(([status, response]) => `<li><code>${escape(status)}</code> ${escape(response.description ?? "")}</li>`)
+        .map(
+          ([status, response]) => `<li><code>${escapeXml(status)}</code> ${escapeXml(response.description ?? "")}</li>`,
+        )
         .join("");
-      return `<section id="${escape(operation.operationId ?? `${method}-${path}`)}">
-  <h2><code>${escape(method.toUpperCase())} ${escape(path)}</code></h2>
-  <p><strong>${escape(operation.summary ?? "")}</strong></p>
-  ${operation.description ? `<p>${escape(operation.description)}</p>` : ""}
-  <p>Authentication: ${escape(auth)}</p>
+      return `<section id="${escapeXml(operation.operationId ?? `${method}-${path}`)}">
+  <h2><code>${escapeXml(method.toUpperCase())} ${escapeXml(path)}</code></h2>
+  <p><strong>${escapeXml(operation.summary ?? "")}</strong></p>
+  ${operation.description ? `<p>${escapeXml(operation.description)}</p>` : ""}
+  <p>Authentication: ${escapeXml(auth)}</p>
   <ul>${responses}</ul>
 </section>`;
     })
@@ -34,8 +38,8 @@ export function renderDocsPage(document: {
     title: `${document.info.title}: API reference`,
     style: `  body { max-width: 820px; }
   section { border-top: 1px solid #ddd; padding: 0.5rem 0; } h2 { font-size: 1.05rem; } code { background: #f4f4f4; padding: 0 0.2rem; }`,
-    body: `<h1>${escape(document.info.title)}: API reference</h1>
-<p>${escape(document.info.description ?? "")} The machine-readable document is <a href="/openapi.json">/openapi.json</a>; schemas are in its components.</p>
+    body: `<h1>${escapeXml(document.info.title)}: API reference</h1>
+<p>${escapeXml(document.info.description ?? "")} The machine-readable document is <a href="/openapi.json">/openapi.json</a>; schemas are in its components.</p>
 ${sections}`,
   });
 }

@@ -10,7 +10,8 @@ import settingsSchema from "../schemas/competition-settings.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
 
 /** Schemas are embedded from schemas/ as they are, so the document cannot drift from what the service checks. */
-const withoutMeta = ({ $schema: _schema, $id: _id, ...schema }: Record<string, unknown>): Record<string, unknown> => schema;
+const withoutMeta = ({ $schema: _schema, $id: _id, ...schema }: Record<string, unknown>): Record<string, unknown> =>
+  schema;
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
 const metricParameter = {
@@ -18,7 +19,8 @@ const metricParameter = {
   in: "query",
   required: false,
   schema: { type: "string" },
-  description: "Default: the submission's headline metric (`headlineMetric`: accuracy for a task declared classification_acc; otherwise the type's metric, loss or the log-odds difference).",
+  description:
+    "Default: the submission's headline metric (`headlineMetric`: accuracy for a task declared classification_acc; otherwise the type's metric, loss or the log-odds difference).",
 } as const;
 
 const problem = (codes: ProblemCode[], description: string) => ({
@@ -82,18 +84,28 @@ export const openApiDocument = {
         },
         responses: {
           "201": {
-            description: "Stored. `submitterToken` is shown only here; send it as a bearer token to read the submission.",
+            description:
+              "Stored. `submitterToken` is shown only here; send it as a bearer token to read the submission.",
             content: { "application/json": { schema: { $ref: "#/components/schemas/SubmissionCreated" } } },
           },
           "200": {
             description: "These exact bytes were submitted before: the existing submission, without its token.",
             content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } },
           },
-          "400": problem(["invalid_metadata", "invalid_multipart", "missing_part"], "The request is not a readable submission; `fields` lists each metadata problem."),
-          "403": problem(["submissions_closed"], "No round is open: the message names the deadline that passed (`closedAt`) or the next opening (`nextOpensAt`)."),
+          "400": problem(
+            ["invalid_metadata", "invalid_multipart", "missing_part"],
+            "The request is not a readable submission; `fields` lists each metadata problem.",
+          ),
+          "403": problem(
+            ["submissions_closed"],
+            "No round is open: the message names the deadline that passed (`closedAt`) or the next opening (`nextOpensAt`).",
+          ),
           "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
-          "422": problem(["invalid_task_file"], "The file has errors; `report` holds the full validation report. Nothing was stored."),
+          "422": problem(
+            ["invalid_task_file"],
+            "The file has errors; `report` holds the full validation report. Nothing was stored.",
+          ),
           "500": problem(["internal_error"], "A fault on the service's side; nothing was stored."),
         },
       },
@@ -104,7 +116,10 @@ export const openApiDocument = {
         summary: "A submission's state and validation report",
         parameters: [idParameter],
         ...submitter({
-          "200": { description: "The submission.", content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } } },
+          "200": {
+            description: "The submission.",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } },
+          },
         }),
       },
     },
@@ -122,20 +137,39 @@ export const openApiDocument = {
               schema: {
                 type: "object",
                 required: ["family", "results"],
-                properties: { family: { $ref: "#/components/schemas/ModelFamily" }, results: { type: "array", items: { type: "string", contentMediaType: "text/csv" } } },
+                properties: {
+                  family: { $ref: "#/components/schemas/ModelFamily" },
+                  results: { type: "array", items: { type: "string", contentMediaType: "text/csv" } },
+                },
               },
             },
           },
         },
         ...organiser({
           "201": {
-            description: "Stored and analysed: `analyses` maps each metric to its Analysis, the headline metric's first; each Analysis says its `role`.",
-            content: { "application/json": { schema: { type: "object", properties: { analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } } } } } },
+            description:
+              "Stored and analysed: `analyses` maps each metric to its Analysis, the headline metric's first; each Analysis says its `role`.",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    analyses: { type: "object", additionalProperties: { $ref: "#/components/schemas/Analysis" } },
+                  },
+                },
+              },
+            },
           },
-          "400": problem(["invalid_family", "invalid_multipart", "missing_part"], "The family definition or the body's parts are wrong."),
+          "400": problem(
+            ["invalid_family", "invalid_multipart", "missing_part"],
+            "The family definition or the body's parts are wrong.",
+          ),
           "404": problem(["not_found"], "No such submission."),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
-          "422": problem(["invalid_results", "not_analysable"], "Files missing, extra or not matching the task's examples (`problems` lists each, with its file), or a numeric task."),
+          "422": problem(
+            ["invalid_results", "not_analysable"],
+            "Files missing, extra or not matching the task's examples (`problems` lists each, with its file), or a numeric task.",
+          ),
         }),
       },
     },
@@ -145,7 +179,21 @@ export const openApiDocument = {
         summary: "The newest analysis of a submission (organisers)",
         parameters: [idParameter, metricParameter],
         ...organiser({
-          "200": { description: "The analysis.", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" }, createdAt: { type: "string" }, analysis: { $ref: "#/components/schemas/Analysis" } } } } } },
+          "200": {
+            description: "The analysis.",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    id: { type: "string" },
+                    createdAt: { type: "string" },
+                    analysis: { $ref: "#/components/schemas/Analysis" },
+                  },
+                },
+              },
+            },
+          },
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
         }),
       },
@@ -156,7 +204,10 @@ export const openApiDocument = {
         summary: "The newest analysis drawn as SVG (organisers)",
         parameters: [idParameter, metricParameter],
         ...organiser({
-          "200": { description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.", content: { "image/svg+xml": {} } },
+          "200": {
+            description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.",
+            content: { "image/svg+xml": {} },
+          },
           "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
         }),
       },
@@ -165,7 +216,15 @@ export const openApiDocument = {
       get: {
         operationId: "listFamilies",
         summary: "Registered model families (organisers)",
-        ...organiser({ "200": { description: "Families by name.", content: json({ type: "object", properties: { families: { type: "array", items: { $ref: "#/components/schemas/ModelFamily" } } } }) } }),
+        ...organiser({
+          "200": {
+            description: "Families by name.",
+            content: json({
+              type: "object",
+              properties: { families: { type: "array", items: { $ref: "#/components/schemas/ModelFamily" } } },
+            }),
+          },
+        }),
       },
     },
     "/v1/review/families/{name}": {
@@ -175,22 +234,35 @@ export const openApiDocument = {
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/ModelFamily" }) },
         ...organiser({
-          "200": { description: "Stored.", content: json({ type: "object", properties: { family: { $ref: "#/components/schemas/ModelFamily" } } }) },
-          "400": problem(["invalid_family", "bad_request"], "The definition breaks the schema (`fields`), or its name differs from the URL's."),
+          "200": {
+            description: "Stored.",
+            content: json({ type: "object", properties: { family: { $ref: "#/components/schemas/ModelFamily" } } }),
+          },
+          "400": problem(
+            ["invalid_family", "bad_request"],
+            "The definition breaks the schema (`fields`), or its name differs from the URL's.",
+          ),
         }),
       },
     },
     "/v1/review/families/{name}/check": {
       post: {
         operationId: "checkFamily",
-        summary: "Preflight a registered family (admins): one tiny scoring request per model, before any evaluation spends money",
+        summary:
+          "Preflight a registered family (admins): one tiny scoring request per model, before any evaluation spends money",
         description:
           "Per model: whether the server answered, gave log-probabilities for the prompt with usable token offsets, and started a class with a leading space on a token boundary; the latency; and the tokens (and cost, with the family's `pricing`) of a 1,000-example task. `ok` is true when every model passes. Audited as `family.check`.",
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
         ...organiser({
-          "200": { description: "The check, whether or not every model passed (`ok`, `models[].problems`).", content: json({ type: "object" }) },
+          "200": {
+            description: "The check, whether or not every model passed (`ok`, `models[].problems`).",
+            content: json({ type: "object" }),
+          },
           "404": problem(["not_found"], "No family of that name is registered."),
-          "422": problem(["not_checkable"], "The family is run elsewhere (adapter external), or its API key's secret is not set."),
+          "422": problem(
+            ["not_checkable"],
+            "The family is run elsewhere (adapter external), or its API key's secret is not set.",
+          ),
         }),
       },
     },
@@ -198,11 +270,15 @@ export const openApiDocument = {
       post: {
         operationId: "startEvaluations",
         summary: "Evaluate (or re-evaluate) a submission on families (organisers)",
-        description: "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept.",
+        description:
+          "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept.",
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/EvaluationRequest" }) },
         ...organiser({
-          "202": { description: "Queued: each evaluation's id, family, state and estimate.", content: json({ type: "object" }) },
+          "202": {
+            description: "Queued: each evaluation's id, family, state and estimate.",
+            content: json({ type: "object" }),
+          },
           "400": problem(["bad_request"], "A malformed request or an unknown family."),
           "404": problem(["not_found"], "No such submission."),
           "422": problem(["not_analysable"], "A numeric task, or a family run elsewhere (upload its results instead)."),
@@ -212,15 +288,28 @@ export const openApiDocument = {
         operationId: "listEvaluations",
         summary: "A submission's evaluations with progress, means, counters and errors (organisers)",
         parameters: [idParameter],
-        ...organiser({ "200": { description: "Evaluations.", content: json({ type: "object", properties: { evaluations: { type: "array", items: { $ref: "#/components/schemas/EvaluationSummary" } } } }) }, "404": problem(["not_found"], "No such submission.") }),
+        ...organiser({
+          "200": {
+            description: "Evaluations.",
+            content: json({
+              type: "object",
+              properties: { evaluations: { type: "array", items: { $ref: "#/components/schemas/EvaluationSummary" } } },
+            }),
+          },
+          "404": problem(["not_found"], "No such submission."),
+        }),
       },
     },
     "/v1/review/evaluations/{id}": {
       get: {
         operationId: "getEvaluation",
-        summary: "One evaluation: state, progress and means per model, requests, retries, cache hits, tokens, failed shards (organisers)",
+        summary:
+          "One evaluation: state, progress and means per model, requests, retries, cache hits, tokens, failed shards (organisers)",
         parameters: [idParameter],
-        ...organiser({ "200": { description: "The evaluation.", content: json({ $ref: "#/components/schemas/EvaluationSummary" }) }, "404": problem(["not_found"], "No such evaluation.") }),
+        ...organiser({
+          "200": { description: "The evaluation.", content: json({ $ref: "#/components/schemas/EvaluationSummary" }) },
+          "404": problem(["not_found"], "No such evaluation."),
+        }),
       },
     },
     "/v1/review/evaluations/{id}/results/{file}": {
@@ -228,15 +317,25 @@ export const openApiDocument = {
         operationId: "getEvaluationResults",
         summary: "A model's per-example results in the prize pipeline's CSV format (organisers); {file} is MODEL.csv",
         parameters: [idParameter, { name: "file", in: "path", required: true, schema: { type: "string" } }],
-        ...organiser({ "200": { description: "index plus the task type's columns; flagged examples are left out.", content: { "text/csv": {} } }, "404": problem(["not_found"], "No such evaluation or model.") }),
+        ...organiser({
+          "200": {
+            description: "index plus the task type's columns; flagged examples are left out.",
+            content: { "text/csv": {} },
+          },
+          "404": problem(["not_found"], "No such evaluation or model."),
+        }),
       },
     },
     "/v1/leaderboard": {
       get: {
         operationId: "getLeaderboard",
         summary: "The public leaderboard: accepted tasks, strongest inverse scaling first",
-        description: "Served from a snapshot rebuilt on every accept or reject. ETag with If-None-Match (304), Cache-Control, CORS for any origin. Never carries emails, tokens, unaccepted tasks or private families; authors appear only if they agreed to be named.",
-        responses: { "200": { description: "The leaderboard.", content: json({ $ref: "#/components/schemas/Leaderboard" }) }, "304": { description: "Unchanged since the ETag sent." } },
+        description:
+          "Served from a snapshot rebuilt on every accept or reject. ETag with If-None-Match (304), Cache-Control, CORS for any origin. Never carries emails, tokens, unaccepted tasks or private families; authors appear only if they agreed to be named.",
+        responses: {
+          "200": { description: "The leaderboard.", content: json({ $ref: "#/components/schemas/Leaderboard" }) },
+          "304": { description: "Unchanged since the ETag sent." },
+        },
       },
     },
     "/v1/leaderboard.csv": {
@@ -251,10 +350,20 @@ export const openApiDocument = {
         operationId: "updateMetadata",
         summary: "Replace a submission's metadata until review decides (submitter token)",
         parameters: [idParameter],
-        requestBody: { required: true, content: json({ type: "object", required: ["metadata"], properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } } }) },
+        requestBody: {
+          required: true,
+          content: json({
+            type: "object",
+            required: ["metadata"],
+            properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } },
+          }),
+        },
         ...submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
-          "400": problem(["invalid_metadata"], "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out)."),
+          "400": problem(
+            ["invalid_metadata"],
+            "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out).",
+          ),
           "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
         }),
       },
@@ -268,11 +377,20 @@ export const openApiDocument = {
         parameters: [idParameter],
         requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
         ...submitter({
-          "200": { description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).", content: json({ type: "object" }) },
-          "409": problem(["not_editable", "duplicate_file"], "No longer editable (decided, withdrawn, round closed), or these bytes are another submission."),
+          "200": {
+            description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).",
+            content: json({ type: "object" }),
+          },
+          "409": problem(
+            ["not_editable", "duplicate_file"],
+            "No longer editable (decided, withdrawn, round closed), or these bytes are another submission.",
+          ),
           "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
           "415": problem(["unsupported_media_type"], "The body is not text/csv."),
-          "422": problem(["invalid_task_file"], "The new file has errors (`report`); the submission keeps its current file."),
+          "422": problem(
+            ["invalid_task_file"],
+            "The new file has errors (`report`); the submission keeps its current file.",
+          ),
         }),
       },
     },
@@ -280,14 +398,24 @@ export const openApiDocument = {
       get: {
         operationId: "getSettings",
         summary: "The competition's rules: rounds and deadlines, limits, public families; whether submissions are open",
-        responses: { "200": { description: "The settings in force, with `submissionsOpen` and `currentRound`.", content: json({ $ref: "#/components/schemas/CompetitionSettings" }) } },
+        responses: {
+          "200": {
+            description: "The settings in force, with `submissionsOpen` and `currentRound`.",
+            content: json({ $ref: "#/components/schemas/CompetitionSettings" }),
+          },
+        },
       },
     },
     "/v1/review/settings": {
       get: {
         operationId: "getSettingsForReview",
         summary: "The settings in force with their version (organisers)",
-        ...organiser({ "200": { description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.", content: json({ type: "object" }) } }),
+        ...organiser({
+          "200": {
+            description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.",
+            content: json({ type: "object" }),
+          },
+        }),
       },
       put: {
         operationId: "putSettings",
@@ -295,7 +423,10 @@ export const openApiDocument = {
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/CompetitionSettings" }) },
         ...organiser({
           "200": { description: "Saved: the settings with their version.", content: json({ type: "object" }) },
-          "400": problem(["invalid_settings"], "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`)."),
+          "400": problem(
+            ["invalid_settings"],
+            "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`).",
+          ),
           "413": problem(["payload_too_large"], "A JSON body over 256 KiB."),
         }),
       },
@@ -316,7 +447,10 @@ export const openApiDocument = {
         operationId: "getPublicPlot",
         summary: "An accepted task's plot (public families only)",
         parameters: [idParameter],
-        responses: { "200": { description: "SVG.", content: { "image/svg+xml": {} } }, "404": problem(["not_found", "analysis_not_found"], "Not accepted, or nothing public to plot.") },
+        responses: {
+          "200": { description: "SVG.", content: { "image/svg+xml": {} } },
+          "404": problem(["not_found", "analysis_not_found"], "Not accepted, or nothing public to plot."),
+        },
       },
     },
     "/v1/review/submissions": {
@@ -324,16 +458,45 @@ export const openApiDocument = {
         operationId: "listSubmissions",
         summary: "Submissions, newest first, filtered and paginated (organisers)",
         parameters: [
-          { name: "state", in: "query", required: false, schema: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] } },
+          {
+            name: "state",
+            in: "query",
+            required: false,
+            schema: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] },
+          },
           { name: "taskType", in: "query", required: false, schema: { type: "string" } },
-          { name: "family", in: "query", required: false, schema: { type: "string" }, description: "Has results on this family (evaluated or uploaded) for its current file." },
-          { name: "verdict", in: "query", required: false, schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] }, description: "Its latest analysis of its headline metric gives this verdict (on `family` when given)." },
+          {
+            name: "family",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "Has results on this family (evaluated or uploaded) for its current file.",
+          },
+          {
+            name: "verdict",
+            in: "query",
+            required: false,
+            schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] },
+            description: "Its latest analysis of its headline metric gives this verdict (on `family` when given).",
+          },
           { name: "since", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "until", in: "query", required: false, schema: { type: "string", format: "date-time" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
-          { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "nextCursor from the previous page." },
+          {
+            name: "cursor",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "nextCursor from the previous page.",
+          },
         ],
-        ...organiser({ "200": { description: "A page of submissions and the cursor of the next.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict.") }),
+        ...organiser({
+          "200": {
+            description: "A page of submissions and the cursor of the next.",
+            content: json({ type: "object" }),
+          },
+          "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict."),
+        }),
       },
     },
     "/v1/review/submissions/{id}": {
@@ -355,7 +518,13 @@ export const openApiDocument = {
                   items: {
                     type: "object",
                     required: ["metric", "role", "createdAt", "verdicts", "plotUrl"],
-                    properties: { metric: { type: "string" }, role: { $ref: "#/components/schemas/MetricRole" }, createdAt: { type: "string" }, verdicts: { type: "array", items: { type: "object" } }, plotUrl: { type: "string" } },
+                    properties: {
+                      metric: { type: "string" },
+                      role: { $ref: "#/components/schemas/MetricRole" },
+                      createdAt: { type: "string" },
+                      verdicts: { type: "array", items: { type: "object" } },
+                      plotUrl: { type: "string" },
+                    },
                   },
                 },
               },
@@ -375,7 +544,10 @@ export const openApiDocument = {
           "200": { description: "The new state.", content: json({ type: "object" }) },
           "400": problem(["bad_request"], "A malformed decision."),
           "404": problem(["not_found"], "No such submission."),
-          "409": problem(["invalid_transition"], "Not possible from the current state; `allowed` names the decisions that are. Accepting also needs results."),
+          "409": problem(
+            ["invalid_transition"],
+            "Not possible from the current state; `allowed` names the decisions that are. Accepting also needs results.",
+          ),
         }),
       },
     },
@@ -387,9 +559,19 @@ export const openApiDocument = {
           { name: "submission", in: "query", required: false, schema: { type: "string" } },
           { name: "before", in: "query", required: false, schema: { type: "integer" } },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
-          { name: "reveal", in: "query", required: false, schema: { type: "boolean" }, description: "Admins only: keep authors and contact in edit details (otherwise removed, as in the anonymised review)." },
+          {
+            name: "reveal",
+            in: "query",
+            required: false,
+            schema: { type: "boolean" },
+            description:
+              "Admins only: keep authors and contact in edit details (otherwise removed, as in the anonymised review).",
+          },
         ],
-        ...organiser({ "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) }, "400": problem(["bad_request"], "A malformed `before`.") }),
+        ...organiser({
+          "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) },
+          "400": problem(["bad_request"], "A malformed `before`."),
+        }),
       },
     },
     "/docs": {
@@ -416,8 +598,17 @@ export const openApiDocument = {
   },
   components: {
     securitySchemes: {
-      submitterToken: { type: "http", scheme: "bearer", description: "The token returned when the submission was created." },
-      organiserToken: { type: "http", scheme: "bearer", description: "An organiser or admin token (npx isv token create --role organiser). Missing or invalid: 401; a role without the right: 403." },
+      submitterToken: {
+        type: "http",
+        scheme: "bearer",
+        description: "The token returned when the submission was created.",
+      },
+      organiserToken: {
+        type: "http",
+        scheme: "bearer",
+        description:
+          "An organiser or admin token (npx isv token create --role organiser). Missing or invalid: 401; a role without the right: 403.",
+      },
     },
     schemas: {
       SubmissionMetadata: withoutMeta(metadataSchema),
@@ -431,7 +622,8 @@ export const openApiDocument = {
       Leaderboard: withoutMeta(leaderboardSchema),
       EvaluationSummary: {
         type: "object",
-        description: "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's headline metric (`metric`; accuracy is the share correct), flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",
+        description:
+          "State (queued, evaluating, evaluated, partially_evaluated, failed), per-model progress (done/total) and means with standard errors of the task's headline metric (`metric`; accuracy is the share correct), flagged examples (token_boundary, multi_token_class) by kind, counters and failed shards with their errors.",
         properties: {
           id: { type: "string" },
           family: { type: "string" },
@@ -439,7 +631,15 @@ export const openApiDocument = {
           reason: { type: ["string", "null"] },
           metric: { $ref: "#/components/schemas/HeadlineMetric" },
           models: { type: "array", items: { type: "object" } },
-          counters: { type: "object", properties: { requests: { type: "integer" }, retries: { type: "integer" }, cacheHits: { type: "integer" }, tokensUsed: { type: "integer" } } },
+          counters: {
+            type: "object",
+            properties: {
+              requests: { type: "integer" },
+              retries: { type: "integer" },
+              cacheHits: { type: "integer" },
+              tokensUsed: { type: "integer" },
+            },
+          },
         },
       },
       Submission: {
@@ -449,8 +649,14 @@ export const openApiDocument = {
           id: { type: "string" },
           state: { enum: ["valid", "changes_requested", "accepted", "rejected", "withdrawn"] },
           fileVersion: { type: "integer", minimum: 1 },
-          review: { type: ["object", "null"], description: "The last review decision's time and note (for changes_requested: what to change)." },
-          taskType: { type: "string", description: "The resolved type (classification_acc and classification_loss are classification)." },
+          review: {
+            type: ["object", "null"],
+            description: "The last review decision's time and note (for changes_requested: what to change).",
+          },
+          taskType: {
+            type: "string",
+            description: "The resolved type (classification_acc and classification_loss are classification).",
+          },
           headlineMetric: { $ref: "#/components/schemas/HeadlineMetric" },
           title: { type: "string" },
           createdAt: { type: "string", format: "date-time" },
@@ -459,12 +665,19 @@ export const openApiDocument = {
           report: { $ref: "#/components/schemas/ValidationReport" },
           duplicate: { type: "boolean" },
           results: {
-            description: "GET only: once analysed, the verdicts on the public families of the headline metric, then in `secondary` those of the other metrics; null before.",
+            description:
+              "GET only: once analysed, the verdicts on the public families of the headline metric, then in `secondary` those of the other metrics; null before.",
             oneOf: [
               {
                 allOf: [
                   { $ref: "#/components/schemas/MetricVerdicts" },
-                  { type: "object", required: ["secondary"], properties: { secondary: { type: "array", items: { $ref: "#/components/schemas/MetricVerdicts" } } } },
+                  {
+                    type: "object",
+                    required: ["secondary"],
+                    properties: {
+                      secondary: { type: "array", items: { $ref: "#/components/schemas/MetricVerdicts" } },
+                    },
+                  },
                 ],
               },
               { type: "null" },
@@ -478,7 +691,10 @@ export const openApiDocument = {
         description:
           "The metric the task is judged on (its verdict, acceptance and leaderboard rank), fixed at upload from the declared task type: accuracy for classification_acc; loss for classification, classification_loss and sequence_prob; logodds_difference; absolute_logodds_difference. null for numeric tasks, which are not analysed. Other analysed metrics are secondary.",
       },
-      MetricRole: { enum: ["headline", "secondary"], description: "headline: the metric the task is judged on; secondary: reported beside it." },
+      MetricRole: {
+        enum: ["headline", "secondary"],
+        description: "headline: the metric the task is judged on; secondary: reported beside it.",
+      },
       MetricVerdicts: {
         type: "object",
         required: ["metric", "role", "families"],
@@ -489,7 +705,13 @@ export const openApiDocument = {
             type: "array",
             items: {
               type: "object",
-              properties: { family: { type: "string" }, verdict: { type: "string" }, slopePerDecade: { type: "number" }, slopeCi95: { type: "array", items: { type: "number" } }, reason: { type: "string" } },
+              properties: {
+                family: { type: "string" },
+                verdict: { type: "string" },
+                slopePerDecade: { type: "number" },
+                slopeCi95: { type: "array", items: { type: "number" } },
+                reason: { type: "string" },
+              },
             },
           },
         },
@@ -510,10 +732,16 @@ export const openApiDocument = {
           code: { enum: Object.keys(PROBLEMS) },
           detail: { type: "string" },
           requestId: { type: "string" },
-          fields: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } },
+          fields: {
+            type: "array",
+            items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } },
+          },
           report: { $ref: "#/components/schemas/ValidationReport" },
           limitBytes: { type: "integer" },
-          problems: { type: "array", items: { type: "object", properties: { file: { type: ["string", "null"] }, message: { type: "string" } } } },
+          problems: {
+            type: "array",
+            items: { type: "object", properties: { file: { type: ["string", "null"] }, message: { type: "string" } } },
+          },
         },
       },
     },

@@ -11,9 +11,11 @@ export function random(seed) {
 }
 
 /** One CSV cell, quoted (pandas-style) only when it must be. */
-export const cell = (value) => (/[",\n\r]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value));
+export const cell = (value) =>
+  /[",\n\r]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value);
 
-export const csv = (header, rows) => [header, ...rows].map((row) => row.map(cell).join(",")).join("\n") + "\n";
+export const csv = (header, rows) => `${[header, ...rows].map((row) => row.map(cell).join(",")).join("\n")}\n`;
 
 /** A Python list literal of strings, as the prize's files wrote `classes`. */
-export const pyList = (items) => `[${items.map((item) => `'${item.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`).join(", ")}]`;
+export const pyList = (items) =>
+  `[${items.map((item) => `'${item.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`).join(", ")}]`;

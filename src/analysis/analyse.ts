@@ -1,7 +1,16 @@
 import type { TaskType } from "../validate/task-types";
 import { chanceLevel, type MetricDefinition } from "./metrics";
 import type { ModelResults } from "./results-csv";
-import { ANALYSIS_CODE_VERSION, AnalysisInputError, DECISION_RULE, analyseFamily, type AnalysisOptions, type DecisionRule, type FamilyAnalysis, type Verdict } from "./statistics";
+import {
+  ANALYSIS_CODE_VERSION,
+  AnalysisInputError,
+  DECISION_RULE,
+  analyseFamily,
+  type AnalysisOptions,
+  type DecisionRule,
+  type FamilyAnalysis,
+  type Verdict,
+} from "./statistics";
 
 /** Version of the analysis object's shape (schemas/analysis.schema.json). */
 export const ANALYSIS_SCHEMA_VERSION = 2;
@@ -52,8 +61,17 @@ export function analyse(
   const unanalysed: Analysis["unanalysed"] = [];
   for (const family of families) {
     try {
-      const models = family.models.map((model) => ({ id: model.id, scale: model.scale, values: metricValues(model.results, metric) }));
-      analyses.push(analyseFamily({ family: family.family, axis: family.axis, models }, { ...options, direction: metric.direction }));
+      const models = family.models.map((model) => ({
+        id: model.id,
+        scale: model.scale,
+        values: metricValues(model.results, metric),
+      }));
+      analyses.push(
+        analyseFamily(
+          { family: family.family, axis: family.axis, models },
+          { ...options, direction: metric.direction },
+        ),
+      );
     } catch (error) {
       if (!(error instanceof AnalysisInputError)) throw error;
       unanalysed.push({ family: family.family, reason: error.message });
@@ -65,7 +83,10 @@ export function analyse(
   const text = [
     ...Object.entries(counts)
       .sort(([, a], [, b]) => b - a)
-      .map(([verdict, count]) => `${verdict.replace("_", "-")} in ${count} of ${total} ${total === 1 ? "family" : "families"}`),
+      .map(
+        ([verdict, count]) =>
+          `${verdict.replace("_", "-")} in ${count} of ${total} ${total === 1 ? "family" : "families"}`,
+      ),
     ...(unanalysed.length > 0 ? [`not analysed in ${unanalysed.length} of ${total}`] : []),
   ].join("; ");
   return {
@@ -88,7 +109,8 @@ export function analyse(
 
 function metricValues(results: ModelResults, metric: MetricDefinition): Float64Array {
   const column = results.columns[metric.column];
-  if (!column) throw new AnalysisInputError(`the results have no "${metric.column}" column, which metric "${metric.name}" needs`);
+  if (!column)
+    throw new AnalysisInputError(`the results have no "${metric.column}" column, which metric "${metric.name}" needs`);
   if (results.unsignedLogodds && metric.column === "logodds_difference" && metric.transform === undefined) {
     throw new AnalysisInputError(
       `these results are in the pipeline's per-prompt format, which gives the log-odds difference without its sign; analyse absolute_logodds_difference instead`,

@@ -66,7 +66,13 @@ export function largestMagnitude(values: Float64Array): number {
 }
 
 /** A contrast's estimate (from the model means, so equal columns give exactly 0) and its paired standard error. */
-export function estimateContrast(values: Float64Array, count: number, means: Float64Array, contrast: Contrast, magnitude: number): ContrastEstimate {
+export function estimateContrast(
+  values: Float64Array,
+  count: number,
+  means: Float64Array,
+  contrast: Contrast,
+  magnitude: number,
+): ContrastEstimate {
   const { weights, reference } = contrast;
   const support: number[] = [];
   let absoluteWeight = 0;
@@ -143,7 +149,9 @@ export function bootstrapInterval(boot: Float64Array, count: number, contrast: C
   const { weights, reference } = contrast;
   for (let b = 0; b < samples.length; b++) {
     let total = 0;
-    for (let m = 0; m < count; m++) if (weights[m] !== 0 && m !== reference) total += weights[m]! * (boot[b * count + m]! - boot[b * count + reference]!);
+    for (let m = 0; m < count; m++)
+      if (weights[m] !== 0 && m !== reference)
+        total += weights[m]! * (boot[b * count + m]! - boot[b * count + reference]!);
     samples[b] = total;
   }
   return percentileInterval(samples);

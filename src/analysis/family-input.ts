@@ -52,16 +52,22 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
   const seen = new Set<string>();
   for (const model of input.models) {
     if (seen.has(model.id)) {
-      throw new AnalysisInputError(`family ${name}: model "${model.id}" is given twice (the same results file twice, or two files with one name)`);
+      throw new AnalysisInputError(
+        `family ${name}: model "${model.id}" is given twice (the same results file twice, or two files with one name)`,
+      );
     }
     seen.add(model.id);
     if (!(model.scale > 0 && Number.isFinite(model.scale))) {
-      throw new AnalysisInputError(`family ${name}: model "${model.id}" has scale ${model.scale}; scales must be positive numbers`);
+      throw new AnalysisInputError(
+        `family ${name}: model "${model.id}" has scale ${model.scale}; scales must be positive numbers`,
+      );
     }
   }
   const models = orderModels(input.models);
   if (models[0]!.scale === models[models.length - 1]!.scale) {
-    throw new AnalysisInputError(`family ${name}: every model has the same scale (${models[0]!.scale}); a trend needs at least 2 different scales`);
+    throw new AnalysisInputError(
+      `family ${name}: every model has the same scale (${models[0]!.scale}); a trend needs at least 2 different scales`,
+    );
   }
   const count = models.length;
   const exampleCount = Math.max(...models.map((model) => model.values.length));
@@ -80,11 +86,15 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
     const column = models[m]!.values;
     for (let i = 0; i < shared.length; i++) values[i * count + m] = column[shared[i]!]! / unit;
   }
-  const examples = models.map((model) => model.values.reduce((total, value) => total + (Number.isFinite(value) ? 1 : 0), 0));
+  const examples = models.map((model) =>
+    model.values.reduce((total, value) => total + (Number.isFinite(value) ? 1 : 0), 0),
+  );
   const warnings: string[] = [];
   models.forEach((model, m) => {
     if (examples[m]! > shared.length) {
-      warnings.push(`${model.id} has ${examples[m]} examples but only the ${shared.length} every model shares are compared`);
+      warnings.push(
+        `${model.id} has ${examples[m]} examples but only the ${shared.length} every model shares are compared`,
+      );
     }
   });
   return { models, examples, shared: shared.length, values, unit, warnings };

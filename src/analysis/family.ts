@@ -17,7 +17,10 @@ export function familyScales(family: FamilyDefinition): FamilyScales {
   for (const model of family.models) {
     const scale = axis === "params" ? model.parameters : axis === "flops" ? model.trainingFlops : model.rlhfSteps;
     if (scale === undefined) {
-      return { ok: false, message: `model "${model.id}" has no ${axis === "flops" ? "trainingFlops" : "rlhfSteps"}, which the family's axis "${axis}" needs` };
+      return {
+        ok: false,
+        message: `model "${model.id}" has no ${axis === "flops" ? "trainingFlops" : "rlhfSteps"}, which the family's axis "${axis}" needs`,
+      };
     }
     scales.set(model.id, scale);
   }

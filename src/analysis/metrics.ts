@@ -24,7 +24,13 @@ export interface MetricDefinition {
 }
 
 export const METRICS = {
-  loss: { name: "loss", column: "loss", direction: "lower_is_better", label: "Loss (nats)", taskTypes: typesWithColumn("loss") },
+  loss: {
+    name: "loss",
+    column: "loss",
+    direction: "lower_is_better",
+    label: "Loss (nats)",
+    taskTypes: typesWithColumn("loss"),
+  },
   accuracy: {
     name: "accuracy",
     column: "correct",
@@ -94,10 +100,14 @@ export type MetricChoice = { ok: true; metric: MetricDefinition } | { ok: false;
  * analysed on absolute_logodds_difference, accuracy or coverage as well as on its own metric.
  */
 export function chooseMetric(taskType: TaskType, name?: string): MetricChoice {
-  if (taskType === "numeric") return { ok: false, message: "numeric tasks are out of scope for analysis: their metric needs sampled generations" };
+  if (taskType === "numeric")
+    return {
+      ok: false,
+      message: "numeric tasks are out of scope for analysis: their metric needs sampled generations",
+    };
   const chosen = name ?? DEFAULT_METRIC[taskType]!;
   const metric: MetricDefinition | undefined = isMetricName(chosen) ? METRICS[chosen] : undefined;
-  if (!metric || !metric.taskTypes.includes(taskType)) {
+  if (!metric?.taskTypes.includes(taskType)) {
     const allowed = Object.values<MetricDefinition>(METRICS)
       .filter((m) => m.taskTypes.includes(taskType))
       .map((m) => m.name);

@@ -13,7 +13,11 @@ const MARGIN = { left: 76, right: 28, top: 56, bottom: 118 };
 /** Okabe–Ito: distinguishable with the common forms of colour blindness. */
 const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
-const AXIS_LABELS = { params: "Parameters (log scale)", flops: "Training FLOPs (log scale)", rlhf_steps: "RLHF steps (log scale)" } as const;
+const AXIS_LABELS = {
+  params: "Parameters (log scale)",
+  flops: "Training FLOPs (log scale)",
+  rlhf_steps: "RLHF steps (log scale)",
+} as const;
 
 /** 1K, 10M, 1.3B: how model sizes are usually written. */
 export function formatScale(value: number): string {
@@ -34,7 +38,8 @@ function niceTicks(low: number, high: number, count = 5): number[] {
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
   const ticks: number[] = [];
-  for (let tick = Math.ceil(low / step) * step; tick <= high + step * 1e-9; tick += step) ticks.push(Number(tick.toPrecision(12)));
+  for (let tick = Math.ceil(low / step) * step; tick <= high + step * 1e-9; tick += step)
+    ticks.push(Number(tick.toPrecision(12)));
   return ticks;
 }
 
@@ -81,28 +86,46 @@ export function renderPlot(analysis: Analysis, taskTitle: string): string {
 
   // Grid and axes.
   for (const tick of yTicks) {
-    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${n(y(tick))}" y2="${n(y(tick))}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${MARGIN.left - 8}" y="${n(y(tick) + 4)}" text-anchor="end">${escapeXml(formatTick(tick))}</text>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${n(y(tick))}" y2="${n(y(tick))}" stroke="#e5e5e5"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${n(y(tick) + 4)}" text-anchor="end">${escapeXml(formatTick(tick))}</text>`,
+    );
   }
   for (let decade = Math.ceil(zMin); decade <= Math.floor(zMax); decade++) {
-    parts.push(`<line x1="${n(x(decade))}" x2="${n(x(decade))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${n(x(decade))}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escapeXml(axis === "params" ? formatScale(10 ** decade) : `1e${decade}`)}</text>`);
+    parts.push(
+      `<line x1="${n(x(decade))}" x2="${n(x(decade))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#e5e5e5"/>`,
+    );
+    parts.push(
+      `<text x="${n(x(decade))}" y="${MARGIN.top + plotHeight + 18}" text-anchor="middle">${escapeXml(axis === "params" ? formatScale(10 ** decade) : `1e${decade}`)}</text>`,
+    );
   }
-  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#444"/>`);
-  parts.push(`<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight + 40}" text-anchor="middle">${AXIS_LABELS[axis]}</text>`);
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#444"/>`,
+  );
+  parts.push(
+    `<text x="${MARGIN.left + plotWidth / 2}" y="${MARGIN.top + plotHeight + 40}" text-anchor="middle">${AXIS_LABELS[axis]}</text>`,
+  );
   parts.push(
     `<text transform="translate(18 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(analysis.metric.label)}${analysis.metric.direction === "lower_is_better" ? " (lower is better)" : " (higher is better)"}</text>`,
   );
 
   if (analysis.chance !== null) {
     const chanceY = n(y(analysis.chance));
-    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${chanceY}" y2="${chanceY}" stroke="#777" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${WIDTH - MARGIN.right - 6}" y="${n(y(analysis.chance) - 6)}" text-anchor="end" fill="#555">chance</text>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${chanceY}" y2="${chanceY}" stroke="#777" stroke-dasharray="6 4"/>`,
+    );
+    parts.push(
+      `<text x="${WIDTH - MARGIN.right - 6}" y="${n(y(analysis.chance) - 6)}" text-anchor="end" fill="#555">chance</text>`,
+    );
   }
 
   families.forEach((family, index) => {
     const colour = COLOURS[index % COLOURS.length]!;
-    const path = family.models.map((model, i) => `${i === 0 ? "M" : "L"}${n(x(model.log10Scale))} ${n(y(model.mean))}`).join(" ");
+    const path = family.models
+      .map((model, i) => `${i === 0 ? "M" : "L"}${n(x(model.log10Scale))} ${n(y(model.mean))}`)
+      .join(" ");
     parts.push(`<g class="family" data-family="${escapeXml(family.family)}" stroke="${colour}" fill="${colour}">`);
     parts.push(`<path d="${path}" fill="none" stroke-width="2"/>`);
     for (const model of family.models) {
@@ -132,13 +155,19 @@ export function renderPlot(analysis: Analysis, taskTitle: string): string {
     `${analysis.codeVersion}`,
   ];
   // The full title and every number are in <title> and <desc>; the drawn text is cut to fit the width.
-  caption.forEach((line, i) => parts.push(`<text x="${MARGIN.left}" y="${captionTop + i * 16}" font-size="11" fill="${i === 0 ? "#111" : "#555"}">${escapeXml(truncate(line, 104))}</text>`));
+  caption.forEach((line, i) => {
+    parts.push(
+      `<text x="${MARGIN.left}" y="${captionTop + i * 16}" font-size="11" fill="${i === 0 ? "#111" : "#555"}">${escapeXml(truncate(line, 104))}</text>`,
+    );
+  });
   parts.push(`</svg>`);
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }
 
 function formatTick(value: number): string {
-  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0) ? value.toExponential(1) : String(Number(value.toPrecision(4)));
+  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0)
+    ? value.toExponential(1)
+    : String(Number(value.toPrecision(4)));
 }
 
 function truncate(text: string, length: number): string {

@@ -31,7 +31,8 @@ const NOT_ANALYSED = "predicted";
 /** A column analysis reads (a metric's `column`). */
 export type ResultColumn = Exclude<ResultFileColumn, typeof NOT_ANALYSED>;
 
-const analysed = (columns: readonly ResultFileColumn[]): readonly ResultColumn[] => columns.filter((column): column is ResultColumn => column !== NOT_ANALYSED);
+const analysed = (columns: readonly ResultFileColumn[]): readonly ResultColumn[] =>
+  columns.filter((column): column is ResultColumn => column !== NOT_ANALYSED);
 
 /** The columns analysis reads for each task type: the written ones but `predicted`. */
 export const RESULT_COLUMNS: Record<AnalysedType, readonly ResultColumn[]> = {

@@ -1,6 +1,14 @@
 import Papa from "papaparse";
 import type { TaskType } from "../validate/task-types";
-import { INDEX_COLUMN, OPTIONAL_RESULT_COLUMNS, RESULT_COLUMNS, RESULT_FILE_COLUMNS, type AnalysedType, type ResultColumn, type ResultFileColumn } from "./results-columns";
+import {
+  INDEX_COLUMN,
+  OPTIONAL_RESULT_COLUMNS,
+  RESULT_COLUMNS,
+  RESULT_FILE_COLUMNS,
+  type AnalysedType,
+  type ResultColumn,
+  type ResultFileColumn,
+} from "./results-columns";
 
 /**
  * Per-example results in the prize pipeline's output format, one file per model: a row index (0-based position
@@ -105,7 +113,7 @@ class Scanner {
       if (this.lf < at) this.lf = find(text, "\n", at);
       if (this.cr < at) this.cr = find(text, "\r", at);
       this.start = at;
-      at = this.comma < this.lf ? this.comma : this.lf;
+      at = Math.min(this.comma, this.lf);
       if (this.cr < at) at = this.cr;
       this.end = at;
     }
@@ -182,8 +190,13 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   }
   if (names.length === 0) return { ok: false, problems: ["the file is empty"] };
 
-  const indexAt = names[0] === "" || names[0] === INDEX_COLUMN || names[0] === "Unnamed: 0" ? 0 : names.indexOf(INDEX_COLUMN);
-  if (indexAt < 0) return { ok: false, problems: ['no row index: the first column must be "index" (or unnamed, as pandas writes it)'] };
+  const indexAt =
+    names[0] === "" || names[0] === INDEX_COLUMN || names[0] === "Unnamed: 0" ? 0 : names.indexOf(INDEX_COLUMN);
+  if (indexAt < 0)
+    return {
+      ok: false,
+      problems: ['no row index: the first column must be "index" (or unnamed, as pandas writes it)'],
+    };
   const wanted = RESULT_COLUMNS[taskType];
   const read: { column: Column; at: number }[] = [];
   let perPrompt = false;
@@ -209,7 +222,9 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   // Each header position's slot among the cells read (the index is slot 0), or -1 for a cell that is skipped.
   const slotOf = new Int32Array(names.length).fill(-1);
   slotOf[indexAt] = 0;
-  read.forEach(({ at }, i) => (slotOf[at] = i + 1));
+  read.forEach(({ at }, i) => {
+    slotOf[at] = i + 1;
+  });
   const slots = read.length + 1;
   const starts = new Int32Array(slots);
   const ends = new Int32Array(slots);
@@ -248,7 +263,8 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
     if (blank) continue;
     rows++;
 
-    const cell = (slot: number): string => (filledIn[slot] === record ? cellText(text, starts[slot]!, ends[slot]!, escaped[slot]!) : "");
+    const cell = (slot: number): string =>
+      filledIn[slot] === record ? cellText(text, starts[slot]!, ends[slot]!, escaped[slot]!) : "";
     const index = filledIn[0] === record ? wholeNumber(text, starts[0]!, ends[0]!, escaped[0]!) : -1;
     if (index < 0) {
       problem(`line ${line}: index "${cell(0).trim()}" is not a whole number`);
@@ -286,11 +302,16 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   if (expectedExamples !== undefined && problems.length < MAX_PROBLEMS) {
     const missing: number[] = [];
     for (let index = 0; index < expectedExamples; index++) if (!seen[index]) missing.push(index);
-    if (missing.length > 0) problem(`${missing.length} example${missing.length === 1 ? " has" : "s have"} no row (indices ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", ..." : ""})`);
+    if (missing.length > 0)
+      problem(
+        `${missing.length} example${missing.length === 1 ? " has" : "s have"} no row (indices ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? ", ..." : ""})`,
+      );
   }
   if (problems.length > 0) return { ok: false, problems };
   const columns: ModelResults["columns"] = {};
-  read.forEach(({ column }, i) => (columns[column] = values[i]!.length === size ? values[i]! : values[i]!.slice(0, size)));
+  read.forEach(({ column }, i) => {
+    columns[column] = values[i]!.length === size ? values[i]! : values[i]!.slice(0, size);
+  });
   if (perPrompt) return pairPrompts(columns, rows, warnings);
   return { ok: true, results: { columns, rows }, warnings };
 }
@@ -310,13 +331,22 @@ const PER_PROMPT_UPLOAD =
  */
 function pairPrompts(columns: ModelResults["columns"], rows: number, warnings: string[]): ResultsParse {
   const logodds = columns.logodds_difference!;
-  if (logodds.length % 2 !== 0) return { ok: false, problems: [`a per-prompt "logodds" file needs an even number of rows (a prompt and its other prompt); it has ${logodds.length}`] };
+  if (logodds.length % 2 !== 0)
+    return {
+      ok: false,
+      problems: [
+        `a per-prompt "logodds" file needs an even number of rows (a prompt and its other prompt); it has ${logodds.length}`,
+      ],
+    };
   const examples = logodds.length / 2;
   const paired: ModelResults["columns"] = {};
   paired.logodds_difference = Float64Array.from({ length: examples }, (_, k) => logodds[2 * k]! - logodds[2 * k + 1]!);
   if (columns.correct) paired.correct = columns.correct.filter((_, row) => row % 2 === 1);
   const total = columns.total_logprob;
-  if (total) paired.total_logprob = Float64Array.from({ length: examples }, (_, k) => logSumExp2(total[2 * k]!, total[2 * k + 1]!));
+  if (total)
+    paired.total_logprob = Float64Array.from({ length: examples }, (_, k) =>
+      logSumExp2(total[2 * k]!, total[2 * k + 1]!),
+    );
   return { ok: true, results: { columns: paired, rows, unsignedLogodds: true }, warnings };
 }
 
@@ -399,5 +429,5 @@ export function writeResultsCsv(taskType: AnalysedType, rows: Iterable<ResultsRo
   const columns = RESULT_FILE_COLUMNS[taskType];
   const data: unknown[][] = [[INDEX_COLUMN, ...columns]];
   for (const { index, metrics } of rows) data.push([index, ...columns.map((column) => metrics[column] ?? "")]);
-  return Papa.unparse(data, { newline: "\n", escapeFormulae: FORMULA_START }) + "\n";
+  return `${Papa.unparse(data, { newline: "\n", escapeFormulae: FORMULA_START })}\n`;
 }

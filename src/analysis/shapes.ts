@@ -53,7 +53,11 @@ export function shapeTests(input: ShapeInput, shapeLevel: number): ShapeTests | 
     ...estimateContrast(values, count, means, slopeContrast(z, from, to), magnitude),
     span: z[to]! - z[from]!,
   });
-  const candidates = turningPoints.map((turning) => ({ turning, left: arm(0, turning), right: arm(turning, count - 1) }));
+  const candidates = turningPoints.map((turning) => ({
+    turning,
+    left: arm(0, turning),
+    right: arm(turning, count - 1),
+  }));
   // A slope's t statistic in performance terms: positive when performance improves; 0 within rounding.
   const statistic = (slope: ContrastEstimate): number => {
     const value = input.sign * slope.estimate;

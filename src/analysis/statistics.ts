@@ -206,7 +206,15 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions): Fam
     let squares = 0;
     for (let i = 0; i < n; i++) squares += (values[i * count + m]! - means[m]!) ** 2;
     const standardError = Math.sqrt(squares / (n - 1) / n);
-    return { id: model.id, scale: model.scale, log10Scale: z[m]!, examples: examples[m]!, mean: inUnits(means[m]!), standardError: inUnits(standardError), ci95: intervalInUnits(percentileInterval(perModel)) };
+    return {
+      id: model.id,
+      scale: model.scale,
+      log10Scale: z[m]!,
+      examples: examples[m]!,
+      mean: inUnits(means[m]!),
+      standardError: inUnits(standardError),
+      ci95: intervalInUnits(percentileInterval(perModel)),
+    };
   });
 
   const slopeWeights = slopeContrast(z, 0, count - 1);
@@ -220,7 +228,13 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions): Fam
   const spread = robustSpread(values, count);
   const margin = options.equivalenceMargin * spread;
   const flatCritical = critical(rule.flatLevel);
-  const flatChecks = flatTests(slope, shapes ? [shapes.uShaped, shapes.invertedU] : [], margin, (contrast) => around(contrast, flatCritical), models);
+  const flatChecks = flatTests(
+    slope,
+    shapes ? [shapes.uShaped, shapes.invertedU] : [],
+    margin,
+    (contrast) => around(contrast, flatCritical),
+    models,
+  );
   const power = powerOf(n, slope.standardError, slopeCritical, flatCritical, margin, flatChecks, rule);
 
   const perf = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
@@ -241,7 +255,12 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions): Fam
       standardError: inUnits(arm.standardError),
       interval: intervalInUnits(around(arm, shapes!.critical)),
     });
-    return { turningModel: models[shape.turning]!.id, left: tested(shape.left), right: tested(shape.right), significant: shape.significant };
+    return {
+      turningModel: models[shape.turning]!.id,
+      left: tested(shape.left),
+      right: tested(shape.right),
+      significant: shape.significant,
+    };
   };
   const analysis: FamilyAnalysis = {
     family: input.family,
@@ -260,7 +279,12 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions): Fam
       standardError: inUnits(endpointEstimate.standardError),
       ci95: intervalInUnits(bootstrapInterval(boot, count, endpoint)),
     },
-    twoLines: shapes && { candidates: shapes.candidates, armLevel: shapes.armLevel, uShaped: armTest(shapes.uShaped), invertedU: armTest(shapes.invertedU) },
+    twoLines: shapes && {
+      candidates: shapes.candidates,
+      armLevel: shapes.armLevel,
+      uShaped: armTest(shapes.uShaped),
+      invertedU: armTest(shapes.invertedU),
+    },
     kendallTau: kendallTau(z, means, sign, RELATIVE_TOLERANCE * 2 * magnitude),
     spread: inUnits(spread),
     flatMargin: inUnits(margin),
@@ -270,8 +294,12 @@ export function analyseFamily(input: FamilyInput, options: AnalysisOptions): Fam
     reason: "",
     warnings,
   };
-  const failing = flatChecks.filter((check) => !within(check.interval, check.allowed)).map((check) => ({ ...check, interval: intervalInUnits(check.interval), allowed: inUnits(check.allowed) }));
-  const reason = identical ? "Every model gives the same value on every shared example: no change with scale." : explain(analysis, failing, options.equivalenceMargin);
+  const failing = flatChecks
+    .filter((check) => !within(check.interval, check.allowed))
+    .map((check) => ({ ...check, interval: intervalInUnits(check.interval), allowed: inUnits(check.allowed) }));
+  const reason = identical
+    ? "Every model gives the same value on every shared example: no change with scale."
+    : explain(analysis, failing, options.equivalenceMargin);
   return { ...analysis, reason };
 }
 
@@ -300,26 +328,45 @@ function flatTests(
   interval: (contrast: ContrastEstimate) => Interval,
   models: { id: string }[],
 ): FlatCheck[] {
-  const checks: FlatCheck[] = [{ what: "the slope", interval: interval(slope), allowed: margin, standardError: slope.standardError }];
+  const checks: FlatCheck[] = [
+    { what: "the slope", interval: interval(slope), allowed: margin, standardError: slope.standardError },
+  ];
   const seen = new Set<number>();
   for (const shape of shapes) {
     if (seen.has(shape.turning)) continue;
     seen.add(shape.turning);
     const turning = models[shape.turning]!.id;
-    for (const [side, arm] of [["left", shape.left], ["right", shape.right]] as const) {
-      checks.push({ what: `the arm ${side} of ${turning}`, interval: interval(arm), allowed: margin * Math.max(1, 1 / arm.span), standardError: arm.standardError });
+    for (const [side, arm] of [
+      ["left", shape.left],
+      ["right", shape.right],
+    ] as const) {
+      checks.push({
+        what: `the arm ${side} of ${turning}`,
+        interval: interval(arm),
+        allowed: margin * Math.max(1, 1 / arm.span),
+        standardError: arm.standardError,
+      });
     }
   }
   return checks;
 }
 
 /** Sample sizes from the paired standard errors, which shrink as 1 / sqrt(examples). */
-function powerOf(n: number, slopeError: number, slopeCritical: number, flatCritical: number, margin: number, checks: FlatCheck[], rule: DecisionRule): FamilyAnalysis["power"] {
+function powerOf(
+  n: number,
+  slopeError: number,
+  slopeCritical: number,
+  flatCritical: number,
+  margin: number,
+  checks: FlatCheck[],
+  rule: DecisionRule,
+): FamilyAnalysis["power"] {
   const detectableSlope = (slopeCritical + normalQuantile(rule.power)) * slopeError;
   if (!(margin > 0)) return { level: rule.power, detectableSlope, examplesForMargin: null, examplesForFlat: null };
   // For a family with no change, a two one-sided test passes with this power when allowed / SE ≥ t + z((1 + power) / 2).
   const flatFactor = flatCritical + normalQuantile((1 + rule.power) / 2);
-  const needed = (error: number, allowed: number, factor: number): number => Math.ceil(n * ((factor * error) / allowed) ** 2);
+  const needed = (error: number, allowed: number, factor: number): number =>
+    Math.ceil(n * ((factor * error) / allowed) ** 2);
   return {
     level: rule.power,
     detectableSlope,
@@ -351,10 +398,17 @@ function explain(analysis: FamilyAnalysis, failing: FlatCheck[], relativeMargin:
       return `No change that matters: the slope's ${percent(1 - 2 * rule.flatLevel)} interval (${range(flatInterval)}) lies within ${marginText}${arms}; ${detectable}.`;
     }
     case "inconclusive": {
-      const why = failing.map((check) => `${check.what}'s ${percent(1 - 2 * rule.flatLevel)} interval (${range(check.interval)}) is not within ±${fmt(check.allowed)}`).join("; ");
+      const why = failing
+        .map(
+          (check) =>
+            `${check.what}'s ${percent(1 - 2 * rule.flatLevel)} interval (${range(check.interval)}) is not within ±${fmt(check.allowed)}`,
+        )
+        .join("; ");
       const more: string[] = [];
-      if (power.examplesForMargin !== null && power.examplesForMargin > analysis.sharedExamples) more.push(`about ${power.examplesForMargin} examples would detect a change of ${marginText}`);
-      if (power.examplesForFlat !== null && power.examplesForFlat > analysis.sharedExamples) more.push(`about ${power.examplesForFlat} would show a family with no change to be flat`);
+      if (power.examplesForMargin !== null && power.examplesForMargin > analysis.sharedExamples)
+        more.push(`about ${power.examplesForMargin} examples would detect a change of ${marginText}`);
+      if (power.examplesForFlat !== null && power.examplesForFlat > analysis.sharedExamples)
+        more.push(`about ${power.examplesForFlat} would show a family with no change to be flat`);
       const next = more.length > 0 ? ` With the same spread, ${more.join(", and ")}.` : "";
       return `The data cannot tell: the ${slopeText} includes 0, and no change larger than the margin is shown either: ${why}. With ${analysis.sharedExamples} examples, ${detectable}.${next}`;
     }

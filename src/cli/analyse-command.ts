@@ -41,7 +41,11 @@ const ANALYSE: CommandUsage = { prefix: "isv analyse", usage: 'Run "isv analyse 
 const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
 
 /** Warnings (an old column name in a results file) go to `err`, before the analysis is printed to `out`. */
-export function analyseCommand(args: string[], out: (text: string) => void, err: (text: string) => void = (text) => console.error(text)): number {
+export function analyseCommand(
+  args: string[],
+  out: (text: string) => void,
+  err: (text: string) => void = (text) => console.error(text),
+): number {
   const { values, positionals } = parseCommandArgs(ANALYSE, {
     args,
     allowPositionals: true,
@@ -72,7 +76,10 @@ export function analyseCommand(args: string[], out: (text: string) => void, err:
   if (!metric.ok) throw new UsageError(metric.message, ANALYSE);
   const role = metric.metric.name === headline ? "headline" : "secondary";
 
-  const family = resolveFamily(values.family, files.map((file) => file.id));
+  const family = resolveFamily(
+    values.family,
+    files.map((file) => file.id),
+  );
   const known = family ? familyScales(family) : undefined;
   if (known && !known.ok) throw new UsageError(`--family ${family!.name}: ${known.message}`, ANALYSE);
   const axis = known?.axis ?? "params";
@@ -80,13 +87,21 @@ export function analyseCommand(args: string[], out: (text: string) => void, err:
   for (const assignment of values.scale ?? []) {
     const [id, text] = assignment.split("=");
     const scale = parseScale(text ?? "");
-    if (!id || scale === undefined) throw new UsageError(`--scale takes MODEL=VALUE with a positive VALUE such as 1.3B; got "${assignment}"`, ANALYSE);
+    if (!id || scale === undefined)
+      throw new UsageError(
+        `--scale takes MODEL=VALUE with a positive VALUE such as 1.3B; got "${assignment}"`,
+        ANALYSE,
+      );
     scales.set(id, scale);
   }
 
   const models = files.map((file) => {
     const scale = scales.get(file.id);
-    if (scale === undefined) throw new UsageError(`no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`, ANALYSE);
+    if (scale === undefined)
+      throw new UsageError(
+        `no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`,
+        ANALYSE,
+      );
     const results = parseResultsCsv(pending ?? readText(file.path), taskType);
     pending = undefined;
     if (!results.ok) throw new UsageError(`${file.path}: ${results.problems.join("; ")}`, ANALYSE);
@@ -96,11 +111,19 @@ export function analyseCommand(args: string[], out: (text: string) => void, err:
   let analysis: Analysis;
   try {
     const options = { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples };
-    analysis = analyse(taskType, metric.metric, [{ family: family?.name ?? "custom", axis, models }], options, undefined, role);
+    analysis = analyse(
+      taskType,
+      metric.metric,
+      [{ family: family?.name ?? "custom", axis, models }],
+      options,
+      undefined,
+      role,
+    );
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), ANALYSE);
   }
-  if (analysis.unanalysed.length > 0) throw new UsageError(analysis.unanalysed.map((family) => family.reason).join("; "), ANALYSE);
+  if (analysis.unanalysed.length > 0)
+    throw new UsageError(analysis.unanalysed.map((family) => family.reason).join("; "), ANALYSE);
   if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", ")));
   out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
   return 0;
@@ -118,13 +141,21 @@ export function formatAnalysis(analysis: Analysis): string {
     lines.push(`  ${"model".padEnd(18)} ${"scale".padStart(8)} ${"mean".padStart(9)} ${"SE".padStart(8)}   95% CI`);
     for (const model of family.models) {
       const scale = formatScale(model.scale).padStart(8);
-      lines.push(`  ${model.id.padEnd(18)} ${scale} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${interval(model.ci95)}`);
+      lines.push(
+        `  ${model.id.padEnd(18)} ${scale} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${interval(model.ci95)}`,
+      );
     }
     const { slope } = family;
-    lines.push(`  slope per decade   ${f(slope.perDecade)} (${percent(slope.test.level)} CI ${interval(slope.test.interval)}; bootstrap 95% ${interval(slope.ci95)})`);
-    lines.push(`  largest - smallest ${f(family.endpointContrast.value)} (bootstrap 95% CI ${interval(family.endpointContrast.ci95)})`);
+    lines.push(
+      `  slope per decade   ${f(slope.perDecade)} (${percent(slope.test.level)} CI ${interval(slope.test.interval)}; bootstrap 95% ${interval(slope.ci95)})`,
+    );
+    lines.push(
+      `  largest - smallest ${f(family.endpointContrast.value)} (bootstrap 95% CI ${interval(family.endpointContrast.ci95)})`,
+    );
     lines.push(`  Kendall's tau (scale vs performance, descriptive) ${family.kendallTau.toFixed(2)}`);
-    lines.push(`  detectable slope (${percent(family.power.level)} power) ${f(family.power.detectableSlope)}; flat margin ±${f(family.flatMargin)}`);
+    lines.push(
+      `  detectable slope (${percent(family.power.level)} power) ${f(family.power.detectableSlope)}; flat margin ±${f(family.flatMargin)}`,
+    );
     for (const warning of family.warnings) lines.push(`  warning: ${warning}`);
     lines.push(`  verdict: ${family.verdict.toUpperCase()}. ${family.reason}`);
   }
@@ -137,18 +168,25 @@ export function formatAnalysis(analysis: Analysis): string {
 }
 
 function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefinition | undefined {
-  if (name === undefined) return BUILT_IN.find((family) => modelIds.every((id) => family.models.some((model) => model.id === id)));
+  if (name === undefined)
+    return BUILT_IN.find((family) => modelIds.every((id) => family.models.some((model) => model.id === id)));
   const builtIn = BUILT_IN.find((family) => family.name === name);
   if (builtIn) return builtIn;
   let definition: unknown;
   try {
     definition = JSON.parse(readText(name));
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`--family: "${name}" is neither a built-in family (${BUILT_IN.map((f) => f.name).join(", ")}) nor a readable file`, ANALYSE);
+    if (error instanceof UsageError)
+      throw new UsageError(
+        `--family: "${name}" is neither a built-in family (${BUILT_IN.map((f) => f.name).join(", ")}) nor a readable file`,
+        ANALYSE,
+      );
     throw new UsageError(`--family ${name}: not valid JSON`, ANALYSE);
   }
   if (!validateModelFamily(definition)) {
-    const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
+    const problems = (validateModelFamily.errors ?? []).map(
+      (error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`,
+    );
     throw new UsageError(`--family ${name}: ${problems.join("; ")}`, ANALYSE);
   }
   return definition as FamilyDefinition;
@@ -168,15 +206,29 @@ const TYPE_NAMES: { name: string; taskType: AnalysedType }[] = ACCEPTED_TASK_TYP
  * told apart by the file, so a --metric that one of them is judged on picks it: --metric
  * absolute_logodds_difference on a logodds file analyses an absolute_logodds task.
  */
-function taskTypeFor(typeName: string | undefined, metricName: string | undefined, text: string): { taskType: AnalysedType; declared: string } {
+function taskTypeFor(
+  typeName: string | undefined,
+  metricName: string | undefined,
+  text: string,
+): { taskType: AnalysedType; declared: string } {
   if (typeName !== undefined) {
     const named = TYPE_NAMES.find((entry) => entry.name === typeName);
-    if (!named) throw new UsageError(`--type must be one of ${TYPE_NAMES.map((entry) => entry.name).join(", ")}; got "${typeName}"`, ANALYSE);
+    if (!named)
+      throw new UsageError(
+        `--type must be one of ${TYPE_NAMES.map((entry) => entry.name).join(", ")}; got "${typeName}"`,
+        ANALYSE,
+      );
     return { taskType: named.taskType, declared: named.name };
   }
   const inferred = inferType(text);
-  const sameColumns = (taskType: AnalysedType): boolean => RESULT_COLUMNS[taskType].join() === RESULT_COLUMNS[inferred].join();
-  const picked = metricName === undefined ? undefined : TYPE_NAMES.find((entry) => sameColumns(entry.taskType) && headlineMetricName(entry.taskType, entry.name) === metricName);
+  const sameColumns = (taskType: AnalysedType): boolean =>
+    RESULT_COLUMNS[taskType].join() === RESULT_COLUMNS[inferred].join();
+  const picked =
+    metricName === undefined
+      ? undefined
+      : TYPE_NAMES.find(
+          (entry) => sameColumns(entry.taskType) && headlineMetricName(entry.taskType, entry.name) === metricName,
+        );
   return picked ? { taskType: picked.taskType, declared: picked.name } : { taskType: inferred, declared: inferred };
 }
 
@@ -193,14 +245,17 @@ function inferType(text: string): AnalysedType {
 export function parseScale(text: string): number | undefined {
   const match = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([KMBT]?)\s*$/i.exec(text);
   if (!match) return undefined;
-  const value = Number(match[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 }[match[2]!.toUpperCase() as "" | "K" | "M" | "B" | "T"] ?? 1);
+  const value =
+    Number(match[1]) *
+    ({ "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 }[match[2]!.toUpperCase() as "" | "K" | "M" | "B" | "T"] ?? 1);
   return value > 0 && Number.isFinite(value) ? value : undefined;
 }
 
 function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${flag} takes a whole number; got "${text}"`, ANALYSE);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new UsageError(`${flag} takes a whole number; got "${text}"`, ANALYSE);
   return value;
 }
 

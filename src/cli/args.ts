@@ -27,7 +27,10 @@ export class UsageError extends Error {
 }
 
 /** node:util's parseArgs, whose errors (an unknown option, a missing value) are the command's usage errors. */
-export function parseCommandArgs<T extends ParseArgsConfig>(command: CommandUsage, config: T): ReturnType<typeof parseArgs<T>> {
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: CommandUsage,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ProviderError, adapterFor } from "../evaluate/adapters";
+import { ProviderError, adapterFor, type ScoringAdapter } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, TYPICAL_TASK, checkFamily, type FamilyCheck } from "../evaluate/preflight";
 import { validateModelFamily } from "../generated/validators";
 import type { StoredFamily } from "../evaluate/stored-family";
@@ -15,13 +15,21 @@ Exit status: 0 every model passes, 1 some fail (with the reasons), 2 usage error
 
 const FAMILY: CommandUsage = { prefix: "isv family", usage: FAMILY_USAGE };
 
-export async function familyCommand(args: string[], out: (text: string) => void, env: object = process.env): Promise<number> {
-  const parsed = parseCommandArgs(FAMILY, { args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+export async function familyCommand(
+  args: string[],
+  out: (text: string) => void,
+  env: object = process.env,
+): Promise<number> {
+  const parsed = parseCommandArgs(FAMILY, {
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean", default: false } },
+  });
   const [action, file, ...extra] = parsed.positionals;
   if (action !== "check") throw new UsageError(action ? `unknown action "${action}"` : "no action given", FAMILY);
   if (!file || extra.length > 0) throw new UsageError("give exactly one FAMILY.json", FAMILY);
   const family = readFamily(file);
-  let adapter;
+  let adapter: ScoringAdapter;
   try {
     adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
@@ -31,7 +39,9 @@ export async function familyCommand(args: string[], out: (text: string) => void,
   // Say where the key goes before it is sent: a family file names both the host and the variable.
   if (!parsed.values.json) {
     const key = family.apiKeySecret ? ` with the key in $${family.apiKeySecret}` : "";
-    out(`${family.name}: probing ${family.models.length} models at ${new URL(family.baseUrl!.replace("{model}", "model")).host}${key}, one request each`);
+    out(
+      `${family.name}: probing ${family.models.length} models at ${new URL(family.baseUrl!.replace("{model}", "model")).host}${key}, one request each`,
+    );
   }
   const check = await checkFamily(family, adapter);
   out(parsed.values.json ? JSON.stringify(check, null, 2) : formatCheck(check));
@@ -46,7 +56,9 @@ function readFamily(file: string): StoredFamily {
     throw new UsageError(`cannot read ${file} as JSON`, FAMILY);
   }
   if (!validateModelFamily(definition)) {
-    const problems = (validateModelFamily.errors ?? []).map((error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`);
+    const problems = (validateModelFamily.errors ?? []).map(
+      (error) => `${error.instancePath || "(family)"} ${error.message ?? "is invalid"}`,
+    );
     throw new UsageError(`${file}: ${problems.join("; ")}`, FAMILY);
   }
   return definition as StoredFamily;
@@ -58,13 +70,18 @@ export function formatCheck(check: FamilyCheck): string {
   for (const model of check.models) {
     const cost = model.estimate.usd === null ? "" : `, about $${model.estimate.usd.toFixed(2)}`;
     // An estimate only for a model whose answer was read: one that was refused has no token count to go on.
-    const estimate = model.estimate.tokens > 0 ? `; a ${check.task.examples.toLocaleString("en")}-example task ≈ ${model.estimate.tokens.toLocaleString("en")} tokens${cost}` : "";
+    const estimate =
+      model.estimate.tokens > 0
+        ? `; a ${check.task.examples.toLocaleString("en")}-example task ≈ ${model.estimate.tokens.toLocaleString("en")} tokens${cost}`
+        : "";
     lines.push(`  ${model.ok ? "pass" : "FAIL"}  ${model.model}  ${model.latencyMs} ms${estimate}`);
     for (const problem of model.problems) lines.push(`        ${problem}`);
   }
   const failed = check.models.filter((model) => !model.ok).length;
   lines.push(failed === 0 ? "every model passes" : `${failed} of ${check.models.length} models fail`);
   const { examples, textsPerExample, charactersPerText } = TYPICAL_TASK;
-  lines.push(`(estimates: ${examples.toLocaleString("en")} examples × ${textsPerExample} texts × ${charactersPerText} characters, at the English probe's tokens per character)`);
+  lines.push(
+    `(estimates: ${examples.toLocaleString("en")} examples × ${textsPerExample} texts × ${charactersPerText} characters, at the English probe's tokens per character)`,
+  );
   return lines.join("\n");
 }

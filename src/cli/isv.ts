@@ -47,7 +47,9 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         out(SUBMIT_USAGE);
         return 0;
       }
-      return command === "submit" ? await submitCommand(rest, out, err, Boolean(process.stdout.isTTY)) : await statusCommand(rest, out);
+      return command === "submit"
+        ? await submitCommand(rest, out, err, Boolean(process.stdout.isTTY))
+        : await statusCommand(rest, out);
     }
     if (command === "family") {
       if (rest.includes("--help") || rest.includes("-h")) {
@@ -63,7 +65,8 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
       }
       return await tokenCommand(rest, out, err);
     }
-    if (command !== "validate") throw new UsageError(command ? `unknown command "${command}"` : "no command given", ISV);
+    if (command !== "validate")
+      throw new UsageError(command ? `unknown command "${command}"` : "no command given", ISV);
     return await validateCommand(rest, out);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -79,12 +82,18 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
   const { values, positionals } = parseCommandArgs(ISV, {
     args,
     allowPositionals: true,
-    options: { type: { type: "string" }, "min-examples": { type: "string" }, json: { type: "boolean", default: false } },
+    options: {
+      type: { type: "string" },
+      "min-examples": { type: "string" },
+      json: { type: "boolean", default: false },
+    },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one FILE", ISV);
   const file = positionals[0]!;
-  const minExamples = values["min-examples"] === undefined ? DEFAULT_LIMITS.minExamples : Number(values["min-examples"]);
-  if (!Number.isSafeInteger(minExamples) || minExamples < 0) throw new UsageError("--min-examples takes a whole number", ISV);
+  const minExamples =
+    values["min-examples"] === undefined ? DEFAULT_LIMITS.minExamples : Number(values["min-examples"]);
+  if (!Number.isSafeInteger(minExamples) || minExamples < 0)
+    throw new UsageError("--min-examples takes a whole number", ISV);
   try {
     if (!statSync(file).isFile()) throw new Error("not a file");
   } catch {

@@ -1,5 +1,6 @@
 import { openAsBlob, readFileSync } from "node:fs";
 import { basename } from "node:path";
+import type { ValidationReport } from "../validate/report";
 import { validateStream } from "../validate/validator";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { fileStream } from "./file-stream";
@@ -26,7 +27,14 @@ interface SubmissionView {
     family: string;
     state: string;
     reason: string | null;
-    models: { model: string; done: number; total: number; mean: number | null; standardError: number | null; flagged: Record<string, number> }[];
+    models: {
+      model: string;
+      done: number;
+      total: number;
+      mean: number | null;
+      standardError: number | null;
+      flagged: Record<string, number>;
+    }[];
   }[];
   /** The headline metric's verdicts (the one the task is judged on), then the secondary metrics'. */
   results: (MetricVerdicts & { secondary?: MetricVerdicts[] }) | null;
@@ -39,11 +47,22 @@ interface MetricVerdicts {
 
 const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
 
-export async function submitCommand(args: string[], out: (text: string) => void, err: (text: string) => void, interactive: boolean): Promise<number> {
+export async function submitCommand(
+  args: string[],
+  out: (text: string) => void,
+  err: (text: string) => void,
+  interactive: boolean,
+): Promise<number> {
   const { values, positionals } = parseCommandArgs(SUBMIT, {
     args,
     allowPositionals: true,
-    options: { url: { type: "string" }, meta: { type: "string" }, type: { type: "string" }, title: { type: "string" }, "no-wait": { type: "boolean", default: false } },
+    options: {
+      url: { type: "string" },
+      meta: { type: "string" },
+      type: { type: "string" },
+      title: { type: "string" },
+      "no-wait": { type: "boolean", default: false },
+    },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one FILE", SUBMIT);
   if (!values.url || !values.meta) throw new UsageError("--url and --meta are required", SUBMIT);
@@ -58,9 +77,12 @@ export async function submitCommand(args: string[], out: (text: string) => void,
   if (values.title) metadata.title = values.title;
 
   // The same checks the service runs, before anything is sent.
-  let report;
+  let report: ValidationReport;
   try {
-    report = await validateStream(fileStream(file), typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {});
+    report = await validateStream(
+      fileStream(file),
+      typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {},
+    );
   } catch {
     throw new UsageError(`cannot read ${file}`, SUBMIT);
   }
@@ -81,7 +103,9 @@ export async function submitCommand(args: string[], out: (text: string) => void,
     return 1;
   }
   if (body.duplicate) {
-    out(`These exact bytes were submitted before, as ${body.id} (state ${body.state}); use the token you were given then.`);
+    out(
+      `These exact bytes were submitted before, as ${body.id} (state ${body.state}); use the token you were given then.`,
+    );
     return 0;
   }
   out(`submission ${body.id}\nsubmitter token ${body.submitterToken} (shown only now: keep it)`);
@@ -92,10 +116,16 @@ export async function submitCommand(args: string[], out: (text: string) => void,
 }
 
 export async function statusCommand(args: string[], out: (text: string) => void): Promise<number> {
-  const parsed = parseCommandArgs(SUBMIT, { args, allowPositionals: true, options: { url: { type: "string" }, token: { type: "string" } } });
+  const parsed = parseCommandArgs(SUBMIT, {
+    args,
+    allowPositionals: true,
+    options: { url: { type: "string" }, token: { type: "string" } },
+  });
   const [id] = parsed.positionals;
   if (!id || !parsed.values.url || !parsed.values.token) throw new UsageError("give ID, --url and --token", SUBMIT);
-  const response = await fetch(`${parsed.values.url.replace(/\/$/, "")}/v1/submissions/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${parsed.values.token}` } });
+  const response = await fetch(`${parsed.values.url.replace(/\/$/, "")}/v1/submissions/${encodeURIComponent(id)}`, {
+    headers: { authorization: `Bearer ${parsed.values.token}` },
+  });
   const body = (await response.json()) as SubmissionView & { detail?: string };
   if (!response.ok) {
     out(`isv status: ${response.status}: ${body.detail ?? ""}`);
@@ -106,12 +136,20 @@ export async function statusCommand(args: string[], out: (text: string) => void)
 }
 
 /** Polls until every evaluation has ended, redrawing one progress bar per model. */
-async function watch(url: string, id: string, token: string, out: (text: string) => void, interactive: boolean): Promise<SubmissionView> {
+async function watch(
+  url: string,
+  id: string,
+  token: string,
+  out: (text: string) => void,
+  interactive: boolean,
+): Promise<SubmissionView> {
   let drawn = 0;
   let last = "";
   let endedAt: number | undefined;
   for (;;) {
-    const view = (await (await fetch(`${url.replace(/\/$/, "")}/v1/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as SubmissionView;
+    const view = (await (
+      await fetch(`${url.replace(/\/$/, "")}/v1/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as SubmissionView;
     const lines = progressLines(view);
     const text = lines.join("\n");
     if (interactive) {
@@ -123,7 +161,9 @@ async function watch(url: string, id: string, token: string, out: (text: string)
     }
     last = text;
     const ended = view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state));
-    const scored = view.evaluations.some((evaluation) => evaluation.state !== "failed" && evaluation.models.some((model) => model.mean !== null));
+    const scored = view.evaluations.some(
+      (evaluation) => evaluation.state !== "failed" && evaluation.models.some((model) => model.mean !== null),
+    );
     // An ended evaluation is already analysed; the short grace covers a service older than that guarantee.
     endedAt ??= ended ? Date.now() : undefined;
     if (ended && (view.results !== null || !scored || Date.now() - endedAt! > 30_000)) return view;
@@ -138,9 +178,16 @@ function progressLines(view: SubmissionView): string[] {
     for (const model of evaluation.models) {
       const width = 30;
       const filled = model.total === 0 ? width : Math.round((model.done / model.total) * width);
-      const mean = model.mean === null ? "" : `  mean ${model.mean.toFixed(3)}${model.standardError === null ? "" : ` ± ${model.standardError.toFixed(3)}`}`;
-      const flagged = Object.entries(model.flagged ?? {}).map(([flag, count]) => `${flag} ${count}`).join(", ");
-      lines.push(`  ${model.model.padEnd(16)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(model.done).padStart(5)}/${model.total}${mean}${flagged ? `  (excluded: ${flagged})` : ""}`);
+      const mean =
+        model.mean === null
+          ? ""
+          : `  mean ${model.mean.toFixed(3)}${model.standardError === null ? "" : ` ± ${model.standardError.toFixed(3)}`}`;
+      const flagged = Object.entries(model.flagged ?? {})
+        .map(([flag, count]) => `${flag} ${count}`)
+        .join(", ");
+      lines.push(
+        `  ${model.model.padEnd(16)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(model.done).padStart(5)}/${model.total}${mean}${flagged ? `  (excluded: ${flagged})` : ""}`,
+      );
     }
   }
   return lines;
@@ -148,12 +195,21 @@ function progressLines(view: SubmissionView): string[] {
 
 function describe(view: SubmissionView): string {
   const lines = (results: MetricVerdicts): string[] =>
-    results.families.map((family) => `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`);
+    results.families.map(
+      (family) =>
+        `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`,
+    );
   const verdicts = view.results ? lines(view.results) : [];
-  const secondary = (view.results?.secondary ?? []).filter((results) => results.families.length > 0).map((results) => `secondary, on ${results.metric}:\n${lines(results).join("\n")}`);
+  const secondary = (view.results?.secondary ?? [])
+    .filter((results) => results.families.length > 0)
+    .map((results) => `secondary, on ${results.metric}:\n${lines(results).join("\n")}`);
   return [
     `state: ${view.state}`,
-    ...(view.review ? [`review (${view.review.at}): ${view.review.note}${view.state === "changes_requested" ? "\n  edit the metadata or replace the file (PUT /v1/submissions/ID/file) to send it back to review" : ""}`] : []),
+    ...(view.review
+      ? [
+          `review (${view.review.at}): ${view.review.note}${view.state === "changes_requested" ? "\n  edit the metadata or replace the file (PUT /v1/submissions/ID/file) to send it back to review" : ""}`,
+        ]
+      : []),
     verdicts.length
       ? `verdicts on ${view.results!.metric} (the headline metric):\n${verdicts.join("\n")}`
       : view.evaluations.length > 0 && view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state))

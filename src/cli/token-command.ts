@@ -23,7 +23,12 @@ const REMOTE_ATTEMPT_MS = 120_000;
  * Runs a command in its own process group and kills the whole group (wrangler and the workerd it starts) if it
  * outlives `limitMs`. Resolves with the exit status (null when killed) and the combined output.
  */
-export function runBounded(command: string, args: string[], env: NodeJS.ProcessEnv, limitMs: number): Promise<{ status: number | null; output: string }> {
+export function runBounded(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  limitMs: number,
+): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: projectRoot(), env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -51,14 +56,25 @@ export function runBounded(command: string, args: string[], env: NodeJS.ProcessE
 /** The project the CLI was installed in: dist/isv.mjs sits one level below it. */
 const projectRoot = (): string => join(dirname(fileURLToPath(import.meta.url)), "..");
 
-export async function tokenCommand(args: string[], out: (text: string) => void, err: (text: string) => void): Promise<number> {
+export async function tokenCommand(
+  args: string[],
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<number> {
   const [action, ...rest] = args;
-  if (action !== "create") throw new UsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create", TOKEN);
+  if (action !== "create")
+    throw new UsageError(action ? `unknown token action "${action}"` : "say what to do: isv token create", TOKEN);
   const { values } = parseCommandArgs(TOKEN, {
     args: rest,
-    options: { role: { type: "string" }, label: { type: "string", default: "" }, "persist-to": { type: "string" }, remote: { type: "boolean", default: false } },
+    options: {
+      role: { type: "string" },
+      label: { type: "string", default: "" },
+      "persist-to": { type: "string" },
+      remote: { type: "boolean", default: false },
+    },
   });
-  if (values.role !== "organiser" && values.role !== "admin") throw new UsageError("--role must be organiser or admin", TOKEN);
+  if (values.role !== "organiser" && values.role !== "admin")
+    throw new UsageError("--role must be organiser or admin", TOKEN);
   const role: Role = values.role;
   const token = newToken("isv_ot_");
   const sql = insertApiTokenSql({
@@ -70,17 +86,36 @@ export async function tokenCommand(args: string[], out: (text: string) => void, 
   });
 
   const wrangler = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
-  const where = values.remote ? ["--remote"] : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])];
-  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1" };
+  const where = values.remote
+    ? ["--remote"]
+    : ["--local", ...(values["persist-to"] ? ["--persist-to", values["persist-to"]] : [])];
+  const env = {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    NO_COLOR: "1",
+  };
   const run = async (wranglerArgs: string[]): Promise<void> => {
     // A local database busy with a running service's writes can refuse briefly, and a local wrangler command can
     // hang outright (wrangler has no time limit of its own): each attempt is bounded, then retried.
-    let result = await runBounded(process.execPath, [wrangler, ...wranglerArgs], env, values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS);
+    let result = await runBounded(
+      process.execPath,
+      [wrangler, ...wranglerArgs],
+      env,
+      values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS,
+    );
     for (let attempt = 1; result.status !== 0 && attempt < ATTEMPTS; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-      result = await runBounded(process.execPath, [wrangler, ...wranglerArgs], env, values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS);
+      result = await runBounded(
+        process.execPath,
+        [wrangler, ...wranglerArgs],
+        env,
+        values.remote ? REMOTE_ATTEMPT_MS : LOCAL_ATTEMPT_MS,
+      );
     }
-    if (result.status !== 0) throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.output}`);
+    if (result.status !== 0)
+      throw new Error(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.output}`);
   };
   if (!values.remote) {
     await run(["d1", "migrations", "apply", "DB", ...where]);

@@ -32,13 +32,21 @@ export function defaultSettings(env: SettingsVars): CompetitionSettings {
     minExamples: wholeNumber(env.MIN_EXAMPLES, DEFAULT_LIMITS.minExamples),
     maxFileBytes: wholeNumber(env.MAX_FILE_BYTES, DEFAULT_LIMITS.maxBytes),
     maxRows: wholeNumber(env.MAX_ROWS, DEFAULT_LIMITS.maxRows),
-    publicFamilies: (env.DEFAULT_FAMILIES ?? "").split(",").map((name) => name.trim()).filter(Boolean),
+    publicFamilies: (env.DEFAULT_FAMILIES ?? "")
+      .split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
     tokenBudget: null,
   };
 }
 
 export function validationLimits(settings: CompetitionSettings): ValidationLimits {
-  return { ...DEFAULT_LIMITS, minExamples: settings.minExamples, maxRows: settings.maxRows, maxBytes: settings.maxFileBytes };
+  return {
+    ...DEFAULT_LIMITS,
+    minExamples: settings.minExamples,
+    maxRows: settings.maxRows,
+    maxBytes: settings.maxFileBytes,
+  };
 }
 
 /** What the schema cannot say: each round closes after it opens, rounds are in order, names are unique. */
@@ -46,15 +54,22 @@ export function roundProblems(rounds: readonly Round[]): { field: string; messag
   const problems: { field: string; message: string }[] = [];
   const names = new Set<string>();
   rounds.forEach((round, i) => {
-    if (Date.parse(round.closesAt) <= Date.parse(round.opensAt)) problems.push({ field: `rounds[${i}].closesAt`, message: "must be after opensAt" });
-    if (i > 0 && Date.parse(round.opensAt) < Date.parse(rounds[i - 1]!.closesAt)) problems.push({ field: `rounds[${i}].opensAt`, message: `must not be before the previous round closes (${rounds[i - 1]!.closesAt})` });
+    if (Date.parse(round.closesAt) <= Date.parse(round.opensAt))
+      problems.push({ field: `rounds[${i}].closesAt`, message: "must be after opensAt" });
+    if (i > 0 && Date.parse(round.opensAt) < Date.parse(rounds[i - 1]!.closesAt))
+      problems.push({
+        field: `rounds[${i}].opensAt`,
+        message: `must not be before the previous round closes (${rounds[i - 1]!.closesAt})`,
+      });
     if (names.has(round.name)) problems.push({ field: `rounds[${i}].name`, message: "must be unique" });
     names.add(round.name);
   });
   return problems;
 }
 
-export type SubmissionWindow = { open: true; round: Round | null } | { open: false; message: string; lastClosedAt: string | null; nextOpensAt: string | null };
+export type SubmissionWindow =
+  | { open: true; round: Round | null }
+  | { open: false; message: string; lastClosedAt: string | null; nextOpensAt: string | null };
 
 /** Whether uploads are open at `now`, and if not, a message naming the deadline that passed or the next opening. */
 export function submissionWindow(settings: CompetitionSettings, now: Date): SubmissionWindow {
@@ -68,7 +83,12 @@ export function submissionWindow(settings: CompetitionSettings, now: Date): Subm
     closed ? `Submissions for ${closed.name} closed at ${closed.closesAt}.` : "Submissions are not open yet.",
     next ? `${next.name} opens at ${next.opensAt}.` : "No further round is scheduled.",
   ];
-  return { open: false, message: parts.join(" "), lastClosedAt: closed?.closesAt ?? null, nextOpensAt: next?.opensAt ?? null };
+  return {
+    open: false,
+    message: parts.join(" "),
+    lastClosedAt: closed?.closesAt ?? null,
+    nextOpensAt: next?.opensAt ?? null,
+  };
 }
 
 /**

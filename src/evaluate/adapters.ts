@@ -54,10 +54,14 @@ export function adapterFor(
   timeoutMs?: number,
 ): ScoringAdapter {
   if (family.adapter === "external" || !family.baseUrl) {
-    throw new ProviderError(`family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`, false);
+    throw new ProviderError(
+      `family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`,
+      false,
+    );
   }
   const apiKey = family.apiKeySecret ? secret(secrets, family.apiKeySecret) : undefined;
-  if (family.apiKeySecret && typeof apiKey !== "string") throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
+  if (family.apiKeySecret && typeof apiKey !== "string")
+    throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
   const options: AdapterOptions = {
     baseUrl: family.baseUrl,
     promptsPerRequest: family.limits?.promptsPerRequest ?? 20,
@@ -85,7 +89,10 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
     async score(model, texts) {
       const response = await request(send, `${options.baseUrl.replace(/\/$/, "")}/completions`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        },
         body: JSON.stringify({ model, prompt: texts, echo: true, max_tokens: maxTokens, logprobs: 1, temperature: 0 }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
       });
@@ -111,8 +118,14 @@ export function tgiAdapter(options: AdapterOptions): ScoringAdapter {
         texts.map(async (text) => {
           const response = await request(send, url, {
             method: "POST",
-            headers: { "content-type": "application/json", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
-            body: JSON.stringify({ inputs: text, parameters: { max_new_tokens: 1, decoder_input_details: true, details: true } }),
+            headers: {
+              "content-type": "application/json",
+              ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+            },
+            body: JSON.stringify({
+              inputs: text,
+              parameters: { max_new_tokens: 1, decoder_input_details: true, details: true },
+            }),
             signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
           });
           return readPrefill(await readJson(response), text);
@@ -133,12 +146,21 @@ function readPrefill(body: unknown, text: string): ScoredText {
   const prefill = details?.prefill;
   // An answer with details but an empty prefill is TGI 3's default configuration, not a passing fault.
   if (Array.isArray(prefill) && prefill.length === 0) throw new ProviderError(NO_PREFILL, false);
-  if (!Array.isArray(prefill)) throw new ProviderError("the provider's response has no prefill details (is decoder_input_details supported?)", false);
+  if (!Array.isArray(prefill))
+    throw new ProviderError(
+      "the provider's response has no prefill details (is decoder_input_details supported?)",
+      false,
+    );
   for (const token of prefill as { text?: unknown; logprob?: unknown }[]) {
-    if (typeof token?.text !== "string" || (token.logprob !== null && typeof token.logprob !== "number")) throw new ProviderError("malformed prefill token in the provider's response", true);
+    if (typeof token?.text !== "string" || (token.logprob !== null && typeof token.logprob !== "number"))
+      throw new ProviderError("malformed prefill token in the provider's response", true);
   }
   const tokens = prefill as { text: string; logprob: number | null }[];
-  return scoredFromStrings(tokens.map((token) => token.text), tokens.map((token) => token.logprob), text);
+  return scoredFromStrings(
+    tokens.map((token) => token.text),
+    tokens.map((token) => token.logprob),
+    text,
+  );
 }
 
 /** A text scored from its token strings (aligned, raw tokenizer pieces read as text if need be), or flagged. */
@@ -156,7 +178,7 @@ function scoredFromStrings(strings: readonly string[], logprobs: readonly (numbe
  * Raw tokenizer pieces ("Ġthe" for GPT-2's byte-level BPE, "▁the" for SentencePiece) as the text they stand
  * for; SentencePiece marks the text's first word with a space the text does not have.
  */
-const RAW_MARKERS: Record<string, string> = { "Ġ": " ", "▁": " ", "Ċ": "\n", "ĉ": "\t" };
+const RAW_MARKERS: Record<string, string> = { Ġ: " ", "▁": " ", Ċ: "\n", ĉ: "\t" };
 function rawPieceText(tokens: readonly string[]): string[] {
   const text = tokens.map((token) => token.replace(/[Ġ▁Ċĉ]/g, (marker) => RAW_MARKERS[marker]!));
   if (tokens[0]?.startsWith("▁")) text[0] = text[0]!.slice(1);
@@ -164,14 +186,22 @@ function rawPieceText(tokens: readonly string[]): string[] {
 }
 
 /** The tokens that start inside the text, with their offsets. */
-function keepInText(offsets: readonly number[], logprobs: readonly (number | null)[], length: number): ScoredText["tokens"] {
+function keepInText(
+  offsets: readonly number[],
+  logprobs: readonly (number | null)[],
+  length: number,
+): ScoredText["tokens"] {
   const tokens: ScoredText["tokens"] = [];
-  for (let i = 0; i < offsets.length; i++) if (offsets[i]! < length) tokens.push({ offset: offsets[i]!, logprob: logprobs[i]! });
+  for (let i = 0; i < offsets.length; i++)
+    if (offsets[i]! < length) tokens.push({ offset: offsets[i]!, logprob: logprobs[i]! });
   return tokens;
 }
 
 /** The failures in which no answer came back at all. */
-export const NOT_ANSWERED = { timeout: "the provider did not answer in time", unreachable: "the provider could not be reached" } as const;
+export const NOT_ANSWERED = {
+  timeout: "the provider did not answer in time",
+  unreachable: "the provider could not be reached",
+} as const;
 
 async function request(send: NonNullable<AdapterOptions["fetch"]>, url: string, init: RequestInit): Promise<Response> {
   let response: Response;
@@ -185,7 +215,12 @@ async function request(send: NonNullable<AdapterOptions["fetch"]>, url: string, 
   const detail = await response.text().catch(() => "");
   // llama.cpp's server refuses echo with a 500 that no retry changes.
   if (detail.includes(ECHO_REFUSED)) {
-    throw new ProviderError(`${NO_PROMPT_LOGPROBS}: the server refuses echo, answering ${response.status} "${ECHO_REFUSED}" (as llama.cpp's server does)`, false, undefined, response.status);
+    throw new ProviderError(
+      `${NO_PROMPT_LOGPROBS}: the server refuses echo, answering ${response.status} "${ECHO_REFUSED}" (as llama.cpp's server does)`,
+      false,
+      undefined,
+      response.status,
+    );
   }
   const message = `the provider answered ${response.status}${detail ? `: ${summarise(detail)}` : ""}`;
   const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
@@ -211,18 +246,28 @@ const ECHO_REFUSED = "Only no echo is supported";
 
 const noPromptLogprobs = (reason: string) => new ProviderError(`${NO_PROMPT_LOGPROBS}: ${reason}`, false);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** llama.cpp's log-probabilities: chat-format `{content: [...]}`, for generated tokens only (null when there are none). */
-const isChatLogprobs = (logprobs: unknown): boolean => isRecord(logprobs) && Array.isArray(logprobs.content) && !("token_logprobs" in logprobs);
+const isChatLogprobs = (logprobs: unknown): boolean =>
+  isRecord(logprobs) && Array.isArray(logprobs.content) && !("token_logprobs" in logprobs);
 
 function readCompletions(body: unknown, texts: readonly string[], maxTokens: number): ScoredText[] {
   const expected = texts.length;
   // llama.cpp answers several prompts with a JSON array of completion objects, each with chat-format logprobs.
-  if (Array.isArray(body) && body.length > 0 && body.every((entry) => isRecord(entry) && Array.isArray(entry.choices))) {
-    const logprobs = body.flatMap((entry) => (entry as { choices: { logprobs?: unknown }[] }).choices.map((choice) => choice?.logprobs ?? null));
+  if (
+    Array.isArray(body) &&
+    body.length > 0 &&
+    body.every((entry) => isRecord(entry) && Array.isArray(entry.choices))
+  ) {
+    const logprobs = body.flatMap((entry) =>
+      (entry as { choices: { logprobs?: unknown }[] }).choices.map((choice) => choice?.logprobs ?? null),
+    );
     if (logprobs.every((entry) => entry === null || isChatLogprobs(entry))) {
-      throw noPromptLogprobs("it answered a JSON array of completions, one per prompt, whose logprobs (logprobs.content) cover generated tokens only, as llama.cpp's server does");
+      throw noPromptLogprobs(
+        "it answered a JSON array of completions, one per prompt, whose logprobs (logprobs.content) cover generated tokens only, as llama.cpp's server does",
+      );
     }
   }
   const choices = isRecord(body) ? body.choices : undefined;
@@ -233,7 +278,9 @@ function readCompletions(body: unknown, texts: readonly string[], maxTokens: num
   for (const choice of choices as unknown[]) {
     if (!isRecord(choice)) throw new ProviderError("a choice in the provider's response is not an object", false);
     if (isChatLogprobs(choice.logprobs)) {
-      throw noPromptLogprobs("its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers");
+      throw noPromptLogprobs(
+        "its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers",
+      );
     }
     const index = choice.index;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= expected) {
@@ -263,17 +310,26 @@ function readChoice(choice: Record<string, unknown>, text: string, maxTokens: nu
   if (!Array.isArray(values) || !Array.isArray(offsets) || values.length !== offsets.length) {
     throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", false);
   }
-  if (text.length > 0 && offsets[0] !== 0) throw noPromptLogprobs("its log-probabilities cover generated tokens only (the token offsets do not start at the text's first character)");
+  if (text.length > 0 && offsets[0] !== 0)
+    throw noPromptLogprobs(
+      "its log-probabilities cover generated tokens only (the token offsets do not start at the text's first character)",
+    );
   for (let i = 0; i < offsets.length; i++) {
     const value: unknown = values[i];
-    if (typeof offsets[i] !== "number" || (value !== null && typeof value !== "number")) throw new ProviderError("malformed token data in the provider's response", false);
+    if (typeof offsets[i] !== "number" || (value !== null && typeof value !== "number"))
+      throw new ProviderError("malformed token data in the provider's response", false);
   }
   const given = values as (number | null)[];
   if (strings === undefined) return { tokens: keepInText(offsets as number[], given, text.length) };
-  if (!Array.isArray(strings) || strings.length !== offsets.length || !strings.every((token) => typeof token === "string")) {
+  if (
+    !Array.isArray(strings) ||
+    strings.length !== offsets.length ||
+    !strings.every((token) => typeof token === "string")
+  ) {
     throw new ProviderError("malformed token data in the provider's response", false);
   }
-  const generated = choice.finish_reason === "length" ? [maxTokens] : Array.from({ length: maxTokens + 1 }, (_, k) => maxTokens - k);
+  const generated =
+    choice.finish_reason === "length" ? [maxTokens] : Array.from({ length: maxTokens + 1 }, (_, k) => maxTokens - k);
   let last: ScoredText | undefined;
   for (const count of generated) {
     if (count > strings.length) continue;

@@ -1,4 +1,10 @@
-import { claimFinish, finishEvaluation, listShards, pendingShardCount, type EvaluationState } from "../storage/evaluations";
+import {
+  claimFinish,
+  finishEvaluation,
+  listShards,
+  pendingShardCount,
+  type EvaluationState,
+} from "../storage/evaluations";
 import { describeError } from "../log";
 
 export interface Ending {
@@ -25,7 +31,12 @@ export async function endingOf(db: D1Database, evaluationId: string): Promise<En
       entry.shards.push(shard.shard);
       byModel.set(shard.model, entry);
     }
-    reason = [...byModel].map(([model, { shards: list, error }]) => `${model}: shard${list.length === 1 ? "" : "s"} ${list.join(", ")} failed (${error})`).join("; ");
+    reason = [...byModel]
+      .map(
+        ([model, { shards: list, error }]) =>
+          `${model}: shard${list.length === 1 ? "" : "s"} ${list.join(", ")} failed (${error})`,
+      )
+      .join("; ");
   }
   return { state, reason };
 }
@@ -39,11 +50,18 @@ export const FINISH_CLAIM_MS = 2 * 60_000;
  * rest return at once, so the analysis (the costly part: a bootstrap per metric) runs once. True when this call
  * ended it. An analysis failure is logged and does not stop the evaluation from ending.
  */
-export async function finishIfComplete(db: D1Database, evaluationId: string, analyse?: (evaluationId: string) => Promise<void>): Promise<boolean> {
+export async function finishIfComplete(
+  db: D1Database,
+  evaluationId: string,
+  analyse?: (evaluationId: string) => Promise<void>,
+): Promise<boolean> {
   const ending = await endingOf(db, evaluationId);
   if (!ending) return false;
   const now = Date.now();
-  if (!(await claimFinish(db, evaluationId, new Date(now).toISOString(), new Date(now - FINISH_CLAIM_MS).toISOString()))) return false;
+  if (
+    !(await claimFinish(db, evaluationId, new Date(now).toISOString(), new Date(now - FINISH_CLAIM_MS).toISOString()))
+  )
+    return false;
   if (analyse && ending.state !== "failed") {
     await analyse(evaluationId).catch((error: unknown) =>
       console.error(JSON.stringify({ evaluationId, analysis: describeError(error) })),

@@ -15,7 +15,9 @@ export interface ScoredText {
 export type ExampleFlag = "token_boundary" | "multi_token_class" | "unaligned_tokens";
 
 /** A continuation's score, or why it has none. */
-export type ContinuationScore = { ok: true; logprob: number; tokens: number } | { ok: false; flag: "token_boundary" | "unaligned_tokens" };
+export type ContinuationScore =
+  | { ok: true; logprob: number; tokens: number }
+  | { ok: false; flag: "token_boundary" | "unaligned_tokens" };
 
 /**
  * log p(continuation | prompt) from a scored `prompt + continuation`: the tokens starting at or after the prompt's

@@ -22,7 +22,11 @@ export async function analyseFinishedEvaluation(bindings: AnalysisBindings, eval
  * Analyses a submission again over every family with results (`ending`: an evaluation about to end, counted as
  * ended) and stores the analyses; an accepted task's public entry follows.
  */
-async function reanalyseSubmission(bindings: AnalysisBindings, submission: SubmissionRecord, ending?: string): Promise<void> {
+async function reanalyseSubmission(
+  bindings: AnalysisBindings,
+  submission: SubmissionRecord,
+  ending?: string,
+): Promise<void> {
   const families = await submissionFamilies(bindings, submission, undefined, ending);
   const analyses = await analysesFor(bindings, submission, families);
   if (Object.keys(analyses).length === 0) return;

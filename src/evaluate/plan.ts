@@ -16,16 +16,30 @@ export interface ShardMessage {
 const MESSAGES_PER_SEND = 100;
 
 /** Queues one message per shard, in as few sendBatch calls as the queue allows. */
-export async function sendShards(queue: Pick<Queue, "sendBatch">, evaluationId: string, shards: readonly Pick<ShardMessage, "model" | "shard">[]): Promise<void> {
+export async function sendShards(
+  queue: Pick<Queue, "sendBatch">,
+  evaluationId: string,
+  shards: readonly Pick<ShardMessage, "model" | "shard">[],
+): Promise<void> {
   const messages = shards.map(({ model, shard }) => ({ body: { evaluationId, model, shard } satisfies ShardMessage }));
-  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) await queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND));
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND)
+    await queue.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND));
 }
 
 export function planShards(evaluationId: string, family: StoredFamily, exampleCount: number): ShardRecord[] {
   const shards: ShardRecord[] = [];
   for (const model of family.models) {
     for (let first = 0, shard = 0; first < exampleCount; first += EXAMPLES_PER_SHARD, shard++) {
-      shards.push({ evaluationId, model: model.id, shard, firstExample: first, endExample: Math.min(exampleCount, first + EXAMPLES_PER_SHARD), state: "pending", attempts: 0, error: null });
+      shards.push({
+        evaluationId,
+        model: model.id,
+        shard,
+        firstExample: first,
+        endExample: Math.min(exampleCount, first + EXAMPLES_PER_SHARD),
+        state: "pending",
+        attempts: 0,
+        error: null,
+      });
     }
   }
   return shards;
@@ -37,7 +51,8 @@ export function planShards(evaluationId: string, family: StoredFamily, exampleCo
  */
 export function estimate(family: StoredFamily, examples: Example[], promptsPerRequest: number): ModelEstimate[] {
   const texts = new Set<string>();
-  for (const example of examples) for (const { prompt, continuation } of textsFor(example)) texts.add(prompt + continuation);
+  for (const example of examples)
+    for (const { prompt, continuation } of textsFor(example)) texts.add(prompt + continuation);
   let characters = 0;
   for (const text of texts) characters += text.length;
   return family.models.map((model) => ({

@@ -47,13 +47,22 @@ export interface FamilyCheck {
 }
 
 /** Checks every model, one at a time (a preflight should not trip the provider's rate limits). */
-export async function checkFamily(family: StoredFamily, adapter: ScoringAdapter, clock: () => number = () => performance.now()): Promise<FamilyCheck> {
+export async function checkFamily(
+  family: StoredFamily,
+  adapter: ScoringAdapter,
+  clock: () => number = () => performance.now(),
+): Promise<FamilyCheck> {
   const models: ModelCheck[] = [];
   for (const model of family.models) models.push(await checkModel(family, adapter, model.id, clock));
   return { family: family.name, ok: models.every((model) => model.ok), task: TYPICAL_TASK, models };
 }
 
-async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: string, clock: () => number): Promise<ModelCheck> {
+async function checkModel(
+  family: StoredFamily,
+  adapter: ScoringAdapter,
+  model: string,
+  clock: () => number,
+): Promise<ModelCheck> {
   const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS, PROBE_MULTIBYTE];
   const started = clock();
   let scored: ScoredText[];
@@ -62,7 +71,8 @@ async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: 
   } catch (error) {
     const latencyMs = Math.round(clock() - started);
     const message = error instanceof ProviderError ? error.message : "the request failed";
-    const reachable = error instanceof ProviderError && !(Object.values(NOT_ANSWERED) as string[]).includes(error.message);
+    const reachable =
+      error instanceof ProviderError && !(Object.values(NOT_ANSWERED) as string[]).includes(error.message);
     return {
       model,
       ok: false,
@@ -78,19 +88,30 @@ async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: 
   }
   const latencyMs = Math.round(clock() - started);
   const problems: string[] = [];
-  const promptLogprobs = scored.every((text) => text.tokens.length > 1 && text.tokens.slice(1).every((token) => token.logprob !== null));
+  const promptLogprobs = scored.every(
+    (text) => text.tokens.length > 1 && text.tokens.slice(1).every((token) => token.logprob !== null),
+  );
   if (!promptLogprobs) problems.push("the answer lacks log-probabilities for the prompt's tokens");
   const english = scored.slice(0, 2);
   const offsetsUsable = english.every((text, i) => !text.unaligned && offsetsInOrder(text, texts[i]!.length));
-  if (!offsetsUsable) problems.push("the tokens do not spell out the text, or their offsets do not start at 0 and rise through it");
+  if (!offsetsUsable)
+    problems.push("the tokens do not spell out the text, or their offsets do not start at 0 and rise through it");
   const multibyteAligned = !scored[2]!.unaligned;
-  if (!multibyteAligned) problems.push("the tokens of a text with multi-byte characters do not spell it out: such examples would be flagged unaligned_tokens");
+  if (!multibyteAligned)
+    problems.push(
+      "the tokens of a text with multi-byte characters do not spell it out: such examples would be flagged unaligned_tokens",
+    );
   const leadingSpaceBoundary = continuationScore(scored[1]!, PROBE_PROMPT.length).ok;
-  if (!leadingSpaceBoundary) problems.push(`no token starts where the class "${PROBE_CLASS}" does: classes with a leading space would be flagged token_boundary`);
+  if (!leadingSpaceBoundary)
+    problems.push(
+      `no token starts where the class "${PROBE_CLASS}" does: classes with a leading space would be flagged token_boundary`,
+    );
   // The estimate is for English text, like the two plain probes.
   const characters = texts.slice(0, 2).reduce((sum, text) => sum + text.length, 0);
   const tokensPerCharacter = english.reduce((sum, text) => sum + text.tokens.length, 0) / characters;
-  const tokens = Math.ceil(TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * tokensPerCharacter);
+  const tokens = Math.ceil(
+    TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * tokensPerCharacter,
+  );
   const price = family.pricing?.usdPerMillionTokens;
   return {
     model,
@@ -108,5 +129,7 @@ async function checkModel(family: StoredFamily, adapter: ScoringAdapter, model: 
 
 function offsetsInOrder(text: ScoredText, length: number): boolean {
   if (text.tokens[0]?.offset !== 0) return false;
-  return text.tokens.every((token, i) => token.offset < length && (i === 0 || token.offset >= text.tokens[i - 1]!.offset));
+  return text.tokens.every(
+    (token, i) => token.offset < length && (i === 0 || token.offset >= text.tokens[i - 1]!.offset),
+  );
 }

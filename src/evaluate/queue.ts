@@ -14,9 +14,7 @@ export function backoffSeconds(attempt: number, retryAfterMs?: number, random: (
   return Math.ceil(Math.max(jittered, (retryAfterMs ?? 0) / 1000));
 }
 
-export interface FinishHook {
-  (evaluationId: string): Promise<void>;
-}
+export type FinishHook = (evaluationId: string) => Promise<void>;
 
 /**
  * Runs each shard message and acks it only when its work is stored (done, skipped as a duplicate, or failed for
@@ -24,7 +22,11 @@ export interface FinishHook {
  * dead-letter queue, whose consumer marks the shard failed. When an evaluation's last shard settles, `onFinish`
  * (the analysis of its results) runs before the evaluation is marked ended.
  */
-export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindings: EvaluateBindings, onFinish: FinishHook): Promise<void> {
+export async function handleShardBatch(
+  batch: MessageBatch<ShardMessage>,
+  bindings: EvaluateBindings,
+  onFinish: FinishHook,
+): Promise<void> {
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -32,7 +34,14 @@ export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindin
       try {
         if (deadLetters) {
           const record = await getShard(bindings.DB, evaluationId, model, shard);
-          await settleShard(bindings.DB, evaluationId, model, shard, "failed", `gave up after ${record?.attempts ?? "several"} attempts: ${record?.error ?? "unknown error"}`);
+          await settleShard(
+            bindings.DB,
+            evaluationId,
+            model,
+            shard,
+            "failed",
+            `gave up after ${record?.attempts ?? "several"} attempts: ${record?.error ?? "unknown error"}`,
+          );
         } else {
           await runShard(bindings, message.body);
         }
@@ -44,10 +53,22 @@ export async function handleShardBatch(batch: MessageBatch<ShardMessage>, bindin
         } else {
           // Provider hiccups and anything unexpected (storage, a bug) retry with backoff; the dead-letter queue
           // ends the shard after the retry limit. Unexpected errors are logged, never put in the stored reason.
-          if (!(error instanceof ProviderError)) console.error(JSON.stringify({ evaluationId, model, shard, error: describeError(error) }));
-          await noteShardAttempt(bindings.DB, evaluationId, model, shard, error instanceof ProviderError ? reason : "internal error while running the shard");
+          if (!(error instanceof ProviderError))
+            console.error(JSON.stringify({ evaluationId, model, shard, error: describeError(error) }));
+          await noteShardAttempt(
+            bindings.DB,
+            evaluationId,
+            model,
+            shard,
+            error instanceof ProviderError ? reason : "internal error while running the shard",
+          );
           await addCounters(bindings.DB, evaluationId, { retries: 1 });
-          message.retry({ delaySeconds: backoffSeconds(message.attempts, error instanceof ProviderError ? error.retryAfterMs : undefined) });
+          message.retry({
+            delaySeconds: backoffSeconds(
+              message.attempts,
+              error instanceof ProviderError ? error.retryAfterMs : undefined,
+            ),
+          });
           return;
         }
       }

@@ -9,7 +9,11 @@ export const STALE_AFTER_MS = 15 * 60_000;
  * Finds evaluations that stopped moving (a message lost, a consumer that died mid-shard) and sends their pending
  * shards again. Shards are idempotent, so a shard that was only slow costs a skipped duplicate at worst.
  */
-export async function resumeStaleEvaluations(bindings: { DB: D1Database; EVALUATIONS: Queue }, now = Date.now(), onFinish?: (evaluationId: string) => Promise<void>): Promise<{ resumed: number; shards: number }> {
+export async function resumeStaleEvaluations(
+  bindings: { DB: D1Database; EVALUATIONS: Queue },
+  now = Date.now(),
+  onFinish?: (evaluationId: string) => Promise<void>,
+): Promise<{ resumed: number; shards: number }> {
   let shards = 0;
   const stale = await staleEvaluations(bindings.DB, new Date(now - STALE_AFTER_MS).toISOString());
   for (const evaluationId of stale) {

@@ -61,14 +61,23 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const { evaluationId, model, shard: shardIndex } = message;
   const { evaluation, shard, submission } = await shardContext(bindings.DB, evaluationId, model, shardIndex);
   if (!evaluation) return { kind: "skipped", why: "no such evaluation" };
-  if (evaluation.state !== "queued" && evaluation.state !== "evaluating") return { kind: "skipped", why: `evaluation is ${evaluation.state}` };
-  if (!shard || shard.state !== "pending") return { kind: "skipped", why: "shard already settled" };
+  if (evaluation.state !== "queued" && evaluation.state !== "evaluating")
+    return { kind: "skipped", why: `evaluation is ${evaluation.state}` };
+  if (shard?.state !== "pending") return { kind: "skipped", why: "shard already settled" };
   if (evaluation.tokenBudget !== null && evaluation.tokensUsed >= evaluation.tokenBudget) {
-    await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", `token budget of ${evaluation.tokenBudget} reached`);
+    await settleShard(
+      bindings.DB,
+      evaluationId,
+      model,
+      shardIndex,
+      "failed",
+      `token budget of ${evaluation.tokenBudget} reached`,
+    );
     return { kind: "failed", error: "token budget reached" };
   }
   if (!submission) return { kind: "skipped", why: "submission is gone" };
-  if (submission.fileVersion !== evaluation.fileVersion) return { kind: "skipped", why: "the submission's file was replaced" };
+  if (submission.fileVersion !== evaluation.fileVersion)
+    return { kind: "skipped", why: "the submission's file was replaced" };
 
   const family = evaluation.familyDefinition;
   let adapter: ScoringAdapter;
@@ -81,11 +90,17 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   }
 
   const examples = await loadExamples(bindings.BLOBS, submission.examplesKey, shard.firstExample, shard.endExample);
-  const wanted = examples.flatMap((example) => textsFor(example).map(({ prompt, continuation }) => prompt + continuation));
+  const wanted = examples.flatMap((example) =>
+    textsFor(example).map(({ prompt, continuation }) => prompt + continuation),
+  );
   const keyOf = new Map<string, string>();
   const distinct = [...new Set(wanted)];
-  const keys = await Promise.all(distinct.map((text) => sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text]))));
-  distinct.forEach((text, i) => keyOf.set(text, keys[i]!));
+  const keys = await Promise.all(
+    distinct.map((text) => sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text]))),
+  );
+  distinct.forEach((text, i) => {
+    keyOf.set(text, keys[i]!);
+  });
   const cached = await cachedScores(bindings.DB, [...keyOf.values()]);
   const scored = new Map<string, ScoredText>();
   for (const [text, key] of keyOf) {
@@ -102,7 +117,8 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const fresh: [string, ScoredText][] = [];
   let tokens = 0;
   const batches: string[][] = [];
-  for (let i = 0; i < missing.length; i += adapter.promptsPerRequest) batches.push(missing.slice(i, i + adapter.promptsPerRequest));
+  for (let i = 0; i < missing.length; i += adapter.promptsPerRequest)
+    batches.push(missing.slice(i, i + adapter.promptsPerRequest));
   const settled = await Promise.allSettled(
     batches.map(async (texts) => {
       const results = await withPermit(bindings, family, () => adapter.score(model, texts));
@@ -122,9 +138,15 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   }
 
   const rows = examples.map((example, offset) => {
-    const scores = textsFor(example).map(({ prompt, continuation }) => continuationScore(scored.get(prompt + continuation)!, prompt.length));
+    const scores = textsFor(example).map(({ prompt, continuation }) =>
+      continuationScore(scored.get(prompt + continuation)!, prompt.length),
+    );
     const outcome = exampleMetrics(example, scores);
-    return { index: shard.firstExample + offset, flag: outcome.ok ? null : outcome.flag, metrics: outcome.ok ? outcome.metrics : null };
+    return {
+      index: shard.firstExample + offset,
+      flag: outcome.ok ? null : outcome.flag,
+      metrics: outcome.ok ? outcome.metrics : null,
+    };
   });
   // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none.
   await bindings.DB.batch([
@@ -165,19 +187,31 @@ const gates = new Map<string, LocalGate>();
  * isolate's own gate; waits for a permit up to PERMIT_WAIT_MS.
  */
 async function withPermit<T>(bindings: EvaluateBindings, family: StoredFamily, call: () => Promise<T>): Promise<T> {
-  const limits: ProviderLimits = { concurrency: family.limits?.concurrency ?? 4, requestsPerMinute: family.limits?.requestsPerMinute ?? 600 };
+  const limits: ProviderLimits = {
+    concurrency: family.limits?.concurrency ?? 4,
+    requestsPerMinute: family.limits?.requestsPerMinute ?? 600,
+  };
   const key = `${providerKey(family)}|${limits.concurrency}`;
   let gate = gates.get(key);
-  if (!gate) gates.set(key, (gate = new LocalGate(limits.concurrency)));
+  if (!gate) {
+    gate = new LocalGate(limits.concurrency);
+    gates.set(key, gate);
+  }
   return gate.run(() => withSharedPermit(bindings, family, limits, call));
 }
 
-async function withSharedPermit<T>(bindings: EvaluateBindings, family: StoredFamily, limits: ProviderLimits, call: () => Promise<T>): Promise<T> {
+async function withSharedPermit<T>(
+  bindings: EvaluateBindings,
+  family: StoredFamily,
+  limits: ProviderLimits,
+  call: () => Promise<T>,
+): Promise<T> {
   const limiter = bindings.RATE_LIMITER.get(bindings.RATE_LIMITER.idFromName(providerKey(family)));
   const deadline = Date.now() + PERMIT_WAIT_MS;
   let permit: Permit = await limiter.acquire(limits);
   while (!permit.granted) {
-    if (Date.now() + permit.retryAfterMs > deadline) throw new ProviderError("the provider's rate limit is saturated", true, permit.retryAfterMs);
+    if (Date.now() + permit.retryAfterMs > deadline)
+      throw new ProviderError("the provider's rate limit is saturated", true, permit.retryAfterMs);
     await new Promise((resolve) => setTimeout(resolve, permit.granted ? 0 : permit.retryAfterMs));
     permit = await limiter.acquire(limits);
   }

@@ -1,5 +1,10 @@
 import referenceFamily from "../../fixtures/families/reference.json";
-import { getFamily, insertEvaluationStatements, type EvaluationRecord, type StoredFamily } from "../storage/evaluations";
+import {
+  getFamily,
+  insertEvaluationStatements,
+  type EvaluationRecord,
+  type StoredFamily,
+} from "../storage/evaluations";
 import type { SubmissionRecord } from "../storage/submissions";
 import { readExamples } from "../storage/examples";
 import { estimate, planShards, sendShards } from "./plan";
@@ -28,9 +33,16 @@ export type StartOutcome = { ok: true; evaluation: EvaluationRecord } | { ok: fa
  * Plans an evaluation (shards of EXAMPLES_PER_SHARD examples per model), records it with its estimate, and
  * queues one message per shard. Payloads stay in storage: a message names its shard.
  */
-export async function startEvaluation(bindings: StartBindings, submission: SubmissionRecord, family: StoredFamily, tokenBudget: number | null = null): Promise<StartOutcome> {
-  if (submission.taskType === "numeric") return { ok: false, reason: "numeric tasks are not evaluated: their metric needs sampled generations" };
-  if (family.adapter === "external") return { ok: false, reason: `family ${family.name} is run elsewhere: upload its results instead` };
+export async function startEvaluation(
+  bindings: StartBindings,
+  submission: SubmissionRecord,
+  family: StoredFamily,
+  tokenBudget: number | null = null,
+): Promise<StartOutcome> {
+  if (submission.taskType === "numeric")
+    return { ok: false, reason: "numeric tasks are not evaluated: their metric needs sampled generations" };
+  if (family.adapter === "external")
+    return { ok: false, reason: `family ${family.name} is run elsewhere: upload its results instead` };
   const examples = await readExamples(bindings.BLOBS, submission.examplesKey);
   if (!examples) return { ok: false, reason: "the submission's examples are missing from storage" };
   const now = new Date().toISOString();
@@ -57,4 +69,3 @@ export async function startEvaluation(bindings: StartBindings, submission: Submi
   await sendShards(bindings.EVALUATIONS, evaluation.id, shards);
   return { ok: true, evaluation };
 }
-

@@ -33,11 +33,20 @@ export interface EvaluationSummary {
 }
 
 /** Progress per model, then per-model means with standard errors: what submitters and organisers watch. */
-export async function summariseEvaluation(db: D1Database, evaluation: EvaluationRecord, submission: Pick<SubmissionRecord, "headlineMetric" | "exampleCount">): Promise<EvaluationSummary> {
+export async function summariseEvaluation(
+  db: D1Database,
+  evaluation: EvaluationRecord,
+  submission: Pick<SubmissionRecord, "headlineMetric" | "exampleCount">,
+): Promise<EvaluationSummary> {
   const metric = submission.headlineMetric;
   const exampleCount = submission.exampleCount;
   // Each example's stored metrics carry the metric's results column (accuracy: `correct`, 0 or 1).
-  const tallies = new Map((await modelTallies(db, evaluation.id, metric === null ? null : METRICS[metric].column)).map((tally) => [tally.model, tally]));
+  const tallies = new Map(
+    (await modelTallies(db, evaluation.id, metric === null ? null : METRICS[metric].column)).map((tally) => [
+      tally.model,
+      tally,
+    ]),
+  );
   const models: ModelProgress[] = evaluation.familyDefinition.models.map((model) => {
     const tally = tallies.get(model.id);
     const scored = tally?.scored ?? 0;
@@ -63,7 +72,12 @@ export async function summariseEvaluation(db: D1Database, evaluation: Evaluation
     reason: evaluation.reason,
     metric,
     models,
-    counters: { requests: evaluation.requests, retries: evaluation.retries, cacheHits: evaluation.cacheHits, tokensUsed: evaluation.tokensUsed },
+    counters: {
+      requests: evaluation.requests,
+      retries: evaluation.retries,
+      cacheHits: evaluation.cacheHits,
+      tokensUsed: evaluation.tokensUsed,
+    },
     estimate: evaluation.estimate,
     tokenBudget: evaluation.tokenBudget,
     failedShards,

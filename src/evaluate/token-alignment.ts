@@ -16,7 +16,8 @@
 function pieceWidth(token: string): { least: number; most: number } | undefined {
   if (token.startsWith("bytes:") && token.length > 6) {
     let bytes = 0;
-    for (const part of token.slice(6).matchAll(/\\x[0-9a-fA-F]{2}|[^]/gu)) bytes += part[0].startsWith("\\x") && part[0].length === 4 ? 1 : utf8Length(part[0]);
+    for (const part of token.slice(6).matchAll(/\\x[0-9a-fA-F]{2}|[\s\S]/gu))
+      bytes += part[0].startsWith("\\x") && part[0].length === 4 ? 1 : utf8Length(part[0]);
     return { least: bytes, most: bytes };
   }
   if (!token.includes("\ufffd")) return undefined;
@@ -106,7 +107,13 @@ export function alignOffsets(tokens: readonly string[], text: string): Alignment
  * Places a run of byte pieces starting at token `from`, and pushes their offsets. The run ends at the next token
  * that spells the text, found where the pieces' possible sizes allow; null when no such place exists.
  */
-function placeRun(tokens: readonly string[], from: number, text: string, cursor: number, offsets: number[]): { stop: number; end: number } | null {
+function placeRun(
+  tokens: readonly string[],
+  from: number,
+  text: string,
+  cursor: number,
+  offsets: number[],
+): { stop: number; end: number } | null {
   let end = from;
   let least = 0;
   let most = 0;

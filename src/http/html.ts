@@ -1,4 +1,4 @@
-import { escapeXml as escape } from "../util/escape";
+import { escapeXml } from "../util/escape";
 
 /** A complete HTML page: the shell our server-rendered pages share (they carry no script). */
 export function htmlDocument({ title, style, body }: { title: string; style: string; body: string }): string {
@@ -7,7 +7,7 @@ export function htmlDocument({ title, style, body }: { title: string; style: str
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title>
+<title>${escapeXml(title)}</title>
 <style>
   body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; padding: 0 1rem; color: #111; }
 ${style}

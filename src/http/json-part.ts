@@ -7,7 +7,13 @@ import { schemaErrorsToFields } from "./schema-errors";
  * Reads the current multipart part as JSON and checks it with a compiled schema, failing with `code` and one
  * plain message per field; `noun` names the part in messages ("metadata", "family").
  */
-export async function readJsonPart<T>(reader: MultipartReader, maxBytes: number, validate: StandaloneValidator, code: ProblemCode, noun: string): Promise<T> {
+export async function readJsonPart<T>(
+  reader: MultipartReader,
+  maxBytes: number,
+  validate: StandaloneValidator,
+  code: ProblemCode,
+  noun: string,
+): Promise<T> {
   let value: unknown;
   try {
     value = JSON.parse(await reader.readBodyText(maxBytes));
@@ -23,5 +29,9 @@ export async function readJsonPart<T>(reader: MultipartReader, maxBytes: number,
 export function schemaProblem(validate: StandaloneValidator, code: ProblemCode, noun: string): ProblemError {
   const fields = schemaErrorsToFields(validate.errors ?? []);
   const listed = fields.map((field) => `${field.field} ${field.message}`).join("; ");
-  return new ProblemError(code, `The ${noun} has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${listed}.`, { fields });
+  return new ProblemError(
+    code,
+    `The ${noun} has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${listed}.`,
+    { fields },
+  );
 }

@@ -181,12 +181,17 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
  * Reads a multipart body with `read`. A body that breaks the format becomes 400 invalid_multipart, and the body is
  * released however `read` ends (an early problem must not leave the upload half-read).
  */
-export async function withMultipart<T>(body: ReadableStream<Uint8Array>, boundary: string, read: (reader: MultipartReader) => Promise<T>): Promise<T> {
+export async function withMultipart<T>(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  read: (reader: MultipartReader) => Promise<T>,
+): Promise<T> {
   const reader = new MultipartReader(body, boundary);
   try {
     return await read(reader);
   } catch (error) {
-    if (error instanceof MultipartError) throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
+    if (error instanceof MultipartError)
+      throw new ProblemError("invalid_multipart", `The multipart body cannot be read: ${error.message}.`);
     throw error;
   } finally {
     await reader.cancel();

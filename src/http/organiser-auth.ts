@@ -16,10 +16,15 @@ const GRANTS: Record<Role, readonly Role[]> = { organiser: ["organiser"], admin:
 export function requireRole(role: Role) {
   return createMiddleware<AppEnv & { Variables: OrganiserVariables }>(async (c, next) => {
     const token = bearerToken(c.req.header("authorization"));
-    if (!token) throw new ProblemError("unauthorized", "Send an organiser token as 'Authorization: Bearer <token>' (create one with: npx isv token create).");
+    if (!token)
+      throw new ProblemError(
+        "unauthorized",
+        "Send an organiser token as 'Authorization: Bearer <token>' (create one with: npx isv token create).",
+      );
     const actor = await findApiToken(c.env.DB, await sha256Hex(token));
     if (!actor) throw new ProblemError("unauthorized", "This token is not valid (unknown or revoked).");
-    if (!GRANTS[actor.role].includes(role)) throw new ProblemError("forbidden", `This needs the ${role} role; the token has ${actor.role}.`);
+    if (!GRANTS[actor.role].includes(role))
+      throw new ProblemError("forbidden", `This needs the ${role} role; the token has ${actor.role}.`);
     c.set("actor", actor);
     await next();
   });

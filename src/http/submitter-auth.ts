@@ -11,7 +11,11 @@ import { bearerToken, digestsEqual } from "./tokens";
  */
 export const requireSubmitter = createMiddleware<AppEnv & { Variables: SubmitterVariables }>(async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
-  if (!token) throw new ProblemError("unauthorized", "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.");
+  if (!token)
+    throw new ProblemError(
+      "unauthorized",
+      "Send the submitter token returned at upload as 'Authorization: Bearer <token>'.",
+    );
   const submission = await getSubmission(c.env.DB, c.req.param("id") ?? "");
   if (!submission || !digestsEqual(submission.submitterTokenHash, await sha256Hex(token))) {
     throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");

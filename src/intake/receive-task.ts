@@ -1,5 +1,10 @@
 import { headlineMetricName } from "../analysis/metrics";
-import { csvBytesInUse, findSubmissionByCsvHash, insertSubmission, type SubmissionRecord } from "../storage/submissions";
+import {
+  csvBytesInUse,
+  findSubmissionByCsvHash,
+  insertSubmission,
+  type SubmissionRecord,
+} from "../storage/submissions";
 import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
 import { newToken } from "../http/tokens";
@@ -31,13 +36,25 @@ export const examplesKey = (sha256: string, taskType: string): string => `exampl
 /** A checked upload: invalid (nothing kept), or valid bytes in staging, to be kept under their final keys or discarded. */
 export type StagedTaskFile =
   | { kind: "invalid"; report: ValidationReport }
-  | { kind: "staged"; sha256: string; taskType: TaskType; report: ValidationReport; keep: () => Promise<void>; discard: () => Promise<void> };
+  | {
+      kind: "staged";
+      sha256: string;
+      taskType: TaskType;
+      report: ValidationReport;
+      keep: () => Promise<void>;
+      discard: () => Promise<void>;
+    };
 
 /**
  * Validates one task file as it streams, hashing it and writing it (and its normalised examples) to staging in
  * the same pass. An invalid file leaves nothing behind.
  */
-export async function stageTaskFile(bindings: IntakeBindings, file: AsyncIterable<Uint8Array>, taskType: string | undefined, limits: ValidationLimits): Promise<StagedTaskFile> {
+export async function stageTaskFile(
+  bindings: IntakeBindings,
+  file: AsyncIterable<Uint8Array>,
+  taskType: string | undefined,
+  limits: ValidationLimits,
+): Promise<StagedTaskFile> {
   const uploadId = crypto.randomUUID();
   const csv = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.csv`);
   const examples = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.jsonl`);
@@ -80,7 +97,9 @@ export async function stageTaskFile(bindings: IntakeBindings, file: AsyncIterabl
       report,
       keep: async () => {
         await csv.commit(csvKey(sha256), { httpMetadata: { contentType: "text/csv; charset=utf-8" }, sha256 });
-        await examples.commit(examplesKey(sha256, validType), { httpMetadata: { contentType: "application/x-ndjson" } });
+        await examples.commit(examplesKey(sha256, validType), {
+          httpMetadata: { contentType: "application/x-ndjson" },
+        });
       },
       discard: () => discard(csv, examples),
     };
@@ -154,7 +173,8 @@ async function insertOrUndo(bindings: IntakeBindings, submission: SubmissionReco
     return await insertSubmission(bindings.DB, submission);
   } catch (error) {
     // The same bytes may be another task's current or earlier file, whose objects must stay.
-    if (!(await csvBytesInUse(bindings.DB, submission.csvSha256).catch(() => true))) await bindings.BLOBS.delete([submission.csvKey, submission.examplesKey]).catch(() => undefined);
+    if (!(await csvBytesInUse(bindings.DB, submission.csvSha256).catch(() => true)))
+      await bindings.BLOBS.delete([submission.csvKey, submission.examplesKey]).catch(() => undefined);
     throw error;
   }
 }

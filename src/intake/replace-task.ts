@@ -28,7 +28,12 @@ export type ReplaceOutcome =
  * (the kept version's key) or decision (the replacement's state guard) makes the whole batch fail, and nothing
  * of the new version is recorded.
  */
-export async function replaceTaskFile(bindings: IntakeBindings, submission: SubmissionRecord, file: AsyncIterable<Uint8Array>, limits: ValidationLimits): Promise<ReplaceOutcome> {
+export async function replaceTaskFile(
+  bindings: IntakeBindings,
+  submission: SubmissionRecord,
+  file: AsyncIterable<Uint8Array>,
+  limits: ValidationLimits,
+): Promise<ReplaceOutcome> {
   const staged = await stageTaskFile(bindings, file, submission.taskType, limits);
   if (staged.kind === "invalid") return staged;
   if (staged.sha256 === submission.csvSha256) {
@@ -55,24 +60,45 @@ export async function replaceTaskFile(bindings: IntakeBindings, submission: Subm
     await db.batch([
       keepVersionStatement(db, submission, at),
       replaceFileStatement(db, submission.id, next, version, at),
-      supersedeOpenEvaluationsStatement(db, submission.id, `superseded: the submitter replaced the file (version ${version})`, at),
+      supersedeOpenEvaluationsStatement(
+        db,
+        submission.id,
+        `superseded: the submitter replaced the file (version ${version})`,
+        at,
+      ),
       appendAudit(db, {
         at,
         actor: "submitter",
         action: "submission.replace_file",
         submissionId: submission.id,
-        detail: { before: { version: submission.fileVersion, sha256: submission.csvSha256, examples: submission.exampleCount, state: submission.state }, after: { version, sha256: next.csvSha256, examples: next.exampleCount, state: "valid" } },
+        detail: {
+          before: {
+            version: submission.fileVersion,
+            sha256: submission.csvSha256,
+            examples: submission.exampleCount,
+            state: submission.state,
+          },
+          after: { version, sha256: next.csvSha256, examples: next.exampleCount, state: "valid" },
+        },
       }),
     ]);
   } catch (error) {
     // The batch wrote nothing; remove the new objects unless another record came to use the same bytes.
     // (The same bytes may be an earlier version of this or another task, whose objects must stay.)
     const owner = await findSubmissionByCsvHash(db, next.csvSha256).catch(() => undefined);
-    if (!(await csvBytesInUse(db, next.csvSha256).catch(() => true))) await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
+    if (!(await csvBytesInUse(db, next.csvSha256).catch(() => true)))
+      await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
     if (owner && owner.id !== submission.id) return { kind: "duplicate" };
     const now = await getSubmission(db, submission.id);
-    if (now && (now.fileVersion !== submission.fileVersion || !(EDITABLE_STATES as readonly string[]).includes(now.state))) return { kind: "conflict" };
+    if (
+      now &&
+      (now.fileVersion !== submission.fileVersion || !(EDITABLE_STATES as readonly string[]).includes(now.state))
+    )
+      return { kind: "conflict" };
     throw error;
   }
-  return { kind: "replaced", submission: { ...submission, ...next, fileVersion: version, state: "valid", updatedAt: at } };
+  return {
+    kind: "replaced",
+    submission: { ...submission, ...next, fileVersion: version, state: "valid", updatedAt: at },
+  };
 }

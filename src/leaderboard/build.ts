@@ -36,13 +36,17 @@ export function inverseStrength(family: FamilyAnalysis, direction: Analysis["met
 export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
   const entries = tasks.map((task) => {
     const families = (task.analysis?.families ?? []).filter((family) => !task.privateFamilies.has(family.family));
-    const strengths = task.analysis ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction)) : [];
+    const strengths = task.analysis
+      ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction))
+      : [];
     return {
       id: task.id,
       title: task.title,
       taskType: task.taskType,
       examples: task.examples,
-      authors: (task.metadata.authors ?? []).filter((author) => author.agreesToBeNamed === true).map((author) => ({ name: author.name, ...(author.affiliation ? { affiliation: author.affiliation } : {}) })),
+      authors: (task.metadata.authors ?? [])
+        .filter((author) => author.agreesToBeNamed === true)
+        .map((author) => ({ name: author.name, ...(author.affiliation ? { affiliation: author.affiliation } : {}) })),
       dataLicence: task.metadata.dataLicence ?? "",
       acceptedAt: task.acceptedAt,
       inverseStrength: strengths.length > 0 ? Math.max(...strengths) : null,
@@ -53,12 +57,22 @@ export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
         verdict: family.verdict,
         slopePerDecade: family.slope.perDecade,
         slopeCi95: family.slope.ci95,
-        models: family.models.map((model) => ({ id: model.id, scale: model.scale, mean: model.mean, standardError: model.standardError })),
+        models: family.models.map((model) => ({
+          id: model.id,
+          scale: model.scale,
+          mean: model.mean,
+          standardError: model.standardError,
+        })),
       })),
       plotUrl: families.length > 0 ? `/v1/submissions/${task.id}/plot.svg` : null,
     };
   });
-  entries.sort((a, b) => (b.inverseStrength ?? -Infinity) - (a.inverseStrength ?? -Infinity) || a.acceptedAt.localeCompare(b.acceptedAt) || a.id.localeCompare(b.id));
+  entries.sort(
+    (a, b) =>
+      (b.inverseStrength ?? -Infinity) - (a.inverseStrength ?? -Infinity) ||
+      a.acceptedAt.localeCompare(b.acceptedAt) ||
+      a.id.localeCompare(b.id),
+  );
   return {
     schemaVersion: LEADERBOARD_SCHEMA_VERSION,
     generatedAt,
@@ -76,7 +90,19 @@ export function leaderboardCsv(board: Leaderboard): string {
     if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const header = ["rank", "title", "task_type", "examples", "authors", "inverse_strength", "headline_metric", "verdicts", "data_licence", "accepted_at", "id"];
+  const header = [
+    "rank",
+    "title",
+    "task_type",
+    "examples",
+    "authors",
+    "inverse_strength",
+    "headline_metric",
+    "verdicts",
+    "data_licence",
+    "accepted_at",
+    "id",
+  ];
   const rows = board.tasks.map((task) => [
     task.rank,
     task.title,
@@ -90,5 +116,5 @@ export function leaderboardCsv(board: Leaderboard): string {
     task.acceptedAt,
     task.id,
   ]);
-  return [header, ...rows].map((row) => row.map(cell).join(",")).join("\n") + "\n";
+  return `${[header, ...rows].map((row) => row.map(cell).join(",")).join("\n")}\n`;
 }

@@ -83,7 +83,10 @@ export class ReferenceMember {
 export class ReferenceFamily {
   readonly members: ReferenceMember[];
 
-  constructor(readonly tokenizer: Tokenizer, counts: NgramCounts) {
+  constructor(
+    readonly tokenizer: Tokenizer,
+    counts: NgramCounts,
+  ) {
     this.members = MEMBER_ORDERS.map(
       (order) => new ReferenceMember(memberId(order), new NgramModel(counts, order, tokenizer.size), tokenizer),
     );

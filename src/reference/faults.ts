@@ -56,7 +56,10 @@ export function faultSettings(vars: FaultVars, header: (name: string) => string 
     const value = Number(text);
     const isRate = key.startsWith("rate");
     if (!Number.isFinite(value) || value < 0 || (isRate && value > 1) || (!isRate && !Number.isInteger(value))) {
-      return { ok: false, message: `${variable} (header ${headerName(variable)}) must be ${isRate ? "a rate from 0 to 1" : "a whole number >= 0"}; got "${text}"` };
+      return {
+        ok: false,
+        message: `${variable} (header ${headerName(variable)}) must be ${isRate ? "a rate from 0 to 1" : "a whole number >= 0"}; got "${text}"`,
+      };
     }
     settings[key] = value;
   }

@@ -71,7 +71,12 @@ export class NgramCounts {
       const table = new CountTable();
       for (let i = order - 1; i < ids.length; i++) {
         const key = keyOf(ids, i - order + 1, i);
-        table.add(order === 1 ? [] : Array.from({ length: order - 1 }, (_, j) => ids[i - order + 1 + j]!), key, ids[i]!, 1);
+        table.add(
+          order === 1 ? [] : Array.from({ length: order - 1 }, (_, j) => ids[i - order + 1 + j]!),
+          key,
+          ids[i]!,
+          1,
+        );
       }
       table.fixDiscount();
       this.raw[order] = table;
@@ -165,7 +170,10 @@ export class NgramModel {
         added++;
       }
     }
-    const scored = [...candidates].map((id) => ({ id, probability: this.accumulator[id]! + weight * this.unigram(rawUnigram, id) }));
+    const scored = [...candidates].map((id) => ({
+      id,
+      probability: this.accumulator[id]! + weight * this.unigram(rawUnigram, id),
+    }));
     for (const token of this.touched) this.accumulator[token] = 0;
     this.touched.length = 0;
     scored.sort((a, b) => b.probability - a.probability || a.id - b.id);

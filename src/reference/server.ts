@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hash53 } from "../util/hash";
 import type { ReferenceFamily, ReferenceMember, ScoredToken } from "./family";
-import { FaultInjector, faultSettings, type FaultSettings, type FaultVars } from "./faults";
+import { FaultInjector, faultSettings, type FaultVars } from "./faults";
 import { mountPersonalities, type FaultErrorShape } from "./personalities";
 
 /**
@@ -16,7 +16,14 @@ export const LIMITS = { bodyBytes: 8 * 1024 * 1024, prompts: 2048, maxTokens: 25
 
 type OpenAiErrorType = "invalid_request_error" | "not_found_error" | "rate_limit_error" | "server_error";
 
-function openAiError(c: Context, status: ContentfulStatusCode, type: OpenAiErrorType, message: string, param: string | null = null, code: string | null = null) {
+function openAiError(
+  c: Context,
+  status: ContentfulStatusCode,
+  type: OpenAiErrorType,
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+) {
   return c.json({ error: { message, type, param, code } }, status);
 }
 
@@ -33,20 +40,29 @@ type Parsed = { ok: true; request: CompletionRequest } | { ok: false; message: s
 
 /** Reads the body as OpenAI does: unknown fields are ignored, known ones must have the right type and range. */
 export function parseCompletionRequest(body: unknown): Parsed {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, message: "The body must be a JSON object.", param: "body" };
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return { ok: false, message: "The body must be a JSON object.", param: "body" };
   const fields = body as Record<string, unknown>;
   const fail = (param: string, message: string): Parsed => ({ ok: false, message, param });
-  if (typeof fields.model !== "string" || fields.model === "") return fail("model", "`model` is required and must be a string.");
+  if (typeof fields.model !== "string" || fields.model === "")
+    return fail("model", "`model` is required and must be a string.");
   const prompt = fields.prompt ?? "<|endoftext|>";
   const prompts = typeof prompt === "string" ? [prompt] : prompt;
-  if (!Array.isArray(prompts) || prompts.length === 0 || !prompts.every((item): item is string => typeof item === "string")) {
+  if (
+    !Array.isArray(prompts) ||
+    prompts.length === 0 ||
+    !prompts.every((item): item is string => typeof item === "string")
+  ) {
     return fail("prompt", "`prompt` must be a string or a non-empty list of strings (token arrays are not supported).");
   }
   if (prompts.length > LIMITS.prompts) return fail("prompt", `At most ${LIMITS.prompts} prompts per request.`);
   const echo = fields.echo ?? false;
   if (typeof echo !== "boolean") return fail("echo", "`echo` must be a boolean.");
   const logprobs = fields.logprobs ?? null;
-  if (logprobs !== null && (!Number.isInteger(logprobs) || (logprobs as number) < 0 || (logprobs as number) > LIMITS.topLogprobs)) {
+  if (
+    logprobs !== null &&
+    (!Number.isInteger(logprobs) || (logprobs as number) < 0 || (logprobs as number) > LIMITS.topLogprobs)
+  ) {
     return fail("logprobs", `\`logprobs\` must be an integer from 0 to ${LIMITS.topLogprobs}.`);
   }
   const maxTokens = fields.max_tokens ?? 16;
@@ -59,19 +75,39 @@ export function parseCompletionRequest(body: unknown): Parsed {
   if (fields.stream === true) return fail("stream", "Streaming is not supported.");
   const stop = fields.stop ?? [];
   const stops = typeof stop === "string" ? [stop] : stop;
-  if (!Array.isArray(stops) || stops.length > 4 || !stops.every((item): item is string => typeof item === "string" && item !== "")) {
+  if (
+    !Array.isArray(stops) ||
+    stops.length > 4 ||
+    !stops.every((item): item is string => typeof item === "string" && item !== "")
+  ) {
     return fail("stop", "`stop` must be a string or a list of up to 4 non-empty strings.");
   }
-  return { ok: true, request: { model: fields.model, prompts, echo, logprobs: logprobs as number | null, maxTokens: maxTokens as number, stop: stops } };
+  return {
+    ok: true,
+    request: {
+      model: fields.model,
+      prompts,
+      echo,
+      logprobs: logprobs as number | null,
+      maxTokens: maxTokens as number,
+      stop: stops,
+    },
+  };
 }
 
 function completionChoice(member: ReferenceMember, prompt: string, request: CompletionRequest, index: number) {
   const topK = request.logprobs ?? 0;
-  const promptTokens = request.echo ? member.score(prompt, topK) : member.tokenizer.encode(prompt).map((token) => ({ ...token, logprob: null, top: null }));
+  const promptTokens = request.echo
+    ? member.score(prompt, topK)
+    : member.tokenizer.encode(prompt).map((token) => ({ ...token, logprob: null, top: null }));
   const generation = member.generate(prompt, request.maxTokens, topK, request.stop);
   const shown: ScoredToken[] = request.echo ? [...promptTokens, ...generation.tokens] : generation.tokens;
   const topLogprobs = (token: ScoredToken) =>
-    token.top === null ? null : Object.fromEntries(token.top.map((alternative) => [member.tokenizer.vocabulary[alternative.id]!, alternative.logprob]));
+    token.top === null
+      ? null
+      : Object.fromEntries(
+          token.top.map((alternative) => [member.tokenizer.vocabulary[alternative.id]!, alternative.logprob]),
+        );
   return {
     choice: {
       text: (request.echo ? prompt : "") + generation.text,
@@ -103,7 +139,9 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
   const app = new Hono();
   const faults = new FaultInjector();
 
-  app.get("/", (c) => c.json({ service: "isv reference model family", models: "/v1/models", completions: "/v1/completions" }));
+  app.get("/", (c) =>
+    c.json({ service: "isv reference model family", models: "/v1/models", completions: "/v1/completions" }),
+  );
 
   app.get("/v1/models", (c) =>
     c.json({
@@ -121,7 +159,8 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
 
   const limit = bodyLimit({
     maxSize: LIMITS.bodyBytes,
-    onError: (c) => openAiError(c, 413, "invalid_request_error", `The request body is larger than ${LIMITS.bodyBytes} bytes.`),
+    onError: (c) =>
+      openAiError(c, 413, "invalid_request_error", `The request body is larger than ${LIMITS.bodyBytes} bytes.`),
   });
   app.post("/v1/completions", limit, (c) => withFaults(c, (text) => completions(c, text)));
   app.post("/tgi/:model/generate", limit, (c) => withFaults(c, (text) => tgiGenerate(c, text)));
@@ -131,7 +170,14 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
   /** The unprefixed routes' errors: OpenAI's shape. */
   const openAiFaultShape: FaultErrorShape = (c, status, message) => {
     const type = status === 400 ? "invalid_request_error" : status === 429 ? "rate_limit_error" : "server_error";
-    return openAiError(c, status, type, message, status === 400 ? "headers" : null, status === 429 ? "rate_limit_exceeded" : null);
+    return openAiError(
+      c,
+      status,
+      type,
+      message,
+      status === 400 ? "headers" : null,
+      status === 429 ? "rate_limit_exceeded" : null,
+    );
   };
 
   /**
@@ -169,7 +215,9 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
       if (fault === "malformed") {
         // Cut the JSON short, as a connection dropped mid-body would.
         const json = JSON.stringify(result.json);
-        return c.body(json.slice(0, Math.max(1, Math.floor(json.length / 2))), 200, { "content-type": "application/json" });
+        return c.body(json.slice(0, Math.max(1, Math.floor(json.length / 2))), 200, {
+          "content-type": "application/json",
+        });
       }
       return c.json(result.json);
     } finally {
@@ -188,7 +236,15 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
     if (!parsed.ok) return openAiError(c, 400, "invalid_request_error", parsed.message, parsed.param);
     const request = parsed.request;
     const member = family().member(request.model);
-    if (!member) return openAiError(c, 404, "not_found_error", `The model \`${request.model}\` does not exist.`, "model", "model_not_found");
+    if (!member)
+      return openAiError(
+        c,
+        404,
+        "not_found_error",
+        `The model \`${request.model}\` does not exist.`,
+        "model",
+        "model_not_found",
+      );
 
     let promptTokens = 0;
     let completionTokens = 0;
@@ -205,7 +261,11 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
         created: Math.floor(Date.now() / 1000),
         model: member.id,
         choices,
-        usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
       },
     };
   }
@@ -218,17 +278,22 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
    */
   async function tgiGenerate(c: Context, text: string): Promise<{ json: unknown } | Response> {
     const member = family().member(c.req.param("model") ?? "");
-    if (!member) return c.json({ error: `model ${c.req.param("model")} is not served here`, error_type: "not_found" }, 404);
+    if (!member)
+      return c.json({ error: `model ${c.req.param("model")} is not served here`, error_type: "not_found" }, 404);
     let body: { inputs?: unknown; parameters?: { max_new_tokens?: unknown; decoder_input_details?: unknown } };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
       return c.json({ error: "the body is not valid JSON", error_type: "validation" }, 422);
     }
-    if (typeof body.inputs !== "string" || body.inputs === "") return c.json({ error: "`inputs` must be a non-empty string", error_type: "validation" }, 422);
+    if (typeof body.inputs !== "string" || body.inputs === "")
+      return c.json({ error: "`inputs` must be a non-empty string", error_type: "validation" }, 422);
     const maxNew = body.parameters?.max_new_tokens ?? 1;
     if (!Number.isInteger(maxNew) || (maxNew as number) < 1 || (maxNew as number) > LIMITS.maxTokens) {
-      return c.json({ error: `max_new_tokens must be an integer from 1 to ${LIMITS.maxTokens}`, error_type: "validation" }, 422);
+      return c.json(
+        { error: `max_new_tokens must be an integer from 1 to ${LIMITS.maxTokens}`, error_type: "validation" },
+        422,
+      );
     }
     const inputs = body.inputs;
     const scored = member.score(inputs, 0);
@@ -246,7 +311,12 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
           generated_tokens: generation.tokens.length,
           seed: null,
           prefill: body.parameters?.decoder_input_details === true ? prefill : [],
-          tokens: generation.tokens.map((token) => ({ id: token.id, text: token.text, logprob: token.logprob, special: false })),
+          tokens: generation.tokens.map((token) => ({
+            id: token.id,
+            text: token.text,
+            logprob: token.logprob,
+            special: false,
+          })),
         },
       },
     };

@@ -61,7 +61,9 @@ export class Tokenizer {
       for (const character of piece) {
         const id = this.ids.get(character);
         if (id !== undefined) tokens.push({ id, text: character, offset });
-        else for (const byte of new TextEncoder().encode(character)) tokens.push({ id: this.firstByteId + byte, text: BYTE_TOKENS[byte]!, offset });
+        else
+          for (const byte of new TextEncoder().encode(character))
+            tokens.push({ id: this.firstByteId + byte, text: BYTE_TOKENS[byte]!, offset });
         offset += character.length;
       }
     }

@@ -9,7 +9,8 @@ import type { ReferenceFamily, ReferenceMember } from "./family";
 /** log p(continuation | prompt): the log-probabilities of the tokens that start at or after the prompt's end. */
 export function continuationLogprob(member: ReferenceMember, prompt: string, continuation: string): number {
   const tokens = member.score(prompt + continuation, 0);
-  if (!tokens.some((token) => token.offset === prompt.length)) throw new Error(`no token starts where ${JSON.stringify(continuation)} starts`);
+  if (!tokens.some((token) => token.offset === prompt.length))
+    throw new Error(`no token starts where ${JSON.stringify(continuation)} starts`);
   return tokens.filter((token) => token.offset >= prompt.length).reduce((sum, token) => sum + (token.logprob ?? 0), 0);
 }
 
@@ -39,7 +40,11 @@ export interface MemberTrend {
   classificationAccuracy: number;
 }
 
-export function familyTrends(family: ReferenceFamily, sequences: SequenceExample[], classifications: ClassificationExample[]): MemberTrend[] {
+export function familyTrends(
+  family: ReferenceFamily,
+  sequences: SequenceExample[],
+  classifications: ClassificationExample[],
+): MemberTrend[] {
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   return family.members.map((member) => {
     const scored = classifications.map((example) => ({
@@ -51,7 +56,11 @@ export function familyTrends(family: ReferenceFamily, sequences: SequenceExample
       parameters: member.parameters,
       sequenceLoss: mean(sequences.map((example) => -continuationLogprob(member, example.prompt, example.completion))),
       classificationLoss: mean(scored.map(({ scores, answer }) => classificationLoss(scores, answer))),
-      classificationAccuracy: mean(scored.map(({ scores, answer }) => (scores.every((score, i) => i === answer || score < scores[answer]!) ? 1 : 0))),
+      classificationAccuracy: mean(
+        scored.map(({ scores, answer }) =>
+          scores.every((score, i) => i === answer || score < scores[answer]!) ? 1 : 0,
+        ),
+      ),
     };
   });
 }

@@ -25,15 +25,24 @@ export const resultsKey = (prefix: string, model: string): string => `${prefix}/
  * Every family with results for a submission: uploaded ones (newest upload per family) and finished evaluations
  * (newest per family), plus `replacing`, which stands in for the stored family of the same name.
  */
-export async function submissionFamilies(bindings: AnalysisBindings, submission: SubmissionRecord, replacing?: FamilyData, ending?: string): Promise<FamilyData[]> {
+export async function submissionFamilies(
+  bindings: AnalysisBindings,
+  submission: SubmissionRecord,
+  replacing?: FamilyData,
+  ending?: string,
+): Promise<FamilyData[]> {
   const taskType = submission.taskType as TaskType;
   const families = new Map<string, FamilyData>();
   for (const evaluation of (await currentEvaluations(bindings.DB, submission)).reverse()) {
     // The newest ended evaluation with results per family, or `ending`, the one about to end (analysed before it
     // is marked). Older runs of a family are not read at all.
     if (families.has(evaluation.family)) continue;
-    if (evaluation.id !== ending && evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated") continue;
-    families.set(evaluation.family, { definition: evaluation.familyDefinition, results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount) });
+    if (evaluation.id !== ending && evaluation.state !== "evaluated" && evaluation.state !== "partially_evaluated")
+      continue;
+    families.set(evaluation.family, {
+      definition: evaluation.familyDefinition,
+      results: evaluationResults(await listResults(bindings.DB, evaluation.id), submission.exampleCount),
+    });
   }
   for (const record of await listExternalResults(bindings.DB, submission)) {
     const definition = JSON.parse(record.familyJson) as FamilyDefinition;
@@ -57,7 +66,10 @@ function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, exampl
     let model = results.get(row.model);
     if (!model) {
       const column = (): Float64Array => new Float64Array(examples).fill(NaN);
-      model = { rows: 0, columns: { loss: column(), correct: column(), logodds_difference: column(), total_logprob: column() } };
+      model = {
+        rows: 0,
+        columns: { loss: column(), correct: column(), logodds_difference: column(), total_logprob: column() },
+      };
       results.set(row.model, model);
     }
     model.rows++;
@@ -81,8 +93,14 @@ export function metricRole(submission: Pick<SubmissionRecord, "headlineMetric">,
 }
 
 /** Entries listed for people: the headline metric's first, then the secondary ones in their given order. */
-export function headlineFirst<T extends { metric: string }>(submission: Pick<SubmissionRecord, "headlineMetric">, entries: readonly T[]): T[] {
-  return [...entries.filter((entry) => metricRole(submission, entry.metric) === "headline"), ...entries.filter((entry) => metricRole(submission, entry.metric) === "secondary")];
+export function headlineFirst<T extends { metric: string }>(
+  submission: Pick<SubmissionRecord, "headlineMetric">,
+  entries: readonly T[],
+): T[] {
+  return [
+    ...entries.filter((entry) => metricRole(submission, entry.metric) === "headline"),
+    ...entries.filter((entry) => metricRole(submission, entry.metric) === "secondary"),
+  ];
 }
 
 /**
@@ -90,7 +108,11 @@ export function headlineFirst<T extends { metric: string }>(submission: Pick<Sub
  * type's default metric (when it is not the headline), accuracy and coverage, where they apply and every family's
  * results have their column. A classification_acc task: accuracy, then loss and coverage.
  */
-function applicableMetrics(taskType: TaskType, headline: MetricName | null, families: FamilyData[]): { metric: MetricDefinition; role: MetricRole }[] {
+function applicableMetrics(
+  taskType: TaskType,
+  headline: MetricName | null,
+  families: FamilyData[],
+): { metric: MetricDefinition; role: MetricRole }[] {
   if (headline === null) return [];
   const first = chooseMetric(taskType, headline);
   if (!first.ok) return [];
@@ -100,7 +122,9 @@ function applicableMetrics(taskType: TaskType, headline: MetricName | null, fami
     if (name === undefined || metrics.some(({ metric }) => metric.name === name)) continue;
     const extra: MetricDefinition = METRICS[name];
     const applies = extra.taskTypes.includes(taskType);
-    const present = families.every((family) => [...family.results.values()].every((model) => model.columns[extra.column] !== undefined));
+    const present = families.every((family) =>
+      [...family.results.values()].every((model) => model.columns[extra.column] !== undefined),
+    );
     if (applies && present) metrics.push({ metric: extra, role: "secondary" });
   }
   return metrics;
@@ -110,9 +134,14 @@ function applicableMetrics(taskType: TaskType, headline: MetricName | null, fami
  * Analyses of every applicable metric over the given families (the chance level from the examples' classes), the
  * headline metric's first, each marked with its role.
  */
-export async function analysesFor(bindings: AnalysisBindings, submission: SubmissionRecord, families: FamilyData[]): Promise<Record<string, Analysis>> {
+export async function analysesFor(
+  bindings: AnalysisBindings,
+  submission: SubmissionRecord,
+  families: FamilyData[],
+): Promise<Record<string, Analysis>> {
   const taskType = submission.taskType as TaskType;
-  const classCounts = taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
+  const classCounts =
+    taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
   const analyses: Record<string, Analysis> = {};
   // A trend needs two models with results: a family cut short to fewer (a budget, a failing provider) is left out.
   const fittable = families
@@ -120,7 +149,11 @@ export async function analysesFor(bindings: AnalysisBindings, submission: Submis
       const known = familyScales(definition);
       if (!known.ok) throw new Error(known.message);
       const models = [...known.scales]
-        .filter(([id]) => [...Object.values(results.get(id)?.columns ?? {})].some((column) => column.some((value) => Number.isFinite(value))))
+        .filter(([id]) =>
+          [...Object.values(results.get(id)?.columns ?? {})].some((column) =>
+            column.some((value) => Number.isFinite(value)),
+          ),
+        )
         .map(([id, scale]) => ({ id, scale, results: results.get(id)! }));
       return { family: definition.name, axis: known.axis, models };
     })
@@ -133,8 +166,22 @@ export async function analysesFor(bindings: AnalysisBindings, submission: Submis
 }
 
 /** Analyses are stored against the file version their results were computed on. */
-export function analysisStatements(db: D1Database, submission: { id: string; fileVersion: number }, analyses: Record<string, Analysis>, createdAt: string): D1PreparedStatement[] {
-  return Object.entries(analyses).map(([metric, analysis]) => insertAnalysis(db, { id: crypto.randomUUID(), submissionId: submission.id, fileVersion: submission.fileVersion, metric, createdAt, analysis }));
+export function analysisStatements(
+  db: D1Database,
+  submission: { id: string; fileVersion: number },
+  analyses: Record<string, Analysis>,
+  createdAt: string,
+): D1PreparedStatement[] {
+  return Object.entries(analyses).map(([metric, analysis]) =>
+    insertAnalysis(db, {
+      id: crypto.randomUUID(),
+      submissionId: submission.id,
+      fileVersion: submission.fileVersion,
+      metric,
+      createdAt,
+      analysis,
+    }),
+  );
 }
 
 /** Each example's number of classes, from the stored normalised examples (for the chance level). */

@@ -25,5 +25,9 @@ export function transition(state: SubmissionState, decision: Decision): Transiti
   const rule = TRANSITIONS[decision];
   if (rule.from.includes(state)) return { ok: true, to: rule.to };
   const allowed = allowedDecisions(state);
-  return { ok: false, allowed, message: `A ${state} submission cannot be ${rule.done}; allowed: ${allowed.length ? allowed.join(", ") : "none"}.` };
+  return {
+    ok: false,
+    allowed,
+    message: `A ${state} submission cannot be ${rule.done}; allowed: ${allowed.length ? allowed.join(", ") : "none"}.`,
+  };
 }

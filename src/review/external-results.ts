@@ -1,7 +1,12 @@
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import type { Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
-import { AnalysisInputError, DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput } from "../analysis/family-input";
+import {
+  AnalysisInputError,
+  DEFAULT_MIN_SHARED_EXAMPLES,
+  prepareFamily,
+  type FamilyInput,
+} from "../analysis/family-input";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { appendAudit, upsertExternalResults } from "../storage/analyses";
 import type { SubmissionRecord } from "../storage/submissions";
@@ -23,7 +28,6 @@ export interface ReviewBindings {
   BLOBS: R2Bucket;
 }
 
-
 /**
  * Takes an organiser's per-example results for one family: checks every file against the task (each example
  * exactly once, numbers finite), stores the files under a fresh R2 prefix, recomputes the task's analyses over
@@ -44,12 +48,14 @@ export async function receiveExternalResults(
   const byModel = new Map<string, UploadedFile>();
   for (const file of files) {
     const model = file.filename.replace(/\.csv$/i, "");
-    if (!scales.scales.has(model)) problems.push({ file: file.filename, message: `"${model}" is not a model of family ${family.name}` });
+    if (!scales.scales.has(model))
+      problems.push({ file: file.filename, message: `"${model}" is not a model of family ${family.name}` });
     else if (byModel.has(model)) problems.push({ file: file.filename, message: `a second file for model "${model}"` });
     else byModel.set(model, file);
   }
   for (const model of scales.scales.keys()) {
-    if (!byModel.has(model)) problems.push({ file: null, message: `no results file for model "${model}" (send it as ${model}.csv)` });
+    if (!byModel.has(model))
+      problems.push({ file: null, message: `no results file for model "${model}" (send it as ${model}.csv)` });
   }
   const parsed = new Map<string, ModelResults>();
   for (const [model, file] of byModel) {
@@ -62,7 +68,11 @@ export async function receiveExternalResults(
   if (unfit) return { ok: false, problems: [{ file: null, message: unfit }] };
 
   const prefix = `results/${submission.id}/${family.name}/${crypto.randomUUID()}`;
-  await Promise.all([...byModel].map(([model, file]) => bindings.BLOBS.put(resultsKey(prefix, model), file.text, { httpMetadata: { contentType: "text/csv" } })));
+  await Promise.all(
+    [...byModel].map(([model, file]) =>
+      bindings.BLOBS.put(resultsKey(prefix, model), file.text, { httpMetadata: { contentType: "text/csv" } }),
+    ),
+  );
   const families = await submissionFamilies(bindings, submission, { definition: family, results: parsed });
   const analyses = await analysesFor(bindings, submission, families);
 
@@ -83,7 +93,11 @@ export async function receiveExternalResults(
       actor: actor.id,
       action: "results.upload",
       submissionId: submission.id,
-      detail: { family: family.name, models: [...byModel.keys()], verdicts: Object.fromEntries(Object.entries(analyses).map(([metric, a]) => [metric, a.summary.text])) },
+      detail: {
+        family: family.name,
+        models: [...byModel.keys()],
+        verdicts: Object.fromEntries(Object.entries(analyses).map(([metric, a]) => [metric, a.summary.text])),
+      },
     }),
   ]);
   // An accepted task's public entry shows its latest analysis: new results must reach the leaderboard.
@@ -92,8 +106,17 @@ export async function receiveExternalResults(
 }
 
 /** Why a family's results could not support a verdict (one scale for every model, too few examples), if they cannot. */
-function fitProblem(family: string, axis: FamilyInput["axis"], scales: Map<string, number>, results: Map<string, ModelResults>): string | undefined {
-  const models = [...results].map(([id, model]) => ({ id, scale: scales.get(id) ?? NaN, values: Object.values(model.columns)[0] ?? new Float64Array(0) }));
+function fitProblem(
+  family: string,
+  axis: FamilyInput["axis"],
+  scales: Map<string, number>,
+  results: Map<string, ModelResults>,
+): string | undefined {
+  const models = [...results].map(([id, model]) => ({
+    id,
+    scale: scales.get(id) ?? NaN,
+    values: Object.values(model.columns)[0] ?? new Float64Array(0),
+  }));
   try {
     prepareFamily({ family, axis, models }, DEFAULT_MIN_SHARED_EXAMPLES);
     return undefined;

@@ -1,19 +1,26 @@
-import { ProviderError, adapterFor } from "../evaluate/adapters";
+import { ProviderError, adapterFor, type ScoringAdapter } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, checkFamily, type FamilyCheck } from "../evaluate/preflight";
 import { appendAudit } from "../storage/analyses";
 import { getFamily } from "../storage/evaluations";
 
-export type FamilyCheckOutcome = { kind: "checked"; check: FamilyCheck } | { kind: "not_found" } | { kind: "not_checkable"; reason: string };
+export type FamilyCheckOutcome =
+  | { kind: "checked"; check: FamilyCheck }
+  | { kind: "not_found" }
+  | { kind: "not_checkable"; reason: string };
 
 /**
  * The preflight of a registered family, with its API key from the Worker's secrets. It sends requests a provider
  * may bill and sends a secret to the family's host, so every run is audited with who ran it, the host, the
  * secret's name (never its value) and which models failed.
  */
-export async function checkRegisteredFamily(env: { DB: D1Database }, name: string, actor: string): Promise<FamilyCheckOutcome> {
+export async function checkRegisteredFamily(
+  env: { DB: D1Database },
+  name: string,
+  actor: string,
+): Promise<FamilyCheckOutcome> {
   const family = await getFamily(env.DB, name);
   if (!family) return { kind: "not_found" };
-  let adapter;
+  let adapter: ScoringAdapter;
   try {
     adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
@@ -22,6 +29,18 @@ export async function checkRegisteredFamily(env: { DB: D1Database }, name: strin
   }
   const check = await checkFamily(family, adapter);
   const failed = check.models.filter((model) => !model.ok).map((model) => model.model);
-  await appendAudit(env.DB, { at: new Date().toISOString(), actor, action: "family.check", submissionId: null, detail: { family: family.name, baseUrl: family.baseUrl, apiKeySecret: family.apiKeySecret ?? null, ok: check.ok, failed } }).run();
+  await appendAudit(env.DB, {
+    at: new Date().toISOString(),
+    actor,
+    action: "family.check",
+    submissionId: null,
+    detail: {
+      family: family.name,
+      baseUrl: family.baseUrl,
+      apiKeySecret: family.apiKeySecret ?? null,
+      ok: check.ok,
+      failed,
+    },
+  }).run();
   return { kind: "checked", check };
 }

@@ -9,7 +9,14 @@ import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
 import { appendAudit } from "../storage/analyses";
-import { getEvaluation, listEvaluations, listFamilies, listResults, putFamilyStatement, type StoredFamily } from "../storage/evaluations";
+import {
+  getEvaluation,
+  listEvaluations,
+  listFamilies,
+  listResults,
+  putFamilyStatement,
+  type StoredFamily,
+} from "../storage/evaluations";
 import { checkRegisteredFamily } from "../review/family-check";
 import { getSubmission } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
@@ -24,11 +31,22 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
 
   routes.put("/families/:name", jsonBody<StoredFamily>(validateModelFamily, "invalid_family", "family"), async (c) => {
     const family = c.req.valid("json");
-    if (family.name !== c.req.param("name")) throw new ProblemError("invalid_family", `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`, { fields: [{ field: "name", message: "must match the URL" }] });
+    if (family.name !== c.req.param("name"))
+      throw new ProblemError(
+        "invalid_family",
+        `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`,
+        { fields: [{ field: "name", message: "must match the URL" }] },
+      );
     const now = new Date().toISOString();
     await c.env.DB.batch([
       putFamilyStatement(c.env.DB, family),
-      appendAudit(c.env.DB, { at: now, actor: c.get("actor").id, action: "family.put", submissionId: null, detail: { family } }),
+      appendAudit(c.env.DB, {
+        at: now,
+        actor: c.get("actor").id,
+        action: "family.put",
+        submissionId: null,
+        detail: { family },
+      }),
     ]);
     return c.json({ family }, 200);
   });
@@ -36,34 +54,65 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   // The preflight sends requests that a provider may bill: admins only.
   routes.post("/families/:name/check", requireRole("admin"), async (c) => {
     const outcome = await checkRegisteredFamily(c.env, c.req.param("name"), c.get("actor").id);
-    if (outcome.kind === "not_found") throw new ProblemError("not_found", `No registered family "${c.req.param("name")}".`);
+    if (outcome.kind === "not_found")
+      throw new ProblemError("not_found", `No registered family "${c.req.param("name")}".`);
     if (outcome.kind === "not_checkable") throw new ProblemError("not_checkable", `${outcome.reason}.`);
     return c.json(outcome.check, 200);
   });
 
-  routes.post("/submissions/:id/evaluations", jsonBody<{ families: string[]; tokenBudget?: number }>(validateEvaluationRequest, "bad_request", "evaluation request"), async (c) => {
-    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
-    const request = c.req.valid("json");
-    const families: StoredFamily[] = [];
-    for (const name of request.families) {
-      const family = await resolveFamily(c.env, name);
-      if (!family) throw new ProblemError("bad_request", `No registered family "${name}"; register it with PUT /v1/review/families/${name}.`);
-      families.push(family);
-    }
-    const started = [];
-    for (const family of families) {
-      const outcome = await startEvaluation(c.env, submission, family, request.tokenBudget ?? null);
-      if (!outcome.ok) throw new ProblemError("not_analysable", outcome.reason);
-      started.push({ id: outcome.evaluation.id, family: family.name, state: outcome.evaluation.state, estimate: outcome.evaluation.estimate });
-    }
-    await appendAudit(c.env.DB, { at: new Date().toISOString(), actor: c.get("actor").id, action: "evaluation.start", submissionId: submission.id, detail: { evaluations: started.map(({ id, family }) => ({ id, family })), tokenBudget: request.tokenBudget ?? null } }).run();
-    return c.json({ evaluations: started }, 202);
-  });
+  routes.post(
+    "/submissions/:id/evaluations",
+    jsonBody<{ families: string[]; tokenBudget?: number }>(
+      validateEvaluationRequest,
+      "bad_request",
+      "evaluation request",
+    ),
+    async (c) => {
+      const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+      const request = c.req.valid("json");
+      const families: StoredFamily[] = [];
+      for (const name of request.families) {
+        const family = await resolveFamily(c.env, name);
+        if (!family)
+          throw new ProblemError(
+            "bad_request",
+            `No registered family "${name}"; register it with PUT /v1/review/families/${name}.`,
+          );
+        families.push(family);
+      }
+      const started = [];
+      for (const family of families) {
+        const outcome = await startEvaluation(c.env, submission, family, request.tokenBudget ?? null);
+        if (!outcome.ok) throw new ProblemError("not_analysable", outcome.reason);
+        started.push({
+          id: outcome.evaluation.id,
+          family: family.name,
+          state: outcome.evaluation.state,
+          estimate: outcome.evaluation.estimate,
+        });
+      }
+      await appendAudit(c.env.DB, {
+        at: new Date().toISOString(),
+        actor: c.get("actor").id,
+        action: "evaluation.start",
+        submissionId: submission.id,
+        detail: {
+          evaluations: started.map(({ id, family }) => ({ id, family })),
+          tokenBudget: request.tokenBudget ?? null,
+        },
+      }).run();
+      return c.json({ evaluations: started }, 202);
+    },
+  );
 
   routes.get("/submissions/:id/evaluations", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const evaluations = await listEvaluations(c.env.DB, submission.id);
-    return c.json({ evaluations: await Promise.all(evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission))) });
+    return c.json({
+      evaluations: await Promise.all(
+        evaluations.map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission)),
+      ),
+    });
   });
 
   routes.get("/evaluations/:id", async (c) => {
@@ -77,11 +126,15 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   routes.get("/evaluations/:id/results/:file", async (c) => {
     const evaluation = await getEvaluation(c.env.DB, c.req.param("id"));
     const model = c.req.param("file").replace(/\.csv$/, "");
-    if (!evaluation || !evaluation.familyDefinition.models.some((m) => m.id === model)) throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
+    if (!evaluation?.familyDefinition.models.some((m) => m.id === model))
+      throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
     const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
     // Never true for an evaluation: numeric tasks are not evaluated (startEvaluation refuses them).
-    if (!hasResultsFile(submission.taskType)) throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
-    const rows = (await listResults(c.env.DB, evaluation.id)).flatMap((row) => (row.model === model && row.metrics ? [{ index: row.index, metrics: row.metrics }] : []));
+    if (!hasResultsFile(submission.taskType))
+      throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
+    const rows = (await listResults(c.env.DB, evaluation.id)).flatMap((row) =>
+      row.model === model && row.metrics ? [{ index: row.index, metrics: row.metrics }] : [],
+    );
     return c.body(writeResultsCsv(submission.taskType, rows), 200, { "content-type": "text/csv; charset=utf-8" });
   });
 

@@ -30,7 +30,11 @@ function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<s
 function withoutIdentities(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutIdentities);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !IDENTIFYING_FIELDS.has(key)).map(([key, inner]) => [key, withoutIdentities(inner)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !IDENTIFYING_FIELDS.has(key))
+      .map(([key, inner]) => [key, withoutIdentities(inner)]),
+  );
 }
 
 function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
@@ -44,7 +48,11 @@ function decodeCursor(text: string | undefined): { createdAt: string; id: string
   throw new ProblemError("bad_request", "The cursor is not one this API gave out.");
 }
 
-const encodeCursor = (createdAt: string, id: string): string => btoa(JSON.stringify([createdAt, id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const encodeCursor = (createdAt: string, id: string): string =>
+  btoa(JSON.stringify([createdAt, id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 
 export function decisionRoutes(): Hono<ReviewEnv> {
   const routes = new Hono<ReviewEnv>();
@@ -59,17 +67,31 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       family: c.req.query("family"),
       verdict: c.req.query("verdict"),
     };
-    if (filters.verdict && !(VERDICTS as readonly string[]).includes(filters.verdict)) throw new ProblemError("bad_request", `verdict must be one of ${VERDICTS.join(", ")}.`);
-    const items = await listSubmissions(c.env.DB, Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) as typeof filters, decodeCursor(c.req.query("cursor")), limit);
+    if (filters.verdict && !(VERDICTS as readonly string[]).includes(filters.verdict))
+      throw new ProblemError("bad_request", `verdict must be one of ${VERDICTS.join(", ")}.`);
+    const items = await listSubmissions(
+      c.env.DB,
+      Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) as typeof filters,
+      decodeCursor(c.req.query("cursor")),
+      limit,
+    );
     const last = items.at(-1);
-    return c.json({ submissions: items, nextCursor: items.length === limit && last ? encodeCursor(last.createdAt, last.id) : null });
+    return c.json({
+      submissions: items,
+      nextCursor: items.length === limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    });
   });
 
   routes.get("/submissions/:id", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const reveal = c.req.query("reveal") === "true";
-    if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
-    const evaluations = await Promise.all((await listEvaluations(c.env.DB, submission.id)).map((evaluation) => summariseEvaluation(c.env.DB, evaluation, submission)));
+    if (reveal && c.get("actor").role !== "admin")
+      throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
+    const evaluations = await Promise.all(
+      (await listEvaluations(c.env.DB, submission.id)).map((evaluation) =>
+        summariseEvaluation(c.env.DB, evaluation, submission),
+      ),
+    );
     const analyses = headlineFirst(submission, await latestAnalyses(c.env.DB, submission.id));
     const analysis = analyses.find((entry) => metricRole(submission, entry.metric) === "headline");
     return c.json({
@@ -101,35 +123,59 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     });
   });
 
-  routes.post("/submissions/:id/decision", jsonBody<{ decision: Decision; note: string }>(validateDecisionRequest, "bad_request", "decision"), async (c) => {
-    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
-    const { decision, note } = c.req.valid("json");
-    const next = transition(submission.state, decision);
-    if (!next.ok) {
-      throw new ProblemError("invalid_transition", next.message, {
-        state: submission.state,
-        allowed: next.allowed,
-      });
-    }
-    if (decision === "accept" && !(await latestHeadlineAnalysis(c.env.DB, submission))) {
-      throw new ProblemError("invalid_transition", "Accepting needs results: evaluate the submission or upload results first.", { state: submission.state, allowed: allowedDecisions(submission.state).filter((other) => other !== "accept") });
-    }
-    const at = new Date().toISOString();
-    const [update] = await c.env.DB.batch([
-      decideStatement(c.env.DB, submission.id, submission.state, next.to, note, at),
-      appendAuditIfChanged(c.env.DB, { at, actor: c.get("actor").id, action: `submission.${decision}`, submissionId: submission.id, detail: { before: submission.state, after: next.to, note } }),
-    ]);
-    if (update?.meta.changes !== 1) throw new ProblemError("invalid_transition", "Another decision changed this submission first; reload and decide again.", { state: submission.state, allowed: [] });
-    await rebuildLeaderboard(c.env.DB);
-    return c.json({ id: submission.id, state: next.to, reviewedAt: at, note });
-  });
+  routes.post(
+    "/submissions/:id/decision",
+    jsonBody<{ decision: Decision; note: string }>(validateDecisionRequest, "bad_request", "decision"),
+    async (c) => {
+      const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+      const { decision, note } = c.req.valid("json");
+      const next = transition(submission.state, decision);
+      if (!next.ok) {
+        throw new ProblemError("invalid_transition", next.message, {
+          state: submission.state,
+          allowed: next.allowed,
+        });
+      }
+      if (decision === "accept" && !(await latestHeadlineAnalysis(c.env.DB, submission))) {
+        throw new ProblemError(
+          "invalid_transition",
+          "Accepting needs results: evaluate the submission or upload results first.",
+          {
+            state: submission.state,
+            allowed: allowedDecisions(submission.state).filter((other) => other !== "accept"),
+          },
+        );
+      }
+      const at = new Date().toISOString();
+      const [update] = await c.env.DB.batch([
+        decideStatement(c.env.DB, submission.id, submission.state, next.to, note, at),
+        appendAuditIfChanged(c.env.DB, {
+          at,
+          actor: c.get("actor").id,
+          action: `submission.${decision}`,
+          submissionId: submission.id,
+          detail: { before: submission.state, after: next.to, note },
+        }),
+      ]);
+      if (update?.meta.changes !== 1)
+        throw new ProblemError(
+          "invalid_transition",
+          "Another decision changed this submission first; reload and decide again.",
+          { state: submission.state, allowed: [] },
+        );
+      await rebuildLeaderboard(c.env.DB);
+      return c.json({ id: submission.id, state: next.to, reviewedAt: at, note });
+    },
+  );
 
   routes.get("/audit", async (c) => {
     const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
     const before = c.req.query("before") ? Number(c.req.query("before")) : undefined;
-    if (before !== undefined && !Number.isSafeInteger(before)) throw new ProblemError("bad_request", "`before` must be an audit entry id.");
+    if (before !== undefined && !Number.isSafeInteger(before))
+      throw new ProblemError("bad_request", "`before` must be an audit entry id.");
     const reveal = c.req.query("reveal") === "true";
-    if (reveal && c.get("actor").role !== "admin") throw new ProblemError("forbidden", "Only an admin can reveal the authors in the audit log.");
+    if (reveal && c.get("actor").role !== "admin")
+      throw new ProblemError("forbidden", "Only an admin can reveal the authors in the audit log.");
     const entries = await listAudit(c.env.DB, c.req.query("submission"), before, limit);
     // A submitter's edit records the metadata before and after: reviewers read it anonymised, like the record.
     const shown = reveal ? entries : entries.map((entry) => ({ ...entry, detail: withoutIdentities(entry.detail) }));

@@ -31,29 +31,45 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   routes.post("/submissions/:id/results", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     if (submission.taskType === "numeric") {
-      throw new ProblemError("not_analysable", "numeric tasks are out of scope for analysis: their metric needs sampled generations.");
+      throw new ProblemError(
+        "not_analysable",
+        "numeric tasks are out of scope for analysis: their metric needs sampled generations.",
+      );
     }
     const boundary = boundaryOf(c.req.header("content-type") ?? null);
     const body = c.req.raw.body;
     if (!boundary || !body) {
-      throw new ProblemError("unsupported_media_type", 'Send multipart/form-data: a "family" part (JSON), then one "results" part per model, named MODEL.csv.');
+      throw new ProblemError(
+        "unsupported_media_type",
+        'Send multipart/form-data: a "family" part (JSON), then one "results" part per model, named MODEL.csv.',
+      );
     }
     return withMultipart(body, boundary, async (reader) => {
       const family = await readFamily(reader);
       const files: UploadedFile[] = [];
       for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
         if (part.name !== "results" || !part.filename) {
-          throw new ProblemError("missing_part", `Unexpected part "${part.name ?? ""}": after "family", send only "results" parts, each with a filename MODEL.csv.`);
+          throw new ProblemError(
+            "missing_part",
+            `Unexpected part "${part.name ?? ""}": after "family", send only "results" parts, each with a filename MODEL.csv.`,
+          );
         }
         files.push({ filename: part.filename, text: await reader.readBodyText(MAX_RESULTS_FILE_BYTES) });
       }
       const outcome = await receiveExternalResults(c.env, submission, family, files, c.get("actor"));
       if (!outcome.ok) {
-        throw new ProblemError("invalid_results", `The results have ${outcome.problems.length} problem${outcome.problems.length === 1 ? "" : "s"}; nothing was stored.`, {
-          problems: outcome.problems,
-        });
+        throw new ProblemError(
+          "invalid_results",
+          `The results have ${outcome.problems.length} problem${outcome.problems.length === 1 ? "" : "s"}; nothing was stored.`,
+          {
+            problems: outcome.problems,
+          },
+        );
       }
-      return c.json({ submissionId: submission.id, family: outcome.family, models: outcome.models, analyses: outcome.analyses }, 201);
+      return c.json(
+        { submissionId: submission.id, family: outcome.family, models: outcome.models, analyses: outcome.analyses },
+        201,
+      );
     });
   });
 
@@ -66,7 +82,10 @@ export function reviewRoutes(): Hono<ReviewEnv> {
   routes.get("/submissions/:id/plot.svg", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
     const stored = await analysisOr404(c.env.DB, submission, c.req.query("metric"));
-    return c.body(renderPlot(stored.analysis, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "private, max-age=60" });
+    return c.body(renderPlot(stored.analysis, submission.title), 200, {
+      "content-type": "image/svg+xml; charset=utf-8",
+      "cache-control": "private, max-age=60",
+    });
   });
 
   return routes;
@@ -77,12 +96,14 @@ async function analysisOr404(db: D1Database, submission: SubmissionRecord, metri
   const name = metric ?? submission.headlineMetric;
   if (name === null) throw new ProblemError("analysis_not_found", `${submission.taskType} tasks are not analysed.`);
   const stored = await latestAnalysis(db, submission.id, name);
-  if (!stored) throw new ProblemError("analysis_not_found", `No ${name} analysis for this submission yet: upload results first.`);
+  if (!stored)
+    throw new ProblemError("analysis_not_found", `No ${name} analysis for this submission yet: upload results first.`);
   return stored;
 }
 
 async function readFamily(reader: MultipartReader): Promise<FamilyDefinition> {
   const part = await reader.nextPart();
-  if (part?.name !== "family") throw new ProblemError("missing_part", 'The first part must be "family": the model family definition (JSON).');
+  if (part?.name !== "family")
+    throw new ProblemError("missing_part", 'The first part must be "family": the model family definition (JSON).');
   return readJsonPart<FamilyDefinition>(reader, MAX_FAMILY_BYTES, validateModelFamily, "invalid_family", "family");
 }

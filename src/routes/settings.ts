@@ -14,7 +14,11 @@ export function publicSettingsRoutes(): Hono<AppEnv> {
   routes.get("/settings", async (c) => {
     const settings = await settingsInForce(c.env);
     const window = submissionWindow(settings, new Date());
-    return c.json({ ...settings, submissionsOpen: window.open, currentRound: window.open ? (window.round?.name ?? null) : null }, 200, { "cache-control": "public, max-age=60" });
+    return c.json(
+      { ...settings, submissionsOpen: window.open, currentRound: window.open ? (window.round?.name ?? null) : null },
+      200,
+      { "cache-control": "public, max-age=60" },
+    );
   });
   return routes;
 }
@@ -24,18 +28,41 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
   const routes = new Hono<AppEnv & { Variables: OrganiserVariables }>();
   routes.get("/settings", async (c) => {
     const saved = await savedSettings(c.env.DB);
-    return c.json({ settings: saved?.settings ?? defaultSettings(c.env), version: saved?.version ?? 0, savedAt: saved?.savedAt ?? null });
+    return c.json({
+      settings: saved?.settings ?? defaultSettings(c.env),
+      version: saved?.version ?? 0,
+      savedAt: saved?.savedAt ?? null,
+    });
   });
 
-  routes.put("/settings", requireRole("admin"), jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"), async (c) => {
-    const settings = c.req.valid("json");
-    const problems = roundProblems(settings.rounds);
-    if (problems.length > 0) throw new ProblemError("invalid_settings", `The settings are invalid: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`, { fields: problems });
-    const before = await settingsInForce(c.env);
-    const at = new Date().toISOString();
-    const actor = c.get("actor").id;
-    const [saved] = await c.env.DB.batch([saveSettingsStatement(c.env.DB, settings, actor, at), appendAudit(c.env.DB, { at, actor, action: "settings.update", submissionId: null, detail: { before, after: settings } })]);
-    return c.json({ settings, version: saved!.meta.last_row_id, savedAt: at });
-  });
+  routes.put(
+    "/settings",
+    requireRole("admin"),
+    jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"),
+    async (c) => {
+      const settings = c.req.valid("json");
+      const problems = roundProblems(settings.rounds);
+      if (problems.length > 0)
+        throw new ProblemError(
+          "invalid_settings",
+          `The settings are invalid: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`,
+          { fields: problems },
+        );
+      const before = await settingsInForce(c.env);
+      const at = new Date().toISOString();
+      const actor = c.get("actor").id;
+      const [saved] = await c.env.DB.batch([
+        saveSettingsStatement(c.env.DB, settings, actor, at),
+        appendAudit(c.env.DB, {
+          at,
+          actor,
+          action: "settings.update",
+          submissionId: null,
+          detail: { before, after: settings },
+        }),
+      ]);
+      return c.json({ settings, version: saved!.meta.last_row_id, savedAt: at });
+    },
+  );
   return routes;
 }

@@ -21,7 +21,13 @@ import { renderPlot } from "../analysis/plot";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { appendAuditIfChanged, latestAnalyses, latestHeadlineAnalysis } from "../storage/analyses";
 import { privateFamilyNames } from "../storage/review";
-import { editMetadataStatement, getSubmission, lastReview, withdrawStatement, type SubmissionRecord } from "../storage/submissions";
+import {
+  editMetadataStatement,
+  getSubmission,
+  lastReview,
+  withdrawStatement,
+  type SubmissionRecord,
+} from "../storage/submissions";
 import { formatBytes } from "../validate/validator";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { AppEnv } from "../app-env";
@@ -37,7 +43,11 @@ export function submissionRoutes(): Hono<AppEnv> {
   routes.post("/", async (c) => {
     const settings = await settingsInForce(c.env);
     const window = submissionWindow(settings, new Date());
-    if (!window.open) throw new ProblemError("submissions_closed", window.message, { closedAt: window.lastClosedAt, nextOpensAt: window.nextOpensAt });
+    if (!window.open)
+      throw new ProblemError("submissions_closed", window.message, {
+        closedAt: window.lastClosedAt,
+        nextOpensAt: window.nextOpensAt,
+      });
     const limits = validationLimits(settings);
     const boundary = boundaryOf(c.req.header("content-type") ?? null);
     if (!boundary) {
@@ -71,9 +81,13 @@ export function submissionRoutes(): Hono<AppEnv> {
           });
         case "created": {
           const evaluations = await startDefaultEvaluations(c.env, settings, outcome.submission);
-          return c.json({ ...publicView(outcome.submission), submitterToken: outcome.submitterToken, evaluations }, 201, {
-            location: `/v1/submissions/${outcome.submission.id}`,
-          });
+          return c.json(
+            { ...publicView(outcome.submission), submitterToken: outcome.submitterToken, evaluations },
+            201,
+            {
+              location: `/v1/submissions/${outcome.submission.id}`,
+            },
+          );
         }
       }
     });
@@ -82,12 +96,18 @@ export function submissionRoutes(): Hono<AppEnv> {
   /** An accepted task's plot, public: only its public families are drawn. */
   routes.get("/:id/plot.svg", async (c) => {
     const submission = await getSubmission(c.env.DB, c.req.param("id"));
-    if (!submission || submission.state !== "accepted") throw new ProblemError("not_found", "Plots are public once a task is accepted.");
+    if (submission?.state !== "accepted")
+      throw new ProblemError("not_found", "Plots are public once a task is accepted.");
     const stored = await latestHeadlineAnalysis(c.env.DB, submission);
     const privateNames = await privateFamilyNames(c.env.DB, submission.id);
     const families = stored?.analysis.families.filter((family) => !privateNames.has(family.family)) ?? [];
-    if (!stored || families.length === 0) throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
-    return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, { "content-type": "image/svg+xml; charset=utf-8", "cache-control": "public, max-age=300", "access-control-allow-origin": "*" });
+    if (!stored || families.length === 0)
+      throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
+    return c.body(renderPlot({ ...stored.analysis, families }, submission.title), 200, {
+      "content-type": "image/svg+xml; charset=utf-8",
+      "cache-control": "public, max-age=300",
+      "access-control-allow-origin": "*",
+    });
   });
 
   /**
@@ -95,26 +115,53 @@ export function submissionRoutes(): Hono<AppEnv> {
    * the upload's: it fixed the metric the task is judged on, which results must not be able to change. The edit
    * may leave taskType out or give any name for the same type and headline metric.
    */
-  routes.put("/:id/metadata", requireSubmitter, jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"), async (c) => {
-    const submission = c.get("submission");
-    assertEditable(submission, await settingsInForce(c.env), new Date());
-    const { metadata } = c.req.valid("json");
-    const declared = typeof submission.metadata.taskType === "string" ? submission.metadata.taskType : submission.taskType;
-    const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
-    if (requested && (!requested.ok || requested.taskType !== submission.taskType || (headlineMetricName(requested.taskType, metadata.taskType) ?? null) !== submission.headlineMetric)) {
-      const scoredBy = submission.headlineMetric === null ? "" : `, judged on ${submission.headlineMetric}`;
-      throw new ProblemError("invalid_metadata", `The task type is ${declared}${scoredBy}, fixed at upload; submit a new task to change it.`, { fields: [{ field: "taskType", message: "cannot change" }] });
-    }
-    const updated = { ...metadata, taskType: declared };
-    const at = new Date().toISOString();
-    // An edit answering a request for changes puts the task back in review.
-    const [change] = await c.env.DB.batch([
-      editMetadataStatement(c.env.DB, submission.id, submission.state, updated, updated.title, at),
-      appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.edit", submissionId: submission.id, detail: { before: { ...submission.metadata, state: submission.state }, after: { ...updated, state: "valid" } } }),
-    ]);
-    if (change?.meta.changes !== 1) throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", { state: submission.state });
-    return c.json({ ...publicView({ ...submission, title: updated.title, state: "valid" }), metadata: updated });
-  });
+  routes.put(
+    "/:id/metadata",
+    requireSubmitter,
+    jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"),
+    async (c) => {
+      const submission = c.get("submission");
+      assertEditable(submission, await settingsInForce(c.env), new Date());
+      const { metadata } = c.req.valid("json");
+      const declared =
+        typeof submission.metadata.taskType === "string" ? submission.metadata.taskType : submission.taskType;
+      const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
+      if (
+        requested &&
+        (!requested.ok ||
+          requested.taskType !== submission.taskType ||
+          (headlineMetricName(requested.taskType, metadata.taskType) ?? null) !== submission.headlineMetric)
+      ) {
+        const scoredBy = submission.headlineMetric === null ? "" : `, judged on ${submission.headlineMetric}`;
+        throw new ProblemError(
+          "invalid_metadata",
+          `The task type is ${declared}${scoredBy}, fixed at upload; submit a new task to change it.`,
+          { fields: [{ field: "taskType", message: "cannot change" }] },
+        );
+      }
+      const updated = { ...metadata, taskType: declared };
+      const at = new Date().toISOString();
+      // An edit answering a request for changes puts the task back in review.
+      const [change] = await c.env.DB.batch([
+        editMetadataStatement(c.env.DB, submission.id, submission.state, updated, updated.title, at),
+        appendAuditIfChanged(c.env.DB, {
+          at,
+          actor: "submitter",
+          action: "submission.edit",
+          submissionId: submission.id,
+          detail: {
+            before: { ...submission.metadata, state: submission.state },
+            after: { ...updated, state: "valid" },
+          },
+        }),
+      ]);
+      if (change?.meta.changes !== 1)
+        throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", {
+          state: submission.state,
+        });
+      return c.json({ ...publicView({ ...submission, title: updated.title, state: "valid" }), metadata: updated });
+    },
+  );
 
   /**
    * Replaces the task file while the task is editable: the body is the new CSV (text/csv), streamed and
@@ -125,10 +172,16 @@ export function submissionRoutes(): Hono<AppEnv> {
     const settings = await settingsInForce(c.env);
     assertEditable(submission, settings, new Date());
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (type !== "text/csv") throw new ProblemError("unsupported_media_type", "Send the new task file as the body, with content-type text/csv.");
+    if (type !== "text/csv")
+      throw new ProblemError(
+        "unsupported_media_type",
+        "Send the new task file as the body, with content-type text/csv.",
+      );
     const limits = validationLimits(settings);
     if (Number(c.req.header("content-length") ?? NaN) > limits.maxBytes) {
-      throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, { limitBytes: limits.maxBytes });
+      throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
+        limitBytes: limits.maxBytes,
+      });
     }
     const body = c.req.raw.body;
     if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
@@ -138,9 +191,15 @@ export function submissionRoutes(): Hono<AppEnv> {
       case "invalid":
         throw invalidFileProblem(outcome.report, limits, "the submission keeps its current file.");
       case "duplicate":
-        throw new ProblemError("duplicate_file", "These exact bytes were already submitted as another task; the submission keeps its current file.");
+        throw new ProblemError(
+          "duplicate_file",
+          "These exact bytes were already submitted as another task; the submission keeps its current file.",
+        );
       case "conflict":
-        throw new ProblemError("not_editable", "The submission was decided or replaced while you uploaded; nothing was changed.");
+        throw new ProblemError(
+          "not_editable",
+          "The submission was decided or replaced while you uploaded; nothing was changed.",
+        );
       case "unchanged":
         return c.json({ ...publicView(outcome.submission), unchanged: true });
       case "replaced": {
@@ -153,13 +212,28 @@ export function submissionRoutes(): Hono<AppEnv> {
   /** The submitter takes the task back: it leaves review and the leaderboard, and its record is kept. */
   routes.post("/:id/withdraw", requireSubmitter, async (c) => {
     const submission = c.get("submission");
-    if (submission.state === "withdrawn") throw new ProblemError("invalid_transition", "This submission is already withdrawn.", { state: submission.state, allowed: [] });
+    if (submission.state === "withdrawn")
+      throw new ProblemError("invalid_transition", "This submission is already withdrawn.", {
+        state: submission.state,
+        allowed: [],
+      });
     const at = new Date().toISOString();
     const [change] = await c.env.DB.batch([
       withdrawStatement(c.env.DB, submission.id, submission.state, at),
-      appendAuditIfChanged(c.env.DB, { at, actor: "submitter", action: "submission.withdraw", submissionId: submission.id, detail: { before: submission.state, after: "withdrawn" } }),
+      appendAuditIfChanged(c.env.DB, {
+        at,
+        actor: "submitter",
+        action: "submission.withdraw",
+        submissionId: submission.id,
+        detail: { before: submission.state, after: "withdrawn" },
+      }),
     ]);
-    if (change?.meta.changes !== 1) throw new ProblemError("invalid_transition", "The submission changed state while you withdrew it; reload and try again.", { state: submission.state, allowed: [] });
+    if (change?.meta.changes !== 1)
+      throw new ProblemError(
+        "invalid_transition",
+        "The submission changed state while you withdrew it; reload and try again.",
+        { state: submission.state, allowed: [] },
+      );
     if (submission.state === "accepted") await rebuildLeaderboard(c.env.DB);
     return c.json({ id: submission.id, state: "withdrawn" });
   });
@@ -180,13 +254,24 @@ export function submissionRoutes(): Hono<AppEnv> {
       role: metricRole(submission, metric),
       families: analysis.families
         .filter((family) => !privateNames.has(family.family))
-        .map((family) => ({ family: family.family, verdict: family.verdict, slopePerDecade: family.slope.perDecade, slopeCi95: family.slope.ci95, reason: family.reason })),
+        .map((family) => ({
+          family: family.family,
+          verdict: family.verdict,
+          slopePerDecade: family.slope.perDecade,
+          slopeCi95: family.slope.ci95,
+          reason: family.reason,
+        })),
     });
     const [headline, ...secondary] = analyses;
-    const results = headline && metricRole(submission, headline.metric) === "headline" ? { ...verdicts(headline), secondary: secondary.map(verdicts) } : null;
+    const results =
+      headline && metricRole(submission, headline.metric) === "headline"
+        ? { ...verdicts(headline), secondary: secondary.map(verdicts) }
+        : null;
     return c.json({
       ...publicView(submission),
-      evaluations: evaluations.map(({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible),
+      evaluations: evaluations.map(
+        ({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible,
+      ),
       results,
     });
   });
@@ -199,7 +284,11 @@ export function submissionRoutes(): Hono<AppEnv> {
  * A family that cannot be started is reported in the response, never fails the upload: the submission is stored
  * either way.
  */
-async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, submission: SubmissionRecord): Promise<{ family: string; id?: string; state?: string; error?: string }[]> {
+async function startDefaultEvaluations(
+  env: Env,
+  settings: CompetitionSettings,
+  submission: SubmissionRecord,
+): Promise<{ family: string; id?: string; state?: string; error?: string }[]> {
   const started = [];
   for (const name of settings.publicFamilies) {
     try {
@@ -209,7 +298,11 @@ async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, 
         continue;
       }
       const outcome = await startEvaluation(env, submission, family, settings.tokenBudget);
-      started.push(outcome.ok ? { family: name, id: outcome.evaluation.id, state: outcome.evaluation.state } : { family: name, error: outcome.reason });
+      started.push(
+        outcome.ok
+          ? { family: name, id: outcome.evaluation.id, state: outcome.evaluation.state }
+          : { family: name, error: outcome.reason },
+      );
     } catch (error) {
       console.error(JSON.stringify({ submission: submission.id, family: name, error: describeError(error) }));
       started.push({ family: name, error: "could not be queued; an organiser can start it" });
@@ -221,9 +314,16 @@ async function startDefaultEvaluations(env: Env, settings: CompetitionSettings, 
 /** The problem for a file the validator rejected: 413 past the size limit, else 422 with the whole report. */
 function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, consequence: string): ProblemError {
   if ((report.counts.file_too_large ?? 0) > 0) {
-    return new ProblemError("payload_too_large", `The task file is larger than ${formatBytes(limits.maxBytes)}.`, { report, limitBytes: limits.maxBytes });
+    return new ProblemError("payload_too_large", `The task file is larger than ${formatBytes(limits.maxBytes)}.`, {
+      report,
+      limitBytes: limits.maxBytes,
+    });
   }
-  return new ProblemError("invalid_task_file", `The task file has ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`, { report });
+  return new ProblemError(
+    "invalid_task_file",
+    `The task file has ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`,
+    { report },
+  );
 }
 
 /**
@@ -232,21 +332,35 @@ function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, 
  */
 function assertEditable(submission: SubmissionRecord, settings: CompetitionSettings, now: Date): void {
   if (!(EDITABLE_STATES as readonly string[]).includes(submission.state)) {
-    throw new ProblemError("not_editable", `A ${submission.state} submission can no longer be changed.`, { state: submission.state });
+    throw new ProblemError("not_editable", `A ${submission.state} submission can no longer be changed.`, {
+      state: submission.state,
+    });
   }
   const deadline = editableUntil(settings, submission.round);
   if (submission.state === "valid" && deadline !== null && now.getTime() >= Date.parse(deadline)) {
-    throw new ProblemError("not_editable", `Editing closed with ${submission.round} at ${deadline}.`, { state: submission.state, closedAt: deadline });
+    throw new ProblemError("not_editable", `Editing closed with ${submission.round} at ${deadline}.`, {
+      state: submission.state,
+      closedAt: deadline,
+    });
   }
 }
 
 async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {
   const part = await reader.nextPart();
   if (part?.name === "file") {
-    throw new ProblemError("missing_part", 'Send the "metadata" part before the "file" part, so the file can be checked as it streams.');
+    throw new ProblemError(
+      "missing_part",
+      'Send the "metadata" part before the "file" part, so the file can be checked as it streams.',
+    );
   }
   if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
-  return readJsonPart<SubmissionMetadata>(reader, MAX_METADATA_BYTES, validateSubmissionMetadata, "invalid_metadata", "metadata");
+  return readJsonPart<SubmissionMetadata>(
+    reader,
+    MAX_METADATA_BYTES,
+    validateSubmissionMetadata,
+    "invalid_metadata",
+    "metadata",
+  );
 }
 
 /** What the submitter may see: never the token hash or storage keys. */

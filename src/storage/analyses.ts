@@ -26,15 +26,34 @@ export function upsertExternalResults(db: D1Database, record: ExternalResultsRec
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
        ON CONFLICT (submission_id, family) DO UPDATE SET family_json = ?3, results_prefix = ?4, uploaded_by = ?5, uploaded_at = ?6, file_version = ?7`,
     )
-    .bind(record.submissionId, record.family, record.familyJson, record.resultsPrefix, record.uploadedBy, record.uploadedAt, record.fileVersion);
+    .bind(
+      record.submissionId,
+      record.family,
+      record.familyJson,
+      record.resultsPrefix,
+      record.uploadedBy,
+      record.uploadedAt,
+      record.fileVersion,
+    );
 }
 
 /** Uploaded results for the submission's current file (uploads for a replaced file no longer count). */
-export async function listExternalResults(db: D1Database, submission: { id: string; fileVersion: number }): Promise<ExternalResultsRecord[]> {
+export async function listExternalResults(
+  db: D1Database,
+  submission: { id: string; fileVersion: number },
+): Promise<ExternalResultsRecord[]> {
   const { results } = await db
     .prepare("SELECT * FROM external_results WHERE submission_id = ?1 AND file_version = ?2 ORDER BY family")
     .bind(submission.id, submission.fileVersion)
-    .all<{ submission_id: string; family: string; family_json: string; results_prefix: string; uploaded_by: string; uploaded_at: string; file_version: number }>();
+    .all<{
+      submission_id: string;
+      family: string;
+      family_json: string;
+      results_prefix: string;
+      uploaded_by: string;
+      uploaded_at: string;
+      file_version: number;
+    }>();
   return results.map((row) => ({
     submissionId: row.submission_id,
     family: row.family,
@@ -46,9 +65,14 @@ export async function listExternalResults(db: D1Database, submission: { id: stri
   }));
 }
 
-export function insertAnalysis(db: D1Database, row: { id: string; submissionId: string; fileVersion: number; metric: string; createdAt: string; analysis: Analysis }): D1PreparedStatement {
+export function insertAnalysis(
+  db: D1Database,
+  row: { id: string; submissionId: string; fileVersion: number; metric: string; createdAt: string; analysis: Analysis },
+): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO analyses (id, submission_id, metric, created_at, analysis_json, file_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    .prepare(
+      "INSERT INTO analyses (id, submission_id, metric, created_at, analysis_json, file_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
     .bind(row.id, row.submissionId, row.metric, row.createdAt, JSON.stringify(row.analysis), row.fileVersion);
 }
 
@@ -64,12 +88,18 @@ export const latestAnalysisRowid = (submissionId: string, metric: string): strin
       AND json_extract(latest.analysis_json, '$.schemaVersion') = ${ANALYSIS_SCHEMA_VERSION}
     ORDER BY latest.created_at DESC, latest.rowid DESC LIMIT 1)`;
 
-export async function latestAnalysis(db: D1Database, submissionId: string, metric: string): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
+export async function latestAnalysis(
+  db: D1Database,
+  submissionId: string,
+  metric: string,
+): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
   const row = await db
     .prepare(`SELECT id, created_at, analysis_json FROM analyses WHERE rowid = ${latestAnalysisRowid("?1", "?2")}`)
     .bind(submissionId, metric)
     .first<{ id: string; created_at: string; analysis_json: string }>();
-  return row ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis } : undefined;
+  return row
+    ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis }
+    : undefined;
 }
 
 /**
@@ -77,17 +107,29 @@ export async function latestAnalysis(db: D1Database, submissionId: string, metri
  * reader of "the task's verdict" for the submitter, organisers, acceptance, plots and the leaderboard. None for a
  * task without a headline metric (numeric).
  */
-export async function latestHeadlineAnalysis(db: D1Database, submission: { id: string; headlineMetric: string | null }): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
+export async function latestHeadlineAnalysis(
+  db: D1Database,
+  submission: { id: string; headlineMetric: string | null },
+): Promise<{ id: string; createdAt: string; analysis: Analysis } | undefined> {
   return submission.headlineMetric === null ? undefined : latestAnalysis(db, submission.id, submission.headlineMetric);
 }
 
 /** The newest analysis of every metric a submission has, on its current file. */
-export async function latestAnalyses(db: D1Database, submissionId: string): Promise<{ metric: string; createdAt: string; analysis: Analysis }[]> {
+export async function latestAnalyses(
+  db: D1Database,
+  submissionId: string,
+): Promise<{ metric: string; createdAt: string; analysis: Analysis }[]> {
   const { results } = await db
-    .prepare(`SELECT metric, created_at, analysis_json FROM analyses a WHERE a.submission_id = ?1 AND a.rowid = ${latestAnalysisRowid("a.submission_id", "a.metric")} ORDER BY metric`)
+    .prepare(
+      `SELECT metric, created_at, analysis_json FROM analyses a WHERE a.submission_id = ?1 AND a.rowid = ${latestAnalysisRowid("a.submission_id", "a.metric")} ORDER BY metric`,
+    )
     .bind(submissionId)
     .all<{ metric: string; created_at: string; analysis_json: string }>();
-  return results.map((row) => ({ metric: row.metric, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis }));
+  return results.map((row) => ({
+    metric: row.metric,
+    createdAt: row.created_at,
+    analysis: JSON.parse(row.analysis_json) as Analysis,
+  }));
 }
 
 export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatement {
@@ -102,7 +144,9 @@ export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatem
  */
 export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1")
+    .prepare(
+      "INSERT INTO audit_log (at, actor, action, submission_id, detail_json) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1",
+    )
     .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
 }
 
@@ -110,7 +154,11 @@ export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1Prepa
  * Submissions with analyses on their current file but none made by this analysis code (`codeVersion`): their
  * verdicts are made again by the cron job, a few at a time, those never tried (then tried longest ago) first.
  */
-export async function outdatedAnalysisSubmissions(db: D1Database, codeVersion: string, limit: number): Promise<string[]> {
+export async function outdatedAnalysisSubmissions(
+  db: D1Database,
+  codeVersion: string,
+  limit: number,
+): Promise<string[]> {
   const { results } = await db
     .prepare(
       `SELECT a.submission_id AS id FROM analyses a JOIN submissions s ON s.id = a.submission_id AND a.file_version = s.file_version

@@ -84,22 +84,47 @@ export interface ShardRecord {
 }
 
 /** D1 allows 100 bound parameters a statement: batch rows so each statement stays under it. */
-export const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+export const chunk = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
-export function insertEvaluationStatements(db: D1Database, evaluation: EvaluationRecord, shards: ShardRecord[]): D1PreparedStatement[] {
+export function insertEvaluationStatements(
+  db: D1Database,
+  evaluation: EvaluationRecord,
+  shards: ShardRecord[],
+): D1PreparedStatement[] {
   return [
     db
       .prepare(
         `INSERT INTO evaluations (id, submission_id, family, family_json, state, created_at, updated_at, estimate_json, token_budget, file_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)`,
       )
-      .bind(evaluation.id, evaluation.submissionId, evaluation.family, JSON.stringify(evaluation.familyDefinition), evaluation.state, evaluation.createdAt, JSON.stringify(evaluation.estimate), evaluation.tokenBudget, evaluation.fileVersion),
+      .bind(
+        evaluation.id,
+        evaluation.submissionId,
+        evaluation.family,
+        JSON.stringify(evaluation.familyDefinition),
+        evaluation.state,
+        evaluation.createdAt,
+        JSON.stringify(evaluation.estimate),
+        evaluation.tokenBudget,
+        evaluation.fileVersion,
+      ),
     ...chunk(shards, 12).map((rows) =>
       db
         .prepare(
           `INSERT INTO evaluation_shards (evaluation_id, model, shard, first_example, end_example, state, updated_at) VALUES ${rows.map((_, i) => `(?${i * 7 + 1}, ?${i * 7 + 2}, ?${i * 7 + 3}, ?${i * 7 + 4}, ?${i * 7 + 5}, ?${i * 7 + 6}, ?${i * 7 + 7})`).join(", ")}`,
         )
-        .bind(...rows.flatMap((s) => [s.evaluationId, s.model, s.shard, s.firstExample, s.endExample, s.state, evaluation.createdAt])),
+        .bind(
+          ...rows.flatMap((s) => [
+            s.evaluationId,
+            s.model,
+            s.shard,
+            s.firstExample,
+            s.endExample,
+            s.state,
+            evaluation.createdAt,
+          ]),
+        ),
     ),
   ];
 }
@@ -110,13 +135,21 @@ export async function getEvaluation(db: D1Database, id: string): Promise<Evaluat
 }
 
 export async function listEvaluations(db: D1Database, submissionId: string): Promise<EvaluationRecord[]> {
-  const { results } = await db.prepare("SELECT * FROM evaluations WHERE submission_id = ?1 ORDER BY created_at, id").bind(submissionId).all<EvaluationRow>();
+  const { results } = await db
+    .prepare("SELECT * FROM evaluations WHERE submission_id = ?1 ORDER BY created_at, id")
+    .bind(submissionId)
+    .all<EvaluationRow>();
   return results.map(fromRow);
 }
 
 /** Evaluations of the submission's current file (a replaced file's runs stay stored, but no longer count). */
-export async function currentEvaluations(db: D1Database, submission: { id: string; fileVersion: number }): Promise<EvaluationRecord[]> {
-  return (await listEvaluations(db, submission.id)).filter((evaluation) => evaluation.fileVersion === submission.fileVersion);
+export async function currentEvaluations(
+  db: D1Database,
+  submission: { id: string; fileVersion: number },
+): Promise<EvaluationRecord[]> {
+  return (await listEvaluations(db, submission.id)).filter(
+    (evaluation) => evaluation.fileVersion === submission.fileVersion,
+  );
 }
 
 export async function listShards(db: D1Database, evaluationId: string): Promise<ShardRecord[]> {
@@ -158,8 +191,12 @@ export async function shardContext(
 ): Promise<{ evaluation?: EvaluationRecord; shard?: ShardRecord; submission?: SubmissionRecord }> {
   const [evaluation, shardRow, submission] = await db.batch([
     db.prepare("SELECT * FROM evaluations WHERE id = ?1").bind(evaluationId),
-    db.prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3").bind(evaluationId, model, shard),
-    db.prepare("SELECT * FROM submissions WHERE id = (SELECT submission_id FROM evaluations WHERE id = ?1)").bind(evaluationId),
+    db
+      .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
+      .bind(evaluationId, model, shard),
+    db
+      .prepare("SELECT * FROM submissions WHERE id = (SELECT submission_id FROM evaluations WHERE id = ?1)")
+      .bind(evaluationId),
   ]);
   const first = <T>(result: D1Result | undefined): T | undefined => (result?.results[0] as T | undefined) ?? undefined;
   const evaluationRow = first<EvaluationRow>(evaluation);
@@ -172,31 +209,66 @@ export async function shardContext(
   };
 }
 
-export async function getShard(db: D1Database, evaluationId: string, model: string, shard: number): Promise<ShardRecord | undefined> {
-  const row = await db.prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3").bind(evaluationId, model, shard).first<ShardRow>();
+export async function getShard(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  shard: number,
+): Promise<ShardRecord | undefined> {
+  const row = await db
+    .prepare("SELECT * FROM evaluation_shards WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
+    .bind(evaluationId, model, shard)
+    .first<ShardRow>();
   return row ? shardFromRow(row) : undefined;
 }
 
 export async function pendingShardCount(db: D1Database, evaluationId: string): Promise<number> {
-  const row = await db.prepare("SELECT COUNT(*) AS pending FROM evaluation_shards WHERE evaluation_id = ?1 AND state = 'pending'").bind(evaluationId).first<{ pending: number }>();
+  const row = await db
+    .prepare("SELECT COUNT(*) AS pending FROM evaluation_shards WHERE evaluation_id = ?1 AND state = 'pending'")
+    .bind(evaluationId)
+    .first<{ pending: number }>();
   return row?.pending ?? 0;
 }
 
 /** Moves a pending shard to done or failed; false if it was no longer pending (a duplicate delivery got there first). */
-export function settleShardStatement(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): D1PreparedStatement {
+export function settleShardStatement(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  shard: number,
+  state: "done" | "failed",
+  error: string | null,
+): D1PreparedStatement {
   return db
-    .prepare("UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'")
+    .prepare(
+      "UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'",
+    )
     .bind(evaluationId, model, shard, state, error, new Date().toISOString());
 }
 
-export async function settleShard(db: D1Database, evaluationId: string, model: string, shard: number, state: "done" | "failed", error: string | null): Promise<boolean> {
+export async function settleShard(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  shard: number,
+  state: "done" | "failed",
+  error: string | null,
+): Promise<boolean> {
   const result = await settleShardStatement(db, evaluationId, model, shard, state, error).run();
   return result.meta.changes === 1;
 }
 
-export async function noteShardAttempt(db: D1Database, evaluationId: string, model: string, shard: number, error: string): Promise<void> {
+export async function noteShardAttempt(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  shard: number,
+  error: string,
+): Promise<void> {
   await db
-    .prepare("UPDATE evaluation_shards SET attempts = attempts + 1, error = ?4, updated_at = ?5 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3")
+    .prepare(
+      "UPDATE evaluation_shards SET attempts = attempts + 1, error = ?4, updated_at = ?5 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3",
+    )
     .bind(evaluationId, model, shard, error, new Date().toISOString())
     .run();
 }
@@ -213,7 +285,14 @@ export function addCountersStatement(db: D1Database, id: string, counters: Count
       `UPDATE evaluations SET requests = requests + ?2, retries = retries + ?3, cache_hits = cache_hits + ?4, tokens_used = tokens_used + ?5,
          state = CASE WHEN state = 'queued' THEN 'evaluating' ELSE state END, updated_at = ?6 WHERE id = ?1`,
     )
-    .bind(id, counters.requests ?? 0, counters.retries ?? 0, counters.cacheHits ?? 0, counters.tokens ?? 0, new Date().toISOString());
+    .bind(
+      id,
+      counters.requests ?? 0,
+      counters.retries ?? 0,
+      counters.cacheHits ?? 0,
+      counters.tokens ?? 0,
+      new Date().toISOString(),
+    );
 }
 
 /**
@@ -222,35 +301,64 @@ export function addCountersStatement(db: D1Database, id: string, counters: Count
  */
 export async function claimFinish(db: D1Database, id: string, now: string, staleBefore: string): Promise<boolean> {
   const result = await db
-    .prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1 AND state IN ('queued', 'evaluating') AND (finishing_at IS NULL OR finishing_at < ?3)")
+    .prepare(
+      "UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1 AND state IN ('queued', 'evaluating') AND (finishing_at IS NULL OR finishing_at < ?3)",
+    )
     .bind(id, now, staleBefore)
     .run();
   return result.meta.changes === 1;
 }
 
 /** Ends the submission's open evaluations: their file was replaced, so their results would no longer count. */
-export function supersedeOpenEvaluationsStatement(db: D1Database, submissionId: string, reason: string, at: string): D1PreparedStatement {
+export function supersedeOpenEvaluationsStatement(
+  db: D1Database,
+  submissionId: string,
+  reason: string,
+  at: string,
+): D1PreparedStatement {
   return db
-    .prepare("UPDATE evaluations SET state = 'failed', reason = ?2, finished_at = ?3, updated_at = ?3 WHERE submission_id = ?1 AND state IN ('queued', 'evaluating')")
+    .prepare(
+      "UPDATE evaluations SET state = 'failed', reason = ?2, finished_at = ?3, updated_at = ?3 WHERE submission_id = ?1 AND state IN ('queued', 'evaluating')",
+    )
     .bind(submissionId, reason, at);
 }
 
-export async function finishEvaluation(db: D1Database, id: string, state: EvaluationState, reason: string | null): Promise<boolean> {
+export async function finishEvaluation(
+  db: D1Database,
+  id: string,
+  state: EvaluationState,
+  reason: string | null,
+): Promise<boolean> {
   const now = new Date().toISOString();
   const result = await db
-    .prepare("UPDATE evaluations SET state = ?2, reason = ?3, finished_at = ?4, updated_at = ?4 WHERE id = ?1 AND state IN ('queued', 'evaluating')")
+    .prepare(
+      "UPDATE evaluations SET state = ?2, reason = ?3, finished_at = ?4, updated_at = ?4 WHERE id = ?1 AND state IN ('queued', 'evaluating')",
+    )
     .bind(id, state, reason, now)
     .run();
   return result.meta.changes === 1;
 }
 
-export function resultStatements(db: D1Database, evaluationId: string, model: string, rows: { index: number; flag: string | null; metrics: ExampleMetrics | null }[]): D1PreparedStatement[] {
+export function resultStatements(
+  db: D1Database,
+  evaluationId: string,
+  model: string,
+  rows: { index: number; flag: string | null; metrics: ExampleMetrics | null }[],
+): D1PreparedStatement[] {
   return chunk(rows, 20).map((part) =>
     db
       .prepare(
         `INSERT OR REPLACE INTO evaluation_results (evaluation_id, model, example_index, flag, metrics_json) VALUES ${part.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(", ")}`,
       )
-      .bind(...part.flatMap((row) => [evaluationId, model, row.index, row.flag, row.metrics ? JSON.stringify(row.metrics) : null])),
+      .bind(
+        ...part.flatMap((row) => [
+          evaluationId,
+          model,
+          row.index,
+          row.flag,
+          row.metrics ? JSON.stringify(row.metrics) : null,
+        ]),
+      ),
   );
 }
 
@@ -263,10 +371,17 @@ export interface ResultRow {
 
 export async function listResults(db: D1Database, evaluationId: string): Promise<ResultRow[]> {
   const { results } = await db
-    .prepare("SELECT model, example_index, flag, metrics_json FROM evaluation_results WHERE evaluation_id = ?1 ORDER BY model, example_index")
+    .prepare(
+      "SELECT model, example_index, flag, metrics_json FROM evaluation_results WHERE evaluation_id = ?1 ORDER BY model, example_index",
+    )
     .bind(evaluationId)
     .all<{ model: string; example_index: number; flag: string | null; metrics_json: string | null }>();
-  return results.map((row) => ({ model: row.model, index: row.example_index, flag: row.flag, metrics: row.metrics_json ? (JSON.parse(row.metrics_json) as ExampleMetrics) : null }));
+  return results.map((row) => ({
+    model: row.model,
+    index: row.example_index,
+    flag: row.flag,
+    metrics: row.metrics_json ? (JSON.parse(row.metrics_json) as ExampleMetrics) : null,
+  }));
 }
 
 /** Per model: examples stored, and over those with a number for `metric`, their count, mean and squared deviations. */
@@ -296,11 +411,18 @@ export async function modelTallies(db: D1Database, evaluationId: string, metric:
          FROM v JOIN m ON m.model = v.model GROUP BY v.model`,
       )
       .bind(evaluationId, path),
-    db.prepare("SELECT model, flag, COUNT(*) AS n FROM evaluation_results WHERE evaluation_id = ?1 AND flag IS NOT NULL GROUP BY model, flag").bind(evaluationId),
+    db
+      .prepare(
+        "SELECT model, flag, COUNT(*) AS n FROM evaluation_results WHERE evaluation_id = ?1 AND flag IS NOT NULL GROUP BY model, flag",
+      )
+      .bind(evaluationId),
   ]);
   const flagged = new Map<string, Record<string, number>>();
-  for (const row of (flags as D1Result<{ model: string; flag: string; n: number }>).results) flagged.set(row.model, { ...flagged.get(row.model), [row.flag]: row.n });
-  return (moments as D1Result<{ model: string; done: number; scored: number; mean: number | null; ss: number | null }>).results.map((row) => ({
+  for (const row of (flags as D1Result<{ model: string; flag: string; n: number }>).results)
+    flagged.set(row.model, { ...flagged.get(row.model), [row.flag]: row.n });
+  return (
+    moments as D1Result<{ model: string; done: number; scored: number; mean: number | null; ss: number | null }>
+  ).results.map((row) => ({
     model: row.model,
     done: row.done,
     scored: row.scored,
@@ -315,9 +437,16 @@ export async function cachedScores(db: D1Database, keys: string[]): Promise<Map<
   const parts = chunk([...new Set(keys)], 90);
   if (parts.length === 0) return found;
   const answers = await db.batch<{ key: string; scored_json: string }>(
-    parts.map((part) => db.prepare(`SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`).bind(...part)),
+    parts.map((part) =>
+      db
+        .prepare(
+          `SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`,
+        )
+        .bind(...part),
+    ),
   );
-  for (const answer of answers) for (const row of answer.results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
+  for (const answer of answers)
+    for (const row of answer.results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
   return found;
 }
 
@@ -325,31 +454,43 @@ export function cacheStatements(db: D1Database, entries: [string, ScoredText][])
   const now = new Date().toISOString();
   return chunk(entries, 30).map((part) =>
     db
-      .prepare(`INSERT OR IGNORE INTO score_cache (key, scored_json, created_at) VALUES ${part.map((_, i) => `(?${i * 3 + 1}, ?${i * 3 + 2}, ?${i * 3 + 3})`).join(", ")}`)
+      .prepare(
+        `INSERT OR IGNORE INTO score_cache (key, scored_json, created_at) VALUES ${part.map((_, i) => `(?${i * 3 + 1}, ?${i * 3 + 2}, ?${i * 3 + 3})`).join(", ")}`,
+      )
       .bind(...part.flatMap(([key, scored]) => [key, JSON.stringify(scored), now])),
   );
 }
 
 export async function getFamily(db: D1Database, name: string): Promise<StoredFamily | undefined> {
-  const row = await db.prepare("SELECT definition_json FROM families WHERE name = ?1").bind(name).first<{ definition_json: string }>();
+  const row = await db
+    .prepare("SELECT definition_json FROM families WHERE name = ?1")
+    .bind(name)
+    .first<{ definition_json: string }>();
   return row ? (JSON.parse(row.definition_json) as StoredFamily) : undefined;
 }
 
 export async function listFamilies(db: D1Database): Promise<StoredFamily[]> {
-  const { results } = await db.prepare("SELECT definition_json FROM families ORDER BY name").all<{ definition_json: string }>();
+  const { results } = await db
+    .prepare("SELECT definition_json FROM families ORDER BY name")
+    .all<{ definition_json: string }>();
   return results.map((row) => JSON.parse(row.definition_json) as StoredFamily);
 }
 
 export function putFamilyStatement(db: D1Database, family: StoredFamily): D1PreparedStatement {
   const now = new Date().toISOString();
   return db
-    .prepare("INSERT INTO families (name, definition_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET definition_json = ?2, updated_at = ?3")
+    .prepare(
+      "INSERT INTO families (name, definition_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET definition_json = ?2, updated_at = ?3",
+    )
     .bind(family.name, JSON.stringify(family), now);
 }
 
 /** Evaluations still open whose last change is older than `before`: the cron job resumes them. */
 export async function staleEvaluations(db: D1Database, before: string): Promise<string[]> {
-  const { results } = await db.prepare("SELECT id FROM evaluations WHERE state IN ('queued', 'evaluating') AND updated_at < ?1").bind(before).all<{ id: string }>();
+  const { results } = await db
+    .prepare("SELECT id FROM evaluations WHERE state IN ('queued', 'evaluating') AND updated_at < ?1")
+    .bind(before)
+    .all<{ id: string }>();
   return results.map((row) => row.id);
 }
 

@@ -6,11 +6,14 @@ import type { Example } from "../validate/row-rules";
  */
 
 /** One example as a line of the stored examples. */
-export const exampleLine = (example: Example): string => JSON.stringify(example) + "\n";
+export const exampleLine = (example: Example): string => `${JSON.stringify(example)}\n`;
 
 /** Every stored example of a task, in order; undefined when the object is missing. */
 export async function readExamples(bucket: R2Bucket, key: string): Promise<Example[] | undefined> {
   const object = await bucket.get(key);
   if (!object) return undefined;
-  return (await object.text()).split("\n").filter(Boolean).map((line) => JSON.parse(line) as Example);
+  return (await object.text())
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Example);
 }

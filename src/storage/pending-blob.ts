@@ -42,7 +42,8 @@ export class PendingBlob {
       this.chunks = [];
       return;
     }
-    if (this.buffered > 0) this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.take(this.buffered)));
+    if (this.buffered > 0)
+      this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.take(this.buffered)));
     await this.upload.complete(this.parts);
     try {
       if (!(await this.bucket.head(finalKey))) await this.copy(finalKey, options);

@@ -5,9 +5,18 @@ import type { SubmissionState } from "../submission-states";
 import { storedMetricName } from "./submissions";
 
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
-export function decideStatement(db: D1Database, id: string, from: SubmissionState, to: SubmissionState, note: string, at: string): D1PreparedStatement {
+export function decideStatement(
+  db: D1Database,
+  id: string,
+  from: SubmissionState,
+  to: SubmissionState,
+  note: string,
+  at: string,
+): D1PreparedStatement {
   return db
-    .prepare("UPDATE submissions SET state = ?3, reviewed_at = ?4, review_note = ?5, updated_at = ?4 WHERE id = ?1 AND state = ?2")
+    .prepare(
+      "UPDATE submissions SET state = ?3, reviewed_at = ?4, review_note = ?5, updated_at = ?4 WHERE id = ?1 AND state = ?2",
+    )
     .bind(id, from, to, at, note);
 }
 
@@ -68,7 +77,9 @@ export async function listSubmissions(
   }
   if (cursor) {
     values.push(cursor.createdAt, cursor.id);
-    clauses.push(`(created_at < ?${values.length - 1} OR (created_at = ?${values.length - 1} AND id < ?${values.length}))`);
+    clauses.push(
+      `(created_at < ?${values.length - 1} OR (created_at = ?${values.length - 1} AND id < ?${values.length}))`,
+    );
   }
   values.push(limit);
   const { results } = await db
@@ -77,8 +88,24 @@ export async function listSubmissions(
        ${clauses.length ? `WHERE ${clauses.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?${values.length}`,
     )
     .bind(...values)
-    .all<{ id: string; title: string; task_type: string; state: SubmissionState; example_count: number; created_at: string; reviewed_at: string | null }>();
-  return results.map((row) => ({ id: row.id, title: row.title, taskType: row.task_type, state: row.state, examples: row.example_count, createdAt: row.created_at, reviewedAt: row.reviewed_at }));
+    .all<{
+      id: string;
+      title: string;
+      task_type: string;
+      state: SubmissionState;
+      example_count: number;
+      created_at: string;
+      reviewed_at: string | null;
+    }>();
+  return results.map((row) => ({
+    id: row.id,
+    title: row.title,
+    taskType: row.task_type,
+    state: row.state,
+    examples: row.example_count,
+    createdAt: row.created_at,
+    reviewedAt: row.reviewed_at,
+  }));
 }
 
 export interface AuditRecord {
@@ -90,15 +117,34 @@ export interface AuditRecord {
   detail: unknown;
 }
 
-export async function listAudit(db: D1Database, submissionId: string | undefined, before: number | undefined, limit: number): Promise<AuditRecord[]> {
+export async function listAudit(
+  db: D1Database,
+  submissionId: string | undefined,
+  before: number | undefined,
+  limit: number,
+): Promise<AuditRecord[]> {
   const { results } = await db
     .prepare(
       `SELECT id, at, actor, action, submission_id, detail_json FROM audit_log
        WHERE (?1 IS NULL OR submission_id = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
     )
     .bind(submissionId ?? null, before ?? null, limit)
-    .all<{ id: number; at: string; actor: string; action: string; submission_id: string | null; detail_json: string }>();
-  return results.map((row) => ({ id: row.id, at: row.at, actor: row.actor, action: row.action, submissionId: row.submission_id, detail: JSON.parse(row.detail_json) }));
+    .all<{
+      id: number;
+      at: string;
+      actor: string;
+      action: string;
+      submission_id: string | null;
+      detail_json: string;
+    }>();
+  return results.map((row) => ({
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    submissionId: row.submission_id,
+    detail: JSON.parse(row.detail_json),
+  }));
 }
 
 export interface AcceptedRow {
@@ -120,7 +166,9 @@ export interface AcceptedRow {
  */
 export async function privateFamilyNames(db: D1Database, submissionId: string): Promise<Set<string>> {
   const { results } = await db
-    .prepare("SELECT family_json FROM evaluations WHERE submission_id = ?1 UNION ALL SELECT family_json FROM external_results WHERE submission_id = ?1")
+    .prepare(
+      "SELECT family_json FROM evaluations WHERE submission_id = ?1 UNION ALL SELECT family_json FROM external_results WHERE submission_id = ?1",
+    )
     .bind(submissionId)
     .all<{ family_json: string }>();
   const names = new Set<string>();
@@ -134,8 +182,18 @@ export async function privateFamilyNames(db: D1Database, submissionId: string): 
 /** Accepted submissions with their newest analysis of their headline metric and the families marked private. */
 export async function acceptedSubmissions(db: D1Database): Promise<AcceptedRow[]> {
   const { results } = await db
-    .prepare("SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id")
-    .all<{ id: string; title: string; task_type: string; headline_metric: string | null; example_count: number; reviewed_at: string; metadata_json: string }>();
+    .prepare(
+      "SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id",
+    )
+    .all<{
+      id: string;
+      title: string;
+      task_type: string;
+      headline_metric: string | null;
+      example_count: number;
+      reviewed_at: string;
+      metadata_json: string;
+    }>();
   const rows: AcceptedRow[] = [];
   for (const row of results) {
     const headlineMetric = storedMetricName(row.headline_metric);
@@ -157,9 +215,16 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedRow[]
 }
 
 export async function latestSnapshot(db: D1Database): Promise<{ etag: string; json: string } | undefined> {
-  return (await db.prepare("SELECT etag, json FROM leaderboard_snapshots ORDER BY id DESC LIMIT 1").first<{ etag: string; json: string }>()) ?? undefined;
+  return (
+    (await db
+      .prepare("SELECT etag, json FROM leaderboard_snapshots ORDER BY id DESC LIMIT 1")
+      .first<{ etag: string; json: string }>()) ?? undefined
+  );
 }
 
 export async function insertSnapshot(db: D1Database, json: string, etag: string, at: string): Promise<void> {
-  await db.prepare("INSERT INTO leaderboard_snapshots (created_at, etag, json) VALUES (?1, ?2, ?3)").bind(at, etag, json).run();
+  await db
+    .prepare("INSERT INTO leaderboard_snapshots (created_at, etag, json) VALUES (?1, ?2, ?3)")
+    .bind(at, etag, json)
+    .run();
 }

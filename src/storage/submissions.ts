@@ -139,16 +139,26 @@ export interface FileVersion {
 /** The files a submission used before its current one, oldest first (their bytes stay in R2). */
 export async function previousVersions(db: D1Database, submissionId: string): Promise<FileVersion[]> {
   const { results } = await db
-    .prepare("SELECT version, csv_sha256, example_count, csv_bytes, replaced_at FROM submission_versions WHERE submission_id = ?1 ORDER BY version")
+    .prepare(
+      "SELECT version, csv_sha256, example_count, csv_bytes, replaced_at FROM submission_versions WHERE submission_id = ?1 ORDER BY version",
+    )
     .bind(submissionId)
     .all<{ version: number; csv_sha256: string; example_count: number; csv_bytes: number; replaced_at: string }>();
-  return results.map((row) => ({ version: row.version, sha256: row.csv_sha256, examples: row.example_count, bytes: row.csv_bytes, replacedAt: row.replaced_at }));
+  return results.map((row) => ({
+    version: row.version,
+    sha256: row.csv_sha256,
+    examples: row.example_count,
+    bytes: row.csv_bytes,
+    replacedAt: row.replaced_at,
+  }));
 }
 
 /** Whether any record, current or kept as an earlier version, points at the objects of these bytes. */
 export async function csvBytesInUse(db: D1Database, sha256: string): Promise<boolean> {
   const row = await db
-    .prepare("SELECT EXISTS (SELECT 1 FROM submissions WHERE csv_sha256 = ?1) OR EXISTS (SELECT 1 FROM submission_versions WHERE csv_sha256 = ?1) AS used")
+    .prepare(
+      "SELECT EXISTS (SELECT 1 FROM submissions WHERE csv_sha256 = ?1) OR EXISTS (SELECT 1 FROM submission_versions WHERE csv_sha256 = ?1) AS used",
+    )
     .bind(sha256)
     .first<{ used: number }>();
   return row?.used === 1;
@@ -162,15 +172,26 @@ export function lastReview(submission: SubmissionRecord): { at: string; note: st
 const EDITABLE_SQL = EDITABLE_STATES.map((state) => `'${state}'`).join(", ");
 
 /** A submitter's metadata edit, applied only from the state it was read in; it puts the task (back) in review. */
-export function editMetadataStatement(db: D1Database, id: string, from: SubmissionState, metadata: Record<string, unknown>, title: string, at: string): D1PreparedStatement {
+export function editMetadataStatement(
+  db: D1Database,
+  id: string,
+  from: SubmissionState,
+  metadata: Record<string, unknown>,
+  title: string,
+  at: string,
+): D1PreparedStatement {
   return db
-    .prepare("UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5")
+    .prepare(
+      "UPDATE submissions SET metadata_json = ?2, title = ?3, updated_at = ?4, state = 'valid' WHERE id = ?1 AND state = ?5",
+    )
     .bind(id, JSON.stringify(metadata), title, at, from);
 }
 
 /** Withdrawal, applied only from the state it was read in. */
 export function withdrawStatement(db: D1Database, id: string, from: SubmissionState, at: string): D1PreparedStatement {
-  return db.prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1 AND state = ?3").bind(id, at, from);
+  return db
+    .prepare("UPDATE submissions SET state = 'withdrawn', updated_at = ?2 WHERE id = ?1 AND state = ?3")
+    .bind(id, at, from);
 }
 
 /** Keeps the current file as an earlier version. Its primary key makes a concurrent replacement fail its batch. */
@@ -180,18 +201,37 @@ export function keepVersionStatement(db: D1Database, submission: SubmissionRecor
       `INSERT INTO submission_versions (submission_id, version, csv_sha256, csv_key, csv_bytes, examples_key, example_count, report_json, replaced_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
     )
-    .bind(submission.id, submission.fileVersion, submission.csvSha256, submission.csvKey, submission.csvBytes, submission.examplesKey, submission.exampleCount, JSON.stringify(submission.report), at);
+    .bind(
+      submission.id,
+      submission.fileVersion,
+      submission.csvSha256,
+      submission.csvKey,
+      submission.csvBytes,
+      submission.examplesKey,
+      submission.exampleCount,
+      JSON.stringify(submission.report),
+      at,
+    );
 }
 
 /** A task file as a submission record holds it: its bytes' keys and its validation. */
-export type StoredFile = Pick<SubmissionRecord, "csvSha256" | "csvKey" | "csvBytes" | "examplesKey" | "exampleCount" | "report">;
+export type StoredFile = Pick<
+  SubmissionRecord,
+  "csvSha256" | "csvKey" | "csvBytes" | "examplesKey" | "exampleCount" | "report"
+>;
 
 /**
  * Makes `file` the submission's version `version`, back in review. If a decision or another replacement came
  * first, file_version becomes NULL, which its NOT NULL constraint refuses, failing the whole batch (SQLite has no
  * other way to abort from a plain UPDATE).
  */
-export function replaceFileStatement(db: D1Database, id: string, file: StoredFile, version: number, at: string): D1PreparedStatement {
+export function replaceFileStatement(
+  db: D1Database,
+  id: string,
+  file: StoredFile,
+  version: number,
+  at: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE submissions SET csv_sha256 = ?2, csv_key = ?3, csv_bytes = ?4, examples_key = ?5, example_count = ?6, report_json = ?7,
@@ -199,5 +239,15 @@ export function replaceFileStatement(db: D1Database, id: string, file: StoredFil
          state = 'valid', updated_at = ?9
        WHERE id = ?1`,
     )
-    .bind(id, file.csvSha256, file.csvKey, file.csvBytes, file.examplesKey, file.exampleCount, JSON.stringify(file.report), version, at);
+    .bind(
+      id,
+      file.csvSha256,
+      file.csvKey,
+      file.csvBytes,
+      file.examplesKey,
+      file.exampleCount,
+      JSON.stringify(file.report),
+      version,
+      at,
+    );
 }

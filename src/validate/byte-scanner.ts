@@ -19,7 +19,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 
-const enum State {
+enum State {
   FieldStart,
   Unquoted,
   Quoted,

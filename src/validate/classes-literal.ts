@@ -171,7 +171,7 @@ class LiteralParser {
     // In raw strings a backslash stays, but it still stops the next quote from closing the string.
     const next = this.src[this.pos + 1] ?? "";
     this.pos += 2;
-    return "\\" + next;
+    return `\\${next}`;
   }
 
   private readEscape(): string {
@@ -190,9 +190,10 @@ class LiteralParser {
       while (digits.length < 3 && /[0-7]/.test(this.src[this.pos] ?? "")) digits += this.src[this.pos++];
       return String.fromCodePoint(parseInt(digits, 8));
     }
-    if (kind === "N") throw new LiteralFailure("named escapes (\\N{...}) are not supported; write the character itself", at);
+    if (kind === "N")
+      throw new LiteralFailure("named escapes (\\N{...}) are not supported; write the character itself", at);
     // Python keeps unknown escapes as they are (with a deprecation warning), and so do we.
-    return "\\" + kind;
+    return `\\${kind}`;
   }
 
   private readHexEscape(length: number, at: number): string {

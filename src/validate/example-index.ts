@@ -29,7 +29,11 @@ export class ExampleIndex {
     const firstLine = Math.floor(previous / 2 ** 20);
     const where = { line: example.line, row: example.row };
     if (previous % 2 ** 20 === answerCode) {
-      this.issues.add("duplicate_example", `This example repeats the one on line ${firstLine}; remove one copy.`, where);
+      this.issues.add(
+        "duplicate_example",
+        `This example repeats the one on line ${firstLine}; remove one copy.`,
+        where,
+      );
     } else {
       this.issues.add(
         "conflicting_answers",
@@ -112,7 +116,8 @@ class NumberTable {
     const high = Math.floor(key / 2 ** 32);
     const mask = this.capacity - 1;
     let slot = (low ^ Math.imul(high, 0x9e3779b1)) & mask;
-    while (this.values[slot] !== 0 && (this.keysLow[slot] !== low || this.keysHigh[slot] !== high)) slot = (slot + 1) & mask;
+    while (this.values[slot] !== 0 && (this.keysLow[slot] !== low || this.keysHigh[slot] !== high))
+      slot = (slot + 1) & mask;
     return slot;
   }
 

@@ -25,7 +25,11 @@ export type HeaderAnalysis =
  * Reads the header row: finds the required columns for the task type (given, or inferred when the columns make it
  * unambiguous) and reports every problem with the column set at once.
  */
-export function analyseHeader(names: string[], givenType: TaskType | undefined, issues: IssueCollector): HeaderAnalysis {
+export function analyseHeader(
+  names: string[],
+  givenType: TaskType | undefined,
+  issues: IssueCollector,
+): HeaderAnalysis {
   const at = { line: 1, row: 0 };
   const hasIndexColumn = names.length > 0 && isPandasIndexName(names[0]!);
   const positions = new Map<string, number>();
@@ -40,10 +44,14 @@ export function analyseHeader(names: string[], givenType: TaskType | undefined, 
       );
     }
     if (positions.has(name)) {
-      issues.add("duplicate_column", `Column "${name}" appears more than once; keep one and rename or delete the others.`, {
-        ...at,
-        column: name,
-      });
+      issues.add(
+        "duplicate_column",
+        `Column "${name}" appears more than once; keep one and rename or delete the others.`,
+        {
+          ...at,
+          column: name,
+        },
+      );
       return;
     }
     positions.set(name, field);
@@ -95,7 +103,10 @@ export function analyseHeader(names: string[], givenType: TaskType | undefined, 
     missing = true;
     const legacy = Object.entries(LEGACY_COLUMNS).find(([old, current]) => current === column && present.has(old));
     if (legacy) continue; // already reported as legacy_column, with the rename to make
-    const near = closestName(column, [...present].filter((name) => !KNOWN_COLUMNS.has(name)));
+    const near = closestName(
+      column,
+      [...present].filter((name) => !KNOWN_COLUMNS.has(name)),
+    );
     const hint = near ? ` Did you mean "${near}"? Rename it to "${column}".` : ` Add a "${column}" column.`;
     issues.add("missing_column", `A ${taskType} task needs a "${column}" column.${hint}`, { ...at, column });
   }

@@ -57,20 +57,27 @@ export function checkRecord(
         checkJoin(prompt, classes, "class", where, issues);
         if (otherPrompt) checkJoin(otherPrompt, classes, "class", where, issues, "other_prompt");
       }
-      if (issues.errorCount > errorsBefore || prompt === undefined || !classes || answerIndex === undefined) return undefined;
+      if (issues.errorCount > errorsBefore || prompt === undefined || !classes || answerIndex === undefined)
+        return undefined;
       if (taskType === "classification") return { taskType, ...where, prompt, classes, answerIndex };
       return { taskType, ...where, prompt, otherPrompt: otherPrompt ?? "", classes, answerIndex };
     }
     case "sequence_prob": {
       const completion = required("completion");
-      if (prompt !== undefined && completion !== undefined) checkJoin(prompt, [completion], "completion", where, issues);
+      if (prompt !== undefined && completion !== undefined)
+        checkJoin(prompt, [completion], "completion", where, issues);
       if (issues.errorCount > errorsBefore || prompt === undefined || completion === undefined) return undefined;
       return { taskType, ...where, prompt, completion };
     }
     case "numeric": {
       const trueAnswer = checkNumber(cell("true_answer"), "true_answer", where, issues);
       const anchor = checkNumber(cell("anchor"), "anchor", where, issues);
-      if (issues.errorCount > errorsBefore || prompt === undefined || trueAnswer === undefined || anchor === undefined) {
+      if (
+        issues.errorCount > errorsBefore ||
+        prompt === undefined ||
+        trueAnswer === undefined ||
+        anchor === undefined
+      ) {
         return undefined;
       }
       return { taskType, ...where, prompt, trueAnswer, anchor };
@@ -82,7 +89,7 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
   // `at` is built only when there is something to report: this runs for every row of every file.
   const at = (): Where & { column: string } => ({ ...where, column: "classes" });
   if (isBlank(text)) {
-    issues.add("empty_value", 'The "classes" cell is empty; write a list such as "[\' Yes\', \' No\']".', at());
+    issues.add("empty_value", "The \"classes\" cell is empty; write a list such as \"[' Yes', ' No']\".", at());
     return undefined;
   }
   const parsed = parseClassesLiteral(text);
@@ -97,19 +104,35 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
   const classes = parsed.classes;
   let ok = true;
   if (needsExactlyTwoClasses(taskType) && classes.length !== 2) {
-    issues.add("wrong_class_count", `A ${taskType} task needs exactly 2 classes; this row has ${classes.length}.`, at());
+    issues.add(
+      "wrong_class_count",
+      `A ${taskType} task needs exactly 2 classes; this row has ${classes.length}.`,
+      at(),
+    );
     ok = false;
   } else if (classes.length < 2) {
-    issues.add("too_few_classes", `A classification example needs at least 2 classes to choose from; this row has ${classes.length}.`, at());
+    issues.add(
+      "too_few_classes",
+      `A classification example needs at least 2 classes to choose from; this row has ${classes.length}.`,
+      at(),
+    );
     ok = false;
   }
   for (let i = 0; i < classes.length; i++) {
     const name = classes[i]!;
     if (name === "") {
-      issues.add("class_empty", `Class ${i} is an empty string; a model cannot be scored on an empty continuation.`, at());
+      issues.add(
+        "class_empty",
+        `Class ${i} is an empty string; a model cannot be scored on an empty continuation.`,
+        at(),
+      );
       ok = false;
     } else if (classes.indexOf(name) < i) {
-      issues.add("duplicate_class", `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`, at());
+      issues.add(
+        "duplicate_class",
+        `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`,
+        at(),
+      );
       ok = false;
     }
   }
@@ -139,24 +162,41 @@ function checkAnswerIndex(
   const value = text.trim();
   let index: number;
   if (value === "") {
-    issues.add("empty_value", 'The "answer_index" cell is empty; give the position of the correct class, counting from 0.', at);
+    issues.add(
+      "empty_value",
+      'The "answer_index" cell is empty; give the position of the correct class, counting from 0.',
+      at,
+    );
     return undefined;
   } else if (INTEGER.test(value)) {
     index = Number(value);
   } else if (INTEGRAL_FLOAT.test(value) && (Number(value) >= 0 || Object.is(Number(value), -0))) {
     index = Math.abs(Number(value));
-    issues.add("answer_index_float", `answer_index "${value}" is written as a decimal; it is read as ${index}. Write whole numbers.`, at);
+    issues.add(
+      "answer_index_float",
+      `answer_index "${value}" is written as a decimal; it is read as ${index}. Write whole numbers.`,
+      at,
+    );
   } else if (/^-\d+(\.0*)?$/.test(value)) {
     issues.add("answer_index_negative", `answer_index "${value}" is negative; positions count from 0.`, at);
     return undefined;
   } else {
-    issues.add("answer_index_invalid", `answer_index "${value}" is not a whole number; give the position of the correct class, counting from 0.`, at);
+    issues.add(
+      "answer_index_invalid",
+      `answer_index "${value}" is not a whole number; give the position of the correct class, counting from 0.`,
+      at,
+    );
     return undefined;
   }
   return inRange(index, classCount, where, issues);
 }
 
-function inRange(index: number, classCount: number | undefined, where: Where, issues: IssueCollector): number | undefined {
+function inRange(
+  index: number,
+  classCount: number | undefined,
+  where: Where,
+  issues: IssueCollector,
+): number | undefined {
   if (classCount === undefined || index < classCount) return index;
   issues.add(
     "answer_index_out_of_range",
@@ -172,7 +212,9 @@ function checkNumber(text: string, column: ColumnName, where: Where, issues: Iss
   if (!Number.isFinite(number)) {
     issues.add(
       value === "" ? "empty_value" : "number_invalid",
-      value === "" ? `The "${column}" cell is empty; it needs a number.` : `"${column}" must be a finite number; found "${value}".`,
+      value === ""
+        ? `The "${column}" cell is empty; it needs a number.`
+        : `"${column}" must be a finite number; found "${value}".`,
       { ...where, column },
     );
     return undefined;
@@ -199,7 +241,7 @@ function checkJoin(
       "prompt_trailing_whitespace",
       doubled !== undefined
         ? `The ${promptColumn} ends with a space or tab and the ${kind} ${JSON.stringify(doubled)} starts with one: the model would see both. Remove the trailing whitespace from the ${promptColumn}.`
-        : `The ${promptColumn} ends with a space or tab: move it to the start of the ${kind} (${JSON.stringify(" " + (continuations[0] ?? ""))}), as models tokenize the space with the word.`,
+        : `The ${promptColumn} ends with a space or tab: move it to the start of the ${kind} (${JSON.stringify(` ${continuations[0] ?? ""}`)}), as models tokenize the space with the word.`,
       { ...where, column: promptColumn },
     );
     return;
@@ -209,7 +251,7 @@ function checkJoin(
     if (/^\s/.test(text)) continue;
     issues.add(
       "missing_leading_space",
-      `The ${kind} ${JSON.stringify(text)} does not start with a space, so it joins the prompt's last word; write ${JSON.stringify(" " + text)} unless that is intended.`,
+      `The ${kind} ${JSON.stringify(text)} does not start with a space, so it joins the prompt's last word; write ${JSON.stringify(` ${text}`)} unless that is intended.`,
       { ...where, column },
     );
   }

@@ -13,7 +13,14 @@ export const LEGACY_TASK_TYPES: Record<string, TaskType> = {
   single_word: "sequence_prob",
 };
 
-export type ColumnName = "prompt" | "other_prompt" | "classes" | "answer_index" | "completion" | "true_answer" | "anchor";
+export type ColumnName =
+  | "prompt"
+  | "other_prompt"
+  | "classes"
+  | "answer_index"
+  | "completion"
+  | "true_answer"
+  | "anchor";
 
 export const REQUIRED_COLUMNS: Record<TaskType, readonly ColumnName[]> = {
   classification: ["prompt", "classes", "answer_index"],

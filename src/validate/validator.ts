@@ -87,7 +87,10 @@ export class TaskFileValidator {
   push(chunk: Uint8Array): void {
     if (this.stoppedEarly || this.finished) return;
     if (this.scanner.bytes + chunk.length > this.limits.maxBytes) {
-      this.stop("file_too_large", `The file is larger than the limit of ${formatBytes(this.limits.maxBytes)}; split it or remove examples.`);
+      this.stop(
+        "file_too_large",
+        `The file is larger than the limit of ${formatBytes(this.limits.maxBytes)}; split it or remove examples.`,
+      );
       return;
     }
     this.pending += this.decoder.decode(this.scanner.push(chunk), { stream: true });
@@ -148,11 +151,19 @@ export class TaskFileValidator {
     const row = ++this.records;
     const where = { line, row };
     if (row > this.limits.maxRows) {
-      this.stop("too_many_rows", `The file has more than ${this.limits.maxRows} data rows, the limit; remove examples.`, where);
+      this.stop(
+        "too_many_rows",
+        `The file has more than ${this.limits.maxRows} data rows, the limit; remove examples.`,
+        where,
+      );
       return;
     }
     if (parseError === "MissingQuotes") {
-      this.issues.add("unterminated_quote", "A quoted field starting on this line is never closed; add the closing quote (\").", where);
+      this.issues.add(
+        "unterminated_quote",
+        'A quoted field starting on this line is never closed; add the closing quote (").',
+        where,
+      );
       return;
     }
     if (parseError) {
@@ -207,9 +218,17 @@ export class TaskFileValidator {
     const resolution = resolveTaskType(name);
     if (resolution.ok) return resolution.taskType;
     if (resolution.reason === "legacy") {
-      this.issues.add("legacy_task_type", `Task type "${name}" is an early name; did you mean "${resolution.suggestion}"?`, {});
+      this.issues.add(
+        "legacy_task_type",
+        `Task type "${name}" is an early name; did you mean "${resolution.suggestion}"?`,
+        {},
+      );
     } else {
-      this.issues.add("task_type_unknown", `Task type "${name}" is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`, {});
+      this.issues.add(
+        "task_type_unknown",
+        `Task type "${name}" is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`,
+        {},
+      );
     }
     return "invalid";
   }
@@ -229,10 +248,14 @@ export class TaskFileValidator {
       return;
     }
     if (scan.hadBom) {
-      this.issues.add("utf8_bom", "The file starts with a byte-order mark (BOM); it is accepted and ignored.", { line: 1 });
+      this.issues.add("utf8_bom", "The file starts with a byte-order mark (BOM); it is accepted and ignored.", {
+        line: 1,
+      });
     }
     if (scan.crlfEndings > 0 && scan.firstMixedEndingLine === undefined) {
-      this.issues.add("crlf_line_endings", "Rows end with CRLF (Windows style); they are accepted and read as LF.", { line: 1 });
+      this.issues.add("crlf_line_endings", "Rows end with CRLF (Windows style); they are accepted and read as LF.", {
+        line: 1,
+      });
     }
     if (scan.firstMixedEndingLine !== undefined) {
       this.issues.add(
@@ -283,7 +306,9 @@ export class TaskFileValidator {
         examples: this.examples,
         lineEndings: { lf: this.scanner.lfEndings, crlf: this.scanner.crlfEndings, cr: this.scanner.crEndings },
         bom: this.scanner.hadBom,
-        ...(hasClasses ? { classesPerRow: asRecord(this.classesPerRow), answerDistribution: asRecord(this.answerDistribution) } : {}),
+        ...(hasClasses
+          ? { classesPerRow: asRecord(this.classesPerRow), answerDistribution: asRecord(this.answerDistribution) }
+          : {}),
         ...(promptLength ? { promptLength } : {}),
       },
       limits: this.limits,
@@ -292,7 +317,10 @@ export class TaskFileValidator {
 }
 
 /** Validates a whole stream (for the CLI and tests); stops reading as soon as a limit is reached. */
-export async function validateStream(stream: ReadableStream<Uint8Array>, options: ValidatorOptions = {}): Promise<ValidationReport> {
+export async function validateStream(
+  stream: ReadableStream<Uint8Array>,
+  options: ValidatorOptions = {},
+): Promise<ValidationReport> {
   const validator = new TaskFileValidator(options);
   const reader = stream.getReader();
   try {
@@ -317,7 +345,8 @@ function countLineBreaks(fields: string[]): number {
   for (const field of fields) {
     for (let at = field.indexOf("\n"); at !== -1; at = field.indexOf("\n", at + 1)) breaks++;
     if (field.indexOf("\r") === -1) continue;
-    for (let at = field.indexOf("\r"); at !== -1; at = field.indexOf("\r", at + 1)) if (field[at + 1] !== "\n") breaks++;
+    for (let at = field.indexOf("\r"); at !== -1; at = field.indexOf("\r", at + 1))
+      if (field[at + 1] !== "\n") breaks++;
   }
   return breaks;
 }

@@ -26,8 +26,14 @@ const send = async (url: string, init: RequestInit) => app.request(url, init);
 const MODEL = "isv-ngram-4";
 
 const openAi = (personality: string, maxTokens?: 0 | 1) =>
-  openAiCompletionsAdapter({ baseUrl: `http://reference.test/as/${personality}/v1`, promptsPerRequest: 20, ...(maxTokens === undefined ? {} : { maxTokens }), fetch: send });
-const tgi = (personality: string) => tgiAdapter({ baseUrl: `http://reference.test/as/${personality}/{model}`, fetch: send });
+  openAiCompletionsAdapter({
+    baseUrl: `http://reference.test/as/${personality}/v1`,
+    promptsPerRequest: 20,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+    fetch: send,
+  });
+const tgi = (personality: string) =>
+  tgiAdapter({ baseUrl: `http://reference.test/as/${personality}/{model}`, fetch: send });
 
 /** ASCII, characters split into bytes (2, 3 and 4 of them), a character outside the BMP, and several in a row. */
 const TEXTS = [
@@ -46,7 +52,12 @@ const CLASSES = [
 ];
 
 /** The reference model's own numbers: each token's offset and log-probability. */
-const direct = (text: string): ScoredText => ({ tokens: family.member(MODEL)!.score(text, 0).map(({ offset, logprob }) => ({ offset, logprob })) });
+const direct = (text: string): ScoredText => ({
+  tokens: family
+    .member(MODEL)!
+    .score(text, 0)
+    .map(({ offset, logprob }) => ({ offset, logprob })),
+});
 
 /** A class's score straight from the model: the log-probabilities of its tokens, those starting at or after the prompt's end. */
 function directClassScore(prompt: string, continuation: string): { logprob: number; tokens: number } {
@@ -55,7 +66,9 @@ function directClassScore(prompt: string, continuation: string): { logprob: numb
 }
 
 async function classScores(adapter: ScoringAdapter) {
-  const scored = await Promise.all(CLASSES.map(async ({ prompt, continuation }) => (await adapter.score(MODEL, [prompt + continuation]))[0]!));
+  const scored = await Promise.all(
+    CLASSES.map(async ({ prompt, continuation }) => (await adapter.score(MODEL, [prompt + continuation]))[0]!),
+  );
   return scored.map((text, i) => continuationScore(text, CLASSES[i]!.prompt.length));
 }
 
@@ -63,7 +76,10 @@ function expectClassScoresDirect(scores: Awaited<ReturnType<typeof classScores>>
   scores.forEach((score, i) => {
     const { prompt, continuation } = CLASSES[i]!;
     const expected = directClassScore(prompt, continuation);
-    expect(score, `${JSON.stringify(prompt)} + ${JSON.stringify(continuation)}`).toMatchObject({ ok: true, tokens: expected.tokens });
+    expect(score, `${JSON.stringify(prompt)} + ${JSON.stringify(continuation)}`).toMatchObject({
+      ok: true,
+      tokens: expected.tokens,
+    });
     expect(score.ok && Math.abs(score.logprob - expected.logprob)).toBeLessThanOrEqual(1e-12);
   });
 }
@@ -71,11 +87,16 @@ function expectClassScoresDirect(scores: Awaited<ReturnType<typeof classScores>>
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => "scored",
-    (error: unknown) => (error instanceof ProviderError ? { message: error.message, retryable: error.retryable, status: error.status } : error),
+    (error: unknown) =>
+      error instanceof ProviderError
+        ? { message: error.message, retryable: error.retryable, status: error.status }
+        : error,
   );
 
 describe("openai-completions × the servers that score prompts", () => {
-  const scorers = ["vllm", "vllm-legacy", "openai-legacy"].flatMap((personality) => ([0, 1] as const).map((maxTokens) => ({ personality, maxTokens })));
+  const scorers = ["vllm", "vllm-legacy", "openai-legacy"].flatMap((personality) =>
+    ([0, 1] as const).map((maxTokens) => ({ personality, maxTokens })),
+  );
 
   describe.each(scorers)("$personality with max_tokens $maxTokens", ({ personality, maxTokens }) => {
     it("gives every token of ASCII and multi-byte texts the model's log-probability and its true offset", async () => {
@@ -133,67 +154,144 @@ describe("tgi × text-generation-inference 3", () => {
   });
 
   it("tgi3 (prefill log-probabilities off): refuses for good, saying to start TGI with --enable-prefill-logprobs", async () => {
-    expect(await failure(tgi("tgi3").score(MODEL, [TEXTS[0]!]))).toEqual({ message: NO_PREFILL, retryable: false, status: undefined });
+    expect(await failure(tgi("tgi3").score(MODEL, [TEXTS[0]!]))).toEqual({
+      message: NO_PREFILL,
+      retryable: false,
+      status: undefined,
+    });
   });
 });
 
 describe("openai-completions: which offsets it reads (a stub server: answers no real server gives on demand)", () => {
   /** A stand-in server that answers one fixed choice for whatever is asked. */
   const answering = (choice: object) =>
-    openAiCompletionsAdapter({ baseUrl: "http://stub.test/v1", fetch: async () => Response.json({ choices: [{ index: 0, ...choice }] }) });
+    openAiCompletionsAdapter({
+      baseUrl: "http://stub.test/v1",
+      fetch: async () => Response.json({ choices: [{ index: 0, ...choice }] }),
+    });
 
   it("keeps the offsets as given when the answer has no token strings", async () => {
-    const [scored] = await answering({ text: "Ada sees!", logprobs: { token_logprobs: [null, -1.5, -2], text_offset: [0, 3, 8] } }).score("m", ["Ada sees"]);
-    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1.5 }] });
+    const [scored] = await answering({
+      text: "Ada sees!",
+      logprobs: { token_logprobs: [null, -1.5, -2], text_offset: [0, 3, 8] },
+    }).score("m", ["Ada sees"]);
+    expect(scored).toEqual({
+      tokens: [
+        { offset: 0, logprob: null },
+        { offset: 3, logprob: -1.5 },
+      ],
+    });
   });
 
   it("reads raw tokenizer pieces (Ġ and ▁ for spaces) as the text they stand for", async () => {
-    const adapter = answering({ text: "Ada sees it", logprobs: { tokens: ["Ada", "Ġsees", "▁it"], token_logprobs: [null, -1, -2], text_offset: [0, 3, 9] } });
-    expect(await adapter.score("m", ["Ada sees it"])).toEqual([{ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }, { offset: 8, logprob: -2 }] }]);
+    const adapter = answering({
+      text: "Ada sees it",
+      logprobs: { tokens: ["Ada", "Ġsees", "▁it"], token_logprobs: [null, -1, -2], text_offset: [0, 3, 9] },
+    });
+    expect(await adapter.score("m", ["Ada sees it"])).toEqual([
+      {
+        tokens: [
+          { offset: 0, logprob: null },
+          { offset: 3, logprob: -1 },
+          { offset: 8, logprob: -2 },
+        ],
+      },
+    ]);
   });
 
   it("flags a text whose tokens do not spell it out, so its examples are excluded and counted", async () => {
-    const adapter = answering({ text: "Ada sees", logprobs: { tokens: ["Bob", " saw"], token_logprobs: [null, -1], text_offset: [0, 3] } });
+    const adapter = answering({
+      text: "Ada sees",
+      logprobs: { tokens: ["Bob", " saw"], token_logprobs: [null, -1], text_offset: [0, 3] },
+    });
     const [scored] = await adapter.score("m", ["Ada sees"]);
     expect(continuationScore(scored!, 3)).toEqual({ ok: false, flag: "unaligned_tokens" });
   });
 
   it("drops the generated token by count when generation stopped at the length asked, whatever its string", async () => {
     // "é" split into two one-byte pieces, then a generated piece: only the count says which is which.
-    const adapter = answering({ text: "café\ufffd", finish_reason: "length", logprobs: { tokens: ["caf", "\ufffd", "\ufffd", "\ufffd"], token_logprobs: [null, -1, -2, -9], text_offset: [0, 3, 4, 5] } });
+    const adapter = answering({
+      text: "café\ufffd",
+      finish_reason: "length",
+      logprobs: {
+        tokens: ["caf", "\ufffd", "\ufffd", "\ufffd"],
+        token_logprobs: [null, -1, -2, -9],
+        text_offset: [0, 3, 4, 5],
+      },
+    });
     const [scored] = await adapter.score("m", ["café"]);
-    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }, { offset: 3, logprob: -2 }] });
+    expect(scored).toEqual({
+      tokens: [
+        { offset: 0, logprob: null },
+        { offset: 3, logprob: -1 },
+        { offset: 3, logprob: -2 },
+      ],
+    });
   });
 
   it("drops an empty generated token (an end of text decoded as nothing) rather than adding it to the class", async () => {
-    const adapter = answering({ text: "Ada sees", finish_reason: "stop", logprobs: { tokens: ["Ada", " sees", ""], token_logprobs: [null, -1, -7], text_offset: [0, 3, 8] } });
+    const adapter = answering({
+      text: "Ada sees",
+      finish_reason: "stop",
+      logprobs: { tokens: ["Ada", " sees", ""], token_logprobs: [null, -1, -7], text_offset: [0, 3, 8] },
+    });
     const [scored] = await adapter.score("m", ["Ada sees"]);
-    expect(scored).toEqual({ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }] });
+    expect(scored).toEqual({
+      tokens: [
+        { offset: 0, logprob: null },
+        { offset: 3, logprob: -1 },
+      ],
+    });
   });
 
   it("keeps every token when an answer that stopped early left the generated token out", async () => {
-    const adapter = answering({ text: "Ada sees", finish_reason: "stop", logprobs: { tokens: ["Ada", " sees"], token_logprobs: [null, -1], text_offset: [0, 3] } });
-    expect(await adapter.score("m", ["Ada sees"])).toEqual([{ tokens: [{ offset: 0, logprob: null }, { offset: 3, logprob: -1 }] }]);
+    const adapter = answering({
+      text: "Ada sees",
+      finish_reason: "stop",
+      logprobs: { tokens: ["Ada", " sees"], token_logprobs: [null, -1], text_offset: [0, 3] },
+    });
+    expect(await adapter.score("m", ["Ada sees"])).toEqual([
+      {
+        tokens: [
+          { offset: 0, logprob: null },
+          { offset: 3, logprob: -1 },
+        ],
+      },
+    ]);
   });
 
   it("treats an answer of null as a refusal, not a crash", async () => {
-    const adapter = openAiCompletionsAdapter({ baseUrl: "http://stub.test/v1", fetch: async () => Response.json(null) });
-    expect(await failure(adapter.score("m", ["x"]))).toEqual({ message: "expected 1 choices in the provider's response", retryable: false, status: undefined });
+    const adapter = openAiCompletionsAdapter({
+      baseUrl: "http://stub.test/v1",
+      fetch: async () => Response.json(null),
+    });
+    expect(await failure(adapter.score("m", ["x"]))).toEqual({
+      message: "expected 1 choices in the provider's response",
+      retryable: false,
+      status: undefined,
+    });
   });
 });
 
 describe("alignOffsets: each token's true offset from the token strings", () => {
   it("gives a character's byte pieces (U+FFFD) its offset, where vLLM's running sum drifts", () => {
     // vLLM's text_offset for these tokens is [0, 3, 4, 5, 6, 7, 8].
-    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"], "Ada 你 x").offsets).toEqual([0, 3, 4, 4, 4, 5, 6]);
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"], "Ada 你 x").offsets).toEqual([
+      0, 3, 4, 4, 4, 5, 6,
+    ]);
   });
 
   it("places the pieces of characters split in a row on their own characters, counting UTF-8 bytes", () => {
-    expect(alignOffsets(["\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", ",", " Ada"], "你好, Ada").offsets).toEqual([0, 0, 0, 1, 1, 1, 2, 3]);
+    expect(
+      alignOffsets(["\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", "\ufffd", ",", " Ada"], "你好, Ada").offsets,
+    ).toEqual([0, 0, 0, 1, 1, 1, 2, 3]);
   });
 
   it("reads OpenAI's bytes:\\xNN pieces, several bytes to a token", () => {
-    expect(alignOffsets(["Ada", " ", "bytes:\\xe4\\xbd", "bytes:\\xa0", "bytes:\\xe5", "bytes:\\xa5\\xbd"], "Ada 你好").offsets).toEqual([0, 3, 4, 4, 5, 5]);
+    expect(
+      alignOffsets(["Ada", " ", "bytes:\\xe4\\xbd", "bytes:\\xa0", "bytes:\\xe5", "bytes:\\xa5\\xbd"], "Ada 你好")
+        .offsets,
+    ).toEqual([0, 3, 4, 4, 5, 5]);
   });
 
   it("gives a piece that starts inside a character the offset of the token before, so no boundary is claimed there", () => {
@@ -208,7 +306,10 @@ describe("alignOffsets: each token's true offset from the token strings", () => 
 
   it("leaves a class that starts inside such a run without a token at its start (flagged, never guessed)", () => {
     const { offsets } = alignOffsets(["A", "\ufffd", "\ufffd", "!"], "A日本!");
-    expect(continuationScore({ tokens: offsets.map((offset) => ({ offset, logprob: -1 })) }, 2)).toEqual({ ok: false, flag: "token_boundary" });
+    expect(continuationScore({ tokens: offsets.map((offset) => ({ offset, logprob: -1 })) }, 2)).toEqual({
+      ok: false,
+      flag: "token_boundary",
+    });
   });
 
   it("finds a piece that merges the prompt's last character with the class's first: no token starts the class", () => {
@@ -229,7 +330,9 @@ describe("alignOffsets: each token's true offset from the token strings", () => 
   });
 
   it("counts a character outside the BMP as two UTF-16 units", () => {
-    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", "\ufffd", " the"], "Ada 🙂 the").offsets).toEqual([0, 3, 4, 4, 4, 4, 6]);
+    expect(alignOffsets(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", "\ufffd", " the"], "Ada 🙂 the").offsets).toEqual([
+      0, 3, 4, 4, 4, 4, 6,
+    ]);
   });
 
   it("says tokens that stop short of the text are not aligned", () => {

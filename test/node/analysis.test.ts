@@ -40,14 +40,22 @@ describe("real GPT-3 results on lambada-1k", () => {
 
   it("reports the means and the slope a direct computation gives (within 1e-9)", () => {
     const direct = GPT3.map(([id]) => {
-      const losses = readFileSync(join(REAL_RESULTS, `${id}.csv`), "utf8").trim().split("\n").slice(1).map((line) => Number(line.split(",")[1]));
+      const losses = readFileSync(join(REAL_RESULTS, `${id}.csv`), "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((line) => Number(line.split(",")[1]));
       return losses.reduce((a, b) => a + b, 0) / losses.length;
     });
-    family.models.forEach((model, m) => expect(model.mean).toBeCloseTo(direct[m]!, 9));
+    family.models.forEach((model, m) => {
+      expect(model.mean).toBeCloseTo(direct[m]!, 9);
+    });
     const z = GPT3.map(([, scale]) => Math.log10(scale));
     const zMean = z.reduce((a, b) => a + b, 0) / 4;
     const yMean = direct.reduce((a, b) => a + b, 0) / 4;
-    const slope = z.reduce((s, zi, i) => s + (zi - zMean) * (direct[i]! - yMean), 0) / z.reduce((s, zi) => s + (zi - zMean) ** 2, 0);
+    const slope =
+      z.reduce((s, zi, i) => s + (zi - zMean) * (direct[i]! - yMean), 0) /
+      z.reduce((s, zi) => s + (zi - zMean) ** 2, 0);
     expect(Math.abs(family.slope.perDecade - slope)).toBeLessThan(1e-12);
     expect(family.endpointContrast.value).toBeCloseTo(direct[3]! - direct[0]!, 9);
     expect(family.kendallTau).toBe(1);
@@ -72,10 +80,19 @@ function synthetic(trueMeans: number[], examples: number, noise: number, seed = 
   return trueMeans.map((mean) => Float64Array.from(difficulty, (d) => mean + d * noise + gaussian() * noise));
 }
 
-function verdictOf(trueMeans: number[], examples: number, noise: number, direction: "lower_is_better" | "higher_is_better" = "lower_is_better"): FamilyAnalysis {
+function verdictOf(
+  trueMeans: number[],
+  examples: number,
+  noise: number,
+  direction: "lower_is_better" | "higher_is_better" = "lower_is_better",
+): FamilyAnalysis {
   const values = synthetic(trueMeans, examples, noise);
   return analyseFamily(
-    { family: "synthetic", axis: "params", models: values.map((v, m) => ({ id: `m${m}`, scale: 10 ** (8 + m * 0.75), values: v })) },
+    {
+      family: "synthetic",
+      axis: "params",
+      models: values.map((v, m) => ({ id: `m${m}`, scale: 10 ** (8 + m * 0.75), values: v })),
+    },
     { ...options, direction },
   );
 }
@@ -112,7 +129,17 @@ describe("verdicts on synthetic data with known truth", () => {
     const values = synthetic([1, 1.2], 100, 0.5);
     values[0]![3] = NaN;
     values[1]![50] = NaN;
-    const analysis = analyseFamily({ family: "f", axis: "params", models: [{ id: "a", scale: 1e8, values: values[0]! }, { id: "b", scale: 1e9, values: values[1]! }] }, { ...options, direction: "lower_is_better" });
+    const analysis = analyseFamily(
+      {
+        family: "f",
+        axis: "params",
+        models: [
+          { id: "a", scale: 1e8, values: values[0]! },
+          { id: "b", scale: 1e9, values: values[1]! },
+        ],
+      },
+      { ...options, direction: "lower_is_better" },
+    );
     expect(analysis.sharedExamples).toBe(98);
     expect(analysis.models.map((m) => m.examples)).toEqual([99, 99]);
     expect(analysis.twoLines).toBeNull();

@@ -10,7 +10,10 @@ describe("bytes, encodings and row endings", () => {
     const text = `prompt,classes,answer_index\r\n"Q: one?\nA:",${YES_NO},0\r\n"Q: two?\nA:",${YES_NO},1\r\n`;
     for (const size of [1, 3, 64]) {
       const examples: string[] = [];
-      const report = await validateInChunks(encode(text), size, { ...options, onExample: (e) => examples.push(e.prompt) });
+      const report = await validateInChunks(encode(text), size, {
+        ...options,
+        onExample: (e) => examples.push(e.prompt),
+      });
       expect(where(report)).toEqual(["crlf_line_endings@1/-/-"]);
       expect(examples).toEqual(["Q: one?\nA:", "Q: two?\nA:"]);
       expect(report.stats).toMatchObject({ lines: 5, lineEndings: { crlf: 3, lf: 0, cr: 0 } });
@@ -24,7 +27,15 @@ describe("bytes, encodings and row endings", () => {
   });
 
   it("reports each invalid UTF-8 sequence on its line, including a truncated one at the end", async () => {
-    const bytes = new Uint8Array([...encode(`prompt,completion\nabc,\xa0`.slice(0, 22)), 0xc3, 0x28, 0x0a, ...encode("x, y\n"), 0xe2, 0x82]);
+    const bytes = new Uint8Array([
+      ...encode(`prompt,completion\nabc,\xa0`.slice(0, 22)),
+      0xc3,
+      0x28,
+      0x0a,
+      ...encode("x, y\n"),
+      0xe2,
+      0x82,
+    ]);
     const report = await validateInChunks(bytes, 1, options);
     expect(report.issues.filter((issue) => issue.code === "invalid_utf8").map((issue) => issue.line)).toEqual([2, 4]);
   });
@@ -43,7 +54,7 @@ describe("bytes, encodings and row endings", () => {
   });
 
   it("stops at the byte limit without reading the rest", async () => {
-    const report = await validateInChunks(encode("prompt,completion\n" + "The sky is, blue\n".repeat(1000)), 100, {
+    const report = await validateInChunks(encode(`prompt,completion\n${"The sky is, blue\n".repeat(1000)}`), 100, {
       limits: { minExamples: 0, maxBytes: 1000 },
     });
     expect(report.truncated).toBe(true);

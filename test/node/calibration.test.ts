@@ -46,7 +46,9 @@ describe("the simulated data", () => {
       const m = mean(values);
       return values.reduce((sum, value) => sum + (value - m) ** 2, 0) / (values.length - 1);
     };
-    cellTrueMeans(cell).forEach((truth, m) => expect(mean(columns[m]!)).toBeCloseTo(truth, 1));
+    cellTrueMeans(cell).forEach((truth, m) => {
+      expect(mean(columns[m]!)).toBeCloseTo(truth, 1);
+    });
     // Each model: variance 1 + 0.25; a difference between two models: 2 × 0.25 (the difficulty cancels).
     expect(variance(columns[0]!)).toBeCloseTo(1.25, 1);
     expect(variance(columns[1]!.map((value, i) => value - columns[0]![i]!))).toBeCloseTo(0.5, 1);
@@ -65,12 +67,15 @@ describe("the simulated data", () => {
   });
 
   it("is the same for the same seed, whatever the split of replicates", () => {
-    const cell = calibrationCells().find((c) => c.scenario.id === "small-inverse" && c.examples === 300 && c.family === gpt3)!;
+    const cell = calibrationCells().find(
+      (c) => c.scenario.id === "small-inverse" && c.examples === 300 && c.family === gpt3,
+    )!;
     const settings = { seed: 5, bootstrapSamples: 20 };
     const whole = runReplicates(cell, 0, 20, settings);
     const first = runReplicates(cell, 0, 8, settings);
     const rest = runReplicates(cell, 8, 20, settings);
-    for (const verdict of Object.keys(whole) as (keyof typeof whole)[]) expect(first[verdict] + rest[verdict]).toBe(whole[verdict]);
+    for (const verdict of Object.keys(whole) as (keyof typeof whole)[])
+      expect(first[verdict] + rest[verdict]).toBe(whole[verdict]);
     expect(runReplicates(cell, 0, 20, settings)).toEqual(whole);
   });
 });

@@ -40,22 +40,37 @@ describe("isv analyse on the prize pipeline's own results files", () => {
     const warnings = result.stderr.trim().split("\n");
     expect(warnings).toHaveLength(4);
     for (const [i, model] of MODELS.entries()) {
-      expect(warnings[i]).toMatch(new RegExp(`^warning: .*${model}\\.csv: column "logodds": the pipeline's format before April 2022`));
+      expect(warnings[i]).toMatch(
+        new RegExp(`^warning: .*${model}\\.csv: column "logodds": the pipeline's format before April 2022`),
+      );
     }
     expect(result.stdout).toMatch(/^gpt3: Absolute log-odds difference \(nats\)/);
   });
 
   it("keeps warnings out of the JSON", async () => {
-    const json = await isv("analyse", ...LEGACY, "--metric", "absolute_logodds_difference", "--json", "--samples", "200");
+    const json = await isv(
+      "analyse",
+      ...LEGACY,
+      "--metric",
+      "absolute_logodds_difference",
+      "--json",
+      "--samples",
+      "200",
+    );
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ taskType: "absolute_logodds", metric: { name: "absolute_logodds_difference" } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      taskType: "absolute_logodds",
+      metric: { name: "absolute_logodds_difference" },
+    });
     expect(json.stderr).toContain("warning: ");
   });
 
   it("refuses the signed log-odds difference of older files, which they cannot give", async () => {
     const result = await isv("analyse", ...LEGACY, "--samples", "200");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("per-prompt format, which gives the log-odds difference without its sign; analyse absolute_logodds_difference instead");
+    expect(result.stderr).toContain(
+      "per-prompt format, which gives the log-odds difference without its sign; analyse absolute_logodds_difference instead",
+    );
   });
 });
 
@@ -66,7 +81,10 @@ describe("isv analyse: task type and metric", () => {
     // A small classification task in the pipeline's format: the predicted class as text, quoted where it holds a comma.
     dir = mkdtempSync(join(tmpdir(), "isv-cli-analyse-"));
     let seed = 11;
-    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const random = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     classification = MODELS.map((model, m) => {
       const rows = Array.from({ length: 40 }, (_, index) => {
         const correct = random() < 0.5 + 0.1 * m ? 1 : 0;
@@ -74,7 +92,7 @@ describe("isv analyse: task type and metric", () => {
         return `${index},${loss},${correct},${correct ? " Yes" : '" No, never"'},${-random()}`;
       });
       const path = join(dir, `${model}.csv`);
-      writeFileSync(path, ["index,loss,correct,predicted,total_logprob", ...rows].join("\r\n") + "\r\n");
+      writeFileSync(path, `${["index,loss,correct,predicted,total_logprob", ...rows].join("\r\n")}\r\n`);
       return path;
     });
   });
@@ -82,30 +100,71 @@ describe("isv analyse: task type and metric", () => {
 
   it("analyses a logodds file on absolute_logodds_difference without --type: the metric picks the type", async () => {
     const analysis = await analysed(...GPT3, "--metric", "absolute_logodds_difference");
-    expect(analysis).toMatchObject({ taskType: "absolute_logodds", role: "headline", metric: { name: "absolute_logodds_difference" } });
+    expect(analysis).toMatchObject({
+      taskType: "absolute_logodds",
+      role: "headline",
+      metric: { name: "absolute_logodds_difference" },
+    });
     for (const model of analysis.families[0]!.models) expect(model.mean).toBeGreaterThan(0);
     // With --type, any metric the type's columns carry.
-    expect(await analysed(...GPT3, "--type", "logodds", "--metric", "absolute_logodds_difference")).toMatchObject({ taskType: "logodds", role: "secondary" });
-    expect(await analysed(...GPT3, "--type", "absolute_logodds", "--metric", "logodds_difference")).toMatchObject({ taskType: "absolute_logodds", role: "secondary" });
-    expect(await analysed(...GPT3, "--metric", "accuracy")).toMatchObject({ taskType: "logodds", role: "secondary", metric: { name: "accuracy" } });
-    expect(await analysed(...GPT3)).toMatchObject({ taskType: "logodds", role: "headline", metric: { name: "logodds_difference" } });
+    expect(await analysed(...GPT3, "--type", "logodds", "--metric", "absolute_logodds_difference")).toMatchObject({
+      taskType: "logodds",
+      role: "secondary",
+    });
+    expect(await analysed(...GPT3, "--type", "absolute_logodds", "--metric", "logodds_difference")).toMatchObject({
+      taskType: "absolute_logodds",
+      role: "secondary",
+    });
+    expect(await analysed(...GPT3, "--metric", "accuracy")).toMatchObject({
+      taskType: "logodds",
+      role: "secondary",
+      metric: { name: "accuracy" },
+    });
+    expect(await analysed(...GPT3)).toMatchObject({
+      taskType: "logodds",
+      role: "headline",
+      metric: { name: "logodds_difference" },
+    });
   });
 
   it("takes the prize's classification_acc and classification_loss, each defaulting to the metric it is judged on", async () => {
-    expect(await analysed(...classification, "--type", "classification_acc")).toMatchObject({ taskType: "classification", role: "headline", metric: { name: "accuracy" } });
-    expect(await analysed(...classification, "--type", "classification_loss")).toMatchObject({ taskType: "classification", role: "headline", metric: { name: "loss" } });
-    expect(await analysed(...classification, "--type", "classification_acc", "--metric", "loss")).toMatchObject({ role: "secondary", metric: { name: "loss" } });
-    expect(await analysed(...classification)).toMatchObject({ taskType: "classification", role: "headline", metric: { name: "loss" } });
-    expect(await analysed(...classification, "--metric", "accuracy")).toMatchObject({ taskType: "classification", role: "headline", metric: { name: "accuracy" } });
+    expect(await analysed(...classification, "--type", "classification_acc")).toMatchObject({
+      taskType: "classification",
+      role: "headline",
+      metric: { name: "accuracy" },
+    });
+    expect(await analysed(...classification, "--type", "classification_loss")).toMatchObject({
+      taskType: "classification",
+      role: "headline",
+      metric: { name: "loss" },
+    });
+    expect(await analysed(...classification, "--type", "classification_acc", "--metric", "loss")).toMatchObject({
+      role: "secondary",
+      metric: { name: "loss" },
+    });
+    expect(await analysed(...classification)).toMatchObject({
+      taskType: "classification",
+      role: "headline",
+      metric: { name: "loss" },
+    });
+    expect(await analysed(...classification, "--metric", "accuracy")).toMatchObject({
+      taskType: "classification",
+      role: "headline",
+      metric: { name: "accuracy" },
+    });
   });
 
   it("exits 2 on a type or metric it cannot use, naming the ones it can", async () => {
     const numeric = await isv("analyse", ...GPT3, "--type", "numeric");
     expect(numeric.code).toBe(2);
-    expect(numeric.stderr).toContain('--type must be one of classification, sequence_prob, logodds, absolute_logodds, classification_loss, classification_acc; got "numeric"');
+    expect(numeric.stderr).toContain(
+      '--type must be one of classification, sequence_prob, logodds, absolute_logodds, classification_loss, classification_acc; got "numeric"',
+    );
     const loss = await isv("analyse", ...GPT3, "--metric", "loss");
     expect(loss.code).toBe(2);
-    expect(loss.stderr).toContain('metric "loss" does not apply to logodds tasks; use one of accuracy, logodds_difference, absolute_logodds_difference, coverage');
+    expect(loss.stderr).toContain(
+      'metric "loss" does not apply to logodds tasks; use one of accuracy, logodds_difference, absolute_logodds_difference, coverage',
+    );
     const unknown = await isv("analyse", ...classification, "--metric", "brier");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('metric "brier" is not a metric; use one of loss, accuracy, coverage');

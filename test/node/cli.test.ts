@@ -8,11 +8,18 @@ describe("isv validate (the built CLI, as npx runs it)", () => {
   it("exits 0 on a valid file and prints a summary line", async () => {
     const result = await isv("validate", join(REAL_TASKS, "lambada-1k.csv"));
     expect(result.code).toBe(0);
-    expect(result.stdout.trim().split("\n").at(-1)).toMatch(/lambada-1k\.csv: valid: sequence_prob \(inferred\), 1000 examples, 0 errors, 0 warnings$/);
+    expect(result.stdout.trim().split("\n").at(-1)).toMatch(
+      /lambada-1k\.csv: valid: sequence_prob \(inferred\), 1000 examples, 0 errors, 0 warnings$/,
+    );
   });
 
   it("exits 1 on an invalid file, grouping issues by code with their lines", async () => {
-    const result = await isv("validate", join(ROOT, "fixtures/tasks/invalid/answer_index_invalid.csv"), "--min-examples", "0");
+    const result = await isv(
+      "validate",
+      join(ROOT, "fixtures/tasks/invalid/answer_index_invalid.csv"),
+      "--min-examples",
+      "0",
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("error answer_index_invalid (2)");
     expect(result.stdout).toMatch(/answer_index_invalid\.csv:3 {2}line 3, column answer_index: answer_index "x"/);
@@ -57,12 +64,28 @@ describe("isv analyse", () => {
     expect(first.stdout).toBe(second.stdout);
     const analysis = JSON.parse(first.stdout);
     expect(validateAnalysis(analysis), JSON.stringify(validateAnalysis.errors)).toBe(true);
-    expect(analysis).toMatchObject({ seed: 5, bootstrapSamples: 500, families: [{ family: "gpt3", verdict: "standard" }] });
+    expect(analysis).toMatchObject({
+      seed: 5,
+      bootstrapSamples: 500,
+      families: [{ family: "gpt3", verdict: "standard" }],
+    });
     expect(readFileSync(plot, "utf8")).toMatch(/^<svg [^>]*role="img"/);
   });
 
   it("takes scales from --scale and a family file, and exits 2 with a clear message on bad input", async () => {
-    const scaled = await isv("analyse", files[0]!, files[3]!, "--scale", "ada=350M", "--scale", "davinci=175B", "--family", join(ROOT, "fixtures/families/opt.json"), "--samples", "200");
+    const scaled = await isv(
+      "analyse",
+      files[0]!,
+      files[3]!,
+      "--scale",
+      "ada=350M",
+      "--scale",
+      "davinci=175B",
+      "--family",
+      join(ROOT, "fixtures/families/opt.json"),
+      "--samples",
+      "200",
+    );
     expect(scaled.code).toBe(0);
     expect(scaled.stdout).toContain("opt: Loss");
     const noScale = await isv("analyse", files[0]!, files[1]!, "--family", "opt");
@@ -79,7 +102,8 @@ describe("isv token create's wrangler calls", () => {
   it("are stopped with everything they started when they hang, so a stuck local wrangler cannot hang the CLI", async () => {
     const { runBounded } = await import("../../src/cli/token-command");
     // A parent that starts a child (as wrangler starts workerd), prints the child's pid, and never ends.
-    const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000);";
+    const script =
+      "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000);";
     const started = Date.now();
     const result = await runBounded(process.execPath, ["-e", script], process.env, 1_000);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -88,12 +112,16 @@ describe("isv token create's wrangler calls", () => {
     const grandchild = Number.parseInt(result.output, 10);
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Gone, or a zombie waiting for init to reap it (its parent was killed too): either way, not running.
-    const state = existsSync(`/proc/${grandchild}/stat`) ? readFileSync(`/proc/${grandchild}/stat`, "utf8").split(") ")[1]![0] : "gone";
+    const state = existsSync(`/proc/${grandchild}/stat`)
+      ? readFileSync(`/proc/${grandchild}/stat`, "utf8").split(") ")[1]![0]
+      : "gone";
     expect(["gone", "Z", "X"]).toContain(state);
   });
 
   it("report a finished command's status and output", async () => {
     const { runBounded } = await import("../../src/cli/token-command");
-    expect(await runBounded(process.execPath, ["-e", "console.log('done'); process.exit(3)"], process.env, 10_000)).toEqual({ status: 3, output: "done\n" });
+    expect(
+      await runBounded(process.execPath, ["-e", "console.log('done'); process.exit(3)"], process.env, 10_000),
+    ).toEqual({ status: 3, output: "done\n" });
   });
 });

@@ -1,8 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { defaultSettings, editableUntil, roundProblems, submissionWindow, type CompetitionSettings } from "../../src/competition/settings";
+import {
+  defaultSettings,
+  editableUntil,
+  roundProblems,
+  submissionWindow,
+  type CompetitionSettings,
+} from "../../src/competition/settings";
 
 const settings: CompetitionSettings = {
-  ...defaultSettings({ MIN_EXAMPLES: "300", MAX_ROWS: "200000", MAX_FILE_BYTES: "1048576", DEFAULT_FAMILIES: "isv-reference, gpt3" }),
+  ...defaultSettings({
+    MIN_EXAMPLES: "300",
+    MAX_ROWS: "200000",
+    MAX_FILE_BYTES: "1048576",
+    DEFAULT_FAMILIES: "isv-reference, gpt3",
+  }),
   rounds: [
     { name: "Round 1", opensAt: "2022-05-27T00:00:00Z", closesAt: "2022-08-27T23:59:59Z" },
     { name: "Round 2", opensAt: "2022-09-01T00:00:00Z", closesAt: "2022-10-27T23:59:59Z" },
@@ -11,7 +22,14 @@ const settings: CompetitionSettings = {
 
 describe("competition rounds", () => {
   it("take their defaults from the Worker's vars, with no rounds", () => {
-    expect(defaultSettings({ MIN_EXAMPLES: "300", MAX_ROWS: "", MAX_FILE_BYTES: "1048576", DEFAULT_FAMILIES: "isv-reference, gpt3" })).toEqual({
+    expect(
+      defaultSettings({
+        MIN_EXAMPLES: "300",
+        MAX_ROWS: "",
+        MAX_FILE_BYTES: "1048576",
+        DEFAULT_FAMILIES: "isv-reference, gpt3",
+      }),
+    ).toEqual({
       rounds: [],
       minExamples: 300,
       maxFileBytes: 1048576,
@@ -23,15 +41,24 @@ describe("competition rounds", () => {
 
   it.each([
     ["2022-05-01T00:00:00Z", "Submissions are not open yet. Round 1 opens at 2022-05-27T00:00:00Z."],
-    ["2022-08-30T12:00:00Z", "Submissions for Round 1 closed at 2022-08-27T23:59:59Z. Round 2 opens at 2022-09-01T00:00:00Z."],
+    [
+      "2022-08-30T12:00:00Z",
+      "Submissions for Round 1 closed at 2022-08-27T23:59:59Z. Round 2 opens at 2022-09-01T00:00:00Z.",
+    ],
     ["2022-10-27T23:59:59Z", "Submissions for Round 2 closed at 2022-10-27T23:59:59Z. No further round is scheduled."],
   ])("are closed at %s, saying why", (now, message) => {
     expect(submissionWindow(settings, new Date(now))).toMatchObject({ open: false, message });
   });
 
   it("are open from the opening instant to just before the close, naming the round", () => {
-    expect(submissionWindow(settings, new Date("2022-05-27T00:00:00Z"))).toEqual({ open: true, round: settings.rounds[0] });
-    expect(submissionWindow(settings, new Date("2022-10-27T23:59:58Z"))).toEqual({ open: true, round: settings.rounds[1] });
+    expect(submissionWindow(settings, new Date("2022-05-27T00:00:00Z"))).toEqual({
+      open: true,
+      round: settings.rounds[0],
+    });
+    expect(submissionWindow(settings, new Date("2022-10-27T23:59:58Z"))).toEqual({
+      open: true,
+      round: settings.rounds[1],
+    });
     expect(submissionWindow({ ...settings, rounds: [] }, new Date())).toEqual({ open: true, round: null });
   });
 
@@ -43,6 +70,8 @@ describe("competition rounds", () => {
 
   it("must be in order, each closing after it opens, with unique names", () => {
     expect(roundProblems(settings.rounds)).toEqual([]);
-    expect(roundProblems([settings.rounds[1]!, settings.rounds[0]!])).toEqual([{ field: "rounds[1].opensAt", message: "must not be before the previous round closes (2022-10-27T23:59:59Z)" }]);
+    expect(roundProblems([settings.rounds[1]!, settings.rounds[0]!])).toEqual([
+      { field: "rounds[1].opensAt", message: "must not be before the previous round closes (2022-10-27T23:59:59Z)" },
+    ]);
   });
 });

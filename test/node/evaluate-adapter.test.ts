@@ -15,7 +15,11 @@ import { ROOT } from "./helpers";
 const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
 const adapterFor = (vars: FaultVars = {}) => {
   const app = createReferenceApp({ family: () => family, vars: () => vars });
-  return openAiCompletionsAdapter({ baseUrl: "http://reference.test/v1", promptsPerRequest: 10, fetch: async (url, init) => app.request(url, init) });
+  return openAiCompletionsAdapter({
+    baseUrl: "http://reference.test/v1",
+    promptsPerRequest: 10,
+    fetch: async (url, init) => app.request(url, init),
+  });
 };
 
 describe("openai-completions adapter", () => {
@@ -23,7 +27,9 @@ describe("openai-completions adapter", () => {
     const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees the old lamp"];
     const scored = await adapterFor().score("isv-ngram-3", texts);
     const direct = texts.map((text) => family.member("isv-ngram-3")!.score(text, 0));
-    expect(scored).toEqual(direct.map((tokens) => ({ tokens: tokens.map((token) => ({ offset: token.offset, logprob: token.logprob })) })));
+    expect(scored).toEqual(
+      direct.map((tokens) => ({ tokens: tokens.map((token) => ({ offset: token.offset, logprob: token.logprob })) })),
+    );
     const prompt = "The capital of Sheastomor is";
     expect(continuationScore(scored[0]!, prompt.length)).toMatchObject({ ok: true, tokens: 1 });
   });
@@ -35,7 +41,10 @@ describe("openai-completions adapter", () => {
       openAiCompletionsAdapter({
         baseUrl: "http://reference.test/v1",
         ...(maxTokens === undefined ? {} : { maxTokens }),
-        fetch: async (url, init) => (bodies.push(JSON.parse(String(init.body))), app.request(url, init)),
+        fetch: async (url, init) => {
+          bodies.push(JSON.parse(String(init.body)));
+          return app.request(url, init);
+        },
       });
     await capture().score("isv-ngram-2", ["Ada sees"]);
     await capture(0).score("isv-ngram-2", ["Ada sees"]);
@@ -54,17 +63,27 @@ describe("openai-completions adapter", () => {
   });
 
   it("turns 429s and 500s into retryable errors carrying Retry-After, and 404s into permanent ones", async () => {
-    const limited = await adapterFor({ FAULT_RATE_429: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error);
+    const limited = await adapterFor({ FAULT_RATE_429: "1" })
+      .score("isv-ngram-1", ["x"])
+      .catch((error: unknown) => error);
     expect(limited).toBeInstanceOf(ProviderError);
     expect(limited).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
-    expect(await adapterFor({ FAULT_RATE_500: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: true, status: 500 });
-    const missing = await adapterFor().score("gpt-9", ["x"]).catch((error: unknown) => error);
+    expect(
+      await adapterFor({ FAULT_RATE_500: "1" })
+        .score("isv-ngram-1", ["x"])
+        .catch((error: unknown) => error),
+    ).toMatchObject({ retryable: true, status: 500 });
+    const missing = await adapterFor()
+      .score("gpt-9", ["x"])
+      .catch((error: unknown) => error);
     expect(missing).toMatchObject({ retryable: false, status: 404 });
     expect((missing as Error).message).toContain("does not exist");
   });
 
   it("treats a response cut short as retryable, not as data", async () => {
-    const error = await adapterFor({ FAULT_RATE_MALFORMED: "1" }).score("isv-ngram-1", ["x"]).catch((caught: unknown) => caught);
+    const error = await adapterFor({ FAULT_RATE_MALFORMED: "1" })
+      .score("isv-ngram-1", ["x"])
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ retryable: true, message: expect.stringContaining("not valid JSON") });
   });
 
@@ -78,7 +97,10 @@ describe("openai-completions adapter", () => {
 describe("tgi adapter", () => {
   const tgiFor = (vars: FaultVars = {}) => {
     const app = createReferenceApp({ family: () => family, vars: () => vars });
-    return tgiAdapter({ baseUrl: "http://reference.test/tgi/{model}", fetch: async (url, init) => app.request(url, init) });
+    return tgiAdapter({
+      baseUrl: "http://reference.test/tgi/{model}",
+      fetch: async (url, init) => app.request(url, init),
+    });
   };
 
   it("scores a text from the prefill details, with offsets rebuilt from token texts, even through byte tokens", async () => {
@@ -95,7 +117,15 @@ describe("tgi adapter", () => {
     const [viaTgi] = await tgiFor().score("isv-ngram-5", [text]);
     const [viaOpenAi] = await adapterFor().score("isv-ngram-5", [text]);
     expect(viaTgi).toEqual(viaOpenAi);
-    expect(await tgiFor().score("gpt-9", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: false, status: 404 });
-    expect(await tgiFor({ FAULT_RATE_429: "1" }).score("isv-ngram-1", ["x"]).catch((error: unknown) => error)).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
+    expect(
+      await tgiFor()
+        .score("gpt-9", ["x"])
+        .catch((error: unknown) => error),
+    ).toMatchObject({ retryable: false, status: 404 });
+    expect(
+      await tgiFor({ FAULT_RATE_429: "1" })
+        .score("isv-ngram-1", ["x"])
+        .catch((error: unknown) => error),
+    ).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
   });
 });

@@ -40,11 +40,32 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     faulty = await startDevServer({
       config: REFERENCE_CONFIG,
       port: await freePort(),
-      vars: { FAULT_SEED: "42", FAULT_RATE_429: "0.05", FAULT_RATE_500: "0.05", FAULT_RATE_TIMEOUT: "0.05", FAULT_RATE_MALFORMED: "0.05", FAULT_TIMEOUT_MS: "300" },
+      vars: {
+        FAULT_SEED: "42",
+        FAULT_RATE_429: "0.05",
+        FAULT_RATE_500: "0.05",
+        FAULT_RATE_TIMEOUT: "0.05",
+        FAULT_RATE_MALFORMED: "0.05",
+        FAULT_TIMEOUT_MS: "300",
+      },
     });
-    service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` } });
+    service = await startDevServer({
+      port: await freePort(),
+      persistTo: state,
+      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
+    });
     const run = promisify(execFile);
-    organiserToken = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state])).stdout.trim();
+    organiserToken = (
+      await run(process.execPath, [
+        join(ROOT, "bin", "isv.mjs"),
+        "token",
+        "create",
+        "--role",
+        "organiser",
+        "--persist-to",
+        state,
+      ])
+    ).stdout.trim();
   });
   afterAll(async () => {
     await service?.stop();
@@ -54,14 +75,18 @@ describe("evaluation through the real Queue and the reference server over HTTP",
   });
 
   const organiser = (path: string, init: RequestInit = {}) =>
-    fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${organiserToken}`, ...(init.headers ?? {}) } });
+    fetch(`${service.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${organiserToken}`, ...(init.headers ?? {}) },
+    });
 
   async function waitForEvaluation(id: string): Promise<Summary> {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const summary = (await (await organiser(`/v1/review/evaluations/${id}`)).json()) as Summary;
       if (TERMINAL.includes(summary.state)) return summary;
-      if (Date.now() > deadline) throw new Error(`evaluation ${id} still ${summary.state}: ${JSON.stringify(summary.models)}`);
+      if (Date.now() > deadline)
+        throw new Error(`evaluation ${id} still ${summary.state}: ${JSON.stringify(summary.models)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -72,15 +97,25 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     form.append("file", new Blob([readFileSync(TASK)], { type: "text/csv" }), "task.csv");
     const created = await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form });
     expect(created.status).toBe(201);
-    const submission = (await created.json()) as { id: string; submitterToken: string; evaluations: { family: string; id: string; state: string }[] };
+    const submission = (await created.json()) as {
+      id: string;
+      submitterToken: string;
+      evaluations: { family: string; id: string; state: string }[];
+    };
     expect(submission.evaluations).toEqual([{ family: "isv-reference", id: expect.any(String), state: "queued" }]);
 
     const summary = await waitForEvaluation(submission.evaluations[0]!.id);
     expect(summary.state, summary.reason ?? "").toBe("evaluated");
-    expect(summary.models.map((m) => [m.model, m.done, m.total])).toEqual([1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, 300, 300]));
+    expect(summary.models.map((m) => [m.model, m.done, m.total])).toEqual(
+      [1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, 300, 300]),
+    );
 
     // The submitter sees the same progress and means.
-    const view = (await (await fetch(`${service.url}/v1/submissions/${submission.id}`, { headers: { authorization: `Bearer ${submission.submitterToken}` } })).json()) as { evaluations: Summary[] };
+    const view = (await (
+      await fetch(`${service.url}/v1/submissions/${submission.id}`, {
+        headers: { authorization: `Bearer ${submission.submitterToken}` },
+      })
+    ).json()) as { evaluations: Summary[] };
     expect(view.evaluations[0]!.models.map((m) => m.mean)).toEqual(summary.models.map((m) => m.mean));
 
     // Per-example losses, exported in the prize pipeline's format, equal the model's own numbers.
@@ -104,13 +139,23 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     // larger members do worse on the memo trap.
     const analysisResponse = await organiser(`/v1/review/submissions/${submission.id}/analysis`);
     expect(analysisResponse.status).toBe(200);
-    const analysis = (await analysisResponse.json()) as { analysis: { families: { family: string; verdict: string }[] } };
-    expect(analysis.analysis.families).toEqual([expect.objectContaining({ family: "isv-reference", verdict: "inverse" })]);
+    const analysis = (await analysisResponse.json()) as {
+      analysis: { families: { family: string; verdict: string }[] };
+    };
+    expect(analysis.analysis.families).toEqual([
+      expect.objectContaining({ family: "isv-reference", verdict: "inverse" }),
+    ]);
 
     // A re-run costs no provider call: every text comes from the cache.
-    const rerun = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, { method: "POST", body: JSON.stringify({ families: ["isv-reference"] }), headers: { "content-type": "application/json" } });
+    const rerun = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, {
+      method: "POST",
+      body: JSON.stringify({ families: ["isv-reference"] }),
+      headers: { "content-type": "application/json" },
+    });
     expect(rerun.status).toBe(202);
-    const second = await waitForEvaluation(((await rerun.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id);
+    const second = await waitForEvaluation(
+      ((await rerun.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+    );
     expect(second.state).toBe("evaluated");
     expect(second.counters.requests).toBe(0);
     expect(second.counters.cacheHits).toBe(summary.counters.cacheHits + 5 * 600);
@@ -119,21 +164,46 @@ describe("evaluation through the real Queue and the reference server over HTTP",
   it("finishes with results identical to a fault-free run when 20% of provider requests fail", async () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify({ ...METADATA, taskType: "sequence_prob" }));
-    form.append("file", new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"))], { type: "text/csv" }), "task.csv");
-    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as { id: string; evaluations: { id: string }[] };
+    form.append(
+      "file",
+      new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"))], { type: "text/csv" }),
+      "task.csv",
+    );
+    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as {
+      id: string;
+      evaluations: { id: string }[];
+    };
     const clean = await waitForEvaluation(created.evaluations[0]!.id);
     expect(clean.state).toBe("evaluated");
 
-    const definition = { ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")), name: "reference-faulty", baseUrl: `${faulty.url}/v1` };
-    const put = await organiser("/v1/review/families/reference-faulty", { method: "PUT", body: JSON.stringify(definition), headers: { "content-type": "application/json" } });
+    const definition = {
+      ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")),
+      name: "reference-faulty",
+      baseUrl: `${faulty.url}/v1`,
+    };
+    const put = await organiser("/v1/review/families/reference-faulty", {
+      method: "PUT",
+      body: JSON.stringify(definition),
+      headers: { "content-type": "application/json" },
+    });
     expect(put.status).toBe(200);
-    const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, { method: "POST", body: JSON.stringify({ families: ["reference-faulty"] }), headers: { "content-type": "application/json" } });
-    const faultyRun = await waitForEvaluation(((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id);
+    const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, {
+      method: "POST",
+      body: JSON.stringify({ families: ["reference-faulty"] }),
+      headers: { "content-type": "application/json" },
+    });
+    const faultyRun = await waitForEvaluation(
+      ((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+    );
     expect(faultyRun.state, faultyRun.reason ?? "").toBe("evaluated");
     expect(faultyRun.counters.retries).toBeGreaterThan(0);
 
     for (const model of ["isv-ngram-1", "isv-ngram-3", "isv-ngram-5"]) {
-      const [expected, actual] = await Promise.all([clean.id, faultyRun.id].map(async (id) => (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text()));
+      const [expected, actual] = await Promise.all(
+        [clean.id, faultyRun.id].map(async (id) =>
+          (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text(),
+        ),
+      );
       const rows = actual!.trim().split("\n").slice(1);
       expect(rows).toHaveLength(350);
       expect(new Set(rows.map((row) => row.split(",")[0])).size).toBe(350);
@@ -143,13 +213,31 @@ describe("evaluation through the real Queue and the reference server over HTTP",
 
   it("isv submit checks the file first, uploads it, follows each model's progress and prints the verdicts", async () => {
     const run = promisify(execFile);
-    const isv = (...args: string[]) => run(process.execPath, [join(ROOT, "bin", "isv.mjs"), ...args]).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
-    const invalid = await isv("submit", join(ROOT, "fixtures/tasks/invalid/answer_index_negative.csv"), "--url", service.url, "--meta", join(ROOT, "fixtures/metadata/classification.json"));
+    const isv = (...args: string[]) =>
+      run(process.execPath, [join(ROOT, "bin", "isv.mjs"), ...args]).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const invalid = await isv(
+      "submit",
+      join(ROOT, "fixtures/tasks/invalid/answer_index_negative.csv"),
+      "--url",
+      service.url,
+      "--meta",
+      join(ROOT, "fixtures/metadata/classification.json"),
+    );
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain("nothing was sent");
     expect(invalid.stdout).toContain("error answer_index_negative");
 
-    const submitted = await isv("submit", join(ROOT, "fixtures/tasks/valid/classification.csv"), "--url", service.url, "--meta", join(ROOT, "fixtures/metadata/classification.json"));
+    const submitted = await isv(
+      "submit",
+      join(ROOT, "fixtures/tasks/valid/classification.csv"),
+      "--url",
+      service.url,
+      "--meta",
+      join(ROOT, "fixtures/metadata/classification.json"),
+    );
     expect(submitted.code, submitted.stderr).toBe(0);
     const id = /^submission (\S+)$/m.exec(submitted.stdout)![1]!;
     const submitterToken = /^submitter token (\S+) /m.exec(submitted.stdout)![1]!;

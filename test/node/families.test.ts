@@ -6,7 +6,9 @@ import { ROOT } from "./helpers";
 
 /** The model families shipped in fixtures/families/: each must be registrable as it stands (or after editing baseUrl). */
 const DIR = join(ROOT, "fixtures/families");
-const files = readdirSync(DIR).filter((name) => name.endsWith(".json")).sort();
+const files = readdirSync(DIR)
+  .filter((name) => name.endsWith(".json"))
+  .sort();
 /** What these tests read of a family (schemas/model-family.schema.json has it all). */
 interface Family {
   name: string;
@@ -43,7 +45,10 @@ describe("fixtures/families", () => {
     const { models } = read(file);
     const ids = models.map((model) => model.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (let i = 1; i < models.length; i++) expect(models[i]!.parameters, `${models[i]!.id} after ${models[i - 1]!.id}`).toBeGreaterThan(models[i - 1]!.parameters);
+    for (let i = 1; i < models.length; i++)
+      expect(models[i]!.parameters, `${models[i]!.id} after ${models[i - 1]!.id}`).toBeGreaterThan(
+        models[i - 1]!.parameters,
+      );
   });
 
   it("family names are distinct across files", () => {
@@ -86,6 +91,8 @@ describe("fixtures/families", () => {
     expect(prize.adapter).toBe("external");
     expect(vllm.name).not.toBe(prize.name);
     // The same nominal sizes, so analyses on either family put a model at the same scale.
-    expect(vllm.models.map((model) => model.parameters)).toEqual(prize.models.map((model) => model.parameters).filter((p) => p < 175e9));
+    expect(vllm.models.map((model) => model.parameters)).toEqual(
+      prize.models.map((model) => model.parameters).filter((p) => p < 175e9),
+    );
   });
 });

@@ -1,7 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { validateModelFamily, validateSubmissionMetadata, validateValidationReport } from "../../src/generated/validators";
+import {
+  validateModelFamily,
+  validateSubmissionMetadata,
+  validateValidationReport,
+} from "../../src/generated/validators";
 import { ISSUE_SEVERITY } from "../../src/validate/issues";
 import { ROOT } from "./helpers";
 
@@ -24,7 +28,13 @@ describe("JSON fixtures match their schemas", () => {
   });
 
   it("the report schema rejects an issue code the validator does not have", () => {
-    const report = { schemaVersion: 1, valid: true, taskType: null, taskTypeSource: null, issues: [{ severity: "error", code: "made_up", message: "x" }] };
+    const report = {
+      schemaVersion: 1,
+      valid: true,
+      taskType: null,
+      taskTypeSource: null,
+      issues: [{ severity: "error", code: "made_up", message: "x" }],
+    };
     expect(validateValidationReport(report)).toBe(false);
   });
 });

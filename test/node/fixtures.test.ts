@@ -12,7 +12,11 @@ const CASES: Record<string, { options?: ValidatorOptions; valid: boolean; issues
   empty_file: { valid: false, issues: ["empty_file@-/-/-"] },
   file_too_large: { options: { limits: { ...small, maxBytes: 100 } }, valid: false, issues: ["file_too_large@-/-/-"] },
   too_many_rows: { options: { limits: { ...small, maxRows: 2 } }, valid: false, issues: ["too_many_rows@4/3/-"] },
-  record_too_long: { options: { limits: { ...small, maxRecordBytes: 200 } }, valid: false, issues: ["record_too_long@3/-/-"] },
+  record_too_long: {
+    options: { limits: { ...small, maxRecordBytes: 200 } },
+    valid: false,
+    issues: ["record_too_long@3/-/-"],
+  },
   invalid_utf8: { valid: false, issues: ["invalid_utf8@3/-/-"] },
   utf8_bom: { valid: true, issues: ["utf8_bom@1/-/-"] },
   crlf_line_endings: { valid: true, issues: ["crlf_line_endings@1/-/-"] },
@@ -21,7 +25,11 @@ const CASES: Record<string, { options?: ValidatorOptions; valid: boolean; issues
   invalid_quotes: { valid: false, issues: ["invalid_quotes@2/1/-"] },
   blank_record: { valid: true, issues: ["blank_record@3/2/-"] },
   ragged_row: { valid: false, issues: ["ragged_row@4/2/-"] },
-  missing_column: { options: { taskType: "classification" }, valid: false, issues: ["missing_column@1/0/answer_index"] },
+  missing_column: {
+    options: { taskType: "classification" },
+    valid: false,
+    issues: ["missing_column@1/0/answer_index"],
+  },
   duplicate_column: { valid: false, issues: ["duplicate_column@1/0/prompt"] },
   legacy_column: { valid: false, issues: ["legacy_column@1/0/filled_template", "legacy_column@1/0/answer_ix"] },
   unknown_column: { valid: true, issues: ["unknown_column@1/0/notes"] },
@@ -35,11 +43,21 @@ const CASES: Record<string, { options?: ValidatorOptions; valid: boolean; issues
   class_empty: { valid: false, issues: ["class_empty@3/2/classes"] },
   duplicate_class: { valid: false, issues: ["duplicate_class@3/2/classes"] },
   too_few_classes: { valid: false, issues: ["too_few_classes@3/2/classes"] },
-  "wrong_class_count.logodds": { options: { taskType: "logodds" }, valid: false, issues: ["wrong_class_count@3/2/classes"] },
-  answer_index_invalid: { valid: false, issues: ["answer_index_invalid@3/2/answer_index", "answer_index_invalid@4/3/answer_index"] },
+  "wrong_class_count.logodds": {
+    options: { taskType: "logodds" },
+    valid: false,
+    issues: ["wrong_class_count@3/2/classes"],
+  },
+  answer_index_invalid: {
+    valid: false,
+    issues: ["answer_index_invalid@3/2/answer_index", "answer_index_invalid@4/3/answer_index"],
+  },
   answer_index_negative: { valid: false, issues: ["answer_index_negative@3/2/answer_index"] },
   answer_index_out_of_range: { valid: false, issues: ["answer_index_out_of_range@3/2/answer_index"] },
-  answer_index_float: { valid: true, issues: ["answer_index_float@3/2/answer_index", "answer_index_float@4/3/answer_index"] },
+  answer_index_float: {
+    valid: true,
+    issues: ["answer_index_float@3/2/answer_index", "answer_index_float@4/3/answer_index"],
+  },
   "number_invalid.numeric": { valid: false, issues: ["number_invalid@3/2/true_answer"] },
   missing_leading_space: { valid: true, issues: ["missing_leading_space@3/2/classes"] },
   prompt_trailing_whitespace: { valid: true, issues: ["prompt_trailing_whitespace@3/2/prompt"] },
@@ -65,12 +83,15 @@ describe("one small fixture per issue code", () => {
 });
 
 describe("valid fixtures, one per task type", () => {
-  it.each(["classification", "sequence_prob", "logodds", "absolute_logodds", "numeric"])("%s.csv is valid with no issues", async (type) => {
-    const report = await validateFile(join(VALID, `${type}.csv`), { taskType: type });
-    expect(where(report)).toEqual([]);
-    expect(report).toMatchObject({ valid: true, taskType: type, taskTypeSource: "given" });
-    expect(report.stats.examples).toBe(400);
-  });
+  it.each(["classification", "sequence_prob", "logodds", "absolute_logodds", "numeric"])(
+    "%s.csv is valid with no issues",
+    async (type) => {
+      const report = await validateFile(join(VALID, `${type}.csv`), { taskType: type });
+      expect(where(report)).toEqual([]);
+      expect(report).toMatchObject({ valid: true, taskType: type, taskTypeSource: "given" });
+      expect(report.stats.examples).toBe(400);
+    },
+  );
 
   it("reports class counts, answer distribution and prompt lengths", async () => {
     const report = await validateFile(join(VALID, "classification.csv"));

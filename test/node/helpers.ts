@@ -16,7 +16,11 @@ export function validateFile(path: string, options: ValidatorOptions = {}): Prom
 }
 
 /** Feeds bytes in fixed-size chunks, to show results do not depend on where chunks split quotes or newlines. */
-export function validateInChunks(bytes: Uint8Array, chunkSize: number, options: ValidatorOptions = {}): Promise<ValidationReport> {
+export function validateInChunks(
+  bytes: Uint8Array,
+  chunkSize: number,
+  options: ValidatorOptions = {},
+): Promise<ValidationReport> {
   let offset = 0;
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {

@@ -44,7 +44,13 @@ async function readAll(reader: MultipartReader): Promise<{ name?: string; filena
 describe("streaming multipart reader", () => {
   it("reads parts whatever the chunk size, including content that looks like a boundary", async () => {
     const tricky = `a,b\r\n--${BOUNDARY.slice(0, 10)}\r\n-- not a boundary\r\n`;
-    const bytes = body([{ name: "metadata", content: '{"title":"x"}' }, { name: "file", filename: "task.csv", content: tricky }], "preamble\r\n");
+    const bytes = body(
+      [
+        { name: "metadata", content: '{"title":"x"}' },
+        { name: "file", filename: "task.csv", content: tricky },
+      ],
+      "preamble\r\n",
+    );
     for (const size of [1, 2, 7, 64, 100_000]) {
       const parts = await readAll(new MultipartReader(streamOf(bytes, size), BOUNDARY));
       expect(parts).toEqual([
@@ -55,7 +61,16 @@ describe("streaming multipart reader", () => {
   });
 
   it("skips an unread part when asked for the next one", async () => {
-    const reader = new MultipartReader(streamOf(body([{ name: "a", content: "x".repeat(1000) }, { name: "b", content: "y" }]), 13), BOUNDARY);
+    const reader = new MultipartReader(
+      streamOf(
+        body([
+          { name: "a", content: "x".repeat(1000) },
+          { name: "b", content: "y" },
+        ]),
+        13,
+      ),
+      BOUNDARY,
+    );
     expect((await reader.nextPart())?.name).toBe("a");
     expect((await reader.nextPart())?.name).toBe("b");
     expect(await reader.readBodyText(10)).toBe("y");

@@ -8,7 +8,12 @@ function results(means: number[], examples = 200) {
   return means.map((mean, m) => ({
     id: `model-${m}`,
     scale: 10 ** (8 + m),
-    results: { rows: examples, columns: { loss: Float64Array.from({ length: examples }, (_, i) => mean + ((i * 7919 + m * 104729) % 97) / 97 - 0.5) } },
+    results: {
+      rows: examples,
+      columns: {
+        loss: Float64Array.from({ length: examples }, (_, i) => mean + ((i * 7919 + m * 104729) % 97) / 97 - 0.5),
+      },
+    },
   }));
 }
 
@@ -24,15 +29,17 @@ const analysis = analyse(
 );
 
 describe("the SVG plot", () => {
-  const svg = renderPlot(analysis, "Task with <tags> & \"quotes\"");
+  const svg = renderPlot(analysis, 'Task with <tags> & "quotes"');
 
   it("is the same bytes for the same analysis", () => {
-    expect(renderPlot(analysis, "Task with <tags> & \"quotes\"")).toBe(svg);
+    expect(renderPlot(analysis, 'Task with <tags> & "quotes"')).toBe(svg);
   });
 
   it("has a title and a description for screen readers, with every user string escaped", () => {
     expect(svg).toMatch(/<svg [^>]*role="img" aria-labelledby="plot-title plot-desc"/);
-    expect(svg).toContain("<title id=\"plot-title\">Task with &lt;tags&gt; &amp; &quot;quotes&quot;: Loss (nats) against scale</title>");
+    expect(svg).toContain(
+      '<title id="plot-title">Task with &lt;tags&gt; &amp; &quot;quotes&quot;: Loss (nats) against scale</title>',
+    );
     expect(svg).toMatch(/<desc id="plot-desc">[^<]*alpha: model-0 \(100M\) [^<]*verdict inverse/);
     expect(svg).not.toContain("<script>");
     expect(svg).toContain("&lt;script&gt;");
@@ -47,7 +54,14 @@ describe("the SVG plot", () => {
   });
 
   it("formats scales the way model sizes are written, and escapes XML", () => {
-    expect([572, 1.3e9, 175e9, 6.7e9, 125e6, 1.5e12].map(formatScale)).toEqual(["572", "1.3B", "175B", "6.7B", "125M", "1.5T"]);
+    expect([572, 1.3e9, 175e9, 6.7e9, 125e6, 1.5e12].map(formatScale)).toEqual([
+      "572",
+      "1.3B",
+      "175B",
+      "6.7B",
+      "125M",
+      "1.5T",
+    ]);
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   });
 });

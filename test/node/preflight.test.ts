@@ -19,7 +19,12 @@ const app = createReferenceApp({ family: () => family, vars: () => ({}) });
 const reference = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")) as StoredFamily;
 const MODELS = ["isv-ngram-2", "isv-ngram-5"];
 
-const definition = (name: string, adapter: StoredFamily["adapter"], baseUrl: string, extra: Partial<StoredFamily> = {}): StoredFamily => ({
+const definition = (
+  name: string,
+  adapter: StoredFamily["adapter"],
+  baseUrl: string,
+  extra: Partial<StoredFamily> = {},
+): StoredFamily => ({
   ...reference,
   name,
   adapter,
@@ -29,14 +34,21 @@ const definition = (name: string, adapter: StoredFamily["adapter"], baseUrl: str
 });
 
 /** The preflight in-process, with a clock that stands still (latency 0). */
-const check = (stored: StoredFamily) => checkFamily(stored, adapterFor(stored, {}, async (url, init) => app.request(url, init)), () => 0);
+const check = (stored: StoredFamily) =>
+  checkFamily(
+    stored,
+    adapterFor(stored, {}, async (url, init) => app.request(url, init)),
+    () => 0,
+  );
 
 /** What a passing model reports: its tokens for TYPICAL_TASK from the model's own token count on the probe. */
 function passing(model: string): ModelCheck {
   const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS];
   const tokens = texts.reduce((sum, text) => sum + family.member(model)!.score(text, 0).length, 0);
   const characters = texts.reduce((sum, text) => sum + text.length, 0);
-  const estimate = Math.ceil(TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * (tokens / characters));
+  const estimate = Math.ceil(
+    TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * (tokens / characters),
+  );
   return {
     model,
     ok: true,
@@ -77,12 +89,21 @@ describe("checkFamily against each personality", () => {
   });
 
   it("passes every model served by openai-legacy, with max_tokens 0 as a family for OpenAI's legacy models may ask", async () => {
-    const stored = definition("on-openai", "openai-completions", "http://reference.test/as/openai-legacy/v1", { scoring: { maxTokens: 0 } });
-    expect(await check(stored)).toEqual({ family: "on-openai", ok: true, task: TYPICAL_TASK, models: MODELS.map(passing) });
+    const stored = definition("on-openai", "openai-completions", "http://reference.test/as/openai-legacy/v1", {
+      scoring: { maxTokens: 0 },
+    });
+    expect(await check(stored)).toEqual({
+      family: "on-openai",
+      ok: true,
+      task: TYPICAL_TASK,
+      models: MODELS.map(passing),
+    });
   });
 
   it("passes every model served by openai-legacy with the default max_tokens 1", async () => {
-    expect(await check(definition("on-openai", "openai-completions", "http://reference.test/as/openai-legacy/v1"))).toEqual({
+    expect(
+      await check(definition("on-openai", "openai-completions", "http://reference.test/as/openai-legacy/v1")),
+    ).toEqual({
       family: "on-openai",
       ok: true,
       task: TYPICAL_TASK,
@@ -110,7 +131,9 @@ describe("checkFamily against each personality", () => {
 
   it("fails every model served by llamacpp, saying its log-probabilities cover generated tokens only", async () => {
     const reason = `${NO_PROMPT_LOGPROBS}: it answered a JSON array of completions, one per prompt, whose logprobs (logprobs.content) cover generated tokens only, as llama.cpp's server does`;
-    expect(await check(definition("on-llamacpp", "openai-completions", "http://reference.test/as/llamacpp/v1"))).toEqual({
+    expect(
+      await check(definition("on-llamacpp", "openai-completions", "http://reference.test/as/llamacpp/v1")),
+    ).toEqual({
       family: "on-llamacpp",
       ok: false,
       task: TYPICAL_TASK,
@@ -140,9 +163,17 @@ describe("isv family check FAMILY.json, against the reference server over loopba
   it("exits 0 for a family served by vllm, every model passing", async () => {
     const result = await run(definition("cli-vllm", "openai-completions", `${server.origin}/as/vllm/v1`));
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(result.stdout.trimEnd().split("\n").map((line) => line.replace(/\d+ ms/, "N ms"))).toEqual([
+    expect(
+      result.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => line.replace(/\d+ ms/, "N ms")),
+    ).toEqual([
       `cli-vllm: probing 2 models at ${new URL(server.origin).host}, one request each`,
-      ...MODELS.map((model) => `  pass  ${model}  N ms; a 1,000-example task ≈ ${passing(model).estimate.tokens.toLocaleString("en")} tokens`),
+      ...MODELS.map(
+        (model) =>
+          `  pass  ${model}  N ms; a 1,000-example task ≈ ${passing(model).estimate.tokens.toLocaleString("en")} tokens`,
+      ),
       "every model passes",
       ESTIMATES,
     ]);
@@ -151,7 +182,12 @@ describe("isv family check FAMILY.json, against the reference server over loopba
   it("exits 1 for a family served by tgi3, with the reason for each model", async () => {
     const result = await run(definition("cli-tgi3", "tgi", `${server.origin}/as/tgi3/{model}`));
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 1, stderr: "" });
-    expect(result.stdout.trimEnd().split("\n").map((line) => line.replace(/\d+ ms/, "N ms"))).toEqual([
+    expect(
+      result.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => line.replace(/\d+ ms/, "N ms")),
+    ).toEqual([
       `cli-tgi3: probing 2 models at ${new URL(server.origin).host}, one request each`,
       ...MODELS.flatMap((model) => [`  FAIL  ${model}  N ms`, `        ${NO_PREFILL}`]),
       "2 of 2 models fail",

@@ -19,15 +19,25 @@ const CONTEXTS = [
 
 describe("the reference family's models", () => {
   it("has five members whose parameter counts grow with order", () => {
-    expect(family.members.map((member) => member.id)).toEqual(["isv-ngram-1", "isv-ngram-2", "isv-ngram-3", "isv-ngram-4", "isv-ngram-5"]);
+    expect(family.members.map((member) => member.id)).toEqual([
+      "isv-ngram-1",
+      "isv-ngram-2",
+      "isv-ngram-3",
+      "isv-ngram-4",
+      "isv-ngram-5",
+    ]);
     const parameters = family.members.map((member) => member.parameters);
     expect(parameters).toEqual([...parameters].sort((a, b) => a - b));
     expect(new Set(parameters).size).toBe(5);
   });
 
   it("matches fixtures/families/reference.json, which the service uses to reach it", () => {
-    const definition = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")) as { models: { id: string; parameters: number }[] };
-    expect(definition.models).toEqual(family.members.map((member) => ({ id: member.id, parameters: member.parameters })));
+    const definition = JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")) as {
+      models: { id: string; parameters: number }[];
+    };
+    expect(definition.models).toEqual(
+      family.members.map((member) => ({ id: member.id, parameters: member.parameters })),
+    );
   });
 
   it("gives every context a distribution that sums to 1 over the whole vocabulary (within 1e-9)", () => {
@@ -47,9 +57,14 @@ describe("the reference family's models", () => {
       for (const text of CONTEXTS) {
         const ids = [...tokenizer.encode(text).map((token) => token.id), 0];
         const at = ids.length - 1;
-        const all = Array.from({ length: tokenizer.size }, (_, id) => ({ id, logprob: member.model.logprob(ids, at, id) }));
+        const all = Array.from({ length: tokenizer.size }, (_, id) => ({
+          id,
+          logprob: member.model.logprob(ids, at, id),
+        }));
         all.sort((a, b) => b.logprob - a.logprob || a.id - b.id);
-        expect(member.model.topTokens(ids, at, 5), `${member.id} after ${JSON.stringify(text)}`).toEqual(all.slice(0, 5));
+        expect(member.model.topTokens(ids, at, 5), `${member.id} after ${JSON.stringify(text)}`).toEqual(
+          all.slice(0, 5),
+        );
       }
     }
   });
@@ -66,7 +81,15 @@ describe("the reference family's models", () => {
 describe("the tokenizer", () => {
   it("keeps a word's leading space in its token, as GPT-2 does", () => {
     const tokens = tokenizer.encode("The capital of Sheastomor is Steavougrad.");
-    expect(tokens.map((token) => token.text)).toEqual(["The", " capital", " of", " Sheastomor", " is", " Steavougrad", "."]);
+    expect(tokens.map((token) => token.text)).toEqual([
+      "The",
+      " capital",
+      " of",
+      " Sheastomor",
+      " is",
+      " Steavougrad",
+      ".",
+    ]);
     expect(tokens.map((token) => token.offset)).toEqual([0, 3, 11, 14, 25, 28, 40]);
   });
 
@@ -81,7 +104,7 @@ describe("the tokenizer", () => {
     for (const token of tokens) {
       if (tokenizer.isByte(token.id)) {
         bytes.push(tokenizer.byteOf(token.id));
-        expect(text.slice(token.offset)).toMatch(/^[^\x00-\x7f]/u);
+        expect(text.codePointAt(token.offset)).toBeGreaterThan(0x7f);
         continue;
       }
       if (bytes.length > 0) rebuilt += new TextDecoder().decode(new Uint8Array(bytes.splice(0)));

@@ -41,11 +41,16 @@ describe("the reference Worker under wrangler dev, through the official openai c
     expect(logprobs.token_logprobs![0]).toBeNull();
     expect(Object.keys(logprobs.top_logprobs![5]!)).toHaveLength(2);
     expect(completion.usage).toMatchObject({ completion_tokens: 0 });
-    expect(completion.usage!.prompt_tokens).toBe(logprobs.tokens!.length + completion.choices[1]!.logprobs!.tokens!.length);
+    expect(completion.usage!.prompt_tokens).toBe(
+      logprobs.tokens!.length + completion.choices[1]!.logprobs!.tokens!.length,
+    );
   });
 
   it("surfaces errors as the client's typed errors with the right status", async () => {
-    await expect(client.completions.create({ ...SCORING, model: "gpt-9" })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+    await expect(client.completions.create({ ...SCORING, model: "gpt-9" })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
     await expect(client.completions.create({ ...SCORING, logprobs: 9 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 

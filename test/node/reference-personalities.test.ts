@@ -15,8 +15,17 @@ const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpu
 const server = (vars: FaultVars = {}) => createReferenceApp({ family: () => family, vars: () => vars });
 const app = server();
 
-async function post(path: string, body: unknown, target = app): Promise<{ status: number; body: any; response: Response }> {
-  const response = await target.request(path, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } });
+async function post(
+  path: string,
+  body: unknown,
+  target = app,
+  // biome-ignore lint/suspicious/noExplicitAny: each personality answers its own JSON shape, asserted field by field
+): Promise<{ status: number; body: any; response: Response }> {
+  const response = await target.request(path, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
   const text = await response.clone().text();
   let parsed: unknown = text;
   try {
@@ -32,12 +41,21 @@ const MODEL = "isv-ngram-3";
 /** The unprefixed server's numbers for a prompt (echo, max_tokens 0). */
 async function reference(prompt: string, model = MODEL, logprobs = 1) {
   const { body } = await post("/v1/completions", { model, prompt, echo: true, max_tokens: 0, logprobs });
-  return body.choices[0].logprobs as { tokens: string[]; token_logprobs: (number | null)[]; text_offset: number[]; top_logprobs: (Record<string, number> | null)[] };
+  return body.choices[0].logprobs as {
+    tokens: string[];
+    token_logprobs: (number | null)[];
+    text_offset: number[];
+    top_logprobs: (Record<string, number> | null)[];
+  };
 }
 /** The greedy next token, from the unprefixed server. */
 async function nextToken(prompt: string, model = MODEL) {
   const { body } = await post("/v1/completions", { model, prompt, max_tokens: 1, logprobs: 1 });
-  return { token: body.choices[0].logprobs.tokens[0] as string, logprob: body.choices[0].logprobs.token_logprobs[0] as number, text: body.choices[0].text as string };
+  return {
+    token: body.choices[0].logprobs.tokens[0] as string,
+    logprob: body.choices[0].logprobs.token_logprobs[0] as number,
+    text: body.choices[0].text as string,
+  };
 }
 
 describe("vllm personality (/as/vllm/v1)", () => {
@@ -51,11 +69,20 @@ describe("vllm personality (/as/vllm/v1)", () => {
     expect(body.choices[0].text).toBe(PROMPT + next.text);
     expect(body.choices[0].logprobs.tokens).toEqual([...direct.tokens, next.token]);
     expect(body.choices[0].finish_reason).toBe("length");
-    expect(body.usage).toEqual({ prompt_tokens: 5, total_tokens: 6, completion_tokens: 1, prompt_tokens_details: null });
+    expect(body.usage).toEqual({
+      prompt_tokens: 5,
+      total_tokens: 6,
+      completion_tokens: 1,
+      prompt_tokens_details: null,
+    });
   });
 
   it("gives the prompt tokens the same log-probabilities as the unprefixed server (first null)", async () => {
-    const { body } = await post("/as/vllm/v1/completions", { ...SCORE, model: "isv-ngram-5", prompt: "In Sheastomor, people speak" });
+    const { body } = await post("/as/vllm/v1/completions", {
+      ...SCORE,
+      model: "isv-ngram-5",
+      prompt: "In Sheastomor, people speak",
+    });
     const direct = await reference("In Sheastomor, people speak", "isv-ngram-5");
     expect(body.choices[0].logprobs.token_logprobs.slice(0, -1)).toEqual(direct.token_logprobs);
     expect(body.choices[0].logprobs.token_logprobs[0]).toBeNull();
@@ -82,24 +109,48 @@ describe("vllm personality (/as/vllm/v1)", () => {
   it("refuses max_tokens 0 without echo: 400 and vLLM's error body", async () => {
     const { status, body } = await post("/as/vllm/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 0 });
     expect(status).toBe(400);
-    expect(body).toEqual({ error: { message: "max_tokens must be at least 1, got 0. (parameter=max_tokens, value=0)", type: "BadRequestError", param: "max_tokens", code: 400 } });
+    expect(body).toEqual({
+      error: {
+        message: "max_tokens must be at least 1, got 0. (parameter=max_tokens, value=0)",
+        type: "BadRequestError",
+        param: "max_tokens",
+        code: 400,
+      },
+    });
   });
 
   it("accepts max_tokens 0 with echo, as vLLM does: the prompt alone, with the internal token counted in usage", async () => {
     const { status, body } = await post("/as/vllm/v1/completions", { ...SCORE, max_tokens: 0 });
     expect(status).toBe(200);
     const direct = await reference(PROMPT);
-    expect(body.choices[0]).toMatchObject({ index: 0, text: PROMPT, finish_reason: "length", stop_reason: null, prompt_logprobs: null });
+    expect(body.choices[0]).toMatchObject({
+      index: 0,
+      text: PROMPT,
+      finish_reason: "length",
+      stop_reason: null,
+      prompt_logprobs: null,
+    });
     expect(body.choices[0].logprobs.tokens).toEqual(direct.tokens);
     expect(body.choices[0].logprobs.token_logprobs).toEqual(direct.token_logprobs);
-    expect(body.usage).toEqual({ prompt_tokens: 5, total_tokens: 6, completion_tokens: 1, prompt_tokens_details: null });
+    expect(body.usage).toEqual({
+      prompt_tokens: 5,
+      total_tokens: 6,
+      completion_tokens: 1,
+      prompt_tokens_details: null,
+    });
   });
 
   it("refuses logprobs above its --max-logprobs default of 20", async () => {
     const { status, body } = await post("/as/vllm/v1/completions", { ...SCORE, logprobs: 21 });
     expect(status).toBe(400);
     expect(body).toEqual({
-      error: { message: "Requested sample logprobs of 21, which is greater than max allowed: 20 (parameter=logprobs, value=21)", type: "BadRequestError", param: "logprobs", code: 400 },
+      error: {
+        message:
+          "Requested sample logprobs of 21, which is greater than max allowed: 20 (parameter=logprobs, value=21)",
+        type: "BadRequestError",
+        param: "logprobs",
+        code: 400,
+      },
     });
   });
 
@@ -112,7 +163,9 @@ describe("vllm personality (/as/vllm/v1)", () => {
   it("answers an unknown model with 404 NotFoundError", async () => {
     const { status, body } = await post("/as/vllm/v1/completions", { ...SCORE, model: "gpt-9" });
     expect(status).toBe(404);
-    expect(body).toEqual({ error: { message: "The model `gpt-9` does not exist.", type: "NotFoundError", param: "model", code: 404 } });
+    expect(body).toEqual({
+      error: { message: "The model `gpt-9` does not exist.", type: "NotFoundError", param: "model", code: 404 },
+    });
   });
 
   it("adds up token string lengths for text_offset, so a character split into bytes (each U+FFFD) shifts later offsets", async () => {
@@ -124,7 +177,12 @@ describe("vllm personality (/as/vllm/v1)", () => {
   });
 
   it("answers prompt_logprobs (a vLLM extension): null, then {token id: {logprob, rank, decoded_token}}", async () => {
-    const { body } = await post("/as/vllm/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 1, prompt_logprobs: 1 });
+    const { body } = await post("/as/vllm/v1/completions", {
+      model: MODEL,
+      prompt: PROMPT,
+      max_tokens: 1,
+      prompt_logprobs: 1,
+    });
     const direct = await reference(PROMPT);
     const promptLogprobs = body.choices[0].prompt_logprobs;
     expect(promptLogprobs).toHaveLength(5);
@@ -142,30 +200,67 @@ describe("vllm personality (/as/vllm/v1)", () => {
     const body = await (await app.request("/as/vllm/v1/models")).json();
     expect(body.object).toBe("list");
     expect(body.data.map((model: { id: string }) => model.id)).toEqual(family.members.map((member) => member.id));
-    expect(body.data[0]).toMatchObject({ object: "model", owned_by: "vllm", root: "isv-ngram-1", parent: null, max_model_len: 4096 });
+    expect(body.data[0]).toMatchObject({
+      object: "model",
+      owned_by: "vllm",
+      root: "isv-ngram-1",
+      parent: null,
+      max_model_len: 4096,
+    });
   });
 
   it("is read by the official openai client", async () => {
-    const client = new OpenAI({ baseURL: "http://reference.test/as/vllm/v1", apiKey: "unused", maxRetries: 0, fetch: async (url, init) => app.request(String(url), init) });
-    const completion = await client.completions.create({ model: MODEL, prompt: PROMPT, echo: true, logprobs: 1, max_tokens: 1 });
+    const client = new OpenAI({
+      baseURL: "http://reference.test/as/vllm/v1",
+      apiKey: "unused",
+      maxRetries: 0,
+      fetch: async (url, init) => app.request(String(url), init),
+    });
+    const completion = await client.completions.create({
+      model: MODEL,
+      prompt: PROMPT,
+      echo: true,
+      logprobs: 1,
+      max_tokens: 1,
+    });
     expect(completion.choices[0]!.logprobs!.tokens).toHaveLength(6);
-    const error = await client.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: 0 }).catch((caught: unknown) => caught);
+    const error = await client.completions
+      .create({ model: MODEL, prompt: PROMPT, max_tokens: 0 })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain("max_tokens must be at least 1, got 0.");
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain(
+      "max_tokens must be at least 1, got 0.",
+    );
   });
 });
 
 describe("vllm-legacy personality (vLLM before 0.10.1: flat error bodies)", () => {
   it("refuses max_tokens 0 without echo with the flat body", async () => {
-    const { status, body } = await post("/as/vllm-legacy/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 0 });
+    const { status, body } = await post("/as/vllm-legacy/v1/completions", {
+      model: MODEL,
+      prompt: PROMPT,
+      max_tokens: 0,
+    });
     expect(status).toBe(400);
-    expect(body).toEqual({ object: "error", message: "max_tokens must be at least 1, got 0.", type: "BadRequestError", param: null, code: 400 });
+    expect(body).toEqual({
+      object: "error",
+      message: "max_tokens must be at least 1, got 0.",
+      type: "BadRequestError",
+      param: null,
+      code: 400,
+    });
   });
 
   it("answers an unknown model with the flat 404 body", async () => {
     const { status, body } = await post("/as/vllm-legacy/v1/completions", { model: "gpt-9", prompt: PROMPT });
     expect(status).toBe(404);
-    expect(body).toEqual({ object: "error", message: "The model `gpt-9` does not exist.", type: "NotFoundError", param: null, code: 404 });
+    expect(body).toEqual({
+      object: "error",
+      message: "The model `gpt-9` does not exist.",
+      type: "NotFoundError",
+      param: null,
+      code: 404,
+    });
   });
 });
 
@@ -186,14 +281,21 @@ describe("openai-legacy personality (/as/openai-legacy/v1: davinci-002, babbage-
   it("caps logprobs at 5: the chosen token and 5 alternatives at most", async () => {
     const { status, body } = await post("/as/openai-legacy/v1/completions", { ...SCORE, logprobs: 15 });
     expect(status).toBe(200);
-    const tops = body.choices[0].logprobs.top_logprobs.slice(1).map((top: Record<string, number>) => Object.keys(top).length);
+    const tops = body.choices[0].logprobs.top_logprobs
+      .slice(1)
+      .map((top: Record<string, number>) => Object.keys(top).length);
     // " Sheastomor" is not among the 5 most likely after "The capital of": 6 entries there, 5 elsewhere.
     expect(tops).toEqual([5, 5, 6, 5]);
     expect(Object.keys(body.choices[0].logprobs.top_logprobs[3])[0]).toBe(" Sheastomor");
   });
 
   it("refuses max_tokens 0 without echo with OpenAI's message", async () => {
-    const { status, body } = await post("/as/openai-legacy/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 0, logprobs: 1 });
+    const { status, body } = await post("/as/openai-legacy/v1/completions", {
+      model: MODEL,
+      prompt: PROMPT,
+      max_tokens: 0,
+      logprobs: 1,
+    });
     expect(status).toBe(400);
     expect(body).toEqual({
       error: {
@@ -207,7 +309,12 @@ describe("openai-legacy personality (/as/openai-legacy/v1: davinci-002, babbage-
   });
 
   it("refuses max_tokens 0 with echo but no logprobs with OpenAI's message", async () => {
-    const { status, body } = await post("/as/openai-legacy/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 0, echo: true });
+    const { status, body } = await post("/as/openai-legacy/v1/completions", {
+      model: MODEL,
+      prompt: PROMPT,
+      max_tokens: 0,
+      echo: true,
+    });
     expect(status).toBe(400);
     expect(body).toEqual({
       error: {
@@ -223,19 +330,40 @@ describe("openai-legacy personality (/as/openai-legacy/v1: davinci-002, babbage-
   it("answers an unknown model with 404 model_not_found", async () => {
     const { status, body } = await post("/as/openai-legacy/v1/completions", { ...SCORE, model: "gpt-9" });
     expect(status).toBe(404);
-    expect(body).toEqual({ error: { message: "The model `gpt-9` does not exist or you do not have access to it.", type: "invalid_request_error", param: null, code: "model_not_found" } });
+    expect(body).toEqual({
+      error: {
+        message: "The model `gpt-9` does not exist or you do not have access to it.",
+        type: "invalid_request_error",
+        param: null,
+        code: "model_not_found",
+      },
+    });
   });
 
   it("refuses a negative max_tokens in OpenAI's schema wording", async () => {
     const { status, body } = await post("/as/openai-legacy/v1/completions", { ...SCORE, max_tokens: -1 });
     expect(status).toBe(400);
-    expect(body).toEqual({ error: { message: "-1 is less than the minimum of 0 - 'max_tokens'", type: "invalid_request_error", param: null, code: null } });
+    expect(body).toEqual({
+      error: {
+        message: "-1 is less than the minimum of 0 - 'max_tokens'",
+        type: "invalid_request_error",
+        param: null,
+        code: null,
+      },
+    });
   });
 
   it("puts generated tokens after the prompt in text_offset when echo is off", async () => {
-    const { body } = await post("/as/openai-legacy/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 1, logprobs: 0 });
+    const { body } = await post("/as/openai-legacy/v1/completions", {
+      model: MODEL,
+      prompt: PROMPT,
+      max_tokens: 1,
+      logprobs: 0,
+    });
     expect(body.choices[0].logprobs.text_offset).toEqual([PROMPT.length]);
-    expect(body.choices[0].logprobs.top_logprobs).toEqual([{ [body.choices[0].logprobs.tokens[0]]: body.choices[0].logprobs.token_logprobs[0] }]);
+    expect(body.choices[0].logprobs.top_logprobs).toEqual([
+      { [body.choices[0].logprobs.tokens[0]]: body.choices[0].logprobs.token_logprobs[0] },
+    ]);
     expect(body.usage).toEqual({ prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 });
   });
 });
@@ -262,7 +390,12 @@ describe("llamacpp personality (/as/llamacpp/v1: llama.cpp's server)", () => {
     expect(first.logprob).toBe(next.logprob);
     expect(first.bytes).toEqual([...new TextEncoder().encode(next.token)]);
     expect(first.top_logprobs).toHaveLength(2);
-    expect(first.top_logprobs[0]).toEqual({ id: first.id, token: first.token, bytes: first.bytes, logprob: first.logprob });
+    expect(first.top_logprobs[0]).toEqual({
+      id: first.id,
+      token: first.token,
+      bytes: first.bytes,
+      logprob: first.logprob,
+    });
   });
 
   it("answers logprobs: null when none are asked for", async () => {
@@ -279,7 +412,9 @@ describe("llamacpp personality (/as/llamacpp/v1: llama.cpp's server)", () => {
   it("refuses a request without a model (router mode) with 400", async () => {
     const { status, body } = await post("/as/llamacpp/v1/completions", { prompt: PROMPT });
     expect(status).toBe(400);
-    expect(body).toEqual({ error: { code: 400, message: "model name is missing from the request", type: "invalid_request_error" } });
+    expect(body).toEqual({
+      error: { code: 400, message: "model name is missing from the request", type: "invalid_request_error" },
+    });
   });
 
   it("refuses an unknown model (router mode) with 400", async () => {
@@ -310,15 +445,26 @@ describe("tgi3 personalities (/as/tgi3/{model}, /as/tgi3-prefill/{model}: text-g
     const next = await nextToken(PROMPT);
     expect(body).toEqual({
       generated_text: next.text,
-      details: { finish_reason: "length", generated_tokens: 1, seed: null, prefill: [], tokens: [{ id: expect.any(Number), text: next.token, logprob: next.logprob, special: false }] },
+      details: {
+        finish_reason: "length",
+        generated_tokens: 1,
+        seed: null,
+        prefill: [],
+        tokens: [{ id: expect.any(Number), text: next.token, logprob: next.logprob, special: false }],
+      },
     });
   });
 
   it("tgi3-prefill: prefill tokens {id, text, logprob} carry the reference's log-probabilities, the first null", async () => {
-    const { status, body } = await post(`/as/tgi3-prefill/isv-ngram-5/generate`, { ...GENERATE, inputs: "In Sheastomor, people speak" });
+    const { status, body } = await post(`/as/tgi3-prefill/isv-ngram-5/generate`, {
+      ...GENERATE,
+      inputs: "In Sheastomor, people speak",
+    });
     expect(status).toBe(200);
     const direct = await reference("In Sheastomor, people speak", "isv-ngram-5");
-    expect(body.details.prefill.map((token: { logprob: number | null }) => token.logprob)).toEqual(direct.token_logprobs);
+    expect(body.details.prefill.map((token: { logprob: number | null }) => token.logprob)).toEqual(
+      direct.token_logprobs,
+    );
     expect(body.details.prefill.map((token: { text: string }) => token.text)).toEqual(direct.tokens);
     expect(Object.keys(body.details.prefill[0])).toEqual(["id", "text", "logprob"]);
   });
@@ -332,16 +478,29 @@ describe("tgi3 personalities (/as/tgi3/{model}, /as/tgi3-prefill/{model}: text-g
     const { body } = await post(`/as/tgi3-prefill/${MODEL}/generate`, GENERATE);
     const next = await nextToken(PROMPT);
     expect(body.generated_text).toBe(next.text);
-    expect(body.details.tokens).toEqual([{ id: expect.any(Number), text: next.token, logprob: next.logprob, special: false }]);
+    expect(body.details.tokens).toEqual([
+      { id: expect.any(Number), text: next.token, logprob: next.logprob, special: false },
+    ]);
   });
 
   it("tgi3-prefill: decodes each byte of a split character alone, as U+FFFD", async () => {
     const { body } = await post(`/as/tgi3-prefill/${MODEL}/generate`, { ...GENERATE, inputs: "Ada 你 x" });
-    expect(body.details.prefill.map((token: { text: string }) => token.text)).toEqual(["Ada", " ", "\ufffd", "\ufffd", "\ufffd", " ", "x"]);
+    expect(body.details.prefill.map((token: { text: string }) => token.text)).toEqual([
+      "Ada",
+      " ",
+      "\ufffd",
+      "\ufffd",
+      "\ufffd",
+      " ",
+      "x",
+    ]);
   });
 
   it("tgi3-prefill: without decoder_input_details the prefill is empty", async () => {
-    const { body } = await post(`/as/tgi3-prefill/${MODEL}/generate`, { inputs: PROMPT, parameters: { max_new_tokens: 1, details: true } });
+    const { body } = await post(`/as/tgi3-prefill/${MODEL}/generate`, {
+      inputs: PROMPT,
+      parameters: { max_new_tokens: 1, details: true },
+    });
     expect(body.details.prefill).toEqual([]);
   });
 
@@ -351,9 +510,15 @@ describe("tgi3 personalities (/as/tgi3/{model}, /as/tgi3-prefill/{model}: text-g
   });
 
   it("refuses max_new_tokens 0 with 422 and TGI's validation body", async () => {
-    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, { inputs: PROMPT, parameters: { max_new_tokens: 0 } });
+    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, {
+      inputs: PROMPT,
+      parameters: { max_new_tokens: 0 },
+    });
     expect(status).toBe(422);
-    expect(body).toEqual({ error: "Input validation error: `max_new_tokens` must be strictly positive", error_type: "validation" });
+    expect(body).toEqual({
+      error: "Input validation error: `max_new_tokens` must be strictly positive",
+      error_type: "validation",
+    });
   });
 
   it("refuses empty inputs with 422", async () => {
@@ -363,15 +528,27 @@ describe("tgi3 personalities (/as/tgi3/{model}, /as/tgi3-prefill/{model}: text-g
   });
 
   it("refuses temperature 0 with 422", async () => {
-    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, { inputs: PROMPT, parameters: { max_new_tokens: 1, temperature: 0 } });
+    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, {
+      inputs: PROMPT,
+      parameters: { max_new_tokens: 1, temperature: 0 },
+    });
     expect(status).toBe(422);
-    expect(body).toEqual({ error: "Input validation error: `temperature` must be strictly positive", error_type: "validation" });
+    expect(body).toEqual({
+      error: "Input validation error: `temperature` must be strictly positive",
+      error_type: "validation",
+    });
   });
 
   it("refuses top_n_tokens above 5 with 422", async () => {
-    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, { inputs: PROMPT, parameters: { max_new_tokens: 1, top_n_tokens: 6 } });
+    const { status, body } = await post(`/as/tgi3/${MODEL}/generate`, {
+      inputs: PROMPT,
+      parameters: { max_new_tokens: 1, top_n_tokens: 6 },
+    });
     expect(status).toBe(422);
-    expect(body).toEqual({ error: "Input validation error: `top_n_tokens` must be >= 0 and <= 5. Given: 6", error_type: "validation" });
+    expect(body).toEqual({
+      error: "Input validation error: `top_n_tokens` must be >= 0 and <= 5. Given: 6",
+      error_type: "validation",
+    });
   });
 
   it("refuses a body that is not JSON with axum's plain-text 400", async () => {
@@ -383,19 +560,35 @@ describe("tgi3 personalities (/as/tgi3/{model}, /as/tgi3-prefill/{model}: text-g
 
   it("serves GET /info for the model", async () => {
     const body = await (await app.request(`/as/tgi3/${MODEL}/info`)).json();
-    expect(body).toMatchObject({ model_id: MODEL, max_input_tokens: 4095, max_total_tokens: 4096, router: "text-generation-router", version: "3.3.6" });
+    expect(body).toMatchObject({
+      model_id: MODEL,
+      max_input_tokens: 4095,
+      max_total_tokens: 4096,
+      router: "text-generation-router",
+      version: "3.3.6",
+    });
   });
 });
 
 describe("personalities and the fault knobs", () => {
   it("answer an injected 500 in the personality's error shape (vllm)", async () => {
-    const { status, body } = await post("/as/vllm/v1/completions", { model: MODEL, prompt: PROMPT }, server({ FAULT_RATE_500: "1" }));
+    const { status, body } = await post(
+      "/as/vllm/v1/completions",
+      { model: MODEL, prompt: PROMPT },
+      server({ FAULT_RATE_500: "1" }),
+    );
     expect(status).toBe(500);
-    expect(body).toEqual({ error: { message: "Injected fault: internal server error.", type: "InternalServerError", param: null, code: 500 } });
+    expect(body).toEqual({
+      error: { message: "Injected fault: internal server error.", type: "InternalServerError", param: null, code: 500 },
+    });
   });
 
   it("answer an injected 429 as TGI's overload, with Retry-After (tgi3)", async () => {
-    const { status, body, response } = await post(`/as/tgi3/${MODEL}/generate`, { inputs: PROMPT }, server({ FAULT_RATE_429: "1" }));
+    const { status, body, response } = await post(
+      `/as/tgi3/${MODEL}/generate`,
+      { inputs: PROMPT },
+      server({ FAULT_RATE_429: "1" }),
+    );
     expect(status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("1");
     expect(body).toEqual({ error: "Model is overloaded", error_type: "overloaded" });
@@ -403,6 +596,14 @@ describe("personalities and the fault knobs", () => {
 
   it("lists the personalities at GET /as", async () => {
     const body = await (await app.request("/as")).json();
-    expect(body.personalities.map((personality: { name: string }) => personality.name)).toEqual(["vllm", "vllm-legacy", "openai-legacy", "llamacpp", "llamacpp-noecho", "tgi3", "tgi3-prefill"]);
+    expect(body.personalities.map((personality: { name: string }) => personality.name)).toEqual([
+      "vllm",
+      "vllm-legacy",
+      "openai-legacy",
+      "llamacpp",
+      "llamacpp-noecho",
+      "tgi3",
+      "tgi3-prefill",
+    ]);
   });
 });

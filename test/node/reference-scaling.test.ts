@@ -10,7 +10,9 @@ import { ROOT } from "./helpers";
 /** The family's designed trends, from its real computations on the fixture tasks. */
 const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
 const rows = (name: string): string[][] =>
-  Papa.parse<string[]>(readFileSync(join(ROOT, "fixtures/tasks/reference", name), "utf8"), { skipEmptyLines: true }).data.slice(1);
+  Papa.parse<string[]>(readFileSync(join(ROOT, "fixtures/tasks/reference", name), "utf8"), {
+    skipEmptyLines: true,
+  }).data.slice(1);
 
 const facts = rows("facts-standard.csv").map(([prompt, completion]) => ({ prompt: prompt!, completion: completion! }));
 const memo = rows("memo-trap-inverse.csv").map(([prompt, classes, answer]) => {
@@ -29,7 +31,8 @@ describe("known scaling on the fixture tasks", () => {
 
   it("facts-standard.csv: loss falls with every step in size (standard scaling)", () => {
     const losses = trends.map((trend) => trend.sequenceLoss);
-    for (let i = 1; i < losses.length; i++) expect(losses[i]!, `order ${i + 1} vs ${i}`).toBeLessThan(losses[i - 1]! - 0.5);
+    for (let i = 1; i < losses.length; i++)
+      expect(losses[i]!, `order ${i + 1} vs ${i}`).toBeLessThan(losses[i - 1]! - 0.5);
     expect(losses[0]! - losses[4]!).toBeGreaterThan(5);
   });
 

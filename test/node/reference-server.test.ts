@@ -10,14 +10,31 @@ const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpu
 /** A fresh server (fresh fault state) on the shared family; the Worker's entry wires the same app to its vars. */
 const server = (vars: FaultVars = {}) => createReferenceApp({ family: () => family, vars: () => vars });
 
-function complete(app: ReturnType<typeof server>, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+function complete(
+  app: ReturnType<typeof server>,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return Promise.resolve(
-    app.request("/v1/completions", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers } }),
+    app.request("/v1/completions", {
+      method: "POST",
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      headers: { "content-type": "application/json", ...headers },
+    }),
   );
 }
 
 interface Completion {
-  choices: { text: string; finish_reason: string; logprobs: { tokens: string[]; token_logprobs: (number | null)[]; top_logprobs: (Record<string, number> | null)[]; text_offset: number[] } | null }[];
+  choices: {
+    text: string;
+    finish_reason: string;
+    logprobs: {
+      tokens: string[];
+      token_logprobs: (number | null)[];
+      top_logprobs: (Record<string, number> | null)[];
+      text_offset: number[];
+    } | null;
+  }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
@@ -26,7 +43,9 @@ const SCORE = { model: "isv-ngram-3", echo: true, max_tokens: 0, logprobs: 1 };
 describe("reference server: completions", () => {
   it("lists the models with their scales", async () => {
     const body = await (await server().request("/v1/models")).json();
-    expect(body.data.map((model: { id: string; order: number }) => [model.id, model.order])).toEqual([1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, order]));
+    expect(body.data.map((model: { id: string; order: number }) => [model.id, model.order])).toEqual(
+      [1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, order]),
+    );
     expect(body.data[4].parameters).toBe(family.members[4]!.parameters);
   });
 
@@ -47,20 +66,33 @@ describe("reference server: completions", () => {
         if (!token.startsWith("bytes:")) expect(prompts[index]!.startsWith(token, logprobs.text_offset[i])).toBe(true);
       });
     });
-    expect(body.usage.prompt_tokens).toBe(body.choices.reduce((sum, choice) => sum + choice.logprobs!.tokens.length, 0));
+    expect(body.usage.prompt_tokens).toBe(
+      body.choices.reduce((sum, choice) => sum + choice.logprobs!.tokens.length, 0),
+    );
     expect(body.usage.completion_tokens).toBe(0);
   });
 
   it("returns the same numbers as the model computes directly", async () => {
-    const body = (await (await complete(server(), { ...SCORE, model: "isv-ngram-5", prompt: "In Sheastomor, people speak" })).json()) as Completion;
+    const body = (await (
+      await complete(server(), { ...SCORE, model: "isv-ngram-5", prompt: "In Sheastomor, people speak" })
+    ).json()) as Completion;
     const direct = family.member("isv-ngram-5")!.score("In Sheastomor, people speak", 1);
     expect(body.choices[0]!.logprobs!.token_logprobs).toEqual(direct.map((token) => token.logprob));
   });
 
   it("generates greedily for max_tokens > 0, honouring stop", async () => {
-    const body = (await (await complete(server(), { model: "isv-ngram-5", prompt: "The capital of Sheastomor is", max_tokens: 5, stop: "." })).json()) as Completion;
+    const body = (await (
+      await complete(server(), {
+        model: "isv-ngram-5",
+        prompt: "The capital of Sheastomor is",
+        max_tokens: 5,
+        stop: ".",
+      })
+    ).json()) as Completion;
     expect(body.choices[0]).toMatchObject({ text: " Steavougrad", finish_reason: "stop", logprobs: null });
-    const long = (await (await complete(server(), { model: "isv-ngram-2", prompt: "Ada", max_tokens: 4, logprobs: 0 })).json()) as Completion;
+    const long = (await (
+      await complete(server(), { model: "isv-ngram-2", prompt: "Ada", max_tokens: 4, logprobs: 0 })
+    ).json()) as Completion;
     expect(long.choices[0]!.finish_reason).toBe("length");
     expect(long.choices[0]!.logprobs!.tokens).toHaveLength(4);
     expect(long.usage.completion_tokens).toBe(4);
@@ -138,7 +170,9 @@ describe("reference server: fault and latency knobs", () => {
 
   it("cap concurrent requests, answering 429 with Retry-After beyond the cap", async () => {
     const app = server({ FAULT_MAX_CONCURRENCY: "2", FAULT_LATENCY_MS: "150" });
-    const statuses = await Promise.all(Array.from({ length: 5 }, (_, i) => complete(app, { ...request, prompt: `Ada ${i}` }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => complete(app, { ...request, prompt: `Ada ${i}` }).then((r) => r.status)),
+    );
     expect(statuses.filter((status) => status === 200)).toHaveLength(2);
     expect(statuses.filter((status) => status === 429)).toHaveLength(3);
   });

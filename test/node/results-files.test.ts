@@ -4,13 +4,22 @@ import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
 import { METRICS, chooseMetric } from "../../src/analysis/metrics";
 import { RESULT_COLUMNS, RESULT_FILE_COLUMNS, type AnalysedType } from "../../src/analysis/results-columns";
-import { MAX_RESULT_EXAMPLES, parseResultsCsv, writeResultsCsv, type ResultsParse, type ResultsRow } from "../../src/analysis/results-csv";
+import {
+  MAX_RESULT_EXAMPLES,
+  parseResultsCsv,
+  writeResultsCsv,
+  type ResultsParse,
+  type ResultsRow,
+} from "../../src/analysis/results-csv";
 import { ROOT } from "./helpers";
 
 const RESULTS = join(ROOT, "fixtures", "results");
 const MODELS = ["ada", "babbage", "curie", "davinci"];
 
-const values = (parsed: ResultsParse, column: "loss" | "correct" | "logodds_difference" | "total_logprob"): number[] => {
+const values = (
+  parsed: ResultsParse,
+  column: "loss" | "correct" | "logodds_difference" | "total_logprob",
+): number[] => {
   if (!parsed.ok) throw new Error(parsed.problems.join("; "));
   return Array.from(parsed.results.columns[column] ?? []);
 };
@@ -18,17 +27,23 @@ const problems = (parsed: ResultsParse): string[] => (parsed.ok ? [] : parsed.pr
 
 describe("results files in the pipeline's formats", () => {
   it("reads the GPT-3 path's 1-tuple cells, quoted as csv writes them, as the number inside", () => {
-    const text = 'index,logodds_difference,correct,total_logprob\r\n0,-0.05,1,"(-0.8235153257846832,)"\r\n1,0.42,0,"(0.125,)"\r\n';
+    const text =
+      'index,logodds_difference,correct,total_logprob\r\n0,-0.05,1,"(-0.8235153257846832,)"\r\n1,0.42,0,"(0.125,)"\r\n';
     const parsed = parseResultsCsv(text, "logodds", 2);
     expect(values(parsed, "total_logprob")).toEqual([-0.8235153257846832, 0.125]);
     expect(parsed.ok && parsed.warnings).toEqual([]);
     // Any numeric column, with or without spaces inside.
-    expect(values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "loss")).toEqual([1.5]);
-    expect(values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "correct")).toEqual([1]);
+    expect(values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "loss")).toEqual([
+      1.5,
+    ]);
+    expect(
+      values(parseResultsCsv('index,loss,correct\n0,"( 1.5 ,)","(1,)"\n', "classification", 1), "correct"),
+    ).toEqual([1]);
   });
 
   it("refuses every other tuple-like cell", () => {
-    const tuple = (cell: string): string[] => problems(parseResultsCsv(`index,logodds_difference,correct,total_logprob\n0,0.5,1,${cell}\n`, "logodds", 1));
+    const tuple = (cell: string): string[] =>
+      problems(parseResultsCsv(`index,logodds_difference,correct,total_logprob\n0,0.5,1,${cell}\n`, "logodds", 1));
     expect(tuple('"(1, 2)"')).toEqual(['line 2: total_logprob "(1, 2)" is not a finite number']);
     expect(tuple('"(1,2,)"')).toEqual(['line 2: total_logprob "(1,2,)" is not a finite number']);
     expect(tuple('"(,)"')).toEqual(['line 2: total_logprob "(,)" is not a finite number']);
@@ -45,12 +60,17 @@ describe("results files in the pipeline's formats", () => {
   });
 
   it("pairs the per-prompt rows of the older logodds format into examples, with a warning that says how", () => {
-    const parsed = parseResultsCsv("index,logodds,correct,total_logprob\r\n0,1.25,1,-0.5\r\n1,-0.75,0,-0.9\r\n", "logodds");
+    const parsed = parseResultsCsv(
+      "index,logodds,correct,total_logprob\r\n0,1.25,1,-0.5\r\n1,-0.75,0,-0.9\r\n",
+      "logodds",
+    );
     expect(values(parsed, "logodds_difference")).toEqual([2]);
     expect(values(parsed, "correct")).toEqual([0]);
     expect(values(parsed, "total_logprob")[0]).toBeCloseTo(Math.log(Math.exp(-0.5) + Math.exp(-0.9)), 15);
     expect(parsed.ok && parsed.results.unsignedLogodds).toBe(true);
-    expect(parsed.ok && parsed.warnings[0]).toMatch(/^column "logodds": the pipeline's format before April 2022, one row per prompt/);
+    expect(parsed.ok && parsed.warnings[0]).toMatch(
+      /^column "logodds": the pipeline's format before April 2022, one row per prompt/,
+    );
   });
 
   it("refuses an older per-prompt file with an odd number of rows", () => {
@@ -60,7 +80,9 @@ describe("results files in the pipeline's formats", () => {
   });
 
   it("refuses the older per-prompt format where the task's examples are known (an upload), saying how to convert", () => {
-    expect(problems(parseResultsCsv("index,logodds,correct\n0,2,1\n1,1,0\n", "logodds", 1))[0]).toMatch(/^column "logodds" is the pipeline's format before April 2022/);
+    expect(problems(parseResultsCsv("index,logodds,correct\n0,2,1\n1,1,0\n", "logodds", 1))[0]).toMatch(
+      /^column "logodds" is the pipeline's format before April 2022/,
+    );
   });
 
   it("reads the current column when a file has both names, silently", () => {
@@ -71,7 +93,8 @@ describe("results files in the pipeline's formats", () => {
 
   it("does not read the predicted column, whether it holds the class text (the pipeline) or an index (isv's export)", () => {
     // csv.DictWriter quotes a class holding a comma, a quote or a newline.
-    const pipeline = 'index,loss,correct,predicted,total_logprob\r\n0,0.5,1, Yes,-0.1\r\n1,0.7,0," No, never",-0.2\r\n2,0.9,1," ""Maybe""",-0.3\r\n3,1.1,0," two\r\nlines",-0.4\r\n4,1.3,1,,-0.5\r\n';
+    const pipeline =
+      'index,loss,correct,predicted,total_logprob\r\n0,0.5,1, Yes,-0.1\r\n1,0.7,0," No, never",-0.2\r\n2,0.9,1," ""Maybe""",-0.3\r\n3,1.1,0," two\r\nlines",-0.4\r\n4,1.3,1,,-0.5\r\n';
     const parsed = parseResultsCsv(pipeline, "classification", 5);
     expect(values(parsed, "loss")).toEqual([0.5, 0.7, 0.9, 1.1, 1.3]);
     expect(values(parsed, "total_logprob")).toEqual([-0.1, -0.2, -0.3, -0.4, -0.5]);
@@ -83,22 +106,31 @@ describe("results files in the pipeline's formats", () => {
   });
 
   it("parses every model's file in fixtures/results/pipeline-gpt3-logodds", () => {
-    expect(readdirSync(join(RESULTS, "pipeline-gpt3-logodds")).filter((name) => name.endsWith(".csv")).sort()).toEqual(MODELS.map((model) => `${model}.csv`));
+    expect(
+      readdirSync(join(RESULTS, "pipeline-gpt3-logodds"))
+        .filter((name) => name.endsWith(".csv"))
+        .sort(),
+    ).toEqual(MODELS.map((model) => `${model}.csv`));
     for (const model of MODELS) {
       const text = readFileSync(join(RESULTS, "pipeline-gpt3-logodds", `${model}.csv`), "utf8");
       expect(text.split("\r\n").length - 2, "CRLF rows, as csv.DictWriter writes them").toBe(48);
       const parsed = parseResultsCsv(text, "logodds", 48);
       expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
-      for (const column of ["logodds_difference", "correct", "total_logprob"] as const) expect(values(parsed, column).every(Number.isFinite)).toBe(true);
+      for (const column of ["logodds_difference", "correct", "total_logprob"] as const)
+        expect(values(parsed, column).every(Number.isFinite)).toBe(true);
       expect(parsed.ok && parsed.warnings).toEqual([]);
     }
   });
 
   it("pairs every model's file in fixtures/results/pipeline-legacy-logodds into 48 examples", () => {
     for (const model of MODELS) {
-      const parsed = parseResultsCsv(readFileSync(join(RESULTS, "pipeline-legacy-logodds", `${model}.csv`), "utf8"), "logodds");
+      const parsed = parseResultsCsv(
+        readFileSync(join(RESULTS, "pipeline-legacy-logodds", `${model}.csv`), "utf8"),
+        "logodds",
+      );
       expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
-      for (const column of ["logodds_difference", "correct", "total_logprob"] as const) expect(values(parsed, column)).toHaveLength(48);
+      for (const column of ["logodds_difference", "correct", "total_logprob"] as const)
+        expect(values(parsed, column)).toHaveLength(48);
     }
   });
 });
@@ -107,24 +139,48 @@ describe("results files: the checks", () => {
   it("keeps every check and message", () => {
     expect(problems(parseResultsCsv("", "sequence_prob"))).toEqual(["the file is empty"]);
     expect(problems(parseResultsCsv("\n \n,,\n", "sequence_prob"))).toEqual(["the file is empty"]);
-    expect(problems(parseResultsCsv("row,loss\n0,1\n", "sequence_prob"))).toEqual(['no row index: the first column must be "index" (or unnamed, as pandas writes it)']);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n", "classification"))).toEqual(['missing column "correct" (a classification results file has loss, correct)']);
-    expect(problems(parseResultsCsv("index,correct\n0,1\n", "logodds"))).toEqual(['missing column "logodds_difference" (a logodds results file has logodds_difference, correct)']);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n", "numeric"))).toEqual(["numeric tasks are out of scope for analysis"]);
-    const text = ["index,loss,correct", "0,1,1", "1.0,1,1", "-1,1,1", ",1,1", "0,2,1", "5,1,1", "2,x,1", "3,Infinity,1", "4,1,2", "6, ,1", "7,1,maybe"].join("\n");
+    expect(problems(parseResultsCsv("row,loss\n0,1\n", "sequence_prob"))).toEqual([
+      'no row index: the first column must be "index" (or unnamed, as pandas writes it)',
+    ]);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n", "classification"))).toEqual([
+      'missing column "correct" (a classification results file has loss, correct)',
+    ]);
+    expect(problems(parseResultsCsv("index,correct\n0,1\n", "logodds"))).toEqual([
+      'missing column "logodds_difference" (a logodds results file has logodds_difference, correct)',
+    ]);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n", "numeric"))).toEqual([
+      "numeric tasks are out of scope for analysis",
+    ]);
+    const text = [
+      "index,loss,correct",
+      "0,1,1",
+      "1.0,1,1",
+      "-1,1,1",
+      ",1,1",
+      "0,2,1",
+      "5,1,1",
+      "2,x,1",
+      "3,Infinity,1",
+      "4,1,2",
+      "6, ,1",
+      "7,1,maybe",
+    ].join("\n");
     expect(problems(parseResultsCsv(text, "classification", 8))).toEqual([
       'line 3: index "1.0" is not a whole number',
       'line 4: index "-1" is not a whole number',
       'line 5: index "" is not a whole number',
       "line 6: index 0 appears twice",
-      "line 8: loss \"x\" is not a finite number",
+      'line 8: loss "x" is not a finite number',
       'line 9: loss "Infinity" is not a finite number',
       'line 10: correct "2" is not a finite number',
       'line 11: loss " " is not a finite number',
       'line 12: correct "maybe" is not a finite number',
       "1 example has no row (indices 1)",
     ]);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n5,1\n", "sequence_prob", 3))).toEqual(["line 3: index 5 is past the task's 3 examples", "2 examples have no row (indices 1, 2)"]);
+    expect(problems(parseResultsCsv("index,loss\n0,1\n5,1\n", "sequence_prob", 3))).toEqual([
+      "line 3: index 5 is past the task's 3 examples",
+      "2 examples have no row (indices 1, 2)",
+    ]);
     const missing = parseResultsCsv("index,loss\n0,1\n", "sequence_prob", 13);
     expect(problems(missing)).toEqual(["12 examples have no row (indices 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...)"]);
   });
@@ -136,7 +192,9 @@ describe("results files: the checks", () => {
     expect(values(parsed, "correct")).toEqual([1, 0, 1, 0]);
     expect(parsed.ok && parsed.results.rows).toBe(4);
     // Line numbers count the blank lines too.
-    expect(problems(parseResultsCsv("index,loss\n\n0,1\n\n1,x\n", "sequence_prob"))).toEqual(['line 5: loss "x" is not a finite number']);
+    expect(problems(parseResultsCsv("index,loss\n\n0,1\n\n1,x\n", "sequence_prob"))).toEqual([
+      'line 5: loss "x" is not a finite number',
+    ]);
   });
 
   it("without the task's count, covers indices up to the largest seen, NaN where a row is absent", () => {
@@ -146,8 +204,14 @@ describe("results files: the checks", () => {
     const grown = parseResultsCsv("index,loss\r0,1\r40000,2\r", "sequence_prob");
     expect(grown.ok && grown.results.columns.loss!.length).toBe(40001);
     expect(values(grown, "loss")[40000]).toBe(2);
-    expect(problems(parseResultsCsv(`index,loss\n${MAX_RESULT_EXAMPLES},1\n`, "sequence_prob"))).toEqual([`line 2: index ${MAX_RESULT_EXAMPLES} is past the ${MAX_RESULT_EXAMPLES} examples a results file may cover`]);
-    expect(parseResultsCsv("index,loss\n", "sequence_prob")).toEqual({ ok: true, results: { columns: { loss: new Float64Array(0) }, rows: 0 }, warnings: [] });
+    expect(problems(parseResultsCsv(`index,loss\n${MAX_RESULT_EXAMPLES},1\n`, "sequence_prob"))).toEqual([
+      `line 2: index ${MAX_RESULT_EXAMPLES} is past the ${MAX_RESULT_EXAMPLES} examples a results file may cover`,
+    ]);
+    expect(parseResultsCsv("index,loss\n", "sequence_prob")).toEqual({
+      ok: true,
+      results: { columns: { loss: new Float64Array(0) }, rows: 0 },
+      warnings: [],
+    });
   });
 
   it("stops at 20 problems", () => {
@@ -158,32 +222,48 @@ describe("results files: the checks", () => {
   });
 
   it("says where a quoted cell is broken", () => {
-    expect(problems(parseResultsCsv('index,loss\n0,1\n1,"2\n2,3\n', "sequence_prob"))).toEqual(["line 3: a quoted cell is never closed"]);
-    expect(problems(parseResultsCsv('index,loss\n0,"1"x\n', "sequence_prob"))).toEqual(["line 2: text after a quoted cell's closing quote"]);
-    expect(problems(parseResultsCsv('"index,loss\n0,1\n', "sequence_prob"))).toEqual(["line 1: a quoted cell is never closed"]);
+    expect(problems(parseResultsCsv('index,loss\n0,1\n1,"2\n2,3\n', "sequence_prob"))).toEqual([
+      "line 3: a quoted cell is never closed",
+    ]);
+    expect(problems(parseResultsCsv('index,loss\n0,"1"x\n', "sequence_prob"))).toEqual([
+      "line 2: text after a quoted cell's closing quote",
+    ]);
+    expect(problems(parseResultsCsv('"index,loss\n0,1\n', "sequence_prob"))).toEqual([
+      "line 1: a quoted cell is never closed",
+    ]);
     // Spaces after a closing quote are fine, as papaparse had them.
     expect(values(parseResultsCsv('index,loss\n0,"1"  \n1,"2" ,\n', "sequence_prob", 2), "loss")).toEqual([1, 2]);
   });
 
   it("reads the same numbers papaparse does from well-formed files, whatever the quoting and line endings", () => {
     let seed = 5;
-    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const random = (): number => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     for (let trial = 0; trial < 200; trial++) {
       const rows = 1 + Math.floor(random() * 30);
       const ending = (): string => ["\n", "\r\n", "\r"][Math.floor(random() * 3)]!;
       const quote = (cell: string): string => (random() < 0.3 ? `"${cell.replaceAll('"', '""')}"` : cell);
-      const predicted = (): string => `"${[" Yes", ' a "b", c', " x\ny", ""][Math.floor(random() * 4)]!.replaceAll('"', '""')}"`;
+      const predicted = (): string =>
+        `"${[" Yes", ' a "b", c', " x\ny", ""][Math.floor(random() * 4)]!.replaceAll('"', '""')}"`;
       const lines = [",loss,correct,predicted,total_logprob"];
       const order = Array.from({ length: rows }, (_, i) => i).sort(() => random() - 0.5);
       for (const index of order) {
         const loss = (random() * 10).toString();
         const total = random() < 0.5 ? `"(${-random() * 5},)"` : quote((-random() * 5).toExponential());
-        lines.push([quote(String(index)), quote(loss), quote(random() < 0.5 ? "1" : "False"), predicted(), total].join(","));
+        lines.push(
+          [quote(String(index)), quote(loss), quote(random() < 0.5 ? "1" : "False"), predicted(), total].join(","),
+        );
       }
       const text = lines.map((line) => line + ending()).join("");
       const parsed = parseResultsCsv(text, "classification", rows);
       const reference = Papa.parse<string[]>(text.replace(/\r\n?/g, "\n"), { skipEmptyLines: true }).data.slice(1);
-      const expected = { loss: new Array<number>(rows), correct: new Array<number>(rows), total_logprob: new Array<number>(rows) };
+      const expected = {
+        loss: new Array<number>(rows),
+        correct: new Array<number>(rows),
+        total_logprob: new Array<number>(rows),
+      };
       for (const row of reference) {
         const index = Number(row[0]);
         expected.loss[index] = Number(row[1]);
@@ -201,7 +281,12 @@ describe("results files: the writer", () => {
   /** Numbers that a careless writer would round or mangle, with metrics the file does not carry. */
   const rowsFor = (taskType: AnalysedType): ResultsRow[] =>
     [-0.8235153257846832, 1e-20, 0.1 + 0.2, 5e-324, 12345.678901234567].map((value, index) => {
-      const metrics: Partial<Record<string, number>> = { correct: index % 2, predicted: index % 3, total_logprob: -Math.abs(value) - 0.5, correct_probability: 0.25 };
+      const metrics: Partial<Record<string, number>> = {
+        correct: index % 2,
+        predicted: index % 3,
+        total_logprob: -Math.abs(value) - 0.5,
+        correct_probability: 0.25,
+      };
       for (const column of RESULT_FILE_COLUMNS[taskType]) if (!(column in metrics)) metrics[column] = value;
       return { index, metrics };
     });
@@ -212,30 +297,40 @@ describe("results files: the writer", () => {
       const parsed = parseResultsCsv(writeResultsCsv(taskType, rows), taskType, rows.length);
       expect(parsed.ok, problems(parsed).join("; ")).toBe(true);
       for (const column of RESULT_COLUMNS[taskType]) {
-        expect(values(parsed, column), `${taskType} ${column}`).toEqual(rows.map(({ metrics }) => metrics[column] ?? NaN));
+        expect(values(parsed, column), `${taskType} ${column}`).toEqual(
+          rows.map(({ metrics }) => metrics[column] ?? NaN),
+        );
       }
     }
   });
 
   it("writes the header from the one column table, a row per example in the order given, LF line ends", () => {
     const rows = rowsFor("classification").slice(2, 4).reverse();
-    expect(writeResultsCsv("classification", rows)).toBe("index,loss,correct,predicted,total_logprob\n3,5e-324,1,0,-0.5\n2,0.30000000000000004,0,2,-0.8\n");
+    expect(writeResultsCsv("classification", rows)).toBe(
+      "index,loss,correct,predicted,total_logprob\n3,5e-324,1,0,-0.5\n2,0.30000000000000004,0,2,-0.8\n",
+    );
     expect(writeResultsCsv("sequence_prob", [])).toBe("index,loss\n");
-    expect(writeResultsCsv("absolute_logodds", [{ index: 0, metrics: { logodds_difference: 1.5, correct: 1 } }])).toBe("index,logodds_difference,correct,total_logprob\n0,1.5,1,\n");
+    expect(writeResultsCsv("absolute_logodds", [{ index: 0, metrics: { logodds_difference: 1.5, correct: 1 } }])).toBe(
+      "index,logodds_difference,correct,total_logprob\n0,1.5,1,\n",
+    );
   });
 
   it("escapes a text cell a spreadsheet would run as a formula, one with a line break too, but never a number", () => {
     const text = (cell: string): ResultsRow => ({ index: 0, metrics: { loss: cell as unknown as number } });
-    expect(writeResultsCsv("sequence_prob", [text("=1+1")])).toBe("index,loss\n0,\"'=1+1\"\n");
-    expect(writeResultsCsv("sequence_prob", [text("=HYPERLINK(1)\nx")])).toBe("index,loss\n0,\"'=HYPERLINK(1)\nx\"\n");
-    expect(writeResultsCsv("sequence_prob", [text("@x\r\ny")])).toBe("index,loss\n0,\"'@x\r\ny\"\n");
+    expect(writeResultsCsv("sequence_prob", [text("=1+1")])).toBe('index,loss\n0,"\'=1+1"\n');
+    expect(writeResultsCsv("sequence_prob", [text("=HYPERLINK(1)\nx")])).toBe('index,loss\n0,"\'=HYPERLINK(1)\nx"\n');
+    expect(writeResultsCsv("sequence_prob", [text("@x\r\ny")])).toBe('index,loss\n0,"\'@x\r\ny"\n');
     expect(writeResultsCsv("sequence_prob", [{ index: 0, metrics: { loss: -0.5 } }])).toBe("index,loss\n0,-0.5\n");
   });
 });
 
 describe("metrics read from results", () => {
   it("coverage is the pipeline's mean probability on the offered classes: exp of each example's total_logprob", () => {
-    expect(METRICS.coverage).toMatchObject({ column: "total_logprob", direction: "higher_is_better", label: "Probability on the offered classes" });
+    expect(METRICS.coverage).toMatchObject({
+      column: "total_logprob",
+      direction: "higher_is_better",
+      label: "Probability on the offered classes",
+    });
     expect(METRICS.coverage.transform(Math.log(0.25))).toBeCloseTo(0.25, 15);
     expect(METRICS.absolute_logodds_difference.transform(-1.5)).toBe(1.5);
     expect("transform" in METRICS.logodds_difference).toBe(false);
@@ -245,14 +340,23 @@ describe("metrics read from results", () => {
     const names = (taskType: Parameters<typeof chooseMetric>[0]): string[] =>
       Object.keys(METRICS).filter((name) => chooseMetric(taskType, name).ok);
     expect(names("logodds")).toEqual(["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]);
-    expect(names("absolute_logodds")).toEqual(["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]);
+    expect(names("absolute_logodds")).toEqual([
+      "accuracy",
+      "logodds_difference",
+      "absolute_logodds_difference",
+      "coverage",
+    ]);
     expect(names("classification")).toEqual(["loss", "accuracy", "coverage"]);
     expect(names("sequence_prob")).toEqual(["loss"]);
     const refused = chooseMetric("sequence_prob", "accuracy");
-    expect(!refused.ok && refused.message).toBe('metric "accuracy" does not apply to sequence_prob tasks; use one of loss');
+    expect(!refused.ok && refused.message).toBe(
+      'metric "accuracy" does not apply to sequence_prob tasks; use one of loss',
+    );
     for (const name of ["toString", "__proto__", "constructor", "Loss"]) {
       const unknown = chooseMetric("classification", name);
-      expect(!unknown.ok && unknown.message).toBe(`metric "${name}" is not a metric; use one of loss, accuracy, coverage`);
+      expect(!unknown.ok && unknown.message).toBe(
+        `metric "${name}" is not a metric; use one of loss, accuracy, coverage`,
+      );
     }
     expect(chooseMetric("numeric").ok).toBe(false);
   });

@@ -16,8 +16,12 @@ import { ROOT, freePort } from "./helpers";
  */
 const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveBrowser = existsSync(BROWSER);
-if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER) throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
-if (!haveBrowser) console.warn(`story-e2e: no Chromium at ${BROWSER}; the page checks are skipped (apt-get install chromium to run them)`);
+if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER)
+  throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
+if (!haveBrowser)
+  console.warn(
+    `story-e2e: no Chromium at ${BROWSER}; the page checks are skipped (apt-get install chromium to run them)`,
+  );
 
 const HOSTILE_TITLE = `<script>window.pwned = 1</script> Memo trap "quoted" & <b>bold</b>`;
 
@@ -29,9 +33,23 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
 
   beforeAll(async () => {
     const run = promisify(execFile);
-    token = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--persist-to", state])).stdout.trim();
+    token = (
+      await run(process.execPath, [
+        join(ROOT, "bin", "isv.mjs"),
+        "token",
+        "create",
+        "--role",
+        "organiser",
+        "--persist-to",
+        state,
+      ])
+    ).stdout.trim();
     reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
-    service = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` } });
+    service = await startDevServer({
+      port: await freePort(),
+      persistTo: state,
+      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
+    });
   });
   afterAll(async () => {
     await service?.stop();
@@ -40,19 +58,32 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
   });
 
   const organiser = (path: string, init: RequestInit = {}) =>
-    fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+    fetch(`${service.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) },
+    });
 
   async function submitAndEvaluate(task: string, title: string): Promise<string> {
-    const metadata = { ...JSON.parse(readFileSync(join(ROOT, "fixtures/metadata/classification.json"), "utf8")), title, authors: [{ name: "Ada <i>Researcher</i>", agreesToBeNamed: true }] };
+    const metadata = {
+      ...JSON.parse(readFileSync(join(ROOT, "fixtures/metadata/classification.json"), "utf8")),
+      title,
+      authors: [{ name: "Ada <i>Researcher</i>", agreesToBeNamed: true }],
+    };
     const form = new FormData();
     form.append("metadata", JSON.stringify(metadata));
     form.append("file", new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference", task))]), task);
-    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as { id: string; evaluations: { id: string }[] };
+    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as {
+      id: string;
+      evaluations: { id: string }[];
+    };
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const summary = (await (await organiser(`/v1/review/evaluations/${created.evaluations[0]!.id}`)).json()) as { state: string };
+      const summary = (await (await organiser(`/v1/review/evaluations/${created.evaluations[0]!.id}`)).json()) as {
+        state: string;
+      };
       if (summary.state === "evaluated") return created.id; // analysed before it is marked ended
-      if (["failed", "partially_evaluated"].includes(summary.state) || Date.now() > deadline) throw new Error(`evaluation ended ${summary.state}`);
+      if (["failed", "partially_evaluated"].includes(summary.state) || Date.now() > deadline)
+        throw new Error(`evaluation ended ${summary.state}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -60,15 +91,45 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
   it("an accepted task appears on the leaderboard JSON and page, escaped; a rejected one on neither", async () => {
     const accepted = await submitAndEvaluate("memo-trap-inverse.csv", HOSTILE_TITLE);
     const rejected = await submitAndEvaluate("facts-standard.csv", "Facts that larger models know better");
-    expect((await organiser(`/v1/review/submissions/${accepted}/decision`, { method: "POST", body: JSON.stringify({ decision: "accept", note: "Clear inverse scaling." }) })).status).toBe(200);
-    expect((await organiser(`/v1/review/submissions/${rejected}/decision`, { method: "POST", body: JSON.stringify({ decision: "reject", note: "Standard scaling." }) })).status).toBe(200);
+    expect(
+      (
+        await organiser(`/v1/review/submissions/${accepted}/decision`, {
+          method: "POST",
+          body: JSON.stringify({ decision: "accept", note: "Clear inverse scaling." }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await organiser(`/v1/review/submissions/${rejected}/decision`, {
+          method: "POST",
+          body: JSON.stringify({ decision: "reject", note: "Standard scaling." }),
+        })
+      ).status,
+    ).toBe(200);
 
-    const board = (await (await fetch(`${service.url}/v1/leaderboard`)).json()) as { tasks: { id: string; title: string; families: { family: string; verdict: string }[] }[] };
+    const board = (await (await fetch(`${service.url}/v1/leaderboard`)).json()) as {
+      tasks: { id: string; title: string; families: { family: string; verdict: string }[] }[];
+    };
     expect(validateLeaderboard(board)).toBe(true);
     expect(board.tasks.map((task) => task.id)).toEqual([accepted]);
-    expect(board.tasks[0]).toMatchObject({ title: HOSTILE_TITLE, families: [{ family: "isv-reference", verdict: "inverse" }] });
+    expect(board.tasks[0]).toMatchObject({
+      title: HOSTILE_TITLE,
+      families: [{ family: "isv-reference", verdict: "inverse" }],
+    });
 
-    const browser = await chromium.launch({ executablePath: BROWSER, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    const browser = await chromium.launch({
+      executablePath: BROWSER,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
     try {
       const page = await browser.newPage({ javaScriptEnabled: true });
       const response = await page.goto(`${service.url}/`);
@@ -79,7 +140,9 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
       expect(await page.locator(`#task-${accepted} .meta`).textContent()).toContain("Ada <i>Researcher</i>");
       expect(await page.locator(`#task-${accepted} .verdict`).textContent()).toBe("inverse");
       expect(await page.locator(`#task-${rejected}`).count()).toBe(0);
-      const plotWidth = await page.locator(`#task-${accepted} img`).evaluate((image: HTMLImageElement) => image.decode().then(() => image.naturalWidth));
+      const plotWidth = await page
+        .locator(`#task-${accepted} img`)
+        .evaluate((image: HTMLImageElement) => image.decode().then(() => image.naturalWidth));
       expect(plotWidth).toBe(720);
       mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
       await page.screenshot({ path: join(ROOT, "test-artifacts", "leaderboard.png"), fullPage: true });

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { familyScales, type FamilyDefinition } from "../../src/analysis/family";
-import { AnalysisInputError, DEFAULT_OPTIONS, analyseFamily, type Direction, type FamilyAnalysis, type ModelInput } from "../../src/analysis/statistics";
+import {
+  AnalysisInputError,
+  DEFAULT_OPTIONS,
+  analyseFamily,
+  type Direction,
+  type FamilyAnalysis,
+  type ModelInput,
+} from "../../src/analysis/statistics";
 import { ROOT, seededDraws } from "./helpers";
 
 const options = { ...DEFAULT_OPTIONS, bootstrapSamples: 1000 };
@@ -17,17 +24,22 @@ function familyOf(models: ModelInput[], direction: Direction = "lower_is_better"
 }
 
 const FAMILIES_DIR = join(ROOT, "fixtures", "families");
-const builtIn: FamilyDefinition[] = readdirSync(FAMILIES_DIR).map((file) => JSON.parse(readFileSync(join(FAMILIES_DIR, file), "utf8")) as FamilyDefinition);
+const builtIn: FamilyDefinition[] = readdirSync(FAMILIES_DIR).map(
+  (file) => JSON.parse(readFileSync(join(FAMILIES_DIR, file), "utf8")) as FamilyDefinition,
+);
 
 describe("identical results give exactly no change", () => {
   const shared = lossColumn(500, 11);
 
-  it.each(builtIn.map((family) => [family.name, family] as const))("%s with the same losses for every model is flat", (_name, family) => {
-    const known = familyScales(family);
-    if (!known.ok) throw new Error(known.message);
-    const analysis = familyOf([...known.scales].map(([id, scale]) => ({ id, scale, values: shared })));
-    expect(analysis.verdict, analysis.reason).toBe("flat");
-  });
+  it.each(builtIn.map((family) => [family.name, family] as const))(
+    "%s with the same losses for every model is flat",
+    (_name, family) => {
+      const known = familyScales(family);
+      if (!known.ok) throw new Error(known.message);
+      const analysis = familyOf([...known.scales].map(([id, scale]) => ({ id, scale, values: shared })));
+      expect(analysis.verdict, analysis.reason).toBe("flat");
+    },
+  );
 
   it("gives a slope, endpoint contrast and arms of exactly 0, with zero-width intervals", () => {
     const analysis = familyOf(["a", "b", "c", "d"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: shared })));
@@ -51,7 +63,10 @@ describe("identical results give exactly no change", () => {
 
   it("is flat for a constant metric (accuracy 1.0 everywhere)", () => {
     const ones = new Float64Array(300).fill(1);
-    const analysis = familyOf(["a", "b", "c", "d"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: ones })), "higher_is_better");
+    const analysis = familyOf(
+      ["a", "b", "c", "d"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: ones })),
+      "higher_is_better",
+    );
     expect(analysis.verdict).toBe("flat");
   });
 
@@ -71,7 +86,11 @@ describe("partly identical models", () => {
   const { uniform } = seededDraws(5);
   const small = Float64Array.from({ length: 1000 }, () => (uniform() < 0.5 ? 1 : 0));
   let flipped = 0;
-  const xl = small.map((value) => (value === 0 && flipped < 150 ? (flipped++, 1) : value));
+  const xl = small.map((value) => {
+    if (value !== 0 || flipped >= 150) return value;
+    flipped++;
+    return 1;
+  });
   const analysis = familyOf(
     [
       { id: "gpt2", scale: 124e6, values: small },
@@ -102,25 +121,48 @@ describe("inputs that cannot support a verdict", () => {
 
   it("refuses fewer shared examples than the minimum, and says how many", () => {
     const tiny = lossColumn(2, 4);
-    expect(() => familyOf([{ id: "a", scale: 1e8, values: tiny }, { id: "b", scale: 1e9, values: tiny }])).toThrow(
+    expect(() =>
+      familyOf([
+        { id: "a", scale: 1e8, values: tiny },
+        { id: "b", scale: 1e9, values: tiny },
+      ]),
+    ).toThrow(
       new AnalysisInputError("family f: only 2 examples have a value for every model; a verdict needs at least 30"),
     );
   });
 
   it("refuses a family whose models all have the same scale", () => {
-    expect(() => familyOf([{ id: "a", scale: 1e9, values: column }, { id: "b", scale: 1e9, values: column }])).toThrow(
-      new AnalysisInputError("family f: every model has the same scale (1000000000); a trend needs at least 2 different scales"),
+    expect(() =>
+      familyOf([
+        { id: "a", scale: 1e9, values: column },
+        { id: "b", scale: 1e9, values: column },
+      ]),
+    ).toThrow(
+      new AnalysisInputError(
+        "family f: every model has the same scale (1000000000); a trend needs at least 2 different scales",
+      ),
     );
   });
 
   it("refuses the same model twice", () => {
-    expect(() => familyOf([{ id: "a", scale: 1e8, values: column }, { id: "a", scale: 1e9, values: column }])).toThrow(
-      new AnalysisInputError('family f: model "a" is given twice (the same results file twice, or two files with one name)'),
+    expect(() =>
+      familyOf([
+        { id: "a", scale: 1e8, values: column },
+        { id: "a", scale: 1e9, values: column },
+      ]),
+    ).toThrow(
+      new AnalysisInputError(
+        'family f: model "a" is given twice (the same results file twice, or two files with one name)',
+      ),
     );
   });
 
   it("orders tied scales by model id, whatever the input order", () => {
-    const models = ["d", "b", "c", "a"].map((id, m) => ({ id, scale: m < 2 ? 1e8 : 1e9, values: lossColumn(300, 20 + m) }));
+    const models = ["d", "b", "c", "a"].map((id, m) => ({
+      id,
+      scale: m < 2 ? 1e8 : 1e9,
+      values: lossColumn(300, 20 + m),
+    }));
     const forward = familyOf(models);
     const backward = familyOf([...models].reverse());
     expect(forward.models.map((model) => model.id)).toEqual(["b", "d", "a", "c"]);
@@ -131,7 +173,10 @@ describe("inputs that cannot support a verdict", () => {
     const a = lossColumn(100, 30);
     const b = lossColumn(100, 31);
     b[7] = NaN;
-    const analysis = familyOf([{ id: "a", scale: 1e8, values: a }, { id: "b", scale: 1e9, values: b }]);
+    const analysis = familyOf([
+      { id: "a", scale: 1e8, values: a },
+      { id: "b", scale: 1e9, values: b },
+    ]);
     expect(analysis.warnings).toEqual(["a has 100 examples but only the 99 every model shares are compared"]);
   });
 });
@@ -143,7 +188,11 @@ describe("the flat margin", () => {
     const { gaussian } = seededDraws(seed);
     return base.map((value) => value + shift + gaussian());
   };
-  const models = [0, 0.1, 0, 0.1].map((shift, m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: noisy(50 + m, shift) }));
+  const models = [0, 0.1, 0, 0.1].map((shift, m) => ({
+    id: `m${m}`,
+    scale: 10 ** (8 + m),
+    values: noisy(50 + m, shift),
+  }));
 
   it("leaves a small noisy task inconclusive", () => {
     expect(familyOf(models).verdict).toBe("inconclusive");
@@ -158,9 +207,12 @@ describe("the flat margin", () => {
   it("uses the SD for a two-valued metric such as accuracy", () => {
     const { uniform } = seededDraws(9);
     const correct = Float64Array.from({ length: 400 }, () => (uniform() < 0.8 ? 1 : 0));
-    const analysis = familyOf(["a", "b"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: correct })), "higher_is_better");
+    const analysis = familyOf(
+      ["a", "b"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: correct })),
+      "higher_is_better",
+    );
     const mean = correct.reduce((sum, value) => sum + value, 0) / correct.length;
-    const sd = Math.sqrt((correct.reduce((sum, value) => sum + (value - mean) ** 2, 0)) / (correct.length - 1));
+    const sd = Math.sqrt(correct.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (correct.length - 1));
     expect(analysis.spread).toBeCloseTo(sd, 12);
   });
 });
@@ -168,7 +220,11 @@ describe("the flat margin", () => {
 describe("what a result can show", () => {
   const { gaussian } = seededDraws(70);
   const difficulty = Float64Array.from({ length: 400 }, () => gaussian());
-  const models = [0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 2 + d + 0.5 * gaussian()) }));
+  const models = [0, 1, 2, 3].map((m) => ({
+    id: `m${m}`,
+    scale: 10 ** (8 + m),
+    values: difficulty.map((d) => 2 + d + 0.5 * gaussian()),
+  }));
   const analysis = familyOf(models);
 
   it("reports the slope detectable at 80% power from the paired standard error", () => {
@@ -177,20 +233,29 @@ describe("what a result can show", () => {
   });
 
   it("reports how many examples would detect the margin", () => {
-    expect(analysis.power.examplesForMargin).toBe(Math.ceil(400 * (analysis.power.detectableSlope / analysis.flatMargin) ** 2));
+    expect(analysis.power.examplesForMargin).toBe(
+      Math.ceil(400 * (analysis.power.detectableSlope / analysis.flatMargin) ** 2),
+    );
   });
 
   it("says both in a flat or inconclusive verdict's reason", () => {
     expect(["flat", "inconclusive"]).toContain(analysis.verdict);
-    expect(analysis.reason).toContain(`could detect a change of ${analysis.power.detectableSlope.toPrecision(3)} per decade with 80% power`);
+    expect(analysis.reason).toContain(
+      `could detect a change of ${analysis.power.detectableSlope.toPrecision(3)} per decade with 80% power`,
+    );
   });
 });
 
 describe("the metric's units", () => {
   const { gaussian } = seededDraws(80);
   const difficulty = Float64Array.from({ length: 300 }, () => gaussian());
-  const base = [0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 3 + d + 0.5 * gaussian()) }));
-  const scaled = (factor: number) => familyOf(base.map((model) => ({ ...model, values: model.values.map((value) => value * factor) })));
+  const base = [0, 1, 2, 3].map((m) => ({
+    id: `m${m}`,
+    scale: 10 ** (8 + m),
+    values: difficulty.map((d) => 3 + d + 0.5 * gaussian()),
+  }));
+  const scaled = (factor: number) =>
+    familyOf(base.map((model) => ({ ...model, values: model.values.map((value) => value * factor) })));
   const reference = scaled(1);
 
   it.each([1e-170, 1e-160, 1e155, 1e300])("do not change the verdict (values times %s)", (factor) => {
@@ -208,18 +273,28 @@ describe("the metric's units", () => {
 describe("an inconclusive verdict's reason", () => {
   const { gaussian } = seededDraws(90);
   const difficulty = Float64Array.from({ length: 300 }, () => gaussian());
-  const analysis = familyOf([0, 1, 2, 3].map((m) => ({ id: `m${m}`, scale: 10 ** (8 + m), values: difficulty.map((d) => 3 + d + 0.5 * gaussian()) })));
+  const analysis = familyOf(
+    [0, 1, 2, 3].map((m) => ({
+      id: `m${m}`,
+      scale: 10 ** (8 + m),
+      values: difficulty.map((d) => 3 + d + 0.5 * gaussian()),
+    })),
+  );
 
   it("is inconclusive on this null family of 300 examples", () => {
     expect(analysis.verdict).toBe("inconclusive");
   });
 
   it("names each test that kept it from being flat, with its interval and margin", () => {
-    expect(analysis.reason).toMatch(/no change larger than the margin is shown either: the arm (left|right) of m[12]'s 90% interval \(.+\) is not within ±/);
+    expect(analysis.reason).toMatch(
+      /no change larger than the margin is shown either: the arm (left|right) of m[12]'s 90% interval \(.+\) is not within ±/,
+    );
   });
 
   it("gives the examples that would show a family with no change to be flat, and only if more than it has", () => {
     expect(analysis.power.examplesForFlat).toBeGreaterThan(300);
-    expect(analysis.reason).toContain(`about ${analysis.power.examplesForFlat} would show a family with no change to be flat`);
+    expect(analysis.reason).toContain(
+      `about ${analysis.power.examplesForFlat} would show a family with no change to be flat`,
+    );
   });
 });

@@ -33,9 +33,14 @@ function upload(url: string, file: string): Promise<Response> {
 
 async function cliReport(file: string): Promise<unknown> {
   const run = promisify(execFile);
-  const result = await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "validate", file, "--type", "classification", "--json"]).catch(
-    (error: { stdout: string }) => error,
-  );
+  const result = await run(process.execPath, [
+    join(ROOT, "bin", "isv.mjs"),
+    "validate",
+    file,
+    "--type",
+    "classification",
+    "--json",
+  ]).catch((error: { stdout: string }) => error);
   return JSON.parse(result.stdout);
 }
 
@@ -59,7 +64,9 @@ describe("the Worker under wrangler dev", () => {
     const body = (await response.json()) as { id: string; submitterToken: string; report: unknown };
     expect(body.report).toEqual(await cliReport(file));
 
-    const read = await fetch(`${server.url}/v1/submissions/${body.id}`, { headers: { authorization: `Bearer ${body.submitterToken}` } });
+    const read = await fetch(`${server.url}/v1/submissions/${body.id}`, {
+      headers: { authorization: `Bearer ${body.submitterToken}` },
+    });
     expect(read.status).toBe(200);
     expect(await read.json()).toMatchObject({ id: body.id, state: "valid", examples: 1000 });
   });
@@ -76,7 +83,17 @@ describe("the Worker under wrangler dev", () => {
 
   it("accepts a token made by `isv token create` on the organiser API, and refuses requests without one", async () => {
     const run = promisify(execFile);
-    const created = await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "organiser", "--label", "e2e", "--persist-to", state]);
+    const created = await run(process.execPath, [
+      join(ROOT, "bin", "isv.mjs"),
+      "token",
+      "create",
+      "--role",
+      "organiser",
+      "--label",
+      "e2e",
+      "--persist-to",
+      state,
+    ]);
     const token = created.stdout.trim();
     expect(token).toMatch(/^isv_ot_[A-Za-z0-9_-]{43}$/);
     expect(created.stderr).toContain("created an organiser token (e2e)");
@@ -93,23 +110,50 @@ describe("the Worker under wrangler dev", () => {
     form.append("file", new Blob(["prompt,completion\n"]), "task.csv");
     const response = await fetch(`${server.url}/v1/submissions`, { method: "POST", body: form });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ code: "invalid_metadata", fields: [{ field: "contactEmail", message: 'must match format "email"' }] });
+    expect(await response.json()).toMatchObject({
+      code: "invalid_metadata",
+      fields: [{ field: "contactEmail", message: 'must match format "email"' }],
+    });
   });
 
   it("enforces the rounds an admin sets: uploads after the close are refused with the deadline, and editing ends with the round", async () => {
     const run = promisify(execFile);
-    const admin = (await run(process.execPath, [join(ROOT, "bin", "isv.mjs"), "token", "create", "--role", "admin", "--persist-to", state])).stdout.trim();
-    const asAdmin = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" } });
-    const defaults = ((await (await asAdmin("/v1/review/settings")).json()) as { settings: Record<string, unknown> }).settings;
+    const admin = (
+      await run(process.execPath, [
+        join(ROOT, "bin", "isv.mjs"),
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--persist-to",
+        state,
+      ])
+    ).stdout.trim();
+    const asAdmin = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      });
+    const defaults = ((await (await asAdmin("/v1/review/settings")).json()) as { settings: Record<string, unknown> })
+      .settings;
     const hour = 3_600_000;
     const iso = (offset: number) => new Date(Date.now() + offset).toISOString();
-    const saveRounds = async (rounds: object[]) => expect((await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) })).status).toBe(200);
+    const saveRounds = async (rounds: object[]) =>
+      expect(
+        (await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) })).status,
+      ).toBe(200);
 
     const firstClose = iso(hour);
     await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: firstClose }]);
-    expect(await (await fetch(`${server.url}/`)).text()).toContain(`Submissions for Round 1 are open until ${firstClose}.`);
+    expect(await (await fetch(`${server.url}/`)).text()).toContain(
+      `Submissions for Round 1 are open until ${firstClose}.`,
+    );
     const variant = join(state, "syllogism-variant.csv");
-    writeFileSync(variant, readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") + `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`);
+    writeFileSync(
+      variant,
+      readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") +
+        `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`,
+    );
     const created = await upload(server.url, variant);
     const { id, submitterToken } = (await created.json()) as { id: string; submitterToken: string };
     expect(created.status).toBe(201);
@@ -123,18 +167,41 @@ describe("the Worker under wrangler dev", () => {
     ]);
     const late = await upload(server.url, join(REAL_TASKS, "syllogism-0shot.csv"));
     expect(late.status).toBe(403);
-    expect(await late.json()).toMatchObject({ code: "submissions_closed", detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`, closedAt, nextOpensAt: opensAt });
+    expect(await late.json()).toMatchObject({
+      code: "submissions_closed",
+      detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`,
+      closedAt,
+      nextOpensAt: opensAt,
+    });
     const settings = (await (await fetch(`${server.url}/v1/settings`)).json()) as { submissionsOpen: boolean };
     expect(settings.submissionsOpen).toBe(false);
-    expect(await (await fetch(`${server.url}/`)).text()).toContain(`<p class="status">Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.</p>`);
+    expect(await (await fetch(`${server.url}/`)).text()).toContain(
+      `<p class="status">Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.</p>`,
+    );
 
-    const edit = () => fetch(`${server.url}/v1/submissions/${id}/metadata`, { method: "PUT", body: JSON.stringify({ metadata: METADATA }), headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" } });
+    const edit = () =>
+      fetch(`${server.url}/v1/submissions/${id}/metadata`, {
+        method: "PUT",
+        body: JSON.stringify({ metadata: METADATA }),
+        headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" },
+      });
     const refused = await edit();
     expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ code: "not_editable", detail: `Editing closed with Round 1 at ${closedAt}.`, closedAt });
+    expect(await refused.json()).toMatchObject({
+      code: "not_editable",
+      detail: `Editing closed with Round 1 at ${closedAt}.`,
+      closedAt,
+    });
 
     // Organisers asking for changes reopen editing for this task alone, deadline or not.
-    expect((await asAdmin(`/v1/review/submissions/${id}/decision`, { method: "POST", body: JSON.stringify({ decision: "request_changes", note: "Name the source." }) })).status).toBe(200);
+    expect(
+      (
+        await asAdmin(`/v1/review/submissions/${id}/decision`, {
+          method: "POST",
+          body: JSON.stringify({ decision: "request_changes", note: "Name the source." }),
+        })
+      ).status,
+    ).toBe(200);
     const answered = await edit();
     expect(answered.status).toBe(200);
     expect(await answered.json()).toMatchObject({ state: "valid" });

@@ -10,31 +10,56 @@ describe("history", () => {
     const created = await submit({ csv: lambadaVariant("History") });
     const { id } = await created.json<{ id: string }>();
     const now = new Date().toISOString();
-    await env.DB.prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, 'test', 'test.history', ?2, '{}')").bind(now, id).run();
+    await env.DB.prepare(
+      "INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, 'test', 'test.history', ?2, '{}')",
+    )
+      .bind(now, id)
+      .run();
     await env.DB.prepare(
       "INSERT INTO submission_versions (submission_id, version, csv_sha256, csv_key, csv_bytes, examples_key, example_count, report_json, replaced_at) VALUES (?1, 0, 'x', 'x', 1, 'x', 1, '{}', ?2)",
     )
       .bind(id, now)
       .run();
-    await expect(env.DB.prepare("UPDATE audit_log SET actor = 'someone else' WHERE action = 'test.history'").run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("DELETE FROM audit_log WHERE action = 'test.history'").run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("DELETE FROM submission_versions WHERE submission_id = ?1").bind(id).run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("UPDATE submission_versions SET csv_sha256 = 'y' WHERE submission_id = ?1").bind(id).run()).rejects.toThrow(/append-only/);
-    expect(await env.DB.prepare("SELECT actor FROM audit_log WHERE submission_id = ?1").bind(id).all()).toMatchObject({ results: [{ actor: "test" }] });
+    await expect(
+      env.DB.prepare("UPDATE audit_log SET actor = 'someone else' WHERE action = 'test.history'").run(),
+    ).rejects.toThrow(/append-only/);
+    await expect(env.DB.prepare("DELETE FROM audit_log WHERE action = 'test.history'").run()).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(
+      env.DB.prepare("DELETE FROM submission_versions WHERE submission_id = ?1").bind(id).run(),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      env.DB.prepare("UPDATE submission_versions SET csv_sha256 = 'y' WHERE submission_id = ?1").bind(id).run(),
+    ).rejects.toThrow(/append-only/);
+    expect(await env.DB.prepare("SELECT actor FROM audit_log WHERE submission_id = ?1").bind(id).all()).toMatchObject({
+      results: [{ actor: "test" }],
+    });
   });
 });
 
 describe("audit entries for conditional changes", () => {
   it("are written only when the change they describe happened (a concurrent decision or edit that lost leaves none)", async () => {
     const { id } = await (await submit({ csv: lambadaVariant("Audited") })).json<{ id: string }>();
-    const entry = (action: string) => ({ at: new Date().toISOString(), actor: "test", action, submissionId: id, detail: {} });
+    const entry = (action: string) => ({
+      at: new Date().toISOString(),
+      actor: "test",
+      action,
+      submissionId: id,
+      detail: {},
+    });
     const [lost] = await env.DB.batch([
       decideStatement(env.DB, id, "accepted", "rejected", "Lost the race.", new Date().toISOString()),
       appendAuditIfChanged(env.DB, entry("test.lost")),
     ]);
     expect(lost!.meta.changes).toBe(0);
-    await env.DB.batch([decideStatement(env.DB, id, "valid", "rejected", "Won.", new Date().toISOString()), appendAuditIfChanged(env.DB, entry("test.won"))]);
-    const actions = await env.DB.prepare("SELECT action FROM audit_log WHERE submission_id = ?1 AND actor = 'test'").bind(id).all<{ action: string }>();
+    await env.DB.batch([
+      decideStatement(env.DB, id, "valid", "rejected", "Won.", new Date().toISOString()),
+      appendAuditIfChanged(env.DB, entry("test.won")),
+    ]);
+    const actions = await env.DB.prepare("SELECT action FROM audit_log WHERE submission_id = ?1 AND actor = 'test'")
+      .bind(id)
+      .all<{ action: string }>();
     expect(actions.results.map((row) => row.action)).toEqual(["test.won"]);
   });
 });

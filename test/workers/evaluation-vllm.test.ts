@@ -26,8 +26,13 @@ describe("an evaluation through the vllm personality", () => {
     // Every other prompt gets multi-byte characters before the text the classes follow: a 4-byte emoji, a 3-byte
     // CJK character and 2-byte accents. The added row's prompt ends with one.
     let row = 0;
-    const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, (_, asks: string) => (row++ % 2 === 0 ? `"[${tag}] 🙂 naïve 你 ${asks}` : `"[${tag}] ${asks}`));
-    const csv = uniqueVariant(tagged, () => `"Ada asks 🙂: say ""${tag}"":\nA quiet river hides the café","[' water', ' stones']",0`);
+    const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, (_, asks: string) =>
+      row++ % 2 === 0 ? `"[${tag}] 🙂 naïve 你 ${asks}` : `"[${tag}] ${asks}`,
+    );
+    const csv = uniqueVariant(
+      tagged,
+      () => `"Ada asks 🙂: say ""${tag}"":\nA quiet river hides the café","[' water', ' stones']",0`,
+    );
     const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
     expect(response.status).toBe(201);
     const submission = (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
@@ -41,7 +46,14 @@ describe("an evaluation through the vllm personality", () => {
 
     // Every shard through the real queue handler, one batch a shard.
     for (const shard of await listShards(env.DB, evaluationId)) {
-      const batch = createMessageBatch<ShardMessage>("isv-evaluations", [{ id: `${shard.model}-${shard.shard}`, timestamp: new Date(), attempts: 1, body: { evaluationId, model: shard.model, shard: shard.shard } }]);
+      const batch = createMessageBatch<ShardMessage>("isv-evaluations", [
+        {
+          id: `${shard.model}-${shard.shard}`,
+          timestamp: new Date(),
+          attempts: 1,
+          body: { evaluationId, model: shard.model, shard: shard.shard },
+        },
+      ]);
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
       expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
@@ -50,15 +62,24 @@ describe("an evaluation through the vllm personality", () => {
     expect({ state: evaluation.state, reason: evaluation.reason }).toEqual({ state: "evaluated", reason: null });
 
     const examples = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
-    expect(examples.filter(([prompt]) => /[^\x00-\x7f]/.test(prompt!))).toHaveLength(151);
+    expect(
+      examples.filter(([prompt]) => [...prompt!].some((character) => character.codePointAt(0)! > 0x7f)),
+    ).toHaveLength(151);
     const reference = trainReferenceFamily(corpus);
     const results = await listResults(env.DB, evaluationId);
-    expect(results.map(({ model, flag }) => ({ model, flag }))).toEqual(models.flatMap(({ id }) => examples.map(() => ({ model: id, flag: null }))));
+    expect(results.map(({ model, flag }) => ({ model, flag }))).toEqual(
+      models.flatMap(({ id }) => examples.map(() => ({ model: id, flag: null }))),
+    );
     for (const result of results) {
       const [prompt, classes, answer] = examples[result.index]!;
       const parsed = parseClassesLiteral(classes!);
-      const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(reference.member(result.model)!, prompt!, name));
-      expect(Math.abs(result.metrics!.loss! - classificationLoss(scores, Number(answer))), `${result.model} #${result.index}`).toBeLessThan(1e-9);
+      const scores = (parsed.ok ? parsed.classes : []).map((name) =>
+        continuationLogprob(reference.member(result.model)!, prompt!, name),
+      );
+      expect(
+        Math.abs(result.metrics!.loss! - classificationLoss(scores, Number(answer))),
+        `${result.model} #${result.index}`,
+      ).toBeLessThan(1e-9);
     }
   }, 60_000);
 });

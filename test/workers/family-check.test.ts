@@ -6,8 +6,16 @@ import { call, problemOf, token } from "./helpers";
 /** Registers a family as an admin would, under a name unique to the test. */
 async function register(admin: string, overrides: Record<string, unknown>): Promise<string> {
   const name = `check-${crypto.randomUUID().slice(0, 8)}`;
-  const definition = { ...referenceFamily, baseUrl: inject("referenceUrl"), models: referenceFamily.models.slice(0, 2), ...overrides, name };
-  expect((await call(`/v1/review/families/${name}`, admin, { method: "PUT", body: JSON.stringify(definition) })).status).toBe(200);
+  const definition = {
+    ...referenceFamily,
+    baseUrl: inject("referenceUrl"),
+    models: referenceFamily.models.slice(0, 2),
+    ...overrides,
+    name,
+  };
+  expect(
+    (await call(`/v1/review/families/${name}`, admin, { method: "PUT", body: JSON.stringify(definition) })).status,
+  ).toBe(200);
   return name;
 }
 
@@ -40,16 +48,32 @@ describe("POST /v1/review/families/{name}/check", () => {
   it("reports an unreachable server per model, with the reason, and ok false", async () => {
     const admin = await token("admin");
     const name = await register(admin, { baseUrl: "http://127.0.0.1:9/v1" });
-    const body = await (await check(name, admin)).json<{ ok: boolean; models: { reachable: boolean; problems: string[] }[] }>();
-    expect({ ok: body.ok, first: body.models[0] }).toMatchObject({ ok: false, first: { reachable: false, problems: ["the provider could not be reached"] } });
+    const body = await (await check(name, admin)).json<{
+      ok: boolean;
+      models: { reachable: boolean; problems: string[] }[];
+    }>();
+    expect({ ok: body.ok, first: body.models[0] }).toMatchObject({
+      ok: false,
+      first: { reachable: false, problems: ["the provider could not be reached"] },
+    });
   });
 
   it("is audited as family.check with the host, the secret's name and the models that failed", async () => {
     const admin = await token("admin");
     const name = await register(admin, {});
     await check(name, admin);
-    const row = await env.DB.prepare("SELECT detail_json FROM audit_log WHERE action = 'family.check' AND json_extract(detail_json, '$.family') = ?1").bind(name).first<{ detail_json: string }>();
-    expect(JSON.parse(row!.detail_json)).toEqual({ family: name, baseUrl: inject("referenceUrl"), apiKeySecret: null, ok: true, failed: [] });
+    const row = await env.DB.prepare(
+      "SELECT detail_json FROM audit_log WHERE action = 'family.check' AND json_extract(detail_json, '$.family') = ?1",
+    )
+      .bind(name)
+      .first<{ detail_json: string }>();
+    expect(JSON.parse(row!.detail_json)).toEqual({
+      family: name,
+      baseUrl: inject("referenceUrl"),
+      apiKeySecret: null,
+      ok: true,
+      failed: [],
+    });
   });
 
   it("answers 422 not_checkable for a family whose results are uploaded", async () => {
@@ -62,7 +86,10 @@ describe("POST /v1/review/families/{name}/check", () => {
     const admin = await token("admin");
     const name = await register(admin, { apiKeySecret: "NO_SUCH_SECRET" });
     const problem = await problemOf(await check(name, admin));
-    expect({ code: problem.code, detail: problem.detail }).toEqual({ code: "not_checkable", detail: `the secret NO_SUCH_SECRET for family ${name} is not set.` });
+    expect({ code: problem.code, detail: problem.detail }).toEqual({
+      code: "not_checkable",
+      detail: `the secret NO_SUCH_SECRET for family ${name} is not set.`,
+    });
   });
 
   it("answers 404 for a family that is not registered", async () => {

@@ -19,7 +19,11 @@ const MODELS = ["ada", "babbage", "curie", "davinci"] as const;
 const ACCURACY = [0.9, 0.7, 0.5, 0.3];
 
 /** The 300 memo-trap examples plus one unique to the test: 301 classification examples. */
-const classificationTask = (): string => uniqueVariant(memoTrap, (tag) => `"Zed asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`);
+const classificationTask = (): string =>
+  uniqueVariant(
+    memoTrap,
+    (tag) => `"Zed asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`,
+  );
 const EXAMPLES = 301;
 
 /** Per-example results in the prize pipeline's format: loss falls by 0.4 nats a model, accuracy by 0.2. */
@@ -32,7 +36,7 @@ function resultsFiles(): Record<string, string> {
         const correct = (i * 7919 + 13) % 100 < ACCURACY[m]! * 100 ? 1 : 0;
         rows.push(`${i},${loss},${correct}`);
       }
-      return [model, rows.join("\n") + "\n"];
+      return [model, `${rows.join("\n")}\n`];
     }),
   );
 }
@@ -40,19 +44,32 @@ function resultsFiles(): Record<string, string> {
 async function uploadResults(id: string, organiser: string): Promise<Response> {
   const form = new FormData();
   form.append("family", JSON.stringify(gpt3));
-  for (const [model, text] of Object.entries(resultsFiles())) form.append("results", new Blob([text], { type: "text/csv" }), `${model}.csv`);
-  return exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+  for (const [model, text] of Object.entries(resultsFiles()))
+    form.append("results", new Blob([text], { type: "text/csv" }), `${model}.csv`);
+  return exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${organiser}` },
+  });
 }
 
 /** A fresh classification task declared as `taskType` (none: inferred from the header). */
-async function declared(taskType: string | undefined): Promise<{ id: string; submitterToken: string; headlineMetric: string }> {
-  const response = await submit({ csv: classificationTask(), metadata: { ...VALID_METADATA, ...(taskType ? { taskType } : {}) } });
+async function declared(
+  taskType: string | undefined,
+): Promise<{ id: string; submitterToken: string; headlineMetric: string }> {
+  const response = await submit({
+    csv: classificationTask(),
+    metadata: { ...VALID_METADATA, ...(taskType ? { taskType } : {}) },
+  });
   expect(response.status).toBe(201);
   return response.json();
 }
 
 /** A task declared as `taskType`, with the results above uploaded: returns the upload's analyses. */
-async function analysed(taskType: string | undefined, organiser: string): Promise<{ id: string; submitterToken: string; analyses: Record<string, AnalysisSummary> }> {
+async function analysed(
+  taskType: string | undefined,
+  organiser: string,
+): Promise<{ id: string; submitterToken: string; analyses: Record<string, AnalysisSummary> }> {
   const task = await declared(taskType);
   const uploaded = await uploadResults(task.id, organiser);
   expect(uploaded.status, await uploaded.clone().text()).toBe(201);
@@ -65,7 +82,8 @@ interface AnalysisSummary {
   families: { family: string; verdict: string }[];
 }
 
-const roles = (analyses: Record<string, AnalysisSummary>) => Object.entries(analyses).map(([metric, analysis]) => [metric, analysis.role, analysis.families[0]!.verdict]);
+const roles = (analyses: Record<string, AnalysisSummary>) =>
+  Object.entries(analyses).map(([metric, analysis]) => [metric, analysis.role, analysis.families[0]!.verdict]);
 
 describe("the headline metric comes from the declared task type", () => {
   it("judges a classification_acc task on accuracy, with loss secondary", async () => {
@@ -101,29 +119,54 @@ describe("the headline metric comes from the declared task type", () => {
     const task = await declared("classification_acc");
     expect(task.headlineMetric).toBe("accuracy");
     const stored = (await storedSubmission(env.DB, task.id))!;
-    expect({ taskType: stored.taskType, declared: stored.metadata.taskType, headlineMetric: stored.headlineMetric }).toEqual({ taskType: "classification", declared: "classification_acc", headlineMetric: "accuracy" });
+    expect({
+      taskType: stored.taskType,
+      declared: stored.metadata.taskType,
+      headlineMetric: stored.headlineMetric,
+    }).toEqual({ taskType: "classification", declared: "classification_acc", headlineMetric: "accuracy" });
   });
 
   it("shows organisers the headline analysis and every metric marked headline or secondary, headline first", async () => {
     const organiser = await token("organiser");
     const { id } = await analysed("classification_acc", organiser);
-    const record = await (await call(`/v1/review/submissions/${id}`, organiser)).json<{ headlineMetric: string; analysis: { metric: { name: string } }; plotUrl: string; metrics: { metric: string; role: string }[] }>();
+    const record = await (await call(`/v1/review/submissions/${id}`, organiser)).json<{
+      headlineMetric: string;
+      analysis: { metric: { name: string } };
+      plotUrl: string;
+      metrics: { metric: string; role: string }[];
+    }>();
     expect(record.headlineMetric).toBe("accuracy");
     expect(record.analysis.metric.name).toBe("accuracy");
     expect(record.metrics.map(({ metric, role }) => [metric, role])).toEqual([
       ["accuracy", "headline"],
       ["loss", "secondary"],
     ]);
-    const analysis = await (await call(`/v1/review/submissions/${id}/analysis`, organiser)).json<{ analysis: { metric: { name: string }; role: string } }>();
+    const analysis = await (await call(`/v1/review/submissions/${id}/analysis`, organiser)).json<{
+      analysis: { metric: { name: string }; role: string };
+    }>();
     expect([analysis.analysis.metric.name, analysis.analysis.role]).toEqual(["accuracy", "headline"]);
   });
 
   it("shows the submitter the headline verdicts, then the secondary ones", async () => {
     const { id, submitterToken } = await analysed("classification_acc", await token("organiser"));
-    const view = await (await getSubmission(id, submitterToken)).json<{ headlineMetric: string; results: { metric: string; role: string; families: { verdict: string }[]; secondary: { metric: string; role: string; families: { verdict: string }[] }[] } }>();
+    const view = await (await getSubmission(id, submitterToken)).json<{
+      headlineMetric: string;
+      results: {
+        metric: string;
+        role: string;
+        families: { verdict: string }[];
+        secondary: { metric: string; role: string; families: { verdict: string }[] }[];
+      };
+    }>();
     expect(view.headlineMetric).toBe("accuracy");
-    expect([view.results.metric, view.results.role, view.results.families[0]!.verdict]).toEqual(["accuracy", "headline", "inverse"]);
-    expect(view.results.secondary.map((entry) => [entry.metric, entry.role, entry.families[0]!.verdict])).toEqual([["loss", "secondary", "standard"]]);
+    expect([view.results.metric, view.results.role, view.results.families[0]!.verdict]).toEqual([
+      "accuracy",
+      "headline",
+      "inverse",
+    ]);
+    expect(view.results.secondary.map((entry) => [entry.metric, entry.role, entry.families[0]!.verdict])).toEqual([
+      ["loss", "secondary", "standard"],
+    ]);
   });
 
   it("filters the review list by the verdict on the headline metric", async () => {
@@ -133,7 +176,12 @@ describe("the headline metric comes from the declared task type", () => {
       const ids: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { submissions: { id: string }[]; nextCursor: string | null } = await (await call(`/v1/review/submissions?taskType=classification&verdict=${verdict}&limit=100${cursor ? `&cursor=${cursor}` : ""}`, organiser)).json();
+        const page: { submissions: { id: string }[]; nextCursor: string | null } = await (
+          await call(
+            `/v1/review/submissions?taskType=classification&verdict=${verdict}&limit=100${cursor ? `&cursor=${cursor}` : ""}`,
+            organiser,
+          )
+        ).json();
         ids.push(...page.submissions.map((item) => item.id));
         cursor = page.nextCursor;
       } while (cursor);
@@ -146,10 +194,16 @@ describe("the headline metric comes from the declared task type", () => {
     const organiser = await token("organiser");
     const { id } = await analysed("classification_acc", organiser);
     expect((await decide(id, organiser, "accept")).status).toBe(200);
-    const board = await (await call("/v1/leaderboard")).json<{ tasks: { id: string; metric: string; inverseStrength: number; families: { verdict: string }[] }[] }>();
+    const board = await (await call("/v1/leaderboard")).json<{
+      tasks: { id: string; metric: string; inverseStrength: number; families: { verdict: string }[] }[];
+    }>();
     expect(validateLeaderboard(board), JSON.stringify(validateLeaderboard.errors)).toBe(true);
     const entry = board.tasks.find((task) => task.id === id)!;
-    expect({ metric: entry.metric, verdict: entry.families[0]!.verdict, inverse: entry.inverseStrength > 0 }).toEqual({ metric: "accuracy", verdict: "inverse", inverse: true });
+    expect({ metric: entry.metric, verdict: entry.families[0]!.verdict, inverse: entry.inverseStrength > 0 }).toEqual({
+      metric: "accuracy",
+      verdict: "inverse",
+      inverse: true,
+    });
   });
 
   it("names the headline metric in the leaderboard's CSV and on its page", async () => {
@@ -167,12 +221,20 @@ describe("the headline metric comes from the declared task type", () => {
 });
 
 describe("the declared name is kept", () => {
-  const editMetadata = (id: string, submitterToken: string, metadata: object) => call(`/v1/submissions/${id}/metadata`, submitterToken, { method: "PUT", body: JSON.stringify({ metadata }) });
+  const editMetadata = (id: string, submitterToken: string, metadata: object) =>
+    call(`/v1/submissions/${id}/metadata`, submitterToken, { method: "PUT", body: JSON.stringify({ metadata }) });
 
   it("refuses a metadata edit that would change how the task is scored", async () => {
     const task = await declared("classification_acc");
-    const edited = await editMetadata(task.id, task.submitterToken, { ...VALID_METADATA, taskType: "classification_loss" });
-    expect([edited.status, (await edited.json<{ code: string }>()).code, (await storedSubmission(env.DB, task.id))!.headlineMetric]).toEqual([400, "invalid_metadata", "accuracy"]);
+    const edited = await editMetadata(task.id, task.submitterToken, {
+      ...VALID_METADATA,
+      taskType: "classification_loss",
+    });
+    expect([
+      edited.status,
+      (await edited.json<{ code: string }>()).code,
+      (await storedSubmission(env.DB, task.id))!.headlineMetric,
+    ]).toEqual([400, "invalid_metadata", "accuracy"]);
   });
 
   it("keeps the declared name and headline metric through a metadata edit that leaves the task type out", async () => {
@@ -180,7 +242,11 @@ describe("the declared name is kept", () => {
     const edited = await editMetadata(task.id, task.submitterToken, { ...VALID_METADATA, title: "Accuracy, still" });
     expect(edited.status).toBe(200);
     const stored = (await storedSubmission(env.DB, task.id))!;
-    expect([stored.title, stored.metadata.taskType, stored.headlineMetric]).toEqual(["Accuracy, still", "classification_acc", "accuracy"]);
+    expect([stored.title, stored.metadata.taskType, stored.headlineMetric]).toEqual([
+      "Accuracy, still",
+      "classification_acc",
+      "accuracy",
+    ]);
   });
 
   it("accepts an edit naming another name for the same type and metric, keeping the declared one", async () => {
@@ -193,26 +259,42 @@ describe("the declared name is kept", () => {
 
   it("keeps the headline metric when the file is replaced", async () => {
     const task = await declared("classification_acc");
-    const replaced = await exports.default.fetch(`http://isv.test/v1/submissions/${task.id}/file`, { method: "PUT", body: classificationTask(), headers: { "content-type": "text/csv", authorization: `Bearer ${task.submitterToken}` } });
+    const replaced = await exports.default.fetch(`http://isv.test/v1/submissions/${task.id}/file`, {
+      method: "PUT",
+      body: classificationTask(),
+      headers: { "content-type": "text/csv", authorization: `Bearer ${task.submitterToken}` },
+    });
     expect(replaced.status).toBe(200);
     const stored = (await storedSubmission(env.DB, task.id))!;
-    expect([stored.fileVersion, stored.metadata.taskType, stored.headlineMetric]).toEqual([2, "classification_acc", "accuracy"]);
+    expect([stored.fileVersion, stored.metadata.taskType, stored.headlineMetric]).toEqual([
+      2,
+      "classification_acc",
+      "accuracy",
+    ]);
   });
 });
 
 describe("evaluation progress", () => {
   it("shows each model's mean of the headline metric: a classification_acc task's share correct", async () => {
     const task = await declared("classification_acc");
-    const family = { ...(referenceFamily as StoredFamily), baseUrl: inject("referenceUrl"), models: referenceFamily.models.slice(0, 2) };
+    const family = {
+      ...(referenceFamily as StoredFamily),
+      baseUrl: inject("referenceUrl"),
+      models: referenceFamily.models.slice(0, 2),
+    };
     const started = await startEvaluation(heldQueue, (await storedSubmission(env.DB, task.id))!, family);
     const evaluationId = started.ok ? started.evaluation.id : "";
-    for (const shard of await listShards(env.DB, evaluationId)) await runShard(env, { evaluationId, model: shard.model, shard: shard.shard });
+    for (const shard of await listShards(env.DB, evaluationId))
+      await runShard(env, { evaluationId, model: shard.model, shard: shard.shard });
     const rows = await listResults(env.DB, evaluationId);
     const shareCorrect = (model: string): number => {
       const scored = rows.filter((row) => row.model === model && row.metrics);
       return scored.reduce((sum, row) => sum + (row.metrics!.correct ?? 0), 0) / scored.length;
     };
-    const summary = await (await call(`/v1/review/evaluations/${evaluationId}`, await token("organiser"))).json<{ metric: string; models: { model: string; mean: number }[] }>();
+    const summary = await (await call(`/v1/review/evaluations/${evaluationId}`, await token("organiser"))).json<{
+      metric: string;
+      models: { model: string; mean: number }[];
+    }>();
     expect(summary.metric).toBe("accuracy");
     for (const model of summary.models) expect(model.mean).toBeCloseTo(shareCorrect(model.model), 12);
   });

@@ -32,7 +32,8 @@ export interface Upload {
 /** Posts a submission as a client would: multipart with a metadata part and a file part. */
 export function submit({ metadata = VALID_METADATA, csv, fileFirst = false, headers = {} }: Upload): Promise<Response> {
   const form = new FormData();
-  const appendMetadata = (): void => form.append("metadata", typeof metadata === "string" ? metadata : JSON.stringify(metadata));
+  const appendMetadata = (): void =>
+    form.append("metadata", typeof metadata === "string" ? metadata : JSON.stringify(metadata));
   const appendFile = (): void => {
     if (csv !== undefined) form.append("file", new Blob([csv], { type: "text/csv" }), "task.csv");
   };
@@ -52,7 +53,9 @@ export function getSubmission(id: string, token?: string): Promise<Response> {
   });
 }
 
-export async function problemOf(response: Response): Promise<{ code: string; status: number; detail: string; [key: string]: unknown }> {
+export async function problemOf(
+  response: Response,
+): Promise<{ code: string; status: number; detail: string; [key: string]: unknown }> {
   expect(response.headers.get("content-type")).toBe("application/problem+json");
   return response.json();
 }
@@ -66,23 +69,37 @@ export async function storedCounts(): Promise<{ rows: number; objects: number }>
 
 /** A real task file made unique with one extra example, so tests do not see each other's uploads as duplicates. */
 export function uniqueVariant(csv: string, row: (tag: string) => string): string {
-  return csv + row(crypto.randomUUID()) + "\n";
+  return `${csv + row(crypto.randomUUID())}\n`;
 }
 
 /** The real LAMBADA task (1,000 examples, sequence_prob) plus one example labelled for the caller and unique. */
-export const lambadaVariant = (label = "A unique example"): string => uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
+export const lambadaVariant = (label = "A unique example"): string =>
+  uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
 
 /**
  * The bindings with a queue producer that holds its messages, for tests that deliver shards themselves: the real
  * queue's consumer would otherwise run the same shards in the background.
  */
-export const heldQueue = { ...env, EVALUATIONS: { sendBatch: async (): Promise<QueueSendBatchResponse> => ({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) } };
+export const heldQueue = {
+  ...env,
+  EVALUATIONS: {
+    sendBatch: async (): Promise<QueueSendBatchResponse> => ({
+      metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } },
+    }),
+  },
+};
 
 /** An organiser or admin API token, stored as the service stores them (hashed). */
 export async function createApiToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {
   const token = `isv_ot_test_${crypto.randomUUID()}`;
   const id = crypto.randomUUID();
-  await insertApiToken(env.DB, { id, tokenHash: await sha256Hex(token), role, label: "test", createdAt: new Date().toISOString() });
+  await insertApiToken(env.DB, {
+    id,
+    tokenHash: await sha256Hex(token),
+    role,
+    label: "test",
+    createdAt: new Date().toISOString(),
+  });
   return { token, id };
 }
 
@@ -90,16 +107,33 @@ export const token = async (role: "organiser" | "admin"): Promise<string> => (aw
 
 /** A JSON request to the service, with a bearer token when given. */
 export const call = (path: string, bearer?: string, init: RequestInit = {}) =>
-  exports.default.fetch(`http://isv.test${path}`, { ...init, headers: { "content-type": "application/json", ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(init.headers ?? {}) } });
+  exports.default.fetch(`http://isv.test${path}`, {
+    ...init,
+    headers: {
+      "content-type": "application/json",
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(init.headers ?? {}),
+    },
+  });
 
-export const decide = (id: string, bearer: string, decision: "accept" | "reject" | "request_changes", note = "Reviewed.") =>
+export const decide = (
+  id: string,
+  bearer: string,
+  decision: "accept" | "reject" | "request_changes",
+  note = "Reviewed.",
+) =>
   call(`/v1/review/submissions/${id}/decision`, bearer, { method: "POST", body: JSON.stringify({ decision, note }) });
 
 /** The real GPT-3 results for lambada-1k plus one row for a variant's extra example, uploaded as `family`. */
 export async function uploadResults(id: string, organiser: string, family: object = gpt3): Promise<void> {
   const form = new FormData();
   form.append("family", JSON.stringify(family));
-  for (const [model, text] of Object.entries({ ada, babbage, curie, davinci })) form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
-  const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, { method: "POST", body: form, headers: { authorization: `Bearer ${organiser}` } });
+  for (const [model, text] of Object.entries({ ada, babbage, curie, davinci }))
+    form.append("results", new Blob([`${text.trimEnd()}\n1000,3.25\n`]), `${model}.csv`);
+  const uploaded = await exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, {
+    method: "POST",
+    body: form,
+    headers: { authorization: `Bearer ${organiser}` },
+  });
   expect(uploaded.status, await uploaded.clone().text()).toBe(201);
 }

@@ -29,8 +29,13 @@ describe("analyses made by older analysis code", () => {
     const { token } = await createApiToken("organiser");
     const id = await submissionWithOldAnalyses(token);
     expect(await reanalyseOutdated(env, 100)).toContain(id);
-    const stored = await (await call(`/v1/review/submissions/${id}/analysis`, token)).json<{ analysis: { codeVersion: string; families: { verdict: string }[] } }>();
-    expect({ codeVersion: stored.analysis.codeVersion, verdict: stored.analysis.families[0]!.verdict }).toEqual({ codeVersion: ANALYSIS_CODE_VERSION, verdict: "standard" });
+    const stored = await (await call(`/v1/review/submissions/${id}/analysis`, token)).json<{
+      analysis: { codeVersion: string; families: { verdict: string }[] };
+    }>();
+    expect({ codeVersion: stored.analysis.codeVersion, verdict: stored.analysis.families[0]!.verdict }).toEqual({
+      codeVersion: ANALYSIS_CODE_VERSION,
+      verdict: "standard",
+    });
   });
 
   it("are left alone once every submission has an analysis by this code", async () => {
@@ -48,7 +53,9 @@ describe("analyses made by older analysis code", () => {
     const stored = await env.BLOBS.list({ prefix: `results/${broken}/` });
     await env.BLOBS.delete(stored.objects.map((object) => object.key));
     expect(await reanalyseOutdated(env, 100)).toEqual(expect.arrayContaining([broken, healthy]));
-    const row = await env.DB.prepare("SELECT reanalysed_at FROM submissions WHERE id = ?1").bind(broken).first<{ reanalysed_at: string | null }>();
+    const row = await env.DB.prepare("SELECT reanalysed_at FROM submissions WHERE id = ?1")
+      .bind(broken)
+      .first<{ reanalysed_at: string | null }>();
     expect(row?.reanalysed_at).not.toBeNull();
     expect((await call(`/v1/review/submissions/${healthy}/analysis`, token)).status).toBe(200);
   });

@@ -17,7 +17,9 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const family = trainReferenceFamily(readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"));
+  const family = trainReferenceFamily(
+    readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"),
+  );
   const server = await serveOverHttp(createReferenceApp({ family: () => family, vars: () => ({}) }));
   project.provide("referenceUrl", `${server.origin}/v1`);
   return server.close;

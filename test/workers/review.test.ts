@@ -22,10 +22,16 @@ async function lambadaSubmission(): Promise<string> {
   return (await response.json<{ id: string }>()).id;
 }
 
-function upload(id: string, token: string | undefined, family: unknown, files: Record<string, string>): Promise<Response> {
+function upload(
+  id: string,
+  token: string | undefined,
+  family: unknown,
+  files: Record<string, string>,
+): Promise<Response> {
   const form = new FormData();
   form.append("family", JSON.stringify(family));
-  for (const [model, text] of Object.entries(files)) form.append("results", new Blob([text], { type: "text/csv" }), `${model}.csv`);
+  for (const [model, text] of Object.entries(files))
+    form.append("results", new Blob([text], { type: "text/csv" }), `${model}.csv`);
   return exports.default.fetch(`http://isv.test/v1/review/submissions/${id}/results`, {
     method: "POST",
     body: form,
@@ -33,7 +39,8 @@ function upload(id: string, token: string | undefined, family: unknown, files: R
   });
 }
 
-const get = (path: string, token: string): Promise<Response> => exports.default.fetch(`http://isv.test${path}`, { headers: { authorization: `Bearer ${token}` } });
+const get = (path: string, token: string): Promise<Response> =>
+  exports.default.fetch(`http://isv.test${path}`, { headers: { authorization: `Bearer ${token}` } });
 
 async function counts(id: string): Promise<{ results: number; analyses: number; audit: number }> {
   const one = async (sql: string) => (await env.DB.prepare(sql).bind(id).first<{ n: number }>())!.n;
@@ -50,7 +57,14 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     const { token, id: actor } = await createApiToken("organiser");
     const response = await upload(id, token, gpt3, RESULTS);
     expect(response.status).toBe(201);
-    const body = await response.json<{ family: string; models: string[]; analyses: Record<string, { families: { family: string; verdict: string; models: { id: string; mean: number }[] }[] }> }>();
+    const body = await response.json<{
+      family: string;
+      models: string[];
+      analyses: Record<
+        string,
+        { families: { family: string; verdict: string; models: { id: string; mean: number }[] }[] }
+      >;
+    }>();
     expect(body.family).toBe("gpt3");
     expect(Object.keys(body.analyses)).toEqual(["loss"]);
     const loss = body.analyses.loss!;
@@ -65,8 +79,10 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     expect((await stored.json<{ analysis: unknown }>()).analysis).toEqual(loss);
     const plot = await get(`/v1/review/submissions/${id}/plot.svg`, token);
     expect(plot.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
-    expect(await plot.text()).toContain("<title id=\"plot-title\">LAMBADA 1k: Loss (nats) against scale</title>");
-    const audit = await env.DB.prepare("SELECT actor, action FROM audit_log WHERE submission_id = ?1 AND actor = ?2").bind(id, actor).first();
+    expect(await plot.text()).toContain('<title id="plot-title">LAMBADA 1k: Loss (nats) against scale</title>');
+    const audit = await env.DB.prepare("SELECT actor, action FROM audit_log WHERE submission_id = ?1 AND actor = ?2")
+      .bind(id, actor)
+      .first();
     expect(audit).toEqual({ actor, action: "results.upload" });
   });
 
@@ -76,11 +92,17 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     expect((await upload(id, token, gpt3, RESULTS)).status).toBe(201);
     const before = await counts(id);
     // A second family: the same losses, as if from models ten times larger.
-    const bigger = { name: "gpt3-x10", adapter: "external", models: gpt3.models.map((m) => ({ id: `${m.id}-x10`, parameters: m.parameters * 10 })) };
+    const bigger = {
+      name: "gpt3-x10",
+      adapter: "external",
+      models: gpt3.models.map((m) => ({ id: `${m.id}-x10`, parameters: m.parameters * 10 })),
+    };
     const files = Object.fromEntries(Object.entries(RESULTS).map(([model, text]) => [`${model}-x10`, text]));
     const response = await upload(id, token, bigger, files);
     expect(response.status).toBe(201);
-    const loss = (await response.json<{ analyses: { loss: { families: { family: string }[]; summary: { text: string } } } }>()).analyses.loss;
+    const loss = (
+      await response.json<{ analyses: { loss: { families: { family: string }[]; summary: { text: string } } } }>()
+    ).analyses.loss;
     expect(loss.families.map((f) => f.family)).toEqual(["gpt3", "gpt3-x10"]);
     expect(loss.summary.text).toBe("standard in 2 of 2 families");
     const after = await counts(id);
@@ -93,7 +115,9 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     const { token } = await createApiToken("organiser");
     const before = await counts(id);
     const objects = (await env.BLOBS.list({ prefix: `results/${id}/` })).objects.length;
-    const missingRow = RESULTS.ada!.split("\n").filter((line) => !line.startsWith("17,")).join("\n");
+    const missingRow = RESULTS.ada!.split("\n")
+      .filter((line) => !line.startsWith("17,"))
+      .join("\n");
     const { davinci: _left_out, ...withoutDavinci } = RESULTS;
     const response = await upload(id, token, gpt3, { ...withoutDavinci, ada: missingRow, "gpt-9": RESULTS.ada! });
     expect(response.status).toBe(422);
@@ -114,11 +138,21 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     const id = await lambadaSubmission();
     const { token } = await createApiToken("organiser");
     const before = await counts(id);
-    const oneScale = { ...gpt3, name: "gpt3-one-scale", models: gpt3.models.map((m) => ({ id: m.id, parameters: 1e9 })) };
+    const oneScale = {
+      ...gpt3,
+      name: "gpt3-one-scale",
+      models: gpt3.models.map((m) => ({ id: m.id, parameters: 1e9 })),
+    };
     const problem = await problemOf(await upload(id, token, oneScale, RESULTS));
     expect({ code: problem.code, problems: problem.problems }).toEqual({
       code: "invalid_results",
-      problems: [{ file: null, message: "family gpt3-one-scale: every model has the same scale (1000000000); a trend needs at least 2 different scales" }],
+      problems: [
+        {
+          file: null,
+          message:
+            "family gpt3-one-scale: every model has the same scale (1000000000); a trend needs at least 2 different scales",
+        },
+      ],
     });
     expect(await counts(id)).toEqual(before);
   });
@@ -130,9 +164,13 @@ describe("POST /v1/review/submissions/{id}/results", () => {
     expect(bad.status).toBe(400);
     const problem = await problemOf(bad);
     expect(problem.code).toBe("invalid_family");
-    expect((problem.fields as { field: string }[]).map((f) => f.field)).toEqual(expect.arrayContaining(["name", "adapter", "models", "models[0].parameters"]));
+    expect((problem.fields as { field: string }[]).map((f) => f.field)).toEqual(
+      expect.arrayContaining(["name", "adapter", "models", "models[0].parameters"]),
+    );
     expect((await problemOf(await upload(crypto.randomUUID(), token, gpt3, RESULTS))).code).toBe("not_found");
-    expect((await problemOf(await get(`/v1/review/submissions/${crypto.randomUUID()}/analysis`, token))).code).toBe("not_found");
+    expect((await problemOf(await get(`/v1/review/submissions/${crypto.randomUUID()}/analysis`, token))).code).toBe(
+      "not_found",
+    );
   });
 });
 
@@ -140,9 +178,13 @@ describe("organiser authentication", () => {
   it("answers 401 without a token, with an unknown one and with a revoked one", async () => {
     const id = await lambadaSubmission();
     expect((await problemOf(await upload(id, undefined, gpt3, RESULTS))).code).toBe("unauthorized");
-    expect((await problemOf(await get(`/v1/review/submissions/${id}/analysis`, "isv_ot_not_a_real_token"))).code).toBe("unauthorized");
+    expect((await problemOf(await get(`/v1/review/submissions/${id}/analysis`, "isv_ot_not_a_real_token"))).code).toBe(
+      "unauthorized",
+    );
     const { token, id: tokenId } = await createApiToken("organiser");
-    await env.DB.prepare("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2").bind(new Date().toISOString(), tokenId).run();
+    await env.DB.prepare("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2")
+      .bind(new Date().toISOString(), tokenId)
+      .run();
     expect((await get(`/v1/review/submissions/${id}/analysis`, token)).status).toBe(401);
   });
 
@@ -151,9 +193,15 @@ describe("organiser authentication", () => {
     app.onError(handleError);
     const organiser = await createApiToken("organiser");
     const admin = await createApiToken("admin");
-    const forbidden = await app.request("/admin-only", { headers: { authorization: `Bearer ${organiser.token}` } }, env);
+    const forbidden = await app.request(
+      "/admin-only",
+      { headers: { authorization: `Bearer ${organiser.token}` } },
+      env,
+    );
     expect(forbidden.status).toBe(403);
     expect((await problemOf(forbidden)).code).toBe("forbidden");
-    expect((await app.request("/admin-only", { headers: { authorization: `Bearer ${admin.token}` } }, env)).status).toBe(200);
+    expect(
+      (await app.request("/admin-only", { headers: { authorization: `Bearer ${admin.token}` } }, env)).status,
+    ).toBe(200);
   });
 });

@@ -1,7 +1,17 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/openapi";
-import { VALID_METADATA, call, decide, getSubmission, lambadaVariant, problemOf, submit, token, uploadResults } from "./helpers";
+import {
+  VALID_METADATA,
+  call,
+  decide,
+  getSubmission,
+  lambadaVariant,
+  problemOf,
+  submit,
+  token,
+  uploadResults,
+} from "./helpers";
 
 /**
  * Security suites for every route, driven by the OpenAPI document so a new route cannot skip them: tokens,
@@ -15,15 +25,24 @@ interface Operation {
 }
 
 const operations: Operation[] = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
-  Object.entries(item as Record<string, Omit<Operation, "method" | "path">>).map(([method, operation]) => ({ ...operation, method: method.toUpperCase(), path })),
+  Object.entries(item as Record<string, Omit<Operation, "method" | "path">>).map(([method, operation]) => ({
+    ...operation,
+    method: method.toUpperCase(),
+    path,
+  })),
 );
-const guardedBy = (scheme: string) => operations.filter((operation) => operation.security?.some((entry) => scheme in entry));
+const guardedBy = (scheme: string) =>
+  operations.filter((operation) => operation.security?.some((entry) => scheme in entry));
 const organiserRoutes = guardedBy("organiserToken");
 const submitterRoutes = guardedBy("submitterToken");
 const label = (operation: Operation) => `${operation.method} ${operation.path}`;
 
 /** A concrete URL for a documented path, with `id` (and harmless values for the other parameters). */
-const concrete = (path: string, id: string): string => path.replace("{id}", encodeURIComponent(id)).replace("{name}", "no-such-family").replace("{file}", "no-such-model.csv");
+const concrete = (path: string, id: string): string =>
+  path
+    .replace("{id}", encodeURIComponent(id))
+    .replace("{name}", "no-such-family")
+    .replace("{file}", "no-such-model.csv");
 
 const request = (operation: Operation, id: string, bearer?: string, body?: string) =>
   exports.default.fetch(`http://isv.test${concrete(operation.path, id)}`, {
@@ -42,80 +61,135 @@ describe("every organiser route", () => {
   it("is documented as organiser-only in the OpenAPI document (the suites below cover them all)", () => {
     expect(organiserRoutes.length).toBeGreaterThanOrEqual(15);
     expect(organiserRoutes.every((operation) => operation.path.startsWith("/v1/review/"))).toBe(true);
-    expect(operations.filter((operation) => operation.path.startsWith("/v1/review/") && !organiserRoutes.includes(operation))).toEqual([]);
+    expect(
+      operations.filter(
+        (operation) => operation.path.startsWith("/v1/review/") && !organiserRoutes.includes(operation),
+      ),
+    ).toEqual([]);
   });
 
-  it.each(organiserRoutes.map((operation) => [label(operation), operation] as const))("%s: 401 without a token or with an unknown one", async (_, operation) => {
-    for (const bearer of [undefined, "isv_ot_not_a_real_token", "' OR '1'='1"]) {
-      const response = await request(operation, crypto.randomUUID(), bearer, "{}");
-      expect(response.status, `${label(operation)} with ${bearer ?? "no token"}`).toBe(401);
-      expect((await problemOf(response)).code).toBe("unauthorized");
-    }
-  });
+  it.each(organiserRoutes.map((operation) => [label(operation), operation] as const))(
+    "%s: 401 without a token or with an unknown one",
+    async (_, operation) => {
+      for (const bearer of [undefined, "isv_ot_not_a_real_token", "' OR '1'='1"]) {
+        const response = await request(operation, crypto.randomUUID(), bearer, "{}");
+        expect(response.status, `${label(operation)} with ${bearer ?? "no token"}`).toBe(401);
+        expect((await problemOf(response)).code).toBe("unauthorized");
+      }
+    },
+  );
 
   it("admin-only actions answer 403 to an organiser", async () => {
     const organiser = await token("organiser");
     const settings = await (await call("/v1/review/settings", organiser)).json<{ settings: unknown }>();
-    expect((await problemOf(await call("/v1/review/settings", organiser, { method: "PUT", body: JSON.stringify(settings.settings) }))).code).toBe("forbidden");
+    expect(
+      (
+        await problemOf(
+          await call("/v1/review/settings", organiser, { method: "PUT", body: JSON.stringify(settings.settings) }),
+        )
+      ).code,
+    ).toBe("forbidden");
     const task = await ownTask("Reveal");
-    expect((await problemOf(await call(`/v1/review/submissions/${task.id}?reveal=true`, organiser))).code).toBe("forbidden");
+    expect((await problemOf(await call(`/v1/review/submissions/${task.id}?reveal=true`, organiser))).code).toBe(
+      "forbidden",
+    );
   });
 });
 
 describe("every submitter route", () => {
-  it.each(submitterRoutes.map((operation) => [label(operation), operation] as const))("%s: 401 without a token, and someone else's token is indistinguishable from a wrong id", async (_, operation) => {
-    const mine = await ownTask("Mine");
-    const theirs = await ownTask("Theirs");
-    expect((await problemOf(await request(operation, mine.id, undefined, "{}"))).code).toBe("unauthorized");
-    const crossed = await problemOf(await request(operation, mine.id, theirs.submitterToken, "{}"));
-    const unknown = await problemOf(await request(operation, crypto.randomUUID(), theirs.submitterToken, "{}"));
-    expect(crossed).toMatchObject({ status: 404, code: "submission_not_found" });
-    expect({ ...unknown, requestId: undefined }).toEqual({ ...crossed, requestId: undefined });
-    // Nothing happened to the task the wrong token aimed at.
-    expect(await (await getSubmission(mine.id, mine.submitterToken)).json()).toMatchObject({ state: "valid", fileVersion: 1 });
-  });
+  it.each(submitterRoutes.map((operation) => [label(operation), operation] as const))(
+    "%s: 401 without a token, and someone else's token is indistinguishable from a wrong id",
+    async (_, operation) => {
+      const mine = await ownTask("Mine");
+      const theirs = await ownTask("Theirs");
+      expect((await problemOf(await request(operation, mine.id, undefined, "{}"))).code).toBe("unauthorized");
+      const crossed = await problemOf(await request(operation, mine.id, theirs.submitterToken, "{}"));
+      const unknown = await problemOf(await request(operation, crypto.randomUUID(), theirs.submitterToken, "{}"));
+      expect(crossed).toMatchObject({ status: 404, code: "submission_not_found" });
+      expect({ ...unknown, requestId: undefined }).toEqual({ ...crossed, requestId: undefined });
+      // Nothing happened to the task the wrong token aimed at.
+      expect(await (await getSubmission(mine.id, mine.submitterToken)).json()).toMatchObject({
+        state: "valid",
+        fileVersion: 1,
+      });
+    },
+  );
 });
 
 describe("tampered ids", () => {
-  const hostileIds = ["' OR '1'='1", "1; DROP TABLE submissions; --", "../../../etc/passwd", "%2e%2e%2f", "<script>alert(1)</script>", "\u0000", "x".repeat(4000), "🙂"];
+  const hostileIds = [
+    "' OR '1'='1",
+    "1; DROP TABLE submissions; --",
+    "../../../etc/passwd",
+    "%2e%2e%2f",
+    "<script>alert(1)</script>",
+    "\u0000",
+    "x".repeat(4000),
+    "🙂",
+  ];
 
-  it.each(operations.filter((operation) => operation.path.includes("{id}")).map((operation) => [label(operation), operation] as const))(
-    "%s: a hostile id is a 4xx problem, never a 500, and storage is intact",
-    async (_, operation) => {
-      const bearer = operation.security?.some((entry) => "organiserToken" in entry) ? await token("admin") : "isv_st_guess";
-      for (const id of hostileIds) {
-        const response = await request(operation, id, bearer, "{}");
-        expect(response.status, `${label(operation)} with id ${JSON.stringify(id.slice(0, 40))}`).toBeGreaterThanOrEqual(400);
-        expect(response.status).toBeLessThan(500);
-        expect(response.headers.get("content-type")).toBe("application/problem+json");
-      }
-      expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions").first<{ n: number }>())!.n).toBeGreaterThan(0);
-    },
-  );
+  it.each(
+    operations
+      .filter((operation) => operation.path.includes("{id}"))
+      .map((operation) => [label(operation), operation] as const),
+  )("%s: a hostile id is a 4xx problem, never a 500, and storage is intact", async (_, operation) => {
+    const bearer = operation.security?.some((entry) => "organiserToken" in entry)
+      ? await token("admin")
+      : "isv_st_guess";
+    for (const id of hostileIds) {
+      const response = await request(operation, id, bearer, "{}");
+      expect(response.status, `${label(operation)} with id ${JSON.stringify(id.slice(0, 40))}`).toBeGreaterThanOrEqual(
+        400,
+      );
+      expect(response.status).toBeLessThan(500);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+    }
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions").first<{ n: number }>())!.n).toBeGreaterThan(
+      0,
+    );
+  });
 });
 
 describe("oversized bodies", () => {
-  it.each(operations.filter((operation) => operation.requestBody?.content["application/json"]).map((operation) => [label(operation), operation] as const))(
-    "%s: a JSON body over 256 KiB is refused with 413 before it is read",
-    async (_, operation) => {
-      const task = await ownTask("Oversized");
-      const bearer = operation.security?.some((entry) => "organiserToken" in entry) ? await token("admin") : task.submitterToken;
-      const problem = await problemOf(await request(operation, task.id, bearer, JSON.stringify({ padding: "x".repeat(300 * 1024) })));
-      expect(problem).toMatchObject({ status: 413, code: "payload_too_large", limitBytes: 262144 });
-    },
-  );
+  it.each(
+    operations
+      .filter((operation) => operation.requestBody?.content["application/json"])
+      .map((operation) => [label(operation), operation] as const),
+  )("%s: a JSON body over 256 KiB is refused with 413 before it is read", async (_, operation) => {
+    const task = await ownTask("Oversized");
+    const bearer = operation.security?.some((entry) => "organiserToken" in entry)
+      ? await token("admin")
+      : task.submitterToken;
+    const problem = await problemOf(
+      await request(operation, task.id, bearer, JSON.stringify({ padding: "x".repeat(300 * 1024) })),
+    );
+    expect(problem).toMatchObject({ status: 413, code: "payload_too_large", limitBytes: 262144 });
+  });
 
   it("POST /v1/submissions refuses a declared length over the file limit before reading the body", async () => {
     const problem = await problemOf(
-      await exports.default.fetch("http://isv.test/v1/submissions", { method: "POST", body: "x", headers: { "content-type": "multipart/form-data; boundary=b", "content-length": String(200 * 1024 * 1024) } }),
+      await exports.default.fetch("http://isv.test/v1/submissions", {
+        method: "POST",
+        body: "x",
+        headers: { "content-type": "multipart/form-data; boundary=b", "content-length": String(200 * 1024 * 1024) },
+      }),
     );
     expect(problem).toMatchObject({ status: 413, code: "payload_too_large" });
   });
 });
 
 describe("hostile text in every metadata field", () => {
-  const hostile = (field: string) => `'; DROP TABLE submissions; -- <script>alert("${field}")</script> {{7*7}} \${7*7} =cmd|' /C calc'!A0 \u202e`;
-  const textFields = ["title", "description", "whyItMatters", "expectedInverseScaling", "correctBehaviour", "dataGeneration", "dataLicence"] as const;
+  const hostile = (field: string) =>
+    `'; DROP TABLE submissions; -- <script>alert("${field}")</script> {{7*7}} \${7*7} =cmd|' /C calc'!A0 \u202e`;
+  const textFields = [
+    "title",
+    "description",
+    "whyItMatters",
+    "expectedInverseScaling",
+    "correctBehaviour",
+    "dataGeneration",
+    "dataLicence",
+  ] as const;
 
   it("is stored and returned exactly, reaches organisers unchanged, and is escaped on the public page", async () => {
     const metadata = {
@@ -128,9 +202,13 @@ describe("hostile text in every metadata field", () => {
     const { id, submitterToken } = await created.json<{ id: string; submitterToken: string }>();
     expect(await (await getSubmission(id, submitterToken)).json()).toMatchObject({ title: hostile("title") });
     const admin = await token("admin");
-    const record = await (await call(`/v1/review/submissions/${id}?reveal=true`, admin)).json<{ metadata: Record<string, unknown> }>();
+    const record = await (await call(`/v1/review/submissions/${id}?reveal=true`, admin)).json<{
+      metadata: Record<string, unknown>;
+    }>();
     expect(record.metadata).toMatchObject(metadata);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions WHERE id = ?1").bind(id).first<{ n: number }>())!.n).toBe(1);
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions WHERE id = ?1").bind(id).first<{ n: number }>())!.n,
+    ).toBe(1);
 
     await uploadResults(id, admin);
     expect((await decide(id, admin, "accept", hostile("note"))).status).toBe(200);

@@ -23,23 +23,46 @@ describe("competition settings", () => {
     const response = await call("/v1/settings");
     expect(response.status).toBe(200);
     const settings = await response.json<Settings & { submissionsOpen: boolean }>();
-    expect(settings).toMatchObject({ minExamples: 300, maxRows: 200000, maxFileBytes: 104857600, submissionsOpen: true });
+    expect(settings).toMatchObject({
+      minExamples: 300,
+      maxRows: 200000,
+      maxFileBytes: 104857600,
+      submissionsOpen: true,
+    });
   });
 
   it("are changed by admins only, checked against their schema and for rounds that overlap, and audited", async () => {
     const admin = await token("admin");
-    const found = (await (await call("/v1/review/settings", admin)).json<{ settings: Settings; version: number }>()).settings;
-    const next: Settings = { ...found, rounds: [{ name: "Round test", opensAt: at(-hour), closesAt: at(24 * hour) }], tokenBudget: 50_000 };
-    const put = (body: unknown, bearer?: string) => call("/v1/review/settings", bearer, { method: "PUT", body: JSON.stringify(body) });
+    const found = (await (await call("/v1/review/settings", admin)).json<{ settings: Settings; version: number }>())
+      .settings;
+    const next: Settings = {
+      ...found,
+      rounds: [{ name: "Round test", opensAt: at(-hour), closesAt: at(24 * hour) }],
+      tokenBudget: 50_000,
+    };
+    const put = (body: unknown, bearer?: string) =>
+      call("/v1/review/settings", bearer, { method: "PUT", body: JSON.stringify(body) });
 
     expect((await problemOf(await put(next))).code).toBe("unauthorized");
     expect((await problemOf(await put(next, await token("organiser")))).code).toBe("forbidden");
     const malformed = await problemOf(await put({ ...next, minExamples: 0, extra: true }, admin));
     expect(malformed).toMatchObject({ status: 400, code: "invalid_settings" });
-    expect((malformed.fields as { field: string }[]).map((field) => field.field).sort()).toEqual(["extra", "minExamples"]);
+    expect((malformed.fields as { field: string }[]).map((field) => field.field).sort()).toEqual([
+      "extra",
+      "minExamples",
+    ]);
     const firstCloses = at(hour);
     const overlapping = await problemOf(
-      await put({ ...next, rounds: [{ name: "A", opensAt: at(-hour), closesAt: firstCloses }, { name: "A", opensAt: at(0), closesAt: at(-2 * hour) }] }, admin),
+      await put(
+        {
+          ...next,
+          rounds: [
+            { name: "A", opensAt: at(-hour), closesAt: firstCloses },
+            { name: "A", opensAt: at(0), closesAt: at(-2 * hour) },
+          ],
+        },
+        admin,
+      ),
     );
     expect(overlapping).toMatchObject({ status: 400, code: "invalid_settings" });
     expect(overlapping.fields).toEqual([
@@ -54,9 +77,18 @@ describe("competition settings", () => {
       const { version } = await saved.json<{ version: number }>();
       expect(await (await call("/v1/review/settings", admin)).json()).toMatchObject({ version, settings: next });
       const publicView = await (await call("/v1/settings")).json<Settings & { currentRound: string }>();
-      expect(publicView).toMatchObject({ rounds: next.rounds, tokenBudget: 50_000, currentRound: "Round test", submissionsOpen: true });
-      const audit = await (await call("/v1/review/audit?limit=100", admin)).json<{ entries: { action: string; detail: { after: Settings } }[] }>();
-      expect(audit.entries.find((entry) => entry.action === "settings.update" && entry.detail.after.tokenBudget === 50_000)).toBeDefined();
+      expect(publicView).toMatchObject({
+        rounds: next.rounds,
+        tokenBudget: 50_000,
+        currentRound: "Round test",
+        submissionsOpen: true,
+      });
+      const audit = await (await call("/v1/review/audit?limit=100", admin)).json<{
+        entries: { action: string; detail: { after: Settings } }[];
+      }>();
+      expect(
+        audit.entries.find((entry) => entry.action === "settings.update" && entry.detail.after.tokenBudget === 50_000),
+      ).toBeDefined();
     } finally {
       expect((await put(found, admin)).status).toBe(200);
     }
@@ -64,7 +96,9 @@ describe("competition settings", () => {
 
   it("refuses a JSON body over 256 KiB before reading it", async () => {
     const huge = JSON.stringify({ rounds: [], padding: "x".repeat(300 * 1024) });
-    const problem = await problemOf(await call("/v1/review/settings", await token("admin"), { method: "PUT", body: huge }));
+    const problem = await problemOf(
+      await call("/v1/review/settings", await token("admin"), { method: "PUT", body: huge }),
+    );
     expect(problem).toMatchObject({ status: 413, code: "payload_too_large", limitBytes: 262144 });
   });
 });

@@ -5,9 +5,18 @@ import sentiment from "../../../shared/samples/real/tasks/sentiment_analysis.csv
 import syllogism from "../../../shared/samples/real/tasks/syllogism-0shot.csv?raw";
 import qaBias from "../../../shared/samples/real/tasks/QA_bias-v2.csv?raw";
 import { validateExample, validateValidationReport } from "../../src/generated/validators";
-import { VALID_METADATA, getSubmission, lambadaVariant, problemOf, storedCounts, submit, uniqueVariant } from "./helpers";
+import {
+  VALID_METADATA,
+  getSubmission,
+  lambadaVariant,
+  problemOf,
+  storedCounts,
+  submit,
+  uniqueVariant,
+} from "./helpers";
 
-const uniqueSyllogism = (): string => uniqueVariant(syllogism, (tag) => `9999,"Q: Is ${tag} valid?\nA:","[' Yes', ' No']",0`);
+const uniqueSyllogism = (): string =>
+  uniqueVariant(syllogism, (tag) => `9999,"Q: Is ${tag} valid?\nA:","[' Yes', ' No']",0`);
 
 describe("POST /v1/submissions: valid files", () => {
   it("stores a real prize file: CSV by sha256, examples as JSONL, record in D1; returns the token once", async () => {
@@ -15,7 +24,14 @@ describe("POST /v1/submissions: valid files", () => {
     const csv = uniqueSyllogism();
     const response = await submit({ csv });
     expect(response.status).toBe(201);
-    const body = await response.json<{ id: string; state: string; submitterToken: string; csvSha256: string; report: unknown; examples: number }>();
+    const body = await response.json<{
+      id: string;
+      state: string;
+      submitterToken: string;
+      csvSha256: string;
+      report: unknown;
+      examples: number;
+    }>();
     expect(body).toMatchObject({ state: "valid", taskType: "classification", examples: 1001 });
     expect(body.submitterToken).toMatch(/^isv_st_[A-Za-z0-9_-]{43}$/);
     expect(validateValidationReport(body.report)).toBe(true);
@@ -24,18 +40,24 @@ describe("POST /v1/submissions: valid files", () => {
     const stored = await env.BLOBS.get(`csv/${body.csvSha256}.csv`);
     expect(await stored?.text()).toBe(csv);
     const examples = await env.BLOBS.get(`examples/${body.csvSha256}/classification.jsonl`);
-    const lines = (await examples!.text()).trim().split("\n").map((line) => JSON.parse(line));
+    const lines = (await examples!.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(1001);
     expect(lines.every((example) => validateExample(example))).toBe(true);
     expect(lines[0]).toEqual({
       taskType: "classification",
       row: 1,
       line: 2,
-      prompt: "Q: Is this a valid syllogism?\nAll men are ambitious.\nAll men study hard.\nTherefore men study hard because they are ambitious.\nA:",
+      prompt:
+        "Q: Is this a valid syllogism?\nAll men are ambitious.\nAll men study hard.\nTherefore men study hard because they are ambitious.\nA:",
       classes: [" Yes", " No"],
       answerIndex: 1,
     });
-    const row = await env.DB.prepare("SELECT submitter_token_hash FROM submissions WHERE id = ?1").bind(body.id).first<{ submitter_token_hash: string }>();
+    const row = await env.DB.prepare("SELECT submitter_token_hash FROM submissions WHERE id = ?1")
+      .bind(body.id)
+      .first<{ submitter_token_hash: string }>();
     expect(row?.submitter_token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.submitter_token_hash).not.toContain(body.submitterToken);
     expect(await storedCounts()).toEqual({ rows: before.rows + 1, objects: before.objects + 2 });
@@ -60,7 +82,7 @@ describe("POST /v1/submissions: valid files", () => {
     expect(await mine.json()).toMatchObject({ id: created.id, state: "valid", taskType: "sequence_prob" });
 
     expect((await problemOf(await getSubmission(created.id))).code).toBe("unauthorized");
-    const wrongToken = await getSubmission(created.id, "isv_st_" + "A".repeat(43));
+    const wrongToken = await getSubmission(created.id, `isv_st_${"A".repeat(43)}`);
     expect(wrongToken.status).toBe(404);
     const unknownId = await getSubmission(crypto.randomUUID(), created.submitterToken);
     expect(await problemOf(wrongToken)).toMatchObject({ code: "submission_not_found" });
@@ -70,7 +92,7 @@ describe("POST /v1/submissions: valid files", () => {
   it("streams a file larger than one R2 part through a multipart upload and copies it into place", async () => {
     const header = "prompt,completion\n";
     const rows = Array.from({ length: 120_000 }, (_, i) => `Example number ${i} says the sky is, blue ${i}\n`).join("");
-    const csv = header + rows + `Tagged ${crypto.randomUUID()}, end\n`;
+    const csv = `${header + rows}Tagged ${crypto.randomUUID()}, end\n`;
     expect(csv.length).toBeGreaterThan(5 * 1024 * 1024);
     const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
     expect(response.status).toBe(201);
@@ -101,7 +123,9 @@ describe("POST /v1/submissions: invalid input stores nothing", () => {
 
   it("rejects QA_bias-v2 only for having fewer than 300 examples", async () => {
     const before = await storedCounts();
-    const problem = await problemOf(await submit({ csv: qaBias, metadata: { ...VALID_METADATA, taskType: "logodds" } }));
+    const problem = await problemOf(
+      await submit({ csv: qaBias, metadata: { ...VALID_METADATA, taskType: "logodds" } }),
+    );
     expect(problem.report).toMatchObject({ taskType: "logodds", counts: { too_few_examples: 1 }, errorCount: 1 });
     expect(await storedCounts()).toEqual(before);
   });
@@ -109,7 +133,10 @@ describe("POST /v1/submissions: invalid input stores nothing", () => {
   it("answers 400 naming each metadata problem", async () => {
     const before = await storedCounts();
     const { title: _title, ...withoutTitle } = VALID_METADATA;
-    const response = await submit({ csv: lambada, metadata: { ...withoutTitle, contactEmail: "not-an-email", authors: [{}], colour: "red" } });
+    const response = await submit({
+      csv: lambada,
+      metadata: { ...withoutTitle, contactEmail: "not-an-email", authors: [{}], colour: "red" },
+    });
     expect(response.status).toBe(400);
     const problem = await problemOf(response);
     expect(problem.code).toBe("invalid_metadata");
@@ -146,7 +173,7 @@ describe("POST /v1/submissions: invalid input stores nothing", () => {
     const declared = await submit({ csv: lambada, headers: { "content-length": String(500 * 1024 * 1024) } });
     expect(declared.status).toBe(413);
     expect((await problemOf(declared)).code).toBe("payload_too_large");
-    const big = "prompt,completion\n" + "The sky is, blue\n".repeat(7_000_000);
+    const big = `prompt,completion\n${"The sky is, blue\n".repeat(7_000_000)}`;
     const streamed = await submit({ csv: big, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
     expect(streamed.status).toBe(413);
     expect(await problemOf(streamed)).toMatchObject({ code: "payload_too_large", limitBytes: 104857600 });
@@ -166,11 +193,15 @@ describe("errors and documents", () => {
 
   it("renders the API reference page from the OpenAPI document, one section per operation", async () => {
     const { exports } = await import("cloudflare:workers");
-    const document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<{ paths: Record<string, Record<string, { operationId: string }>> }>();
+    const document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<{
+      paths: Record<string, Record<string, { operationId: string }>>;
+    }>();
     const page = await exports.default.fetch("http://isv.test/docs");
     expect(page.headers.get("content-type")).toBe("text/html; charset=UTF-8");
     const html = await page.text();
-    const operations = Object.values(document.paths).flatMap((operations) => Object.values(operations).map((operation) => operation.operationId));
+    const operations = Object.values(document.paths).flatMap((operations) =>
+      Object.values(operations).map((operation) => operation.operationId),
+    );
     expect(html.match(/<section id="/g)).toHaveLength(operations.length);
     for (const id of operations) expect(html).toContain(`<section id="${id}">`);
   });
@@ -178,11 +209,15 @@ describe("errors and documents", () => {
   it("documents every route the app serves in /openapi.json", async () => {
     const { exports } = await import("cloudflare:workers");
     const { createApp } = await import("../../src/app");
-    const document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<{ paths: Record<string, Record<string, unknown>> }>();
+    const document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<{
+      paths: Record<string, Record<string, unknown>>;
+    }>();
     const served = createApp()
       .routes.filter((route) => route.method !== "ALL")
       .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, "{$1}").replace(/(.)\/$/, "$1")}`);
-    const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method} ${path}`),
+    );
     expect(new Set(served)).toEqual(new Set(documented));
   });
 });

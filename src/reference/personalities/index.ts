@@ -15,12 +15,42 @@ export type { FaultErrorShape, PersonalityHost } from "./shared";
  */
 export const PERSONALITIES = [
   { name: "vllm", base: "/as/vllm/v1", api: "OpenAI completions", reproduces: "vLLM >= 0.10.1" },
-  { name: "vllm-legacy", base: "/as/vllm-legacy/v1", api: "OpenAI completions", reproduces: "vLLM < 0.10.1 (flat error bodies)" },
-  { name: "openai-legacy", base: "/as/openai-legacy/v1", api: "OpenAI completions", reproduces: "OpenAI davinci-002 / babbage-002" },
-  { name: "llamacpp", base: "/as/llamacpp/v1", api: "OpenAI completions", reproduces: "llama.cpp server, echo accepted and ignored" },
-  { name: "llamacpp-noecho", base: "/as/llamacpp-noecho/v1", api: "OpenAI completions", reproduces: 'llama.cpp server, echo refused ("Only no echo is supported")' },
-  { name: "tgi3", base: "/as/tgi3/{model}", api: "TGI /generate", reproduces: "text-generation-inference 3.x, default launcher" },
-  { name: "tgi3-prefill", base: "/as/tgi3-prefill/{model}", api: "TGI /generate", reproduces: "text-generation-inference 3.x with --enable-prefill-logprobs" },
+  {
+    name: "vllm-legacy",
+    base: "/as/vllm-legacy/v1",
+    api: "OpenAI completions",
+    reproduces: "vLLM < 0.10.1 (flat error bodies)",
+  },
+  {
+    name: "openai-legacy",
+    base: "/as/openai-legacy/v1",
+    api: "OpenAI completions",
+    reproduces: "OpenAI davinci-002 / babbage-002",
+  },
+  {
+    name: "llamacpp",
+    base: "/as/llamacpp/v1",
+    api: "OpenAI completions",
+    reproduces: "llama.cpp server, echo accepted and ignored",
+  },
+  {
+    name: "llamacpp-noecho",
+    base: "/as/llamacpp-noecho/v1",
+    api: "OpenAI completions",
+    reproduces: 'llama.cpp server, echo refused ("Only no echo is supported")',
+  },
+  {
+    name: "tgi3",
+    base: "/as/tgi3/{model}",
+    api: "TGI /generate",
+    reproduces: "text-generation-inference 3.x, default launcher",
+  },
+  {
+    name: "tgi3-prefill",
+    base: "/as/tgi3-prefill/{model}",
+    api: "TGI /generate",
+    reproduces: "text-generation-inference 3.x with --enable-prefill-logprobs",
+  },
 ] as const;
 
 export type PersonalityName = (typeof PERSONALITIES)[number]["name"];

@@ -1,7 +1,20 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hash53 } from "../../util/hash";
-import { greedy, incrementalTexts, isInteger, isRecord, nowSeconds, parseJson, promptList, stopList, tokenBytes, type Answer, type FaultErrorShape, type PersonalityHost } from "./shared";
+import {
+  greedy,
+  incrementalTexts,
+  isInteger,
+  isRecord,
+  nowSeconds,
+  parseJson,
+  promptList,
+  stopList,
+  tokenBytes,
+  type Answer,
+  type FaultErrorShape,
+  type PersonalityHost,
+} from "./shared";
 
 /**
  * llama.cpp's server (`llama-server`), `POST /v1/completions`, from ggml-org/llama.cpp tools/server:
@@ -39,7 +52,12 @@ export function llamaCppErrorBody(code: number, message: string, type: ErrorType
   return { error: { code, message, type } };
 }
 
-const fail = (c: Context, code: ContentfulStatusCode, message: string, type: ErrorType = "invalid_request_error"): Response => c.json(llamaCppErrorBody(code, message, type), code);
+const fail = (
+  c: Context,
+  code: ContentfulStatusCode,
+  message: string,
+  type: ErrorType = "invalid_request_error",
+): Response => c.json(llamaCppErrorBody(code, message, type), code);
 
 async function completions(c: Context, host: PersonalityHost, echoMode: LlamaCppEcho, text: string): Promise<Answer> {
   const json = parseJson(text);
@@ -47,14 +65,21 @@ async function completions(c: Context, host: PersonalityHost, echoMode: LlamaCpp
   if (!json.ok) return fail(c, 500, `[json.exception.parse_error.101] parse error: ${json.message}`, "server_error");
   if (!isRecord(json.value)) return fail(c, 500, "[json.exception.type_error.302] type must be object", "server_error");
   const body = json.value;
-  if (typeof body.model !== "string" || body.model === "") return fail(c, 400, "model name is missing from the request");
+  if (typeof body.model !== "string" || body.model === "")
+    return fail(c, 400, "model name is missing from the request");
   const member = host.family().member(body.model);
   if (!member) return fail(c, 400, `model '${body.model}' not found`);
   if (body.prompt === undefined) return fail(c, 500, '"prompt" is required', "server_error");
   if (echoMode === "refused" && body.echo === true) return fail(c, 500, "Only no echo is supported", "server_error");
-  for (const param of ["best_of", "suffix"]) if (param in body) return fail(c, 500, `Unsupported param: ${param}`, "server_error");
+  for (const param of ["best_of", "suffix"])
+    if (param in body) return fail(c, 500, `Unsupported param: ${param}`, "server_error");
   const prompts = promptList(body.prompt);
-  if (!prompts) return fail(c, 400, "The reference server takes `prompt` as a string or a list of strings (token ids are not supported).");
+  if (!prompts)
+    return fail(
+      c,
+      400,
+      "The reference server takes `prompt` as a string or a list of strings (token ids are not supported).",
+    );
   if (body.stream === true) return fail(c, 400, "The reference server does not stream.");
   const stops = stopList(body.stop);
   if (!stops) return fail(c, 400, "`stop` must be a string or a list of strings.");
@@ -90,7 +115,12 @@ async function completions(c: Context, host: PersonalityHost, echoMode: LlamaCpp
       model: member.id,
       system_fingerprint: "b0000-isvref",
       object: "text_completion",
-      usage: { completion_tokens: run.ids.length, prompt_tokens: promptTokens, total_tokens: run.ids.length + promptTokens, prompt_tokens_details: { cached_tokens: 0 } },
+      usage: {
+        completion_tokens: run.ids.length,
+        prompt_tokens: promptTokens,
+        total_tokens: run.ids.length + promptTokens,
+        prompt_tokens_details: { cached_tokens: 0 },
+      },
       id: `chatcmpl-${hash53(`${text}:${index}`).toString(36)}`,
       timings: { cache_n: 0, prompt_n: promptTokens, prompt_ms: 0, predicted_n: run.ids.length, predicted_ms: 0 },
     };
@@ -99,7 +129,8 @@ async function completions(c: Context, host: PersonalityHost, echoMode: LlamaCpp
 }
 
 const shape: FaultErrorShape = (c, status, message) => {
-  const type: ErrorType = status === 400 ? "invalid_request_error" : status === 429 ? "unavailable_error" : "server_error";
+  const type: ErrorType =
+    status === 400 ? "invalid_request_error" : status === 429 ? "unavailable_error" : "server_error";
   return c.json(llamaCppErrorBody(status, message, type), status);
 };
 
@@ -109,7 +140,13 @@ export function llamaCppApp(host: PersonalityHost, echo: LlamaCppEcho): Hono {
   app.get("/v1/models", (c) =>
     c.json({
       object: "list",
-      data: host.family().members.map((member) => ({ id: member.id, object: "model", created: nowSeconds(), owned_by: "llamacpp", meta: { n_vocab: member.tokenizer.size, n_ctx_train: LLAMACPP_LIMITS.contextTokens } })),
+      data: host.family().members.map((member) => ({
+        id: member.id,
+        object: "model",
+        created: nowSeconds(),
+        owned_by: "llamacpp",
+        meta: { n_vocab: member.tokenizer.size, n_ctx_train: LLAMACPP_LIMITS.contextTokens },
+      })),
     }),
   );
   app.post("/v1/completions", host.limit, (c) => host.withFaults(c, (text) => completions(c, host, echo, text), shape));

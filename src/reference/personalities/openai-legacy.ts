@@ -2,7 +2,20 @@ import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hash53 } from "../../util/hash";
 import type { ReferenceMember } from "../family";
-import { greedy, isInteger, isRecord, nowSeconds, parseJson, promptList, scorePrompt, stopList, topMap, type Answer, type FaultErrorShape, type PersonalityHost } from "./shared";
+import {
+  greedy,
+  isInteger,
+  isRecord,
+  nowSeconds,
+  parseJson,
+  promptList,
+  scorePrompt,
+  stopList,
+  topMap,
+  type Answer,
+  type FaultErrorShape,
+  type PersonalityHost,
+} from "./shared";
 
 /**
  * OpenAI's legacy completions API as it serves davinci-002 and babbage-002 today, the last OpenAI models that score a
@@ -34,12 +47,22 @@ export const OPENAI_LEGACY_LIMITS = { maxLogprobs: 5, contextTokens: 16384, defa
 
 type ErrorType = "invalid_request_error" | "server_error" | "rate_limit_error";
 
-export function openAiErrorBody(message: string, type: ErrorType, param: string | null = null, code: string | null = null) {
+export function openAiErrorBody(
+  message: string,
+  type: ErrorType,
+  param: string | null = null,
+  code: string | null = null,
+) {
   return { error: { message, type, param, code } };
 }
 
-const fail = (c: Context, status: ContentfulStatusCode, message: string, param: string | null = null, code: string | null = null): Response =>
-  c.json(openAiErrorBody(message, "invalid_request_error", param, code), status);
+const fail = (
+  c: Context,
+  status: ContentfulStatusCode,
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+): Response => c.json(openAiErrorBody(message, "invalid_request_error", param, code), status);
 
 interface LegacyRequest {
   member: ReferenceMember;
@@ -50,34 +73,71 @@ interface LegacyRequest {
   stops: string[];
 }
 
-function parse(c: Context, host: PersonalityHost, text: string): { ok: true; request: LegacyRequest } | { ok: false; response: Response } {
+function parse(
+  c: Context,
+  host: PersonalityHost,
+  text: string,
+): { ok: true; request: LegacyRequest } | { ok: false; response: Response } {
   const refuse = (response: Response) => ({ ok: false as const, response });
   const json = parseJson(text);
   if (!json.ok) {
-    return refuse(fail(c, 400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"));
+    return refuse(
+      fail(
+        c,
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+      ),
+    );
   }
   if (!isRecord(json.value)) return refuse(fail(c, 400, "The body must be a JSON object."));
   const body = json.value;
-  if (typeof body.model !== "string" || body.model === "") return refuse(fail(c, 400, "you must provide a model parameter"));
+  if (typeof body.model !== "string" || body.model === "")
+    return refuse(fail(c, 400, "you must provide a model parameter"));
   const prompts = promptList(body.prompt ?? "<|endoftext|>");
-  if (!prompts) return refuse(fail(c, 400, "The reference server takes `prompt` as a string or a list of strings (token ids are not supported).", "prompt"));
+  if (!prompts)
+    return refuse(
+      fail(
+        c,
+        400,
+        "The reference server takes `prompt` as a string or a list of strings (token ids are not supported).",
+        "prompt",
+      ),
+    );
   const echo = body.echo ?? false;
   if (typeof echo !== "boolean") return refuse(fail(c, 400, `'${String(echo)}' is not of type 'boolean' - 'echo'`));
   const logprobs = body.logprobs ?? null;
-  if (logprobs !== null && !isInteger(logprobs)) return refuse(fail(c, 400, `'${String(logprobs)}' is not of type 'integer' - 'logprobs'`));
-  if (logprobs !== null && logprobs < 0) return refuse(fail(c, 400, `${logprobs} is less than the minimum of 0 - 'logprobs'`));
+  if (logprobs !== null && !isInteger(logprobs))
+    return refuse(fail(c, 400, `'${String(logprobs)}' is not of type 'integer' - 'logprobs'`));
+  if (logprobs !== null && logprobs < 0)
+    return refuse(fail(c, 400, `${logprobs} is less than the minimum of 0 - 'logprobs'`));
   const maxTokens = body.max_tokens ?? OPENAI_LEGACY_LIMITS.defaultMaxTokens;
-  if (!isInteger(maxTokens)) return refuse(fail(c, 400, `'${String(maxTokens)}' is not of type 'integer' - 'max_tokens'`));
+  if (!isInteger(maxTokens))
+    return refuse(fail(c, 400, `'${String(maxTokens)}' is not of type 'integer' - 'max_tokens'`));
   if (maxTokens < 0) return refuse(fail(c, 400, `${maxTokens} is less than the minimum of 0 - 'max_tokens'`));
   const stops = stopList(body.stop);
-  if (!stops || stops.length > 4) return refuse(fail(c, 400, "`stop` must be a string or a list of up to 4 strings.", "stop"));
+  if (!stops || stops.length > 4)
+    return refuse(fail(c, 400, "`stop` must be a string or a list of up to 4 strings.", "stop"));
   if (body.stream === true) return refuse(fail(c, 400, "The reference server does not stream.", "stream"));
-  if ((body.n ?? 1) !== 1 || (body.best_of ?? 1) !== 1) return refuse(fail(c, 400, "The reference server decodes greedily: `n` and `best_of` must be 1.", "n"));
+  if ((body.n ?? 1) !== 1 || (body.best_of ?? 1) !== 1)
+    return refuse(fail(c, 400, "The reference server decodes greedily: `n` and `best_of` must be 1.", "n"));
   const member = host.family().member(body.model);
-  if (!member) return refuse(fail(c, 404, `The model \`${body.model}\` does not exist or you do not have access to it.`, null, "model_not_found"));
+  if (!member)
+    return refuse(
+      fail(
+        c,
+        404,
+        `The model \`${body.model}\` does not exist or you do not have access to it.`,
+        null,
+        "model_not_found",
+      ),
+    );
   if (maxTokens === 0 && !echo) {
     return refuse(
-      fail(c, 400, "You requested a length 0 completion, but you did not set the 'echo' parameter. That means that we will return no data to you. (HINT: set 'echo' to true in order for the API to echo back the prompt to you.)"),
+      fail(
+        c,
+        400,
+        "You requested a length 0 completion, but you did not set the 'echo' parameter. That means that we will return no data to you. (HINT: set 'echo' to true in order for the API to echo back the prompt to you.)",
+      ),
     );
   }
   if (maxTokens === 0 && logprobs === null) {
@@ -89,7 +149,17 @@ function parse(c: Context, host: PersonalityHost, text: string): { ok: true; req
       ),
     );
   }
-  return { ok: true, request: { member, prompts, echo, logprobs: logprobs === null ? null : Math.min(logprobs, OPENAI_LEGACY_LIMITS.maxLogprobs), maxTokens, stops } };
+  return {
+    ok: true,
+    request: {
+      member,
+      prompts,
+      echo,
+      logprobs: logprobs === null ? null : Math.min(logprobs, OPENAI_LEGACY_LIMITS.maxLogprobs),
+      maxTokens,
+      stops,
+    },
+  };
 }
 
 async function completions(c: Context, host: PersonalityHost, text: string): Promise<Answer> {
@@ -115,7 +185,9 @@ async function completions(c: Context, host: PersonalityHost, text: string): Pro
         scorePrompt(member, prompt, k).forEach((token, i) => {
           tokens.push(show(token.id));
           tokenLogprobs.push(token.logprob);
-          topLogprobs.push(token.logprob === null ? null : topMap({ id: token.id, logprob: token.logprob }, token.top, show));
+          topLogprobs.push(
+            token.logprob === null ? null : topMap({ id: token.id, logprob: token.logprob }, token.top, show),
+          );
           textOffset.push(encoded[i]!.offset);
         });
       }
@@ -128,19 +200,43 @@ async function completions(c: Context, host: PersonalityHost, text: string): Pro
           tokenLogprobs.push(run.logprobs[i]!);
           topLogprobs.push(topMap({ id, logprob: run.logprobs[i]! }, run.tops[i]!, show));
           textOffset.push(offset);
-          offset += member.tokenizer.isByte(id) ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true }).length : decoder.decode().length + show(id).length;
+          offset += member.tokenizer.isByte(id)
+            ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true }).length
+            : decoder.decode().length + show(id).length;
         });
       }
       lp = { tokens, token_logprobs: tokenLogprobs, top_logprobs: topLogprobs, text_offset: textOffset };
     }
-    return { text: (echo ? prompt : "") + (run?.text ?? ""), index, logprobs: lp, finish_reason: run?.finishReason ?? "length" };
+    return {
+      text: (echo ? prompt : "") + (run?.text ?? ""),
+      index,
+      logprobs: lp,
+      finish_reason: run?.finishReason ?? "length",
+    };
   });
-  const usage = maxTokens === 0 ? { prompt_tokens: promptTokens, total_tokens: promptTokens } : { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-  return { json: { id: `cmpl-${hash53(text).toString(36)}`, object: "text_completion", created: nowSeconds(), model: member.id, choices, usage } };
+  const usage =
+    maxTokens === 0
+      ? { prompt_tokens: promptTokens, total_tokens: promptTokens }
+      : {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        };
+  return {
+    json: {
+      id: `cmpl-${hash53(text).toString(36)}`,
+      object: "text_completion",
+      created: nowSeconds(),
+      model: member.id,
+      choices,
+      usage,
+    },
+  };
 }
 
 const shape: FaultErrorShape = (c, status, message) => {
-  const type: ErrorType = status === 400 ? "invalid_request_error" : status === 429 ? "rate_limit_error" : "server_error";
+  const type: ErrorType =
+    status === 400 ? "invalid_request_error" : status === 429 ? "rate_limit_error" : "server_error";
   return c.json(openAiErrorBody(message, type, null, status === 429 ? "rate_limit_exceeded" : null), status);
 };
 
@@ -148,9 +244,22 @@ const shape: FaultErrorShape = (c, status, message) => {
 export function openAiLegacyApp(host: PersonalityHost): Hono {
   const app = new Hono();
   app.get("/v1/models", (c) =>
-    c.json({ object: "list", data: host.family().members.map((member) => ({ id: member.id, object: "model", created: 1692634615, owned_by: "system" })) }),
+    c.json({
+      object: "list",
+      data: host
+        .family()
+        .members.map((member) => ({ id: member.id, object: "model", created: 1692634615, owned_by: "system" })),
+    }),
   );
   app.post("/v1/completions", host.limit, (c) => host.withFaults(c, (text) => completions(c, host, text), shape));
-  app.all("*", (c) => c.json(openAiErrorBody(`Invalid URL (${c.req.method} ${c.req.path.replace(/^\/as\/openai-legacy/, "")})`, "invalid_request_error"), 404));
+  app.all("*", (c) =>
+    c.json(
+      openAiErrorBody(
+        `Invalid URL (${c.req.method} ${c.req.path.replace(/^\/as\/openai-legacy/, "")})`,
+        "invalid_request_error",
+      ),
+      404,
+    ),
+  );
   return app;
 }

@@ -32,7 +32,8 @@ export const isInteger = (value: unknown): value is number => typeof value === "
 /** A prompt field as the OpenAI-style servers take it: a string or a non-empty list of strings (token arrays are not supported here). */
 export function promptList(prompt: unknown): string[] | undefined {
   if (typeof prompt === "string") return [prompt];
-  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((item) => typeof item === "string")) return prompt as string[];
+  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((item) => typeof item === "string"))
+    return prompt as string[];
   return undefined;
 }
 
@@ -57,7 +58,9 @@ export function decodeAlone(member: ReferenceMember, id: number): string {
 
 /** The UTF-8 bytes of a token (llama.cpp's `bytes`). */
 export function tokenBytes(member: ReferenceMember, id: number): number[] {
-  return member.tokenizer.isByte(id) ? [member.tokenizer.byteOf(id)] : [...new TextEncoder().encode(member.tokenizer.vocabulary[id]!)];
+  return member.tokenizer.isByte(id)
+    ? [member.tokenizer.byteOf(id)]
+    : [...new TextEncoder().encode(member.tokenizer.vocabulary[id]!)];
 }
 
 /**
@@ -67,7 +70,9 @@ export function tokenBytes(member: ReferenceMember, id: number): number[] {
 export function incrementalTexts(member: ReferenceMember, ids: readonly number[]): string[] {
   const decoder = new TextDecoder();
   return ids.map((id) =>
-    member.tokenizer.isByte(id) ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true }) : decoder.decode() + member.tokenizer.vocabulary[id]!,
+    member.tokenizer.isByte(id)
+      ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true })
+      : decoder.decode() + member.tokenizer.vocabulary[id]!,
   );
 }
 
@@ -83,7 +88,13 @@ export interface GreedyRun {
 }
 
 /** Greedy continuation (the reference family has no EOS, so it runs to max_tokens or a stop string). */
-export function greedy(member: ReferenceMember, prompt: string, maxTokens: number, topK: number, stops: readonly string[] = []): GreedyRun {
+export function greedy(
+  member: ReferenceMember,
+  prompt: string,
+  maxTokens: number,
+  topK: number,
+  stops: readonly string[] = [],
+): GreedyRun {
   const generation = member.generate(prompt, maxTokens, topK, stops);
   let stopReason: string | null = null;
   if (generation.finishReason === "stop") {
@@ -121,7 +132,8 @@ export function topMap(
   text: (id: number) => string,
 ): Record<string, number> {
   const map: Record<string, number> = {};
-  for (const entry of [chosen, ...top.filter((alternative) => alternative.id !== chosen.id)]) map[text(entry.id)] = entry.logprob;
+  for (const entry of [chosen, ...top.filter((alternative) => alternative.id !== chosen.id)])
+    map[text(entry.id)] = entry.logprob;
   return map;
 }
 

@@ -1,7 +1,18 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ReferenceMember } from "../family";
-import { decodeAlone, greedy, incrementalTexts, isInteger, isRecord, parseJson, scorePrompt, type Answer, type FaultErrorShape, type PersonalityHost } from "./shared";
+import {
+  decodeAlone,
+  greedy,
+  incrementalTexts,
+  isInteger,
+  isRecord,
+  parseJson,
+  scorePrompt,
+  type Answer,
+  type FaultErrorShape,
+  type PersonalityHost,
+} from "./shared";
 
 /**
  * Hugging Face text-generation-inference 3.x, `POST /generate` (plus `GET /info`, `GET /health` and
@@ -34,11 +45,19 @@ import { decodeAlone, greedy, incrementalTexts, isInteger, isRecord, parseJson, 
 export type TgiPrefill = "disabled" | "enabled";
 
 /** Launcher limits the personality reports in /info (TGI's defaults for a 4,096-position model). */
-export const TGI_LIMITS = { maxInputTokens: 4095, maxTotalTokens: 4096, maxStopSequences: 4, maxTopNTokens: 5, maxBestOf: 2, version: "3.3.6" } as const;
+export const TGI_LIMITS = {
+  maxInputTokens: 4095,
+  maxTotalTokens: 4096,
+  maxStopSequences: 4,
+  maxTopNTokens: 5,
+  maxBestOf: 2,
+  version: "3.3.6",
+} as const;
 
 export const tgiErrorBody = (error: string, errorType: string) => ({ error, error_type: errorType });
 
-const validationError = (c: Context, message: string): Response => c.json(tgiErrorBody(`Input validation error: ${message}`, "validation"), 422);
+const validationError = (c: Context, message: string): Response =>
+  c.json(tgiErrorBody(`Input validation error: ${message}`, "validation"), 422);
 
 const plain = (c: Context, status: ContentfulStatusCode, text: string): Response => c.text(text, status);
 
@@ -48,41 +67,77 @@ async function generate(c: Context, host: PersonalityHost, prefill: TgiPrefill, 
   const json = parseJson(text);
   if (!json.ok) return plain(c, 400, `Failed to parse the request body as JSON: ${json.message}`);
   if (!isRecord(json.value) || typeof json.value.inputs !== "string") {
-    return plain(c, 422, "Failed to deserialize the JSON body into the target type: missing field `inputs` or `inputs` is not a string");
+    return plain(
+      c,
+      422,
+      "Failed to deserialize the JSON body into the target type: missing field `inputs` or `inputs` is not a string",
+    );
   }
   const inputs = json.value.inputs;
   const parameters = json.value.parameters ?? {};
-  if (!isRecord(parameters)) return plain(c, 422, "Failed to deserialize the JSON body into the target type: parameters: invalid type, expected struct GenerateParameters");
+  if (!isRecord(parameters))
+    return plain(
+      c,
+      422,
+      "Failed to deserialize the JSON body into the target type: parameters: invalid type, expected struct GenerateParameters",
+    );
   const flag = (name: string) => parameters[name] === true;
   const maxNew = parameters.max_new_tokens ?? null;
   const topN = parameters.top_n_tokens ?? null;
   const stops = parameters.stop ?? [];
   const temperature = parameters.temperature ?? null;
-  if ((maxNew !== null && (!isInteger(maxNew) || maxNew < 0)) || (topN !== null && (!isInteger(topN) || topN < 0)) || (temperature !== null && typeof temperature !== "number")) {
+  if (
+    (maxNew !== null && (!isInteger(maxNew) || maxNew < 0)) ||
+    (topN !== null && (!isInteger(topN) || topN < 0)) ||
+    (temperature !== null && typeof temperature !== "number")
+  ) {
     return plain(c, 422, "Failed to deserialize the JSON body into the target type: parameters: invalid value");
   }
   if (!Array.isArray(stops) || !stops.every((stop): stop is string => typeof stop === "string")) {
-    return plain(c, 422, "Failed to deserialize the JSON body into the target type: parameters.stop: invalid type, expected a sequence of strings");
+    return plain(
+      c,
+      422,
+      "Failed to deserialize the JSON body into the target type: parameters.stop: invalid type, expected a sequence of strings",
+    );
   }
   // Validation::validate, in its order.
-  if (isInteger(parameters.best_of) && parameters.best_of > 1) return validationError(c, "you must use sampling when `best_of` is > 1");
+  if (isInteger(parameters.best_of) && parameters.best_of > 1)
+    return validationError(c, "you must use sampling when `best_of` is > 1");
   if (temperature !== null && temperature <= 0) return validationError(c, "`temperature` must be strictly positive");
   if (maxNew === 0) return validationError(c, "`max_new_tokens` must be strictly positive");
-  if (stops.length > TGI_LIMITS.maxStopSequences) return validationError(c, `\`stop\` supports up to ${TGI_LIMITS.maxStopSequences} stop sequences. Given: ${stops.length}`);
-  if (topN !== null && topN > TGI_LIMITS.maxTopNTokens) return validationError(c, `\`top_n_tokens\` must be >= 0 and <= ${TGI_LIMITS.maxTopNTokens}. Given: ${topN}`);
+  if (stops.length > TGI_LIMITS.maxStopSequences)
+    return validationError(
+      c,
+      `\`stop\` supports up to ${TGI_LIMITS.maxStopSequences} stop sequences. Given: ${stops.length}`,
+    );
+  if (topN !== null && topN > TGI_LIMITS.maxTopNTokens)
+    return validationError(c, `\`top_n_tokens\` must be >= 0 and <= ${TGI_LIMITS.maxTopNTokens}. Given: ${topN}`);
   if (inputs === "") return validationError(c, "`inputs` cannot be empty");
   const inputLength = member.tokenizer.encode(inputs).length;
   const newTokens = maxNew ?? Math.max(0, TGI_LIMITS.maxTotalTokens - inputLength);
   if (inputLength + newTokens > TGI_LIMITS.maxTotalTokens) {
-    return validationError(c, `\`inputs\` tokens + \`max_new_tokens\` must be <= ${TGI_LIMITS.maxTotalTokens}. Given: ${inputLength} \`inputs\` tokens and ${newTokens} \`max_new_tokens\``);
+    return validationError(
+      c,
+      `\`inputs\` tokens + \`max_new_tokens\` must be <= ${TGI_LIMITS.maxTotalTokens}. Given: ${inputLength} \`inputs\` tokens and ${newTokens} \`max_new_tokens\``,
+    );
   }
-  if (inputLength > TGI_LIMITS.maxInputTokens) return validationError(c, `\`inputs\` must have less than ${TGI_LIMITS.maxInputTokens} tokens. Given: ${inputLength}`);
+  if (inputLength > TGI_LIMITS.maxInputTokens)
+    return validationError(
+      c,
+      `\`inputs\` must have less than ${TGI_LIMITS.maxInputTokens} tokens. Given: ${inputLength}`,
+    );
 
   const topK = topN ?? 0;
   const run = greedy(member, inputs, newTokens, topK, stops);
   const texts = incrementalTexts(member, run.ids);
   const wantsPrefill = flag("decoder_input_details") && prefill === "enabled";
-  const prefillTokens = wantsPrefill ? scorePrompt(member, inputs, 0).map((token) => ({ id: token.id, text: decodeAlone(member, token.id), logprob: token.logprob })) : [];
+  const prefillTokens = wantsPrefill
+    ? scorePrompt(member, inputs, 0).map((token) => ({
+        id: token.id,
+        text: decodeAlone(member, token.id),
+        logprob: token.logprob,
+      }))
+    : [];
   const generatedText = (flag("return_full_text") ? inputs : "") + run.text;
   c.header("x-prompt-tokens", String(inputLength));
   c.header("x-generated-tokens", String(run.ids.length));
@@ -96,7 +151,18 @@ async function generate(c: Context, host: PersonalityHost, prefill: TgiPrefill, 
         seed: null,
         prefill: prefillTokens,
         tokens: run.ids.map((id, i) => ({ id, text: texts[i]!, logprob: run.logprobs[i]!, special: false })),
-        ...(topK > 0 ? { top_tokens: run.tops.map((top) => top.map((token) => ({ id: token.id, text: decodeAlone(member, token.id), logprob: token.logprob, special: false }))) } : {}),
+        ...(topK > 0
+          ? {
+              top_tokens: run.tops.map((top) =>
+                top.map((token) => ({
+                  id: token.id,
+                  text: decodeAlone(member, token.id),
+                  logprob: token.logprob,
+                  special: false,
+                })),
+              ),
+            }
+          : {}),
       },
     },
   };
@@ -123,7 +189,12 @@ function info(member: ReferenceMember) {
 
 // TGI's own overload answer is 429 {"error": "Model is overloaded", "error_type": "overloaded"}.
 const shape: FaultErrorShape = (c, status, message) => {
-  const types: Record<number, string> = { 400: "validation", 429: "overloaded", 500: "incomplete_generation", 504: "timeout" };
+  const types: Record<number, string> = {
+    400: "validation",
+    429: "overloaded",
+    500: "incomplete_generation",
+    504: "timeout",
+  };
   return c.json(tgiErrorBody(status === 429 ? "Model is overloaded" : message, types[status]!), status);
 };
 
@@ -136,8 +207,14 @@ export function tgiApp(host: PersonalityHost, prefill: TgiPrefill): Hono {
   };
   app.get("/:model/info", (c) => withMember(c, (member) => c.json(info(member))));
   app.get("/:model/health", (c) => withMember(c, () => c.body(null, 200)));
-  app.get("/:model/v1/models", (c) => withMember(c, (member) => c.json({ object: "list", data: [{ id: member.id, object: "model", created: 0, owned_by: member.id }] })));
-  app.post("/:model/generate", host.limit, (c) => host.withFaults(c, (text) => generate(c, host, prefill, text), shape));
+  app.get("/:model/v1/models", (c) =>
+    withMember(c, (member) =>
+      c.json({ object: "list", data: [{ id: member.id, object: "model", created: 0, owned_by: member.id }] }),
+    ),
+  );
+  app.post("/:model/generate", host.limit, (c) =>
+    host.withFaults(c, (text) => generate(c, host, prefill, text), shape),
+  );
   // axum's answer to an unknown route: 404 with no body.
   app.all("*", (c) => c.body(null, 404));
   return app;

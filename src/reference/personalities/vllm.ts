@@ -69,15 +69,26 @@ interface ErrorSpec {
 }
 
 export function vllmErrorBody(variant: VllmVariant, spec: ErrorSpec): unknown {
-  if (variant === "legacy") return { object: "error", message: spec.message, type: spec.type, param: null, code: spec.status };
-  const extras = [spec.param !== undefined ? `parameter=${spec.param}` : "", spec.value !== undefined ? `value=${spec.value}` : ""].filter(Boolean);
+  if (variant === "legacy")
+    return { object: "error", message: spec.message, type: spec.type, param: null, code: spec.status };
+  const extras = [
+    spec.param !== undefined ? `parameter=${spec.param}` : "",
+    spec.value !== undefined ? `value=${spec.value}` : "",
+  ].filter(Boolean);
   const message = extras.length > 0 ? `${spec.message} (${extras.join(", ")})` : spec.message;
   return { error: { message, type: spec.type, param: spec.param ?? spec.plainParam ?? null, code: spec.status } };
 }
 
-const vllmError = (c: Context, variant: VllmVariant, spec: ErrorSpec): Response => c.json(vllmErrorBody(variant, spec), spec.status);
+const vllmError = (c: Context, variant: VllmVariant, spec: ErrorSpec): Response =>
+  c.json(vllmErrorBody(variant, spec), spec.status);
 
-const validation = (message: string, param?: string, value?: number | string): ErrorSpec => ({ status: 400, type: "BadRequestError", message, param, value });
+const validation = (message: string, param?: string, value?: number | string): ErrorSpec => ({
+  status: 400,
+  type: "BadRequestError",
+  message,
+  param,
+  value,
+});
 
 interface VllmRequest {
   model: ReferenceMember;
@@ -91,29 +102,38 @@ interface VllmRequest {
 
 type Parsed = { ok: true; request: VllmRequest } | { ok: false; error: ErrorSpec };
 
-function parse(host: PersonalityHost, variant: VllmVariant, text: string): Parsed {
+function parse(host: PersonalityHost, _variant: VllmVariant, text: string): Parsed {
   const fail = (error: ErrorSpec): Parsed => ({ ok: false, error });
   const json = parseJson(text);
   // FastAPI's validation errors become 400 BadRequestError in vLLM; their messages are pydantic's (approximated here).
   if (!json.ok) return fail(validation(`JSON decode error: ${json.message}`));
-  if (!isRecord(json.value)) return fail(validation("Input should be a valid dictionary or object to extract fields from"));
+  if (!isRecord(json.value))
+    return fail(validation("Input should be a valid dictionary or object to extract fields from"));
   const body = json.value;
   // Model validators that run before anything else (CompletionRequest.check_logprobs, validate_prompt_and_prompt_embeds).
   for (const field of ["prompt_logprobs", "logprobs"] as const) {
     const value = body[field];
-    if (value !== undefined && value !== null && typeof value !== "number") return fail(validation(`\`${field}\` must be an integer.`, field, String(value)));
+    if (value !== undefined && value !== null && typeof value !== "number")
+      return fail(validation(`\`${field}\` must be an integer.`, field, String(value)));
   }
   const promptLogprobs = (body.prompt_logprobs ?? null) as number | null;
   if (promptLogprobs !== null && promptLogprobs < 0 && promptLogprobs !== -1) {
     return fail(validation("`prompt_logprobs` must be a positive value or -1.", "prompt_logprobs", promptLogprobs));
   }
   const logprobs = (body.logprobs ?? null) as number | null;
-  if (logprobs !== null && logprobs < 0 && logprobs !== -1) return fail(validation("`logprobs` must be a positive value or -1.", "logprobs", logprobs));
+  if (logprobs !== null && logprobs < 0 && logprobs !== -1)
+    return fail(validation("`logprobs` must be a positive value or -1.", "logprobs", logprobs));
   if (body.prompt === undefined || body.prompt === null || body.prompt === "") {
     return fail(validation("Either prompt or prompt_embeds must be provided and non-empty.", "prompt"));
   }
   const prompts = promptList(body.prompt);
-  if (!prompts) return fail(validation("The reference server takes `prompt` as a string or a list of strings (token ids are not supported).", "prompt"));
+  if (!prompts)
+    return fail(
+      validation(
+        "The reference server takes `prompt` as a string or a list of strings (token ids are not supported).",
+        "prompt",
+      ),
+    );
   if (body.stream === true) return fail(validation("The reference server does not stream.", "stream"));
   if ((body.n ?? 1) !== 1) return fail(validation("The reference server decodes greedily: `n` must be 1.", "n"));
   const echo = body.echo ?? false;
@@ -125,9 +145,15 @@ function parse(host: PersonalityHost, variant: VllmVariant, text: string): Parse
 
   // OpenAIServing._check_model: the served names (a missing model means the default one).
   const family = host.family();
-  const model = body.model === undefined || body.model === null ? family.members[0]! : family.member(String(body.model));
+  const model =
+    body.model === undefined || body.model === null ? family.members[0]! : family.member(String(body.model));
   if (!model) {
-    return fail({ status: 404, type: "NotFoundError", message: `The model \`${String(body.model)}\` does not exist.`, plainParam: "model" });
+    return fail({
+      status: 404,
+      type: "NotFoundError",
+      message: `The model \`${String(body.model)}\` does not exist.`,
+      plainParam: "model",
+    });
   }
   return { ok: true, request: { model, prompts, echo, logprobs, promptLogprobs, maxTokens, stops } };
 }
@@ -161,16 +187,25 @@ function checkPrompt(variant: VllmVariant, request: VllmRequest, promptTokens: n
     }
   }
   const echoWithoutGeneration = request.echo && request.maxTokens === 0;
-  if (!echoWithoutGeneration && request.maxTokens < 1) return validation(`max_tokens must be at least 1, got ${request.maxTokens}.`, "max_tokens", request.maxTokens);
+  if (!echoWithoutGeneration && request.maxTokens < 1)
+    return validation(`max_tokens must be at least 1, got ${request.maxTokens}.`, "max_tokens", request.maxTokens);
   const vocabulary = request.model.tokenizer.size;
   const sample = request.logprobs === -1 ? vocabulary : request.logprobs;
   if (sample !== null && sample > maxLogprobs) {
-    return validation(`Requested sample logprobs of ${sample}, which is greater than max allowed: ${maxLogprobs}`, "logprobs", sample);
+    return validation(
+      `Requested sample logprobs of ${sample}, which is greater than max allowed: ${maxLogprobs}`,
+      "logprobs",
+      sample,
+    );
   }
   const promptK = request.promptLogprobs ?? (request.echo ? request.logprobs : null);
   const prompt = promptK === -1 ? vocabulary : promptK;
   if (prompt !== null && prompt > maxLogprobs) {
-    return validation(`Requested prompt logprobs of ${prompt}, which is greater than max allowed: ${maxLogprobs}`, "prompt_logprobs", prompt);
+    return validation(
+      `Requested prompt logprobs of ${prompt}, which is greater than max allowed: ${maxLogprobs}`,
+      "prompt_logprobs",
+      prompt,
+    );
   }
   return undefined;
 }
@@ -207,7 +242,9 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
         for (const token of scored) {
           tokens.push(decode(token.id));
           tokenLogprobs.push(token.logprob === null ? null : Math.max(token.logprob, -9999));
-          topLogprobs.push(token.logprob === null ? null : keep(topMap({ id: token.id, logprob: token.logprob }, token.top, decode)));
+          topLogprobs.push(
+            token.logprob === null ? null : keep(topMap({ id: token.id, logprob: token.logprob }, token.top, decode)),
+          );
         }
       }
       if (!promptOnly) {
@@ -219,7 +256,8 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
       }
       // _create_completion_logprobs: each offset is the previous one plus the previous token string's length.
       const textOffset: number[] = [];
-      tokens.forEach((token, i) => textOffset.push(i === 0 ? 0 : textOffset[i - 1]! + pythonLength(tokens[i - 1]!)));
+      for (let i = 0; i < tokens.length; i++)
+        textOffset.push(i === 0 ? 0 : textOffset[i - 1]! + pythonLength(tokens[i - 1]!));
       logprobs = { text_offset: textOffset, token_logprobs: tokenLogprobs, tokens, top_logprobs: topLogprobs };
     }
 
@@ -230,11 +268,19 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
       promptLogprobs = scored.map((token, at) => {
         if (token.logprob === null) return null;
         const entries: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
-        entries[String(token.id)] = { logprob: token.logprob, rank: rankOf(member, ids, at, token.id), decoded_token: decode(token.id) };
+        entries[String(token.id)] = {
+          logprob: token.logprob,
+          rank: rankOf(member, ids, at, token.id),
+          decoded_token: decode(token.id),
+        };
         // The top k follow with ranks 1..k; a chosen token among them takes its entry's rank (a dict keeps the last value).
         // JSON objects list integer-like keys in ascending order, so the chosen token is not always first here.
         token.top.forEach((alternative, rank) => {
-          entries[String(alternative.id)] = { logprob: alternative.logprob, rank: rank + 1, decoded_token: decode(alternative.id) };
+          entries[String(alternative.id)] = {
+            logprob: alternative.logprob,
+            rank: rank + 1,
+            decoded_token: decode(alternative.id),
+          };
         });
         return entries;
       });
@@ -260,14 +306,24 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
       choices,
       service_tier: null,
       system_fingerprint: null,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, completion_tokens: completionTokens, prompt_tokens_details: null },
+      usage: {
+        prompt_tokens: promptTokens,
+        total_tokens: promptTokens + completionTokens,
+        completion_tokens: completionTokens,
+        prompt_tokens_details: null,
+      },
       kv_transfer_params: null,
     },
   };
 }
 
 function faultShape(variant: VllmVariant): FaultErrorShape {
-  const types: Record<number, ErrorType> = { 400: "BadRequestError", 429: "RateLimitError", 500: "InternalServerError", 504: "TimeoutError" };
+  const types: Record<number, ErrorType> = {
+    400: "BadRequestError",
+    429: "RateLimitError",
+    500: "InternalServerError",
+    504: "TimeoutError",
+  };
   return (c, status, message) => c.json(vllmErrorBody(variant, { status, type: types[status]!, message }), status);
 }
 
@@ -306,7 +362,9 @@ export function vllmApp(host: PersonalityHost, variant: VllmVariant): Hono {
       })),
     });
   });
-  app.post("/v1/completions", host.limit, (c) => host.withFaults(c, (text) => completions(c, host, variant, text), shape));
+  app.post("/v1/completions", host.limit, (c) =>
+    host.withFaults(c, (text) => completions(c, host, variant, text), shape),
+  );
   // FastAPI's answer to an unknown route.
   app.all("*", (c) => c.json({ detail: "Not Found" }, 404));
   return app;
