@@ -5,3 +5,6 @@ export type SubmissionState = "valid" | "changes_requested" | "accepted" | "reje
 
 /** States in which the submitter may still change the task (the round's deadline applies to `valid` only). */
 export const EDITABLE_STATES = ["valid", "changes_requested"] as const satisfies readonly SubmissionState[];
+
+/** Whether the submitter may still change a task in this state (before any deadline is considered). */
+export const isEditableState = (state: string): boolean => (EDITABLE_STATES as readonly string[]).includes(state);

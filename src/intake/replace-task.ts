@@ -1,5 +1,5 @@
 import { appendAudit } from "../storage/analyses";
-import { EDITABLE_STATES } from "../submission-states";
+import { isEditableState } from "../submission-states";
 import { supersedeOpenEvaluationsStatement } from "../storage/evaluations";
 import {
   csvBytesInUse,
@@ -90,11 +90,7 @@ export async function replaceTaskFile(
       await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
     if (owner && owner.id !== submission.id) return { kind: "duplicate" };
     const now = await getSubmission(db, submission.id);
-    if (
-      now &&
-      (now.fileVersion !== submission.fileVersion || !(EDITABLE_STATES as readonly string[]).includes(now.state))
-    )
-      return { kind: "conflict" };
+    if (now && (now.fileVersion !== submission.fileVersion || !isEditableState(now.state))) return { kind: "conflict" };
     throw error;
   }
   return {

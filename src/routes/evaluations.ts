@@ -2,21 +2,14 @@ import { Hono } from "hono";
 import { hasResultsFile } from "../analysis/results-columns";
 import { writeResultsCsv } from "../analysis/results-csv";
 import type { AppEnv, OrganiserVariables } from "../app-env";
-import { resolveFamily, startEvaluation } from "../evaluate/start";
+import { registerFamily } from "../evaluate/register-family";
+import { startRequestedEvaluations } from "../evaluate/start-requested";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateEvaluationRequest, validateModelFamily } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
-import { appendAudit } from "../storage/analyses";
-import {
-  getEvaluation,
-  listEvaluations,
-  listFamilies,
-  listResults,
-  putFamilyStatement,
-  type StoredFamily,
-} from "../storage/evaluations";
+import { getEvaluation, listEvaluations, listFamilies, listResults, type StoredFamily } from "../storage/evaluations";
 import { checkRegisteredFamily } from "../review/family-check";
 import { getSubmission } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
@@ -37,18 +30,8 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
         `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`,
         { fields: [{ field: "name", message: "must match the URL" }] },
       );
-    const now = new Date().toISOString();
-    await c.env.DB.batch([
-      putFamilyStatement(c.env.DB, family),
-      appendAudit(c.env.DB, {
-        at: now,
-        actor: c.get("actor").id,
-        action: "family.put",
-        submissionId: null,
-        detail: { family },
-      }),
-    ]);
-    return c.json({ family }, 200);
+    const outcome = await registerFamily(c.env.DB, family, c.get("actor").id);
+    return c.json({ family: outcome.family }, 200);
   });
 
   // The preflight sends requests that a provider may bill: admins only.
@@ -70,38 +53,24 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
     async (c) => {
       const submission = await submissionOr404(c.env.DB, c.req.param("id"));
       const request = c.req.valid("json");
-      const families: StoredFamily[] = [];
-      for (const name of request.families) {
-        const family = await resolveFamily(c.env, name);
-        if (!family)
+      const outcome = await startRequestedEvaluations(
+        c.env,
+        submission,
+        request.families,
+        request.tokenBudget ?? null,
+        c.get("actor").id,
+      );
+      switch (outcome.kind) {
+        case "unknown_family":
           throw new ProblemError(
             "bad_request",
-            `No registered family "${name}"; register it with PUT /v1/review/families/${name}.`,
+            `No registered family "${outcome.name}"; register it with PUT /v1/review/families/${outcome.name}.`,
           );
-        families.push(family);
+        case "not_startable":
+          throw new ProblemError("not_analysable", outcome.reason);
+        case "started":
+          return c.json({ evaluations: outcome.evaluations }, 202);
       }
-      const started = [];
-      for (const family of families) {
-        const outcome = await startEvaluation(c.env, submission, family, request.tokenBudget ?? null);
-        if (!outcome.ok) throw new ProblemError("not_analysable", outcome.reason);
-        started.push({
-          id: outcome.evaluation.id,
-          family: family.name,
-          state: outcome.evaluation.state,
-          estimate: outcome.evaluation.estimate,
-        });
-      }
-      await appendAudit(c.env.DB, {
-        at: new Date().toISOString(),
-        actor: c.get("actor").id,
-        action: "evaluation.start",
-        submissionId: submission.id,
-        detail: {
-          evaluations: started.map(({ id, family }) => ({ id, family })),
-          tokenBudget: request.tokenBudget ?? null,
-        },
-      }).run();
-      return c.json({ evaluations: started }, 202);
     },
   );
 

@@ -5,12 +5,12 @@ import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { ProblemError } from "../http/problem";
-import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { headlineFirst, metricRole } from "../review/analyses";
-import { allowedDecisions, transition, type Decision } from "../review/decisions";
-import { appendAuditIfChanged, latestAnalyses, latestHeadlineAnalysis } from "../storage/analyses";
+import { decideSubmission } from "../review/decide";
+import { allowedDecisions, type Decision } from "../review/decisions";
+import { latestAnalyses } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
-import { decideStatement, listAudit, listSubmissions } from "../storage/review";
+import { listAudit, listSubmissions } from "../storage/review";
 import { lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
 
@@ -129,42 +129,33 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     async (c) => {
       const submission = await submissionOr404(c.env.DB, c.req.param("id"));
       const { decision, note } = c.req.valid("json");
-      const next = transition(submission.state, decision);
-      if (!next.ok) {
-        throw new ProblemError("invalid_transition", next.message, {
-          state: submission.state,
-          allowed: next.allowed,
-        });
-      }
-      if (decision === "accept" && !(await latestHeadlineAnalysis(c.env.DB, submission))) {
-        throw new ProblemError(
-          "invalid_transition",
-          "Accepting needs results: evaluate the submission or upload results first.",
-          {
+      const outcome = await decideSubmission(c.env.DB, submission, decision, note, c.get("actor").id);
+      switch (outcome.kind) {
+        case "not_allowed":
+          throw new ProblemError("invalid_transition", outcome.message, {
             state: submission.state,
-            allowed: allowedDecisions(submission.state).filter((other) => other !== "accept"),
-          },
-        );
+            allowed: outcome.allowed,
+          });
+        case "needs_results":
+          throw new ProblemError(
+            "invalid_transition",
+            "Accepting needs results: evaluate the submission or upload results first.",
+            { state: submission.state, allowed: outcome.allowed },
+          );
+        case "conflict":
+          throw new ProblemError(
+            "invalid_transition",
+            "Another decision changed this submission first; reload and decide again.",
+            { state: submission.state, allowed: [] },
+          );
+        case "decided":
+          return c.json({
+            id: submission.id,
+            state: outcome.state,
+            reviewedAt: outcome.reviewedAt,
+            note: outcome.note,
+          });
       }
-      const at = new Date().toISOString();
-      const [update] = await c.env.DB.batch([
-        decideStatement(c.env.DB, submission.id, submission.state, next.to, note, at),
-        appendAuditIfChanged(c.env.DB, {
-          at,
-          actor: c.get("actor").id,
-          action: `submission.${decision}`,
-          submissionId: submission.id,
-          detail: { before: submission.state, after: next.to, note },
-        }),
-      ]);
-      if (update?.meta.changes !== 1)
-        throw new ProblemError(
-          "invalid_transition",
-          "Another decision changed this submission first; reload and decide again.",
-          { state: submission.state, allowed: [] },
-        );
-      await rebuildLeaderboard(c.env.DB);
-      return c.json({ id: submission.id, state: next.to, reviewedAt: at, note });
     },
   );
 

@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import type { AppEnv, OrganiserVariables } from "../app-env";
-import { defaultSettings, roundProblems, submissionWindow, type CompetitionSettings } from "../competition/settings";
+import { saveSettings } from "../competition/save-settings";
+import { defaultSettings, submissionWindow, type CompetitionSettings } from "../competition/settings";
 import { validateCompetitionSettings } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
-import { appendAudit } from "../storage/analyses";
-import { saveSettingsStatement, savedSettings, settingsInForce } from "../storage/settings";
+import { savedSettings, settingsInForce } from "../storage/settings";
 
 /** The rules, public: researchers need the rounds, deadlines and limits before they submit. */
 export function publicSettingsRoutes(): Hono<AppEnv> {
@@ -40,28 +40,14 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
     requireRole("admin"),
     jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"),
     async (c) => {
-      const settings = c.req.valid("json");
-      const problems = roundProblems(settings.rounds);
-      if (problems.length > 0)
+      const outcome = await saveSettings(c.env, c.req.valid("json"), c.get("actor").id);
+      if (outcome.kind === "invalid")
         throw new ProblemError(
           "invalid_settings",
-          `The settings are invalid: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`,
-          { fields: problems },
+          `The settings are invalid: ${outcome.problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`,
+          { fields: outcome.problems },
         );
-      const before = await settingsInForce(c.env);
-      const at = new Date().toISOString();
-      const actor = c.get("actor").id;
-      const [saved] = await c.env.DB.batch([
-        saveSettingsStatement(c.env.DB, settings, actor, at),
-        appendAudit(c.env.DB, {
-          at,
-          actor,
-          action: "settings.update",
-          submissionId: null,
-          detail: { before, after: settings },
-        }),
-      ]);
-      return c.json({ settings, version: saved!.meta.last_row_id, savedAt: at });
+      return c.json({ settings: outcome.settings, version: outcome.version, savedAt: outcome.savedAt });
     },
   );
   return routes;

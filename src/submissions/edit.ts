@@ -1,0 +1,65 @@
+import { headlineMetricName } from "../analysis/metrics";
+import type { SettingsVars } from "../competition/settings";
+import type { SubmissionMetadata } from "../intake/receive-task";
+import { appendAuditIfChanged } from "../storage/analyses";
+import { settingsInForce } from "../storage/settings";
+import { editMetadataStatement, type SubmissionRecord } from "../storage/submissions";
+import { resolveTaskType } from "../validate/task-types";
+import { editability, type NotEditable } from "./editable";
+
+export type EditOutcome =
+  | { kind: "saved"; submission: SubmissionRecord; metadata: SubmissionMetadata }
+  | NotEditable
+  /** The edit names another task type or headline metric than the upload fixed; `declared` is the upload's name. */
+  | { kind: "task_type_fixed"; declared: string }
+  /** Review decided the task between reading it and writing the edit: nothing was changed. */
+  | { kind: "conflict" };
+
+/**
+ * Changes the metadata while the task is editable. The task type stays the file's, and the declared name stays
+ * the upload's: it fixed the metric the task is judged on, which results must not be able to change. The edit
+ * may leave taskType out or give any name for the same type and headline metric. An edit answering a request
+ * for changes puts the task back in review. The edit and its audit entry are one D1 batch, applied only from the
+ * state the task was read in.
+ */
+export async function editMetadata(
+  env: { DB: D1Database } & SettingsVars,
+  submission: SubmissionRecord,
+  metadata: SubmissionMetadata,
+  now: Date = new Date(),
+): Promise<EditOutcome> {
+  const editable = editability(submission, await settingsInForce(env), now);
+  if (editable.kind === "not_editable") return editable;
+  const declared =
+    typeof submission.metadata.taskType === "string" ? submission.metadata.taskType : submission.taskType;
+  const requested = metadata.taskType === undefined ? undefined : resolveTaskType(metadata.taskType);
+  if (
+    requested &&
+    (!requested.ok ||
+      requested.taskType !== submission.taskType ||
+      (headlineMetricName(requested.taskType, metadata.taskType) ?? null) !== submission.headlineMetric)
+  ) {
+    return { kind: "task_type_fixed", declared };
+  }
+  const updated = { ...metadata, taskType: declared };
+  const at = new Date().toISOString();
+  const [change] = await env.DB.batch([
+    editMetadataStatement(env.DB, submission.id, submission.state, updated, updated.title, at),
+    appendAuditIfChanged(env.DB, {
+      at,
+      actor: "submitter",
+      action: "submission.edit",
+      submissionId: submission.id,
+      detail: {
+        before: { ...submission.metadata, state: submission.state },
+        after: { ...updated, state: "valid" },
+      },
+    }),
+  ]);
+  if (change?.meta.changes !== 1) return { kind: "conflict" };
+  return {
+    kind: "saved",
+    submission: { ...submission, title: updated.title, metadata: updated, state: "valid", updatedAt: at },
+    metadata: updated,
+  };
+}
