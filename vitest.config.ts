@@ -7,8 +7,9 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          // Inside workerd against real local D1/R2. Storage is shared by every test in a run (pool 0.15.1 does not
-          // isolate it), so tests use unique content and compare before/after.
+          // Inside workerd against real local D1, R2 and Durable Objects. Pool 0.15.1 starts a fresh runtime, with
+          // empty storage, for each test file (vitest's `isolate`, on by default); the tests of one file share it, so
+          // they use unique content and compare before/after. test/workers/storage-isolation.test.ts checks both.
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },

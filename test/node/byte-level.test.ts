@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { validateInChunks, where } from "./helpers";
 
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -63,15 +63,31 @@ describe("bytes, encodings and row endings", () => {
 });
 
 describe("issue limits", () => {
-  it("lists at most maxIssuesPerCode of one code but counts them all", async () => {
-    const rows = Array.from({ length: 60 }, (_, i) => `Row ${i}? Answer:,${YES_NO},${i % 2 === 0 ? "x" : "1"}`);
-    const report = await validateInChunks(encode(["prompt,classes,answer_index", ...rows].join("\n")), 1024, {
-      limits: { minExamples: 0, maxIssuesPerCode: 10 },
+  describe("with maxIssuesPerCode 10 and 30 issues of one code", () => {
+    let report: Awaited<ReturnType<typeof validateInChunks>>;
+
+    beforeAll(async () => {
+      const rows = Array.from({ length: 60 }, (_, i) => `Row ${i}? Answer:,${YES_NO},${i % 2 === 0 ? "x" : "1"}`);
+      report = await validateInChunks(encode(["prompt,classes,answer_index", ...rows].join("\n")), 1024, {
+        limits: { minExamples: 0, maxIssuesPerCode: 10 },
+      });
     });
-    expect(report.counts.answer_index_invalid).toBe(30);
-    expect(report.issues.filter((issue) => issue.code === "answer_index_invalid")).toHaveLength(10);
-    expect(report.counts.constant_answer_index).toBe(1); // the valid rows all answer 1
-    expect(report.omittedIssues).toBe(20);
-    expect(report.errorCount).toBe(30);
+
+    it("counts them all, as errors", () => {
+      expect(report.counts.answer_index_invalid).toBe(30);
+      expect(report.errorCount).toBe(30);
+    });
+
+    it("lists at most maxIssuesPerCode of them", () => {
+      expect(report.issues.filter((issue) => issue.code === "answer_index_invalid")).toHaveLength(10);
+    });
+
+    it("says how many it left out", () => {
+      expect(report.omittedIssues).toBe(20);
+    });
+
+    it("still reports the other codes", () => {
+      expect(report.counts.constant_answer_index).toBe(1); // the valid rows all answer 1
+    });
   });
 });

@@ -23,11 +23,14 @@ async function analysed(...args: string[]): Promise<AnalysisJson> {
 }
 
 describe("isv analyse on the prize pipeline's own results files", () => {
-  it("reads the GPT-3 path's files, whose total_logprob cells are 1-tuples", async () => {
+  it("reads the GPT-3 path's files, whose total_logprob cells are 1-tuples, without a warning", async () => {
     const result = await isv("analyse", ...GPT3, "--samples", "200");
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout).toMatch(/^gpt3: Log-odds difference \(nats\), lower is better, 48 examples$/m);
+  });
+
+  it("reads coverage from those 1-tuples", async () => {
     const coverage = await analysed(...GPT3, "--metric", "coverage");
     expect(coverage.metric).toMatchObject({ name: "coverage", label: "Probability on the offered classes" });
     // Both prompts' classes: the pipeline's total can put more than probability 1 on them.
@@ -106,70 +109,84 @@ describe("isv analyse: task type and metric", () => {
       metric: { name: "absolute_logodds_difference" },
     });
     for (const model of analysis.families[0]!.models) expect(model.mean).toBeGreaterThan(0);
-    // With --type, any metric the type's columns carry.
-    expect(await analysed(...GPT3, "--type", "logodds", "--metric", "absolute_logodds_difference")).toMatchObject({
-      taskType: "logodds",
-      role: "secondary",
-    });
-    expect(await analysed(...GPT3, "--type", "absolute_logodds", "--metric", "logodds_difference")).toMatchObject({
-      taskType: "absolute_logodds",
-      role: "secondary",
-    });
-    expect(await analysed(...GPT3, "--metric", "accuracy")).toMatchObject({
-      taskType: "logodds",
-      role: "secondary",
-      metric: { name: "accuracy" },
-    });
-    expect(await analysed(...GPT3)).toMatchObject({
-      taskType: "logodds",
-      role: "headline",
-      metric: { name: "logodds_difference" },
-    });
   });
 
-  it("takes the prize's classification_acc and classification_loss, each defaulting to the metric it is judged on", async () => {
-    expect(await analysed(...classification, "--type", "classification_acc")).toMatchObject({
-      taskType: "classification",
-      role: "headline",
-      metric: { name: "accuracy" },
-    });
-    expect(await analysed(...classification, "--type", "classification_loss")).toMatchObject({
-      taskType: "classification",
-      role: "headline",
-      metric: { name: "loss" },
-    });
-    expect(await analysed(...classification, "--type", "classification_acc", "--metric", "loss")).toMatchObject({
-      role: "secondary",
-      metric: { name: "loss" },
-    });
-    expect(await analysed(...classification)).toMatchObject({
-      taskType: "classification",
-      role: "headline",
-      metric: { name: "loss" },
-    });
-    expect(await analysed(...classification, "--metric", "accuracy")).toMatchObject({
-      taskType: "classification",
-      role: "headline",
-      metric: { name: "accuracy" },
-    });
+  // With --type, any metric the type's columns carry; without either, the type the columns say.
+  it.each([
+    [
+      "a logodds file, --type logodds, on absolute_logodds_difference as secondary",
+      ["--type", "logodds", "--metric", "absolute_logodds_difference"],
+      { taskType: "logodds", role: "secondary" },
+    ],
+    [
+      "a logodds file, --type absolute_logodds, on logodds_difference as secondary",
+      ["--type", "absolute_logodds", "--metric", "logodds_difference"],
+      { taskType: "absolute_logodds", role: "secondary" },
+    ],
+    [
+      "a logodds file on accuracy as secondary",
+      ["--metric", "accuracy"],
+      { taskType: "logodds", role: "secondary", metric: { name: "accuracy" } },
+    ],
+    [
+      "a logodds file, with neither, as logodds on its headline logodds_difference",
+      [],
+      { taskType: "logodds", role: "headline", metric: { name: "logodds_difference" } },
+    ],
+  ])("analyses %s", async (_, args, expected) => {
+    expect(await analysed(...GPT3, ...args)).toMatchObject(expected);
   });
 
-  it("exits 2 on a type or metric it cannot use, naming the ones it can", async () => {
-    const numeric = await isv("analyse", ...GPT3, "--type", "numeric");
-    expect(numeric.code).toBe(2);
-    expect(numeric.stderr).toContain(
+  it.each([
+    [
+      "classification_acc, judged on accuracy",
+      ["--type", "classification_acc"],
+      { taskType: "classification", role: "headline", metric: { name: "accuracy" } },
+    ],
+    [
+      "classification_loss, judged on loss",
+      ["--type", "classification_loss"],
+      { taskType: "classification", role: "headline", metric: { name: "loss" } },
+    ],
+    [
+      "classification_acc on loss, as secondary",
+      ["--type", "classification_acc", "--metric", "loss"],
+      { role: "secondary", metric: { name: "loss" } },
+    ],
+    [
+      "a classification file without --type, on loss",
+      [],
+      { taskType: "classification", role: "headline", metric: { name: "loss" } },
+    ],
+    [
+      "a classification file without --type, on accuracy when asked",
+      ["--metric", "accuracy"],
+      { taskType: "classification", role: "headline", metric: { name: "accuracy" } },
+    ],
+  ])("takes the prize's %s", async (_, args, expected) => {
+    expect(await analysed(...classification, ...args)).toMatchObject(expected);
+  });
+
+  it.each([
+    [
+      "a type it cannot analyse",
+      () => [...GPT3, "--type", "numeric"],
       '--type must be one of classification, sequence_prob, logodds, absolute_logodds, classification_loss, classification_acc; got "numeric"',
-    );
-    const loss = await isv("analyse", ...GPT3, "--metric", "loss");
-    expect(loss.code).toBe(2);
-    expect(loss.stderr).toContain(
+    ],
+    [
+      "a metric the type's files do not carry",
+      () => [...GPT3, "--metric", "loss"],
       'metric "loss" does not apply to logodds tasks; use one of accuracy, logodds_difference, absolute_logodds_difference, coverage',
-    );
-    const unknown = await isv("analyse", ...classification, "--metric", "brier");
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('metric "brier" is not a metric; use one of loss, accuracy, coverage');
-    const missing = await isv("analyse", GPT3[0]!, join(dir, "no-such-model.csv"));
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("cannot read");
+    ],
+    [
+      "a name that is not a metric",
+      () => [...classification, "--metric", "brier"],
+      'metric "brier" is not a metric; use one of loss, accuracy, coverage',
+    ],
+    ["a file it cannot read", () => [GPT3[0]!, join(dir, "no-such-model.csv")], "cannot read"],
+  ])("exits 2 on %s, saying what it can use", async (_, args, message) => {
+    const result = await isv("analyse", ...args());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { REAL_TASKS, ROOT, isv } from "./helpers";
 
 describe("isv validate (the built CLI, as npx runs it)", () => {
@@ -33,10 +33,15 @@ describe("isv validate (the built CLI, as npx runs it)", () => {
     expect(report).toMatchObject({ valid: false, taskType: "logodds", counts: { too_few_examples: 1 } });
   });
 
-  it("exits 2 on usage errors and unreadable files", async () => {
-    expect((await isv()).code).toBe(2);
-    expect((await isv("validate")).code).toBe(2);
-    expect((await isv("validate", "a.csv", "--min-examples", "many")).code).toBe(2);
+  it.each([
+    ["no command", []],
+    ["validate without a file", ["validate"]],
+    ["an option value that is not a number", ["validate", "a.csv", "--min-examples", "many"]],
+  ])("exits 2 on a usage error: %s", async (_, args) => {
+    expect((await isv(...args)).code).toBe(2);
+  });
+
+  it("exits 2 on a file it cannot read, saying so", async () => {
     const missing = await isv("validate", join(ROOT, "no-such-file.csv"));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("cannot read");
@@ -55,24 +60,38 @@ describe("isv analyse", () => {
     expect(result.stdout).toContain("verdict: STANDARD.");
   });
 
-  it("prints a schema-valid analysis with --json, identical for the same seed, and writes the plot", async () => {
-    const { validateAnalysis } = await import("../../src/generated/validators");
+  describe("with --json", () => {
     const plot = join(tmpdir(), `isv-plot-${process.pid}.svg`);
-    const first = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500", "--plot", plot);
-    const second = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500");
-    expect(first.code).toBe(0);
-    expect(first.stdout).toBe(second.stdout);
-    const analysis = JSON.parse(first.stdout);
-    expect(validateAnalysis(analysis), JSON.stringify(validateAnalysis.errors)).toBe(true);
-    expect(analysis).toMatchObject({
-      seed: 5,
-      bootstrapSamples: 500,
-      families: [{ family: "gpt3", verdict: "standard" }],
+    let first: Awaited<ReturnType<typeof isv>>;
+    let second: Awaited<ReturnType<typeof isv>>;
+
+    beforeAll(async () => {
+      first = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500", "--plot", plot);
+      second = await isv("analyse", ...files, "--json", "--seed", "5", "--samples", "500");
     });
-    expect(readFileSync(plot, "utf8")).toMatch(/^<svg [^>]*role="img"/);
+
+    it("prints an analysis in its schema", async () => {
+      const { validateAnalysis } = await import("../../src/generated/validators");
+      expect(first.code).toBe(0);
+      const analysis = JSON.parse(first.stdout);
+      expect(validateAnalysis(analysis), JSON.stringify(validateAnalysis.errors)).toBe(true);
+      expect(analysis).toMatchObject({
+        seed: 5,
+        bootstrapSamples: 500,
+        families: [{ family: "gpt3", verdict: "standard" }],
+      });
+    });
+
+    it("prints the same analysis for the same seed", () => {
+      expect(first.stdout).toBe(second.stdout);
+    });
+
+    it("writes the plot with --plot", () => {
+      expect(readFileSync(plot, "utf8")).toMatch(/^<svg [^>]*role="img"/);
+    });
   });
 
-  it("takes scales from --scale and a family file, and exits 2 with a clear message on bad input", async () => {
+  it("takes scales from --scale and a family file", async () => {
     const scaled = await isv(
       "analyse",
       files[0]!,
@@ -88,12 +107,21 @@ describe("isv analyse", () => {
     );
     expect(scaled.code).toBe(0);
     expect(scaled.stdout).toContain("opt: Loss");
+  });
+
+  it("exits 2 naming a model it has no scale for", async () => {
     const noScale = await isv("analyse", files[0]!, files[1]!, "--family", "opt");
     expect(noScale.code).toBe(2);
     expect(noScale.stderr).toContain('no scale for model "ada"');
+  });
+
+  it("exits 2 on a metric the task type does not have", async () => {
     const wrongMetric = await isv("analyse", ...files, "--metric", "accuracy");
     expect(wrongMetric.code).toBe(2);
     expect(wrongMetric.stderr).toContain('metric "accuracy" does not apply to sequence_prob tasks');
+  });
+
+  it("exits 2 on a single results file: it needs one per model, at least two", async () => {
     expect((await isv("analyse", files[0]!)).code).toBe(2);
   });
 });

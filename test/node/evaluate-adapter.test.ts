@@ -13,7 +13,7 @@ import { ROOT } from "./helpers";
  * tests reach the same server over loopback HTTP under wrangler dev).
  */
 const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
-const adapterFor = (vars: FaultVars = {}) => {
+const referenceAdapter = (vars: FaultVars = {}) => {
   const app = createReferenceApp({ family: () => family, vars: () => vars });
   return openAiCompletionsAdapter({
     baseUrl: "http://reference.test/v1",
@@ -25,7 +25,7 @@ const adapterFor = (vars: FaultVars = {}) => {
 describe("openai-completions adapter", () => {
   it("scores texts: every token's offset and log-probability, in request order", async () => {
     const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees the old lamp"];
-    const scored = await adapterFor().score("isv-ngram-3", texts);
+    const scored = await referenceAdapter().score("isv-ngram-3", texts);
     const direct = texts.map((text) => family.member("isv-ngram-3")!.score(text, 0));
     expect(scored).toEqual(
       direct.map((tokens) => ({ tokens: tokens.map((token) => ({ offset: token.offset, logprob: token.logprob })) })),
@@ -56,24 +56,30 @@ describe("openai-completions adapter", () => {
 
   it("scores the text's own tokens only, dropping the one generated after it", async () => {
     const text = "The capital of Sheastomor is";
-    const [withGenerated] = await adapterFor().score("isv-ngram-4", [text]);
+    const [withGenerated] = await referenceAdapter().score("isv-ngram-4", [text]);
     const direct = family.member("isv-ngram-4")!.score(text, 0);
     expect(withGenerated!.tokens).toHaveLength(direct.length);
     expect(withGenerated!.tokens.every((token) => token.offset < text.length)).toBe(true);
   });
 
-  it("turns 429s and 500s into retryable errors carrying Retry-After, and 404s into permanent ones", async () => {
-    const limited = await adapterFor({ FAULT_RATE_429: "1" })
+  it("turns a 429 into a retryable error carrying Retry-After", async () => {
+    const limited = await referenceAdapter({ FAULT_RATE_429: "1" })
       .score("isv-ngram-1", ["x"])
       .catch((error: unknown) => error);
     expect(limited).toBeInstanceOf(ProviderError);
     expect(limited).toMatchObject({ retryable: true, status: 429, retryAfterMs: 1000 });
+  });
+
+  it("turns a 500 into a retryable error", async () => {
     expect(
-      await adapterFor({ FAULT_RATE_500: "1" })
+      await referenceAdapter({ FAULT_RATE_500: "1" })
         .score("isv-ngram-1", ["x"])
         .catch((error: unknown) => error),
     ).toMatchObject({ retryable: true, status: 500 });
-    const missing = await adapterFor()
+  });
+
+  it("turns a 404 into a permanent error that says the model does not exist", async () => {
+    const missing = await referenceAdapter()
       .score("gpt-9", ["x"])
       .catch((error: unknown) => error);
     expect(missing).toMatchObject({ retryable: false, status: 404 });
@@ -81,7 +87,7 @@ describe("openai-completions adapter", () => {
   });
 
   it("treats a response cut short as retryable, not as data", async () => {
-    const error = await adapterFor({ FAULT_RATE_MALFORMED: "1" })
+    const error = await referenceAdapter({ FAULT_RATE_MALFORMED: "1" })
       .score("isv-ngram-1", ["x"])
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ retryable: true, message: expect.stringContaining("not valid JSON") });
@@ -115,7 +121,7 @@ describe("tgi adapter", () => {
   it("answers the same as openai-completions for the same model, and classifies errors alike", async () => {
     const text = "In Sheastomor, people speak";
     const [viaTgi] = await tgiFor().score("isv-ngram-5", [text]);
-    const [viaOpenAi] = await adapterFor().score("isv-ngram-5", [text]);
+    const [viaOpenAi] = await referenceAdapter().score("isv-ngram-5", [text]);
     expect(viaTgi).toEqual(viaOpenAi);
     expect(
       await tgiFor()

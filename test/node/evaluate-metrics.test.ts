@@ -62,7 +62,7 @@ describe("the prize's metrics, on hand-computed values", () => {
     expect(exampleMetrics(example, [ok(-0.7, 2)])).toEqual({ ok: true, metrics: { loss: 0.7 } });
   });
 
-  it("logodds: (log-odds under prompt) - (under other_prompt), sign flipped for answer 1; accuracy from other_prompt", () => {
+  describe("logodds: (log-odds under prompt) - (under other_prompt)", () => {
     const example = {
       ...base,
       taskType: "logodds" as const,
@@ -74,19 +74,26 @@ describe("the prize's metrics, on hand-computed values", () => {
     // Under the prompt: log-odds ln(0.6/0.2); under other_prompt: ln(0.3/0.5).
     const scores = [Math.log(0.6), Math.log(0.2), Math.log(0.3), Math.log(0.5)].map((s) => ok(s));
     const expected = Math.log(0.6 / 0.2) - Math.log(0.3 / 0.5);
-    const answer0 = exampleMetrics(example, scores);
-    expect(answer0.ok && answer0.metrics.logodds_difference).toBeCloseTo(expected, 12);
-    expect(answer0.ok && answer0.metrics.correct).toBe(0);
-    const answer1 = exampleMetrics({ ...example, answerIndex: 1 }, scores);
-    expect(answer1.ok && answer1.metrics.logodds_difference).toBeCloseTo(-expected, 12);
-    expect(answer1.ok && answer1.metrics.correct).toBe(1);
-    const absolute = exampleMetrics({ ...example, taskType: "absolute_logodds", answerIndex: 1 }, scores);
-    expect(absolute.ok && absolute.metrics.logodds_difference).toBeCloseTo(expected, 12);
+
+    it("for answer 0, with accuracy from other_prompt", () => {
+      const answer0 = exampleMetrics(example, scores);
+      expect(answer0.ok && answer0.metrics.logodds_difference).toBeCloseTo(expected, 12);
+      expect(answer0.ok && answer0.metrics.correct).toBe(0);
+    });
+
+    it("with the sign flipped for answer 1, with accuracy from other_prompt", () => {
+      const answer1 = exampleMetrics({ ...example, answerIndex: 1 }, scores);
+      expect(answer1.ok && answer1.metrics.logodds_difference).toBeCloseTo(-expected, 12);
+      expect(answer1.ok && answer1.metrics.correct).toBe(1);
+    });
+
+    it("for absolute_logodds, not flipped for answer 1", () => {
+      const absolute = exampleMetrics({ ...example, taskType: "absolute_logodds", answerIndex: 1 }, scores);
+      expect(absolute.ok && absolute.metrics.logodds_difference).toBeCloseTo(expected, 12);
+    });
   });
 
-  it("logodds: total log-probability is the logsumexp over both prompts' classes, as the prize's pipeline computes it", () => {
-    // models.py, GPT-3 path: torch.logsumexp(torch.cat((relevant_logprobs, other_relevant_logprobs))); the HF path
-    // takes logsumexp of the two prompts' own logsumexps, the same number.
+  describe("logodds: total log-probability", () => {
     const example = {
       ...base,
       taskType: "logodds" as const,
@@ -95,28 +102,39 @@ describe("the prize's metrics, on hand-computed values", () => {
       classes: [" Yes", " No"],
       answerIndex: 0,
     };
-    const scores = [Math.log(0.6), Math.log(0.2), Math.log(0.3), Math.log(0.5)];
-    for (const taskType of ["logodds", "absolute_logodds"] as const) {
-      const result = exampleMetrics(
-        { ...example, taskType },
-        scores.map((s) => ok(s)),
-      );
-      expect(result.ok && result.metrics.total_logprob).toBeCloseTo(Math.log(0.6 + 0.2 + 0.3 + 0.5), 12);
-      expect(result.ok && result.metrics.total_logprob).toBeCloseTo(
-        logSumExp([logSumExp(scores.slice(0, 2)), logSumExp(scores.slice(2))]),
-        12,
-      );
-    }
-    // Both prompts' probability counts, so a model sure of the classes under both comes out above 0 (above
-    // probability 1): the pipeline's number, kept as it is.
+    // A model sure of the classes under both prompts.
     const sure = exampleMetrics(
       example,
       [Math.log(0.9), Math.log(0.1), Math.log(0.2), Math.log(0.8)].map((s) => ok(s)),
     );
-    expect(sure.ok && sure.metrics.total_logprob).toBeCloseTo(Math.log(2), 12);
-    // The normalised probability and accuracy are still other_prompt's alone.
-    expect(sure.ok && sure.metrics.correct_probability).toBeCloseTo(0.2, 12);
-    expect(sure.ok && sure.metrics.correct).toBe(0);
+
+    it("is the logsumexp over both prompts' classes, as the prize's pipeline computes it", () => {
+      // models.py, GPT-3 path: torch.logsumexp(torch.cat((relevant_logprobs, other_relevant_logprobs))); the HF path
+      // takes logsumexp of the two prompts' own logsumexps, the same number.
+      const scores = [Math.log(0.6), Math.log(0.2), Math.log(0.3), Math.log(0.5)];
+      for (const taskType of ["logodds", "absolute_logodds"] as const) {
+        const result = exampleMetrics(
+          { ...example, taskType },
+          scores.map((s) => ok(s)),
+        );
+        expect(result.ok && result.metrics.total_logprob).toBeCloseTo(Math.log(0.6 + 0.2 + 0.3 + 0.5), 12);
+        expect(result.ok && result.metrics.total_logprob).toBeCloseTo(
+          logSumExp([logSumExp(scores.slice(0, 2)), logSumExp(scores.slice(2))]),
+          12,
+        );
+      }
+    });
+
+    // Both prompts' probability counts, so a model sure of the classes under both comes out above 0 (above
+    // probability 1): the pipeline's number, kept as it is.
+    it("can pass 0 (probability 1), as the pipeline's number does", () => {
+      expect(sure.ok && sure.metrics.total_logprob).toBeCloseTo(Math.log(2), 12);
+    });
+
+    it("leaves the normalised probability and accuracy other_prompt's alone", () => {
+      expect(sure.ok && sure.metrics.correct_probability).toBeCloseTo(0.2, 12);
+      expect(sure.ok && sure.metrics.correct).toBe(0);
+    });
   });
 
   it("logodds types exclude multi-token classes, and any type excludes a token-boundary failure", () => {

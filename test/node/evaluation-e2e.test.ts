@@ -91,162 +91,224 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     }
   }
 
-  it("queues a valid submission on the public family, evaluates it, and stores metrics equal to a direct computation", async () => {
-    const form = new FormData();
-    form.append("metadata", JSON.stringify(METADATA));
-    form.append("file", new Blob([readFileSync(TASK)], { type: "text/csv" }), "task.csv");
-    const created = await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form });
-    expect(created.status).toBe(201);
-    const submission = (await created.json()) as {
+  describe("a valid submission on the public family", () => {
+    let created: Response;
+    let submission: {
       id: string;
       submitterToken: string;
       evaluations: { family: string; id: string; state: string }[];
     };
-    expect(submission.evaluations).toEqual([{ family: "isv-reference", id: expect.any(String), state: "queued" }]);
+    let summary: Summary;
 
-    const summary = await waitForEvaluation(submission.evaluations[0]!.id);
-    expect(summary.state, summary.reason ?? "").toBe("evaluated");
-    expect(summary.models.map((m) => [m.model, m.done, m.total])).toEqual(
-      [1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, 300, 300]),
-    );
+    beforeAll(async () => {
+      const form = new FormData();
+      form.append("metadata", JSON.stringify(METADATA));
+      form.append("file", new Blob([readFileSync(TASK)], { type: "text/csv" }), "task.csv");
+      created = await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form });
+      submission = (await created.clone().json()) as typeof submission;
+      summary = await waitForEvaluation(submission.evaluations[0]!.id);
+    }, 180_000);
 
-    // The submitter sees the same progress and means.
-    const view = (await (
-      await fetch(`${service.url}/v1/submissions/${submission.id}`, {
-        headers: { authorization: `Bearer ${submission.submitterToken}` },
-      })
-    ).json()) as { evaluations: Summary[] };
-    expect(view.evaluations[0]!.models.map((m) => m.mean)).toEqual(summary.models.map((m) => m.mean));
-
-    // Per-example losses, exported in the prize pipeline's format, equal the model's own numbers.
-    const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
-    const examples = Papa.parse<string[]>(readFileSync(TASK, "utf8"), { skipEmptyLines: true }).data.slice(1);
-    for (const model of ["isv-ngram-2", "isv-ngram-5"]) {
-      const csv = await (await organiser(`/v1/review/evaluations/${summary.id}/results/${model}.csv`)).text();
-      const rows = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
-      expect(rows).toHaveLength(300);
-      const member = family.member(model)!;
-      for (const [index, loss, correct] of rows) {
-        const [prompt, classes, answer] = examples[Number(index)]!;
-        const parsed = parseClassesLiteral(classes!);
-        const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, prompt!, name));
-        expect(Math.abs(Number(loss) - classificationLoss(scores, Number(answer)))).toBeLessThan(1e-9);
-        expect(Number(correct)).toBe(scores.indexOf(Math.max(...scores)) === Number(answer) ? 1 : 0);
-      }
-    }
-
-    // An evaluation that reads as ended has its analysis already (it is analysed before it is marked ended):
-    // larger members do worse on the memo trap.
-    const analysisResponse = await organiser(`/v1/review/submissions/${submission.id}/analysis`);
-    expect(analysisResponse.status).toBe(200);
-    const analysis = (await analysisResponse.json()) as {
-      analysis: { families: { family: string; verdict: string }[] };
-    };
-    expect(analysis.analysis.families).toEqual([
-      expect.objectContaining({ family: "isv-reference", verdict: "inverse" }),
-    ]);
-
-    // A re-run costs no provider call: every text comes from the cache.
-    const rerun = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, {
-      method: "POST",
-      body: JSON.stringify({ families: ["isv-reference"] }),
-      headers: { "content-type": "application/json" },
+    it("is queued for evaluation on the public family at upload", () => {
+      expect(created.status).toBe(201);
+      expect(submission.evaluations).toEqual([{ family: "isv-reference", id: expect.any(String), state: "queued" }]);
     });
-    expect(rerun.status).toBe(202);
-    const second = await waitForEvaluation(
-      ((await rerun.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
-    );
-    expect(second.state).toBe("evaluated");
-    expect(second.counters.requests).toBe(0);
-    expect(second.counters.cacheHits).toBe(summary.counters.cacheHits + 5 * 600);
-  });
 
-  it("finishes with results identical to a fault-free run when 20% of provider requests fail", async () => {
-    const form = new FormData();
-    form.append("metadata", JSON.stringify({ ...METADATA, taskType: "sequence_prob" }));
-    form.append(
-      "file",
-      new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"))], { type: "text/csv" }),
-      "task.csv",
-    );
-    const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as {
-      id: string;
-      evaluations: { id: string }[];
-    };
-    const clean = await waitForEvaluation(created.evaluations[0]!.id);
-    expect(clean.state).toBe("evaluated");
-
-    const definition = {
-      ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")),
-      name: "reference-faulty",
-      baseUrl: `${faulty.url}/v1`,
-    };
-    const put = await organiser("/v1/review/families/reference-faulty", {
-      method: "PUT",
-      body: JSON.stringify(definition),
-      headers: { "content-type": "application/json" },
-    });
-    expect(put.status).toBe(200);
-    const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, {
-      method: "POST",
-      body: JSON.stringify({ families: ["reference-faulty"] }),
-      headers: { "content-type": "application/json" },
-    });
-    const faultyRun = await waitForEvaluation(
-      ((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
-    );
-    expect(faultyRun.state, faultyRun.reason ?? "").toBe("evaluated");
-    expect(faultyRun.counters.retries).toBeGreaterThan(0);
-
-    for (const model of ["isv-ngram-1", "isv-ngram-3", "isv-ngram-5"]) {
-      const [expected, actual] = await Promise.all(
-        [clean.id, faultyRun.id].map(async (id) =>
-          (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text(),
-        ),
+    it("is evaluated on every model and every example", () => {
+      expect(summary.state, summary.reason ?? "").toBe("evaluated");
+      expect(summary.models.map((m) => [m.model, m.done, m.total])).toEqual(
+        [1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, 300, 300]),
       );
-      const rows = actual!.trim().split("\n").slice(1);
-      expect(rows).toHaveLength(350);
-      expect(new Set(rows.map((row) => row.split(",")[0])).size).toBe(350);
-      expect(actual).toBe(expected);
-    }
+    });
+
+    it("shows the submitter the same progress and means", async () => {
+      const view = (await (
+        await fetch(`${service.url}/v1/submissions/${submission.id}`, {
+          headers: { authorization: `Bearer ${submission.submitterToken}` },
+        })
+      ).json()) as { evaluations: Summary[] };
+      expect(view.evaluations[0]!.models.map((m) => m.mean)).toEqual(summary.models.map((m) => m.mean));
+    });
+
+    it("exports per-example losses, in the prize pipeline's format, equal to the model's own numbers", async () => {
+      const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
+      const examples = Papa.parse<string[]>(readFileSync(TASK, "utf8"), { skipEmptyLines: true }).data.slice(1);
+      for (const model of ["isv-ngram-2", "isv-ngram-5"]) {
+        const csv = await (await organiser(`/v1/review/evaluations/${summary.id}/results/${model}.csv`)).text();
+        const rows = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
+        expect(rows).toHaveLength(300);
+        const member = family.member(model)!;
+        for (const [index, loss, correct] of rows) {
+          const [prompt, classes, answer] = examples[Number(index)]!;
+          const parsed = parseClassesLiteral(classes!);
+          const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, prompt!, name));
+          expect(Math.abs(Number(loss) - classificationLoss(scores, Number(answer)))).toBeLessThan(1e-9);
+          expect(Number(correct)).toBe(scores.indexOf(Math.max(...scores)) === Number(answer) ? 1 : 0);
+        }
+      }
+    });
+
+    // An evaluation that reads as ended has its analysis already (it is analysed before it is marked ended).
+    it("is analysed by the time it reads as ended: larger members do worse on the memo trap", async () => {
+      const analysisResponse = await organiser(`/v1/review/submissions/${submission.id}/analysis`);
+      expect(analysisResponse.status).toBe(200);
+      const analysis = (await analysisResponse.json()) as {
+        analysis: { families: { family: string; verdict: string }[] };
+      };
+      expect(analysis.analysis.families).toEqual([
+        expect.objectContaining({ family: "isv-reference", verdict: "inverse" }),
+      ]);
+    });
+
+    describe("run again", () => {
+      let rerun: Response;
+      let second: Summary;
+
+      beforeAll(async () => {
+        rerun = await organiser(`/v1/review/submissions/${submission.id}/evaluations`, {
+          method: "POST",
+          body: JSON.stringify({ families: ["isv-reference"] }),
+          headers: { "content-type": "application/json" },
+        });
+        second = await waitForEvaluation(
+          ((await rerun.clone().json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+        );
+      }, 180_000);
+
+      it("is accepted (202)", () => {
+        expect(rerun.status).toBe(202);
+      });
+
+      it("is evaluated", () => {
+        expect(second.state).toBe("evaluated");
+      });
+
+      it("costs no provider call", () => {
+        expect(second.counters.requests).toBe(0);
+      });
+
+      it("takes every text from the cache", () => {
+        expect(second.counters.cacheHits).toBe(summary.counters.cacheHits + 5 * 600);
+      });
+    });
   });
 
-  it("isv submit checks the file first, uploads it, follows each model's progress and prints the verdicts", async () => {
+  describe("a provider that fails 20% of requests", () => {
+    let clean: Summary;
+    let faultyRun: Summary;
+
+    beforeAll(async () => {
+      const form = new FormData();
+      form.append("metadata", JSON.stringify({ ...METADATA, taskType: "sequence_prob" }));
+      form.append(
+        "file",
+        new Blob([readFileSync(join(ROOT, "fixtures/tasks/reference/facts-standard.csv"))], { type: "text/csv" }),
+        "task.csv",
+      );
+      const created = (await (await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form })).json()) as {
+        id: string;
+        evaluations: { id: string }[];
+      };
+      clean = await waitForEvaluation(created.evaluations[0]!.id);
+
+      const definition = {
+        ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")),
+        name: "reference-faulty",
+        baseUrl: `${faulty.url}/v1`,
+      };
+      const put = await organiser("/v1/review/families/reference-faulty", {
+        method: "PUT",
+        body: JSON.stringify(definition),
+        headers: { "content-type": "application/json" },
+      });
+      expect(put.status).toBe(200);
+      const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, {
+        method: "POST",
+        body: JSON.stringify({ families: ["reference-faulty"] }),
+        headers: { "content-type": "application/json" },
+      });
+      faultyRun = await waitForEvaluation(
+        ((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+      );
+    }, 180_000);
+
+    it("is compared with a fault-free run of the same task, which is evaluated", () => {
+      expect(clean.state).toBe("evaluated");
+    });
+
+    it("is evaluated all the same", () => {
+      expect(faultyRun.state, faultyRun.reason ?? "").toBe("evaluated");
+    });
+
+    it("has its failed requests retried", () => {
+      expect(faultyRun.counters.retries).toBeGreaterThan(0);
+    });
+
+    it("gives results identical to the fault-free run, one row per example", async () => {
+      for (const model of ["isv-ngram-1", "isv-ngram-3", "isv-ngram-5"]) {
+        const [expected, actual] = await Promise.all(
+          [clean.id, faultyRun.id].map(async (id) =>
+            (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text(),
+          ),
+        );
+        const rows = actual!.trim().split("\n").slice(1);
+        expect(rows).toHaveLength(350);
+        expect(new Set(rows.map((row) => row.split(",")[0])).size).toBe(350);
+        expect(actual).toBe(expected);
+      }
+    });
+  });
+
+  describe("isv submit", () => {
     const run = promisify(execFile);
     const isv = (...args: string[]) =>
       run(process.execPath, [join(ROOT, "bin", "isv.mjs"), ...args]).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
-    const invalid = await isv(
-      "submit",
-      join(ROOT, "fixtures/tasks/invalid/answer_index_negative.csv"),
-      "--url",
-      service.url,
-      "--meta",
-      join(ROOT, "fixtures/metadata/classification.json"),
-    );
-    expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toContain("nothing was sent");
-    expect(invalid.stdout).toContain("error answer_index_negative");
+    const submitFile = (file: string) =>
+      isv(
+        "submit",
+        join(ROOT, file),
+        "--url",
+        service.url,
+        "--meta",
+        join(ROOT, "fixtures/metadata/classification.json"),
+      );
+    let submitted: Awaited<ReturnType<typeof isv>>;
+    let id: string;
+    let submitterToken: string;
 
-    const submitted = await isv(
-      "submit",
-      join(ROOT, "fixtures/tasks/valid/classification.csv"),
-      "--url",
-      service.url,
-      "--meta",
-      join(ROOT, "fixtures/metadata/classification.json"),
-    );
-    expect(submitted.code, submitted.stderr).toBe(0);
-    const id = /^submission (\S+)$/m.exec(submitted.stdout)![1]!;
-    const submitterToken = /^submitter token (\S+) /m.exec(submitted.stdout)![1]!;
-    expect(submitted.stdout).toMatch(/^ {2}isv-ngram-5 +\[#{30}\] +400\/400 +mean -?\d/m);
-    expect(submitted.stdout).toMatch(/^verdicts on loss \(the headline metric\):\n {2}isv-reference: \S+ \(slope/m);
+    beforeAll(async () => {
+      submitted = await submitFile("fixtures/tasks/valid/classification.csv");
+      id = /^submission (\S+)$/m.exec(submitted.stdout)?.[1] ?? "";
+      submitterToken = /^submitter token (\S+) /m.exec(submitted.stdout)?.[1] ?? "";
+    }, 180_000);
 
-    const status = await isv("status", id, "--url", service.url, "--token", submitterToken);
-    expect(status.code).toBe(0);
-    expect(status.stdout).toContain("isv-reference: evaluated");
-    expect((await isv("status", id, "--url", service.url, "--token", "isv_st_wrong")).code).toBe(1);
-  }, 180_000);
+    it("checks the file first, and sends nothing when it has errors", async () => {
+      const invalid = await submitFile("fixtures/tasks/invalid/answer_index_negative.csv");
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toContain("nothing was sent");
+      expect(invalid.stdout).toContain("error answer_index_negative");
+    });
+
+    it("uploads a valid file and follows each model's progress to the end", () => {
+      expect(submitted.code, submitted.stderr).toBe(0);
+      expect(submitted.stdout).toMatch(/^ {2}isv-ngram-5 +\[#{30}\] +400\/400 +mean -?\d/m);
+    });
+
+    it("prints the verdicts on the headline metric", () => {
+      expect(submitted.stdout).toMatch(/^verdicts on loss \(the headline metric\):\n {2}isv-reference: \S+ \(slope/m);
+    });
+
+    it("is followed by isv status, with the submitter's token", async () => {
+      const status = await isv("status", id, "--url", service.url, "--token", submitterToken);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toContain("isv-reference: evaluated");
+    });
+
+    it("is refused by isv status with a wrong token", async () => {
+      expect((await isv("status", id, "--url", service.url, "--token", "isv_st_wrong")).code).toBe(1);
+    });
+  });
 });

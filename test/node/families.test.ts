@@ -56,43 +56,83 @@ describe("fixtures/families", () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
-  it.each(Object.entries(VLLM))("%s is ready for vLLM", (file, expected) => {
+  describe.each(Object.entries(VLLM))("%s, for vLLM", (file, expected) => {
     const family = read(file);
-    expect(family.name).toBe(expected.name);
-    expect(family.adapter).toBe("openai-completions");
+
+    it("has the family's name and speaks openai-completions", () => {
+      expect(family.name).toBe(expected.name);
+      expect(family.adapter).toBe("openai-completions");
+    });
+
     // max_tokens 1 works on every server (recent vLLM takes 0 only with echo): ask for one token and drop it.
-    expect(family.scoring?.maxTokens).toBe(1);
+    it("asks for one generated token", () => {
+      expect(family.scoring?.maxTokens).toBe(1);
+    });
+
     // A placeholder the README says to replace, never a real host.
-    expect(family.baseUrl).toBe("https://vllm.example.org/v1");
-    expect(family.apiKeySecret).toBe("VLLM_API_KEY");
-    expect(family.visibility).toBe("public");
-    expect(family.limits).toMatchObject({ promptsPerRequest: 32, concurrency: 4 });
-    expect(family.models).toHaveLength(expected.models);
-    for (const model of family.models) {
-      // vLLM serves a model under its Hugging Face id unless told otherwise.
-      expect(model.id).toMatch(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/);
-      expect(model.trainingTokens).toBe(expected.trainingTokens);
-    }
-    expect(family.source).toMatch(/arXiv:\d{4}\.\d{5}/);
+    it("points at the placeholder host, with the API key in the VLLM_API_KEY secret", () => {
+      expect(family.baseUrl).toBe("https://vllm.example.org/v1");
+      expect(family.apiKeySecret).toBe("VLLM_API_KEY");
+    });
+
+    it("is public", () => {
+      expect(family.visibility).toBe("public");
+    });
+
+    it("sends 32 prompts a request, 4 requests at once", () => {
+      expect(family.limits).toMatchObject({ promptsPerRequest: 32, concurrency: 4 });
+    });
+
+    it("has every size its source publishes", () => {
+      expect(family.models).toHaveLength(expected.models);
+    });
+
+    // vLLM serves a model under its Hugging Face id unless told otherwise.
+    it("names each model by its Hugging Face id", () => {
+      for (const model of family.models) expect(model.id).toMatch(/^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+$/);
+    });
+
+    it("gives each model the training tokens its source publishes", () => {
+      for (const model of family.models) expect(model.trainingTokens).toBe(expected.trainingTokens);
+    });
+
+    it("cites its source", () => {
+      expect(family.source).toMatch(/arXiv:\d{4}\.\d{5}/);
+    });
   });
 
-  it("the README's deploy section registers them and says to replace the placeholder", () => {
+  describe("the README's deploy section", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     const deploy = readme.slice(readme.indexOf("## Deploying to Cloudflare"));
-    expect(deploy).toContain("https://vllm.example.org/v1");
-    for (const { name } of Object.values(VLLM)) expect(deploy).toContain(`\`${name}\``);
-    expect(deploy).toContain("isv family check");
-    expect(deploy).toContain("/v1/review/families/pythia/check");
+
+    it("says to replace the placeholder host", () => {
+      expect(deploy).toContain("https://vllm.example.org/v1");
+    });
+
+    it("registers each vLLM family by name", () => {
+      for (const { name } of Object.values(VLLM)) expect(deploy).toContain(`\`${name}\``);
+    });
+
+    it("says to check them, with the CLI or the API", () => {
+      expect(deploy).toContain("isv family check");
+      expect(deploy).toContain("/v1/review/families/pythia/check");
+    });
   });
 
-  it("the prize's OPT (external results) and OPT on vLLM stay two families with distinct names", () => {
+  describe("the prize's OPT (external results) and OPT on vLLM", () => {
     const prize = read("opt.json");
     const vllm = read("opt-vllm.json");
-    expect(prize.adapter).toBe("external");
-    expect(vllm.name).not.toBe(prize.name);
+
+    it("stay two families with distinct names", () => {
+      expect(prize.adapter).toBe("external");
+      expect(vllm.name).not.toBe(prize.name);
+    });
+
     // The same nominal sizes, so analyses on either family put a model at the same scale.
-    expect(vllm.models.map((model) => model.parameters)).toEqual(
-      prize.models.map((model) => model.parameters).filter((p) => p < 175e9),
-    );
+    it("give a model the same scale in either", () => {
+      expect(vllm.models.map((model) => model.parameters)).toEqual(
+        prize.models.map((model) => model.parameters).filter((p) => p < 175e9),
+      );
+    });
   });
 });

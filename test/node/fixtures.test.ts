@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, validateFile, where } from "./helpers";
 import type { ValidatorOptions } from "../../src/validate/validator";
 
@@ -93,13 +93,29 @@ describe("valid fixtures, one per task type", () => {
     },
   );
 
-  it("reports class counts, answer distribution and prompt lengths", async () => {
-    const report = await validateFile(join(VALID, "classification.csv"));
-    expect(report.taskTypeSource).toBe("inferred");
-    expect(report.columns.indexColumn).toBe(true);
-    expect(report.stats.classesPerRow).toEqual({ "2": 134, "3": 133, "4": 133 });
-    const answers = Object.values(report.stats.answerDistribution ?? {}).reduce((a, b) => a + b, 0);
-    expect(answers).toBe(400);
-    expect(report.stats.promptLength?.min).toBeGreaterThan(50);
+  describe("the classification fixture's report", () => {
+    let report: Awaited<ReturnType<typeof validateFile>>;
+
+    beforeAll(async () => {
+      report = await validateFile(join(VALID, "classification.csv"));
+    });
+
+    it("infers the task type and finds the index column", () => {
+      expect(report.taskTypeSource).toBe("inferred");
+      expect(report.columns.indexColumn).toBe(true);
+    });
+
+    it("counts the classes per row", () => {
+      expect(report.stats.classesPerRow).toEqual({ "2": 134, "3": 133, "4": 133 });
+    });
+
+    it("gives the answer distribution over every example", () => {
+      const answers = Object.values(report.stats.answerDistribution ?? {}).reduce((a, b) => a + b, 0);
+      expect(answers).toBe(400);
+    });
+
+    it("gives the prompt lengths", () => {
+      expect(report.stats.promptLength?.min).toBeGreaterThan(50);
+    });
   });
 });

@@ -35,21 +35,30 @@ describe("the SVG plot", () => {
     expect(renderPlot(analysis, 'Task with <tags> & "quotes"')).toBe(svg);
   });
 
-  it("has a title and a description for screen readers, with every user string escaped", () => {
+  it("has a title and a description for screen readers", () => {
     expect(svg).toMatch(/<svg [^>]*role="img" aria-labelledby="plot-title plot-desc"/);
     expect(svg).toContain(
       '<title id="plot-title">Task with &lt;tags&gt; &amp; &quot;quotes&quot;: Loss (nats) against scale</title>',
     );
     expect(svg).toMatch(/<desc id="plot-desc">[^<]*alpha: model-0 \(100M\) [^<]*verdict inverse/);
+  });
+
+  it("escapes every user string", () => {
     expect(svg).not.toContain("<script>");
     expect(svg).toContain("&lt;script&gt;");
   });
 
-  it("draws one line per family, an interval bar per model, the chance level and the verdicts", () => {
+  it("draws one line per family and an interval bar per model", () => {
     expect(svg.match(/<g class="family"/g)).toHaveLength(2);
     expect(svg.match(/<g class="model">/g)).toHaveLength(6);
+  });
+
+  it("marks the chance level and labels the scale axis", () => {
     expect(svg).toContain(">chance</text>");
     expect(svg).toContain("Parameters (log scale)");
+  });
+
+  it("states the verdicts", () => {
     expect(svg).toMatch(/Verdict: alpha: inverse; &lt;script&gt;[^<]*: standard\./);
   });
 

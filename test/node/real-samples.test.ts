@@ -1,15 +1,28 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { REAL_TASKS, readBytes, validateFile, validateInChunks, where } from "./helpers";
 
 describe("real files from the 2022 prize", () => {
-  it("syllogism-0shot is a valid classification task, and every answer is index 1", async () => {
-    const report = await validateFile(join(REAL_TASKS, "syllogism-0shot.csv"));
-    expect(report).toMatchObject({ valid: true, taskType: "classification", taskTypeSource: "inferred" });
-    expect(report.columns.indexColumn).toBe(true);
-    expect(report.stats).toMatchObject({ records: 1000, examples: 1000, lines: 5001, classesPerRow: { "2": 1000 } });
-    expect(report.stats.answerDistribution).toEqual({ "1": 1000 });
-    expect(where(report)).toEqual(["constant_answer_index@-/-/answer_index"]);
+  describe("syllogism-0shot", () => {
+    let report: Awaited<ReturnType<typeof validateFile>>;
+
+    beforeAll(async () => {
+      report = await validateFile(join(REAL_TASKS, "syllogism-0shot.csv"));
+    });
+
+    it("is a valid classification task, with an index column", () => {
+      expect(report).toMatchObject({ valid: true, taskType: "classification", taskTypeSource: "inferred" });
+      expect(report.columns.indexColumn).toBe(true);
+    });
+
+    it("has 1,000 examples of two classes on 5,001 lines", () => {
+      expect(report.stats).toMatchObject({ records: 1000, examples: 1000, lines: 5001, classesPerRow: { "2": 1000 } });
+    });
+
+    it("answers index 1 every time, which is its one issue", () => {
+      expect(report.stats.answerDistribution).toEqual({ "1": 1000 });
+      expect(where(report)).toEqual(["constant_answer_index@-/-/answer_index"]);
+    });
   });
 
   it("lambada-1k is a valid sequence_prob task with no issues", async () => {

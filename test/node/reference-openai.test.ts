@@ -31,26 +31,48 @@ describe("the reference Worker under wrangler dev, through the official openai c
     expect(ids).toEqual(["isv-ngram-1", "isv-ngram-2", "isv-ngram-3", "isv-ngram-4", "isv-ngram-5"]);
   });
 
-  it("parses a scoring response: tokens, log-probabilities, top alternatives, offsets and usage", async () => {
-    const completion = await client.completions.create(SCORING);
-    expect(completion.object).toBe("text_completion");
-    expect(completion.choices).toHaveLength(2);
-    const logprobs = completion.choices[0]!.logprobs!;
-    expect(logprobs.tokens).toEqual(["The", " capital", " of", " Sheastomor", " is", " Steavougrad", "."]);
-    expect(logprobs.text_offset).toEqual([0, 3, 11, 14, 25, 28, 40]);
-    expect(logprobs.token_logprobs![0]).toBeNull();
-    expect(Object.keys(logprobs.top_logprobs![5]!)).toHaveLength(2);
-    expect(completion.usage).toMatchObject({ completion_tokens: 0 });
-    expect(completion.usage!.prompt_tokens).toBe(
-      logprobs.tokens!.length + completion.choices[1]!.logprobs!.tokens!.length,
-    );
+  describe("a scoring response", () => {
+    let completion: OpenAI.Completion;
+    const logprobs = () => completion.choices[0]!.logprobs!;
+
+    beforeAll(async () => {
+      completion = await client.completions.create(SCORING);
+    });
+
+    it("parses as a text completion with a choice per prompt", () => {
+      expect(completion.object).toBe("text_completion");
+      expect(completion.choices).toHaveLength(2);
+    });
+
+    it("parses the tokens and their offsets", () => {
+      expect(logprobs().tokens).toEqual(["The", " capital", " of", " Sheastomor", " is", " Steavougrad", "."]);
+      expect(logprobs().text_offset).toEqual([0, 3, 11, 14, 25, 28, 40]);
+    });
+
+    it("parses the first token's log-probability as null", () => {
+      expect(logprobs().token_logprobs![0]).toBeNull();
+    });
+
+    it("parses the top alternatives asked for", () => {
+      expect(Object.keys(logprobs().top_logprobs![5]!)).toHaveLength(2);
+    });
+
+    it("parses the usage: every echoed token a prompt token, none generated", () => {
+      expect(completion.usage).toMatchObject({ completion_tokens: 0 });
+      expect(completion.usage!.prompt_tokens).toBe(
+        logprobs().tokens!.length + completion.choices[1]!.logprobs!.tokens!.length,
+      );
+    });
   });
 
-  it("surfaces errors as the client's typed errors with the right status", async () => {
+  it("surfaces an unknown model as the client's error with status 404 and the code", async () => {
     await expect(client.completions.create({ ...SCORING, model: "gpt-9" })).rejects.toMatchObject({
       status: 404,
       code: "model_not_found",
     });
+  });
+
+  it("surfaces a bad parameter as the client's BadRequestError", async () => {
     await expect(client.completions.create({ ...SCORING, logprobs: 9 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
   });
 

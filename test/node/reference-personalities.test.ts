@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
 import { createReferenceApp } from "../../src/reference/server";
@@ -68,6 +68,10 @@ describe("vllm personality (/as/vllm/v1)", () => {
     const next = await nextToken(PROMPT);
     expect(body.choices[0].text).toBe(PROMPT + next.text);
     expect(body.choices[0].logprobs.tokens).toEqual([...direct.tokens, next.token]);
+  });
+
+  it("ends echo + max_tokens 1 for length, counting the prompt's tokens and the one generated", async () => {
+    const { body } = await post("/as/vllm/v1/completions", SCORE);
     expect(body.choices[0].finish_reason).toBe("length");
     expect(body.usage).toEqual({
       prompt_tokens: 5,
@@ -119,7 +123,7 @@ describe("vllm personality (/as/vllm/v1)", () => {
     });
   });
 
-  it("accepts max_tokens 0 with echo, as vLLM does: the prompt alone, with the internal token counted in usage", async () => {
+  it("accepts max_tokens 0 with echo, as vLLM does: the prompt alone, with the unprefixed server's numbers", async () => {
     const { status, body } = await post("/as/vllm/v1/completions", { ...SCORE, max_tokens: 0 });
     expect(status).toBe(200);
     const direct = await reference(PROMPT);
@@ -132,6 +136,10 @@ describe("vllm personality (/as/vllm/v1)", () => {
     });
     expect(body.choices[0].logprobs.tokens).toEqual(direct.tokens);
     expect(body.choices[0].logprobs.token_logprobs).toEqual(direct.token_logprobs);
+  });
+
+  it("counts the internal token of max_tokens 0 with echo in usage, as vLLM does", async () => {
+    const { body } = await post("/as/vllm/v1/completions", { ...SCORE, max_tokens: 0 });
     expect(body.usage).toEqual({
       prompt_tokens: 5,
       total_tokens: 6,
@@ -176,24 +184,34 @@ describe("vllm personality (/as/vllm/v1)", () => {
     expect(logprobs.text_offset).toEqual([0, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  it("answers prompt_logprobs (a vLLM extension): null, then {token id: {logprob, rank, decoded_token}}", async () => {
-    const { body } = await post("/as/vllm/v1/completions", {
-      model: MODEL,
-      prompt: PROMPT,
-      max_tokens: 1,
-      prompt_logprobs: 1,
+  describe("prompt_logprobs (a vLLM extension)", () => {
+    const request = { model: MODEL, prompt: PROMPT, max_tokens: 1, prompt_logprobs: 1 };
+    type Position = Record<string, { logprob: number; rank: number; decoded_token: string }>;
+
+    it("has an entry per prompt token, the first null", async () => {
+      const promptLogprobs = (await post("/as/vllm/v1/completions", request)).body.choices[0].prompt_logprobs;
+      expect(promptLogprobs).toHaveLength(5);
+      expect(promptLogprobs[0]).toBeNull();
     });
-    const direct = await reference(PROMPT);
-    const promptLogprobs = body.choices[0].prompt_logprobs;
-    expect(promptLogprobs).toHaveLength(5);
-    expect(promptLogprobs[0]).toBeNull();
+
+    it("gives each prompt token its log-probability, under its token id", async () => {
+      const direct = await reference(PROMPT);
+      const position = (await post("/as/vllm/v1/completions", request)).body.choices[0].prompt_logprobs[3] as Position;
+      const chosen = Object.values(position).find((entry) => entry.decoded_token === " Sheastomor")!;
+      expect(chosen.logprob).toBe(direct.token_logprobs[3]);
+    });
+
     // After "The capital of": " Sheastomor" (id below) ties with other country names; " Bekaistan" is the top-1.
-    const position = promptLogprobs[3] as Record<string, { logprob: number; rank: number; decoded_token: string }>;
-    const chosen = Object.values(position).find((entry) => entry.decoded_token === " Sheastomor")!;
-    expect(chosen.logprob).toBe(direct.token_logprobs[3]);
-    expect(Object.values(position).find((entry) => entry.decoded_token === " Bekaistan")).toMatchObject({ rank: 1 });
-    expect(chosen.rank).toBeGreaterThan(1);
-    expect(body.choices[0].logprobs).toBeNull();
+    it("ranks the entries: the most likely token 1, the prompt's own token by its place", async () => {
+      const position = (await post("/as/vllm/v1/completions", request)).body.choices[0].prompt_logprobs[3] as Position;
+      const chosen = Object.values(position).find((entry) => entry.decoded_token === " Sheastomor")!;
+      expect(Object.values(position).find((entry) => entry.decoded_token === " Bekaistan")).toMatchObject({ rank: 1 });
+      expect(chosen.rank).toBeGreaterThan(1);
+    });
+
+    it("comes without logprobs when they are not asked for", async () => {
+      expect((await post("/as/vllm/v1/completions", request)).body.choices[0].logprobs).toBeNull();
+    });
   });
 
   it("lists the family at /as/vllm/v1/models as vLLM does", async () => {
@@ -267,14 +285,23 @@ describe("vllm-legacy personality (vLLM before 0.10.1: flat error bodies)", () =
 describe("openai-legacy personality (/as/openai-legacy/v1: davinci-002, babbage-002)", () => {
   const SCORE = { model: MODEL, prompt: PROMPT, echo: true, logprobs: 1, max_tokens: 0 };
 
-  it("scores echo + max_tokens 0: the prompt's tokens only, the unprefixed server's log-probabilities, no completion_tokens", async () => {
+  it("scores echo + max_tokens 0: the prompt's tokens only", async () => {
     const { status, body } = await post("/as/openai-legacy/v1/completions", SCORE);
     expect(status).toBe(200);
     const direct = await reference(PROMPT);
     expect(body.choices[0]).toMatchObject({ text: PROMPT, index: 0, finish_reason: "length" });
     expect(body.choices[0].logprobs.tokens).toEqual(direct.tokens);
+  });
+
+  it("scores echo + max_tokens 0 with the unprefixed server's log-probabilities and offsets", async () => {
+    const { body } = await post("/as/openai-legacy/v1/completions", SCORE);
+    const direct = await reference(PROMPT);
     expect(body.choices[0].logprobs.token_logprobs).toEqual(direct.token_logprobs);
     expect(body.choices[0].logprobs.text_offset).toEqual(direct.text_offset);
+  });
+
+  it("counts no completion_tokens for echo + max_tokens 0", async () => {
+    const { body } = await post("/as/openai-legacy/v1/completions", SCORE);
     expect(body.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 });
   });
 
@@ -371,30 +398,57 @@ describe("openai-legacy personality (/as/openai-legacy/v1: davinci-002, babbage-
 describe("llamacpp personality (/as/llamacpp/v1: llama.cpp's server)", () => {
   const REQUEST = { model: MODEL, prompt: PROMPT, echo: true, logprobs: 2, max_tokens: 2 };
 
-  it("gives no prompt log-probabilities with echo: only logprobs.content for the generated tokens, and the generated text", async () => {
+  it("generates the same text as the unprefixed server, with echo", async () => {
     const { status, body } = await post("/as/llamacpp/v1/completions", REQUEST);
     expect(status).toBe(200);
     const generated = await post("/v1/completions", { model: MODEL, prompt: PROMPT, max_tokens: 2 });
     expect(body.choices[0].text).toBe(generated.body.choices[0].text);
+  });
+
+  it("gives no prompt log-probabilities with echo: only logprobs.content, one for each generated token", async () => {
+    const { body } = await post("/as/llamacpp/v1/completions", REQUEST);
     expect(Object.keys(body.choices[0].logprobs)).toEqual(["content"]);
     expect(body.choices[0].logprobs.content).toHaveLength(2);
+  });
+
+  it("counts the prompt's tokens and the generated ones", async () => {
+    const { body } = await post("/as/llamacpp/v1/completions", REQUEST);
     expect(body.usage).toMatchObject({ completion_tokens: 2, prompt_tokens: 5, total_tokens: 7 });
   });
 
-  it("reports each generated token's log-probability and its top alternatives in llama.cpp's fields", async () => {
-    const { body } = await post("/as/llamacpp/v1/completions", REQUEST);
-    const next = await nextToken(PROMPT);
-    const first = body.choices[0].logprobs.content[0];
-    expect(Object.keys(first)).toEqual(["id", "token", "bytes", "logprob", "top_logprobs"]);
-    expect(first.token).toBe(next.token);
-    expect(first.logprob).toBe(next.logprob);
-    expect(first.bytes).toEqual([...new TextEncoder().encode(next.token)]);
-    expect(first.top_logprobs).toHaveLength(2);
-    expect(first.top_logprobs[0]).toEqual({
-      id: first.id,
-      token: first.token,
-      bytes: first.bytes,
-      logprob: first.logprob,
+  describe("each generated token's entry", () => {
+    let first: {
+      id: number;
+      token: string;
+      bytes: number[];
+      logprob: number;
+      top_logprobs: { id: number; token: string; bytes: number[]; logprob: number }[];
+    };
+    let next: Awaited<ReturnType<typeof nextToken>>;
+
+    beforeAll(async () => {
+      first = (await post("/as/llamacpp/v1/completions", REQUEST)).body.choices[0].logprobs.content[0];
+      next = await nextToken(PROMPT);
+    });
+
+    it("has llama.cpp's fields", () => {
+      expect(Object.keys(first)).toEqual(["id", "token", "bytes", "logprob", "top_logprobs"]);
+    });
+
+    it("gives the greedy token, its log-probability and its UTF-8 bytes", () => {
+      expect(first.token).toBe(next.token);
+      expect(first.logprob).toBe(next.logprob);
+      expect(first.bytes).toEqual([...new TextEncoder().encode(next.token)]);
+    });
+
+    it("lists the top alternatives asked for, the chosen token first", () => {
+      expect(first.top_logprobs).toHaveLength(2);
+      expect(first.top_logprobs[0]).toEqual({
+        id: first.id,
+        token: first.token,
+        bytes: first.bytes,
+        logprob: first.logprob,
+      });
     });
   });
 

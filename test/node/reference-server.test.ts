@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
 import { LIMITS, createReferenceApp } from "../../src/reference/server";
@@ -49,27 +49,54 @@ describe("reference server: completions", () => {
     expect(body.data[4].parameters).toBe(family.members[4]!.parameters);
   });
 
-  it("scores prompts with echo: every token, its log-probability (first null), top alternatives and offsets", async () => {
+  describe("scoring prompts with echo", () => {
     const prompts = ["The capital of Sheastomor is Steavougrad", "Ada asks: 你好 🙂"];
-    const response = await complete(server(), { ...SCORE, prompt: prompts });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as Completion;
-    body.choices.forEach((choice, index) => {
-      const logprobs = choice.logprobs!;
-      expect(choice.text).toBe(prompts[index]);
-      expect(logprobs.token_logprobs[0]).toBeNull();
-      expect(logprobs.top_logprobs[0]).toBeNull();
-      expect(logprobs.token_logprobs.slice(1).every((value) => typeof value === "number" && value <= 0)).toBe(true);
-      expect(logprobs.top_logprobs.slice(1).every((top) => Object.keys(top!).length === 1)).toBe(true);
-      expect(logprobs.text_offset[0]).toBe(0);
-      logprobs.tokens.forEach((token, i) => {
-        if (!token.startsWith("bytes:")) expect(prompts[index]!.startsWith(token, logprobs.text_offset[i])).toBe(true);
+    let response: Response;
+    let body: Completion;
+
+    beforeAll(async () => {
+      response = await complete(server(), { ...SCORE, prompt: prompts });
+      body = (await response.clone().json()) as Completion;
+    });
+
+    it("answers 200 with each prompt echoed as its choice's text", () => {
+      expect(response.status).toBe(200);
+      body.choices.forEach((choice, index) => {
+        expect(choice.text).toBe(prompts[index]);
       });
     });
-    expect(body.usage.prompt_tokens).toBe(
-      body.choices.reduce((sum, choice) => sum + choice.logprobs!.tokens.length, 0),
-    );
-    expect(body.usage.completion_tokens).toBe(0);
+
+    it("gives the first token no log-probability and no alternatives", () => {
+      for (const { logprobs } of body.choices) {
+        expect(logprobs!.token_logprobs[0]).toBeNull();
+        expect(logprobs!.top_logprobs[0]).toBeNull();
+      }
+    });
+
+    it("gives every later token a log-probability of at most 0 and its one top alternative", () => {
+      for (const { logprobs } of body.choices) {
+        expect(logprobs!.token_logprobs.slice(1).every((value) => typeof value === "number" && value <= 0)).toBe(true);
+        expect(logprobs!.top_logprobs.slice(1).every((top) => Object.keys(top!).length === 1)).toBe(true);
+      }
+    });
+
+    it("gives each token's offset in the prompt (tokens that are whole characters)", () => {
+      body.choices.forEach((choice, index) => {
+        const logprobs = choice.logprobs!;
+        expect(logprobs.text_offset[0]).toBe(0);
+        logprobs.tokens.forEach((token, i) => {
+          if (!token.startsWith("bytes:"))
+            expect(prompts[index]!.startsWith(token, logprobs.text_offset[i])).toBe(true);
+        });
+      });
+    });
+
+    it("counts every echoed token as a prompt token, and none as generated", () => {
+      expect(body.usage.prompt_tokens).toBe(
+        body.choices.reduce((sum, choice) => sum + choice.logprobs!.tokens.length, 0),
+      );
+      expect(body.usage.completion_tokens).toBe(0);
+    });
   });
 
   it("returns the same numbers as the model computes directly", async () => {
@@ -80,7 +107,7 @@ describe("reference server: completions", () => {
     expect(body.choices[0]!.logprobs!.token_logprobs).toEqual(direct.map((token) => token.logprob));
   });
 
-  it("generates greedily for max_tokens > 0, honouring stop", async () => {
+  it("generates greedily for max_tokens > 0, stopping at stop", async () => {
     const body = (await (
       await complete(server(), {
         model: "isv-ngram-5",
@@ -90,6 +117,9 @@ describe("reference server: completions", () => {
       })
     ).json()) as Completion;
     expect(body.choices[0]).toMatchObject({ text: " Steavougrad", finish_reason: "stop", logprobs: null });
+  });
+
+  it("generates max_tokens tokens without stop, ending for length, with their log-probabilities", async () => {
     const long = (await (
       await complete(server(), { model: "isv-ngram-2", prompt: "Ada", max_tokens: 4, logprobs: 0 })
     ).json()) as Completion;
@@ -132,37 +162,65 @@ describe("reference server: fault and latency knobs", () => {
     for (let i = 0; i < 20; i++) expect((await complete(app, { ...request, prompt: `Ada ${i}` })).status).toBe(200);
   });
 
-  it("inject 500s, 429s with Retry-After, timeouts (504 after the hold) and cut-short JSON", async () => {
+  it("inject 500s", async () => {
     expect((await complete(server({ FAULT_RATE_500: "1" }), request)).status).toBe(500);
+  });
+
+  it("inject 429s with Retry-After", async () => {
     const limited = await complete(server({ FAULT_RATE_429: "1" }), request);
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("1");
+  });
+
+  it("inject timeouts: 504 after the hold", async () => {
     const timedOut = await complete(server({ FAULT_RATE_TIMEOUT: "1", FAULT_TIMEOUT_MS: "50" }), request);
     expect(timedOut.status).toBe(504);
+  });
+
+  it("inject JSON cut short, under a 200", async () => {
     const malformed = await complete(server({ FAULT_RATE_MALFORMED: "1" }), request);
     expect(malformed.status).toBe(200);
     await expect(malformed.json()).rejects.toThrow(SyntaxError);
   });
 
-  it("replays the same faults from a fresh server with the same seed, and gives a retry a fresh draw", async () => {
+  describe("with a seed", () => {
     const outcomes = async (seed: string): Promise<number[]> => {
       const app = server({ FAULT_SEED: seed, FAULT_RATE_500: "0.5" });
       const statuses: number[] = [];
       for (let i = 0; i < 12; i++) statuses.push((await complete(app, { ...request, prompt: `Ada ${i % 4}` })).status);
       return statuses;
     };
-    const first = await outcomes("7");
-    expect(await outcomes("7")).toEqual(first);
-    expect(first).toContain(500);
-    expect(first).toContain(200);
-    expect(await outcomes("8")).not.toEqual(first);
+    let first: number[];
+
+    beforeAll(async () => {
+      first = await outcomes("7");
+    });
+
+    it("replay the same faults from a fresh server with the same seed", async () => {
+      expect(await outcomes("7")).toEqual(first);
+    });
+
+    it("give a retry of the same request a fresh draw", () => {
+      expect(first).toContain(500);
+      expect(first).toContain(200);
+    });
+
+    it("draw other faults under another seed", async () => {
+      expect(await outcomes("8")).not.toEqual(first);
+    });
   });
 
-  it("take per-request overrides from headers, and reject bad values", async () => {
+  it("take a per-request latency from a header", async () => {
     const started = Date.now();
     expect((await complete(server(), request, { "x-fault-latency-ms": "120" })).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(115);
+  });
+
+  it("take a per-request fault rate from a header", async () => {
     expect((await complete(server(), request, { "x-fault-rate-500": "1" })).status).toBe(500);
+  });
+
+  it("refuse a bad value in a header (400), naming the knob", async () => {
     const bad = await complete(server(), request, { "x-fault-rate-429": "2" });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toContain("FAULT_RATE_429");

@@ -41,36 +41,51 @@ describe("results files in the pipeline's formats", () => {
     ).toEqual([1]);
   });
 
-  it("refuses every other tuple-like cell", () => {
-    const tuple = (cell: string): string[] =>
-      problems(parseResultsCsv(`index,logodds_difference,correct,total_logprob\n0,0.5,1,${cell}\n`, "logodds", 1));
-    expect(tuple('"(1, 2)"')).toEqual(['line 2: total_logprob "(1, 2)" is not a finite number']);
-    expect(tuple('"(1,2,)"')).toEqual(['line 2: total_logprob "(1,2,)" is not a finite number']);
-    expect(tuple('"(,)"')).toEqual(['line 2: total_logprob "(,)" is not a finite number']);
-    expect(tuple('"( ,)"')).toEqual(['line 2: total_logprob "( ,)" is not a finite number']);
-    expect(tuple('"()"')).toEqual(['line 2: total_logprob "()" is not a finite number']);
-    expect(tuple('"(1)"')).toEqual(['line 2: total_logprob "(1)" is not a finite number']);
-    expect(tuple('"(inf,)"')).toEqual(['line 2: total_logprob "(inf,)" is not a finite number']);
-    expect(tuple('"(Infinity,)"')).toEqual(['line 2: total_logprob "(Infinity,)" is not a finite number']);
-    expect(tuple('"((1,),)"')).toEqual(['line 2: total_logprob "((1,),)" is not a finite number']);
+  it.each([
+    ['"(1, 2)"', '"(1, 2)"'],
+    ['"(1,2,)"', '"(1,2,)"'],
+    ['"(,)"', '"(,)"'],
+    ['"( ,)"', '"( ,)"'],
+    ['"()"', '"()"'],
+    ['"(1)"', '"(1)"'],
+    ['"(inf,)"', '"(inf,)"'],
+    ['"(Infinity,)"', '"(Infinity,)"'],
+    ['"((1,),)"', '"((1,),)"'],
     // Unquoted, the tuple's comma splits the cell: the value is "(1.5" and the row has a cell too many.
-    expect(tuple("(1.5,)")).toEqual(['line 2: total_logprob "(1.5" is not a finite number']);
+    ["(1.5,)", '"(1.5"'],
+  ])("refuses any other tuple-like cell: %s", (cell, shown) => {
+    const found = problems(
+      parseResultsCsv(`index,logodds_difference,correct,total_logprob\n0,0.5,1,${cell}\n`, "logodds", 1),
+    );
+    expect(found).toEqual([`line 2: total_logprob ${shown} is not a finite number`]);
+  });
+
+  it("refuses a 1-tuple in correct that is not 0 or 1", () => {
     const correct = problems(parseResultsCsv('index,loss,correct\n0,1,"(2,)"\n', "classification", 1));
     expect(correct).toEqual(['line 2: correct "(2,)" is not a finite number']);
   });
 
-  it("pairs the per-prompt rows of the older logodds format into examples, with a warning that says how", () => {
+  describe("the older per-prompt logodds format", () => {
     const parsed = parseResultsCsv(
       "index,logodds,correct,total_logprob\r\n0,1.25,1,-0.5\r\n1,-0.75,0,-0.9\r\n",
       "logodds",
     );
-    expect(values(parsed, "logodds_difference")).toEqual([2]);
-    expect(values(parsed, "correct")).toEqual([0]);
-    expect(values(parsed, "total_logprob")[0]).toBeCloseTo(Math.log(Math.exp(-0.5) + Math.exp(-0.9)), 15);
-    expect(parsed.ok && parsed.results.unsignedLogodds).toBe(true);
-    expect(parsed.ok && parsed.warnings[0]).toMatch(
-      /^column "logodds": the pipeline's format before April 2022, one row per prompt/,
-    );
+
+    it("is paired into examples: the difference of the pair's log-odds, the second row's correct, their total", () => {
+      expect(values(parsed, "logodds_difference")).toEqual([2]);
+      expect(values(parsed, "correct")).toEqual([0]);
+      expect(values(parsed, "total_logprob")[0]).toBeCloseTo(Math.log(Math.exp(-0.5) + Math.exp(-0.9)), 15);
+    });
+
+    it("is marked as giving unsigned log-odds", () => {
+      expect(parsed.ok && parsed.results.unsignedLogodds).toBe(true);
+    });
+
+    it("is read with a warning that says how", () => {
+      expect(parsed.ok && parsed.warnings[0]).toMatch(
+        /^column "logodds": the pipeline's format before April 2022, one row per prompt/,
+      );
+    });
   });
 
   it("refuses an older per-prompt file with an odd number of rows", () => {
@@ -105,13 +120,17 @@ describe("results files in the pipeline's formats", () => {
     expect(problems(after)).toEqual(['line 7: loss "x" is not a finite number']);
   });
 
-  it("parses every model's file in fixtures/results/pipeline-gpt3-logodds", () => {
+  it("has a file per model in fixtures/results/pipeline-gpt3-logodds", () => {
     expect(
       readdirSync(join(RESULTS, "pipeline-gpt3-logodds"))
         .filter((name) => name.endsWith(".csv"))
         .sort(),
     ).toEqual(MODELS.map((model) => `${model}.csv`));
-    for (const model of MODELS) {
+  });
+
+  it.each(MODELS)(
+    "parses %s.csv in fixtures/results/pipeline-gpt3-logodds: 48 examples, finite, no warning",
+    (model) => {
       const text = readFileSync(join(RESULTS, "pipeline-gpt3-logodds", `${model}.csv`), "utf8");
       expect(text.split("\r\n").length - 2, "CRLF rows, as csv.DictWriter writes them").toBe(48);
       const parsed = parseResultsCsv(text, "logodds", 48);
@@ -119,8 +138,8 @@ describe("results files in the pipeline's formats", () => {
       for (const column of ["logodds_difference", "correct", "total_logprob"] as const)
         expect(values(parsed, column).every(Number.isFinite)).toBe(true);
       expect(parsed.ok && parsed.warnings).toEqual([]);
-    }
-  });
+    },
+  );
 
   it("pairs every model's file in fixtures/results/pipeline-legacy-logodds into 48 examples", () => {
     for (const model of MODELS) {
@@ -136,53 +155,84 @@ describe("results files in the pipeline's formats", () => {
 });
 
 describe("results files: the checks", () => {
-  it("keeps every check and message", () => {
-    expect(problems(parseResultsCsv("", "sequence_prob"))).toEqual(["the file is empty"]);
-    expect(problems(parseResultsCsv("\n \n,,\n", "sequence_prob"))).toEqual(["the file is empty"]);
-    expect(problems(parseResultsCsv("row,loss\n0,1\n", "sequence_prob"))).toEqual([
-      'no row index: the first column must be "index" (or unnamed, as pandas writes it)',
-    ]);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n", "classification"))).toEqual([
-      'missing column "correct" (a classification results file has loss, correct)',
-    ]);
-    expect(problems(parseResultsCsv("index,correct\n0,1\n", "logodds"))).toEqual([
-      'missing column "logodds_difference" (a logodds results file has logodds_difference, correct)',
-    ]);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n", "numeric"))).toEqual([
-      "numeric tasks are out of scope for analysis",
-    ]);
-    const text = [
-      "index,loss,correct",
-      "0,1,1",
-      "1.0,1,1",
-      "-1,1,1",
-      ",1,1",
-      "0,2,1",
-      "5,1,1",
-      "2,x,1",
-      "3,Infinity,1",
-      "4,1,2",
-      "6, ,1",
-      "7,1,maybe",
-    ].join("\n");
-    expect(problems(parseResultsCsv(text, "classification", 8))).toEqual([
-      'line 3: index "1.0" is not a whole number',
-      'line 4: index "-1" is not a whole number',
-      'line 5: index "" is not a whole number',
-      "line 6: index 0 appears twice",
-      'line 8: loss "x" is not a finite number',
-      'line 9: loss "Infinity" is not a finite number',
-      'line 10: correct "2" is not a finite number',
-      'line 11: loss " " is not a finite number',
-      'line 12: correct "maybe" is not a finite number',
-      "1 example has no row (indices 1)",
-    ]);
-    expect(problems(parseResultsCsv("index,loss\n0,1\n5,1\n", "sequence_prob", 3))).toEqual([
-      "line 3: index 5 is past the task's 3 examples",
-      "2 examples have no row (indices 1, 2)",
-    ]);
-    const missing = parseResultsCsv("index,loss\n0,1\n", "sequence_prob", 13);
-    expect(problems(missing)).toEqual(["12 examples have no row (indices 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...)"]);
+  it.each([
+    ["an empty file", "", "sequence_prob", undefined, ["the file is empty"]],
+    ["a file of blank rows", "\n \n,,\n", "sequence_prob", undefined, ["the file is empty"]],
+    [
+      "a first column that is not the index",
+      "row,loss\n0,1\n",
+      "sequence_prob",
+      undefined,
+      ['no row index: the first column must be "index" (or unnamed, as pandas writes it)'],
+    ],
+    [
+      "a classification file without correct",
+      "index,loss\n0,1\n",
+      "classification",
+      undefined,
+      ['missing column "correct" (a classification results file has loss, correct)'],
+    ],
+    [
+      "a logodds file without logodds_difference",
+      "index,correct\n0,1\n",
+      "logodds",
+      undefined,
+      ['missing column "logodds_difference" (a logodds results file has logodds_difference, correct)'],
+    ],
+    [
+      "a numeric task's file",
+      "index,loss\n0,1\n",
+      "numeric",
+      undefined,
+      ["numeric tasks are out of scope for analysis"],
+    ],
+    [
+      "indices that are not whole, repeated or past the task, and cells that are not numbers",
+      [
+        "index,loss,correct",
+        "0,1,1",
+        "1.0,1,1",
+        "-1,1,1",
+        ",1,1",
+        "0,2,1",
+        "5,1,1",
+        "2,x,1",
+        "3,Infinity,1",
+        "4,1,2",
+        "6, ,1",
+        "7,1,maybe",
+      ].join("\n"),
+      "classification",
+      8,
+      [
+        'line 3: index "1.0" is not a whole number',
+        'line 4: index "-1" is not a whole number',
+        'line 5: index "" is not a whole number',
+        "line 6: index 0 appears twice",
+        'line 8: loss "x" is not a finite number',
+        'line 9: loss "Infinity" is not a finite number',
+        'line 10: correct "2" is not a finite number',
+        'line 11: loss " " is not a finite number',
+        'line 12: correct "maybe" is not a finite number',
+        "1 example has no row (indices 1)",
+      ],
+    ],
+    [
+      "an index past the task's examples",
+      "index,loss\n0,1\n5,1\n",
+      "sequence_prob",
+      3,
+      ["line 3: index 5 is past the task's 3 examples", "2 examples have no row (indices 1, 2)"],
+    ],
+    [
+      "many examples without a row (the first ten are listed)",
+      "index,loss\n0,1\n",
+      "sequence_prob",
+      13,
+      ["12 examples have no row (indices 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...)"],
+    ],
+  ] as const)("refuses %s, with its message", (_, text, taskType, examples, expected) => {
+    expect(problems(parseResultsCsv(text, taskType, examples))).toEqual(expected);
   });
 
   it("reads True/False and 0/1 (also as 1.0) in correct, pads quoted and spaced cells, and skips blank rows", () => {
@@ -197,20 +247,35 @@ describe("results files: the checks", () => {
     ]);
   });
 
-  it("without the task's count, covers indices up to the largest seen, NaN where a row is absent", () => {
-    const parsed = parseResultsCsv("index,loss\n3,1.5\n0,0.5\n", "sequence_prob");
-    expect(values(parsed, "loss")).toEqual([0.5, NaN, NaN, 1.5]);
+  describe("without the task's count", () => {
+    it("covers indices up to the largest seen, NaN where a row is absent", () => {
+      expect(values(parseResultsCsv("index,loss\n3,1.5\n0,0.5\n", "sequence_prob"), "loss")).toEqual([
+        0.5,
+        NaN,
+        NaN,
+        1.5,
+      ]);
+    });
+
     // Far past the line count, the arrays grow; a lone CR ends rows, so there is no line feed to count at all.
-    const grown = parseResultsCsv("index,loss\r0,1\r40000,2\r", "sequence_prob");
-    expect(grown.ok && grown.results.columns.loss!.length).toBe(40001);
-    expect(values(grown, "loss")[40000]).toBe(2);
-    expect(problems(parseResultsCsv(`index,loss\n${MAX_RESULT_EXAMPLES},1\n`, "sequence_prob"))).toEqual([
-      `line 2: index ${MAX_RESULT_EXAMPLES} is past the ${MAX_RESULT_EXAMPLES} examples a results file may cover`,
-    ]);
-    expect(parseResultsCsv("index,loss\n", "sequence_prob")).toEqual({
-      ok: true,
-      results: { columns: { loss: new Float64Array(0) }, rows: 0 },
-      warnings: [],
+    it("grows the arrays for an index far past the line count", () => {
+      const grown = parseResultsCsv("index,loss\r0,1\r40000,2\r", "sequence_prob");
+      expect(grown.ok && grown.results.columns.loss!.length).toBe(40001);
+      expect(values(grown, "loss")[40000]).toBe(2);
+    });
+
+    it("refuses an index past the most a results file may cover", () => {
+      expect(problems(parseResultsCsv(`index,loss\n${MAX_RESULT_EXAMPLES},1\n`, "sequence_prob"))).toEqual([
+        `line 2: index ${MAX_RESULT_EXAMPLES} is past the ${MAX_RESULT_EXAMPLES} examples a results file may cover`,
+      ]);
+    });
+
+    it("reads a file with a header only as no rows", () => {
+      expect(parseResultsCsv("index,loss\n", "sequence_prob")).toEqual({
+        ok: true,
+        results: { columns: { loss: new Float64Array(0) }, rows: 0 },
+        warnings: [],
+      });
     });
   });
 
@@ -332,32 +397,40 @@ describe("metrics read from results", () => {
       label: "Probability on the offered classes",
     });
     expect(METRICS.coverage.transform(Math.log(0.25))).toBeCloseTo(0.25, 15);
+  });
+
+  it("absolute_logodds_difference is the size of the difference; logodds_difference is read as it stands", () => {
     expect(METRICS.absolute_logodds_difference.transform(-1.5)).toBe(1.5);
     expect("transform" in METRICS.logodds_difference).toBe(false);
   });
 
-  it("any metric whose column the task type's results carry can be chosen", () => {
-    const names = (taskType: Parameters<typeof chooseMetric>[0]): string[] =>
-      Object.keys(METRICS).filter((name) => chooseMetric(taskType, name).ok);
-    expect(names("logodds")).toEqual(["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]);
-    expect(names("absolute_logodds")).toEqual([
-      "accuracy",
-      "logodds_difference",
-      "absolute_logodds_difference",
-      "coverage",
-    ]);
-    expect(names("classification")).toEqual(["loss", "accuracy", "coverage"]);
-    expect(names("sequence_prob")).toEqual(["loss"]);
+  const choosable = (taskType: Parameters<typeof chooseMetric>[0]): string[] =>
+    Object.keys(METRICS).filter((name) => chooseMetric(taskType, name).ok);
+
+  it.each([
+    ["logodds", ["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]],
+    ["absolute_logodds", ["accuracy", "logodds_difference", "absolute_logodds_difference", "coverage"]],
+    ["classification", ["loss", "accuracy", "coverage"]],
+    ["sequence_prob", ["loss"]],
+  ] as const)("any metric whose column %s results carry can be chosen", (taskType, names) => {
+    expect(choosable(taskType)).toEqual(names);
+  });
+
+  it("a metric the task type's results do not carry is refused, naming those that can be chosen", () => {
     const refused = chooseMetric("sequence_prob", "accuracy");
     expect(!refused.ok && refused.message).toBe(
       'metric "accuracy" does not apply to sequence_prob tasks; use one of loss',
     );
-    for (const name of ["toString", "__proto__", "constructor", "Loss"]) {
-      const unknown = chooseMetric("classification", name);
-      expect(!unknown.ok && unknown.message).toBe(
-        `metric "${name}" is not a metric; use one of loss, accuracy, coverage`,
-      );
-    }
+  });
+
+  it.each(["toString", "__proto__", "constructor", "Loss"])("%s is not a metric", (name) => {
+    const unknown = chooseMetric("classification", name);
+    expect(!unknown.ok && unknown.message).toBe(
+      `metric "${name}" is not a metric; use one of loss, accuracy, coverage`,
+    );
+  });
+
+  it("no metric can be chosen for a numeric task", () => {
     expect(chooseMetric("numeric").ok).toBe(false);
   });
 });

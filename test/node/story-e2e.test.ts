@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { chromium } from "playwright-core";
+import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
 import { validateLeaderboard } from "../../src/generated/validators";
@@ -88,66 +88,107 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
     }
   }
 
-  it("an accepted task appears on the leaderboard JSON and page, escaped; a rejected one on neither", async () => {
-    const accepted = await submitAndEvaluate("memo-trap-inverse.csv", HOSTILE_TITLE);
-    const rejected = await submitAndEvaluate("facts-standard.csv", "Facts that larger models know better");
-    expect(
-      (
-        await organiser(`/v1/review/submissions/${accepted}/decision`, {
-          method: "POST",
-          body: JSON.stringify({ decision: "accept", note: "Clear inverse scaling." }),
-        })
-      ).status,
-    ).toBe(200);
-    expect(
-      (
-        await organiser(`/v1/review/submissions/${rejected}/decision`, {
-          method: "POST",
-          body: JSON.stringify({ decision: "reject", note: "Standard scaling." }),
-        })
-      ).status,
-    ).toBe(200);
+  describe("once one task is accepted and another rejected", () => {
+    let accepted: string;
+    let rejected: string;
+    let board: { tasks: { id: string; title: string; families: { family: string; verdict: string }[] }[] };
 
-    const board = (await (await fetch(`${service.url}/v1/leaderboard`)).json()) as {
-      tasks: { id: string; title: string; families: { family: string; verdict: string }[] }[];
-    };
-    expect(validateLeaderboard(board)).toBe(true);
-    expect(board.tasks.map((task) => task.id)).toEqual([accepted]);
-    expect(board.tasks[0]).toMatchObject({
-      title: HOSTILE_TITLE,
-      families: [{ family: "isv-reference", verdict: "inverse" }],
+    beforeAll(async () => {
+      accepted = await submitAndEvaluate("memo-trap-inverse.csv", HOSTILE_TITLE);
+      rejected = await submitAndEvaluate("facts-standard.csv", "Facts that larger models know better");
+      expect(
+        (
+          await organiser(`/v1/review/submissions/${accepted}/decision`, {
+            method: "POST",
+            body: JSON.stringify({ decision: "accept", note: "Clear inverse scaling." }),
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await organiser(`/v1/review/submissions/${rejected}/decision`, {
+            method: "POST",
+            body: JSON.stringify({ decision: "reject", note: "Standard scaling." }),
+          })
+        ).status,
+      ).toBe(200);
+      board = (await (await fetch(`${service.url}/v1/leaderboard`)).json()) as typeof board;
+    }, 180_000);
+
+    it("the leaderboard JSON matches its schema", () => {
+      expect(validateLeaderboard(board)).toBe(true);
     });
 
-    const browser = await chromium.launch({
-      executablePath: BROWSER,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+    it("the leaderboard JSON lists the accepted task and not the rejected one", () => {
+      expect(board.tasks.map((task) => task.id)).toEqual([accepted]);
     });
-    try {
-      const page = await browser.newPage({ javaScriptEnabled: true });
-      const response = await page.goto(`${service.url}/`);
-      expect(response?.status()).toBe(200);
-      const heading = page.locator(`#task-${accepted} h2`);
-      expect(await heading.textContent()).toBe(`#1 ${HOSTILE_TITLE}`);
-      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
-      expect(await page.locator(`#task-${accepted} .meta`).textContent()).toContain("Ada <i>Researcher</i>");
-      expect(await page.locator(`#task-${accepted} .verdict`).textContent()).toBe("inverse");
-      expect(await page.locator(`#task-${rejected}`).count()).toBe(0);
-      const plotWidth = await page
-        .locator(`#task-${accepted} img`)
-        .evaluate((image: HTMLImageElement) => image.decode().then(() => image.naturalWidth));
-      expect(plotWidth).toBe(720);
-      mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
-      await page.screenshot({ path: join(ROOT, "test-artifacts", "leaderboard.png"), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+
+    it("the leaderboard JSON gives the title exactly as submitted, with the verdict", () => {
+      expect(board.tasks[0]).toMatchObject({
+        title: HOSTILE_TITLE,
+        families: [{ family: "isv-reference", verdict: "inverse" }],
+      });
+    });
+
+    describe("the leaderboard page, in a browser", () => {
+      let browser: Browser;
+      let page: Page;
+      let status: number | undefined;
+
+      beforeAll(async () => {
+        browser = await chromium.launch({
+          executablePath: BROWSER,
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+          ],
+        });
+        page = await browser.newPage({ javaScriptEnabled: true });
+        status = (await page.goto(`${service.url}/`))?.status();
+      });
+      afterAll(async () => {
+        if (page) {
+          mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
+          await page.screenshot({ path: join(ROOT, "test-artifacts", "leaderboard.png"), fullPage: true });
+        }
+        await browser?.close();
+      });
+
+      it("is served", () => {
+        expect(status).toBe(200);
+      });
+
+      it("shows the accepted task's title as text, ranked first", async () => {
+        expect(await page.locator(`#task-${accepted} h2`).textContent()).toBe(`#1 ${HOSTILE_TITLE}`);
+      });
+
+      it("runs no script from the title", async () => {
+        expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      });
+
+      it("shows the authors' names as text", async () => {
+        expect(await page.locator(`#task-${accepted} .meta`).textContent()).toContain("Ada <i>Researcher</i>");
+      });
+
+      it("shows the verdict", async () => {
+        expect(await page.locator(`#task-${accepted} .verdict`).textContent()).toBe("inverse");
+      });
+
+      it("leaves out the rejected task", async () => {
+        expect(await page.locator(`#task-${rejected}`).count()).toBe(0);
+      });
+
+      it("loads the plot", async () => {
+        const plotWidth = await page
+          .locator(`#task-${accepted} img`)
+          .evaluate((image: HTMLImageElement) => image.decode().then(() => image.naturalWidth));
+        expect(plotWidth).toBe(720);
+      });
+    });
   });
 });

@@ -41,14 +41,23 @@ describe("identical results give exactly no change", () => {
     },
   );
 
-  it("gives a slope, endpoint contrast and arms of exactly 0, with zero-width intervals", () => {
+  describe("on four models with the same losses", () => {
     const analysis = familyOf(["a", "b", "c", "d"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: shared })));
-    expect(analysis.slope.perDecade).toBe(0);
-    expect(analysis.slope.ci95).toEqual([0, 0]);
-    expect(analysis.slope.test.interval).toEqual([0, 0]);
-    expect(analysis.endpointContrast).toEqual({ value: 0, standardError: 0, ci95: [0, 0] });
-    expect(analysis.twoLines?.uShaped.left.interval).toEqual([0, 0]);
-    expect(analysis.twoLines?.invertedU.right.interval).toEqual([0, 0]);
+
+    it("gives a slope of exactly 0, with zero-width intervals", () => {
+      expect(analysis.slope.perDecade).toBe(0);
+      expect(analysis.slope.ci95).toEqual([0, 0]);
+      expect(analysis.slope.test.interval).toEqual([0, 0]);
+    });
+
+    it("gives an endpoint contrast of exactly 0, with a zero-width interval", () => {
+      expect(analysis.endpointContrast).toEqual({ value: 0, standardError: 0, ci95: [0, 0] });
+    });
+
+    it("gives the two-line arms zero-width intervals", () => {
+      expect(analysis.twoLines?.uShaped.left.interval).toEqual([0, 0]);
+      expect(analysis.twoLines?.invertedU.right.interval).toEqual([0, 0]);
+    });
   });
 
   it("gives Kendall's tau 0 when every mean ties", () => {

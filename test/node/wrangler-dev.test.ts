@@ -57,52 +57,88 @@ describe("the Worker under wrangler dev", () => {
     rmSync(state, { recursive: true, force: true });
   });
 
-  it("accepts a real prize file and gives the same report as the CLI", async () => {
+  describe("a real prize file", () => {
     const file = join(REAL_TASKS, "syllogism-0shot.csv");
-    const response = await upload(server.url, file);
-    expect(response.status).toBe(201);
-    const body = (await response.json()) as { id: string; submitterToken: string; report: unknown };
-    expect(body.report).toEqual(await cliReport(file));
+    let response: Response;
+    let body: { id: string; submitterToken: string; report: unknown };
 
-    const read = await fetch(`${server.url}/v1/submissions/${body.id}`, {
-      headers: { authorization: `Bearer ${body.submitterToken}` },
+    beforeAll(async () => {
+      response = await upload(server.url, file);
+      body = (await response.clone().json()) as typeof body;
     });
-    expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: body.id, state: "valid", examples: 1000 });
+
+    it("is accepted with the same report as the CLI gives", async () => {
+      expect(response.status).toBe(201);
+      expect(body.report).toEqual(await cliReport(file));
+    });
+
+    it("can be read back by the submitter", async () => {
+      const read = await fetch(`${server.url}/v1/submissions/${body.id}`, {
+        headers: { authorization: `Bearer ${body.submitterToken}` },
+      });
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ id: body.id, state: "valid", examples: 1000 });
+    });
   });
 
-  it("rejects an early-schema file with the same report as the CLI, as problem+json", async () => {
+  describe("an early-schema file", () => {
     const file = join(REAL_TASKS, "sentiment_analysis.csv");
-    const response = await upload(server.url, file);
-    expect(response.status).toBe(422);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
-    const problem = (await response.json()) as { code: string; report: unknown };
-    expect(problem.code).toBe("invalid_task_file");
-    expect(problem.report).toEqual(await cliReport(file));
+    let response: Response;
+    let problem: { code: string; report: unknown };
+
+    beforeAll(async () => {
+      response = await upload(server.url, file);
+      problem = (await response.clone().json()) as typeof problem;
+    });
+
+    it("is refused (422) as problem+json", () => {
+      expect(response.status).toBe(422);
+      expect(response.headers.get("content-type")).toBe("application/problem+json");
+      expect(problem.code).toBe("invalid_task_file");
+    });
+
+    it("is refused with the same report as the CLI gives", async () => {
+      expect(problem.report).toEqual(await cliReport(file));
+    });
   });
 
-  it("accepts a token made by `isv token create` on the organiser API, and refuses requests without one", async () => {
-    const run = promisify(execFile);
-    const created = await run(process.execPath, [
-      join(ROOT, "bin", "isv.mjs"),
-      "token",
-      "create",
-      "--role",
-      "organiser",
-      "--label",
-      "e2e",
-      "--persist-to",
-      state,
-    ]);
-    const token = created.stdout.trim();
-    expect(token).toMatch(/^isv_ot_[A-Za-z0-9_-]{43}$/);
-    expect(created.stderr).toContain("created an organiser token (e2e)");
-    const path = `${server.url}/v1/review/submissions/${crypto.randomUUID()}/analysis`;
-    expect((await fetch(path)).status).toBe(401);
-    const withToken = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
-    expect(withToken.status).toBe(404);
-    expect(await withToken.json()).toMatchObject({ code: "not_found" });
-  }, 120_000); // isv token create retries a local wrangler call that hangs (30 s each): room for one retry
+  describe("a token made by `isv token create`", () => {
+    let created: { stdout: string; stderr: string };
+    let token: string;
+    const path = () => `${server.url}/v1/review/submissions/${crypto.randomUUID()}/analysis`;
+
+    // isv token create retries a local wrangler call that hangs (30 s each): room for one retry.
+    beforeAll(async () => {
+      const run = promisify(execFile);
+      created = await run(process.execPath, [
+        join(ROOT, "bin", "isv.mjs"),
+        "token",
+        "create",
+        "--role",
+        "organiser",
+        "--label",
+        "e2e",
+        "--persist-to",
+        state,
+      ]);
+      token = created.stdout.trim();
+    }, 120_000);
+
+    it("is printed alone on stdout, as an organiser token, and the CLI says what it made", () => {
+      expect(token).toMatch(/^isv_ot_[A-Za-z0-9_-]{43}$/);
+      expect(created.stderr).toContain("created an organiser token (e2e)");
+    });
+
+    it("is needed by the organiser API: a request without one gets 401", async () => {
+      expect((await fetch(path())).status).toBe(401);
+    });
+
+    it("is accepted by the organiser API", async () => {
+      const withToken = await fetch(path(), { headers: { authorization: `Bearer ${token}` } });
+      expect(withToken.status).toBe(404);
+      expect(await withToken.json()).toMatchObject({ code: "not_found" });
+    });
+  });
 
   it("validates metadata with the build-time schemas (no runtime code generation in workerd)", async () => {
     const form = new FormData();
@@ -116,95 +152,135 @@ describe("the Worker under wrangler dev", () => {
     });
   });
 
-  it("enforces the rounds an admin sets: uploads after the close are refused with the deadline, and editing ends with the round", async () => {
-    const run = promisify(execFile);
-    const admin = (
-      await run(process.execPath, [
-        join(ROOT, "bin", "isv.mjs"),
-        "token",
-        "create",
-        "--role",
-        "admin",
-        "--persist-to",
-        state,
-      ])
-    ).stdout.trim();
-    const asAdmin = (path: string, init: RequestInit = {}) =>
-      fetch(`${server.url}${path}`, {
-        ...init,
-        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      });
-    const defaults = ((await (await asAdmin("/v1/review/settings")).json()) as { settings: Record<string, unknown> })
-      .settings;
+  describe("the rounds an admin sets", () => {
     const hour = 3_600_000;
     const iso = (offset: number) => new Date(Date.now() + offset).toISOString();
-    const saveRounds = async (rounds: object[]) =>
-      expect(
-        (await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) })).status,
-      ).toBe(200);
-
     const firstClose = iso(hour);
-    await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: firstClose }]);
-    expect(await (await fetch(`${server.url}/`)).text()).toContain(
-      `Submissions for Round 1 are open until ${firstClose}.`,
-    );
-    const variant = join(state, "syllogism-variant.csv");
-    writeFileSync(
-      variant,
-      readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") +
-        `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`,
-    );
-    const created = await upload(server.url, variant);
-    const { id, submitterToken } = (await created.json()) as { id: string; submitterToken: string };
-    expect(created.status).toBe(201);
+    let asAdmin: (path: string, init?: RequestInit) => Promise<Response>;
+    let saveRounds: (rounds: object[]) => Promise<void>;
+    let openPage: string;
+    let created: Response;
+    let id: string;
+    let submitterToken: string;
+
+    beforeAll(async () => {
+      const run = promisify(execFile);
+      const admin = (
+        await run(process.execPath, [
+          join(ROOT, "bin", "isv.mjs"),
+          "token",
+          "create",
+          "--role",
+          "admin",
+          "--persist-to",
+          state,
+        ])
+      ).stdout.trim();
+      asAdmin = (path: string, init: RequestInit = {}) =>
+        fetch(`${server.url}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        });
+      const defaults = ((await (await asAdmin("/v1/review/settings")).json()) as { settings: Record<string, unknown> })
+        .settings;
+      saveRounds = async (rounds: object[]) =>
+        expect(
+          (await asAdmin("/v1/review/settings", { method: "PUT", body: JSON.stringify({ ...defaults, rounds }) }))
+            .status,
+        ).toBe(200);
+
+      await saveRounds([{ name: "Round 1", opensAt: iso(-2 * hour), closesAt: firstClose }]);
+      openPage = await (await fetch(`${server.url}/`)).text();
+      const variant = join(state, "syllogism-variant.csv");
+      writeFileSync(
+        variant,
+        readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8") +
+          `9999,"Q: Is this a valid syllogism (${crypto.randomUUID()})?\nA:","[' Yes', ' No']",1\n`,
+      );
+      created = await upload(server.url, variant);
+      ({ id, submitterToken } = (await created.clone().json()) as { id: string; submitterToken: string });
+    }, 120_000);
+    afterAll(async () => {
+      await saveRounds?.([]);
+    });
+
+    it("are announced on the page while a round is open, with its close", () => {
+      expect(openPage).toContain(`Submissions for Round 1 are open until ${firstClose}.`);
+    });
+
+    it("take uploads while a round is open", () => {
+      expect(created.status).toBe(201);
+    });
 
     // The admin moves the deadline into the past and schedules the next round.
-    const closedAt = iso(-hour);
-    const opensAt = iso(24 * hour);
-    await saveRounds([
-      { name: "Round 1", opensAt: iso(-2 * hour), closesAt: closedAt },
-      { name: "Round 2", opensAt, closesAt: iso(48 * hour) },
-    ]);
-    const late = await upload(server.url, join(REAL_TASKS, "syllogism-0shot.csv"));
-    expect(late.status).toBe(403);
-    expect(await late.json()).toMatchObject({
-      code: "submissions_closed",
-      detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`,
-      closedAt,
-      nextOpensAt: opensAt,
-    });
-    const settings = (await (await fetch(`${server.url}/v1/settings`)).json()) as { submissionsOpen: boolean };
-    expect(settings.submissionsOpen).toBe(false);
-    expect(await (await fetch(`${server.url}/`)).text()).toContain(
-      `<p class="status">Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.</p>`,
-    );
+    describe("once the round has closed and the next is scheduled", () => {
+      const closedAt = iso(-hour);
+      const opensAt = iso(24 * hour);
+      let late: Response;
+      let settings: { submissionsOpen: boolean };
+      let closedPage: string;
+      let refusedEdit: Response;
+      const edit = () =>
+        fetch(`${server.url}/v1/submissions/${id}/metadata`, {
+          method: "PUT",
+          body: JSON.stringify({ metadata: METADATA }),
+          headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" },
+        });
 
-    const edit = () =>
-      fetch(`${server.url}/v1/submissions/${id}/metadata`, {
-        method: "PUT",
-        body: JSON.stringify({ metadata: METADATA }),
-        headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" },
+      beforeAll(async () => {
+        await saveRounds([
+          { name: "Round 1", opensAt: iso(-2 * hour), closesAt: closedAt },
+          { name: "Round 2", opensAt, closesAt: iso(48 * hour) },
+        ]);
+        late = await upload(server.url, join(REAL_TASKS, "syllogism-0shot.csv"));
+        settings = (await (await fetch(`${server.url}/v1/settings`)).json()) as typeof settings;
+        closedPage = await (await fetch(`${server.url}/`)).text();
+        refusedEdit = await edit();
       });
-    const refused = await edit();
-    expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({
-      code: "not_editable",
-      detail: `Editing closed with Round 1 at ${closedAt}.`,
-      closedAt,
-    });
 
-    // Organisers asking for changes reopen editing for this task alone, deadline or not.
-    expect(
-      (
-        await asAdmin(`/v1/review/submissions/${id}/decision`, {
-          method: "POST",
-          body: JSON.stringify({ decision: "request_changes", note: "Name the source." }),
-        })
-      ).status,
-    ).toBe(200);
-    const answered = await edit();
-    expect(answered.status).toBe(200);
-    expect(await answered.json()).toMatchObject({ state: "valid" });
-    await saveRounds([]);
-  }, 120_000);
+      it("refuse uploads (403), naming the close and the next round's opening", async () => {
+        expect(late.status).toBe(403);
+        expect(await late.json()).toMatchObject({
+          code: "submissions_closed",
+          detail: `Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.`,
+          closedAt,
+          nextOpensAt: opensAt,
+        });
+      });
+
+      it("say in the public settings that submissions are closed", () => {
+        expect(settings.submissionsOpen).toBe(false);
+      });
+
+      it("say on the page that submissions are closed, and when the next round opens", () => {
+        expect(closedPage).toContain(
+          `<p class="status">Submissions for Round 1 closed at ${closedAt}. Round 2 opens at ${opensAt}.</p>`,
+        );
+      });
+
+      it("end editing with the round (409), naming the close", async () => {
+        expect(refusedEdit.status).toBe(409);
+        expect(await refusedEdit.json()).toMatchObject({
+          code: "not_editable",
+          detail: `Editing closed with Round 1 at ${closedAt}.`,
+          closedAt,
+        });
+      });
+
+      // Organisers asking for changes reopen editing for this task alone, deadline or not.
+      it("let a task whose changes organisers asked for be edited after the close", async () => {
+        expect(
+          (
+            await asAdmin(`/v1/review/submissions/${id}/decision`, {
+              method: "POST",
+              body: JSON.stringify({ decision: "request_changes", note: "Name the source." }),
+            })
+          ).status,
+        ).toBe(200);
+        const answered = await edit();
+        expect(answered.status).toBe(200);
+        expect(await answered.json()).toMatchObject({ state: "valid" });
+      });
+    });
+  });
 });

@@ -1,14 +1,16 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { appendAuditIfChanged } from "../../src/storage/analyses";
 import { decideStatement } from "../../src/storage/review";
 import { lambadaVariant, submit } from "./helpers";
 
 /** The audit log and kept file versions are history: they record what happened, and only that, for good. */
-describe("history", () => {
-  it("the database refuses to edit or delete audit entries and kept file versions", async () => {
+describe("history: the database", () => {
+  let id: string;
+
+  beforeAll(async () => {
     const created = await submit({ csv: lambadaVariant("History") });
-    const { id } = await created.json<{ id: string }>();
+    ({ id } = await created.json<{ id: string }>());
     const now = new Date().toISOString();
     await env.DB.prepare(
       "INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, 'test', 'test.history', ?2, '{}')",
@@ -20,18 +22,33 @@ describe("history", () => {
     )
       .bind(id, now)
       .run();
+  });
+
+  it("refuses to edit an audit entry", async () => {
     await expect(
       env.DB.prepare("UPDATE audit_log SET actor = 'someone else' WHERE action = 'test.history'").run(),
     ).rejects.toThrow(/append-only/);
+  });
+
+  it("refuses to delete an audit entry", async () => {
     await expect(env.DB.prepare("DELETE FROM audit_log WHERE action = 'test.history'").run()).rejects.toThrow(
       /append-only/,
     );
+  });
+
+  it("refuses to delete a kept file version", async () => {
     await expect(
       env.DB.prepare("DELETE FROM submission_versions WHERE submission_id = ?1").bind(id).run(),
     ).rejects.toThrow(/append-only/);
+  });
+
+  it("refuses to edit a kept file version", async () => {
     await expect(
       env.DB.prepare("UPDATE submission_versions SET csv_sha256 = 'y' WHERE submission_id = ?1").bind(id).run(),
     ).rejects.toThrow(/append-only/);
+  });
+
+  it("keeps the audit entry as it was written", async () => {
     expect(await env.DB.prepare("SELECT actor FROM audit_log WHERE submission_id = ?1").bind(id).all()).toMatchObject({
       results: [{ actor: "test" }],
     });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import numericCsv from "../../fixtures/tasks/valid/numeric.csv?raw";
 import { VALID_METADATA, call, problemOf, submit, token as apiToken, uniqueVariant } from "./helpers";
 
@@ -16,8 +16,8 @@ describe("organiser routes for families and evaluations", () => {
     }
   });
 
-  it("register a family, list it, and refuse one that breaks the schema or names another family", async () => {
-    const token = await organiserToken();
+  describe("families", () => {
+    let token: string;
     const name = `family-${crypto.randomUUID().slice(0, 8)}`;
     const definition = {
       name,
@@ -28,88 +28,103 @@ describe("organiser routes for families and evaluations", () => {
         { id: "large", parameters: 1e10 },
       ],
     };
-    expect(
-      (await call(`/v1/review/families/${name}`, token, { method: "PUT", body: JSON.stringify(definition) })).status,
-    ).toBe(200);
-    const listed = await (await call("/v1/review/families", token)).json<{ families: { name: string }[] }>();
-    expect(listed.families.map((f) => f.name)).toContain(name);
-    const broken = await problemOf(
-      await call(`/v1/review/families/${name}`, token, {
+    let registered: Response;
+
+    beforeAll(async () => {
+      token = await organiserToken();
+      registered = await call(`/v1/review/families/${name}`, token, {
         method: "PUT",
-        body: JSON.stringify({ ...definition, models: [{ id: "only" }] }),
-      }),
-    );
-    expect(broken.code).toBe("invalid_family");
-    expect(broken.fields).toEqual(
-      expect.arrayContaining([
-        { field: "models", message: "must NOT have fewer than 2 items" },
-        { field: "models[0].parameters", message: "is required" },
-      ]),
-    );
-    expect(
-      (
-        await problemOf(
-          await call(`/v1/review/families/other`, token, { method: "PUT", body: JSON.stringify(definition) }),
-        )
-      ).code,
-    ).toBe("invalid_family");
-    expect(
-      (
+        body: JSON.stringify(definition),
+      });
+    });
+
+    it("register a family", () => {
+      expect(registered.status).toBe(200);
+    });
+
+    it("list a registered family", async () => {
+      const listed = await (await call("/v1/review/families", token)).json<{ families: { name: string }[] }>();
+      expect(listed.families.map((f) => f.name)).toContain(name);
+    });
+
+    it("refuse a family that breaks its schema, naming each problem", async () => {
+      const broken = await problemOf(
         await call(`/v1/review/families/${name}`, token, {
           method: "PUT",
-          body: "not json",
-          headers: { "content-type": "text/plain" },
-        })
-      ).status,
-    ).toBe(400);
+          body: JSON.stringify({ ...definition, models: [{ id: "only" }] }),
+        }),
+      );
+      expect(broken.code).toBe("invalid_family");
+      expect(broken.fields).toEqual(
+        expect.arrayContaining([
+          { field: "models", message: "must NOT have fewer than 2 items" },
+          { field: "models[0].parameters", message: "is required" },
+        ]),
+      );
+    });
+
+    it("refuse a definition that names another family than its address", async () => {
+      expect(
+        (
+          await problemOf(
+            await call(`/v1/review/families/other`, token, { method: "PUT", body: JSON.stringify(definition) }),
+          )
+        ).code,
+      ).toBe("invalid_family");
+    });
+
+    it("refuse a body that is not JSON (400)", async () => {
+      expect(
+        (
+          await call(`/v1/review/families/${name}`, token, {
+            method: "PUT",
+            body: "not json",
+            headers: { "content-type": "text/plain" },
+          })
+        ).status,
+      ).toBe(400);
+    });
   });
 
-  it("refuse to evaluate a numeric task (422), an unknown family (400) or an unknown submission (404)", async () => {
-    const token = await organiserToken();
-    const numeric = await submit({
-      csv: uniqueVariant(numericCsv, () => "How many stones in jar 999? More or less than 10:,7,10"),
-      metadata: { ...VALID_METADATA, taskType: "numeric" },
-    });
-    expect(numeric.status).toBe(201);
-    const { id } = await numeric.json<{ id: string }>();
-    const refused = await problemOf(
-      await call(`/v1/review/submissions/${id}/evaluations`, token, {
+  describe("starting an evaluation", () => {
+    let token: string;
+    let id: string;
+    const start = (submission: string, families: string[]) =>
+      call(`/v1/review/submissions/${submission}/evaluations`, token, {
         method: "POST",
-        body: JSON.stringify({ families: ["isv-reference"] }),
-      }),
-    );
-    expect(refused).toMatchObject({
-      status: 422,
-      code: "not_analysable",
-      detail: "numeric tasks are not evaluated: their metric needs sampled generations",
+        body: JSON.stringify({ families }),
+      });
+
+    beforeAll(async () => {
+      token = await organiserToken();
+      const numeric = await submit({
+        csv: uniqueVariant(numericCsv, () => "How many stones in jar 999? More or less than 10:,7,10"),
+        metadata: { ...VALID_METADATA, taskType: "numeric" },
+      });
+      expect(numeric.status).toBe(201);
+      ({ id } = await numeric.json<{ id: string }>());
     });
-    expect(
-      (
-        await problemOf(
-          await call(`/v1/review/submissions/${id}/evaluations`, token, {
-            method: "POST",
-            body: JSON.stringify({ families: ["no-such-family"] }),
-          }),
-        )
-      ).code,
-    ).toBe("bad_request");
-    expect(
-      (
-        await call(`/v1/review/submissions/${crypto.randomUUID()}/evaluations`, token, {
-          method: "POST",
-          body: JSON.stringify({ families: ["isv-reference"] }),
-        })
-      ).status,
-    ).toBe(404);
-    expect(
-      (
-        await problemOf(
-          await call(`/v1/review/submissions/${id}/evaluations`, token, {
-            method: "POST",
-            body: JSON.stringify({ families: [] }),
-          }),
-        )
-      ).fields,
-    ).toEqual([{ field: "families", message: "must NOT have fewer than 1 items" }]);
+
+    it("refuse a numeric task (422), saying why", async () => {
+      expect(await problemOf(await start(id, ["isv-reference"]))).toMatchObject({
+        status: 422,
+        code: "not_analysable",
+        detail: "numeric tasks are not evaluated: their metric needs sampled generations",
+      });
+    });
+
+    it("refuse a family that is not registered (400)", async () => {
+      expect((await problemOf(await start(id, ["no-such-family"]))).code).toBe("bad_request");
+    });
+
+    it("refuse an unknown submission (404)", async () => {
+      expect((await start(crypto.randomUUID(), ["isv-reference"])).status).toBe(404);
+    });
+
+    it("refuse an empty list of families, naming the field", async () => {
+      expect((await problemOf(await start(id, []))).fields).toEqual([
+        { field: "families", message: "must NOT have fewer than 1 items" },
+      ]);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Papa from "papaparse";
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import corpus from "../../src/reference/corpus.txt?raw";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import referenceFamily from "../../fixtures/families/reference.json";
@@ -20,8 +20,13 @@ import { VALID_METADATA, heldQueue, submit, uniqueVariant } from "./helpers";
  * generated token after the echoed prompt, and `text_offset` as a running sum of token-string lengths, which drifts
  * after any character split into bytes. The stored losses must still equal the model's own.
  */
-describe("an evaluation through the vllm personality", () => {
-  it("stores per-example losses equal to a direct computation, on prompts with characters split into bytes", async () => {
+describe("an evaluation through the vllm personality, on prompts with characters split into bytes", () => {
+  const models = referenceFamily.models.filter((model) => ["isv-ngram-2", "isv-ngram-5"].includes(model.id));
+  let csv: string;
+  let evaluationId: string;
+  const acks: number[] = [];
+
+  beforeAll(async () => {
     const tag = crypto.randomUUID().slice(0, 8);
     // Every other prompt gets multi-byte characters before the text the classes follow: a 4-byte emoji, a 3-byte
     // CJK character and 2-byte accents. The added row's prompt ends with one.
@@ -29,7 +34,7 @@ describe("an evaluation through the vllm personality", () => {
     const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, (_, asks: string) =>
       row++ % 2 === 0 ? `"[${tag}] 🙂 naïve 你 ${asks}` : `"[${tag}] ${asks}`,
     );
-    const csv = uniqueVariant(
+    csv = uniqueVariant(
       tagged,
       () => `"Ada asks 🙂: say ""${tag}"":\nA quiet river hides the café","[' water', ' stones']",0`,
     );
@@ -37,12 +42,11 @@ describe("an evaluation through the vllm personality", () => {
     expect(response.status).toBe(201);
     const submission = (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
 
-    const models = referenceFamily.models.filter((model) => ["isv-ngram-2", "isv-ngram-5"].includes(model.id));
     const baseUrl = `${inject("referenceUrl").replace(/\/v1$/, "")}/as/vllm/v1`;
     const family: StoredFamily = { ...(referenceFamily as StoredFamily), name: "via-vllm", baseUrl, models };
     const started = await startEvaluation(heldQueue, submission, family);
     expect(started.ok).toBe(true);
-    const evaluationId = started.ok ? started.evaluation.id : "";
+    evaluationId = started.ok ? started.evaluation.id : "";
 
     // Every shard through the real queue handler, one batch a shard.
     for (const shard of await listShards(env.DB, evaluationId)) {
@@ -56,22 +60,39 @@ describe("an evaluation through the vllm personality", () => {
       ]);
       const ctx = createExecutionContext();
       await worker.queue(batch, env, ctx);
-      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+      acks.push((await getQueueResult(batch, ctx)).explicitAcks.length);
     }
+  }, 60_000);
+
+  const examples = () => Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
+
+  it("has multi-byte characters in half the prompts", () => {
+    expect(
+      examples().filter(([prompt]) => [...prompt!].some((character) => character.codePointAt(0)! > 0x7f)),
+    ).toHaveLength(151);
+  });
+
+  it("has each shard acked by the queue handler", () => {
+    for (const acked of acks) expect(acked).toBe(1);
+  });
+
+  it("ends evaluated, with no reason", async () => {
     const evaluation = (await getEvaluation(env.DB, evaluationId))!;
     expect({ state: evaluation.state, reason: evaluation.reason }).toEqual({ state: "evaluated", reason: null });
+  });
 
-    const examples = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
-    expect(
-      examples.filter(([prompt]) => [...prompt!].some((character) => character.codePointAt(0)! > 0x7f)),
-    ).toHaveLength(151);
-    const reference = trainReferenceFamily(corpus);
+  it("scores every example on every model, flagging none", async () => {
     const results = await listResults(env.DB, evaluationId);
     expect(results.map(({ model, flag }) => ({ model, flag }))).toEqual(
-      models.flatMap(({ id }) => examples.map(() => ({ model: id, flag: null }))),
+      models.flatMap(({ id }) => examples().map(() => ({ model: id, flag: null }))),
     );
-    for (const result of results) {
-      const [prompt, classes, answer] = examples[result.index]!;
+  });
+
+  it("stores per-example losses equal to a direct computation", async () => {
+    const reference = trainReferenceFamily(corpus);
+    const rows = examples();
+    for (const result of await listResults(env.DB, evaluationId)) {
+      const [prompt, classes, answer] = rows[result.index]!;
       const parsed = parseClassesLiteral(classes!);
       const scores = (parsed.ok ? parsed.classes : []).map((name) =>
         continuationLogprob(reference.member(result.model)!, prompt!, name),
@@ -81,5 +102,5 @@ describe("an evaluation through the vllm personality", () => {
         `${result.model} #${result.index}`,
       ).toBeLessThan(1e-9);
     }
-  }, 60_000);
+  });
 });

@@ -7,17 +7,15 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
-import { describe, expect, inject, it } from "vitest";
-import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
 import type { ShardMessage } from "../../src/evaluate/plan";
 import { runShard } from "../../src/evaluate/run-shard";
 import { finishIfComplete } from "../../src/evaluate/finish";
 import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
-import { getSubmission } from "../../src/storage/submissions";
 import { parseResultsCsv } from "../../src/analysis/results-csv";
-import { VALID_METADATA, call, heldQueue, submit, token, uniqueVariant } from "./helpers";
+import { call, heldQueue, taggedMemoTrapTask as storedTask, token } from "./helpers";
 
 /**
  * These tests deliver each shard themselves, to control failures and redeliveries exactly, so evaluations are
@@ -29,22 +27,6 @@ const family = (overrides: Partial<StoredFamily> = {}): StoredFamily => ({
   baseUrl: inject("referenceUrl"),
   ...overrides,
 });
-
-/**
- * A fresh classification task (the 300 memo-trap examples with prompts tagged for this test, plus one), stored
- * through the real intake. The tags keep each test's texts out of the score cache other tests fill.
- */
-async function storedTask() {
-  const tag = crypto.randomUUID().slice(0, 8);
-  const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, `"[${tag}] $1`);
-  const csv = uniqueVariant(
-    tagged,
-    () => `"Ada asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`,
-  );
-  const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
-  expect(response.status).toBe(201);
-  return (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
-}
 
 /** Runs every pending shard of an evaluation through the real queue handler, one batch per shard. */
 async function drain(evaluationId: string, queue = "isv-evaluations") {
@@ -65,8 +47,16 @@ async function drain(evaluationId: string, queue = "isv-evaluations") {
   return outcomes;
 }
 
-describe("evaluation reliability", () => {
-  it("loses nothing when a consumer dies mid-shard: the redelivery finishes it without repeating provider calls", async () => {
+describe("a consumer that dies mid-shard, after the provider answered, while writing results", () => {
+  let evaluationId: string;
+  let death: Promise<unknown>;
+  let resultsAfterDeath: number;
+  let afterDeath: Awaited<ReturnType<typeof getEvaluation>>;
+  let afterRedelivery: Awaited<ReturnType<typeof getEvaluation>>;
+  let redelivered: number[];
+  let afterDuplicate: number;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const started = await startEvaluation(
       heldQueue,
@@ -74,79 +64,158 @@ describe("evaluation reliability", () => {
       family({ models: referenceFamily.models.slice(0, 2) }),
     );
     expect(started.ok).toBe(true);
-    const evaluation = started.ok ? started.evaluation : undefined!;
-    const message = { evaluationId: evaluation.id, model: "isv-ngram-1", shard: 0 };
+    evaluationId = started.ok ? started.evaluation.id : "";
+    const message = { evaluationId, model: "isv-ngram-1", shard: 0 };
 
     // The consumer dies after the provider answered and the answers were cached, while writing results.
     const dying = {
       ...env,
       DB: new Proxy(env.DB, { get: (db, name) => (name === "batch" ? dieOnResults(db) : Reflect.get(db, name)) }),
     };
-    await expect(runShard(dying, message)).rejects.toThrow("consumer died");
-    expect((await listResults(env.DB, evaluation.id)).length).toBe(0);
-    const afterDeath = (await getEvaluation(env.DB, evaluation.id))!;
+    death = runShard(dying, message);
+    await death.catch(() => undefined);
+    resultsAfterDeath = (await listResults(env.DB, evaluationId)).length;
+    afterDeath = await getEvaluation(env.DB, evaluationId);
 
     await runShard(env, message);
-    const results = (await listResults(env.DB, evaluation.id)).filter((row) => row.model === "isv-ngram-1");
-    expect(results.map((row) => row.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    const afterRedelivery = (await getEvaluation(env.DB, evaluation.id))!;
-    expect(afterRedelivery.requests).toBe(afterDeath.requests);
-    expect(afterRedelivery.cacheHits - afterDeath.cacheHits).toBe(200);
+    redelivered = (await listResults(env.DB, evaluationId))
+      .filter((row) => row.model === "isv-ngram-1")
+      .map((row) => row.index);
+    afterRedelivery = await getEvaluation(env.DB, evaluationId);
 
-    // A duplicate delivery of a settled shard changes nothing.
+    // A duplicate delivery of a settled shard.
     await runShard(env, message);
-    expect((await listResults(env.DB, evaluation.id)).length).toBe(100);
+    afterDuplicate = (await listResults(env.DB, evaluationId)).length;
   });
 
-  it("keeps the rest when one model's provider refuses for good: partially_evaluated, with the reason per model", async () => {
+  it("fails the delivery", async () => {
+    await expect(death).rejects.toThrow("consumer died");
+  });
+
+  it("leaves no results of the shard it died in", () => {
+    expect(resultsAfterDeath).toBe(0);
+  });
+
+  it("lets the redelivery finish the shard, every example", () => {
+    expect(redelivered).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it("costs the redelivery no provider call", () => {
+    expect(afterRedelivery!.requests).toBe(afterDeath!.requests);
+  });
+
+  it("gives the redelivery every text from the cache", () => {
+    expect(afterRedelivery!.cacheHits - afterDeath!.cacheHits).toBe(200);
+  });
+
+  it("changes nothing on a duplicate delivery of the settled shard", () => {
+    expect(afterDuplicate).toBe(100);
+  });
+});
+
+describe("a model whose provider refuses for good", () => {
+  let outcomes: Awaited<ReturnType<typeof drain>>;
+  let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+  let results: Awaited<ReturnType<typeof listResults>>;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const models = [...referenceFamily.models.slice(0, 2), { id: "isv-ngram-missing", parameters: 99_999 }];
     const started = await startEvaluation(heldQueue, submission, family({ name: "with-a-missing-model", models }));
     const evaluationId = started.ok ? started.evaluation.id : "";
-    const outcomes = await drain(evaluationId);
+    outcomes = await drain(evaluationId);
+    evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    results = await listResults(env.DB, evaluationId);
+  });
+
+  it("has each shard acked, none retried", () => {
     expect(outcomes.every((outcome) => outcome.explicitAcks.length === 1 && outcome.retryMessages.length === 0)).toBe(
       true,
     );
-    const evaluation = (await getEvaluation(env.DB, evaluationId))!;
+  });
+
+  it("leaves the evaluation partially_evaluated", () => {
     expect(evaluation.state).toBe("partially_evaluated");
+  });
+
+  it("gives the reason per model", () => {
     expect(evaluation.reason).toBe(
       "isv-ngram-missing: shards 0, 1, 2, 3 failed (the provider answered 404: The model `isv-ngram-missing` does not exist.)",
     );
-    const results = await listResults(env.DB, evaluationId);
+  });
+
+  it("keeps every result of the other models", () => {
     expect(new Set(results.map((row) => row.model))).toEqual(new Set(["isv-ngram-1", "isv-ngram-2"]));
     expect(results).toHaveLength(2 * 301);
   });
+});
 
-  it("retries a provider it cannot reach with backoff, and the dead-letter consumer ends the shard with the last error", async () => {
+describe("a provider that cannot be reached", () => {
+  let evaluationId: string;
+  let outcomes: Awaited<ReturnType<typeof drain>>;
+  let shards: Awaited<ReturnType<typeof listShards>>;
+  let stateMeanwhile: string;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const started = await startEvaluation(
       heldQueue,
       submission,
       family({ name: "unreachable", baseUrl: "http://127.0.0.1:9/v1", models: referenceFamily.models.slice(0, 1) }),
     );
-    const evaluationId = started.ok ? started.evaluation.id : "";
-    const outcomes = await drain(evaluationId);
+    evaluationId = started.ok ? started.evaluation.id : "";
+    outcomes = await drain(evaluationId);
+    shards = await listShards(env.DB, evaluationId);
+    stateMeanwhile = (await getEvaluation(env.DB, evaluationId))!.state;
+  });
+
+  it("has each shard retried by the queue (with backoff), none acked", () => {
     expect(outcomes.map((outcome) => [outcome.retryMessages.length, outcome.explicitAcks.length])).toEqual([
       [1, 0],
       [1, 0],
       [1, 0],
       [1, 0],
     ]);
-    expect((await listShards(env.DB, evaluationId)).map((shard) => [shard.state, shard.attempts, shard.error])).toEqual(
-      Array.from({ length: 4 }, () => ["pending", 1, "the provider could not be reached"]),
-    );
-    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluating");
-
-    await drain(evaluationId, "isv-evaluations-dlq");
-    const evaluation = (await getEvaluation(env.DB, evaluationId))!;
-    expect(evaluation.state).toBe("failed");
-    expect(evaluation.reason).toContain(
-      "isv-ngram-1: shards 0, 1, 2, 3 failed (gave up after 1 attempts: the provider could not be reached)",
-    );
-    expect(evaluation.retries).toBe(4);
   });
 
-  it("stops cleanly at the token budget", async () => {
+  it("keeps each shard pending, noting the attempt and its error", () => {
+    expect(shards.map((shard) => [shard.state, shard.attempts, shard.error])).toEqual(
+      Array.from({ length: 4 }, () => ["pending", 1, "the provider could not be reached"]),
+    );
+  });
+
+  it("keeps the evaluation running meanwhile", () => {
+    expect(stateMeanwhile).toBe("evaluating");
+  });
+
+  describe("once the retries run out and the dead-letter consumer has the shards", () => {
+    let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+
+    beforeAll(async () => {
+      await drain(evaluationId, "isv-evaluations-dlq");
+      evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    });
+
+    it("ends the evaluation failed", () => {
+      expect(evaluation.state).toBe("failed");
+    });
+
+    it("gives each shard's last error in the reason", () => {
+      expect(evaluation.reason).toContain(
+        "isv-ngram-1: shards 0, 1, 2, 3 failed (gave up after 1 attempts: the provider could not be reached)",
+      );
+    });
+
+    it("counts the retries", () => {
+      expect(evaluation.retries).toBe(4);
+    });
+  });
+});
+
+describe("the token budget", () => {
+  let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const started = await startEvaluation(
       heldQueue,
@@ -156,15 +225,25 @@ describe("evaluation reliability", () => {
     );
     const evaluationId = started.ok ? started.evaluation.id : "";
     await drain(evaluationId);
-    const evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    evaluation = (await getEvaluation(env.DB, evaluationId))!;
+  });
+
+  it("stops the evaluation cleanly, partially_evaluated, naming the budget", () => {
     expect(evaluation.state).toBe("partially_evaluated");
     expect(evaluation.reason).toContain("token budget of 1000 reached");
+  });
+
+  it("is reached before it stops", () => {
     expect(evaluation.tokensUsed).toBeGreaterThanOrEqual(1000);
   });
 });
 
-describe("adapters and resumption", () => {
-  it("evaluates a TGI family (one endpoint per model) to the same results as openai-completions", async () => {
+describe("a TGI family (one endpoint per model)", () => {
+  let ids: string[];
+  let openAi: Awaited<ReturnType<typeof getEvaluation>>;
+  let tgi: Awaited<ReturnType<typeof getEvaluation>>;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const models = referenceFamily.models.slice(2, 3);
     const viaOpenAi = await startEvaluation(heldQueue, submission, family({ name: "via-openai", models }));
@@ -179,17 +258,28 @@ describe("adapters and resumption", () => {
         limits: { concurrency: 8, requestsPerMinute: 100_000 },
       }),
     );
-    const ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
+    ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
     for (const id of ids) await drain(id);
-    const [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
+    [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
+  }, 60_000);
+
+  it("is evaluated to the end, as openai-completions is", () => {
     expect([openAi!.state, tgi!.state]).toEqual(["evaluated", "evaluated"]);
-    expect(tgi!.requests).toBe(301 * 2); // one text a request
+  });
+
+  it("sends one text a request", () => {
+    expect(tgi!.requests).toBe(301 * 2);
+  });
+
+  it("gives the same results as openai-completions", async () => {
     const strip = (rows: Awaited<ReturnType<typeof listResults>>) =>
       rows.map(({ model, index, flag, metrics }) => ({ model, index, flag, metrics }));
     expect(strip(await listResults(env.DB, ids[1]!))).toEqual(strip(await listResults(env.DB, ids[0]!)));
-  }, 60_000);
+  });
+});
 
-  it("the cron job resumes an evaluation that stopped moving, through the real queue", async () => {
+describe("resumption", () => {
+  it("the cron job resumes an evaluation that stopped moving, through the real queue, to the end", async () => {
     const submission = await storedTask();
     const started = await startEvaluation(
       heldQueue,
@@ -215,24 +305,39 @@ describe("adapters and resumption", () => {
 });
 
 describe("the results export", () => {
-  it("writes a model's results in the pipeline's format, which parseResultsCsv reads back to the stored numbers", async () => {
+  let response: Response;
+  let text: string;
+  let scored: Awaited<ReturnType<typeof listResults>>;
+  let parsed: Extract<ReturnType<typeof parseResultsCsv>, { ok: true }>;
+
+  beforeAll(async () => {
     const submission = await storedTask();
     const [model] = referenceFamily.models;
     const started = await startEvaluation(heldQueue, submission, family({ name: "exported", models: [model!] }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     await drain(evaluationId);
-    const response = await call(
-      `/v1/review/evaluations/${evaluationId}/results/${model!.id}.csv`,
-      await token("organiser"),
-    );
+    response = await call(`/v1/review/evaluations/${evaluationId}/results/${model!.id}.csv`, await token("organiser"));
+    text = await response.text();
+    const read = parseResultsCsv(text, "classification");
+    if (!read.ok) throw new Error(read.problems.join("; "));
+    parsed = read;
+    scored = (await listResults(env.DB, evaluationId)).filter((row) => row.metrics !== null);
+  });
+
+  it("is a CSV file", () => {
     expect(response.headers.get("content-type")).toBe("text/csv; charset=utf-8");
-    const text = await response.text();
+  });
+
+  it("has the prize pipeline's columns", () => {
     expect(text.slice(0, text.indexOf("\n"))).toBe("index,loss,correct,predicted,total_logprob");
-    const parsed = parseResultsCsv(text, "classification");
-    if (!parsed.ok) throw new Error(parsed.problems.join("; "));
-    const scored = (await listResults(env.DB, evaluationId)).filter((row) => row.metrics !== null);
+  });
+
+  it("has a row for each scored example", () => {
     expect(scored.length).toBeGreaterThan(0);
     expect(parsed.results.rows).toBe(scored.length);
+  });
+
+  it("is read back by parseResultsCsv to the stored numbers, column by column", () => {
     for (const column of ["loss", "correct", "total_logprob"] as const) {
       expect(
         scored.map((row) => parsed.results.columns[column]![row.index]),
@@ -257,29 +362,61 @@ describe("ending an evaluation", () => {
     return evaluationId;
   }
 
-  it("analyses once when the last shards settle together: one consumer claims the ending, the others leave it", async () => {
-    const evaluationId = await completeButOpen();
+  describe("when the last shards settle together", () => {
+    let evaluationId: string;
+    let ended: boolean[];
     let analyses = 0;
-    const analyse = async () => {
-      analyses++;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    };
-    const ended = await Promise.all(Array.from({ length: 6 }, () => finishIfComplete(env.DB, evaluationId, analyse)));
-    expect(ended.filter(Boolean).length).toBe(1);
-    expect(analyses).toBe(1);
-    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
+
+    beforeAll(async () => {
+      evaluationId = await completeButOpen();
+      const analyse = async () => {
+        analyses++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      };
+      ended = await Promise.all(Array.from({ length: 6 }, () => finishIfComplete(env.DB, evaluationId, analyse)));
+    });
+
+    it("lets one consumer claim the ending, and the others leave it", () => {
+      expect(ended.filter(Boolean).length).toBe(1);
+    });
+
+    it("analyses once", () => {
+      expect(analyses).toBe(1);
+    });
+
+    it("ends the evaluation as evaluated", async () => {
+      expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
+    });
   });
 
-  it("lets a later caller take over a claim whose consumer died, but not a live one", async () => {
-    const evaluationId = await completeButOpen();
-    const claimAt = (at: string) =>
-      env.DB.prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1").bind(evaluationId, at).run();
-    await claimAt(new Date().toISOString());
-    expect(await finishIfComplete(env.DB, evaluationId)).toBe(false);
-    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluating");
-    await claimAt("2000-01-01T00:00:00.000Z");
-    expect(await finishIfComplete(env.DB, evaluationId)).toBe(true);
-    expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
+  describe("a claim on the ending", () => {
+    let evaluationId: string;
+    let whileLive: { taken: boolean; state: string };
+    let onceDead: { taken: boolean; state: string };
+
+    beforeAll(async () => {
+      evaluationId = await completeButOpen();
+      const claimAt = (at: string) =>
+        env.DB.prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1").bind(evaluationId, at).run();
+      const finish = async () => ({
+        taken: await finishIfComplete(env.DB, evaluationId),
+        state: (await getEvaluation(env.DB, evaluationId))!.state,
+      });
+      await claimAt(new Date().toISOString());
+      whileLive = await finish();
+      await claimAt("2000-01-01T00:00:00.000Z");
+      onceDead = await finish();
+    });
+
+    it("is left alone while its consumer is live", () => {
+      expect(whileLive.taken).toBe(false);
+      expect(whileLive.state).toBe("evaluating");
+    });
+
+    it("is taken over by a later caller once its consumer died, who ends the evaluation", () => {
+      expect(onceDead.taken).toBe(true);
+      expect(onceDead.state).toBe("evaluated");
+    });
   });
 });
 

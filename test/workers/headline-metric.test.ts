@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import referenceFamily from "../../fixtures/families/reference.json";
@@ -8,7 +8,16 @@ import { runShard } from "../../src/evaluate/run-shard";
 import { validateLeaderboard } from "../../src/generated/validators";
 import { listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission as storedSubmission } from "../../src/storage/submissions";
-import { VALID_METADATA, call, decide, getSubmission, heldQueue, submit, token, uniqueVariant } from "./helpers";
+import {
+  VALID_METADATA,
+  call,
+  postDecision,
+  fetchSubmission,
+  heldQueue,
+  submit,
+  token,
+  uniqueVariant,
+} from "./helpers";
 
 /**
  * A classification task declared as `taskType` is scored by accuracy (classification_acc) or loss (the others).
@@ -41,7 +50,7 @@ function resultsFiles(): Record<string, string> {
   );
 }
 
-async function uploadResults(id: string, organiser: string): Promise<Response> {
+async function postResults(id: string, organiser: string): Promise<Response> {
   const form = new FormData();
   form.append("family", JSON.stringify(gpt3));
   for (const [model, text] of Object.entries(resultsFiles()))
@@ -71,7 +80,7 @@ async function analysed(
   organiser: string,
 ): Promise<{ id: string; submitterToken: string; analyses: Record<string, AnalysisSummary> }> {
   const task = await declared(taskType);
-  const uploaded = await uploadResults(task.id, organiser);
+  const uploaded = await postResults(task.id, organiser);
   expect(uploaded.status, await uploaded.clone().text()).toBe(201);
   return { ...task, analyses: (await uploaded.json<{ analyses: Record<string, AnalysisSummary> }>()).analyses };
 }
@@ -126,30 +135,45 @@ describe("the headline metric comes from the declared task type", () => {
     }).toEqual({ taskType: "classification", declared: "classification_acc", headlineMetric: "accuracy" });
   });
 
-  it("shows organisers the headline analysis and every metric marked headline or secondary, headline first", async () => {
-    const organiser = await token("organiser");
-    const { id } = await analysed("classification_acc", organiser);
-    const record = await (await call(`/v1/review/submissions/${id}`, organiser)).json<{
+  describe("organisers' view of a classification_acc task", () => {
+    let organiser: string;
+    let id: string;
+    let record: {
       headlineMetric: string;
       analysis: { metric: { name: string } };
       plotUrl: string;
       metrics: { metric: string; role: string }[];
-    }>();
-    expect(record.headlineMetric).toBe("accuracy");
-    expect(record.analysis.metric.name).toBe("accuracy");
-    expect(record.metrics.map(({ metric, role }) => [metric, role])).toEqual([
-      ["accuracy", "headline"],
-      ["loss", "secondary"],
-    ]);
-    const analysis = await (await call(`/v1/review/submissions/${id}/analysis`, organiser)).json<{
-      analysis: { metric: { name: string }; role: string };
-    }>();
-    expect([analysis.analysis.metric.name, analysis.analysis.role]).toEqual(["accuracy", "headline"]);
+    };
+
+    beforeAll(async () => {
+      organiser = await token("organiser");
+      ({ id } = await analysed("classification_acc", organiser));
+      record = await (await call(`/v1/review/submissions/${id}`, organiser)).json();
+    });
+
+    it("names the headline metric and shows its analysis", () => {
+      expect(record.headlineMetric).toBe("accuracy");
+      expect(record.analysis.metric.name).toBe("accuracy");
+    });
+
+    it("lists every metric marked headline or secondary, headline first", () => {
+      expect(record.metrics.map(({ metric, role }) => [metric, role])).toEqual([
+        ["accuracy", "headline"],
+        ["loss", "secondary"],
+      ]);
+    });
+
+    it("serves the headline analysis as the task's analysis", async () => {
+      const analysis = await (await call(`/v1/review/submissions/${id}/analysis`, organiser)).json<{
+        analysis: { metric: { name: string }; role: string };
+      }>();
+      expect([analysis.analysis.metric.name, analysis.analysis.role]).toEqual(["accuracy", "headline"]);
+    });
   });
 
   it("shows the submitter the headline verdicts, then the secondary ones", async () => {
     const { id, submitterToken } = await analysed("classification_acc", await token("organiser"));
-    const view = await (await getSubmission(id, submitterToken)).json<{
+    const view = await (await fetchSubmission(id, submitterToken)).json<{
       headlineMetric: string;
       results: {
         metric: string;
@@ -190,43 +214,56 @@ describe("the headline metric comes from the declared task type", () => {
     expect([(await listed("inverse")).includes(id), (await listed("standard")).includes(id)]).toEqual([true, false]);
   });
 
-  it("allows acceptance on the headline analysis and ranks the leaderboard by it", async () => {
-    const organiser = await token("organiser");
-    const { id } = await analysed("classification_acc", organiser);
-    expect((await decide(id, organiser, "accept")).status).toBe(200);
-    const board = await (await call("/v1/leaderboard")).json<{
+  describe("an accepted classification_acc task", () => {
+    let id: string;
+    let board: {
       tasks: { id: string; metric: string; inverseStrength: number; families: { verdict: string }[] }[];
-    }>();
-    expect(validateLeaderboard(board), JSON.stringify(validateLeaderboard.errors)).toBe(true);
-    const entry = board.tasks.find((task) => task.id === id)!;
-    expect({ metric: entry.metric, verdict: entry.families[0]!.verdict, inverse: entry.inverseStrength > 0 }).toEqual({
-      metric: "accuracy",
-      verdict: "inverse",
-      inverse: true,
-    });
-  });
+    };
 
-  it("names the headline metric in the leaderboard's CSV and on its page", async () => {
-    const organiser = await token("organiser");
-    const { id } = await analysed("classification_acc", organiser);
-    await decide(id, organiser, "accept");
-    const csv = (await (await call("/v1/leaderboard.csv")).text()).split("\n");
-    const header = csv[0]!.split(",");
-    const row = csv.find((line) => line.includes(id))!.split(",");
-    expect([header.includes("headline_metric"), row[header.indexOf("headline_metric")]]).toEqual([true, "accuracy"]);
-    const page = await (await exports.default.fetch("http://isv.test/")).text();
-    const article = page.slice(page.indexOf(`id="task-${id}"`));
-    expect(article.slice(0, article.indexOf("</article>"))).toContain("Verdicts on accuracy (the headline metric)");
+    beforeAll(async () => {
+      const organiser = await token("organiser");
+      ({ id } = await analysed("classification_acc", organiser));
+      expect((await postDecision(id, organiser, "accept")).status).toBe(200);
+      board = await (await call("/v1/leaderboard")).json();
+    });
+
+    it("is on a leaderboard that matches its schema", () => {
+      expect(validateLeaderboard(board), JSON.stringify(validateLeaderboard.errors)).toBe(true);
+    });
+
+    it("is ranked on the leaderboard by its headline analysis", () => {
+      const entry = board.tasks.find((task) => task.id === id)!;
+      expect({ metric: entry.metric, verdict: entry.families[0]!.verdict, inverse: entry.inverseStrength > 0 }).toEqual(
+        {
+          metric: "accuracy",
+          verdict: "inverse",
+          inverse: true,
+        },
+      );
+    });
+
+    it("has its headline metric named in the leaderboard's CSV", async () => {
+      const csv = (await (await call("/v1/leaderboard.csv")).text()).split("\n");
+      const header = csv[0]!.split(",");
+      const row = csv.find((line) => line.includes(id))!.split(",");
+      expect([header.includes("headline_metric"), row[header.indexOf("headline_metric")]]).toEqual([true, "accuracy"]);
+    });
+
+    it("has its headline metric named on the leaderboard's page", async () => {
+      const page = await (await exports.default.fetch("http://isv.test/")).text();
+      const article = page.slice(page.indexOf(`id="task-${id}"`));
+      expect(article.slice(0, article.indexOf("</article>"))).toContain("Verdicts on accuracy (the headline metric)");
+    });
   });
 });
 
 describe("the declared name is kept", () => {
-  const editMetadata = (id: string, submitterToken: string, metadata: object) =>
+  const putMetadata = (id: string, submitterToken: string, metadata: object) =>
     call(`/v1/submissions/${id}/metadata`, submitterToken, { method: "PUT", body: JSON.stringify({ metadata }) });
 
   it("refuses a metadata edit that would change how the task is scored", async () => {
     const task = await declared("classification_acc");
-    const edited = await editMetadata(task.id, task.submitterToken, {
+    const edited = await putMetadata(task.id, task.submitterToken, {
       ...VALID_METADATA,
       taskType: "classification_loss",
     });
@@ -239,7 +276,7 @@ describe("the declared name is kept", () => {
 
   it("keeps the declared name and headline metric through a metadata edit that leaves the task type out", async () => {
     const task = await declared("classification_acc");
-    const edited = await editMetadata(task.id, task.submitterToken, { ...VALID_METADATA, title: "Accuracy, still" });
+    const edited = await putMetadata(task.id, task.submitterToken, { ...VALID_METADATA, title: "Accuracy, still" });
     expect(edited.status).toBe(200);
     const stored = (await storedSubmission(env.DB, task.id))!;
     expect([stored.title, stored.metadata.taskType, stored.headlineMetric]).toEqual([
@@ -251,7 +288,7 @@ describe("the declared name is kept", () => {
 
   it("accepts an edit naming another name for the same type and metric, keeping the declared one", async () => {
     const task = await declared("classification_loss");
-    const edited = await editMetadata(task.id, task.submitterToken, { ...VALID_METADATA, taskType: "classification" });
+    const edited = await putMetadata(task.id, task.submitterToken, { ...VALID_METADATA, taskType: "classification" });
     expect(edited.status).toBe(200);
     const stored = (await storedSubmission(env.DB, task.id))!;
     expect([stored.metadata.taskType, stored.headlineMetric]).toEqual(["classification_loss", "loss"]);

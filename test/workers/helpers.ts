@@ -2,12 +2,20 @@ import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/util/hash";
 import { insertApiToken } from "../../src/storage/tokens";
+import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
+import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
 import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";
 import curie from "../../../shared/samples/real/results/lambada-1k_gpt3/curie.csv?raw";
 import davinci from "../../../shared/samples/real/results/lambada-1k_gpt3/davinci.csv?raw";
 import gpt3 from "../../fixtures/families/gpt3.json";
 import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
+
+/*
+ * Helpers that go through the service's HTTP API are named for the request they make (postDecision,
+ * fetchSubmission, postGpt3Results); the one that writes to D1 directly is named seed…. None shares a name with a
+ * function in src/, so a test reads as what it does: a request, a seeded row, or a call into src/storage.
+ */
 
 export const VALID_METADATA = {
   title: "Syllogism validity",
@@ -47,7 +55,8 @@ export function submit({ metadata = VALID_METADATA, csv, fileFirst = false, head
   return exports.default.fetch("http://isv.test/v1/submissions", { method: "POST", body: form, headers });
 }
 
-export function getSubmission(id: string, token?: string): Promise<Response> {
+/** GET /v1/submissions/{id}, as the submitter reads it (with their token when given). */
+export function fetchSubmission(id: string, token?: string): Promise<Response> {
   return exports.default.fetch(`http://isv.test/v1/submissions/${id}`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
@@ -60,14 +69,17 @@ export async function problemOf(
   return response.json();
 }
 
-/** Storage is shared by the tests of a run, so tests compare counts before and after rather than absolute ones. */
+/**
+ * What is stored: submission rows and R2 objects. Each test file has storage of its own (the pool starts a fresh
+ * runtime per file), but the tests in one file share it, so tests compare counts before and after.
+ */
 export async function storedCounts(): Promise<{ rows: number; objects: number }> {
   const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions").first<{ n: number }>();
   const listing = await env.BLOBS.list();
   return { rows: row?.n ?? -1, objects: listing.objects.length };
 }
 
-/** A real task file made unique with one extra example, so tests do not see each other's uploads as duplicates. */
+/** A real task file made unique with one extra example, so the tests of a file do not see each other's uploads as duplicates. */
 export function uniqueVariant(csv: string, row: (tag: string) => string): string {
   return `${csv + row(crypto.randomUUID())}\n`;
 }
@@ -75,6 +87,23 @@ export function uniqueVariant(csv: string, row: (tag: string) => string): string
 /** The real LAMBADA task (1,000 examples, sequence_prob) plus one example labelled for the caller and unique. */
 export const lambadaVariant = (label = "A unique example"): string =>
   uniqueVariant(lambada, (tag) => `9999,"${label} ${tag} ends with the word", ending`);
+
+/**
+ * A fresh classification task (the 300 memo-trap examples with prompts tagged for the caller, plus one), stored
+ * through the real intake; returns its stored record. The tags keep each task's texts out of the score cache that
+ * the other evaluations of the test file fill.
+ */
+export async function taggedMemoTrapTask(): Promise<SubmissionRecord> {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, `"[${tag}] $1`);
+  const csv = uniqueVariant(
+    tagged,
+    () => `"Ada asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`,
+  );
+  const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
+  expect(response.status).toBe(201);
+  return (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
+}
 
 /**
  * The bindings with a queue producer that holds its messages, for tests that deliver shards themselves: the real
@@ -89,8 +118,8 @@ export const heldQueue = {
   },
 };
 
-/** An organiser or admin API token, stored as the service stores them (hashed). */
-export async function createApiToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {
+/** An organiser or admin API token, written straight to D1 as the service stores them (hashed). */
+export async function seedApiToken(role: "organiser" | "admin"): Promise<{ token: string; id: string }> {
   const token = `isv_ot_test_${crypto.randomUUID()}`;
   const id = crypto.randomUUID();
   await insertApiToken(env.DB, {
@@ -103,7 +132,7 @@ export async function createApiToken(role: "organiser" | "admin"): Promise<{ tok
   return { token, id };
 }
 
-export const token = async (role: "organiser" | "admin"): Promise<string> => (await createApiToken(role)).token;
+export const token = async (role: "organiser" | "admin"): Promise<string> => (await seedApiToken(role)).token;
 
 /** A JSON request to the service, with a bearer token when given. */
 export const call = (path: string, bearer?: string, init: RequestInit = {}) =>
@@ -116,7 +145,8 @@ export const call = (path: string, bearer?: string, init: RequestInit = {}) =>
     },
   });
 
-export const decide = (
+/** POST /v1/review/submissions/{id}/decision. */
+export const postDecision = (
   id: string,
   bearer: string,
   decision: "accept" | "reject" | "request_changes",
@@ -124,8 +154,8 @@ export const decide = (
 ) =>
   call(`/v1/review/submissions/${id}/decision`, bearer, { method: "POST", body: JSON.stringify({ decision, note }) });
 
-/** The real GPT-3 results for lambada-1k plus one row for a variant's extra example, uploaded as `family`. */
-export async function uploadResults(id: string, organiser: string, family: object = gpt3): Promise<void> {
+/** POSTs the real GPT-3 results for lambada-1k, plus one row for a variant's extra example, as `family`'s results. */
+export async function postGpt3Results(id: string, organiser: string, family: object = gpt3): Promise<void> {
   const form = new FormData();
   form.append("family", JSON.stringify(family));
   for (const [model, text] of Object.entries({ ada, babbage, curie, davinci }))

@@ -1,16 +1,16 @@
 import { env, exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/openapi";
 import {
   VALID_METADATA,
   call,
-  decide,
-  getSubmission,
+  postDecision,
+  fetchSubmission,
   lambadaVariant,
   problemOf,
   submit,
   token,
-  uploadResults,
+  postGpt3Results,
 } from "./helpers";
 
 /**
@@ -97,23 +97,31 @@ describe("every organiser route", () => {
 });
 
 describe("every submitter route", () => {
-  it.each(submitterRoutes.map((operation) => [label(operation), operation] as const))(
-    "%s: 401 without a token, and someone else's token is indistinguishable from a wrong id",
-    async (_, operation) => {
-      const mine = await ownTask("Mine");
-      const theirs = await ownTask("Theirs");
-      expect((await problemOf(await request(operation, mine.id, undefined, "{}"))).code).toBe("unauthorized");
-      const crossed = await problemOf(await request(operation, mine.id, theirs.submitterToken, "{}"));
-      const unknown = await problemOf(await request(operation, crypto.randomUUID(), theirs.submitterToken, "{}"));
-      expect(crossed).toMatchObject({ status: 404, code: "submission_not_found" });
-      expect({ ...unknown, requestId: undefined }).toEqual({ ...crossed, requestId: undefined });
-      // Nothing happened to the task the wrong token aimed at.
-      expect(await (await getSubmission(mine.id, mine.submitterToken)).json()).toMatchObject({
-        state: "valid",
-        fileVersion: 1,
-      });
-    },
-  );
+  const routes = submitterRoutes.map((operation) => [label(operation), operation] as const);
+
+  it.each(routes)("%s: 401 without a token", async (_, operation) => {
+    const mine = await ownTask("Mine");
+    expect((await problemOf(await request(operation, mine.id, undefined, "{}"))).code).toBe("unauthorized");
+  });
+
+  it.each(routes)("%s: someone else's token gets the same 404 as an id that does not exist", async (_, operation) => {
+    const mine = await ownTask("Mine");
+    const theirs = await ownTask("Theirs");
+    const crossed = await problemOf(await request(operation, mine.id, theirs.submitterToken, "{}"));
+    const unknown = await problemOf(await request(operation, crypto.randomUUID(), theirs.submitterToken, "{}"));
+    expect(crossed).toMatchObject({ status: 404, code: "submission_not_found" });
+    expect({ ...unknown, requestId: undefined }).toEqual({ ...crossed, requestId: undefined });
+  });
+
+  it.each(routes)("%s: someone else's token changes nothing on the task it aimed at", async (_, operation) => {
+    const mine = await ownTask("Mine");
+    const theirs = await ownTask("Theirs");
+    await request(operation, mine.id, theirs.submitterToken, "{}");
+    expect(await (await fetchSubmission(mine.id, mine.submitterToken)).json()).toMatchObject({
+      state: "valid",
+      fileVersion: 1,
+    });
+  });
 });
 
 describe("tampered ids", () => {
@@ -191,30 +199,58 @@ describe("hostile text in every metadata field", () => {
     "dataLicence",
   ] as const;
 
-  it("is stored and returned exactly, reaches organisers unchanged, and is escaped on the public page", async () => {
-    const metadata = {
-      ...VALID_METADATA,
-      ...Object.fromEntries(textFields.map((field) => [field, hostile(field)])),
-      authors: [{ name: hostile("author"), affiliation: hostile("affiliation"), agreesToBeNamed: true }],
-    };
+  const metadata = {
+    ...VALID_METADATA,
+    ...Object.fromEntries(textFields.map((field) => [field, hostile(field)])),
+    authors: [{ name: hostile("author"), affiliation: hostile("affiliation"), agreesToBeNamed: true }],
+  };
+  let id: string;
+  let submitterToken: string;
+  let admin: string;
+
+  beforeAll(async () => {
     const created = await submit({ csv: lambadaVariant("Hostile"), metadata });
     expect(created.status).toBe(201);
-    const { id, submitterToken } = await created.json<{ id: string; submitterToken: string }>();
-    expect(await (await getSubmission(id, submitterToken)).json()).toMatchObject({ title: hostile("title") });
-    const admin = await token("admin");
+    ({ id, submitterToken } = await created.json<{ id: string; submitterToken: string }>());
+    admin = await token("admin");
+  });
+
+  it("is returned to the submitter exactly", async () => {
+    expect(await (await fetchSubmission(id, submitterToken)).json()).toMatchObject({ title: hostile("title") });
+  });
+
+  it("reaches organisers unchanged", async () => {
     const record = await (await call(`/v1/review/submissions/${id}?reveal=true`, admin)).json<{
       metadata: Record<string, unknown>;
     }>();
     expect(record.metadata).toMatchObject(metadata);
+  });
+
+  it("is stored as one row, whatever SQL it holds", async () => {
     expect(
       (await env.DB.prepare("SELECT COUNT(*) AS n FROM submissions WHERE id = ?1").bind(id).first<{ n: number }>())!.n,
     ).toBe(1);
+  });
 
-    await uploadResults(id, admin);
-    expect((await decide(id, admin, "accept", hostile("note"))).status).toBe(200);
-    const page = await (await exports.default.fetch("http://isv.test/")).text();
-    expect(page).toContain("&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;");
-    expect(page).not.toContain('<script>alert("');
-    expect(page).toContain("&lt;script&gt;alert(&quot;author&quot;)&lt;/script&gt;");
+  describe("on the public page, once the task is accepted", () => {
+    let page: string;
+
+    beforeAll(async () => {
+      await postGpt3Results(id, admin);
+      expect((await postDecision(id, admin, "accept", hostile("note"))).status).toBe(200);
+      page = await (await exports.default.fetch("http://isv.test/")).text();
+    });
+
+    it("is escaped in the title", () => {
+      expect(page).toContain("&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;");
+    });
+
+    it("is escaped in the authors' names", () => {
+      expect(page).toContain("&lt;script&gt;alert(&quot;author&quot;)&lt;/script&gt;");
+    });
+
+    it("never reaches the page as markup", () => {
+      expect(page).not.toContain('<script>alert("');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, problemOf, token } from "./helpers";
 
 interface Settings {
@@ -14,9 +14,9 @@ const hour = 3_600_000;
 const at = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
 
 /**
- * Settings are global and storage is shared by every test in the run, so what this suite saves keeps submissions
- * open and evaluation off (as the other suites expect), and it restores what it found. Closed rounds are tested
- * end to end under wrangler dev (test/node/wrangler-dev.test.ts), where the state is the suite's own.
+ * Settings are global to the storage the tests of this file share (each test file has storage of its own), so
+ * what a test saves keeps submissions open, and it restores what it found for the tests after it. Closed rounds
+ * are tested end to end under wrangler dev (test/node/wrangler-dev.test.ts).
  */
 describe("competition settings", () => {
   it("are public to read, with whether submissions are open", async () => {
@@ -31,67 +31,103 @@ describe("competition settings", () => {
     });
   });
 
-  it("are changed by admins only, checked against their schema and for rounds that overlap, and audited", async () => {
-    const admin = await token("admin");
-    const found = (await (await call("/v1/review/settings", admin)).json<{ settings: Settings; version: number }>())
-      .settings;
-    const next: Settings = {
-      ...found,
-      rounds: [{ name: "Round test", opensAt: at(-hour), closesAt: at(24 * hour) }],
-      tokenBudget: 50_000,
-    };
+  describe("changes", () => {
+    let admin: string;
+    let found: Settings;
+    let next: Settings;
     const put = (body: unknown, bearer?: string) =>
       call("/v1/review/settings", bearer, { method: "PUT", body: JSON.stringify(body) });
 
-    expect((await problemOf(await put(next))).code).toBe("unauthorized");
-    expect((await problemOf(await put(next, await token("organiser")))).code).toBe("forbidden");
-    const malformed = await problemOf(await put({ ...next, minExamples: 0, extra: true }, admin));
-    expect(malformed).toMatchObject({ status: 400, code: "invalid_settings" });
-    expect((malformed.fields as { field: string }[]).map((field) => field.field).sort()).toEqual([
-      "extra",
-      "minExamples",
-    ]);
-    const firstCloses = at(hour);
-    const overlapping = await problemOf(
-      await put(
-        {
-          ...next,
-          rounds: [
-            { name: "A", opensAt: at(-hour), closesAt: firstCloses },
-            { name: "A", opensAt: at(0), closesAt: at(-2 * hour) },
-          ],
-        },
-        admin,
-      ),
-    );
-    expect(overlapping).toMatchObject({ status: 400, code: "invalid_settings" });
-    expect(overlapping.fields).toEqual([
-      { field: "rounds[1].closesAt", message: "must be after opensAt" },
-      { field: "rounds[1].opensAt", message: `must not be before the previous round closes (${firstCloses})` },
-      { field: "rounds[1].name", message: "must be unique" },
-    ]);
-
-    try {
-      const saved = await put(next, admin);
-      expect(saved.status).toBe(200);
-      const { version } = await saved.json<{ version: number }>();
-      expect(await (await call("/v1/review/settings", admin)).json()).toMatchObject({ version, settings: next });
-      const publicView = await (await call("/v1/settings")).json<Settings & { currentRound: string }>();
-      expect(publicView).toMatchObject({
-        rounds: next.rounds,
+    beforeAll(async () => {
+      admin = await token("admin");
+      found = (await (await call("/v1/review/settings", admin)).json<{ settings: Settings; version: number }>())
+        .settings;
+      next = {
+        ...found,
+        rounds: [{ name: "Round test", opensAt: at(-hour), closesAt: at(24 * hour) }],
         tokenBudget: 50_000,
-        currentRound: "Round test",
-        submissionsOpen: true,
+      };
+    });
+
+    it("need a token", async () => {
+      expect((await problemOf(await put(next))).code).toBe("unauthorized");
+    });
+
+    it("are for admins only: an organiser is refused", async () => {
+      expect((await problemOf(await put(next, await token("organiser")))).code).toBe("forbidden");
+    });
+
+    it("are checked against their schema, naming each field that breaks it", async () => {
+      const malformed = await problemOf(await put({ ...next, minExamples: 0, extra: true }, admin));
+      expect(malformed).toMatchObject({ status: 400, code: "invalid_settings" });
+      expect((malformed.fields as { field: string }[]).map((field) => field.field).sort()).toEqual([
+        "extra",
+        "minExamples",
+      ]);
+    });
+
+    it("are checked for rounds that overlap, that end before they open or share a name", async () => {
+      const firstCloses = at(hour);
+      const overlapping = await problemOf(
+        await put(
+          {
+            ...next,
+            rounds: [
+              { name: "A", opensAt: at(-hour), closesAt: firstCloses },
+              { name: "A", opensAt: at(0), closesAt: at(-2 * hour) },
+            ],
+          },
+          admin,
+        ),
+      );
+      expect(overlapping).toMatchObject({ status: 400, code: "invalid_settings" });
+      expect(overlapping.fields).toEqual([
+        { field: "rounds[1].closesAt", message: "must be after opensAt" },
+        { field: "rounds[1].opensAt", message: `must not be before the previous round closes (${firstCloses})` },
+        { field: "rounds[1].name", message: "must be unique" },
+      ]);
+    });
+
+    describe("saved by an admin", () => {
+      let saved: Response;
+
+      beforeAll(async () => {
+        saved = await put(next, admin);
       });
-      const audit = await (await call("/v1/review/audit?limit=100", admin)).json<{
-        entries: { action: string; detail: { after: Settings } }[];
-      }>();
-      expect(
-        audit.entries.find((entry) => entry.action === "settings.update" && entry.detail.after.tokenBudget === 50_000),
-      ).toBeDefined();
-    } finally {
-      expect((await put(found, admin)).status).toBe(200);
-    }
+      afterAll(async () => {
+        expect((await put(found, admin)).status).toBe(200);
+      });
+
+      it("are saved (200)", () => {
+        expect(saved.status).toBe(200);
+      });
+
+      it("are what admins read back, under the new version", async () => {
+        const { version } = await saved.clone().json<{ version: number }>();
+        expect(await (await call("/v1/review/settings", admin)).json()).toMatchObject({ version, settings: next });
+      });
+
+      it("are what the public reads, with the current round and whether submissions are open", async () => {
+        const publicView = await (await call("/v1/settings")).json<Settings & { currentRound: string }>();
+        expect(publicView).toMatchObject({
+          rounds: next.rounds,
+          tokenBudget: 50_000,
+          currentRound: "Round test",
+          submissionsOpen: true,
+        });
+      });
+
+      it("are audited", async () => {
+        const audit = await (await call("/v1/review/audit?limit=100", admin)).json<{
+          entries: { action: string; detail: { after: Settings } }[];
+        }>();
+        expect(
+          audit.entries.find(
+            (entry) => entry.action === "settings.update" && entry.detail.after.tokenBudget === 50_000,
+          ),
+        ).toBeDefined();
+      });
+    });
   });
 
   it("refuses a JSON body over 256 KiB before reading it", async () => {

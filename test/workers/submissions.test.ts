@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import lambada from "../../../shared/samples/real/tasks/lambada-1k.csv?raw";
 import sentiment from "../../../shared/samples/real/tasks/sentiment_analysis.csv?raw";
 import syllogism from "../../../shared/samples/real/tasks/syllogism-0shot.csv?raw";
@@ -7,7 +7,7 @@ import qaBias from "../../../shared/samples/real/tasks/QA_bias-v2.csv?raw";
 import { validateExample, validateValidationReport } from "../../src/generated/validators";
 import {
   VALID_METADATA,
-  getSubmission,
+  fetchSubmission,
   lambadaVariant,
   problemOf,
   storedCounts,
@@ -18,125 +18,240 @@ import {
 const uniqueSyllogism = (): string =>
   uniqueVariant(syllogism, (tag) => `9999,"Q: Is ${tag} valid?\nA:","[' Yes', ' No']",0`);
 
-describe("POST /v1/submissions: valid files", () => {
-  it("stores a real prize file: CSV by sha256, examples as JSONL, record in D1; returns the token once", async () => {
-    const before = await storedCounts();
-    const csv = uniqueSyllogism();
-    const response = await submit({ csv });
-    expect(response.status).toBe(201);
-    const body = await response.json<{
-      id: string;
-      state: string;
-      submitterToken: string;
-      csvSha256: string;
-      report: unknown;
-      examples: number;
-    }>();
-    expect(body).toMatchObject({ state: "valid", taskType: "classification", examples: 1001 });
-    expect(body.submitterToken).toMatch(/^isv_st_[A-Za-z0-9_-]{43}$/);
-    expect(validateValidationReport(body.report)).toBe(true);
-    expect(response.headers.get("location")).toBe(`/v1/submissions/${body.id}`);
+describe("POST /v1/submissions: a real prize file", () => {
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let after: Awaited<ReturnType<typeof storedCounts>>;
+  let csv: string;
+  let response: Response;
+  let body: {
+    id: string;
+    state: string;
+    submitterToken: string;
+    csvSha256: string;
+    report: unknown;
+    examples: number;
+  };
 
+  beforeAll(async () => {
+    before = await storedCounts();
+    csv = uniqueSyllogism();
+    response = await submit({ csv });
+    body = await response.json();
+    after = await storedCounts();
+  });
+
+  it("is accepted (201) with its state, task type and number of examples", () => {
+    expect(response.status).toBe(201);
+    expect(body).toMatchObject({ state: "valid", taskType: "classification", examples: 1001 });
+  });
+
+  it("returns the submitter's token, once", () => {
+    expect(body.submitterToken).toMatch(/^isv_st_[A-Za-z0-9_-]{43}$/);
+  });
+
+  it("returns the validation report, in its schema", () => {
+    expect(validateValidationReport(body.report)).toBe(true);
+  });
+
+  it("gives the submission's address in Location", () => {
+    expect(response.headers.get("location")).toBe(`/v1/submissions/${body.id}`);
+  });
+
+  it("stores the CSV by its sha256, byte for byte", async () => {
     const stored = await env.BLOBS.get(`csv/${body.csvSha256}.csv`);
     expect(await stored?.text()).toBe(csv);
-    const examples = await env.BLOBS.get(`examples/${body.csvSha256}/classification.jsonl`);
-    const lines = (await examples!.text())
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
-    expect(lines).toHaveLength(1001);
-    expect(lines.every((example) => validateExample(example))).toBe(true);
-    expect(lines[0]).toEqual({
-      taskType: "classification",
-      row: 1,
-      line: 2,
-      prompt:
-        "Q: Is this a valid syllogism?\nAll men are ambitious.\nAll men study hard.\nTherefore men study hard because they are ambitious.\nA:",
-      classes: [" Yes", " No"],
-      answerIndex: 1,
+  });
+
+  describe("its examples", () => {
+    let lines: unknown[];
+
+    beforeAll(async () => {
+      const examples = await env.BLOBS.get(`examples/${body.csvSha256}/classification.jsonl`);
+      lines = (await examples!.text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
     });
+
+    it("are stored as JSONL, one valid example a row", () => {
+      expect(lines).toHaveLength(1001);
+      expect(lines.every((example) => validateExample(example))).toBe(true);
+    });
+
+    it("keep each row's prompt, classes and answer as parsed, with where the row was", () => {
+      expect(lines[0]).toEqual({
+        taskType: "classification",
+        row: 1,
+        line: 2,
+        prompt:
+          "Q: Is this a valid syllogism?\nAll men are ambitious.\nAll men study hard.\nTherefore men study hard because they are ambitious.\nA:",
+        classes: [" Yes", " No"],
+        answerIndex: 1,
+      });
+    });
+  });
+
+  it("stores only a hash of the submitter's token in D1", async () => {
     const row = await env.DB.prepare("SELECT submitter_token_hash FROM submissions WHERE id = ?1")
       .bind(body.id)
       .first<{ submitter_token_hash: string }>();
     expect(row?.submitter_token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row?.submitter_token_hash).not.toContain(body.submitterToken);
-    expect(await storedCounts()).toEqual({ rows: before.rows + 1, objects: before.objects + 2 });
   });
 
-  it("returns the existing submission, without a token, when the same bytes come again", async () => {
+  it("adds one record and two objects (the CSV and the examples)", () => {
+    expect(after).toEqual({ rows: before.rows + 1, objects: before.objects + 2 });
+  });
+});
+
+describe("POST /v1/submissions: the same bytes again", () => {
+  let first: { id: string };
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let again: Response;
+  let body: Record<string, unknown>;
+
+  beforeAll(async () => {
     const csv = lambadaVariant();
-    const first = await (await submit({ csv })).json<{ id: string }>();
-    const before = await storedCounts();
-    const again = await submit({ csv, metadata: { ...VALID_METADATA, title: "Another title" } });
+    first = await (await submit({ csv })).json<{ id: string }>();
+    before = await storedCounts();
+    again = await submit({ csv, metadata: { ...VALID_METADATA, title: "Another title" } });
+    body = await again.json<Record<string, unknown>>();
+  });
+
+  it("return the existing submission (200), marked as a duplicate, with its own metadata", () => {
     expect(again.status).toBe(200);
-    const body = await again.json<Record<string, unknown>>();
     expect(body).toMatchObject({ id: first.id, duplicate: true, title: "Syllogism validity" });
+  });
+
+  it("return no token", () => {
     expect(body).not.toHaveProperty("submitterToken");
+  });
+
+  it("store nothing", async () => {
     expect(await storedCounts()).toEqual(before);
   });
+});
 
-  it("lets the submitter read state and report with the token, and nobody else", async () => {
-    const created = await (await submit({ csv: lambadaVariant() })).json<{ id: string; submitterToken: string }>();
-    const mine = await getSubmission(created.id, created.submitterToken);
-    expect(mine.status).toBe(200);
-    expect(await mine.json()).toMatchObject({ id: created.id, state: "valid", taskType: "sequence_prob" });
+describe("GET /v1/submissions/{id}", () => {
+  let created: { id: string; submitterToken: string };
 
-    expect((await problemOf(await getSubmission(created.id))).code).toBe("unauthorized");
-    const wrongToken = await getSubmission(created.id, `isv_st_${"A".repeat(43)}`);
-    expect(wrongToken.status).toBe(404);
-    const unknownId = await getSubmission(crypto.randomUUID(), created.submitterToken);
-    expect(await problemOf(wrongToken)).toMatchObject({ code: "submission_not_found" });
-    expect(await problemOf(unknownId)).toMatchObject({ code: "submission_not_found" });
+  beforeAll(async () => {
+    created = await (await submit({ csv: lambadaVariant() })).json<{ id: string; submitterToken: string }>();
   });
 
-  it("streams a file larger than one R2 part through a multipart upload and copies it into place", async () => {
-    const header = "prompt,completion\n";
-    const rows = Array.from({ length: 120_000 }, (_, i) => `Example number ${i} says the sky is, blue ${i}\n`).join("");
-    const csv = `${header + rows}Tagged ${crypto.randomUUID()}, end\n`;
+  it("lets the submitter read the state and report with the token", async () => {
+    const mine = await fetchSubmission(created.id, created.submitterToken);
+    expect(mine.status).toBe(200);
+    expect(await mine.json()).toMatchObject({ id: created.id, state: "valid", taskType: "sequence_prob" });
+  });
+
+  it("answers 401 without a token", async () => {
+    expect((await problemOf(await fetchSubmission(created.id))).code).toBe("unauthorized");
+  });
+
+  it("answers 404 to another token, as for a submission that does not exist", async () => {
+    const wrongToken = await fetchSubmission(created.id, `isv_st_${"A".repeat(43)}`);
+    expect(wrongToken.status).toBe(404);
+    expect(await problemOf(wrongToken)).toMatchObject({ code: "submission_not_found" });
+  });
+
+  it("answers 404 for an id it does not know", async () => {
+    const unknownId = await fetchSubmission(crypto.randomUUID(), created.submitterToken);
+    expect(await problemOf(unknownId)).toMatchObject({ code: "submission_not_found" });
+  });
+});
+
+describe("POST /v1/submissions: a file larger than one R2 part", () => {
+  const header = "prompt,completion\n";
+  const rows = Array.from({ length: 120_000 }, (_, i) => `Example number ${i} says the sky is, blue ${i}\n`).join("");
+  const csv = `${header + rows}Tagged ${crypto.randomUUID()}, end\n`;
+  let response: Response;
+  let body: { csvSha256: string; examples: number };
+
+  beforeAll(async () => {
     expect(csv.length).toBeGreaterThan(5 * 1024 * 1024);
-    const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
+    response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
+    body = await response.json<typeof body>();
+  }, 60_000);
+
+  it("is accepted (201) with every example counted", () => {
     expect(response.status).toBe(201);
-    const body = await response.json<{ csvSha256: string; examples: number }>();
     expect(body.examples).toBe(120_001);
+  });
+
+  it("is streamed through a multipart upload and copied into place whole", async () => {
     const stored = await env.BLOBS.get(`csv/${body.csvSha256}.csv`);
     expect(stored?.size).toBe(csv.length);
     expect(await stored?.text()).toBe(csv);
+  });
+
+  it("leaves nothing in staging", async () => {
     expect((await env.BLOBS.list({ prefix: "staging/" })).objects).toHaveLength(0);
-  }, 60_000);
+  });
 });
 
-describe("POST /v1/submissions: invalid input stores nothing", () => {
-  it("answers 422 with the full report for a file with errors", async () => {
-    const before = await storedCounts();
-    const response = await submit({ csv: sentiment });
+describe("POST /v1/submissions: a file with errors", () => {
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let response: Response;
+  let problem: Awaited<ReturnType<typeof problemOf>>;
+
+  beforeAll(async () => {
+    before = await storedCounts();
+    response = await submit({ csv: sentiment });
+    problem = await problemOf(response);
+  });
+
+  it("is refused (422) as an invalid task file", () => {
     expect(response.status).toBe(422);
-    const problem = await problemOf(response);
     expect(problem).toMatchObject({ code: "invalid_task_file", status: 422 });
+  });
+
+  it("is answered with the full report, in its schema", () => {
     const report = problem.report as { issues: { code: string; line: number; column: string }[] };
     expect(validateValidationReport(report)).toBe(true);
     expect(report.issues.map((issue) => `${issue.code}@${issue.line}/${issue.column}`)).toEqual([
       "legacy_column@1/filled_template",
       "legacy_column@1/answer_ix",
     ]);
-    expect(await storedCounts()).toEqual(before);
   });
 
-  it("rejects QA_bias-v2 only for having fewer than 300 examples", async () => {
-    const before = await storedCounts();
-    const problem = await problemOf(
-      await submit({ csv: qaBias, metadata: { ...VALID_METADATA, taskType: "logodds" } }),
-    );
+  it("stores nothing", async () => {
+    expect(await storedCounts()).toEqual(before);
+  });
+});
+
+describe("POST /v1/submissions: QA_bias-v2", () => {
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let problem: Awaited<ReturnType<typeof problemOf>>;
+
+  beforeAll(async () => {
+    before = await storedCounts();
+    problem = await problemOf(await submit({ csv: qaBias, metadata: { ...VALID_METADATA, taskType: "logodds" } }));
+  });
+
+  it("is refused only for having fewer than 300 examples", () => {
     expect(problem.report).toMatchObject({ taskType: "logodds", counts: { too_few_examples: 1 }, errorCount: 1 });
-    expect(await storedCounts()).toEqual(before);
   });
 
-  it("answers 400 naming each metadata problem", async () => {
-    const before = await storedCounts();
+  it("stores nothing", async () => {
+    expect(await storedCounts()).toEqual(before);
+  });
+});
+
+describe("POST /v1/submissions: metadata with problems", () => {
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let response: Response;
+
+  beforeAll(async () => {
+    before = await storedCounts();
     const { title: _title, ...withoutTitle } = VALID_METADATA;
-    const response = await submit({
+    response = await submit({
       csv: lambada,
       metadata: { ...withoutTitle, contactEmail: "not-an-email", authors: [{}], colour: "red" },
     });
+  });
+
+  it("is refused (400), naming each problem", async () => {
     expect(response.status).toBe(400);
     const problem = await problemOf(response);
     expect(problem.code).toBe("invalid_metadata");
@@ -148,12 +263,23 @@ describe("POST /v1/submissions: invalid input stores nothing", () => {
         { field: "contactEmail", message: 'must match format "email"' },
       ]),
     );
-    expect(await storedCounts()).toEqual(before);
   });
 
-  it("answers 400 when metadata is not JSON, is missing, or comes after the file", async () => {
+  it("stores nothing", async () => {
+    expect(await storedCounts()).toEqual(before);
+  });
+});
+
+describe("POST /v1/submissions: malformed requests", () => {
+  it("answers 400 when the metadata is not JSON", async () => {
     expect((await problemOf(await submit({ csv: lambada, metadata: "{nope" }))).code).toBe("invalid_metadata");
+  });
+
+  it("answers 400 when the metadata comes after the file", async () => {
     expect((await problemOf(await submit({ csv: lambada, fileFirst: true }))).code).toBe("missing_part");
+  });
+
+  it("answers 400 when there are no parts", async () => {
     expect((await problemOf(await submit({}))).code).toBe("missing_part");
   });
 
@@ -167,16 +293,31 @@ describe("POST /v1/submissions: invalid input stores nothing", () => {
     expect(response.status).toBe(415);
     expect((await problemOf(response)).code).toBe("unsupported_media_type");
   });
+});
 
-  it("answers 413 when the file is over the limit, whether declared up front or found while streaming", async () => {
-    const before = await storedCounts();
-    const declared = await submit({ csv: lambada, headers: { "content-length": String(500 * 1024 * 1024) } });
+describe("POST /v1/submissions: a file over the limit", () => {
+  let before: Awaited<ReturnType<typeof storedCounts>>;
+  let declared: Response;
+  let streamed: Response;
+
+  beforeAll(async () => {
+    before = await storedCounts();
+    declared = await submit({ csv: lambada, headers: { "content-length": String(500 * 1024 * 1024) } });
+    const big = `prompt,completion\n${"The sky is, blue\n".repeat(7_000_000)}`;
+    streamed = await submit({ csv: big, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
+  });
+
+  it("is refused (413) when its length is declared up front", async () => {
     expect(declared.status).toBe(413);
     expect((await problemOf(declared)).code).toBe("payload_too_large");
-    const big = `prompt,completion\n${"The sky is, blue\n".repeat(7_000_000)}`;
-    const streamed = await submit({ csv: big, metadata: { ...VALID_METADATA, taskType: "sequence_prob" } });
+  });
+
+  it("is refused (413) when the limit is found while streaming, naming the limit", async () => {
     expect(streamed.status).toBe(413);
     expect(await problemOf(streamed)).toMatchObject({ code: "payload_too_large", limitBytes: 104857600 });
+  });
+
+  it("stores nothing", async () => {
     expect(await storedCounts()).toEqual(before);
   });
 });
