@@ -1,3 +1,4 @@
+import type { Analysis as GeneratedAnalysis } from "../generated/types";
 import type { TaskType } from "../validate/task-types";
 import { chanceLevel, type MetricDefinition } from "./metrics";
 import type { ModelResults } from "./results-csv";
@@ -7,7 +8,6 @@ import {
   DECISION_RULE,
   analyseFamily,
   type AnalysisOptions,
-  type DecisionRule,
   type FamilyAnalysis,
   type Verdict,
 } from "./statistics";
@@ -21,28 +21,19 @@ export interface FamilyResults {
   models: { id: string; scale: number; results: ModelResults }[];
 }
 
-export type MetricRole = "headline" | "secondary";
+/** The task's headline metric (the one its declared type is scored by) or a secondary one. */
+export type MetricRole = GeneratedAnalysis["role"];
 
-export interface Analysis {
-  schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
-  codeVersion: string;
+/**
+ * One metric's analysis, derived from the type generated from schemas/analysis.schema.json. Two fields are kept
+ * wider than the schema's: taskType is any TaskType (the schema lists only analysed types; callers never analyse a
+ * numeric task, see hasResultsFile), and families are FamilyAnalysis, whose models are a plain array (the
+ * schema's "at least two" is enforced by analyseFamily, which refuses fewer). See statistics.ts and the schema
+ * for what each field means.
+ */
+export interface Analysis extends Omit<GeneratedAnalysis, "taskType" | "families"> {
   taskType: TaskType;
-  /** The task's headline metric (the one its declared type is scored by) or a secondary one. */
-  role: MetricRole;
-  metric: Pick<MetricDefinition, "name" | "column" | "direction" | "label">;
-  seed: number;
-  /** Resamples asked for; each family records how many it drew. */
-  bootstrapSamples: number;
-  equivalenceMargin: number;
-  minSharedExamples: number;
-  /** The error rates the verdicts are claimed at (statistics.ts). */
-  decisionRule: DecisionRule;
-  /** The metric's value for a model answering at random, where defined (classification loss and accuracy). */
-  chance: number | null;
   families: FamilyAnalysis[];
-  /** Families whose results cannot support a verdict (too few shared examples, one scale…), and why. */
-  unanalysed: { family: string; reason: string }[];
-  summary: { counts: Partial<Record<Verdict, number>>; text: string };
 }
 
 /**

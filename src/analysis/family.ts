@@ -1,9 +1,12 @@
-/** A model family definition (schemas/model-family.schema.json), as far as analysis needs it. */
-export interface FamilyDefinition {
-  name: string;
-  axis?: "params" | "flops" | "rlhf_steps";
-  visibility?: "public" | "private";
-  models: { id: string; parameters: number; trainingFlops?: number; trainingTokens?: number; rlhfSteps?: number }[];
+import type { ModelFamily } from "../generated/types";
+
+/**
+ * A model family definition (schemas/model-family.schema.json), as far as analysis needs it. Deliberately
+ * narrower than ModelFamily: the CLI and tests analyse families given only names, axes and scales, without an
+ * adapter; and `models` is a plain array (the schema's "at least two" is checked by validation, not the type).
+ */
+export interface FamilyDefinition extends Pick<ModelFamily, "name" | "axis" | "visibility"> {
+  models: Pick<ModelFamily["models"][number], "id" | "parameters" | "trainingFlops" | "trainingTokens" | "rlhfSteps">[];
 }
 
 export type FamilyScales =

@@ -189,7 +189,7 @@ function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefi
     );
     throw new UsageError(`--family ${name}: ${problems.join("; ")}`, ANALYSE);
   }
-  return definition as FamilyDefinition;
+  return definition;
 }
 
 type AnalysedType = Exclude<TaskType, "numeric">;

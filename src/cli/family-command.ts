@@ -61,7 +61,7 @@ function readFamily(file: string): StoredFamily {
     );
     throw new UsageError(`${file}: ${problems.join("; ")}`, FAMILY);
   }
-  return definition as StoredFamily;
+  return definition;
 }
 
 /** One line a model: pass or FAIL, the latency and (for an answer that was read) the estimate, then each problem. */

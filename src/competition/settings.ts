@@ -1,21 +1,12 @@
+import type { CompetitionSettings } from "../generated/types";
 import type { ValidationLimits } from "../validate/report";
 import { DEFAULT_LIMITS } from "../validate/report";
 
-export interface Round {
-  name: string;
-  opensAt: string;
-  closesAt: string;
-}
+/** The competition's rules: the type generated from schemas/competition-settings.schema.json. */
+export type { CompetitionSettings };
 
-/** The competition's rules, as in schemas/competition-settings.schema.json. */
-export interface CompetitionSettings {
-  rounds: Round[];
-  minExamples: number;
-  maxFileBytes: number;
-  maxRows: number;
-  publicFamilies: string[];
-  tokenBudget: number | null;
-}
+/** One submission window. */
+export type Round = CompetitionSettings["rounds"][number];
 
 /** The Worker's vars the defaults come from (wrangler.toml [vars]; strings, as the runtime gives them). */
 export interface SettingsVars {

@@ -4,9 +4,9 @@ import { schemaProblem } from "./json-part";
 import type { ProblemCode } from "./problem";
 
 /** Hono's validator seam with a build-time compiled schema: a bad body is a problem naming each field. */
-export function jsonBody<T>(validate: StandaloneValidator, code: ProblemCode, noun: string) {
+export function jsonBody<T>(validate: StandaloneValidator<T>, code: ProblemCode, noun: string) {
   return validator("json", (value): T => {
     if (!validate(value)) throw schemaProblem(validate, code, noun);
-    return value as T;
+    return value;
   });
 }

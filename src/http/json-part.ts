@@ -10,7 +10,7 @@ import { schemaErrorsToFields } from "./schema-errors";
 export async function readJsonPart<T>(
   reader: MultipartReader,
   maxBytes: number,
-  validate: StandaloneValidator,
+  validate: StandaloneValidator<T>,
   code: ProblemCode,
   noun: string,
 ): Promise<T> {
@@ -22,11 +22,11 @@ export async function readJsonPart<T>(
     throw new ProblemError(code, `The "${noun}" part is not valid JSON.`, { fields: [] });
   }
   if (!validate(value)) throw schemaProblem(validate, code, noun);
-  return value as T;
+  return value;
 }
 
 /** The problem for a value its schema rejected: one plain message per field, and the fields listed. */
-export function schemaProblem(validate: StandaloneValidator, code: ProblemCode, noun: string): ProblemError {
+export function schemaProblem(validate: StandaloneValidator<unknown>, code: ProblemCode, noun: string): ProblemError {
   const fields = schemaErrorsToFields(validate.errors ?? []);
   const listed = fields.map((field) => `${field.field} ${field.message}`).join("; ");
   return new ProblemError(

@@ -7,17 +7,12 @@ import {
 } from "../storage/submissions";
 import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
+import type { SubmissionMetadata } from "../generated/types";
 import { newToken } from "../http/tokens";
 import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { TaskType } from "../validate/task-types";
 import { TaskFileValidator } from "../validate/validator";
-
-export interface SubmissionMetadata {
-  title: string;
-  taskType?: string;
-  [field: string]: unknown;
-}
 
 export type IntakeOutcome =
   | { kind: "created"; submission: SubmissionRecord; submitterToken: string }

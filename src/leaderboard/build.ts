@@ -1,3 +1,4 @@
+import type { Leaderboard } from "../generated/types";
 import type { Analysis } from "../analysis/analyse";
 import type { FamilyAnalysis } from "../analysis/statistics";
 
@@ -33,7 +34,7 @@ export function inverseStrength(family: FamilyAnalysis, direction: Analysis["met
 }
 
 /** The public leaderboard from accepted tasks: what may be shown, ordered by strength of inverse scaling. */
-export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
+export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string): Leaderboard {
   const entries = tasks.map((task) => {
     const families = (task.analysis?.families ?? []).filter((family) => !task.privateFamilies.has(family.family));
     const strengths = task.analysis
@@ -81,7 +82,8 @@ export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string) {
   };
 }
 
-export type Leaderboard = ReturnType<typeof buildLeaderboard>;
+/** The public leaderboard: the type generated from schemas/leaderboard.schema.json. */
+export type { Leaderboard };
 
 /** CSV for spreadsheets; a cell that a spreadsheet would run as a formula is prefixed with an apostrophe. */
 export function leaderboardCsv(board: Leaderboard): string {

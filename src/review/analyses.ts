@@ -31,7 +31,7 @@ export async function submissionFamilies(
   replacing?: FamilyData,
   ending?: string,
 ): Promise<FamilyData[]> {
-  const taskType = submission.taskType as TaskType;
+  const taskType = submission.taskType;
   const families = new Map<string, FamilyData>();
   for (const evaluation of (await currentEvaluations(bindings.DB, submission)).reverse()) {
     // The newest ended evaluation with results per family, or `ending`, the one about to end (analysed before it
@@ -139,7 +139,7 @@ export async function analysesFor(
   submission: SubmissionRecord,
   families: FamilyData[],
 ): Promise<Record<string, Analysis>> {
-  const taskType = submission.taskType as TaskType;
+  const taskType = submission.taskType;
   const classCounts =
     taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
   const analyses: Record<string, Analysis> = {};

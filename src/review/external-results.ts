@@ -11,7 +11,6 @@ import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { appendAudit, upsertExternalResults } from "../storage/analyses";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { ApiToken } from "../storage/tokens";
-import type { TaskType } from "../validate/task-types";
 import { analysesFor, analysisStatements, resultsKey, submissionFamilies } from "./analyses";
 
 export interface UploadedFile {
@@ -40,7 +39,7 @@ export async function receiveExternalResults(
   files: UploadedFile[],
   actor: ApiToken,
 ): Promise<UploadOutcome> {
-  const taskType = submission.taskType as TaskType;
+  const taskType = submission.taskType;
   const scales = familyScales(family);
   if (!scales.ok) return { ok: false, problems: [{ file: null, message: scales.message }] };
 

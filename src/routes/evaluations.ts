@@ -9,7 +9,7 @@ import { validateEvaluationRequest, validateModelFamily } from "../generated/val
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
-import { getEvaluation, listEvaluations, listFamilies, listResults, type StoredFamily } from "../storage/evaluations";
+import { getEvaluation, listEvaluations, listFamilies, listResults } from "../storage/evaluations";
 import { checkRegisteredFamily } from "../review/family-check";
 import { getSubmission } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
@@ -22,7 +22,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
 
   routes.get("/families", async (c) => c.json({ families: await listFamilies(c.env.DB) }));
 
-  routes.put("/families/:name", jsonBody<StoredFamily>(validateModelFamily, "invalid_family", "family"), async (c) => {
+  routes.put("/families/:name", jsonBody(validateModelFamily, "invalid_family", "family"), async (c) => {
     const family = c.req.valid("json");
     if (family.name !== c.req.param("name"))
       throw new ProblemError(
@@ -45,11 +45,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
 
   routes.post(
     "/submissions/:id/evaluations",
-    jsonBody<{ families: string[]; tokenBudget?: number }>(
-      validateEvaluationRequest,
-      "bad_request",
-      "evaluation request",
-    ),
+    jsonBody(validateEvaluationRequest, "bad_request", "evaluation request"),
     async (c) => {
       const submission = await submissionOr404(c.env.DB, c.req.param("id"));
       const request = c.req.valid("json");

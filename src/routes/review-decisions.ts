@@ -7,7 +7,7 @@ import { jsonBody } from "../http/json-body";
 import { ProblemError } from "../http/problem";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { decideSubmission } from "../review/decide";
-import { allowedDecisions, type Decision } from "../review/decisions";
+import { allowedDecisions } from "../review/decisions";
 import { latestAnalyses } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { listAudit, listSubmissions } from "../storage/review";
@@ -123,41 +123,37 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     });
   });
 
-  routes.post(
-    "/submissions/:id/decision",
-    jsonBody<{ decision: Decision; note: string }>(validateDecisionRequest, "bad_request", "decision"),
-    async (c) => {
-      const submission = await submissionOr404(c.env.DB, c.req.param("id"));
-      const { decision, note } = c.req.valid("json");
-      const outcome = await decideSubmission(c.env.DB, submission, decision, note, c.get("actor").id);
-      switch (outcome.kind) {
-        case "not_allowed":
-          throw new ProblemError("invalid_transition", outcome.message, {
-            state: submission.state,
-            allowed: outcome.allowed,
-          });
-        case "needs_results":
-          throw new ProblemError(
-            "invalid_transition",
-            "Accepting needs results: evaluate the submission or upload results first.",
-            { state: submission.state, allowed: outcome.allowed },
-          );
-        case "conflict":
-          throw new ProblemError(
-            "invalid_transition",
-            "Another decision changed this submission first; reload and decide again.",
-            { state: submission.state, allowed: [] },
-          );
-        case "decided":
-          return c.json({
-            id: submission.id,
-            state: outcome.state,
-            reviewedAt: outcome.reviewedAt,
-            note: outcome.note,
-          });
-      }
-    },
-  );
+  routes.post("/submissions/:id/decision", jsonBody(validateDecisionRequest, "bad_request", "decision"), async (c) => {
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+    const { decision, note } = c.req.valid("json");
+    const outcome = await decideSubmission(c.env.DB, submission, decision, note, c.get("actor").id);
+    switch (outcome.kind) {
+      case "not_allowed":
+        throw new ProblemError("invalid_transition", outcome.message, {
+          state: submission.state,
+          allowed: outcome.allowed,
+        });
+      case "needs_results":
+        throw new ProblemError(
+          "invalid_transition",
+          "Accepting needs results: evaluate the submission or upload results first.",
+          { state: submission.state, allowed: outcome.allowed },
+        );
+      case "conflict":
+        throw new ProblemError(
+          "invalid_transition",
+          "Another decision changed this submission first; reload and decide again.",
+          { state: submission.state, allowed: [] },
+        );
+      case "decided":
+        return c.json({
+          id: submission.id,
+          state: outcome.state,
+          reviewedAt: outcome.reviewedAt,
+          note: outcome.note,
+        });
+    }
+  });
 
   routes.get("/audit", async (c) => {
     const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));

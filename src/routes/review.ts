@@ -105,5 +105,5 @@ async function readFamily(reader: MultipartReader): Promise<FamilyDefinition> {
   const part = await reader.nextPart();
   if (part?.name !== "family")
     throw new ProblemError("missing_part", 'The first part must be "family": the model family definition (JSON).');
-  return readJsonPart<FamilyDefinition>(reader, MAX_FAMILY_BYTES, validateModelFamily, "invalid_family", "family");
+  return readJsonPart(reader, MAX_FAMILY_BYTES, validateModelFamily, "invalid_family", "family");
 }

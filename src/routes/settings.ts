@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv, OrganiserVariables } from "../app-env";
 import { saveSettings } from "../competition/save-settings";
-import { defaultSettings, submissionWindow, type CompetitionSettings } from "../competition/settings";
+import { defaultSettings, submissionWindow } from "../competition/settings";
 import { validateCompetitionSettings } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
@@ -38,7 +38,7 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
   routes.put(
     "/settings",
     requireRole("admin"),
-    jsonBody<CompetitionSettings>(validateCompetitionSettings, "invalid_settings", "settings"),
+    jsonBody(validateCompetitionSettings, "invalid_settings", "settings"),
     async (c) => {
       const outcome = await saveSettings(c.env, c.req.valid("json"), c.get("actor").id);
       if (outcome.kind === "invalid")

@@ -8,7 +8,7 @@ import { readJsonPart } from "../http/json-part";
 import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
 import { ProblemError } from "../http/problem";
 import { requireSubmitter } from "../http/submitter-auth";
-import type { SubmissionMetadata } from "../intake/receive-task";
+import type { SubmissionMetadata } from "../generated/types";
 import { settingsInForce } from "../storage/settings";
 import { lastReview, type SubmissionRecord } from "../storage/submissions";
 import { editMetadata } from "../submissions/edit";
@@ -31,11 +31,8 @@ export function submissionRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.post("/", upload);
   routes.get("/:id/plot.svg", publicPlot);
-  routes.put(
-    "/:id/metadata",
-    requireSubmitter,
-    jsonBody<{ metadata: SubmissionMetadata }>(validateMetadataUpdate, "invalid_metadata", "metadata"),
-    (c) => putMetadata(c, c.req.valid("json").metadata),
+  routes.put("/:id/metadata", requireSubmitter, jsonBody(validateMetadataUpdate, "invalid_metadata", "metadata"), (c) =>
+    putMetadata(c, c.req.valid("json").metadata),
   );
   routes.put("/:id/file", requireSubmitter, putFile);
   routes.post("/:id/withdraw", requireSubmitter, withdraw);
@@ -249,13 +246,7 @@ async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMeta
     );
   }
   if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
-  return readJsonPart<SubmissionMetadata>(
-    reader,
-    MAX_METADATA_BYTES,
-    validateSubmissionMetadata,
-    "invalid_metadata",
-    "metadata",
-  );
+  return readJsonPart(reader, MAX_METADATA_BYTES, validateSubmissionMetadata, "invalid_metadata", "metadata");
 }
 
 /** What the submitter may see: never the token hash or storage keys. */

@@ -1,13 +1,15 @@
 import { METRICS, type MetricName } from "../analysis/metrics";
 import type { ValidationReport } from "../validate/report";
 import { EDITABLE_STATES, type SubmissionState } from "../submission-states";
+import type { TaskType } from "../validate/task-types";
 
 export interface SubmissionRecord {
   id: string;
   createdAt: string;
   updatedAt: string;
   state: SubmissionState;
-  taskType: string;
+  /** The canonical type the file was validated as (never an alias such as classification_acc). */
+  taskType: TaskType;
   /**
    * The metric the task is judged on (verdict, acceptance, leaderboard rank), fixed at upload from the declared
    * task type (headlineMetricName); null for a numeric task, which is not analysed. Other metrics are secondary.
@@ -37,7 +39,8 @@ export interface SubmissionRow {
   created_at: string;
   updated_at: string;
   state: SubmissionState;
-  task_type: string;
+  /** Written only from a validated record's taskType, so always a TaskType. */
+  task_type: TaskType;
   headline_metric: string | null;
   title: string;
   metadata_json: string;

@@ -1,6 +1,6 @@
 import { headlineMetricName } from "../analysis/metrics";
 import type { SettingsVars } from "../competition/settings";
-import type { SubmissionMetadata } from "../intake/receive-task";
+import type { SubmissionMetadata } from "../generated/types";
 import { appendAuditIfChanged } from "../storage/analyses";
 import { settingsInForce } from "../storage/settings";
 import { editMetadataStatement, type SubmissionRecord } from "../storage/submissions";

@@ -1,7 +1,8 @@
 import type { CompetitionSettings } from "../competition/settings";
 import { startDefaultEvaluations, type DefaultStart } from "../evaluate/start-defaults";
 import type { StartBindings } from "../evaluate/start";
-import { receiveTaskFile, type IntakeOutcome, type SubmissionMetadata } from "../intake/receive-task";
+import type { SubmissionMetadata } from "../generated/types";
+import { receiveTaskFile, type IntakeOutcome } from "../intake/receive-task";
 import type { ValidationLimits } from "../validate/report";
 
 export type SubmitOutcome =

@@ -1,3 +1,5 @@
+import type { ValidationReportIssue } from "../generated/types";
+
 /**
  * The closed set of validation issue codes. Codes are a public contract (clients and the CLI group by them):
  * add new ones, never rename or reuse one.
@@ -50,15 +52,14 @@ export const ISSUE_SEVERITY = {
 export type Severity = "error" | "warning";
 export type IssueCode = keyof typeof ISSUE_SEVERITY;
 
-export interface Issue {
-  severity: Severity;
+/**
+ * One problem, as schemas/validation-report.schema.json lists it, with its code narrowed to the severity table's
+ * keys (extending the generated type checks that every code here is one the schema allows). `line` is the physical
+ * line, 1-based (a record spanning several lines reports its first); `row` counts data records after the header,
+ * blank ones included.
+ */
+export interface Issue extends ValidationReportIssue {
   code: IssueCode;
-  message: string;
-  /** Physical line in the file, 1-based (a record spanning several lines reports its first). */
-  line?: number;
-  /** Record number, 1-based, counting data records after the header (blank records included). */
-  row?: number;
-  column?: string;
 }
 
 export interface IssueLimits {

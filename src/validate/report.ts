@@ -1,19 +1,10 @@
-import type { Issue, IssueCode } from "./issues";
-import type { TaskType } from "./task-types";
+import type { ValidationReport } from "../generated/types";
 
 /** Version of the report's shape (schemas/validation-report.schema.json); bump on incompatible change. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-export interface ValidationLimits {
-  /** Fewest examples a task may have (the prize asked for 300). */
-  minExamples: number;
-  maxRows: number;
-  maxBytes: number;
-  /** Longest single record, in bytes; also bounds the parser's work on a quote that never closes. */
-  maxRecordBytes: number;
-  maxIssues: number;
-  maxIssuesPerCode: number;
-}
+/** The size and issue limits a file is validated under, as the report records them. */
+export type ValidationLimits = ValidationReport["limits"];
 
 export const DEFAULT_LIMITS: ValidationLimits = {
   minExamples: 300,
@@ -24,50 +15,14 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   maxIssuesPerCode: 25,
 };
 
-export interface LengthSummary {
-  min: number;
-  max: number;
-  mean: number;
-  median: number;
-  p90: number;
-}
+export type ValidationStats = ValidationReport["stats"];
+export type LengthSummary = NonNullable<ValidationStats["promptLength"]>;
 
-export interface ValidationStats {
-  bytes: number;
-  lines: number;
-  /** Data records after the header, blank ones included. */
-  records: number;
-  blankRecords: number;
-  /** Records that passed every row check. */
-  examples: number;
-  lineEndings: { lf: number; crlf: number; cr: number };
-  bom: boolean;
-  /** Number of rows with each class count (classification and logodds types). */
-  classesPerRow?: Record<string, number>;
-  /** Number of examples whose answer_index has each value. */
-  answerDistribution?: Record<string, number>;
-  /** Prompt length in characters over the examples. */
-  promptLength?: LengthSummary;
-}
-
-export interface ValidationReport {
-  schemaVersion: typeof REPORT_SCHEMA_VERSION;
-  valid: boolean;
-  taskType: TaskType | null;
-  taskTypeSource: "given" | "inferred" | null;
-  /** Errors and warnings in file order, up to the limits; `counts` has the exact number of each code. */
-  issues: Issue[];
-  errorCount: number;
-  warningCount: number;
-  /** Issues counted but not listed because of the limits. */
-  omittedIssues: number;
-  counts: Partial<Record<IssueCode, number>>;
-  /** True when validation stopped before the end of the file (a size limit was reached). */
-  truncated: boolean;
-  columns: { header: string[]; indexColumn: boolean };
-  stats: ValidationStats;
-  limits: ValidationLimits;
-}
+/**
+ * The report: the type generated from schemas/validation-report.schema.json (field meanings are documented
+ * there), so what the validator builds is checked against what the schema promises.
+ */
+export type { ValidationReport };
 
 /** Exact order statistics of lengths kept in a growable typed array (4 bytes per example). */
 export class LengthTally {

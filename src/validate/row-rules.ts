@@ -3,7 +3,11 @@ import type { HeaderLayout } from "./header";
 import type { IssueCollector } from "./issues";
 import { needsExactlyTwoClasses, type ColumnName, type TaskType } from "./task-types";
 
-/** A task example in the service's normalised form (schemas/example.schema.json). `line` and `row` point back into the CSV. */
+/**
+ * A task example in the service's normalised form (schemas/example.schema.json). `line` and `row` point back into
+ * the CSV. Kept by hand rather than using the generated Example: the schema's oneOf generates an intersection
+ * whose branches have an optional taskType, which does not narrow on `example.taskType`; this union does.
+ */
 export type Example =
   | { taskType: "classification"; row: number; line: number; prompt: string; classes: string[]; answerIndex: number }
   | { taskType: "sequence_prob"; row: number; line: number; prompt: string; completion: string }
