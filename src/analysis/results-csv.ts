@@ -1,4 +1,5 @@
 import Papa from "papaparse";
+import { logSumExp } from "../evaluate/metrics";
 import type { TaskType } from "../validate/task-types";
 import {
   INDEX_COLUMN,
@@ -345,14 +346,9 @@ function pairPrompts(columns: ModelResults["columns"], rows: number, warnings: s
   const total = columns.total_logprob;
   if (total)
     paired.total_logprob = Float64Array.from({ length: examples }, (_, k) =>
-      logSumExp2(total[2 * k]!, total[2 * k + 1]!),
+      logSumExp([total[2 * k]!, total[2 * k + 1]!]),
     );
   return { ok: true, results: { columns: paired, rows, unsignedLogodds: true }, warnings };
-}
-
-function logSumExp2(a: number, b: number): number {
-  const max = Math.max(a, b);
-  return max === -Infinity ? -Infinity : max + Math.log(Math.exp(a - max) + Math.exp(b - max));
 }
 
 function countOf(text: string, needle: string): number {
