@@ -62,15 +62,17 @@ describe("the prize's metrics, on hand-computed values", () => {
     expect(exampleMetrics(example, [ok(-0.7, 2)])).toEqual({ ok: true, metrics: { loss: 0.7 } });
   });
 
+  const logoddsExample = {
+    ...base,
+    taskType: "logodds" as const,
+    prompt: "P",
+    otherPrompt: "O",
+    classes: [" Yes", " No"],
+    answerIndex: 0,
+  };
+
   describe("logodds: (log-odds under prompt) - (under other_prompt)", () => {
-    const example = {
-      ...base,
-      taskType: "logodds" as const,
-      prompt: "P",
-      otherPrompt: "O",
-      classes: [" Yes", " No"],
-      answerIndex: 0,
-    };
+    const example = logoddsExample;
     // Under the prompt: log-odds ln(0.6/0.2); under other_prompt: ln(0.3/0.5).
     const scores = [Math.log(0.6), Math.log(0.2), Math.log(0.3), Math.log(0.5)].map((s) => ok(s));
     const expected = Math.log(0.6 / 0.2) - Math.log(0.3 / 0.5);
@@ -94,14 +96,7 @@ describe("the prize's metrics, on hand-computed values", () => {
   });
 
   describe("logodds: total log-probability", () => {
-    const example = {
-      ...base,
-      taskType: "logodds" as const,
-      prompt: "P",
-      otherPrompt: "O",
-      classes: [" Yes", " No"],
-      answerIndex: 0,
-    };
+    const example = logoddsExample;
     // A model sure of the classes under both prompts.
     const sure = exampleMetrics(
       example,

@@ -9,7 +9,7 @@ import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
 import { parseClassesLiteral } from "../../src/validate/classes-literal";
-import { ROOT, freePort } from "./helpers";
+import { ROOT, freePort, createTokenWithCli } from "./helpers";
 
 /**
  * Evaluation end to end, all real: the service under wrangler dev (local D1, R2, Queue and Durable Object),
@@ -54,18 +54,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
       persistTo: state,
       vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
     });
-    const run = promisify(execFile);
-    organiserToken = (
-      await run(process.execPath, [
-        join(ROOT, "bin", "isv.mjs"),
-        "token",
-        "create",
-        "--role",
-        "organiser",
-        "--persist-to",
-        state,
-      ])
-    ).stdout.trim();
+    organiserToken = (await createTokenWithCli("organiser", state)).stdout.trim();
   });
   afterAll(async () => {
     await service?.stop();

@@ -60,3 +60,21 @@ export function seededDraws(seed: number): { uniform: () => number; gaussian: ()
   const gaussian = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, gaussian };
 }
+
+/** `isv token create` against the local D1 state in `persistTo`, as an organiser sets up a token: stdout and stderr. */
+export function createTokenWithCli(
+  role: "organiser" | "admin",
+  persistTo: string,
+  label?: string,
+): Promise<{ stdout: string; stderr: string }> {
+  const args = [
+    "token",
+    "create",
+    "--role",
+    role,
+    ...(label === undefined ? [] : ["--label", label]),
+    "--persist-to",
+    persistTo,
+  ];
+  return run(process.execPath, [CLI, ...args]);
+}

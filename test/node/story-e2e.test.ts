@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
 import { validateLeaderboard } from "../../src/generated/validators";
-import { ROOT, freePort } from "./helpers";
+import { ROOT, freePort, createTokenWithCli } from "./helpers";
 
 /**
  * The whole story over HTTP, as people would live it: submit, evaluate on the reference family, review, accept,
@@ -32,18 +30,7 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
   let token = "";
 
   beforeAll(async () => {
-    const run = promisify(execFile);
-    token = (
-      await run(process.execPath, [
-        join(ROOT, "bin", "isv.mjs"),
-        "token",
-        "create",
-        "--role",
-        "organiser",
-        "--persist-to",
-        state,
-      ])
-    ).stdout.trim();
+    token = (await createTokenWithCli("organiser", state)).stdout.trim();
     reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
     service = await startDevServer({
       port: await freePort(),

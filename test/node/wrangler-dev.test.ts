@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { REAL_TASKS, ROOT, freePort } from "./helpers";
+import { REAL_TASKS, ROOT, freePort, createTokenWithCli } from "./helpers";
 
 /**
  * The real Worker under `wrangler dev`: the test pool allows runtime code generation and Node APIs that
@@ -109,18 +109,7 @@ describe("the Worker under wrangler dev", () => {
 
     // isv token create retries a local wrangler call that hangs (30 s each): room for one retry.
     beforeAll(async () => {
-      const run = promisify(execFile);
-      created = await run(process.execPath, [
-        join(ROOT, "bin", "isv.mjs"),
-        "token",
-        "create",
-        "--role",
-        "organiser",
-        "--label",
-        "e2e",
-        "--persist-to",
-        state,
-      ]);
+      created = await createTokenWithCli("organiser", state, "e2e");
       token = created.stdout.trim();
     }, 120_000);
 
@@ -164,18 +153,7 @@ describe("the Worker under wrangler dev", () => {
     let submitterToken: string;
 
     beforeAll(async () => {
-      const run = promisify(execFile);
-      const admin = (
-        await run(process.execPath, [
-          join(ROOT, "bin", "isv.mjs"),
-          "token",
-          "create",
-          "--role",
-          "admin",
-          "--persist-to",
-          state,
-        ])
-      ).stdout.trim();
+      const admin = (await createTokenWithCli("admin", state)).stdout.trim();
       asAdmin = (path: string, init: RequestInit = {}) =>
         fetch(`${server.url}${path}`, {
           ...init,

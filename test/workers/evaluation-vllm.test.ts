@@ -1,19 +1,16 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import Papa from "papaparse";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import corpus from "../../src/reference/corpus.txt?raw";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import referenceFamily from "../../fixtures/families/reference.json";
-import worker from "../../src/index";
-import type { ShardMessage } from "../../src/evaluate/plan";
 import { startEvaluation } from "../../src/evaluate/start";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
-import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { getEvaluation, listResults, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission } from "../../src/storage/submissions";
 import { parseClassesLiteral } from "../../src/validate/classes-literal";
-import { VALID_METADATA, heldQueue, submit, uniqueVariant } from "./helpers";
+import { VALID_METADATA, drainShards, heldQueue, submit, uniqueVariant } from "./helpers";
 
 /**
  * An evaluation through the reference server's `vllm` personality (/as/vllm/v1), which answers as vLLM does: one
@@ -49,19 +46,7 @@ describe("an evaluation through the vllm personality, on prompts with characters
     evaluationId = started.ok ? started.evaluation.id : "";
 
     // Every shard through the real queue handler, one batch a shard.
-    for (const shard of await listShards(env.DB, evaluationId)) {
-      const batch = createMessageBatch<ShardMessage>("isv-evaluations", [
-        {
-          id: `${shard.model}-${shard.shard}`,
-          timestamp: new Date(),
-          attempts: 1,
-          body: { evaluationId, model: shard.model, shard: shard.shard },
-        },
-      ]);
-      const ctx = createExecutionContext();
-      await worker.queue(batch, env, ctx);
-      acks.push((await getQueueResult(batch, ctx)).explicitAcks.length);
-    }
+    for (const result of await drainShards(evaluationId)) acks.push(result.explicitAcks.length);
   }, 60_000);
 
   const examples = () => Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);

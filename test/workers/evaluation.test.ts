@@ -1,21 +1,14 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  getQueueResult,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
-import type { ShardMessage } from "../../src/evaluate/plan";
 import { runShard } from "../../src/evaluate/run-shard";
 import { finishIfComplete } from "../../src/evaluate/finish";
 import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { parseResultsCsv } from "../../src/analysis/results-csv";
-import { call, heldQueue, taggedMemoTrapTask as storedTask, token } from "./helpers";
+import { call, drainShards, heldQueue, taggedMemoTrapTask as storedTask, token } from "./helpers";
 
 /**
  * These tests deliver each shard themselves, to control failures and redeliveries exactly, so evaluations are
@@ -27,25 +20,6 @@ const family = (overrides: Partial<StoredFamily> = {}): StoredFamily => ({
   baseUrl: inject("referenceUrl"),
   ...overrides,
 });
-
-/** Runs every pending shard of an evaluation through the real queue handler, one batch per shard. */
-async function drain(evaluationId: string, queue = "isv-evaluations") {
-  const outcomes = [];
-  for (const shard of (await listShards(env.DB, evaluationId)).filter((s) => s.state === "pending")) {
-    const batch = createMessageBatch<ShardMessage>(queue, [
-      {
-        id: `${shard.model}-${shard.shard}`,
-        timestamp: new Date(),
-        attempts: 1,
-        body: { evaluationId, model: shard.model, shard: shard.shard },
-      },
-    ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
-    outcomes.push(await getQueueResult(batch, ctx));
-  }
-  return outcomes;
-}
 
 describe("a consumer that dies mid-shard, after the provider answered, while writing results", () => {
   let evaluationId: string;
@@ -114,7 +88,7 @@ describe("a consumer that dies mid-shard, after the provider answered, while wri
 });
 
 describe("a model whose provider refuses for good", () => {
-  let outcomes: Awaited<ReturnType<typeof drain>>;
+  let outcomes: Awaited<ReturnType<typeof drainShards>>;
   let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
   let results: Awaited<ReturnType<typeof listResults>>;
 
@@ -123,7 +97,7 @@ describe("a model whose provider refuses for good", () => {
     const models = [...referenceFamily.models.slice(0, 2), { id: "isv-ngram-missing", parameters: 99_999 }];
     const started = await startEvaluation(heldQueue, submission, family({ name: "with-a-missing-model", models }));
     const evaluationId = started.ok ? started.evaluation.id : "";
-    outcomes = await drain(evaluationId);
+    outcomes = await drainShards(evaluationId);
     evaluation = (await getEvaluation(env.DB, evaluationId))!;
     results = await listResults(env.DB, evaluationId);
   });
@@ -152,7 +126,7 @@ describe("a model whose provider refuses for good", () => {
 
 describe("a provider that cannot be reached", () => {
   let evaluationId: string;
-  let outcomes: Awaited<ReturnType<typeof drain>>;
+  let outcomes: Awaited<ReturnType<typeof drainShards>>;
   let shards: Awaited<ReturnType<typeof listShards>>;
   let stateMeanwhile: string;
 
@@ -164,7 +138,7 @@ describe("a provider that cannot be reached", () => {
       family({ name: "unreachable", baseUrl: "http://127.0.0.1:9/v1", models: referenceFamily.models.slice(0, 1) }),
     );
     evaluationId = started.ok ? started.evaluation.id : "";
-    outcomes = await drain(evaluationId);
+    outcomes = await drainShards(evaluationId);
     shards = await listShards(env.DB, evaluationId);
     stateMeanwhile = (await getEvaluation(env.DB, evaluationId))!.state;
   });
@@ -192,7 +166,7 @@ describe("a provider that cannot be reached", () => {
     let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
 
     beforeAll(async () => {
-      await drain(evaluationId, "isv-evaluations-dlq");
+      await drainShards(evaluationId, "isv-evaluations-dlq");
       evaluation = (await getEvaluation(env.DB, evaluationId))!;
     });
 
@@ -224,7 +198,7 @@ describe("the token budget", () => {
       1000,
     );
     const evaluationId = started.ok ? started.evaluation.id : "";
-    await drain(evaluationId);
+    await drainShards(evaluationId);
     evaluation = (await getEvaluation(env.DB, evaluationId))!;
   });
 
@@ -259,7 +233,7 @@ describe("a TGI family (one endpoint per model)", () => {
       }),
     );
     ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
-    for (const id of ids) await drain(id);
+    for (const id of ids) await drainShards(id);
     [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
   }, 60_000);
 
@@ -315,7 +289,7 @@ describe("the results export", () => {
     const [model] = referenceFamily.models;
     const started = await startEvaluation(heldQueue, submission, family({ name: "exported", models: [model!] }));
     const evaluationId = started.ok ? started.evaluation.id : "";
-    await drain(evaluationId);
+    await drainShards(evaluationId);
     response = await call(`/v1/review/evaluations/${evaluationId}/results/${model!.id}.csv`, await token("organiser"));
     text = await response.text();
     const read = parseResultsCsv(text, "classification");

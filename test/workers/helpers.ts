@@ -1,4 +1,8 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import worker from "../../src/index";
+import type { ShardMessage } from "../../src/evaluate/plan";
+import { listShards } from "../../src/storage/evaluations";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/util/hash";
 import { insertApiToken } from "../../src/storage/tokens";
@@ -166,4 +170,23 @@ export async function postGpt3Results(id: string, organiser: string, family: obj
     headers: { authorization: `Bearer ${organiser}` },
   });
   expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+}
+
+/** Runs every pending shard of an evaluation through the real queue handler, one batch a shard; each batch's result. */
+export async function drainShards(evaluationId: string, queue = "isv-evaluations") {
+  const outcomes = [];
+  for (const shard of (await listShards(env.DB, evaluationId)).filter((s) => s.state === "pending")) {
+    const batch = createMessageBatch<ShardMessage>(queue, [
+      {
+        id: `${shard.model}-${shard.shard}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { evaluationId, model: shard.model, shard: shard.shard },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    outcomes.push(await getQueueResult(batch, ctx));
+  }
+  return outcomes;
 }
