@@ -3,7 +3,8 @@
  * practical floor, a tight typed-array loop doing the same number of additions. Timed from outside, since
  * workerd's clock does not advance during computation.
  */
-import { bootstrapMeans } from "../src/analysis/contrasts";
+import { at } from "../src/analysis/checked";
+import { bootstrapMeans, modelColumn } from "../src/analysis/contrasts";
 import { analyseFamily, DEFAULT_OPTIONS } from "../src/analysis/statistics";
 
 const EXAMPLES = 1000;
@@ -21,10 +22,11 @@ function floor(values: Float64Array, samples: number): number {
   for (let b = 0; b < samples; b++) {
     for (let i = 0; i < EXAMPLES; i++) {
       const base = i * MODELS;
+      // biome-ignore lint/style/noNonNullAssertion: unchecked, as in bootstrapMeans; m < MODELS = sums.length, base + m < values.length.
       for (let m = 0; m < MODELS; m++) sums[m]! += values[base + m]!;
     }
   }
-  return sums[0]!;
+  return at(sums, 0);
 }
 
 export default {
@@ -35,12 +37,12 @@ export default {
     const mode = url.pathname.slice(1);
     let check = 0;
     if (mode === "floor") check = floor(values, samples);
-    else if (mode === "bootstrap") check = bootstrapMeans(values, MODELS, samples, 1)[0]!;
+    else if (mode === "bootstrap") check = at(bootstrapMeans(values, MODELS, samples, 1), 0);
     else if (mode === "analyse") {
       const models = Array.from({ length: MODELS }, (_, m) => ({
         id: `m${m}`,
         scale: 10 ** (8 + m / 2),
-        values: Float64Array.from({ length: EXAMPLES }, (_, i) => values[i * MODELS + m]!),
+        values: modelColumn(values, MODELS, m),
       }));
       check = analyseFamily(
         { family: "bench", axis: "params", models },

@@ -16,6 +16,7 @@ import {
   type FamilyInput,
   type Verdict,
 } from "../src/analysis/statistics";
+import { at } from "../src/analysis/checked";
 import { mulberry32 } from "../src/analysis/contrasts";
 
 export { ANALYSIS_CODE_VERSION } from "../src/analysis/statistics";
@@ -173,9 +174,9 @@ const STEP = 0.25;
 /** 0 at the smallest model, rising linearly in log scale to 1 at the middle model, back to 0 at the largest. */
 function tent(z: readonly number[]): number[] {
   const turn = Math.floor(z.length / 2);
-  const first = z[0]!;
-  const peak = z[turn]!;
-  const last = z[z.length - 1]!;
+  const first = at(z, 0);
+  const peak = at(z, turn);
+  const last = at(z, z.length - 1);
   return z.map((value) => (value <= peak ? (value - first) / (peak - first) : (last - value) / (last - peak)));
 }
 
@@ -185,8 +186,10 @@ const constant =
     z.map(() => value);
 const linear =
   (perDecade: number) =>
-  (z: readonly number[]): number[] =>
-    z.map((value) => BASE_LOSS + perDecade * (value - z[0]!));
+  (z: readonly number[]): number[] => {
+    const first = at(z, 0);
+    return z.map((value) => BASE_LOSS + perDecade * (value - first));
+  };
 const notFalse = (...allowed: Verdict[]): Verdict[] => VERDICT_ORDER.filter((verdict) => !allowed.includes(verdict));
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -298,7 +301,7 @@ export function trueSlope(means: readonly number[], z: readonly number[]): numbe
   let cross = 0;
   let spread = 0;
   z.forEach((value, i) => {
-    cross += (value - zMean) * (means[i]! - yMean);
+    cross += (value - zMean) * (at(means, i) - yMean);
     spread += (value - zMean) ** 2;
   });
   return cross / spread;
@@ -337,23 +340,27 @@ export function accuracyLogit(accuracy: number, sd = ACCURACY_DIFFICULTY_SD): nu
 export function generateFamily(cell: Cell, random: () => number, trueMeans = cellTrueMeans(cell)): FamilyInput {
   const { family, examples } = cell;
   const normal = normalSource(random);
-  const values = family.models.map(() => new Float64Array(examples));
+  const columns = family.models.map((model, m) => ({
+    model,
+    mean: at(trueMeans, m),
+    values: new Float64Array(examples),
+  }));
   if (cell.scenario.metric === "loss") {
     for (let i = 0; i < examples; i++) {
       const difficulty = DIFFICULTY_SD * normal();
-      for (let m = 0; m < values.length; m++) values[m]![i] = trueMeans[m]! + difficulty + NOISE_SD * normal();
+      for (const { mean, values } of columns) values[i] = mean + difficulty + NOISE_SD * normal();
     }
   } else {
-    const logits = trueMeans.map((accuracy) => accuracyLogit(accuracy));
+    const logits = columns.map(({ mean, values }) => ({ logit: accuracyLogit(mean), values }));
     for (let i = 0; i < examples; i++) {
       const difficulty = ACCURACY_DIFFICULTY_SD * normal();
-      for (let m = 0; m < values.length; m++) values[m]![i] = random() < sigmoid(logits[m]! - difficulty) ? 1 : 0;
+      for (const { logit, values } of logits) values[i] = random() < sigmoid(logit - difficulty) ? 1 : 0;
     }
   }
   return {
     family: family.name,
     axis: "params",
-    models: family.models.map((model, m) => ({ id: model.id, scale: model.scale, values: values[m]! })),
+    models: columns.map(({ model, values }) => ({ id: model.id, scale: model.scale, values })),
   };
 }
 
@@ -484,10 +491,12 @@ export function verdictTable(summaries: readonly CellSummary[]): string {
   return lines.join("\n");
 }
 
-const means3 = (means: readonly number[]): string =>
-  means.every((mean) => mean === means[0])
-    ? `all ${means[0]!.toFixed(3)}`
+const means3 = (means: readonly number[]): string => {
+  const [first] = means;
+  return first !== undefined && means.every((mean) => mean === first)
+    ? `all ${first.toFixed(3)}`
     : means.map((mean) => mean.toFixed(3)).join(", ");
+};
 
 /** What each scenario's truth is: its true means for each family, and which verdicts count as found or false. */
 export function scenarioLegend(scenarios: readonly Scenario[] = SCENARIOS): string {
@@ -552,7 +561,7 @@ export function calibrationReport(
   counts: readonly VerdictCounts[],
   header: string,
 ): CalibrationReport {
-  const summaries = cells.map((cell, i) => summariseCell(cell, counts[i]!));
+  const summaries = cells.map((cell, i) => summariseCell(cell, at(counts, i)));
   const scenarios = [...new Set(cells.map((cell) => cell.scenario))];
   const markdown = [
     header,

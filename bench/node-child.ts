@@ -10,7 +10,8 @@ import { validateStream } from "../src/validate/validator";
 import { fileStream } from "../src/cli/file-stream";
 
 const [mode, file] = process.argv.slice(2);
-const bytes = statSync(file!).size;
+if (file === undefined) throw new Error("usage: node node-child.mjs raw-string|raw-stream|validate FILE");
+const bytes = statSync(file).size;
 /** Peak of JS heap in use plus ArrayBuffers: what counts against a Worker isolate's 128 MB, unlike Node's RSS. */
 let peakHeapAndBuffers = 0;
 const sampleMemory = (): void => {
@@ -21,13 +22,13 @@ const sampler = setInterval(sampleMemory, 20);
 const started = performance.now();
 let rows = 0;
 if (mode === "raw-string") {
-  const text = new TextDecoder().decode(readFileSync(file!));
+  const text = new TextDecoder().decode(readFileSync(file));
   rows = Papa.parse<string[]>(text).data.length - 1;
 } else if (mode === "raw-stream") {
   const parser = new Papa.Parser({ delimiter: ",", newline: "\n", quoteChar: '"' });
   const decoder = new TextDecoder();
   let pending = "";
-  for await (const chunk of createReadStream(file!)) {
+  for await (const chunk of createReadStream(file)) {
     pending += decoder.decode(chunk as Buffer, { stream: true });
     if (pending.length < 65536) continue;
     const parsed = parser.parse(pending, 0, true) as { data: string[][]; meta: { cursor: number } };
@@ -36,7 +37,7 @@ if (mode === "raw-string") {
   }
   rows += (parser.parse(pending, 0, false) as { data: string[][] }).data.length - 1;
 } else {
-  const report = await validateStream(fileStream(file!), {
+  const report = await validateStream(fileStream(file), {
     limits: { maxRows: 10_000_000, maxBytes: 1 << 30 },
   });
   if (!report.valid) throw new Error(`benchmark file is invalid: ${JSON.stringify(report.counts)}`);

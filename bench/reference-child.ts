@@ -12,7 +12,8 @@ import { parseClassesLiteral } from "../src/validate/classes-literal";
 import Papa from "papaparse";
 
 const [sequencesPath, repeatsText] = process.argv.slice(2);
-const sequences = JSON.parse(readFileSync(sequencesPath!, "utf8")) as string[];
+if (sequencesPath === undefined) throw new Error("usage: node reference-child.mjs SEQUENCES.json REPEATS");
+const sequences = JSON.parse(readFileSync(sequencesPath, "utf8")) as string[];
 const repeats = Number(repeatsText ?? 3);
 const BATCH = 50;
 
@@ -21,7 +22,8 @@ const family = trainReferenceFamily(
   readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"),
 );
 const trainMs = performance.now() - started;
-const member = family.member("isv-ngram-5")!;
+const member = family.member("isv-ngram-5");
+if (!member) throw new Error("the reference family has no isv-ngram-5");
 const app = createReferenceApp({ family: () => family, vars: () => ({}) });
 
 const modelMs: number[] = [];
@@ -52,10 +54,14 @@ const fixture = (name: string): string[][] =>
   ).data.slice(1);
 const trends = familyTrends(
   family,
-  fixture("facts-standard.csv").map(([prompt, completion]) => ({ prompt: prompt!, completion: completion! })),
+  fixture("facts-standard.csv").map(([prompt, completion]) => {
+    if (prompt === undefined || completion === undefined) throw new Error("facts-standard.csv: a row lacks a cell");
+    return { prompt, completion };
+  }),
   fixture("memo-trap-inverse.csv").map(([prompt, classes, answer]) => {
-    const parsed = parseClassesLiteral(classes!);
-    return { prompt: prompt!, classes: parsed.ok ? parsed.classes : [], answer: Number(answer) };
+    if (prompt === undefined || classes === undefined) throw new Error("memo-trap-inverse.csv: a row lacks a cell");
+    const parsed = parseClassesLiteral(classes);
+    return { prompt, classes: parsed.ok ? parsed.classes : [], answer: Number(answer) };
   }),
 );
 console.log(

@@ -14,7 +14,8 @@ export default {
   async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname !== "/model-only") return app.fetch(request);
     const { model, prompts } = (await request.json()) as { model: string; prompts: string[] };
-    const member = trained().member(model)!;
+    const member = trained().member(model);
+    if (!member) throw new Error(`no reference member ${model}`);
     let tokens = 0;
     for (const prompt of prompts) tokens += member.score(prompt, 1).length;
     return Response.json({ tokens });

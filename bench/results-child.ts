@@ -11,6 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import Papa from "papaparse";
+import { at } from "../src/analysis/checked";
 import { parseResultsCsv } from "../src/analysis/results-csv";
 import { DEFAULT_OPTIONS, bootstrapSize } from "../src/analysis/statistics";
 
@@ -39,6 +40,7 @@ function floor(text: string): Float64Array[] {
       let to = text.indexOf(",", from);
       if (to < 0 || to > end) to = end;
       const slot = slotOf[field] ?? -1;
+      // biome-ignore lint/style/noNonNullAssertion: the floor has no checks; slotOf holds indices into columns or -1.
       if (slot >= 0) columns[slot]![row] = Number(text.slice(from, to));
       from = to + 1;
     }
@@ -53,14 +55,20 @@ function floor(text: string): Float64Array[] {
  */
 function bootstrapFloor(losses: Float64Array[]): number {
   const models = losses.length;
-  const examples = losses[0]!.length;
+  const examples = at(losses, 0).length;
   const matrix = new Float64Array(examples * models);
-  for (let m = 0; m < models; m++) for (let i = 0; i < examples; i++) matrix[i * models + m] = losses[m]![i]!;
+  for (let m = 0; m < models; m++) {
+    // biome-ignore lint/style/noNonNullAssertion: unchecked, as in prepareFamily; m < models and i < examples, every column's length.
+    for (let i = 0; i < examples; i++) matrix[i * models + m] = losses[m]![i]!;
+  }
   const samples = bootstrapSize(DEFAULT_OPTIONS.bootstrapSamples, examples, models);
   const sums = new Float64Array(models);
   for (let b = 0; b < samples; b++)
-    for (let i = 0; i < matrix.length; i += models) for (let m = 0; m < models; m++) sums[m]! += matrix[i + m]!;
-  return sums[0]!;
+    for (let i = 0; i < matrix.length; i += models) {
+      // biome-ignore lint/style/noNonNullAssertion: unchecked, as in bootstrapMeans; m < models = sums.length, i + m < matrix.length.
+      for (let m = 0; m < models; m++) sums[m]! += matrix[i + m]!;
+    }
+  return at(sums, 0);
 }
 
 const times: number[] = [];
@@ -72,8 +80,8 @@ for (const file of files) {
   const started = performance.now();
   if (mode === "floor" || mode === "floor-analyse") {
     const columns = floor(text);
-    rows += columns[0]!.length - 1;
-    losses.push(columns[1]!);
+    rows += at(columns, 0).length - 1;
+    losses.push(at(columns, 1));
   } else if (mode === "parse") {
     const parsed = parseResultsCsv(text, "classification");
     if (!parsed.ok) throw new Error(`${file}: ${parsed.problems.join("; ")}`);

@@ -1,6 +1,6 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { SubmissionRecord } from "./storage/submissions";
-import type { ApiToken } from "./storage/tokens";
+import type { ApiToken } from "./storage/api-tokens";
 
 /**
  * The Hono environment types, in a module of their own so that the routes and middleware that use them need not

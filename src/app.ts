@@ -3,11 +3,10 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
-import type { Leaderboard } from "./leaderboard/build";
 import { renderLeaderboardPage } from "./leaderboard/page";
 import { submissionWindow } from "./competition/settings";
 import { settingsInForce } from "./storage/settings";
-import { currentLeaderboard } from "./leaderboard/snapshot";
+import { currentLeaderboard, snapshotBoard } from "./leaderboard/snapshot";
 import { renderDocsPage } from "./docs-page";
 import { openApiDocument } from "./openapi";
 import { leaderboardRoutes } from "./routes/leaderboard";
@@ -38,15 +37,11 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
-    return c.html(
-      renderLeaderboardPage(JSON.parse(snapshot.json) as Leaderboard, submissionWindow(settings, new Date())),
-      200,
-      {
-        "content-security-policy":
-          "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-        "cache-control": "public, max-age=60",
-      },
-    );
+    return c.html(renderLeaderboardPage(snapshotBoard(snapshot), submissionWindow(settings, new Date())), 200, {
+      "content-security-policy":
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+      "cache-control": "public, max-age=60",
+    });
   });
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) =>

@@ -19,7 +19,8 @@ export function renderDocsPage(document: {
       Object.entries(operations).map(([method, operation]) => ({ path, method, operation })),
     )
     .map(({ path, method, operation }) => {
-      const auth = operation.security?.length ? Object.keys(operation.security[0]!).join(", ") : "none";
+      const [security] = operation.security ?? [];
+      const auth = security ? Object.keys(security).join(", ") : "none";
       const responses = Object.entries(operation.responses ?? {})
         .map(
           ([status, response]) => `<li><code>${escapeXml(status)}</code> ${escapeXml(response.description ?? "")}</li>`,

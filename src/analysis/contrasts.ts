@@ -7,6 +7,8 @@
  * models share (hard examples are hard for all) cancels out.
  */
 
+import { at } from "./checked";
+
 export type Interval = [number, number];
 
 export interface Contrast {
@@ -29,12 +31,13 @@ export const RELATIVE_TOLERANCE = 1e-9;
 /** Weights w over models from..to (inclusive) such that sum(w * y) is the least-squares slope of y on z. */
 export function slopeContrast(z: readonly number[], from: number, to: number): Contrast {
   const weights = new Float64Array(z.length);
+  const arm = z.slice(from, to + 1);
   let mean = 0;
-  for (let m = from; m <= to; m++) mean += z[m]!;
+  for (const value of arm) mean += value;
   mean /= to - from + 1;
   let sumOfSquares = 0;
-  for (let m = from; m <= to; m++) sumOfSquares += (z[m]! - mean) ** 2;
-  if (sumOfSquares > 0) for (let m = from; m <= to; m++) weights[m] = (z[m]! - mean) / sumOfSquares;
+  for (const value of arm) sumOfSquares += (value - mean) ** 2;
+  if (sumOfSquares > 0) for (const [k, value] of arm.entries()) weights[from + k] = (value - mean) / sumOfSquares;
   return { weights, reference: from };
 }
 
@@ -54,15 +57,32 @@ export function hasSpread(z: readonly number[], from: number, to: number): boole
 export function columnMeans(values: Float64Array, count: number): Float64Array {
   const examples = values.length / count;
   const sums = new Float64Array(count);
-  for (let i = 0; i < examples; i++) for (let m = 0; m < count; m++) sums[m]! += values[i * count + m]!;
-  for (let m = 0; m < count; m++) sums[m]! /= examples;
-  return sums;
+  for (let i = 0; i < examples; i++) {
+    // biome-ignore lint/style/noNonNullAssertion: m < count = sums.length, and i * count + m < values.length.
+    for (let m = 0; m < count; m++) sums[m]! += values[i * count + m]!;
+  }
+  return sums.map((sum) => sum / examples);
+}
+
+/** Model m's column of an example-major matrix (values[example * count + model]). */
+export function modelColumn(values: Float64Array, count: number, m: number): Float64Array {
+  const out = new Float64Array(values.length / count);
+  // biome-ignore lint/style/noNonNullAssertion: i * count + m < out.length * count <= values.length, as m < count.
+  for (let i = 0; i < out.length; i++) out[i] = values[i * count + m]!;
+  return out;
 }
 
 export function largestMagnitude(values: Float64Array): number {
   let largest = 0;
   for (const value of values) largest = Math.max(largest, Math.abs(value));
   return largest;
+}
+
+/** The models a contrast weighs, other than its reference, in model order. */
+function supportOf({ weights, reference }: Contrast): number[] {
+  const support: number[] = [];
+  for (const [m, weight] of weights.entries()) if (weight !== 0 && m !== reference) support.push(m);
+  return support;
 }
 
 /** A contrast's estimate (from the model means, so equal columns give exactly 0) and its paired standard error. */
@@ -74,14 +94,11 @@ export function estimateContrast(
   magnitude: number,
 ): ContrastEstimate {
   const { weights, reference } = contrast;
-  const support: number[] = [];
+  const support = supportOf(contrast);
   let absoluteWeight = 0;
-  for (let m = 0; m < count; m++) {
-    if (weights[m] !== 0 && m !== reference) support.push(m);
-    absoluteWeight += Math.abs(weights[m]!);
-  }
+  for (const weight of weights) absoluteWeight += Math.abs(weight);
   let estimate = 0;
-  for (const m of support) estimate += weights[m]! * (means[m]! - means[reference]!);
+  for (const m of support) estimate += at(weights, m) * (at(means, m) - at(means, reference));
   const examples = values.length / count;
   let sum = 0;
   let squares = 0;
@@ -90,11 +107,13 @@ export function estimateContrast(
   for (let i = 0; i < examples; i++) {
     const row = i * count;
     let value = 0;
+    // biome-ignore lint/style/noNonNullAssertion: m < count = weights.length, and row + m < (i + 1) * count <= values.length.
     for (const m of support) value += weights[m]! * (values[row + m]! - values[row + reference]!);
     perExample[i] = value;
     sum += value;
   }
   const mean = sum / examples;
+  // biome-ignore lint/style/noNonNullAssertion: i < examples = perExample.length.
   for (let i = 0; i < examples; i++) squares += (perExample[i]! - mean) ** 2;
   const standardError = examples > 1 ? Math.sqrt(squares / (examples - 1) / examples) : 0;
   return { estimate, standardError, tolerance: RELATIVE_TOLERANCE * absoluteWeight * magnitude };
@@ -125,33 +144,37 @@ export function bootstrapMeans(values: Float64Array, models: number, samples: nu
     sums.fill(0);
     for (let i = 0; i < examples; i++) {
       const base = Math.floor(random() * examples) * models;
+      // biome-ignore lint/style/noNonNullAssertion: m < models = sums.length, and base + m < examples * models = values.length.
       for (let m = 0; m < models; m++) sums[m]! += values[base + m]!;
     }
-    for (let m = 0; m < models; m++) means[b * models + m] = sums[m]! / examples;
+    for (const [m, sum] of sums.entries()) means[b * models + m] = sum / examples;
   }
   return means;
 }
 
 export function percentileInterval(samples: Float64Array, level = 0.95): Interval {
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number): number => {
+  const quantile = (q: number): number => {
     const position = q * (sorted.length - 1);
     const low = Math.floor(position);
-    const high = Math.min(sorted.length - 1, low + 1);
-    return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+    const below = sorted[low];
+    const above = sorted[Math.min(sorted.length - 1, low + 1)];
+    // With no resamples (--samples 0) there is nothing to read: the interval is NaN.
+    if (below === undefined || above === undefined) return NaN;
+    return below + (above - below) * (position - low);
   };
-  return [at((1 - level) / 2), at((1 + level) / 2)];
+  return [quantile((1 - level) / 2), quantile((1 + level) / 2)];
 }
 
 /** A contrast's 95% percentile interval over bootstrap resamples of the model means. */
 export function bootstrapInterval(boot: Float64Array, count: number, contrast: Contrast): Interval {
   const samples = new Float64Array(boot.length / count);
+  const support = supportOf(contrast);
   const { weights, reference } = contrast;
   for (let b = 0; b < samples.length; b++) {
     let total = 0;
-    for (let m = 0; m < count; m++)
-      if (weights[m] !== 0 && m !== reference)
-        total += weights[m]! * (boot[b * count + m]! - boot[b * count + reference]!);
+    // biome-ignore lint/style/noNonNullAssertion: m < count = weights.length, and b * count + m < (b + 1) * count <= boot.length.
+    for (const m of support) total += weights[m]! * (boot[b * count + m]! - boot[b * count + reference]!);
     samples[b] = total;
   }
   return percentileInterval(samples);

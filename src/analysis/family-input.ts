@@ -3,6 +3,7 @@
  * Pure. A refusal is an `AnalysisInputError` whose message says what to change; the CLI exits 2 on it and the
  * results upload answers 422 `invalid_results`.
  */
+import { at } from "./checked";
 
 export interface ModelInput {
   id: string;
@@ -64,9 +65,10 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
     }
   }
   const models = orderModels(input.models);
-  if (models[0]!.scale === models[models.length - 1]!.scale) {
+  const smallest = at(models, 0).scale;
+  if (smallest === at(models, models.length - 1).scale) {
     throw new AnalysisInputError(
-      `family ${name}: every model has the same scale (${models[0]!.scale}); a trend needs at least 2 different scales`,
+      `family ${name}: every model has the same scale (${smallest}); a trend needs at least 2 different scales`,
     );
   }
   const count = models.length;
@@ -79,11 +81,14 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
     );
   }
   let largest = 0;
-  for (const model of models) for (const i of shared) largest = Math.max(largest, Math.abs(model.values[i]!));
+  for (const model of models) {
+    // biome-ignore lint/style/noNonNullAssertion: every shared index is one where each model has a finite value.
+    for (const i of shared) largest = Math.max(largest, Math.abs(model.values[i]!));
+  }
   const unit = largest > 0 ? 2 ** Math.round(Math.log2(largest)) : 1;
   const values = new Float64Array(shared.length * count);
-  for (let m = 0; m < count; m++) {
-    const column = models[m]!.values;
+  for (const [m, { values: column }] of models.entries()) {
+    // biome-ignore lint/style/noNonNullAssertion: i < shared.length, and every shared index has a value in every column.
     for (let i = 0; i < shared.length; i++) values[i * count + m] = column[shared[i]!]! / unit;
   }
   const examples = models.map((model) =>
@@ -91,10 +96,9 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
   );
   const warnings: string[] = [];
   models.forEach((model, m) => {
-    if (examples[m]! > shared.length) {
-      warnings.push(
-        `${model.id} has ${examples[m]} examples but only the ${shared.length} every model shares are compared`,
-      );
+    const has = at(examples, m);
+    if (has > shared.length) {
+      warnings.push(`${model.id} has ${has} examples but only the ${shared.length} every model shares are compared`);
     }
   });
   return { models, examples, shared: shared.length, values, unit, warnings };

@@ -70,17 +70,17 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
-const DEFAULT_METRIC: Record<TaskType, MetricName | undefined> = {
+/** Each analysed type's default metric; a numeric task has none (its metric needs sampled generations). */
+const DEFAULT_METRIC: Record<AnalysedType, MetricName> = {
   classification: "loss",
   sequence_prob: "loss",
   logodds: "logodds_difference",
   absolute_logodds: "absolute_logodds_difference",
-  numeric: undefined,
 };
 
 /** The metric an analysis of this task type uses unless asked for another. */
 export function defaultMetricName(taskType: TaskType): MetricName | undefined {
-  return DEFAULT_METRIC[taskType];
+  return taskType === "numeric" ? undefined : DEFAULT_METRIC[taskType];
 }
 
 /**
@@ -90,7 +90,7 @@ export function defaultMetricName(taskType: TaskType): MetricName | undefined {
  */
 export function headlineMetricName(taskType: TaskType, declaredType?: string): MetricName | undefined {
   if (taskType === "classification" && declaredType === "classification_acc") return "accuracy";
-  return DEFAULT_METRIC[taskType];
+  return defaultMetricName(taskType);
 }
 
 export type MetricChoice = { ok: true; metric: MetricDefinition } | { ok: false; message: string };
@@ -105,7 +105,7 @@ export function chooseMetric(taskType: TaskType, name?: string): MetricChoice {
       ok: false,
       message: "numeric tasks are out of scope for analysis: their metric needs sampled generations",
     };
-  const chosen = name ?? DEFAULT_METRIC[taskType]!;
+  const chosen = name ?? DEFAULT_METRIC[taskType];
   const metric: MetricDefinition | undefined = isMetricName(chosen) ? METRICS[chosen] : undefined;
   if (!metric?.taskTypes.includes(taskType)) {
     const allowed = Object.values<MetricDefinition>(METRICS)

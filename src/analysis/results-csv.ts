@@ -1,6 +1,7 @@
 import Papa from "papaparse";
 import { logSumExp } from "../evaluate/metrics";
 import type { TaskType } from "../validate/task-types";
+import { at } from "./checked";
 import {
   INDEX_COLUMN,
   OPTIONAL_RESULT_COLUMNS,
@@ -232,12 +233,15 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   const escaped = new Uint8Array(slots);
   // The record a slot was last filled in: a cell the row lacks is older than the row.
   const filledIn = new Int32Array(slots).fill(-1);
-  const columnOf = read.map(({ column }) => column);
 
   // Without the task, the arrays grow to the largest index seen (a model may lack some examples). The row count
   // is at most the number of line feeds, which makes a first guess that is right for almost every file.
   let capacity = expectedExamples ?? Math.min(countOf(text, "\n") + 1, MAX_RESULT_EXAMPLES);
-  let values: Float64Array[] = read.map(() => new Float64Array(capacity).fill(NaN));
+  // Each column read, in slot order, with its values so far (NaN for an example with no row yet).
+  const outputs: { column: Column; values: Float64Array }[] = read.map(({ column }) => ({
+    column,
+    values: new Float64Array(capacity).fill(NaN),
+  }));
   let seen = new Uint8Array(capacity);
   let size = expectedExamples ?? 0;
   let rows = 0;
@@ -251,7 +255,7 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
         problem(`line ${scanner.line}: ${scanner.malformed}`);
         return { ok: false, problems };
       }
-      const slot = position < slotOf.length ? slotOf[position]! : -1;
+      const slot = slotOf[position] ?? -1;
       if (slot >= 0) {
         starts[slot] = scanner.start;
         ends[slot] = scanner.end;
@@ -264,8 +268,12 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
     if (blank) continue;
     rows++;
 
-    const cell = (slot: number): string =>
-      filledIn[slot] === record ? cellText(text, starts[slot]!, ends[slot]!, escaped[slot]!) : "";
+    const cell = (slot: number): string => {
+      if (filledIn[slot] !== record) return "";
+      // biome-ignore lint/style/noNonNullAssertion: every slot is below `slots`, the arrays' length; unchecked, per cell.
+      return cellText(text, starts[slot]!, ends[slot]!, escaped[slot]!);
+    };
+    // biome-ignore lint/style/noNonNullAssertion: slot 0, the index's, is in every array (slots >= 1).
     const index = filledIn[0] === record ? wholeNumber(text, starts[0]!, ends[0]!, escaped[0]!) : -1;
     if (index < 0) {
       problem(`line ${line}: index "${cell(0).trim()}" is not a whole number`);
@@ -281,7 +289,7 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
     }
     if (index >= capacity) {
       capacity = Math.min(Math.max(index + 1, capacity * 2), MAX_RESULT_EXAMPLES);
-      values = values.map((column) => grow(column, capacity, NaN));
+      for (const output of outputs) output.values = grow(output.values, capacity, NaN);
       const grown = new Uint8Array(capacity);
       grown.set(seen);
       seen = grown;
@@ -292,11 +300,13 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
     }
     seen[index] = 1;
     if (index >= size) size = index + 1;
-    for (let i = 0; i < columnOf.length; i++) {
-      const raw = cell(i + 1);
-      const value = parseValue(raw, columnOf[i]!);
-      if (value === undefined) problem(`line ${line}: ${columnOf[i]} "${raw}" is not a finite number`);
-      else values[i]![index] = value;
+    let slot = 0;
+    for (const { column, values } of outputs) {
+      slot++;
+      const raw = cell(slot);
+      const value = parseValue(raw, column);
+      if (value === undefined) problem(`line ${line}: ${column} "${raw}" is not a finite number`);
+      else values[index] = value;
     }
   }
 
@@ -310,9 +320,7 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   }
   if (problems.length > 0) return { ok: false, problems };
   const columns: ModelResults["columns"] = {};
-  read.forEach(({ column }, i) => {
-    columns[column] = values[i]!.length === size ? values[i]! : values[i]!.slice(0, size);
-  });
+  for (const { column, values } of outputs) columns[column] = values.length === size ? values : values.slice(0, size);
   if (perPrompt) return pairPrompts(columns, rows, warnings);
   return { ok: true, results: { columns, rows }, warnings };
 }
@@ -331,7 +339,8 @@ const PER_PROMPT_UPLOAD =
  * needs the example's answer, which the file lacks, so only its size may be analysed (`unsignedLogodds`).
  */
 function pairPrompts(columns: ModelResults["columns"], rows: number, warnings: string[]): ResultsParse {
-  const logodds = columns.logodds_difference!;
+  const logodds = columns.logodds_difference;
+  if (logodds === undefined) throw new Error("per-prompt results are paired from their logodds column");
   if (logodds.length % 2 !== 0)
     return {
       ok: false,
@@ -341,12 +350,15 @@ function pairPrompts(columns: ModelResults["columns"], rows: number, warnings: s
     };
   const examples = logodds.length / 2;
   const paired: ModelResults["columns"] = {};
-  paired.logodds_difference = Float64Array.from({ length: examples }, (_, k) => logodds[2 * k]! - logodds[2 * k + 1]!);
+  paired.logodds_difference = Float64Array.from(
+    { length: examples },
+    (_, k) => at(logodds, 2 * k) - at(logodds, 2 * k + 1),
+  );
   if (columns.correct) paired.correct = columns.correct.filter((_, row) => row % 2 === 1);
   const total = columns.total_logprob;
   if (total)
     paired.total_logprob = Float64Array.from({ length: examples }, (_, k) =>
-      logSumExp([total[2 * k]!, total[2 * k + 1]!]),
+      logSumExp([at(total, 2 * k), at(total, 2 * k + 1)]),
     );
   return { ok: true, results: { columns: paired, rows, unsignedLogodds: true }, warnings };
 }
@@ -392,9 +404,8 @@ function parseValue(cell: string, column: Column): number | undefined {
     const value = cell.trim();
     if (column === "correct" && (value === "True" || value === "true")) return 1;
     if (column === "correct" && (value === "False" || value === "false")) return 0;
-    const tuple = ONE_TUPLE.exec(value);
-    if (!tuple) return undefined;
-    const inner = tuple[1]!;
+    const inner = ONE_TUPLE.exec(value)?.[1];
+    if (inner === undefined) return undefined;
     number = DIGIT.test(inner) ? Number(inner) : NaN;
   } else if (number === 0 && !DIGIT.test(cell)) {
     return undefined; // Number("") and Number("  ") are 0: a blank cell is not a value

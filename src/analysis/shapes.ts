@@ -5,6 +5,7 @@
  * when at some candidate both arms exclude 0 in its direction, each one-sided at the shape's level divided by the
  * number of candidates, so choosing the turning point from the data is paid for (Bonferroni).
  */
+import { at } from "./checked";
 import { estimateContrast, hasSpread, slopeContrast, type ContrastEstimate } from "./contrasts";
 
 export interface ArmEstimate extends ContrastEstimate {
@@ -51,7 +52,7 @@ export function shapeTests(input: ShapeInput, shapeLevel: number): ShapeTests | 
   const critical = input.critical(armLevel);
   const arm = (from: number, to: number): ArmEstimate => ({
     ...estimateContrast(values, count, means, slopeContrast(z, from, to), magnitude),
-    span: z[to]! - z[from]!,
+    span: at(z, to) - at(z, from),
   });
   const candidates = turningPoints.map((turning) => ({
     turning,
@@ -65,7 +66,7 @@ export function shapeTests(input: ShapeInput, shapeLevel: number): ShapeTests | 
     return slope.standardError === 0 ? Math.sign(value) * Infinity : value / slope.standardError;
   };
   const pick = (worseFirst: boolean): ShapeTest => {
-    let best = candidates[0]!;
+    let best = at(candidates, 0);
     let bestEvidence = -Infinity;
     for (const candidate of candidates) {
       const left = statistic(candidate.left);

@@ -7,19 +7,14 @@
  * is 0 whenever most examples agree, so there, and wherever the MAD is 0, the SD is used. Models are pooled as
  * the root mean square of their spreads.
  */
+import { modelColumn } from "./contrasts";
 
 const MAD_TO_SD = 1.4826;
 
 export function robustSpread(values: Float64Array, count: number): number {
   let pooled = 0;
-  for (let m = 0; m < count; m++) pooled += modelSpread(column(values, count, m)) ** 2;
+  for (let m = 0; m < count; m++) pooled += modelSpread(modelColumn(values, count, m)) ** 2;
   return Math.sqrt(pooled / count);
-}
-
-function column(values: Float64Array, count: number, m: number): Float64Array {
-  const out = new Float64Array(values.length / count);
-  for (let i = 0; i < out.length; i++) out[i] = values[i * count + m]!;
-  return out;
 }
 
 function modelSpread(values: Float64Array): number {
@@ -42,7 +37,8 @@ function standardDeviation(values: Float64Array): number {
 }
 
 function atMostTwoValues(values: Float64Array): boolean {
-  const first = values[0]!;
+  const first = values[0];
+  if (first === undefined) return true;
   let second: number | undefined;
   for (const value of values) {
     if (value === first || value === second) continue;
@@ -55,5 +51,8 @@ function atMostTwoValues(values: Float64Array): boolean {
 /** The median of sorted values. */
 function median(sorted: Float64Array): number {
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const upper = sorted[middle];
+  const lower = sorted.length % 2 === 1 ? upper : sorted[middle - 1];
+  if (upper === undefined || lower === undefined) throw new RangeError("the median of no values");
+  return sorted.length % 2 === 1 ? upper : (lower + upper) / 2;
 }

@@ -7,6 +7,7 @@
  * gives the descriptive 95% intervals of the means, the slope and the endpoint contrast. The verdict is in
  * performance terms: a metric where lower is better (loss) is turned around before deciding.
  */
+import { at } from "./checked";
 import {
   RELATIVE_TOLERANCE,
   bootstrapInterval,
@@ -15,14 +16,16 @@ import {
   endpointContrast,
   estimateContrast,
   largestMagnitude,
+  modelColumn,
   percentileInterval,
   slopeContrast,
+  type Contrast,
   type ContrastEstimate,
   type Interval,
 } from "./contrasts";
 import { normalQuantile, tCritical } from "./distributions";
-import { DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput } from "./family-input";
-import { shapeTests, type ArmEstimate, type ShapeTest } from "./shapes";
+import { DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput, type PreparedFamily } from "./family-input";
+import { shapeTests, type ArmEstimate, type ShapeTest, type ShapeTests } from "./shapes";
 import { robustSpread } from "./spread";
 
 export type { Interval } from "./contrasts";
@@ -178,129 +181,238 @@ interface FlatCheck {
   standardError: number;
 }
 
+/** The slope's flat check, then the arms' (flatTests). */
+type FlatChecks = [FlatCheck, ...FlatCheck[]];
+
+/** A prepared family (family-input.ts) and what every phase reads from it, in its scaled units. */
+interface Family extends PreparedFamily {
+  name: string;
+  axis: FamilyInput["axis"];
+  count: number;
+  /** log10 of each model's scale. */
+  z: number[];
+  /** +1 when higher values are better, -1 when lower are. */
+  sign: number;
+  means: Float64Array;
+  magnitude: number;
+  /** The critical t for a one-sided test at `oneSidedLevel`, with the shared examples' degrees of freedom. */
+  critical: (oneSidedLevel: number) => number;
+}
+
+/** The resamples drawn and every model's mean in each (bootstrapMeans). */
+interface Bootstrap {
+  samples: number;
+  means: Float64Array;
+}
+
+/** The tests of a trend: the slope over every model, the endpoint contrast, and the two-lines shapes. */
+interface TrendTests {
+  slopeWeights: Contrast;
+  slope: ContrastEstimate;
+  slopeCritical: number;
+  /** The interval the trend test decides on, at 1 − slopeLevel. */
+  slopeTest: Interval;
+  endpoint: Contrast;
+  endpointEstimate: ContrastEstimate;
+  shapes: ShapeTests | null;
+}
+
+/** What "flat" must show and what the data could show. */
+interface Flatness {
+  spread: number;
+  margin: number;
+  checks: FlatChecks;
+  power: FamilyAnalysis["power"];
+}
+
 /**
  * Analyses one family. Everything is computed on values divided by a power of two near their magnitude
  * (family-input.ts), then reported in the metric's units, so the verdict does not depend on the units.
  */
 export function analyseFamily(input: FamilyInput, options: AnalysisOptions): FamilyAnalysis {
-  const rule = DECISION_RULE;
-  const { models, values, unit, examples, shared: n, warnings } = prepareFamily(input, options.minSharedExamples);
-  const count = models.length;
-  const z = models.map((model) => Math.log10(model.scale));
-  const sign = options.direction === "lower_is_better" ? -1 : 1;
-  const means = columnMeans(values, count);
-  const magnitude = largestMagnitude(values);
-  const inUnits = (value: number): number => value * unit;
-  const intervalInUnits = ([low, high]: Interval): Interval => [low * unit, high * unit];
-  const critical = (oneSidedLevel: number): number => tCritical(oneSidedLevel, n - 1);
-  const around = (contrast: ContrastEstimate, t: number): Interval => {
-    const half = t * contrast.standardError;
-    return [contrast.estimate - half, contrast.estimate + half];
-  };
-
-  const samples = bootstrapSize(options.bootstrapSamples, n, count);
-  const boot = bootstrapMeans(values, count, samples, options.seed);
-  const summaries: ModelSummary[] = models.map((model, m) => {
-    const perModel = new Float64Array(samples);
-    for (let b = 0; b < samples; b++) perModel[b] = boot[b * count + m]!;
-    let squares = 0;
-    for (let i = 0; i < n; i++) squares += (values[i * count + m]! - means[m]!) ** 2;
-    const standardError = Math.sqrt(squares / (n - 1) / n);
-    return {
-      id: model.id,
-      scale: model.scale,
-      log10Scale: z[m]!,
-      examples: examples[m]!,
-      mean: inUnits(means[m]!),
-      standardError: inUnits(standardError),
-      ci95: intervalInUnits(percentileInterval(perModel)),
-    };
-  });
-
-  const slopeWeights = slopeContrast(z, 0, count - 1);
-  const slope = estimateContrast(values, count, means, slopeWeights, magnitude);
-  const slopeCritical = critical(rule.slopeLevel / 2);
-  const slopeTest = around(slope, slopeCritical);
-  const endpoint = endpointContrast(count);
-  const endpointEstimate = estimateContrast(values, count, means, endpoint, magnitude);
-  const shapes = shapeTests({ values, count, means, z, magnitude, sign, critical }, rule.shapeLevel);
-
-  const spread = robustSpread(values, count);
-  const margin = options.equivalenceMargin * spread;
-  const flatCritical = critical(rule.flatLevel);
-  const flatChecks = flatTests(
-    slope,
-    shapes ? [shapes.uShaped, shapes.invertedU] : [],
-    margin,
-    (contrast) => around(contrast, flatCritical),
-    models,
-  );
-  const power = powerOf(n, slope.standardError, slopeCritical, flatCritical, margin, flatChecks, rule);
-
-  const perf = (interval: Interval): Interval => (sign > 0 ? interval : [-interval[1], -interval[0]]);
-  const [perfLow, perfHigh] = perf(slopeTest);
-  const identical = allPairedDifferencesZero(values, count, magnitude);
-  let verdict: Verdict;
-  if (identical) verdict = "flat";
-  else if (shapes?.uShaped.significant) verdict = "u_shaped";
-  else if (shapes?.invertedU.significant) verdict = "inverted_u";
-  else if (perfHigh < -slope.tolerance) verdict = "inverse";
-  else if (perfLow > slope.tolerance) verdict = "standard";
-  else if (flatChecks.every((check) => within(check.interval, check.allowed))) verdict = "flat";
-  else verdict = "inconclusive";
-
-  const armTest = (shape: ShapeTest): ArmTest => {
-    const tested = (arm: ArmEstimate): TestedSlope => ({
-      slope: inUnits(arm.estimate),
-      standardError: inUnits(arm.standardError),
-      interval: intervalInUnits(around(arm, shapes!.critical)),
-    });
-    return {
-      turningModel: models[shape.turning]!.id,
-      left: tested(shape.left),
-      right: tested(shape.right),
-      significant: shape.significant,
-    };
-  };
-  const analysis: FamilyAnalysis = {
-    family: input.family,
-    axis: input.axis,
-    sharedExamples: n,
-    bootstrapSamples: samples,
-    models: summaries,
-    slope: {
-      perDecade: inUnits(slope.estimate),
-      standardError: inUnits(slope.standardError),
-      ci95: intervalInUnits(bootstrapInterval(boot, count, slopeWeights)),
-      test: { level: 1 - rule.slopeLevel, interval: intervalInUnits(slopeTest) },
-    },
-    endpointContrast: {
-      value: inUnits(endpointEstimate.estimate),
-      standardError: inUnits(endpointEstimate.standardError),
-      ci95: intervalInUnits(bootstrapInterval(boot, count, endpoint)),
-    },
-    twoLines: shapes && {
-      candidates: shapes.candidates,
-      armLevel: shapes.armLevel,
-      uShaped: armTest(shapes.uShaped),
-      invertedU: armTest(shapes.invertedU),
-    },
-    kendallTau: kendallTau(z, means, sign, RELATIVE_TOLERANCE * 2 * magnitude),
-    spread: inUnits(spread),
-    flatMargin: inUnits(margin),
-    flatInterval: intervalInUnits(flatChecks[0]!.interval),
-    power: { ...power, detectableSlope: inUnits(power.detectableSlope) },
-    verdict,
-    reason: "",
-    warnings,
-  };
-  const failing = flatChecks
+  const family = familyOf(input, options);
+  // The paired bootstrap: descriptive intervals only, never the verdict.
+  const samples = bootstrapSize(options.bootstrapSamples, family.shared, family.count);
+  const bootstrap = { samples, means: bootstrapMeans(family.values, family.count, samples, options.seed) };
+  // The tests the verdict comes from.
+  const trend = trendTests(family);
+  const flatness = flatnessTests(family, trend, options.equivalenceMargin);
+  const identical = allPairedDifferencesZero(family.values, family.count, family.magnitude);
+  const verdict = identical ? "flat" : decide(family.sign, trend, flatness.checks);
+  // The report, in the metric's units.
+  const analysis = report(family, bootstrap, trend, flatness, verdict);
+  const unit = family.unit;
+  const failing = flatness.checks
     .filter((check) => !within(check.interval, check.allowed))
-    .map((check) => ({ ...check, interval: intervalInUnits(check.interval), allowed: inUnits(check.allowed) }));
+    .map((check) => ({ ...check, interval: inUnits(check.interval, unit), allowed: check.allowed * unit }));
   const reason = identical
     ? "Every model gives the same value on every shared example: no change with scale."
     : explain(analysis, failing, options.equivalenceMargin);
   return { ...analysis, reason };
+}
+
+/** The family checked and prepared (family-input.ts), its models placed at log10(scale), and their means. */
+function familyOf(input: FamilyInput, options: AnalysisOptions): Family {
+  const prepared = prepareFamily(input, options.minSharedExamples);
+  const { models, values, shared: n } = prepared;
+  return {
+    ...prepared,
+    name: input.family,
+    axis: input.axis,
+    count: models.length,
+    z: models.map((model) => Math.log10(model.scale)),
+    sign: options.direction === "lower_is_better" ? -1 : 1,
+    means: columnMeans(values, models.length),
+    magnitude: largestMagnitude(values),
+    critical: (oneSidedLevel) => tCritical(oneSidedLevel, n - 1),
+  };
+}
+
+/** An interval in the metric's units, from the scaled units the analysis computes in. */
+function inUnits([low, high]: Interval, unit: number): Interval {
+  return [low * unit, high * unit];
+}
+
+/** A contrast's estimate plus or minus `t` standard errors. */
+function around(contrast: ContrastEstimate, t: number): Interval {
+  const half = t * contrast.standardError;
+  return [contrast.estimate - half, contrast.estimate + half];
+}
+
+/** The slope and endpoint contrasts with the slope's two-sided test, and the two-lines shapes (shapes.ts). */
+function trendTests(family: Family): TrendTests {
+  const { values, count, means, z, magnitude, sign, critical } = family;
+  const slopeWeights = slopeContrast(z, 0, count - 1);
+  const slope = estimateContrast(values, count, means, slopeWeights, magnitude);
+  const slopeCritical = critical(DECISION_RULE.slopeLevel / 2);
+  const endpoint = endpointContrast(count);
+  return {
+    slopeWeights,
+    slope,
+    slopeCritical,
+    slopeTest: around(slope, slopeCritical),
+    endpoint,
+    endpointEstimate: estimateContrast(values, count, means, endpoint, magnitude),
+    shapes: shapeTests({ values, count, means, z, magnitude, sign, critical }, DECISION_RULE.shapeLevel),
+  };
+}
+
+/** The margin a change must exceed to matter, the flat tests against it, and the power of the data. */
+function flatnessTests(family: Family, trend: TrendTests, equivalenceMargin: number): Flatness {
+  const { slope, shapes } = trend;
+  const spread = robustSpread(family.values, family.count);
+  const margin = equivalenceMargin * spread;
+  const flatCritical = family.critical(DECISION_RULE.flatLevel);
+  const checks = flatTests(
+    slope,
+    shapes ? [shapes.uShaped, shapes.invertedU] : [],
+    margin,
+    (contrast) => around(contrast, flatCritical),
+    family.models,
+  );
+  const power = powerOf(
+    family.shared,
+    slope.standardError,
+    trend.slopeCritical,
+    flatCritical,
+    margin,
+    checks,
+    DECISION_RULE,
+  );
+  return { spread, margin, checks, power };
+}
+
+/** The decision rule, in performance terms: a significant shape, else the slope's sign, else flat if shown. */
+function decide(sign: number, trend: TrendTests, checks: readonly FlatCheck[]): Verdict {
+  const { shapes, slope, slopeTest } = trend;
+  const [perfLow, perfHigh]: Interval = sign > 0 ? slopeTest : [-slopeTest[1], -slopeTest[0]];
+  if (shapes?.uShaped.significant) return "u_shaped";
+  if (shapes?.invertedU.significant) return "inverted_u";
+  if (perfHigh < -slope.tolerance) return "inverse";
+  if (perfLow > slope.tolerance) return "standard";
+  if (checks.every((check) => within(check.interval, check.allowed))) return "flat";
+  return "inconclusive";
+}
+
+/** The analysis in the metric's units, all but its reason. */
+function report(
+  family: Family,
+  bootstrap: Bootstrap,
+  trend: TrendTests,
+  flatness: Flatness,
+  verdict: Verdict,
+): FamilyAnalysis {
+  const { count, unit } = family;
+  const { slope, endpointEstimate, shapes } = trend;
+  const { spread, margin, checks, power } = flatness;
+  return {
+    family: family.name,
+    axis: family.axis,
+    sharedExamples: family.shared,
+    bootstrapSamples: bootstrap.samples,
+    models: modelSummaries(family, bootstrap.means),
+    slope: {
+      perDecade: slope.estimate * unit,
+      standardError: slope.standardError * unit,
+      ci95: inUnits(bootstrapInterval(bootstrap.means, count, trend.slopeWeights), unit),
+      test: { level: 1 - DECISION_RULE.slopeLevel, interval: inUnits(trend.slopeTest, unit) },
+    },
+    endpointContrast: {
+      value: endpointEstimate.estimate * unit,
+      standardError: endpointEstimate.standardError * unit,
+      ci95: inUnits(bootstrapInterval(bootstrap.means, count, trend.endpoint), unit),
+    },
+    twoLines: shapes && {
+      candidates: shapes.candidates,
+      armLevel: shapes.armLevel,
+      uShaped: armTest(shapes.uShaped, shapes.critical, family),
+      invertedU: armTest(shapes.invertedU, shapes.critical, family),
+    },
+    kendallTau: kendallTau(family.z, family.means, family.sign, RELATIVE_TOLERANCE * 2 * family.magnitude),
+    spread: spread * unit,
+    flatMargin: margin * unit,
+    flatInterval: inUnits(checks[0].interval, unit),
+    power: { ...power, detectableSlope: power.detectableSlope * unit },
+    verdict,
+    reason: "",
+    warnings: family.warnings,
+  };
+}
+
+/** Each model's mean with its standard error over the shared examples and its paired-bootstrap 95% interval. */
+function modelSummaries(family: Family, boot: Float64Array): ModelSummary[] {
+  const { values, count, shared: n, means, unit } = family;
+  return family.models.map((model, m) => {
+    const mean = at(means, m);
+    let squares = 0;
+    // biome-ignore lint/style/noNonNullAssertion: i * count + m < n * count = values.length, as m < count.
+    for (let i = 0; i < n; i++) squares += (values[i * count + m]! - mean) ** 2;
+    const standardError = Math.sqrt(squares / (n - 1) / n);
+    return {
+      id: model.id,
+      scale: model.scale,
+      log10Scale: at(family.z, m),
+      examples: at(family.examples, m),
+      mean: mean * unit,
+      standardError: standardError * unit,
+      ci95: inUnits(percentileInterval(modelColumn(boot, count, m)), unit),
+    };
+  });
+}
+
+/** A shape's arms at its turning model, in the metric's units, with the intervals its test reads. */
+function armTest(shape: ShapeTest, critical: number, family: Family): ArmTest {
+  const tested = (arm: ArmEstimate): TestedSlope => ({
+    slope: arm.estimate * family.unit,
+    standardError: arm.standardError * family.unit,
+    interval: inUnits(around(arm, critical), family.unit),
+  });
+  return {
+    turningModel: at(family.models, shape.turning).id,
+    left: tested(shape.left),
+    right: tested(shape.right),
+    significant: shape.significant,
+  };
 }
 
 function within(interval: Interval, margin: number): boolean {
@@ -310,6 +422,7 @@ function within(interval: Interval, margin: number): boolean {
 function allPairedDifferencesZero(values: Float64Array, count: number, magnitude: number): boolean {
   const tolerance = RELATIVE_TOLERANCE * magnitude;
   for (let row = 0; row < values.length; row += count) {
+    // biome-ignore lint/style/noNonNullAssertion: row + m < row + count <= values.length, a whole number of rows.
     for (let m = 1; m < count; m++) if (Math.abs(values[row + m]! - values[row]!) > tolerance) return false;
   }
   return true;
@@ -327,15 +440,15 @@ function flatTests(
   margin: number,
   interval: (contrast: ContrastEstimate) => Interval,
   models: { id: string }[],
-): FlatCheck[] {
-  const checks: FlatCheck[] = [
+): FlatChecks {
+  const checks: FlatChecks = [
     { what: "the slope", interval: interval(slope), allowed: margin, standardError: slope.standardError },
   ];
   const seen = new Set<number>();
   for (const shape of shapes) {
     if (seen.has(shape.turning)) continue;
     seen.add(shape.turning);
-    const turning = models[shape.turning]!.id;
+    const turning = at(models, shape.turning).id;
     for (const [side, arm] of [
       ["left", shape.left],
       ["right", shape.right],
@@ -380,15 +493,17 @@ function explain(analysis: FamilyAnalysis, failing: FlatCheck[], relativeMargin:
   const { slope, twoLines, power, flatMargin, flatInterval } = analysis;
   const rule = DECISION_RULE;
   const slopeText = `slope ${fmt(slope.perDecade)} per decade (${percent(slope.test.level)} CI ${range(slope.test.interval)})`;
-  const shape = (test: ArmTest, path: string): string =>
-    `Performance ${path} at ${test.turningModel}: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines!.armLevel)}, the shape's ${percent(rule.shapeLevel)} split over ${twoLines!.candidates} candidate turning models).`;
+  const shape = (test: "uShaped" | "invertedU", path: string): string => {
+    if (twoLines === null) throw new Error("a shape's verdict needs the two-lines test, which needs 3 scales");
+    return `Performance ${path} at ${twoLines[test].turningModel}: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel)} split over ${twoLines.candidates} candidate turning models).`;
+  };
   const detectable = `it could detect a change of ${fmt(power.detectableSlope)} per decade with ${percent(rule.power)} power`;
   const marginText = `±${fmt(flatMargin)} per decade (${relativeMargin} robust SD)`;
   switch (analysis.verdict) {
     case "u_shaped":
-      return shape(twoLines!.uShaped, "worsens and then improves, turning");
+      return shape("uShaped", "worsens and then improves, turning");
     case "inverted_u":
-      return shape(twoLines!.invertedU, "improves and then worsens, turning");
+      return shape("invertedU", "improves and then worsens, turning");
     case "inverse":
       return `Performance falls with scale: ${slopeText}.`;
     case "standard":
@@ -425,8 +540,8 @@ function kendallTau(z: number[], means: Float64Array, sign: number, tolerance: n
   for (let i = 0; i < z.length; i++) {
     for (let j = i + 1; j < z.length; j++) {
       pairs++;
-      const scaleOrder = Math.sign(z[j]! - z[i]!);
-      const difference = sign * (means[j]! - means[i]!);
+      const scaleOrder = Math.sign(at(z, j) - at(z, i));
+      const difference = sign * (at(means, j) - at(means, i));
       const performanceOrder = Math.abs(difference) <= tolerance ? 0 : Math.sign(difference);
       if (scaleOrder === 0) tiedScale++;
       if (performanceOrder === 0) tiedPerformance++;

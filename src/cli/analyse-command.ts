@@ -69,7 +69,9 @@ export function analyseCommand(
   // Each file is read when it is parsed and dropped after, so only one file's text is held at a time; an
   // unreadable one is still reported before any work.
   for (const file of files) if (!isFile(file.path)) throw new UsageError(`cannot read ${file.path}`, ANALYSE);
-  let pending: string | undefined = readText(files[0]!.path);
+  const first = files[0];
+  if (!first) throw new Error("positionals were checked to name at least two files");
+  let pending: string | undefined = readText(first.path);
   const { taskType, declared } = taskTypeFor(values.type, values.metric, pending);
   const headline = headlineMetricName(taskType, declared);
   const metric = chooseMetric(taskType, values.metric ?? headline);
@@ -80,8 +82,7 @@ export function analyseCommand(
     values.family,
     files.map((file) => file.id),
   );
-  const known = family ? familyScales(family) : undefined;
-  if (known && !known.ok) throw new UsageError(`--family ${family!.name}: ${known.message}`, ANALYSE);
+  const known = family ? knownScales(family) : undefined;
   const axis = known?.axis ?? "params";
   const scales = new Map<string, number>(known?.scales ?? []);
   for (const assignment of values.scale ?? []) {
@@ -133,7 +134,7 @@ export function analyseCommand(
 export function formatAnalysis(analysis: Analysis): string {
   const lines: string[] = [];
   const f = (value: number): string => value.toFixed(4);
-  const interval = ([low, high]: readonly number[]): string => `${f(low!)} to ${f(high!)}`;
+  const interval = ([low, high]: readonly [number, number]): string => `${f(low)} to ${f(high)}`;
   const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
   for (const family of analysis.families) {
     const direction = analysis.metric.direction.replace(/_/g, " ");
@@ -165,6 +166,13 @@ export function formatAnalysis(analysis: Analysis): string {
     `summary: ${analysis.summary.text} (false-claim rate ≤ ${percent(rule.falseClaimRate)}; seed ${analysis.seed}, ${analysis.codeVersion})`,
   );
   return lines.join("\n");
+}
+
+/** A family's scales on its axis, or a usage error saying what the family lacks. */
+function knownScales(family: FamilyDefinition): Extract<ReturnType<typeof familyScales>, { ok: true }> {
+  const known = familyScales(family);
+  if (!known.ok) throw new UsageError(`--family ${family.name}: ${known.message}`, ANALYSE);
+  return known;
 }
 
 function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefinition | undefined {
@@ -242,12 +250,13 @@ function inferType(text: string): AnalysedType {
   return "sequence_prob";
 }
 
+const SCALE_SUFFIXES: Record<string, number> = { "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 };
+
 export function parseScale(text: string): number | undefined {
   const match = /^\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([KMBT]?)\s*$/i.exec(text);
   if (!match) return undefined;
-  const value =
-    Number(match[1]) *
-    ({ "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 }[match[2]!.toUpperCase() as "" | "K" | "M" | "B" | "T"] ?? 1);
+  const [, number, suffix = ""] = match;
+  const value = Number(number) * (SCALE_SUFFIXES[suffix.toUpperCase()] ?? 1);
   return value > 0 && Number.isFinite(value) ? value : undefined;
 }
 

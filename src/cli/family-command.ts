@@ -38,9 +38,10 @@ export async function familyCommand(
   }
   // Say where the key goes before it is sent: a family file names both the host and the variable.
   if (!parsed.values.json) {
+    if (!family.baseUrl) throw new Error("adapterFor accepted a family without a baseUrl");
     const key = family.apiKeySecret ? ` with the key in $${family.apiKeySecret}` : "";
     out(
-      `${family.name}: probing ${family.models.length} models at ${new URL(family.baseUrl!.replace("{model}", "model")).host}${key}, one request each`,
+      `${family.name}: probing ${family.models.length} models at ${new URL(family.baseUrl.replace("{model}", "model")).host}${key}, one request each`,
     );
   }
   const check = await checkFamily(family, adapter);

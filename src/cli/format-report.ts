@@ -4,14 +4,18 @@ import type { ValidationReport } from "../validate/report";
 /** A readable report: issues grouped by code, each group with its lines, then a summary line. */
 export function formatReport(file: string, report: ValidationReport): string {
   const lines: string[] = [];
-  const groups = new Map<string, Issue[]>();
-  for (const issue of report.issues) groups.set(issue.code, [...(groups.get(issue.code) ?? []), issue]);
+  const groups = new Map<string, [Issue, ...Issue[]]>();
+  for (const issue of report.issues) {
+    const group = groups.get(issue.code);
+    if (group) group.push(issue);
+    else groups.set(issue.code, [issue]);
+  }
   const ordered = [...groups].sort(([, a], [, b]) =>
-    a[0]!.severity === b[0]!.severity ? 0 : a[0]!.severity === "error" ? -1 : 1,
+    a[0].severity === b[0].severity ? 0 : a[0].severity === "error" ? -1 : 1,
   );
   for (const [code, issues] of ordered) {
     const total = report.counts[code as keyof typeof report.counts] ?? issues.length;
-    lines.push(`${issues[0]!.severity} ${code} (${total})`);
+    lines.push(`${issues[0].severity} ${code} (${total})`);
     for (const issue of issues) {
       const where = [
         issue.line !== undefined ? `line ${issue.line}` : "file",

@@ -88,8 +88,8 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
       json: { type: "boolean", default: false },
     },
   });
-  if (positionals.length !== 1) throw new UsageError("give exactly one FILE", ISV);
-  const file = positionals[0]!;
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError("give exactly one FILE", ISV);
   const minExamples =
     values["min-examples"] === undefined ? DEFAULT_LIMITS.minExamples : Number(values["min-examples"]);
   if (!Number.isSafeInteger(minExamples) || minExamples < 0)

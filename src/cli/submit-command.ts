@@ -64,9 +64,9 @@ export async function submitCommand(
       "no-wait": { type: "boolean", default: false },
     },
   });
-  if (positionals.length !== 1) throw new UsageError("give exactly one FILE", SUBMIT);
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError("give exactly one FILE", SUBMIT);
   if (!values.url || !values.meta) throw new UsageError("--url and --meta are required", SUBMIT);
-  const file = positionals[0]!;
   let metadata: Record<string, unknown>;
   try {
     metadata = JSON.parse(readFileSync(values.meta, "utf8")) as Record<string, unknown>;
@@ -110,7 +110,11 @@ export async function submitCommand(
   }
   out(`submission ${body.id}\nsubmitter token ${body.submitterToken} (shown only now: keep it)`);
   if (values["no-wait"] || body.evaluations.length === 0) return 0;
-  const final = await watch(values.url, body.id, body.submitterToken!, out, interactive);
+  if (body.submitterToken === undefined) {
+    err("isv submit: the service's answer has no submitter token, so the submission cannot be watched");
+    return 1;
+  }
+  const final = await watch(values.url, body.id, body.submitterToken, out, interactive);
   out(describe(final));
   return 0;
 }
@@ -165,8 +169,10 @@ async function watch(
       (evaluation) => evaluation.state !== "failed" && evaluation.models.some((model) => model.mean !== null),
     );
     // An ended evaluation is already analysed; the short grace covers a service older than that guarantee.
-    endedAt ??= ended ? Date.now() : undefined;
-    if (ended && (view.results !== null || !scored || Date.now() - endedAt! > 30_000)) return view;
+    if (ended) {
+      endedAt ??= Date.now();
+      if (view.results !== null || !scored || Date.now() - endedAt > 30_000) return view;
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -210,8 +216,8 @@ function describe(view: SubmissionView): string {
           `review (${view.review.at}): ${view.review.note}${view.state === "changes_requested" ? "\n  edit the metadata or replace the file (PUT /v1/submissions/ID/file) to send it back to review" : ""}`,
         ]
       : []),
-    verdicts.length
-      ? `verdicts on ${view.results!.metric} (the headline metric):\n${verdicts.join("\n")}`
+    view.results && verdicts.length
+      ? `verdicts on ${view.results.metric} (the headline metric):\n${verdicts.join("\n")}`
       : view.evaluations.length > 0 && view.evaluations.every((evaluation) => TERMINAL.includes(evaluation.state))
         ? "no verdict: too few examples were scored to fit a trend (see the exclusions above)"
         : "no verdict yet",

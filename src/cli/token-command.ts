@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { newToken } from "../http/tokens";
-import { insertApiTokenSql, type Role } from "../storage/token-records";
+import { newToken } from "../util/secret-tokens";
+import { insertApiTokenSql, type Role } from "../storage/api-token-records";
 import { sha256Hex } from "../util/hash";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 
@@ -37,7 +37,8 @@ export function runBounded(
     const timer = setTimeout(() => {
       output += `\n(no answer after ${limitMs / 1000} s: stopped)`;
       try {
-        process.kill(-child.pid!, "SIGKILL");
+        // Without a pid the child never started (its error event says so); the negative pid is its process group.
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
         // already gone
       }

@@ -1,4 +1,4 @@
-import { appendAudit } from "../storage/analyses";
+import { appendAudit } from "../storage/audit";
 import { saveSettingsStatement, settingsInForce } from "../storage/settings";
 import { roundProblems, type CompetitionSettings, type SettingsVars } from "./settings";
 

@@ -47,10 +47,11 @@ export function roundProblems(rounds: readonly Round[]): { field: string; messag
   rounds.forEach((round, i) => {
     if (Date.parse(round.closesAt) <= Date.parse(round.opensAt))
       problems.push({ field: `rounds[${i}].closesAt`, message: "must be after opensAt" });
-    if (i > 0 && Date.parse(round.opensAt) < Date.parse(rounds[i - 1]!.closesAt))
+    const previous = rounds[i - 1];
+    if (previous && Date.parse(round.opensAt) < Date.parse(previous.closesAt))
       problems.push({
         field: `rounds[${i}].opensAt`,
-        message: `must not be before the previous round closes (${rounds[i - 1]!.closesAt})`,
+        message: `must not be before the previous round closes (${previous.closesAt})`,
       });
     if (names.has(round.name)) problems.push({ field: `rounds[${i}].name`, message: "must be unique" });
     names.add(round.name);

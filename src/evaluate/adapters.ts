@@ -180,8 +180,10 @@ function scoredFromStrings(strings: readonly string[], logprobs: readonly (numbe
  */
 const RAW_MARKERS: Record<string, string> = { Ġ: " ", "▁": " ", Ċ: "\n", ĉ: "\t" };
 function rawPieceText(tokens: readonly string[]): string[] {
-  const text = tokens.map((token) => token.replace(/[Ġ▁Ċĉ]/g, (marker) => RAW_MARKERS[marker]!));
-  if (tokens[0]?.startsWith("▁")) text[0] = text[0]!.slice(1);
+  // The pattern matches only RAW_MARKERS' keys.
+  const text = tokens.map((token) => token.replace(/[Ġ▁Ċĉ]/g, (marker) => RAW_MARKERS[marker] ?? marker));
+  const first = text[0];
+  if (first !== undefined && tokens[0]?.startsWith("▁")) text[0] = first.slice(1);
   return text;
 }
 
@@ -192,8 +194,12 @@ function keepInText(
   length: number,
 ): ScoredText["tokens"] {
   const tokens: ScoredText["tokens"] = [];
-  for (let i = 0; i < offsets.length; i++)
-    if (offsets[i]! < length) tokens.push({ offset: offsets[i]!, logprob: logprobs[i]! });
+  for (const [i, offset] of offsets.entries()) {
+    if (offset >= length) continue;
+    const logprob = logprobs[i];
+    if (logprob === undefined) throw new RangeError(`token ${i} has an offset but no log-probability`);
+    tokens.push({ offset, logprob });
+  }
   return tokens;
 }
 
@@ -282,12 +288,10 @@ function readCompletions(body: unknown, texts: readonly string[], maxTokens: num
         "its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers",
       );
     }
-    const index = choice.index;
-    if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= expected) {
-      throw new ProviderError("a choice in the provider's response has no usable index", false);
-    }
+    const index = typeof choice.index === "number" && Number.isInteger(choice.index) ? choice.index : -1;
+    const text = texts[index];
+    if (text === undefined) throw new ProviderError("a choice in the provider's response has no usable index", false);
     if (scored[index] !== undefined) throw new ProviderError("the provider's response repeats a choice index", false);
-    const text = texts[index]!;
     // An echoed answer starts with the text; one that does not gave log-probabilities for what it generated only.
     if (typeof choice.text === "string" && !choice.text.startsWith(text)) {
       throw noPromptLogprobs("its log-probabilities cover generated tokens only (the answer does not echo the text)");

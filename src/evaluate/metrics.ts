@@ -81,12 +81,12 @@ export function exampleMetrics(example: Example, scores: ContinuationScore[]): E
   const values = scores.map((score) => (score.ok ? score.logprob : NaN));
   switch (example.taskType) {
     case "sequence_prob":
-      return { ok: true, metrics: { loss: -values[0]! } };
+      return { ok: true, metrics: { loss: -scoreAt(values, 0) } };
     case "classification": {
       const total = logSumExp(values);
       const predicted = argmax(values);
       const metrics: ExampleMetrics = {
-        loss: total - values[example.answerIndex]!,
+        loss: total - scoreAt(values, example.answerIndex),
         correct: predicted === example.answerIndex ? 1 : 0,
         predicted,
         total_logprob: total,
@@ -121,12 +121,27 @@ export function exampleMetrics(example: Example, scores: ContinuationScore[]): E
 }
 
 function twoClass(values: number[], answer: number): Pick<ExampleMetrics, "correct_probability" | "correct_preferred"> {
-  const probability = Math.exp(values[answer]! - logSumExp(values));
-  return { correct_probability: probability, correct_preferred: values[answer]! > values[1 - answer]! ? 1 : 0 };
+  const correct = scoreAt(values, answer);
+  const probability = Math.exp(correct - logSumExp(values));
+  return { correct_probability: probability, correct_preferred: correct > scoreAt(values, 1 - answer) ? 1 : 0 };
 }
 
+/** The score of text `index`: scores follow `textsFor(example)`, so each index an example names has one. */
+function scoreAt(values: readonly number[], index: number): number {
+  const value = values[index];
+  if (value === undefined) throw new RangeError(`no score for text ${index}: scores must follow textsFor(example)`);
+  return value;
+}
+
+/** The index of the first largest value (0 when there are none). */
 function argmax(values: readonly number[]): number {
   let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  let bestValue = values[0] ?? -Infinity;
+  for (const [i, value] of values.entries()) {
+    if (value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+  }
   return best;
 }

@@ -1,7 +1,8 @@
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { describeError } from "../log";
 import { ANALYSIS_CODE_VERSION } from "../analysis/statistics";
-import { analysesFor, analysisStatements, submissionFamilies, type AnalysisBindings } from "../review/analyses";
+import { analysesFor, analysisStatements, submissionFamilies } from "../review/analyses";
+import type { StorageBindings } from "../storage/bindings";
 import { markReanalysed, outdatedAnalysisSubmissions } from "../storage/analyses";
 import { getEvaluation } from "../storage/evaluations";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
@@ -10,7 +11,7 @@ import { getSubmission, type SubmissionRecord } from "../storage/submissions";
  * When an evaluation is about to end with results, the submission's analyses are recomputed over every family it
  * has, this evaluation included (it is marked ended right after).
  */
-export async function analyseFinishedEvaluation(bindings: AnalysisBindings, evaluationId: string): Promise<void> {
+export async function analyseFinishedEvaluation(bindings: StorageBindings, evaluationId: string): Promise<void> {
   const evaluation = await getEvaluation(bindings.DB, evaluationId);
   if (!evaluation) return;
   const submission = await getSubmission(bindings.DB, evaluation.submissionId);
@@ -23,7 +24,7 @@ export async function analyseFinishedEvaluation(bindings: AnalysisBindings, eval
  * ended) and stores the analyses; an accepted task's public entry follows.
  */
 async function reanalyseSubmission(
-  bindings: AnalysisBindings,
+  bindings: StorageBindings,
   submission: SubmissionRecord,
   ending?: string,
 ): Promise<void> {
@@ -35,7 +36,7 @@ async function reanalyseSubmission(
 }
 
 /** Analyses made by older analysis code are made again, a few submissions per cron run. */
-export async function reanalyseOutdated(bindings: AnalysisBindings, limit = 5): Promise<string[]> {
+export async function reanalyseOutdated(bindings: StorageBindings, limit = 5): Promise<string[]> {
   const ids = await outdatedAnalysisSubmissions(bindings.DB, ANALYSIS_CODE_VERSION, limit);
   for (const id of ids) {
     await markReanalysed(bindings.DB, id, new Date().toISOString());

@@ -63,7 +63,7 @@ async function checkModel(
   model: string,
   clock: () => number,
 ): Promise<ModelCheck> {
-  const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS, PROBE_MULTIBYTE];
+  const texts: [string, string, string] = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS, PROBE_MULTIBYTE];
   const started = clock();
   let scored: ScoredText[];
   try {
@@ -87,21 +87,24 @@ async function checkModel(
     };
   }
   const latencyMs = Math.round(clock() - started);
+  const [plain, withClass, multibyte] = scored;
+  // An adapter answers each text it is given.
+  if (!plain || !withClass || !multibyte) throw new Error(`the adapter scored ${scored.length} of 3 probe texts`);
   const problems: string[] = [];
   const promptLogprobs = scored.every(
     (text) => text.tokens.length > 1 && text.tokens.slice(1).every((token) => token.logprob !== null),
   );
   if (!promptLogprobs) problems.push("the answer lacks log-probabilities for the prompt's tokens");
-  const english = scored.slice(0, 2);
-  const offsetsUsable = english.every((text, i) => !text.unaligned && offsetsInOrder(text, texts[i]!.length));
+  const english = [plain, withClass];
+  const offsetsUsable = offsetsUsableFor(plain, texts[0]) && offsetsUsableFor(withClass, texts[1]);
   if (!offsetsUsable)
     problems.push("the tokens do not spell out the text, or their offsets do not start at 0 and rise through it");
-  const multibyteAligned = !scored[2]!.unaligned;
+  const multibyteAligned = !multibyte.unaligned;
   if (!multibyteAligned)
     problems.push(
       "the tokens of a text with multi-byte characters do not spell it out: such examples would be flagged unaligned_tokens",
     );
-  const leadingSpaceBoundary = continuationScore(scored[1]!, PROBE_PROMPT.length).ok;
+  const leadingSpaceBoundary = continuationScore(withClass, PROBE_PROMPT.length).ok;
   if (!leadingSpaceBoundary)
     problems.push(
       `no token starts where the class "${PROBE_CLASS}" does: classes with a leading space would be flagged token_boundary`,
@@ -127,9 +130,13 @@ async function checkModel(
   };
 }
 
-function offsetsInOrder(text: ScoredText, length: number): boolean {
-  if (text.tokens[0]?.offset !== 0) return false;
-  return text.tokens.every(
-    (token, i) => token.offset < length && (i === 0 || token.offset >= text.tokens[i - 1]!.offset),
-  );
+/** The tokens spell out `source`, with offsets that start at 0, stay inside it and never go back. */
+function offsetsUsableFor(text: ScoredText, source: string): boolean {
+  if (text.unaligned || text.tokens[0]?.offset !== 0) return false;
+  let previous = 0;
+  for (const token of text.tokens) {
+    if (token.offset >= source.length || token.offset < previous) return false;
+    previous = token.offset;
+  }
+  return true;
 }

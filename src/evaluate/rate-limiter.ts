@@ -24,8 +24,10 @@ export class ProviderRateLimiter extends DurableObject {
     for (const [lease, expires] of this.leases) if (expires <= now) this.leases.delete(lease);
     this.started = this.started.filter((at) => at > now - WINDOW_MS);
     if (this.leases.size >= limits.concurrency) return { granted: false, retryAfterMs: 10 };
-    if (this.started.length >= limits.requestsPerMinute)
-      return { granted: false, retryAfterMs: this.started[0]! + WINDOW_MS - now };
+    // requestsPerMinute is at least 1 (the family schema's minimum), so a full window has an oldest start.
+    const oldest = this.started[0];
+    if (oldest !== undefined && this.started.length >= limits.requestsPerMinute)
+      return { granted: false, retryAfterMs: oldest + WINDOW_MS - now };
     const lease = crypto.randomUUID();
     this.leases.set(lease, now + LEASE_MS);
     this.started.push(now);

@@ -1,5 +1,6 @@
-import { appendAudit } from "../storage/analyses";
-import { putFamilyStatement, type StoredFamily } from "../storage/evaluations";
+import { appendAudit } from "../storage/audit";
+import { putFamilyStatement } from "../storage/families";
+import type { StoredFamily } from "../storage/evaluations";
 
 export type RegisterFamilyOutcome = { kind: "registered"; family: StoredFamily };
 

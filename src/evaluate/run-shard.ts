@@ -1,25 +1,30 @@
+import type { StorageBindings } from "../storage/bindings";
 import { sha256Hex } from "../util/hash";
 import {
   addCounters,
   addCountersStatement,
-  cacheStatements,
-  cachedScores,
-  resultStatements,
   settleShard,
   settleShardStatement,
   shardContext,
   type StoredFamily,
 } from "../storage/evaluations";
+import { cacheStatements, cachedScores } from "../storage/score-cache";
+import { resultStatements } from "../storage/results";
 import { readExamples } from "../storage/examples";
 import type { Example } from "../validate/row-rules";
 import { ProviderError, adapterFor, type ScoringAdapter } from "./adapters";
-import { continuationScore, exampleMetrics, textsFor, type ScoredText } from "./metrics";
+import {
+  continuationScore,
+  exampleMetrics,
+  textsFor,
+  type ExampleFlag,
+  type ExampleMetrics,
+  type ScoredText,
+} from "./metrics";
 import type { ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
 
-export interface EvaluateBindings {
-  DB: D1Database;
-  BLOBS: R2Bucket;
+export interface EvaluateBindings extends StorageBindings {
   RATE_LIMITER: DurableObjectNamespace<import("./rate-limiter").ProviderRateLimiter>;
 }
 
@@ -47,7 +52,10 @@ async function loadExamples(bucket: R2Bucket, key: string, first: number, end: n
     });
     examplesByKey.set(key, all);
     all.catch(() => examplesByKey.delete(key));
-    if (examplesByKey.size > EXAMPLE_SETS_KEPT) examplesByKey.delete(examplesByKey.keys().next().value!);
+    if (examplesByKey.size > EXAMPLE_SETS_KEPT) {
+      const [oldest] = examplesByKey.keys();
+      if (oldest !== undefined) examplesByKey.delete(oldest);
+    }
   }
   return (await all).slice(first, end);
 }
@@ -58,6 +66,43 @@ async function loadExamples(bucket: R2Bucket, key: string, first: number, end: n
  * longer pending is skipped. Retryable provider errors are thrown for the queue to retry with backoff.
  */
 export async function runShard(bindings: EvaluateBindings, message: ShardMessage): Promise<ShardOutcome> {
+  const { evaluationId, model, shard: shardIndex } = message;
+  const prepared = await prepareShard(bindings, message);
+  if (prepared.kind !== "run") return prepared;
+  const { family, adapter, firstExample } = prepared;
+
+  const examples = await loadExamples(bindings.BLOBS, prepared.examplesKey, firstExample, prepared.endExample);
+  const texts = await lookUpCache(bindings.DB, examples, (text) =>
+    sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])),
+  );
+  const counters = await scoreMissing(bindings, evaluationId, model, prepared, texts);
+  const rows = metricRows(examples, texts.scored, firstExample);
+
+  // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none.
+  await bindings.DB.batch([
+    ...resultStatements(bindings.DB, evaluationId, model, rows),
+    addCountersStatement(bindings.DB, evaluationId, counters),
+    settleShardStatement(bindings.DB, evaluationId, model, shardIndex, "done", null),
+  ]);
+  return { kind: "done" };
+}
+
+/** A shard still to run, with its family's adapter and where its examples are. */
+interface PreparedShard {
+  kind: "run";
+  family: StoredFamily;
+  adapter: ScoringAdapter;
+  examplesKey: string;
+  firstExample: number;
+  endExample: number;
+}
+
+/**
+ * Checks the shard is still to run (its evaluation open, the shard pending, the token budget not spent, the
+ * submission's file unchanged) and opens its family's adapter; otherwise, the shard's outcome. A spent budget or
+ * a family that cannot be scored here fails the shard.
+ */
+async function prepareShard(bindings: EvaluateBindings, message: ShardMessage): Promise<PreparedShard | ShardOutcome> {
   const { evaluationId, model, shard: shardIndex } = message;
   const { evaluation, shard, submission } = await shardContext(bindings.DB, evaluationId, model, shardIndex);
   if (!evaluation) return { kind: "skipped", why: "no such evaluation" };
@@ -88,31 +133,65 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
     await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", reason);
     return { kind: "failed", error: reason };
   }
+  return {
+    kind: "run",
+    family,
+    adapter,
+    examplesKey: submission.examplesKey,
+    firstExample: shard.firstExample,
+    endExample: shard.endExample,
+  };
+}
 
-  const examples = await loadExamples(bindings.BLOBS, submission.examplesKey, shard.firstExample, shard.endExample);
+/** The distinct texts a shard's examples need, by cache key: those already scored, and those still missing. */
+interface ShardTexts {
+  keyOf: Map<string, string>;
+  scored: Map<string, ScoredText>;
+  cacheHits: number;
+  missing: string[];
+}
+
+async function lookUpCache(
+  db: D1Database,
+  examples: readonly Example[],
+  cacheKey: (text: string) => Promise<string>,
+): Promise<ShardTexts> {
   const wanted = examples.flatMap((example) =>
     textsFor(example).map(({ prompt, continuation }) => prompt + continuation),
   );
-  const keyOf = new Map<string, string>();
   const distinct = [...new Set(wanted)];
-  const keys = await Promise.all(
-    distinct.map((text) => sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text]))),
-  );
-  distinct.forEach((text, i) => {
-    keyOf.set(text, keys[i]!);
-  });
-  const cached = await cachedScores(bindings.DB, [...keyOf.values()]);
+  const keyOf = new Map(await Promise.all(distinct.map(async (text) => [text, await cacheKey(text)] as const)));
+  const cached = await cachedScores(db, [...keyOf.values()]);
   const scored = new Map<string, ScoredText>();
   for (const [text, key] of keyOf) {
     const hit = cached.get(key);
     if (hit) scored.set(text, hit);
   }
-  const cacheHits = scored.size;
   const missing = [...keyOf.keys()].filter((text) => !scored.has(text));
+  return { keyOf, scored, cacheHits: scored.size, missing };
+}
 
-  // Requests go out together; the provider's rate limiter decides how many are in flight at once. Whatever
-  // came back is cached in one write once all have settled, even when some failed, so a retry pays only for
-  // what is still missing. (One write per shard, not per request: local D1 spends more on round trips than rows.)
+/** What scoring a shard cost, added to its evaluation's counters. */
+interface ShardCounters {
+  requests: number;
+  cacheHits: number;
+  tokens: number;
+}
+
+/**
+ * Scores the missing texts, adding them to `texts.scored`. Requests go out together; the provider's rate limiter
+ * decides how many are in flight at once. Whatever came back is cached in one write once all have settled, even
+ * when some failed, so a retry pays only for what is still missing. (One write per shard, not per request: local
+ * D1 spends more on round trips than rows.) A failure is thrown once the counters have what it cost.
+ */
+async function scoreMissing(
+  bindings: EvaluateBindings,
+  evaluationId: string,
+  model: string,
+  { family, adapter }: Pick<PreparedShard, "family" | "adapter">,
+  texts: ShardTexts,
+): Promise<ShardCounters> {
+  const { keyOf, scored, cacheHits, missing } = texts;
   let requests = 0;
   const fresh: [string, ScoredText][] = [];
   let tokens = 0;
@@ -120,12 +199,16 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   for (let i = 0; i < missing.length; i += adapter.promptsPerRequest)
     batches.push(missing.slice(i, i + adapter.promptsPerRequest));
   const settled = await Promise.allSettled(
-    batches.map(async (texts) => {
-      const results = await withPermit(bindings, family, () => adapter.score(model, texts));
+    batches.map(async (batch) => {
+      const results = await withPermit(bindings, family, () => adapter.score(model, batch));
       requests++;
-      texts.forEach((text, j) => {
-        scored.set(text, results[j]!);
-        fresh.push([keyOf.get(text)!, results[j]!]);
+      batch.forEach((text, j) => {
+        const result = results[j];
+        const key = keyOf.get(text);
+        // An adapter answers each text it is given, and every missing text came from keyOf.
+        if (result === undefined || key === undefined) throw new Error("a scored text has no result or cache key");
+        scored.set(text, result);
+        fresh.push([key, result]);
       });
       tokens += results.reduce((sum, result) => sum + result.tokens.length, 0);
     }),
@@ -136,25 +219,29 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
     if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
     throw failure.reason;
   }
+  return { requests, cacheHits, tokens };
+}
 
-  const rows = examples.map((example, offset) => {
-    const scores = textsFor(example).map(({ prompt, continuation }) =>
-      continuationScore(scored.get(prompt + continuation)!, prompt.length),
-    );
+/** Each example's metrics, or the flag saying why it has none, from the scores of its texts. */
+function metricRows(
+  examples: readonly Example[],
+  scored: ReadonlyMap<string, ScoredText>,
+  firstExample: number,
+): { index: number; flag: ExampleFlag | null; metrics: ExampleMetrics | null }[] {
+  return examples.map((example, offset) => {
+    const scores = textsFor(example).map(({ prompt, continuation }) => {
+      const text = scored.get(prompt + continuation);
+      // scoreMissing scored every text that was not cached, or threw.
+      if (text === undefined) throw new Error(`example ${firstExample + offset} has a text that was not scored`);
+      return continuationScore(text, prompt.length);
+    });
     const outcome = exampleMetrics(example, scores);
     return {
-      index: shard.firstExample + offset,
+      index: firstExample + offset,
       flag: outcome.ok ? null : outcome.flag,
       metrics: outcome.ok ? outcome.metrics : null,
     };
   });
-  // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none.
-  await bindings.DB.batch([
-    ...resultStatements(bindings.DB, evaluationId, model, rows),
-    addCountersStatement(bindings.DB, evaluationId, { requests, cacheHits, tokens }),
-    settleShardStatement(bindings.DB, evaluationId, model, shardIndex, "done", null),
-  ]);
-  return { kind: "done" };
 }
 
 /**

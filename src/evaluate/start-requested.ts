@@ -1,4 +1,4 @@
-import { appendAudit } from "../storage/analyses";
+import { appendAudit } from "../storage/audit";
 import type { EvaluationRecord, StoredFamily } from "../storage/evaluations";
 import type { SubmissionRecord } from "../storage/submissions";
 import { resolveFamily, startEvaluation, type StartBindings } from "./start";

@@ -1,19 +1,14 @@
+import type { StorageBindings } from "../storage/bindings";
 import referenceFamily from "../../fixtures/families/reference.json";
-import {
-  getFamily,
-  insertEvaluationStatements,
-  type EvaluationRecord,
-  type StoredFamily,
-} from "../storage/evaluations";
+import { getFamily } from "../storage/families";
+import { insertEvaluationStatements, type EvaluationRecord, type StoredFamily } from "../storage/evaluations";
 import type { SubmissionRecord } from "../storage/submissions";
 import { readExamples } from "../storage/examples";
 import { estimate, planShards, sendShards } from "./plan";
 
 export const REFERENCE_FAMILY = "isv-reference";
 
-export interface StartBindings {
-  DB: D1Database;
-  BLOBS: R2Bucket;
+export interface StartBindings extends StorageBindings {
   /** Only sending is needed: tests that deliver shards themselves pass a producer that holds the messages. */
   EVALUATIONS: Pick<Queue, "sendBatch">;
   REFERENCE_BASE_URL: string;

@@ -24,15 +24,27 @@ function pieceWidth(token: string): { least: number; most: number } | undefined 
   let least = 0;
   let most = 0;
   for (const character of token) {
-    const bytes = character === "\ufffd" ? [1, 3] : [utf8Length(character), utf8Length(character)];
-    least += bytes[0]!;
-    most += bytes[1]!;
+    if (character === "\ufffd") {
+      least += 1;
+      most += 3;
+    } else {
+      const bytes = utf8Length(character);
+      least += bytes;
+      most += bytes;
+    }
   }
   return { least, most };
 }
 
+/** The code point at `at`, which the caller has checked is inside the text. */
+function codePointAt(text: string, at: number): number {
+  const point = text.codePointAt(at);
+  if (point === undefined) throw new RangeError(`offset ${at} is outside a text of length ${text.length}`);
+  return point;
+}
+
 function utf8Length(character: string): number {
-  const point = character.codePointAt(0)!;
+  const point = codePointAt(character, 0);
   return point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
 }
 
@@ -41,7 +53,7 @@ function characters(text: string, from: number, to: number): { offset: number; b
   const list: { offset: number; byte: number }[] = [];
   let byte = 0;
   for (let at = from; at < to; ) {
-    const character = String.fromCodePoint(text.codePointAt(at)!);
+    const character = String.fromCodePoint(codePointAt(text, at));
     list.push({ offset: at, byte });
     byte += utf8Length(character);
     at += character.length;
@@ -52,7 +64,7 @@ function characters(text: string, from: number, to: number): { offset: number; b
 function byteLength(text: string, from: number, to: number): number {
   let bytes = 0;
   for (let at = from; at < to; ) {
-    const character = String.fromCodePoint(text.codePointAt(at)!);
+    const character = String.fromCodePoint(codePointAt(text, at));
     bytes += utf8Length(character);
     at += character.length;
   }
@@ -76,8 +88,7 @@ export function alignOffsets(tokens: readonly string[], text: string): Alignment
   let aligned = true;
   let cursor = 0;
   let i = 0;
-  while (i < tokens.length) {
-    const token = tokens[i]!;
+  for (let token = tokens[i]; token !== undefined; token = tokens[i]) {
     if (token === "") {
       offsets.push(offsets[i - 1] ?? cursor);
       i++;
@@ -114,21 +125,25 @@ function placeRun(
   cursor: number,
   offsets: number[],
 ): { stop: number; end: number } | null {
-  let end = from;
+  // The least UTF-8 size of each piece of the run (an empty token carries none).
+  const sizes: number[] = [];
   let least = 0;
   let most = 0;
-  for (; end < tokens.length; end++) {
-    const width = tokens[end] === "" ? { least: 0, most: 0 } : pieceWidth(tokens[end]!);
+  for (const token of tokens.slice(from)) {
+    const width = token === "" ? { least: 0, most: 0 } : pieceWidth(token);
     if (!width) break;
+    sizes.push(width.least);
     least += width.least;
     most += width.most;
   }
+  const end = from + sizes.length;
+  const next = tokens[end];
   let stop = -1;
-  if (end === tokens.length) {
+  if (next === undefined) {
     const bytes = byteLength(text, cursor, text.length);
     if (bytes >= least && bytes <= most) stop = text.length;
   } else {
-    for (let at = text.indexOf(tokens[end]!, cursor); at !== -1; at = text.indexOf(tokens[end]!, at + 1)) {
+    for (let at = text.indexOf(next, cursor); at !== -1; at = text.indexOf(next, at + 1)) {
       const bytes = byteLength(text, cursor, at);
       if (bytes > most) break;
       if (bytes >= least) {
@@ -142,11 +157,10 @@ function placeRun(
   // Sizes are known when they add up to the span exactly with every U+FFFD counted as one byte.
   const known = least === byteLength(text, cursor, stop);
   let byte = 0;
-  for (let k = from; k < end; k++) {
-    const piece = tokens[k]!;
-    const starts = known ? span.find((character) => character.byte === byte) : k === from ? span[0] : undefined;
-    offsets.push(starts ? starts.offset : (offsets[k - 1] ?? cursor));
-    byte += piece === "" ? 0 : pieceWidth(piece)!.least;
+  for (const [j, size] of sizes.entries()) {
+    const starts = known ? span.find((character) => character.byte === byte) : j === 0 ? span[0] : undefined;
+    offsets.push(starts ? starts.offset : (offsets[from + j - 1] ?? cursor));
+    byte += size;
   }
   return { stop, end };
 }

@@ -167,7 +167,8 @@ function dispositionParam(disposition: string, key: string): string | undefined 
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
-  const first = needle[0]!;
+  const first = needle[0];
+  if (first === undefined) throw new RangeError("the needle is empty");
   const last = haystack.length - needle.length;
   for (let i = haystack.indexOf(first, from); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
     let j = 1;

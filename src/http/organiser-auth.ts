@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, OrganiserVariables } from "../app-env";
-import { findApiToken, type Role } from "../storage/tokens";
+import { findApiToken, type Role } from "../storage/api-tokens";
 import { ProblemError } from "./problem";
 import { sha256Hex } from "../util/hash";
-import { bearerToken } from "./tokens";
+import { bearerToken } from "../util/secret-tokens";
 
 /** What each role may do: an admin can do everything an organiser can. */
 const GRANTS: Record<Role, readonly Role[]> = { organiser: ["organiser"], admin: ["organiser", "admin"] };

@@ -3,7 +3,7 @@ import type { AppEnv, SubmitterVariables } from "../app-env";
 import { getSubmission } from "../storage/submissions";
 import { ProblemError } from "./problem";
 import { sha256Hex } from "../util/hash";
-import { bearerToken, digestsEqual } from "./tokens";
+import { bearerToken, digestsEqual } from "../util/secret-tokens";
 
 /**
  * Requires the submitter token of the submission named by the `:id` path parameter, before anything else about

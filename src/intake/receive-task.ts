@@ -1,3 +1,4 @@
+import type { StorageBindings } from "../storage/bindings";
 import { headlineMetricName } from "../analysis/metrics";
 import {
   csvBytesInUse,
@@ -8,7 +9,7 @@ import {
 import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
 import type { SubmissionMetadata } from "../generated/types";
-import { newToken } from "../http/tokens";
+import { newToken } from "../util/secret-tokens";
 import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { TaskType } from "../validate/task-types";
@@ -18,11 +19,6 @@ export type IntakeOutcome =
   | { kind: "created"; submission: SubmissionRecord; submitterToken: string }
   | { kind: "duplicate"; submission: SubmissionRecord }
   | { kind: "invalid"; report: ValidationReport };
-
-export interface IntakeBindings {
-  DB: D1Database;
-  BLOBS: R2Bucket;
-}
 
 /** R2 keys: bytes by content, so identical uploads share storage and a record can always be traced to its bytes. */
 export const csvKey = (sha256: string): string => `csv/${sha256}.csv`;
@@ -45,7 +41,7 @@ export type StagedTaskFile =
  * the same pass. An invalid file leaves nothing behind.
  */
 export async function stageTaskFile(
-  bindings: IntakeBindings,
+  bindings: StorageBindings,
   file: AsyncIterable<Uint8Array>,
   taskType: string | undefined,
   limits: ValidationLimits,
@@ -109,7 +105,7 @@ export async function stageTaskFile(
  * the submission. An invalid file leaves nothing behind; the same bytes submitted twice return the first record.
  */
 export async function receiveTaskFile(
-  bindings: IntakeBindings,
+  bindings: StorageBindings,
   file: AsyncIterable<Uint8Array>,
   metadata: SubmissionMetadata,
   limits: ValidationLimits,
@@ -163,7 +159,7 @@ export async function receiveTaskFile(
 }
 
 /** Inserts the record; if that fails, removes the objects just placed unless another record uses them. */
-async function insertOrUndo(bindings: IntakeBindings, submission: SubmissionRecord): Promise<boolean> {
+async function insertOrUndo(bindings: StorageBindings, submission: SubmissionRecord): Promise<boolean> {
   try {
     return await insertSubmission(bindings.DB, submission);
   } catch (error) {

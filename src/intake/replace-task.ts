@@ -1,4 +1,4 @@
-import { appendAudit } from "../storage/analyses";
+import { appendAudit } from "../storage/audit";
 import { isEditableState } from "../submission-states";
 import { supersedeOpenEvaluationsStatement } from "../storage/evaluations";
 import {
@@ -11,7 +11,8 @@ import {
   type SubmissionRecord,
 } from "../storage/submissions";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
-import { csvKey, examplesKey, stageTaskFile, type IntakeBindings } from "./receive-task";
+import { csvKey, examplesKey, stageTaskFile } from "./receive-task";
+import type { StorageBindings } from "../storage/bindings";
 
 export type ReplaceOutcome =
   | { kind: "replaced"; submission: SubmissionRecord }
@@ -29,7 +30,7 @@ export type ReplaceOutcome =
  * of the new version is recorded.
  */
 export async function replaceTaskFile(
-  bindings: IntakeBindings,
+  bindings: StorageBindings,
   submission: SubmissionRecord,
   file: AsyncIterable<Uint8Array>,
   limits: ValidationLimits,

@@ -1,4 +1,4 @@
-import type { Leaderboard } from "../generated/types";
+import type { Leaderboard, SubmissionMetadata } from "../generated/types";
 import type { Analysis } from "../analysis/analyse";
 import type { FamilyAnalysis } from "../analysis/statistics";
 
@@ -12,7 +12,7 @@ export interface AcceptedTask {
   headlineMetric: string | null;
   examples: number;
   acceptedAt: string;
-  metadata: { authors?: { name: string; affiliation?: string; agreesToBeNamed?: boolean }[]; dataLicence?: string };
+  metadata: Partial<Pick<SubmissionMetadata, "authors" | "dataLicence">>;
   /** The newest analysis of the headline metric: its verdicts are shown and its slopes rank the task. */
   analysis: Analysis | null;
   /** Families an organiser marked private: never on the leaderboard. */
@@ -37,9 +37,8 @@ export function inverseStrength(family: FamilyAnalysis, direction: Analysis["met
 export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string): Leaderboard {
   const entries = tasks.map((task) => {
     const families = (task.analysis?.families ?? []).filter((family) => !task.privateFamilies.has(family.family));
-    const strengths = task.analysis
-      ? families.map((family) => inverseStrength(family, task.analysis!.metric.direction))
-      : [];
+    const direction = task.analysis?.metric.direction;
+    const strengths = direction ? families.map((family) => inverseStrength(family, direction)) : [];
     return {
       id: task.id,
       title: task.title,

@@ -11,8 +11,13 @@ export interface ScoredToken extends Token {
   top: TopToken[] | null;
 }
 
+/** A generated token: it always has a context (the prompt and the tokens before it), so a log-probability. */
+export interface GeneratedToken extends ScoredToken {
+  logprob: number;
+}
+
 export interface Generation {
-  tokens: ScoredToken[];
+  tokens: GeneratedToken[];
   text: string;
   finishReason: "length" | "stop";
 }
@@ -37,14 +42,14 @@ export class ReferenceMember {
   generate(prompt: string, maxTokens: number, topK: number, stop: readonly string[] = []): Generation {
     const tokens = this.tokenizer.encode(prompt);
     const ids = tokens.map((token) => token.id);
-    const generated: ScoredToken[] = [];
+    const generated: GeneratedToken[] = [];
     const bytes: number[] = [];
     let text = "";
     let finishReason: Generation["finishReason"] = "length";
     for (let step = 0; step < maxTokens; step++) {
       const [best] = this.model.topTokens(ids, ids.length, Math.max(1, topK));
       if (!best) break;
-      const tokenText = this.tokenizer.vocabulary[best.id]!;
+      const tokenText = this.tokenizer.textOf(best.id);
       generated.push({
         id: best.id,
         text: tokenText,

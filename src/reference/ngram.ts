@@ -50,6 +50,13 @@ class CountTable {
   }
 }
 
+/** ids[i], for an i the caller keeps inside ids. */
+function idAt(ids: ArrayLike<number>, i: number): number {
+  const id = ids[i];
+  if (id === undefined) throw new RangeError(`position ${i} is outside the ${ids.length} ids`);
+  return id;
+}
+
 const keyOf = (ids: ArrayLike<number>, from: number, to: number): string => {
   let key = "";
   for (let i = from; i < to; i++) key += (i === from ? "" : ",") + ids[i];
@@ -72,9 +79,9 @@ export class NgramCounts {
       for (let i = order - 1; i < ids.length; i++) {
         const key = keyOf(ids, i - order + 1, i);
         table.add(
-          order === 1 ? [] : Array.from({ length: order - 1 }, (_, j) => ids[i - order + 1 + j]!),
+          order === 1 ? [] : Array.from({ length: order - 1 }, (_, j) => idAt(ids, i - order + 1 + j)),
           key,
-          ids[i]!,
+          idAt(ids, i),
           1,
         );
       }
@@ -84,7 +91,7 @@ export class NgramCounts {
     for (let order = 1; order < maxOrder; order++) {
       // Each distinct (order+1)-gram (v, context, w) adds one to the continuation count of (context, w).
       const table = new CountTable();
-      for (const entry of this.raw[order + 1]!.entries.values()) {
+      for (const entry of this.table("raw", order + 1).entries.values()) {
         const context = entry.context.slice(1);
         const key = context.join(",");
         for (const token of entry.counts.keys()) table.add(context, key, token, 1);
@@ -93,6 +100,26 @@ export class NgramCounts {
       this.continuation[order] = table;
     }
   }
+
+  /** The raw table of an order in 1..maxOrder, or the continuation table of one in 1..maxOrder-1. */
+  table(kind: "raw" | "continuation", order: number): CountTable {
+    const table = this[kind][order];
+    if (!table) throw new RangeError(`there is no ${kind} table of order ${order} (maxOrder is ${this.maxOrder})`);
+    return table;
+  }
+}
+
+/** An order-1 table with its one context (the empty one), and token ids by falling order-1 probability. */
+interface Unigrams {
+  table: CountTable;
+  entry: ContextEntry;
+  ranking: Int32Array;
+}
+
+function unigramsOf(table: CountTable, vocabularySize: number): Unigrams {
+  const entry = table.entries.get("");
+  if (!entry) throw new RangeError("the counts have no order-1 context: the corpus is too short");
+  return { table, entry, ranking: rankUnigrams(entry.counts, vocabularySize) };
 }
 
 export interface TopToken {
@@ -105,8 +132,8 @@ export class NgramModel {
   readonly parameters: number;
   private readonly accumulator: Float64Array;
   private readonly touched: number[] = [];
-  /** Token ids by falling order-1 probability, for the raw and continuation unigram tables. */
-  private readonly unigramRanking: { raw: Int32Array; continuation: Int32Array | undefined };
+  /** The raw and (above order 1) continuation unigrams. */
+  private readonly unigrams: { raw: Unigrams; continuation: Unigrams | undefined };
 
   constructor(
     private readonly counts: NgramCounts,
@@ -115,13 +142,13 @@ export class NgramModel {
   ) {
     if (order < 1 || order > counts.maxOrder) throw new RangeError(`order ${order} is outside 1..${counts.maxOrder}`);
     let parameters = 0;
-    for (let k = 1; k <= order; k++) parameters += counts.raw[k]!.pairs;
-    for (let k = 1; k < order; k++) parameters += counts.continuation[k]!.pairs;
+    for (let k = 1; k <= order; k++) parameters += counts.table("raw", k).pairs;
+    for (let k = 1; k < order; k++) parameters += counts.table("continuation", k).pairs;
     this.parameters = parameters;
     this.accumulator = new Float64Array(vocabularySize);
-    this.unigramRanking = {
-      raw: rankUnigrams(counts.raw[1]!, vocabularySize),
-      continuation: order > 1 ? rankUnigrams(counts.continuation[1]!, vocabularySize) : undefined,
+    this.unigrams = {
+      raw: unigramsOf(counts.table("raw", 1), vocabularySize),
+      continuation: order > 1 ? unigramsOf(counts.table("continuation", 1), vocabularySize) : undefined,
     };
   }
 
@@ -132,7 +159,7 @@ export class NgramModel {
     // Walk from the lowest order up: p_k = (max(c - D, 0) + D * types * p_{k-1}) / total.
     probability = this.unigram(top === 1, token);
     for (let k = 2; k <= top; k++) {
-      const table = k === top ? this.counts.raw[k]! : this.counts.continuation[k]!;
+      const table = this.counts.table(k === top ? "raw" : "continuation", k);
       const entry = table.entries.get(keyOf(ids, at - k + 1, at));
       if (!entry) continue;
       const count = entry.counts.get(token) ?? 0;
@@ -151,28 +178,29 @@ export class NgramModel {
     const top = Math.min(this.order, at + 1);
     let weight = 1;
     for (let level = top; level >= 2; level--) {
-      const table = level === top ? this.counts.raw[level]! : this.counts.continuation[level]!;
+      const table = this.counts.table(level === top ? "raw" : "continuation", level);
       const entry = table.entries.get(keyOf(ids, at - level + 1, at));
       if (!entry) continue;
       for (const [token, count] of entry.counts) {
-        if (this.accumulator[token] === 0) this.touched.push(token);
-        this.accumulator[token]! += (weight * (count - table.discount)) / entry.total;
+        const sum = this.accumulated(token);
+        if (sum === 0) this.touched.push(token);
+        this.accumulator[token] = sum + (weight * (count - table.discount)) / entry.total;
       }
       weight *= (table.discount * entry.types) / entry.total;
     }
     const rawUnigram = top === 1;
     const candidates = new Set(this.touched);
-    const ranking = rawUnigram ? this.unigramRanking.raw : this.unigramRanking.continuation!;
     let added = 0;
-    for (let i = 0; i < ranking.length && added < k; i++) {
-      if (!candidates.has(ranking[i]!)) {
-        candidates.add(ranking[i]!);
+    for (const id of this.unigramsFor(rawUnigram).ranking) {
+      if (added >= k) break;
+      if (!candidates.has(id)) {
+        candidates.add(id);
         added++;
       }
     }
     const scored = [...candidates].map((id) => ({
       id,
-      probability: this.accumulator[id]! + weight * this.unigram(rawUnigram, id),
+      probability: this.accumulated(id) + weight * this.unigram(rawUnigram, id),
     }));
     for (const token of this.touched) this.accumulator[token] = 0;
     this.touched.length = 0;
@@ -186,16 +214,28 @@ export class NgramModel {
       .slice(0, k);
   }
 
+  /** What topTokens has summed so far for a token of the vocabulary. */
+  private accumulated(token: number): number {
+    const sum = this.accumulator[token];
+    if (sum === undefined) throw new RangeError(`token ${token} is outside the vocabulary of ${this.vocabularySize}`);
+    return sum;
+  }
+
+  /** Continuation unigrams are read only above order 1, where the constructor made them. */
+  private unigramsFor(raw: boolean): Unigrams {
+    const unigrams = raw ? this.unigrams.raw : this.unigrams.continuation;
+    if (!unigrams) throw new RangeError("an order-1 model has no continuation unigrams");
+    return unigrams;
+  }
+
   private unigram(raw: boolean, token: number): number {
-    const table = raw ? this.counts.raw[1]! : this.counts.continuation[1]!;
-    const entry = table.entries.get("")!;
+    const { table, entry } = this.unigramsFor(raw);
     const count = entry.counts.get(token) ?? 0;
     return (Math.max(count - table.discount, 0) + (table.discount * entry.types) / this.vocabularySize) / entry.total;
   }
 }
 
-function rankUnigrams(table: CountTable, vocabularySize: number): Int32Array {
-  const counts = table.entries.get("")!.counts;
+function rankUnigrams(counts: ReadonlyMap<number, number>, vocabularySize: number): Int32Array {
   const ids = Array.from({ length: vocabularySize }, (_, id) => id);
   ids.sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a - b);
   return Int32Array.from(ids);

@@ -106,7 +106,7 @@ function completionChoice(member: ReferenceMember, prompt: string, request: Comp
     token.top === null
       ? null
       : Object.fromEntries(
-          token.top.map((alternative) => [member.tokenizer.vocabulary[alternative.id]!, alternative.logprob]),
+          token.top.map((alternative) => [member.tokenizer.textOf(alternative.id), alternative.logprob]),
         );
   return {
     choice: {

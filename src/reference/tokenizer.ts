@@ -47,6 +47,13 @@ export class Tokenizer {
     return this.ids.get(token);
   }
 
+  /** A token's entry in the vocabulary: its text, or "bytes:\xNN" for a byte token. */
+  textOf(id: number): string {
+    const text = this.vocabulary[id];
+    if (text === undefined) throw new RangeError(`token id ${id} is outside the vocabulary of ${this.size}`);
+    return text;
+  }
+
   encode(text: string): Token[] {
     const tokens: Token[] = [];
     for (const match of text.matchAll(PIECES)) {
@@ -63,7 +70,7 @@ export class Tokenizer {
         if (id !== undefined) tokens.push({ id, text: character, offset });
         else
           for (const byte of new TextEncoder().encode(character))
-            tokens.push({ id: this.firstByteId + byte, text: BYTE_TOKENS[byte]!, offset });
+            tokens.push({ id: this.firstByteId + byte, text: this.textOf(this.firstByteId + byte), offset });
         offset += character.length;
       }
     }

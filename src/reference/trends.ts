@@ -14,10 +14,17 @@ export function continuationLogprob(member: ReferenceMember, prompt: string, con
   return tokens.filter((token) => token.offset >= prompt.length).reduce((sum, token) => sum + (token.logprob ?? 0), 0);
 }
 
+/** The score of the correct class; `answer` indexes the classes. */
+function answerScore(classScores: readonly number[], answer: number): number {
+  const score = classScores[answer];
+  if (score === undefined) throw new RangeError(`answer ${answer} is not one of the ${classScores.length} classes`);
+  return score;
+}
+
 export function classificationLoss(classScores: readonly number[], answer: number): number {
   const max = Math.max(...classScores);
   const logSumExp = max + Math.log(classScores.reduce((sum, score) => sum + Math.exp(score - max), 0));
-  return logSumExp - classScores[answer]!;
+  return logSumExp - answerScore(classScores, answer);
 }
 
 export interface SequenceExample {
@@ -57,9 +64,10 @@ export function familyTrends(
       sequenceLoss: mean(sequences.map((example) => -continuationLogprob(member, example.prompt, example.completion))),
       classificationLoss: mean(scored.map(({ scores, answer }) => classificationLoss(scores, answer))),
       classificationAccuracy: mean(
-        scored.map(({ scores, answer }) =>
-          scores.every((score, i) => i === answer || score < scores[answer]!) ? 1 : 0,
-        ),
+        scored.map(({ scores, answer }) => {
+          const correct = answerScore(scores, answer);
+          return scores.every((score, i) => i === answer || score < correct) ? 1 : 0;
+        }),
       ),
     };
   });

@@ -1,10 +1,13 @@
+import type { StorageBindings } from "../storage/bindings";
 import { analyse, type Analysis, type MetricRole } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
 import { METRICS, chooseMetric, defaultMetricName, type MetricDefinition, type MetricName } from "../analysis/metrics";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
-import { insertAnalysis, listExternalResults } from "../storage/analyses";
-import { currentEvaluations, listResults } from "../storage/evaluations";
+import { insertAnalysis } from "../storage/analyses";
+import { listExternalResults } from "../storage/external-results";
+import { currentEvaluations } from "../storage/evaluations";
+import { listResults } from "../storage/results";
 import { readExamples } from "../storage/examples";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
@@ -14,11 +17,6 @@ export interface FamilyData {
   results: Map<string, ModelResults>;
 }
 
-export interface AnalysisBindings {
-  DB: D1Database;
-  BLOBS: R2Bucket;
-}
-
 export const resultsKey = (prefix: string, model: string): string => `${prefix}/${encodeURIComponent(model)}.csv`;
 
 /**
@@ -26,7 +24,7 @@ export const resultsKey = (prefix: string, model: string): string => `${prefix}/
  * (newest per family), plus `replacing`, which stands in for the stored family of the same name.
  */
 export async function submissionFamilies(
-  bindings: AnalysisBindings,
+  bindings: StorageBindings,
   submission: SubmissionRecord,
   replacing?: FamilyData,
   ending?: string,
@@ -60,29 +58,37 @@ export async function submissionFamilies(
   return [...families.values()].sort((a, b) => a.definition.name.localeCompare(b.definition.name));
 }
 
+/** The result columns an evaluation writes. */
+const EVALUATED_COLUMNS = ["loss", "correct", "logodds_difference", "total_logprob"] as const;
+
 function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, examples: number): Map<string, ModelResults> {
-  const results = new Map<string, ModelResults>();
+  const models = new Map<string, { rows: number; columns: Record<(typeof EVALUATED_COLUMNS)[number], Float64Array> }>();
   for (const row of rows) {
-    let model = results.get(row.model);
+    let model = models.get(row.model);
     if (!model) {
       const column = (): Float64Array => new Float64Array(examples).fill(NaN);
       model = {
         rows: 0,
         columns: { loss: column(), correct: column(), logodds_difference: column(), total_logprob: column() },
       };
-      results.set(row.model, model);
+      models.set(row.model, model);
     }
     model.rows++;
     if (!row.metrics) continue; // a flagged example (token boundary, multi-token class) is excluded, not scored
-    for (const name of ["loss", "correct", "logodds_difference", "total_logprob"] as const) {
+    for (const name of EVALUATED_COLUMNS) {
       const value = row.metrics[name];
-      if (value !== undefined) model.columns[name]![row.index] = value;
+      if (value !== undefined) model.columns[name][row.index] = value;
     }
   }
-  for (const model of results.values()) {
-    for (const name of ["loss", "correct", "logodds_difference", "total_logprob"] as const) {
-      if (model.columns[name]!.every((value) => Number.isNaN(value))) delete model.columns[name];
+  // A column with no value at all (a metric the task type does not have) is left out.
+  const results = new Map<string, ModelResults>();
+  for (const [id, model] of models) {
+    const columns: ModelResults["columns"] = {};
+    for (const name of EVALUATED_COLUMNS) {
+      const column = model.columns[name];
+      if (!column.every((value) => Number.isNaN(value))) columns[name] = column;
     }
+    results.set(id, { rows: model.rows, columns });
   }
   return results;
 }
@@ -135,7 +141,7 @@ function applicableMetrics(
  * headline metric's first, each marked with its role.
  */
 export async function analysesFor(
-  bindings: AnalysisBindings,
+  bindings: StorageBindings,
   submission: SubmissionRecord,
   families: FamilyData[],
 ): Promise<Record<string, Analysis>> {
@@ -148,13 +154,13 @@ export async function analysesFor(
     .map(({ definition, results }) => {
       const known = familyScales(definition);
       if (!known.ok) throw new Error(known.message);
-      const models = [...known.scales]
-        .filter(([id]) =>
-          [...Object.values(results.get(id)?.columns ?? {})].some((column) =>
-            column.some((value) => Number.isFinite(value)),
-          ),
-        )
-        .map(([id, scale]) => ({ id, scale, results: results.get(id)! }));
+      const models = [...known.scales].flatMap(([id, scale]) => {
+        const model = results.get(id);
+        const scored = Object.values(model?.columns ?? {}).some((column) =>
+          column.some((value) => Number.isFinite(value)),
+        );
+        return model && scored ? [{ id, scale, results: model }] : [];
+      });
       return { family: definition.name, axis: known.axis, models };
     })
     .filter((family) => family.models.length >= 2);

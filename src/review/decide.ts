@@ -1,6 +1,7 @@
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
-import { appendAuditIfChanged, latestHeadlineAnalysis } from "../storage/analyses";
-import { decideStatement } from "../storage/review";
+import { appendAuditIfChanged } from "../storage/audit";
+import { latestHeadlineAnalysis } from "../storage/analyses";
+import { decideStatement } from "../storage/review-queue";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { SubmissionState } from "../submission-states";
 import { allowedDecisions, transition, type Decision } from "./decisions";

@@ -1,3 +1,4 @@
+import type { StorageBindings } from "../storage/bindings";
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import type { Analysis } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
@@ -8,9 +9,10 @@ import {
   type FamilyInput,
 } from "../analysis/family-input";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
-import { appendAudit, upsertExternalResults } from "../storage/analyses";
+import { appendAudit } from "../storage/audit";
+import { upsertExternalResults } from "../storage/external-results";
 import type { SubmissionRecord } from "../storage/submissions";
-import type { ApiToken } from "../storage/tokens";
+import type { ApiToken } from "../storage/api-tokens";
 import { analysesFor, analysisStatements, resultsKey, submissionFamilies } from "./analyses";
 
 export interface UploadedFile {
@@ -22,18 +24,13 @@ export type UploadOutcome =
   | { ok: true; family: string; models: string[]; analyses: Record<string, Analysis> }
   | { ok: false; problems: { file: string | null; message: string }[] };
 
-export interface ReviewBindings {
-  DB: D1Database;
-  BLOBS: R2Bucket;
-}
-
 /**
  * Takes an organiser's per-example results for one family: checks every file against the task (each example
  * exactly once, numbers finite), stores the files under a fresh R2 prefix, recomputes the task's analyses over
  * every family with results, and records it all in one D1 batch, so a failure leaves the previous state current.
  */
 export async function receiveExternalResults(
-  bindings: ReviewBindings,
+  bindings: StorageBindings,
   submission: SubmissionRecord,
   family: FamilyDefinition,
   files: UploadedFile[],

@@ -1,7 +1,7 @@
 import { ProviderError, adapterFor, type ScoringAdapter } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, checkFamily, type FamilyCheck } from "../evaluate/preflight";
-import { appendAudit } from "../storage/analyses";
-import { getFamily } from "../storage/evaluations";
+import { appendAudit } from "../storage/audit";
+import { getFamily } from "../storage/families";
 
 export type FamilyCheckOutcome =
   | { kind: "checked"; check: FamilyCheck }

@@ -9,9 +9,11 @@ import { validateEvaluationRequest, validateModelFamily } from "../generated/val
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
 import { ProblemError } from "../http/problem";
-import { getEvaluation, listEvaluations, listFamilies, listResults } from "../storage/evaluations";
+import { getEvaluation, listEvaluations } from "../storage/evaluations";
+import { listFamilies } from "../storage/families";
+import { listResults } from "../storage/results";
 import { checkRegisteredFamily } from "../review/family-check";
-import { getSubmission } from "../storage/submissions";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
 
 type ReviewEnv = AppEnv & { Variables: OrganiserVariables };
@@ -83,7 +85,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   routes.get("/evaluations/:id", async (c) => {
     const evaluation = await getEvaluation(c.env.DB, c.req.param("id"));
     if (!evaluation) throw new ProblemError("not_found", `No evaluation ${c.req.param("id")}.`);
-    const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
+    const submission = await submissionOf(c.env.DB, evaluation);
     return c.json({ submissionId: submission.id, ...(await summariseEvaluation(c.env.DB, evaluation, submission)) });
   });
 
@@ -93,7 +95,7 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
     const model = c.req.param("file").replace(/\.csv$/, "");
     if (!evaluation?.familyDefinition.models.some((m) => m.id === model))
       throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
-    const submission = (await getSubmission(c.env.DB, evaluation.submissionId))!;
+    const submission = await submissionOf(c.env.DB, evaluation);
     // Never true for an evaluation: numeric tasks are not evaluated (startEvaluation refuses them).
     if (!hasResultsFile(submission.taskType))
       throw new ProblemError("not_found", `No results for model ${model} in this evaluation.`);
@@ -104,4 +106,14 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
   });
 
   return routes;
+}
+
+/** An evaluation's submission: every evaluation references one, and submissions are never deleted. */
+async function submissionOf(
+  db: D1Database,
+  evaluation: { id: string; submissionId: string },
+): Promise<SubmissionRecord> {
+  const submission = await getSubmission(db, evaluation.submissionId);
+  if (!submission) throw new Error(`submission ${evaluation.submissionId} of evaluation ${evaluation.id} is missing`);
+  return submission;
 }

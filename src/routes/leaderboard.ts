@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../app-env";
-import { leaderboardCsv, type Leaderboard } from "../leaderboard/build";
-import { currentLeaderboard } from "../leaderboard/snapshot";
+import { leaderboardCsv } from "../leaderboard/build";
+import { currentLeaderboard, snapshotBoard } from "../leaderboard/snapshot";
 
 /** The public leaderboard: served from the snapshot rebuilt on every decision, cacheable, readable from any site. */
 export function leaderboardRoutes(): Hono<AppEnv> {
@@ -18,7 +18,7 @@ export function leaderboardRoutes(): Hono<AppEnv> {
 
   routes.get("/leaderboard.csv", async (c) => {
     const snapshot = await currentLeaderboard(c.env.DB);
-    return c.body(leaderboardCsv(JSON.parse(snapshot.json) as Leaderboard), 200, {
+    return c.body(leaderboardCsv(snapshotBoard(snapshot)), 200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": 'attachment; filename="leaderboard.csv"',
       etag: snapshot.etag,

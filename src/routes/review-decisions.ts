@@ -10,7 +10,8 @@ import { decideSubmission } from "../review/decide";
 import { allowedDecisions } from "../review/decisions";
 import { latestAnalyses } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
-import { listAudit, listSubmissions } from "../storage/review";
+import { listAudit } from "../storage/audit";
+import { listSubmissions } from "../storage/review-queue";
 import { lastReview, previousVersions, type SubmissionRecord } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
 
@@ -23,7 +24,7 @@ const IDENTIFYING_FIELDS = new Set(["authors", "contactEmail"]);
 
 /** Reviewers see submissions anonymised (as the prize's review was) unless an admin asks to reveal the authors. */
 function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<string, unknown> {
-  return reveal ? submission.metadata : (withoutIdentities(submission.metadata) as Record<string, unknown>);
+  return reveal ? { ...submission.metadata } : (withoutIdentities(submission.metadata) as Record<string, unknown>);
 }
 
 /** A copy with identifying fields removed at any depth (audit details hold metadata before and after an edit). */
@@ -166,7 +167,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     const entries = await listAudit(c.env.DB, c.req.query("submission"), before, limit);
     // A submitter's edit records the metadata before and after: reviewers read it anonymised, like the record.
     const shown = reveal ? entries : entries.map((entry) => ({ ...entry, detail: withoutIdentities(entry.detail) }));
-    return c.json({ entries: shown, nextBefore: entries.length === limit ? entries.at(-1)!.id : null });
+    return c.json({ entries: shown, nextBefore: entries.length === limit ? (entries.at(-1)?.id ?? null) : null });
   });
 
   return routes;

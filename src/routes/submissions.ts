@@ -123,7 +123,8 @@ async function putFile(c: SubmitterContext): Promise<Response> {
   // Told before the body is read: a decided task's submitter need not upload in vain.
   const editable = editability(submission, settings, new Date());
   if (editable.kind === "not_editable") throw notEditableProblem(editable);
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const [mediaType = ""] = (c.req.header("content-type") ?? "").split(";");
+  const type = mediaType.trim().toLowerCase();
   if (type !== "text/csv")
     throw new ProblemError("unsupported_media_type", "Send the new task file as the body, with content-type text/csv.");
   const limits = validationLimits(settings);

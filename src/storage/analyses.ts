@@ -1,69 +1,5 @@
+import { readStoredJson } from "./stored-json";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis } from "../analysis/analyse";
-
-export interface ExternalResultsRecord {
-  submissionId: string;
-  family: string;
-  familyJson: string;
-  resultsPrefix: string;
-  uploadedBy: string;
-  uploadedAt: string;
-  /** The submission's file version the results are for. */
-  fileVersion: number;
-}
-
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  submissionId: string | null;
-  detail: Record<string, unknown>;
-}
-
-export function upsertExternalResults(db: D1Database, record: ExternalResultsRecord): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO external_results (submission_id, family, family_json, results_prefix, uploaded_by, uploaded_at, file_version)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-       ON CONFLICT (submission_id, family) DO UPDATE SET family_json = ?3, results_prefix = ?4, uploaded_by = ?5, uploaded_at = ?6, file_version = ?7`,
-    )
-    .bind(
-      record.submissionId,
-      record.family,
-      record.familyJson,
-      record.resultsPrefix,
-      record.uploadedBy,
-      record.uploadedAt,
-      record.fileVersion,
-    );
-}
-
-/** Uploaded results for the submission's current file (uploads for a replaced file no longer count). */
-export async function listExternalResults(
-  db: D1Database,
-  submission: { id: string; fileVersion: number },
-): Promise<ExternalResultsRecord[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM external_results WHERE submission_id = ?1 AND file_version = ?2 ORDER BY family")
-    .bind(submission.id, submission.fileVersion)
-    .all<{
-      submission_id: string;
-      family: string;
-      family_json: string;
-      results_prefix: string;
-      uploaded_by: string;
-      uploaded_at: string;
-      file_version: number;
-    }>();
-  return results.map((row) => ({
-    submissionId: row.submission_id,
-    family: row.family,
-    familyJson: row.family_json,
-    resultsPrefix: row.results_prefix,
-    uploadedBy: row.uploaded_by,
-    uploadedAt: row.uploaded_at,
-    fileVersion: row.file_version,
-  }));
-}
 
 export function insertAnalysis(
   db: D1Database,
@@ -98,7 +34,7 @@ export async function latestAnalysis(
     .bind(submissionId, metric)
     .first<{ id: string; created_at: string; analysis_json: string }>();
   return row
-    ? { id: row.id, createdAt: row.created_at, analysis: JSON.parse(row.analysis_json) as Analysis }
+    ? { id: row.id, createdAt: row.created_at, analysis: readStoredJson<Analysis>(row.analysis_json) }
     : undefined;
 }
 
@@ -128,26 +64,8 @@ export async function latestAnalyses(
   return results.map((row) => ({
     metric: row.metric,
     createdAt: row.created_at,
-    analysis: JSON.parse(row.analysis_json) as Analysis,
+    analysis: readStoredJson<Analysis>(row.analysis_json),
   }));
-}
-
-export function appendAudit(db: D1Database, entry: AuditEntry): D1PreparedStatement {
-  return db
-    .prepare("INSERT INTO audit_log (at, actor, action, submission_id, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)")
-    .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
-}
-
-/**
- * The audit entry for a conditional change, written only if the statement just before it in the same D1 batch
- * changed a row: when a concurrent decision or edit won, the log does not claim this one happened.
- */
-export function appendAuditIfChanged(db: D1Database, entry: AuditEntry): D1PreparedStatement {
-  return db
-    .prepare(
-      "INSERT INTO audit_log (at, actor, action, submission_id, detail_json) SELECT ?1, ?2, ?3, ?4, ?5 WHERE changes() = 1",
-    )
-    .bind(entry.at, entry.actor, entry.action, entry.submissionId, JSON.stringify(entry.detail));
 }
 
 /**

@@ -1,8 +1,10 @@
+import { readStoredJson } from "./stored-json";
 import type { StoredFamily } from "../evaluate/stored-family";
-import type { ExampleMetrics, ScoredText } from "../evaluate/metrics";
+import { chunk } from "./d1-chunks";
 import { submissionFromRow, type SubmissionRecord, type SubmissionRow } from "./submissions";
 
 export type EvaluationState = "queued" | "evaluating" | "evaluated" | "partially_evaluated" | "failed";
+
 export type ShardState = "pending" | "done" | "failed";
 
 export interface ModelEstimate {
@@ -57,12 +59,12 @@ const fromRow = (row: EvaluationRow): EvaluationRecord => ({
   id: row.id,
   submissionId: row.submission_id,
   family: row.family,
-  familyDefinition: JSON.parse(row.family_json) as StoredFamily,
+  familyDefinition: readStoredJson<StoredFamily>(row.family_json),
   state: row.state,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   finishedAt: row.finished_at,
-  estimate: JSON.parse(row.estimate_json) as ModelEstimate[],
+  estimate: readStoredJson<ModelEstimate[]>(row.estimate_json),
   tokenBudget: row.token_budget,
   tokensUsed: row.tokens_used,
   requests: row.requests,
@@ -82,10 +84,6 @@ export interface ShardRecord {
   attempts: number;
   error: string | null;
 }
-
-/** D1 allows 100 bound parameters a statement: batch rows so each statement stays under it. */
-export const chunk = <T>(items: T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
 export function insertEvaluationStatements(
   db: D1Database,
@@ -337,152 +335,6 @@ export async function finishEvaluation(
     .bind(id, state, reason, now)
     .run();
   return result.meta.changes === 1;
-}
-
-export function resultStatements(
-  db: D1Database,
-  evaluationId: string,
-  model: string,
-  rows: { index: number; flag: string | null; metrics: ExampleMetrics | null }[],
-): D1PreparedStatement[] {
-  return chunk(rows, 20).map((part) =>
-    db
-      .prepare(
-        `INSERT OR REPLACE INTO evaluation_results (evaluation_id, model, example_index, flag, metrics_json) VALUES ${part.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(", ")}`,
-      )
-      .bind(
-        ...part.flatMap((row) => [
-          evaluationId,
-          model,
-          row.index,
-          row.flag,
-          row.metrics ? JSON.stringify(row.metrics) : null,
-        ]),
-      ),
-  );
-}
-
-export interface ResultRow {
-  model: string;
-  index: number;
-  flag: string | null;
-  metrics: ExampleMetrics | null;
-}
-
-export async function listResults(db: D1Database, evaluationId: string): Promise<ResultRow[]> {
-  const { results } = await db
-    .prepare(
-      "SELECT model, example_index, flag, metrics_json FROM evaluation_results WHERE evaluation_id = ?1 ORDER BY model, example_index",
-    )
-    .bind(evaluationId)
-    .all<{ model: string; example_index: number; flag: string | null; metrics_json: string | null }>();
-  return results.map((row) => ({
-    model: row.model,
-    index: row.example_index,
-    flag: row.flag,
-    metrics: row.metrics_json ? (JSON.parse(row.metrics_json) as ExampleMetrics) : null,
-  }));
-}
-
-/** Per model: examples stored, and over those with a number for `metric`, their count, mean and squared deviations. */
-export interface ModelTally {
-  model: string;
-  done: number;
-  scored: number;
-  mean: number | null;
-  squaredDeviations: number | null;
-  flagged: Record<string, number>;
-}
-
-/**
- * Progress and one metric's moments per model (a column of the stored metrics), aggregated in SQL: polling
- * clients ask for this every few hundred milliseconds while the consumer writes, so it must not read every result
- * row into the isolate.
- * Two passes (mean, then squared deviations) keep the variance exact where a sum of squares would cancel.
- */
-export async function modelTallies(db: D1Database, evaluationId: string, metric: string | null): Promise<ModelTally[]> {
-  const path = metric === null ? null : `$.${metric}`; // no metric: progress only, nothing scored
-  const [moments, flags] = await db.batch([
-    db
-      .prepare(
-        `WITH v AS (SELECT model, json_extract(metrics_json, ?2) AS x FROM evaluation_results WHERE evaluation_id = ?1),
-              m AS (SELECT model, AVG(x) AS mean FROM v GROUP BY model)
-         SELECT v.model AS model, COUNT(*) AS done, COUNT(v.x) AS scored, m.mean AS mean, SUM((v.x - m.mean) * (v.x - m.mean)) AS ss
-         FROM v JOIN m ON m.model = v.model GROUP BY v.model`,
-      )
-      .bind(evaluationId, path),
-    db
-      .prepare(
-        "SELECT model, flag, COUNT(*) AS n FROM evaluation_results WHERE evaluation_id = ?1 AND flag IS NOT NULL GROUP BY model, flag",
-      )
-      .bind(evaluationId),
-  ]);
-  const flagged = new Map<string, Record<string, number>>();
-  for (const row of (flags as D1Result<{ model: string; flag: string; n: number }>).results)
-    flagged.set(row.model, { ...flagged.get(row.model), [row.flag]: row.n });
-  return (
-    moments as D1Result<{ model: string; done: number; scored: number; mean: number | null; ss: number | null }>
-  ).results.map((row) => ({
-    model: row.model,
-    done: row.done,
-    scored: row.scored,
-    mean: row.scored > 0 ? row.mean : null,
-    squaredDeviations: row.scored > 0 ? row.ss : null,
-    flagged: flagged.get(row.model) ?? {},
-  }));
-}
-
-export async function cachedScores(db: D1Database, keys: string[]): Promise<Map<string, ScoredText>> {
-  const found = new Map<string, ScoredText>();
-  const parts = chunk([...new Set(keys)], 90);
-  if (parts.length === 0) return found;
-  const answers = await db.batch<{ key: string; scored_json: string }>(
-    parts.map((part) =>
-      db
-        .prepare(
-          `SELECT key, scored_json FROM score_cache WHERE key IN (${part.map((_, i) => `?${i + 1}`).join(", ")})`,
-        )
-        .bind(...part),
-    ),
-  );
-  for (const answer of answers)
-    for (const row of answer.results) found.set(row.key, JSON.parse(row.scored_json) as ScoredText);
-  return found;
-}
-
-export function cacheStatements(db: D1Database, entries: [string, ScoredText][]): D1PreparedStatement[] {
-  const now = new Date().toISOString();
-  return chunk(entries, 30).map((part) =>
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO score_cache (key, scored_json, created_at) VALUES ${part.map((_, i) => `(?${i * 3 + 1}, ?${i * 3 + 2}, ?${i * 3 + 3})`).join(", ")}`,
-      )
-      .bind(...part.flatMap(([key, scored]) => [key, JSON.stringify(scored), now])),
-  );
-}
-
-export async function getFamily(db: D1Database, name: string): Promise<StoredFamily | undefined> {
-  const row = await db
-    .prepare("SELECT definition_json FROM families WHERE name = ?1")
-    .bind(name)
-    .first<{ definition_json: string }>();
-  return row ? (JSON.parse(row.definition_json) as StoredFamily) : undefined;
-}
-
-export async function listFamilies(db: D1Database): Promise<StoredFamily[]> {
-  const { results } = await db
-    .prepare("SELECT definition_json FROM families ORDER BY name")
-    .all<{ definition_json: string }>();
-  return results.map((row) => JSON.parse(row.definition_json) as StoredFamily);
-}
-
-export function putFamilyStatement(db: D1Database, family: StoredFamily): D1PreparedStatement {
-  const now = new Date().toISOString();
-  return db
-    .prepare(
-      "INSERT INTO families (name, definition_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET definition_json = ?2, updated_at = ?3",
-    )
-    .bind(family.name, JSON.stringify(family), now);
 }
 
 /** Evaluations still open whose last change is older than `before`: the cron job resumes them. */

@@ -1,3 +1,4 @@
+import { readStoredJson } from "./stored-json";
 import type { Example } from "../validate/row-rules";
 
 /**
@@ -15,5 +16,5 @@ export async function readExamples(bucket: R2Bucket, key: string): Promise<Examp
   return (await object.text())
     .split("\n")
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as Example);
+    .map((line) => readStoredJson<Example>(line));
 }

@@ -73,7 +73,8 @@ export class PendingBlob {
     const out = new Uint8Array(length);
     let filled = 0;
     while (filled < length) {
-      const head = this.chunks[0]!;
+      const head = this.chunks[0];
+      if (head === undefined) throw new RangeError(`took ${length} bytes with only ${filled} buffered`);
       const used = Math.min(head.length, length - filled);
       out.set(head.subarray(0, used), filled);
       filled += used;

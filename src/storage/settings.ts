@@ -1,3 +1,4 @@
+import { readStoredJson } from "./stored-json";
 import { defaultSettings, type CompetitionSettings, type SettingsVars } from "../competition/settings";
 
 /** The settings in force (the newest saved), or undefined if no admin has saved any. */
@@ -8,7 +9,7 @@ export async function savedSettings(
     .prepare("SELECT id, created_at, settings_json FROM competition_settings ORDER BY id DESC LIMIT 1")
     .first<{ id: number; created_at: string; settings_json: string }>();
   return row
-    ? { settings: JSON.parse(row.settings_json) as CompetitionSettings, savedAt: row.created_at, version: row.id }
+    ? { settings: readStoredJson<CompetitionSettings>(row.settings_json), savedAt: row.created_at, version: row.id }
     : undefined;
 }
 

@@ -1,4 +1,6 @@
+import { readStoredJson } from "./stored-json";
 import { METRICS, type MetricName } from "../analysis/metrics";
+import type { SubmissionMetadata } from "../generated/types";
 import type { ValidationReport } from "../validate/report";
 import { EDITABLE_STATES, type SubmissionState } from "../submission-states";
 import type { TaskType } from "../validate/task-types";
@@ -17,7 +19,7 @@ export interface SubmissionRecord {
   headlineMetric: MetricName | null;
   title: string;
   /** As submitted; its taskType is the name the submitter declared (classification_acc stays so), or the inferred type. */
-  metadata: Record<string, unknown>;
+  metadata: SubmissionMetadata;
   csvSha256: string;
   csvKey: string;
   csvBytes: number;
@@ -66,13 +68,13 @@ export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
     taskType: row.task_type,
     headlineMetric: storedMetricName(row.headline_metric),
     title: row.title,
-    metadata: JSON.parse(row.metadata_json) as Record<string, unknown>,
+    metadata: readStoredJson<SubmissionMetadata>(row.metadata_json),
     csvSha256: row.csv_sha256,
     csvKey: row.csv_key,
     csvBytes: row.csv_bytes,
     examplesKey: row.examples_key,
     exampleCount: row.example_count,
-    report: JSON.parse(row.report_json) as ValidationReport,
+    report: readStoredJson<ValidationReport>(row.report_json),
     submitterTokenHash: row.submitter_token_hash,
     fileVersion: row.file_version,
     round: row.round,

@@ -1,7 +1,7 @@
 import { headlineMetricName } from "../analysis/metrics";
 import type { SettingsVars } from "../competition/settings";
 import type { SubmissionMetadata } from "../generated/types";
-import { appendAuditIfChanged } from "../storage/analyses";
+import { appendAuditIfChanged } from "../storage/audit";
 import { settingsInForce } from "../storage/settings";
 import { editMetadataStatement, type SubmissionRecord } from "../storage/submissions";
 import { resolveTaskType } from "../validate/task-types";

@@ -3,7 +3,7 @@ import { summariseEvaluation } from "../evaluate/summary";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { latestAnalyses, latestHeadlineAnalysis } from "../storage/analyses";
 import { currentEvaluations } from "../storage/evaluations";
-import { privateFamilyNames } from "../storage/review";
+import { privateFamilyNames } from "../storage/families";
 import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 
 // What of a task's results leaves the organisers: families marked private are for organisers only, so they are

@@ -1,5 +1,5 @@
 import { rebuildLeaderboard } from "../leaderboard/snapshot";
-import { appendAuditIfChanged } from "../storage/analyses";
+import { appendAuditIfChanged } from "../storage/audit";
 import { withdrawStatement, type SubmissionRecord } from "../storage/submissions";
 
 export type WithdrawOutcome =

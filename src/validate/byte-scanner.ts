@@ -136,6 +136,7 @@ export class ByteScanner {
         const from = i;
         if (this.state === State.Quoted) {
           while (i < length) {
+            // biome-ignore lint/style/noNonNullAssertion: i < length, and this loop runs for every byte of quoted text
             const c = chunk[i]!;
             if (c === QUOTE || c === LF || c === CR || c >= 0x80) break;
             i++;
@@ -143,6 +144,7 @@ export class ByteScanner {
           if (i > from) this.quotedCr = false;
         } else {
           while (i < length) {
+            // biome-ignore lint/style/noNonNullAssertion: i < length, and this loop runs for every byte of unquoted text
             const c = chunk[i]!;
             if (c === COMMA || c === LF || c === CR || c >= 0x80) break;
             i++;
@@ -151,6 +153,7 @@ export class ByteScanner {
         this.recordBytes += i - from;
         if (i === length) break;
       }
+      // biome-ignore lint/style/noNonNullAssertion: i < length (the loop's bound), read for every structural byte
       const b = chunk[i]!;
       this.recordBytes++;
       if (b >= 0x80 || this.utf8Need > 0) {
@@ -195,7 +198,7 @@ export class ByteScanner {
       if (b === LF) {
         this.endRow("lf");
       } else if (b === CR) {
-        copyUpTo(i);
+        const rewritten = copyUpTo(i);
         copiedUpTo = i + 1;
         if (i + 1 === chunk.length) {
           this.pendingCr = true;
@@ -203,7 +206,7 @@ export class ByteScanner {
         }
         const isCrlf = chunk[i + 1] === LF;
         this.endRow(isCrlf ? "crlf" : "cr");
-        out![outLength++] = LF;
+        rewritten[outLength++] = LF;
         if (isCrlf) copiedUpTo = ++i + 1;
       }
     }

@@ -45,8 +45,9 @@ export class ExampleIndex {
 
   /** The single answer every example shares, when there are at least two examples and an answer column. */
   constantAnswer(): { answer: number | string; examples: number } | undefined {
-    if (this.answerCounts.size !== 1) return undefined;
-    const [answer, examples] = [...this.answerCounts][0]!;
+    const [only] = this.answerCounts;
+    if (this.answerCounts.size !== 1 || !only) return undefined;
+    const [answer, examples] = only;
     return examples >= 2 ? { answer, examples } : undefined;
   }
 
@@ -128,8 +129,13 @@ class NumberTable {
     this.keysHigh = new Uint32Array(this.capacity);
     this.values = new Float64Array(this.capacity);
     this.size = 0;
-    for (let slot = 0; slot < values.length; slot++) {
-      if (values[slot] !== 0) this.set(keysHigh[slot]! * 2 ** 32 + keysLow[slot]!, values[slot]!);
+    for (const [slot, value] of values.entries()) {
+      if (value === 0) continue;
+      const high = keysHigh[slot];
+      const low = keysLow[slot];
+      // The three arrays are parallel: one capacity.
+      if (high === undefined || low === undefined) throw new RangeError(`slot ${slot} has no key`);
+      this.set(high * 2 ** 32 + low, value);
     }
   }
 }

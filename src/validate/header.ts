@@ -31,7 +31,8 @@ export function analyseHeader(
   issues: IssueCollector,
 ): HeaderAnalysis {
   const at = { line: 1, row: 0 };
-  const hasIndexColumn = names.length > 0 && isPandasIndexName(names[0]!);
+  const [first] = names;
+  const hasIndexColumn = first !== undefined && isPandasIndexName(first);
   const positions = new Map<string, number>();
   names.forEach((raw, field) => {
     if (field === 0 && hasIndexColumn) return;
@@ -146,16 +147,22 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   return best?.name;
 }
 
+/** Levenshtein distance over UTF-16 units, computed one row (a prefix of `a`) at a time. */
 function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let distance = b.length;
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0]!;
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = previous[j]!;
-      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+    // `left` walks along row i; `diagonal` and `above` are row i - 1's values one column back and in this column.
+    let diagonal = i - 1;
+    let left = i;
+    const current = [left];
+    for (const [j, above] of previous.slice(1).entries()) {
+      left = Math.min(above + 1, left + 1, diagonal + (a[i - 1] === b[j] ? 0 : 1));
+      current.push(left);
       diagonal = above;
     }
+    previous = current;
+    distance = left;
   }
-  return previous[b.length]!;
+  return distance;
 }

@@ -43,10 +43,15 @@ export class LengthTally {
   summary(): LengthSummary | undefined {
     if (this.count === 0) return undefined;
     const sorted = this.values.slice(0, this.count).sort();
-    const at = (q: number): number => sorted[Math.min(this.count - 1, Math.floor(q * (this.count - 1)))]!;
+    // The value at quantile q (0 the least, 1 the greatest); count > 0, so every such index is inside `sorted`.
+    const at = (q: number): number => {
+      const value = sorted[Math.min(this.count - 1, Math.floor(q * (this.count - 1)))];
+      if (value === undefined) throw new RangeError(`quantile ${q} is outside the ${this.count} lengths`);
+      return value;
+    };
     return {
-      min: sorted[0]!,
-      max: sorted[this.count - 1]!,
+      min: at(0),
+      max: at(1),
       mean: Math.round((this.sum / this.count) * 10) / 10,
       median: at(0.5),
       p90: at(0.9),

@@ -39,7 +39,10 @@ export function checkRecord(
   issues: IssueCollector,
 ): Example | undefined {
   const errorsBefore = issues.errorCount;
-  const cell = (column: ColumnName): string => fields[layout.index[column]!] ?? "";
+  const cell = (column: ColumnName): string => {
+    const field = layout.index[column];
+    return field === undefined ? "" : (fields[field] ?? "");
+  };
   const required = (column: ColumnName): string | undefined => {
     const value = cell(column);
     if (isBlank(value)) {
@@ -122,8 +125,7 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
     );
     ok = false;
   }
-  for (let i = 0; i < classes.length; i++) {
-    const name = classes[i]!;
+  for (const [i, name] of classes.entries()) {
     if (name === "") {
       issues.add(
         "class_empty",

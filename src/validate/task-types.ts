@@ -44,8 +44,12 @@ export type TaskTypeResolution =
   | { ok: true; taskType: TaskType }
   | { ok: false; reason: "unknown" | "legacy"; suggestion?: TaskType };
 
+export function isTaskType(name: string): name is TaskType {
+  return TASK_TYPES.some((type) => type === name);
+}
+
 export function resolveTaskType(name: string): TaskTypeResolution {
-  if ((TASK_TYPES as readonly string[]).includes(name)) return { ok: true, taskType: name as TaskType };
+  if (isTaskType(name)) return { ok: true, taskType: name };
   const alias = TASK_TYPE_ALIASES[name];
   if (alias) return { ok: true, taskType: alias };
   const legacy = LEGACY_TASK_TYPES[name];

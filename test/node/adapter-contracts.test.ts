@@ -13,6 +13,7 @@ import { continuationScore, type ScoredText } from "../../src/evaluate/metrics";
 import { alignOffsets } from "../../src/evaluate/token-alignment";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { createReferenceApp } from "../../src/reference/server";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 /**
@@ -53,8 +54,7 @@ const CLASSES = [
 
 /** The reference model's own numbers: each token's offset and log-probability. */
 const direct = (text: string): ScoredText => ({
-  tokens: family
-    .member(MODEL)!
+  tokens: defined(family.member(MODEL), `reference member ${MODEL}`)
     .score(text, 0)
     .map(({ offset, logprob }) => ({ offset, logprob })),
 });
@@ -62,26 +62,35 @@ const direct = (text: string): ScoredText => ({
 /** A class's score straight from the model: the log-probabilities of its tokens, those starting at or after the prompt's end. */
 function directClassScore(prompt: string, continuation: string): { logprob: number; tokens: number } {
   const tokens = direct(prompt + continuation).tokens.filter((token) => token.offset >= prompt.length);
-  return { logprob: tokens.reduce((sum, token) => sum + token.logprob!, 0), tokens: tokens.length };
+  return {
+    logprob: tokens.reduce(
+      (sum, token) => sum + defined(token.logprob, `a log-probability at offset ${token.offset}`),
+      0,
+    ),
+    tokens: tokens.length,
+  };
 }
 
-async function classScores(adapter: ScoringAdapter) {
-  const scored = await Promise.all(
-    CLASSES.map(async ({ prompt, continuation }) => (await adapter.score(MODEL, [prompt + continuation]))[0]!),
+/** Each of CLASSES with the score `adapter` gives its continuation. */
+function classScores(adapter: ScoringAdapter) {
+  return Promise.all(
+    CLASSES.map(async ({ prompt, continuation }) => {
+      const [text] = await adapter.score(MODEL, [prompt + continuation]);
+      const scored = defined(text, `a score for ${JSON.stringify(prompt + continuation)}`);
+      return { prompt, continuation, score: continuationScore(scored, prompt.length) };
+    }),
   );
-  return scored.map((text, i) => continuationScore(text, CLASSES[i]!.prompt.length));
 }
 
 function expectClassScoresDirect(scores: Awaited<ReturnType<typeof classScores>>) {
-  scores.forEach((score, i) => {
-    const { prompt, continuation } = CLASSES[i]!;
+  for (const { prompt, continuation, score } of scores) {
     const expected = directClassScore(prompt, continuation);
     expect(score, `${JSON.stringify(prompt)} + ${JSON.stringify(continuation)}`).toMatchObject({
       ok: true,
       tokens: expected.tokens,
     });
     expect(score.ok && Math.abs(score.logprob - expected.logprob)).toBeLessThanOrEqual(1e-12);
-  });
+  }
 }
 
 const failure = (promise: Promise<unknown>) =>
@@ -111,7 +120,7 @@ describe("openai-completions × the servers that score prompts", () => {
 
 describe("openai-completions × llama.cpp's server (no prompt log-probabilities)", () => {
   it("llamacpp, one text: refuses chat-format logprobs.content for good", async () => {
-    expect(await failure(openAi("llamacpp").score(MODEL, [TEXTS[1]!]))).toEqual({
+    expect(await failure(openAi("llamacpp").score(MODEL, TEXTS.slice(1, 2)))).toEqual({
       message: `${NO_PROMPT_LOGPROBS}: its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers`,
       retryable: false,
       status: undefined,
@@ -127,7 +136,7 @@ describe("openai-completions × llama.cpp's server (no prompt log-probabilities)
   });
 
   it("llamacpp with max_tokens 0: refuses an answer that does not echo the text for good", async () => {
-    expect(await failure(openAi("llamacpp", 0).score(MODEL, [TEXTS[1]!]))).toEqual({
+    expect(await failure(openAi("llamacpp", 0).score(MODEL, TEXTS.slice(1, 2)))).toEqual({
       message: `${NO_PROMPT_LOGPROBS}: its log-probabilities cover generated tokens only (the answer does not echo the text)`,
       retryable: false,
       status: undefined,
@@ -154,7 +163,7 @@ describe("tgi × text-generation-inference 3", () => {
   });
 
   it("tgi3 (prefill log-probabilities off): refuses for good, saying to start TGI with --enable-prefill-logprobs", async () => {
-    expect(await failure(tgi("tgi3").score(MODEL, [TEXTS[0]!]))).toEqual({
+    expect(await failure(tgi("tgi3").score(MODEL, TEXTS.slice(0, 1)))).toEqual({
       message: NO_PREFILL,
       retryable: false,
       status: undefined,
@@ -205,7 +214,7 @@ describe("openai-completions: which offsets it reads (a stub server: answers no 
       logprobs: { tokens: ["Bob", " saw"], token_logprobs: [null, -1], text_offset: [0, 3] },
     });
     const [scored] = await adapter.score("m", ["Ada sees"]);
-    expect(continuationScore(scored!, 3)).toEqual({ ok: false, flag: "unaligned_tokens" });
+    expect(continuationScore(defined(scored, "a scored text"), 3)).toEqual({ ok: false, flag: "unaligned_tokens" });
   });
 
   it("drops the generated token by count when generation stopped at the length asked, whatever its string", async () => {

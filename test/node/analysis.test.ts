@@ -5,6 +5,7 @@ import { analyse, type FamilyResults } from "../../src/analysis/analyse";
 import { METRICS } from "../../src/analysis/metrics";
 import { parseResultsCsv } from "../../src/analysis/results-csv";
 import { DEFAULT_OPTIONS, analyseFamily, type FamilyAnalysis } from "../../src/analysis/statistics";
+import { defined } from "../defined";
 import { ROOT, seededDraws } from "./helpers";
 
 const REAL_RESULTS = join(ROOT, "..", "shared", "samples", "real", "results", "lambada-1k_gpt3");
@@ -30,7 +31,7 @@ function lambadaFamily(): FamilyResults {
 
 describe("real GPT-3 results on lambada-1k", () => {
   const analysis = analyse("sequence_prob", METRICS.loss, [lambadaFamily()], options);
-  const family = analysis.families[0]!;
+  const family = defined(analysis.families[0], "the gpt3 family's analysis");
 
   it("comes out standard on loss", () => {
     expect(family.verdict).toBe("standard");
@@ -48,16 +49,19 @@ describe("real GPT-3 results on lambada-1k", () => {
       return losses.reduce((a, b) => a + b, 0) / losses.length;
     });
     family.models.forEach((model, m) => {
-      expect(model.mean).toBeCloseTo(direct[m]!, 9);
+      expect(model.mean).toBeCloseTo(defined(direct[m], `${GPT3[m]?.[0]}'s direct mean`), 9);
     });
     const z = GPT3.map(([, scale]) => Math.log10(scale));
     const zMean = z.reduce((a, b) => a + b, 0) / 4;
     const yMean = direct.reduce((a, b) => a + b, 0) / 4;
     const slope =
-      z.reduce((s, zi, i) => s + (zi - zMean) * (direct[i]! - yMean), 0) /
+      z.reduce((s, zi, i) => s + (zi - zMean) * (defined(direct[i], `model ${i}'s direct mean`) - yMean), 0) /
       z.reduce((s, zi) => s + (zi - zMean) ** 2, 0);
     expect(Math.abs(family.slope.perDecade - slope)).toBeLessThan(1e-12);
-    expect(family.endpointContrast.value).toBeCloseTo(direct[3]! - direct[0]!, 9);
+    expect(family.endpointContrast.value).toBeCloseTo(
+      defined(direct[3], "davinci's direct mean") - defined(direct[0], "ada's direct mean"),
+      9,
+    );
     expect(family.kendallTau).toBe(1);
   });
 
@@ -68,8 +72,9 @@ describe("real GPT-3 results on lambada-1k", () => {
   it("is identical for the same seed and differs in its intervals for another", () => {
     expect(analyse("sequence_prob", METRICS.loss, [lambadaFamily()], options)).toEqual(analysis);
     const other = analyse("sequence_prob", METRICS.loss, [lambadaFamily()], { ...options, seed: 1 });
-    expect(other.families[0]!.models.map((m) => m.mean)).toEqual(family.models.map((m) => m.mean));
-    expect(other.families[0]!.slope.ci95).not.toEqual(family.slope.ci95);
+    const otherFamily = defined(other.families[0], "the gpt3 family's analysis with seed 1");
+    expect(otherFamily.models.map((m) => m.mean)).toEqual(family.models.map((m) => m.mean));
+    expect(otherFamily.slope.ci95).not.toEqual(family.slope.ci95);
   });
 });
 
@@ -100,7 +105,7 @@ function verdictOf(
 describe("results files", () => {
   it("reads files whose rows mix CRLF and LF endings (a row appended by hand)", () => {
     const parsed = parseResultsCsv("index,loss\r\n0,1.5\r\n1,2.5\n2,3.5\n", "sequence_prob", 3);
-    expect(parsed.ok && Array.from(parsed.results.columns.loss!)).toEqual([1.5, 2.5, 3.5]);
+    expect(parsed.ok && Array.from(defined(parsed.results.columns.loss, "a loss column"))).toEqual([1.5, 2.5, 3.5]);
   });
 });
 
@@ -120,22 +125,25 @@ describe("verdicts on synthetic data with known truth", () => {
 
   it("names the turning model of a U and gives both arms' intervals", () => {
     const analysis = verdictOf([1.0, 1.4, 1.8, 1.4, 1.0], 1000, 0.5);
-    expect(analysis.twoLines?.uShaped).toMatchObject({ turningModel: "m2", significant: true });
-    expect(analysis.twoLines!.uShaped.left.interval[0]).toBeGreaterThan(0);
-    expect(analysis.twoLines!.uShaped.right.interval[1]).toBeLessThan(0);
+    const { uShaped } = defined(analysis.twoLines, "a two-line fit");
+    expect(uShaped).toMatchObject({ turningModel: "m2", significant: true });
+    expect(uShaped.left.interval[0]).toBeGreaterThan(0);
+    expect(uShaped.right.interval[1]).toBeLessThan(0);
   });
 
   it("uses only examples every model has, and says how many", () => {
     const values = synthetic([1, 1.2], 100, 0.5);
-    values[0]![3] = NaN;
-    values[1]![50] = NaN;
+    const a = defined(values[0], "model a's values");
+    const b = defined(values[1], "model b's values");
+    a[3] = NaN;
+    b[50] = NaN;
     const analysis = analyseFamily(
       {
         family: "f",
         axis: "params",
         models: [
-          { id: "a", scale: 1e8, values: values[0]! },
-          { id: "b", scale: 1e9, values: values[1]! },
+          { id: "a", scale: 1e8, values: a },
+          { id: "b", scale: 1e9, values: b },
         ],
       },
       { ...options, direction: "lower_is_better" },

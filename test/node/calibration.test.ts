@@ -12,9 +12,17 @@ import {
   wilson,
   type Cell,
 } from "../../bench/calibrate";
+import { defined } from "../defined";
 
-const gpt3 = FAMILIES.find((family) => family.models.length === 4)!;
-const scenario = (id: string) => SCENARIOS.find((s) => s.id === id)!;
+const gpt3 = defined(
+  FAMILIES.find((family) => family.models.length === 4),
+  "a family of four models",
+);
+const scenario = (id: string) =>
+  defined(
+    SCENARIOS.find((s) => s.id === id),
+    `scenario ${id}`,
+  );
 
 describe("the Wilson score interval", () => {
   // Reference values found independently, as the roots of (p̂ − p)² = z² p(1 − p) / n (scipy brentq).
@@ -47,11 +55,13 @@ describe("the simulated data", () => {
       return values.reduce((sum, value) => sum + (value - m) ** 2, 0) / (values.length - 1);
     };
     cellTrueMeans(cell).forEach((truth, m) => {
-      expect(mean(columns[m]!)).toBeCloseTo(truth, 1);
+      expect(mean(defined(columns[m], `model ${m}'s values`))).toBeCloseTo(truth, 1);
     });
     // Each model: variance 1 + 0.25; a difference between two models: 2 × 0.25 (the difficulty cancels).
-    expect(variance(columns[0]!)).toBeCloseTo(1.25, 1);
-    expect(variance(columns[1]!.map((value, i) => value - columns[0]![i]!))).toBeCloseTo(0.5, 1);
+    const first = defined(columns[0], "model 0's values");
+    const second = defined(columns[1], "model 1's values");
+    expect(variance(first)).toBeCloseTo(1.25, 1);
+    expect(variance(second.map((value, i) => value - defined(first[i], `model 0's value ${i}`)))).toBeCloseTo(0.5, 1);
   });
 
   it("gives each model of the accuracy null its stated accuracy, with correlated examples", () => {
@@ -61,15 +71,17 @@ describe("the simulated data", () => {
       expect(model.values.every((value) => value === 0 || value === 1)).toBe(true);
       expect(model.values.reduce((a, b) => a + b, 0) / model.values.length).toBeCloseTo(0.7, 1);
     }
-    const [a, b] = [input.models[0]!.values, input.models[1]!.values];
+    const a = defined(input.models[0], "model 0").values;
+    const b = defined(input.models[1], "model 1").values;
     const agree = a.reduce((sum, value, i) => sum + (value === b[i] ? 1 : 0), 0) / a.length;
     expect(agree).toBeGreaterThan(0.7 * 0.7 + 0.3 * 0.3 + 0.05);
   });
 
   it("is the same for the same seed, whatever the split of replicates", () => {
-    const cell = calibrationCells().find(
-      (c) => c.scenario.id === "small-inverse" && c.examples === 300 && c.family === gpt3,
-    )!;
+    const cell = defined(
+      calibrationCells().find((c) => c.scenario.id === "small-inverse" && c.examples === 300 && c.family === gpt3),
+      "the small-inverse cell of 300 examples on the four-model family",
+    );
     const settings = { seed: 5, bootstrapSamples: 20 };
     const whole = runReplicates(cell, 0, 20, settings);
     const first = runReplicates(cell, 0, 8, settings);

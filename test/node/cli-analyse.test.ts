@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defined } from "../defined";
 import { ROOT, isv } from "./helpers";
 
 const MODELS = ["ada", "babbage", "curie", "davinci"];
@@ -34,7 +35,8 @@ describe("isv analyse on the prize pipeline's own results files", () => {
     const coverage = await analysed(...GPT3, "--metric", "coverage");
     expect(coverage.metric).toMatchObject({ name: "coverage", label: "Probability on the offered classes" });
     // Both prompts' classes: the pipeline's total can put more than probability 1 on them.
-    for (const model of coverage.families[0]!.models) expect(model.mean).toBeGreaterThan(0);
+    for (const model of defined(coverage.families[0], "a family's coverage").models)
+      expect(model.mean).toBeGreaterThan(0);
   });
 
   it("analyses the size of older files' per-prompt log-odds, warning on stderr before the analysis", async () => {
@@ -108,7 +110,8 @@ describe("isv analyse: task type and metric", () => {
       role: "headline",
       metric: { name: "absolute_logodds_difference" },
     });
-    for (const model of analysis.families[0]!.models) expect(model.mean).toBeGreaterThan(0);
+    for (const model of defined(analysis.families[0], "a family's analysis").models)
+      expect(model.mean).toBeGreaterThan(0);
   });
 
   // With --type, any metric the type's columns carry; without either, the type the columns say.
@@ -183,7 +186,11 @@ describe("isv analyse: task type and metric", () => {
       () => [...classification, "--metric", "brier"],
       'metric "brier" is not a metric; use one of loss, accuracy, coverage',
     ],
-    ["a file it cannot read", () => [GPT3[0]!, join(dir, "no-such-model.csv")], "cannot read"],
+    [
+      "a file it cannot read",
+      () => [defined(GPT3[0], "a GPT-3 results file"), join(dir, "no-such-model.csv")],
+      "cannot read",
+    ],
   ])("exits 2 on %s, saying what it can use", async (_, args, message) => {
     const result = await isv("analyse", ...args());
     expect(result.code).toBe(2);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { defined } from "../defined";
 import { REAL_TASKS, ROOT, isv } from "./helpers";
 
 describe("isv validate (the built CLI, as npx runs it)", () => {
@@ -50,7 +51,8 @@ describe("isv validate (the built CLI, as npx runs it)", () => {
 
 describe("isv analyse", () => {
   const RESULTS = join(ROOT, "..", "shared", "samples", "real", "results", "lambada-1k_gpt3");
-  const files = ["ada", "babbage", "curie", "davinci"].map((model) => join(RESULTS, `${model}.csv`));
+  const resultsFile = (model: string): string => join(RESULTS, `${model}.csv`);
+  const files = ["ada", "babbage", "curie", "davinci"].map(resultsFile);
 
   it("finds the GPT-3 family from the file names and prints the table and verdict", async () => {
     const result = await isv("analyse", ...files, "--samples", "1000");
@@ -94,8 +96,8 @@ describe("isv analyse", () => {
   it("takes scales from --scale and a family file", async () => {
     const scaled = await isv(
       "analyse",
-      files[0]!,
-      files[3]!,
+      resultsFile("ada"),
+      resultsFile("davinci"),
       "--scale",
       "ada=350M",
       "--scale",
@@ -110,7 +112,7 @@ describe("isv analyse", () => {
   });
 
   it("exits 2 naming a model it has no scale for", async () => {
-    const noScale = await isv("analyse", files[0]!, files[1]!, "--family", "opt");
+    const noScale = await isv("analyse", resultsFile("ada"), resultsFile("babbage"), "--family", "opt");
     expect(noScale.code).toBe(2);
     expect(noScale.stderr).toContain('no scale for model "ada"');
   });
@@ -122,7 +124,7 @@ describe("isv analyse", () => {
   });
 
   it("exits 2 on a single results file: it needs one per model, at least two", async () => {
-    expect((await isv("analyse", files[0]!)).code).toBe(2);
+    expect((await isv("analyse", resultsFile("ada"))).code).toBe(2);
   });
 });
 
@@ -141,7 +143,7 @@ describe("isv token create's wrangler calls", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Gone, or a zombie waiting for init to reap it (its parent was killed too): either way, not running.
     const state = existsSync(`/proc/${grandchild}/stat`)
-      ? readFileSync(`/proc/${grandchild}/stat`, "utf8").split(") ")[1]![0]
+      ? defined(readFileSync(`/proc/${grandchild}/stat`, "utf8").split(") ")[1], "the fields after the command name")[0]
       : "gone";
     expect(["gone", "Z", "X"]).toContain(state);
   });

@@ -6,6 +6,7 @@ import { continuationScore } from "../../src/evaluate/metrics";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
 import { createReferenceApp } from "../../src/reference/server";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 /**
@@ -13,6 +14,7 @@ import { ROOT } from "./helpers";
  * tests reach the same server over loopback HTTP under wrangler dev).
  */
 const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
+const member = (model: string) => defined(family.member(model), `reference member ${model}`);
 const referenceAdapter = (vars: FaultVars = {}) => {
   const app = createReferenceApp({ family: () => family, vars: () => vars });
   return openAiCompletionsAdapter({
@@ -26,12 +28,15 @@ describe("openai-completions adapter", () => {
   it("scores texts: every token's offset and log-probability, in request order", async () => {
     const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees the old lamp"];
     const scored = await referenceAdapter().score("isv-ngram-3", texts);
-    const direct = texts.map((text) => family.member("isv-ngram-3")!.score(text, 0));
+    const direct = texts.map((text) => member("isv-ngram-3").score(text, 0));
     expect(scored).toEqual(
       direct.map((tokens) => ({ tokens: tokens.map((token) => ({ offset: token.offset, logprob: token.logprob })) })),
     );
     const prompt = "The capital of Sheastomor is";
-    expect(continuationScore(scored[0]!, prompt.length)).toMatchObject({ ok: true, tokens: 1 });
+    expect(continuationScore(defined(scored[0], "the first text's score"), prompt.length)).toMatchObject({
+      ok: true,
+      tokens: 1,
+    });
   });
 
   it("asks for one generated token by default, and for none when the family says so", async () => {
@@ -57,9 +62,10 @@ describe("openai-completions adapter", () => {
   it("scores the text's own tokens only, dropping the one generated after it", async () => {
     const text = "The capital of Sheastomor is";
     const [withGenerated] = await referenceAdapter().score("isv-ngram-4", [text]);
-    const direct = family.member("isv-ngram-4")!.score(text, 0);
-    expect(withGenerated!.tokens).toHaveLength(direct.length);
-    expect(withGenerated!.tokens.every((token) => token.offset < text.length)).toBe(true);
+    const { tokens } = defined(withGenerated, "the text's score");
+    const direct = member("isv-ngram-4").score(text, 0);
+    expect(tokens).toHaveLength(direct.length);
+    expect(tokens.every((token) => token.offset < text.length)).toBe(true);
   });
 
   it("turns a 429 into a retryable error carrying Retry-After", async () => {
@@ -111,11 +117,14 @@ describe("tgi adapter", () => {
 
   it("scores a text from the prefill details, with offsets rebuilt from token texts, even through byte tokens", async () => {
     const texts = ["The capital of Sheastomor is Steavougrad", "Ada sees 🙂 the old lamp"];
-    const scored = await Promise.all(texts.map((text) => tgiFor().score("isv-ngram-4", [text])));
-    scored.forEach(([result], i) => {
-      const direct = family.member("isv-ngram-4")!.score(texts[i]!, 0);
+    const scored = await Promise.all(
+      texts.map(async (text) => ({ text, results: await tgiFor().score("isv-ngram-4", [text]) })),
+    );
+    for (const { text, results } of scored) {
+      const [result] = results;
+      const direct = member("isv-ngram-4").score(text, 0);
       expect(result).toEqual({ tokens: direct.map((token) => ({ offset: token.offset, logprob: token.logprob })) });
-    });
+    }
   });
 
   it("answers the same as openai-completions for the same model, and classifies errors alike", async () => {

@@ -9,6 +9,7 @@ import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
 import { parseClassesLiteral } from "../../src/validate/classes-literal";
+import { defined } from "../defined";
 import { ROOT, freePort, createTokenWithCli } from "./helpers";
 
 /**
@@ -95,7 +96,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
       form.append("file", new Blob([readFileSync(TASK)], { type: "text/csv" }), "task.csv");
       created = await fetch(`${service.url}/v1/submissions`, { method: "POST", body: form });
       submission = (await created.clone().json()) as typeof submission;
-      summary = await waitForEvaluation(submission.evaluations[0]!.id);
+      summary = await waitForEvaluation(defined(submission.evaluations[0], "an evaluation queued at upload").id);
     }, 180_000);
 
     it("is queued for evaluation on the public family at upload", () => {
@@ -116,7 +117,9 @@ describe("evaluation through the real Queue and the reference server over HTTP",
           headers: { authorization: `Bearer ${submission.submitterToken}` },
         })
       ).json()) as { evaluations: Summary[] };
-      expect(view.evaluations[0]!.models.map((m) => m.mean)).toEqual(summary.models.map((m) => m.mean));
+      expect(defined(view.evaluations[0], "the evaluation in the submitter's view").models.map((m) => m.mean)).toEqual(
+        summary.models.map((m) => m.mean),
+      );
     });
 
     it("exports per-example losses, in the prize pipeline's format, equal to the model's own numbers", async () => {
@@ -126,11 +129,12 @@ describe("evaluation through the real Queue and the reference server over HTTP",
         const csv = await (await organiser(`/v1/review/evaluations/${summary.id}/results/${model}.csv`)).text();
         const rows = Papa.parse<string[]>(csv, { skipEmptyLines: true }).data.slice(1);
         expect(rows).toHaveLength(300);
-        const member = family.member(model)!;
+        const member = defined(family.member(model), `reference member ${model}`);
         for (const [index, loss, correct] of rows) {
-          const [prompt, classes, answer] = examples[Number(index)]!;
-          const parsed = parseClassesLiteral(classes!);
-          const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, prompt!, name));
+          const [prompt, classes, answer] = defined(examples[Number(index)], `example ${index}`);
+          const text = defined(prompt, `example ${index}'s prompt`);
+          const parsed = parseClassesLiteral(defined(classes, `example ${index}'s classes`));
+          const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, text, name));
           expect(Math.abs(Number(loss) - classificationLoss(scores, Number(answer)))).toBeLessThan(1e-9);
           expect(Number(correct)).toBe(scores.indexOf(Math.max(...scores)) === Number(answer) ? 1 : 0);
         }
@@ -160,7 +164,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
           headers: { "content-type": "application/json" },
         });
         second = await waitForEvaluation(
-          ((await rerun.clone().json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+          defined(((await rerun.clone().json()) as { evaluations: { id: string }[] }).evaluations[0], "the rerun").id,
         );
       }, 180_000);
 
@@ -198,7 +202,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
         id: string;
         evaluations: { id: string }[];
       };
-      clean = await waitForEvaluation(created.evaluations[0]!.id);
+      clean = await waitForEvaluation(defined(created.evaluations[0], "the fault-free evaluation").id);
 
       const definition = {
         ...JSON.parse(readFileSync(join(ROOT, "fixtures/families/reference.json"), "utf8")),
@@ -217,7 +221,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
         headers: { "content-type": "application/json" },
       });
       faultyRun = await waitForEvaluation(
-        ((await started.json()) as { evaluations: { id: string }[] }).evaluations[0]!.id,
+        defined(((await started.json()) as { evaluations: { id: string }[] }).evaluations[0], "the faulty run").id,
       );
     }, 180_000);
 
@@ -235,12 +239,10 @@ describe("evaluation through the real Queue and the reference server over HTTP",
 
     it("gives results identical to the fault-free run, one row per example", async () => {
       for (const model of ["isv-ngram-1", "isv-ngram-3", "isv-ngram-5"]) {
-        const [expected, actual] = await Promise.all(
-          [clean.id, faultyRun.id].map(async (id) =>
-            (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text(),
-          ),
-        );
-        const rows = actual!.trim().split("\n").slice(1);
+        const results = async (id: string) =>
+          (await organiser(`/v1/review/evaluations/${id}/results/${model}.csv`)).text();
+        const [expected, actual] = await Promise.all([results(clean.id), results(faultyRun.id)]);
+        const rows = actual.trim().split("\n").slice(1);
         expect(rows).toHaveLength(350);
         expect(new Set(rows.map((row) => row.split(",")[0])).size).toBe(350);
         expect(actual).toBe(expected);

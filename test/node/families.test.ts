@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateModelFamily } from "../../src/generated/validators";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 /** The model families shipped in fixtures/families/: each must be registrable as it stands (or after editing baseUrl). */
@@ -45,10 +46,10 @@ describe("fixtures/families", () => {
     const { models } = read(file);
     const ids = models.map((model) => model.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (let i = 1; i < models.length; i++)
-      expect(models[i]!.parameters, `${models[i]!.id} after ${models[i - 1]!.id}`).toBeGreaterThan(
-        models[i - 1]!.parameters,
-      );
+    models.slice(1).forEach((model, i) => {
+      const previous = defined(models[i], `the model before ${model.id}`);
+      expect(model.parameters, `${model.id} after ${previous.id}`).toBeGreaterThan(previous.parameters);
+    });
   });
 
   it("family names are distinct across files", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WRANGLER_ENV } from "../../scripts/dev-server.mjs";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 /**
@@ -40,7 +41,8 @@ describe(`migration ${HEADLINE_MIGRATION}`, () => {
     });
   const query = async <T>(sql: string): Promise<T[]> => {
     const { stdout } = await d1("execute", "--json", "--command", sql);
-    return (JSON.parse(stdout) as { results: T[] }[])[0]!.results;
+    const [statement] = JSON.parse(stdout) as { results: T[] }[];
+    return defined(statement, `wrangler's results for ${sql}`).results;
   };
   let headline: Map<string, string | null>;
   let applied: string[];

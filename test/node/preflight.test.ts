@@ -8,6 +8,7 @@ import type { StoredFamily } from "../../src/evaluate/stored-family";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { createReferenceApp } from "../../src/reference/server";
 import { serveOverHttp, type LoopbackServer } from "../reference-http";
+import { defined } from "../defined";
 import { ROOT, isv } from "./helpers";
 
 /**
@@ -44,7 +45,8 @@ const check = (stored: StoredFamily) =>
 /** What a passing model reports: its tokens for TYPICAL_TASK from the model's own token count on the probe. */
 function passing(model: string): ModelCheck {
   const texts = [PROBE_PROMPT, PROBE_PROMPT + PROBE_CLASS];
-  const tokens = texts.reduce((sum, text) => sum + family.member(model)!.score(text, 0).length, 0);
+  const member = defined(family.member(model), `reference member ${model}`);
+  const tokens = texts.reduce((sum, text) => sum + member.score(text, 0).length, 0);
   const characters = texts.reduce((sum, text) => sum + text.length, 0);
   const estimate = Math.ceil(
     TYPICAL_TASK.examples * TYPICAL_TASK.textsPerExample * TYPICAL_TASK.charactersPerText * (tokens / characters),

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { trainReferenceFamily } from "../../src/reference/family";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 const corpus = readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8");
@@ -73,7 +74,9 @@ describe("the reference family's models", () => {
     const again = trainReferenceFamily(corpus);
     for (const [index, member] of family.members.entries()) {
       const text = CONTEXTS.join(" ");
-      expect(again.members[index]!.score(text, 3)).toEqual(member.score(text, 3));
+      expect(defined(again.members[index], `member ${member.id} of the second training`).score(text, 3)).toEqual(
+        member.score(text, 3),
+      );
     }
   });
 });

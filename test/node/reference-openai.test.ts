@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+import { defined } from "../defined";
 import { freePort } from "./helpers";
 
 /** The reference Worker as deployed (workerd, corpus bundled as a text module), read by OpenAI's own client. */
@@ -33,7 +34,8 @@ describe("the reference Worker under wrangler dev, through the official openai c
 
   describe("a scoring response", () => {
     let completion: OpenAI.Completion;
-    const logprobs = () => completion.choices[0]!.logprobs!;
+    const logprobs = (choice = 0) =>
+      defined(defined(completion.choices[choice], `choice ${choice}`).logprobs, `choice ${choice}'s logprobs`);
 
     beforeAll(async () => {
       completion = await client.completions.create(SCORING);
@@ -50,17 +52,19 @@ describe("the reference Worker under wrangler dev, through the official openai c
     });
 
     it("parses the first token's log-probability as null", () => {
-      expect(logprobs().token_logprobs![0]).toBeNull();
+      expect(defined(logprobs().token_logprobs, "token_logprobs")[0]).toBeNull();
     });
 
     it("parses the top alternatives asked for", () => {
-      expect(Object.keys(logprobs().top_logprobs![5]!)).toHaveLength(2);
+      const top = defined(logprobs().top_logprobs, "top_logprobs");
+      expect(Object.keys(defined(top[5], "the top alternatives of token 5"))).toHaveLength(2);
     });
 
     it("parses the usage: every echoed token a prompt token, none generated", () => {
       expect(completion.usage).toMatchObject({ completion_tokens: 0 });
-      expect(completion.usage!.prompt_tokens).toBe(
-        logprobs().tokens!.length + completion.choices[1]!.logprobs!.tokens!.length,
+      expect(defined(completion.usage, "usage").prompt_tokens).toBe(
+        defined(logprobs(0).tokens, "choice 0's tokens").length +
+          defined(logprobs(1).tokens, "choice 1's tokens").length,
       );
     });
   });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
 import { createReferenceApp } from "../../src/reference/server";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 /**
@@ -197,14 +198,20 @@ describe("vllm personality (/as/vllm/v1)", () => {
     it("gives each prompt token its log-probability, under its token id", async () => {
       const direct = await reference(PROMPT);
       const position = (await post("/as/vllm/v1/completions", request)).body.choices[0].prompt_logprobs[3] as Position;
-      const chosen = Object.values(position).find((entry) => entry.decoded_token === " Sheastomor")!;
+      const chosen = defined(
+        Object.values(position).find((entry) => entry.decoded_token === " Sheastomor"),
+        'an entry for " Sheastomor"',
+      );
       expect(chosen.logprob).toBe(direct.token_logprobs[3]);
     });
 
     // After "The capital of": " Sheastomor" (id below) ties with other country names; " Bekaistan" is the top-1.
     it("ranks the entries: the most likely token 1, the prompt's own token by its place", async () => {
       const position = (await post("/as/vllm/v1/completions", request)).body.choices[0].prompt_logprobs[3] as Position;
-      const chosen = Object.values(position).find((entry) => entry.decoded_token === " Sheastomor")!;
+      const chosen = defined(
+        Object.values(position).find((entry) => entry.decoded_token === " Sheastomor"),
+        'an entry for " Sheastomor"',
+      );
       expect(Object.values(position).find((entry) => entry.decoded_token === " Bekaistan")).toMatchObject({ rank: 1 });
       expect(chosen.rank).toBeGreaterThan(1);
     });
@@ -241,7 +248,7 @@ describe("vllm personality (/as/vllm/v1)", () => {
       logprobs: 1,
       max_tokens: 1,
     });
-    expect(completion.choices[0]!.logprobs!.tokens).toHaveLength(6);
+    expect(completion.choices[0]?.logprobs?.tokens).toHaveLength(6);
     const error = await client.completions
       .create({ model: MODEL, prompt: PROMPT, max_tokens: 0 })
       .catch((caught: unknown) => caught);
@@ -460,7 +467,7 @@ describe("llamacpp personality (/as/llamacpp/v1: llama.cpp's server)", () => {
   it("answers several prompts with an array of completions", async () => {
     const { body } = await post("/as/llamacpp/v1/completions", { ...REQUEST, prompt: [PROMPT, "Ada"] });
     expect(Array.isArray(body)).toBe(true);
-    expect(body.map((completion: { choices: { index: number }[] }) => completion.choices[0]!.index)).toEqual([0, 1]);
+    expect(body.map((completion: { choices: { index: number }[] }) => completion.choices[0]?.index)).toEqual([0, 1]);
   });
 
   it("refuses a request without a model (router mode) with 400", async () => {

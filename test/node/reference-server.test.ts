@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { trainReferenceFamily } from "../../src/reference/family";
 import type { FaultVars } from "../../src/reference/faults";
 import { LIMITS, createReferenceApp } from "../../src/reference/server";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 const family = trainReferenceFamily(readFileSync(join(ROOT, "src/reference/corpus.txt"), "utf8"));
@@ -46,7 +47,7 @@ describe("reference server: completions", () => {
     expect(body.data.map((model: { id: string; order: number }) => [model.id, model.order])).toEqual(
       [1, 2, 3, 4, 5].map((order) => [`isv-ngram-${order}`, order]),
     );
-    expect(body.data[4].parameters).toBe(family.members[4]!.parameters);
+    expect(body.data[4].parameters).toBe(defined(family.members[4], "the fifth member").parameters);
   });
 
   describe("scoring prompts with echo", () => {
@@ -67,33 +68,38 @@ describe("reference server: completions", () => {
     });
 
     it("gives the first token no log-probability and no alternatives", () => {
-      for (const { logprobs } of body.choices) {
-        expect(logprobs!.token_logprobs[0]).toBeNull();
-        expect(logprobs!.top_logprobs[0]).toBeNull();
+      for (const choice of body.choices) {
+        const logprobs = defined(choice.logprobs, "logprobs on every choice");
+        expect(logprobs.token_logprobs[0]).toBeNull();
+        expect(logprobs.top_logprobs[0]).toBeNull();
       }
     });
 
     it("gives every later token a log-probability of at most 0 and its one top alternative", () => {
-      for (const { logprobs } of body.choices) {
-        expect(logprobs!.token_logprobs.slice(1).every((value) => typeof value === "number" && value <= 0)).toBe(true);
-        expect(logprobs!.top_logprobs.slice(1).every((top) => Object.keys(top!).length === 1)).toBe(true);
+      for (const choice of body.choices) {
+        const logprobs = defined(choice.logprobs, "logprobs on every choice");
+        expect(logprobs.token_logprobs.slice(1).every((value) => typeof value === "number" && value <= 0)).toBe(true);
+        expect(logprobs.top_logprobs.slice(1).every((top) => top !== null && Object.keys(top).length === 1)).toBe(true);
       }
     });
 
     it("gives each token's offset in the prompt (tokens that are whole characters)", () => {
       body.choices.forEach((choice, index) => {
-        const logprobs = choice.logprobs!;
+        const logprobs = defined(choice.logprobs, "logprobs on every choice");
+        const prompt = defined(prompts[index], `a prompt for choice ${index}`);
         expect(logprobs.text_offset[0]).toBe(0);
         logprobs.tokens.forEach((token, i) => {
-          if (!token.startsWith("bytes:"))
-            expect(prompts[index]!.startsWith(token, logprobs.text_offset[i])).toBe(true);
+          if (!token.startsWith("bytes:")) expect(prompt.startsWith(token, logprobs.text_offset[i])).toBe(true);
         });
       });
     });
 
     it("counts every echoed token as a prompt token, and none as generated", () => {
       expect(body.usage.prompt_tokens).toBe(
-        body.choices.reduce((sum, choice) => sum + choice.logprobs!.tokens.length, 0),
+        body.choices.reduce(
+          (sum, choice) => sum + defined(choice.logprobs, "logprobs on every choice").tokens.length,
+          0,
+        ),
       );
       expect(body.usage.completion_tokens).toBe(0);
     });
@@ -103,8 +109,9 @@ describe("reference server: completions", () => {
     const body = (await (
       await complete(server(), { ...SCORE, model: "isv-ngram-5", prompt: "In Sheastomor, people speak" })
     ).json()) as Completion;
-    const direct = family.member("isv-ngram-5")!.score("In Sheastomor, people speak", 1);
-    expect(body.choices[0]!.logprobs!.token_logprobs).toEqual(direct.map((token) => token.logprob));
+    const member = defined(family.member("isv-ngram-5"), "reference member isv-ngram-5");
+    const direct = member.score("In Sheastomor, people speak", 1);
+    expect(body.choices[0]?.logprobs?.token_logprobs).toEqual(direct.map((token) => token.logprob));
   });
 
   it("generates greedily for max_tokens > 0, stopping at stop", async () => {
@@ -123,8 +130,8 @@ describe("reference server: completions", () => {
     const long = (await (
       await complete(server(), { model: "isv-ngram-2", prompt: "Ada", max_tokens: 4, logprobs: 0 })
     ).json()) as Completion;
-    expect(long.choices[0]!.finish_reason).toBe("length");
-    expect(long.choices[0]!.logprobs!.tokens).toHaveLength(4);
+    expect(long.choices[0]?.finish_reason).toBe("length");
+    expect(long.choices[0]?.logprobs?.tokens).toHaveLength(4);
     expect(long.usage.completion_tokens).toBe(4);
   });
 });

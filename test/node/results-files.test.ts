@@ -11,6 +11,7 @@ import {
   type ResultsParse,
   type ResultsRow,
 } from "../../src/analysis/results-csv";
+import { defined } from "../defined";
 import { ROOT } from "./helpers";
 
 const RESULTS = join(ROOT, "fixtures", "results");
@@ -260,7 +261,7 @@ describe("results files: the checks", () => {
     // Far past the line count, the arrays grow; a lone CR ends rows, so there is no line feed to count at all.
     it("grows the arrays for an index far past the line count", () => {
       const grown = parseResultsCsv("index,loss\r0,1\r40000,2\r", "sequence_prob");
-      expect(grown.ok && grown.results.columns.loss!.length).toBe(40001);
+      expect(grown.ok && grown.results.columns.loss?.length).toBe(40001);
       expect(values(grown, "loss")[40000]).toBe(2);
     });
 
@@ -308,10 +309,11 @@ describe("results files: the checks", () => {
     };
     for (let trial = 0; trial < 200; trial++) {
       const rows = 1 + Math.floor(random() * 30);
-      const ending = (): string => ["\n", "\r\n", "\r"][Math.floor(random() * 3)]!;
+      const pick = (options: string[]): string =>
+        defined(options[Math.floor(random() * options.length)], "a random choice");
+      const ending = (): string => pick(["\n", "\r\n", "\r"]);
       const quote = (cell: string): string => (random() < 0.3 ? `"${cell.replaceAll('"', '""')}"` : cell);
-      const predicted = (): string =>
-        `"${[" Yes", ' a "b", c', " x\ny", ""][Math.floor(random() * 4)]!.replaceAll('"', '""')}"`;
+      const predicted = (): string => `"${pick([" Yes", ' a "b", c', " x\ny", ""]).replaceAll('"', '""')}"`;
       const lines = [",loss,correct,predicted,total_logprob"];
       const order = Array.from({ length: rows }, (_, i) => i).sort(() => random() - 0.5);
       for (const index of order) {
@@ -333,7 +335,9 @@ describe("results files: the checks", () => {
         const index = Number(row[0]);
         expected.loss[index] = Number(row[1]);
         expected.correct[index] = row[2] === "False" ? 0 : Number(row[2]);
-        expected.total_logprob[index] = Number(row[4]!.replace(/^\((.*),\)$/, "$1"));
+        expected.total_logprob[index] = Number(
+          defined(row[4], `row ${index}'s total_logprob`).replace(/^\((.*),\)$/, "$1"),
+        );
       }
       expect(values(parsed, "loss")).toEqual(expected.loss);
       expect(values(parsed, "correct")).toEqual(expected.correct);

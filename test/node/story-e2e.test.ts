@@ -5,6 +5,7 @@ import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
 import { validateLeaderboard } from "../../src/generated/validators";
+import { defined } from "../defined";
 import { ROOT, freePort, createTokenWithCli } from "./helpers";
 
 /**
@@ -63,9 +64,10 @@ describe.skipIf(!haveBrowser)("the whole story: submit, evaluate, review, accept
       id: string;
       evaluations: { id: string }[];
     };
+    const evaluation = defined(created.evaluations[0], `an evaluation queued at upload of ${task}`);
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const summary = (await (await organiser(`/v1/review/evaluations/${created.evaluations[0]!.id}`)).json()) as {
+      const summary = (await (await organiser(`/v1/review/evaluations/${evaluation.id}`)).json()) as {
         state: string;
       };
       if (summary.state === "evaluated") return created.id; // analysed before it is marked ended

@@ -22,6 +22,7 @@ import {
   uniqueVariant,
   postGpt3Results,
 } from "./helpers";
+import { defined } from "../defined";
 
 async function created(csv = lambadaVariant("Changes")): Promise<{ id: string; submitterToken: string }> {
   const response = await submit({ csv });
@@ -38,6 +39,14 @@ const putTaskFile = (id: string, submitterToken: string, csv: string, contentTyp
 
 const putMetadata = (id: string, submitterToken: string, metadata: object) =>
   call(`/v1/submissions/${id}/metadata`, submitterToken, { method: "PUT", body: JSON.stringify({ metadata }) });
+
+/** Submission `id` as stored in D1; a test fails here if it is not stored. */
+const storedRecord = async (id: string): Promise<SubmissionRecord> =>
+  defined(await storedSubmission(env.DB, id), `a stored record of submission ${id}`);
+
+/** The text of the R2 object at `key`; a test fails here if there is none. */
+const storedText = async (key: string): Promise<string> =>
+  defined(await env.BLOBS.get(key), `an R2 object at ${key}`).text();
 
 describe("requesting changes", () => {
   const NOTE = "Please explain how the endings were chosen.";
@@ -97,7 +106,7 @@ describe("requesting changes", () => {
   });
 
   it("audits the edit with the metadata and state before and after it", () => {
-    expect(audit[0]!.detail).toMatchObject({
+    expect(audit[0]?.detail).toMatchObject({
       before: { state: "changes_requested" },
       after: { state: "valid", dataGeneration: "Endings drawn at random from the corpus." },
     });
@@ -106,7 +115,7 @@ describe("requesting changes", () => {
   // The edit's details hold the metadata: reviewers read them anonymised, as the record; an admin can reveal.
   it("shows reviewers the edit's metadata anonymised, without contact email or author names", () => {
     expect(JSON.stringify(audit)).not.toContain(VALID_METADATA.contactEmail);
-    expect(JSON.stringify(audit)).not.toContain(VALID_METADATA.authors[0]!.name);
+    expect(JSON.stringify(audit)).not.toContain(defined(VALID_METADATA.authors[0], "an author").name);
   });
 
   it("refuses to reveal the audit to an organiser (403)", () => {
@@ -157,11 +166,11 @@ describe("replacing the file of a task with requested changes", () => {
     organiser = await token("organiser");
     task = await created();
     await postGpt3Results(task.id, organiser);
-    before = (await storedSubmission(env.DB, task.id))!;
+    before = await storedRecord(task.id);
     analysisBefore = await call(`/v1/review/submissions/${task.id}/analysis`, organiser);
     await postDecision(task.id, organiser, "request_changes", "Add a few more examples.");
     replaced = await putTaskFile(task.id, task.submitterToken, next);
-    after = (await storedSubmission(env.DB, task.id))!;
+    after = await storedRecord(task.id);
     record = await (await call(`/v1/review/submissions/${task.id}`, organiser)).json<Record<string, unknown>>();
   });
 
@@ -182,7 +191,7 @@ describe("replacing the file of a task with requested changes", () => {
 
   it("stores the new file under its own hash", async () => {
     expect(after.csvSha256).not.toBe(before.csvSha256);
-    expect(await (await env.BLOBS.get(after.csvKey))!.text()).toBe(next);
+    expect(await storedText(after.csvKey)).toBe(next);
   });
 
   it("keeps the old version's record", async () => {
@@ -263,7 +272,7 @@ describe("replacing the file of a task being evaluated", () => {
     );
     task = await created(csv);
     const family = { ...(referenceFamily as StoredFamily), baseUrl: "http://127.0.0.1:9/v1" };
-    const started = await startEvaluation(heldQueue, (await storedSubmission(env.DB, task.id))!, family);
+    const started = await startEvaluation(heldQueue, await storedRecord(task.id), family);
     evaluationId = started.ok ? started.evaluation.id : "";
     evaluationsBefore = (await (await fetchSubmission(task.id, task.submitterToken)).json<{ evaluations: unknown[] }>())
       .evaluations;
@@ -315,7 +324,7 @@ describe("replacing the file with an invalid one", () => {
 
   it("changes nothing: no object or row is added and the task keeps version 1", async () => {
     expect(await storedCounts()).toEqual(countsBefore);
-    expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
+    expect((await storedRecord(task.id)).fileVersion).toBe(1);
   });
 });
 
@@ -331,7 +340,7 @@ describe("replacing the file: what is refused", () => {
     task = await created();
     const other = lambadaVariant("Other");
     await created(other);
-    const current = await (await env.BLOBS.get((await storedSubmission(env.DB, task.id))!.csvKey))!.text();
+    const current = await storedText((await storedRecord(task.id)).csvKey);
     sameBytes = await putTaskFile(task.id, task.submitterToken, current);
     anotherSubmissionsBytes = await putTaskFile(task.id, task.submitterToken, other);
     notCsv = await putTaskFile(task.id, task.submitterToken, lambadaVariant("Typed"), "text/plain");
@@ -360,7 +369,7 @@ describe("replacing the file: what is refused", () => {
   });
 
   it("keeps version 1 through all of these", async () => {
-    expect((await storedSubmission(env.DB, task.id))!.fileVersion).toBe(1);
+    expect((await storedRecord(task.id)).fileVersion).toBe(1);
   });
 });
 
@@ -385,14 +394,17 @@ describe("a replacement that loses a race (read before another write landed)", (
   beforeAll(async () => {
     const organiser = await token("organiser");
     const task = await created();
-    stale = (await storedSubmission(env.DB, task.id))!;
+    stale = await storedRecord(task.id);
     const audit = async () =>
-      (await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE submission_id = ?1")
-        .bind(task.id)
-        .first<{ n: number }>())!.n;
+      defined(
+        await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE submission_id = ?1")
+          .bind(task.id)
+          .first<{ n: number }>(),
+        "a count of audit entries",
+      ).n;
     /** Replaces the file from `read`, noting the record, audit entries and stored objects around it. */
     const attempt = async (read: SubmissionRecord, text: string): Promise<Outcome> => {
-      const expected = (await storedSubmission(env.DB, task.id))!;
+      const expected = await storedRecord(task.id);
       const [entries, counts] = [await audit(), await storedCounts()];
       const outcome = await replaceTaskFile(env, read, bytes(text), DEFAULT_LIMITS);
       return {
@@ -406,7 +418,7 @@ describe("a replacement that loses a race (read before another write landed)", (
 
     // Another replacement lands first: the stale one's version row collides and the whole batch fails.
     expect((await putTaskFile(task.id, task.submitterToken, lambadaVariant("First"))).status).toBe(200);
-    winner = (await storedSubmission(env.DB, task.id))!;
+    winner = await storedRecord(task.id);
     byReplacement = await attempt(stale, lambadaVariant("Second"));
 
     // A decision lands first: the state guard fails the batch, and the new bytes are removed again.
@@ -415,7 +427,7 @@ describe("a replacement that loses a race (read before another write landed)", (
     byDecision = await attempt(winner, lambadaVariant("Third"));
 
     // Losing with the bytes of an earlier version: the cleanup must not delete that version's kept objects.
-    const original = await (await env.BLOBS.get(stale.csvKey))!.text();
+    const original = await storedText(stale.csvKey);
     byEarlierVersion = await replaceTaskFile(env, winner, bytes(original), DEFAULT_LIMITS);
   });
 

@@ -7,9 +7,11 @@ import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
 import { trainReferenceFamily } from "../../src/reference/family";
 import { classificationLoss, continuationLogprob } from "../../src/reference/trends";
-import { getEvaluation, listResults, type StoredFamily } from "../../src/storage/evaluations";
+import { getEvaluation, type StoredFamily } from "../../src/storage/evaluations";
+import { listResults } from "../../src/storage/results";
 import { getSubmission } from "../../src/storage/submissions";
 import { parseClassesLiteral } from "../../src/validate/classes-literal";
+import { defined } from "../defined";
 import { VALID_METADATA, drainShards, heldQueue, submit, uniqueVariant } from "./helpers";
 
 /**
@@ -37,7 +39,8 @@ describe("an evaluation through the vllm personality, on prompts with characters
     );
     const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
     expect(response.status).toBe(201);
-    const submission = (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
+    const { id } = await response.json<{ id: string }>();
+    const submission = defined(await getSubmission(env.DB, id), `stored submission ${id}`);
 
     const baseUrl = `${inject("referenceUrl").replace(/\/v1$/, "")}/as/vllm/v1`;
     const family: StoredFamily = { ...(referenceFamily as StoredFamily), name: "via-vllm", baseUrl, models };
@@ -53,7 +56,7 @@ describe("an evaluation through the vllm personality, on prompts with characters
 
   it("has multi-byte characters in half the prompts", () => {
     expect(
-      examples().filter(([prompt]) => [...prompt!].some((character) => character.codePointAt(0)! > 0x7f)),
+      examples().filter(([prompt], i) => /\P{ASCII}/u.test(defined(prompt, `example ${i}'s prompt`))),
     ).toHaveLength(151);
   });
 
@@ -62,7 +65,7 @@ describe("an evaluation through the vllm personality, on prompts with characters
   });
 
   it("ends evaluated, with no reason", async () => {
-    const evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    const evaluation = defined(await getEvaluation(env.DB, evaluationId), `evaluation ${evaluationId}`);
     expect({ state: evaluation.state, reason: evaluation.reason }).toEqual({ state: "evaluated", reason: null });
   });
 
@@ -77,13 +80,15 @@ describe("an evaluation through the vllm personality, on prompts with characters
     const reference = trainReferenceFamily(corpus);
     const rows = examples();
     for (const result of await listResults(env.DB, evaluationId)) {
-      const [prompt, classes, answer] = rows[result.index]!;
-      const parsed = parseClassesLiteral(classes!);
-      const scores = (parsed.ok ? parsed.classes : []).map((name) =>
-        continuationLogprob(reference.member(result.model)!, prompt!, name),
-      );
+      const example = `${result.model} #${result.index}`;
+      const [prompt, classes, answer] = defined(rows[result.index], `the example of ${example}`);
+      const text = defined(prompt, `the prompt of ${example}`);
+      const member = defined(reference.member(result.model), `reference member ${result.model}`);
+      const parsed = parseClassesLiteral(defined(classes, `the classes of ${example}`));
+      const scores = (parsed.ok ? parsed.classes : []).map((name) => continuationLogprob(member, text, name));
+      const loss = defined(result.metrics?.loss, `a loss for ${example}`);
       expect(
-        Math.abs(result.metrics!.loss! - classificationLoss(scores, Number(answer))),
+        Math.abs(loss - classificationLoss(scores, Number(answer))),
         `${result.model} #${result.index}`,
       ).toBeLessThan(1e-9);
     }

@@ -6,8 +6,10 @@ import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
 import { runShard } from "../../src/evaluate/run-shard";
 import { finishIfComplete } from "../../src/evaluate/finish";
-import { getEvaluation, listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { getEvaluation, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { listResults } from "../../src/storage/results";
 import { parseResultsCsv } from "../../src/analysis/results-csv";
+import { defined } from "../defined";
 import { call, drainShards, heldQueue, taggedMemoTrapTask as storedTask, token } from "./helpers";
 
 /**
@@ -21,12 +23,18 @@ const family = (overrides: Partial<StoredFamily> = {}): StoredFamily => ({
   ...overrides,
 });
 
+type Evaluation = NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+
+/** Evaluation `id` as stored in D1; a test fails here if it is not stored. */
+const storedEvaluation = async (id: string): Promise<Evaluation> =>
+  defined(await getEvaluation(env.DB, id), `stored evaluation ${id}`);
+
 describe("a consumer that dies mid-shard, after the provider answered, while writing results", () => {
   let evaluationId: string;
   let death: Promise<unknown>;
   let resultsAfterDeath: number;
-  let afterDeath: Awaited<ReturnType<typeof getEvaluation>>;
-  let afterRedelivery: Awaited<ReturnType<typeof getEvaluation>>;
+  let afterDeath: Evaluation;
+  let afterRedelivery: Evaluation;
   let redelivered: number[];
   let afterDuplicate: number;
 
@@ -49,13 +57,13 @@ describe("a consumer that dies mid-shard, after the provider answered, while wri
     death = runShard(dying, message);
     await death.catch(() => undefined);
     resultsAfterDeath = (await listResults(env.DB, evaluationId)).length;
-    afterDeath = await getEvaluation(env.DB, evaluationId);
+    afterDeath = await storedEvaluation(evaluationId);
 
     await runShard(env, message);
     redelivered = (await listResults(env.DB, evaluationId))
       .filter((row) => row.model === "isv-ngram-1")
       .map((row) => row.index);
-    afterRedelivery = await getEvaluation(env.DB, evaluationId);
+    afterRedelivery = await storedEvaluation(evaluationId);
 
     // A duplicate delivery of a settled shard.
     await runShard(env, message);
@@ -75,11 +83,11 @@ describe("a consumer that dies mid-shard, after the provider answered, while wri
   });
 
   it("costs the redelivery no provider call", () => {
-    expect(afterRedelivery!.requests).toBe(afterDeath!.requests);
+    expect(afterRedelivery.requests).toBe(afterDeath.requests);
   });
 
   it("gives the redelivery every text from the cache", () => {
-    expect(afterRedelivery!.cacheHits - afterDeath!.cacheHits).toBe(200);
+    expect(afterRedelivery.cacheHits - afterDeath.cacheHits).toBe(200);
   });
 
   it("changes nothing on a duplicate delivery of the settled shard", () => {
@@ -89,7 +97,7 @@ describe("a consumer that dies mid-shard, after the provider answered, while wri
 
 describe("a model whose provider refuses for good", () => {
   let outcomes: Awaited<ReturnType<typeof drainShards>>;
-  let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+  let evaluation: Evaluation;
   let results: Awaited<ReturnType<typeof listResults>>;
 
   beforeAll(async () => {
@@ -98,7 +106,7 @@ describe("a model whose provider refuses for good", () => {
     const started = await startEvaluation(heldQueue, submission, family({ name: "with-a-missing-model", models }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     outcomes = await drainShards(evaluationId);
-    evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    evaluation = await storedEvaluation(evaluationId);
     results = await listResults(env.DB, evaluationId);
   });
 
@@ -140,7 +148,7 @@ describe("a provider that cannot be reached", () => {
     evaluationId = started.ok ? started.evaluation.id : "";
     outcomes = await drainShards(evaluationId);
     shards = await listShards(env.DB, evaluationId);
-    stateMeanwhile = (await getEvaluation(env.DB, evaluationId))!.state;
+    stateMeanwhile = (await storedEvaluation(evaluationId)).state;
   });
 
   it("has each shard retried by the queue (with backoff), none acked", () => {
@@ -163,11 +171,11 @@ describe("a provider that cannot be reached", () => {
   });
 
   describe("once the retries run out and the dead-letter consumer has the shards", () => {
-    let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+    let evaluation: Evaluation;
 
     beforeAll(async () => {
       await drainShards(evaluationId, "isv-evaluations-dlq");
-      evaluation = (await getEvaluation(env.DB, evaluationId))!;
+      evaluation = await storedEvaluation(evaluationId);
     });
 
     it("ends the evaluation failed", () => {
@@ -187,7 +195,7 @@ describe("a provider that cannot be reached", () => {
 });
 
 describe("the token budget", () => {
-  let evaluation: NonNullable<Awaited<ReturnType<typeof getEvaluation>>>;
+  let evaluation: Evaluation;
 
   beforeAll(async () => {
     const submission = await storedTask();
@@ -199,7 +207,7 @@ describe("the token budget", () => {
     );
     const evaluationId = started.ok ? started.evaluation.id : "";
     await drainShards(evaluationId);
-    evaluation = (await getEvaluation(env.DB, evaluationId))!;
+    evaluation = await storedEvaluation(evaluationId);
   });
 
   it("stops the evaluation cleanly, partially_evaluated, naming the budget", () => {
@@ -213,9 +221,9 @@ describe("the token budget", () => {
 });
 
 describe("a TGI family (one endpoint per model)", () => {
-  let ids: string[];
-  let openAi: Awaited<ReturnType<typeof getEvaluation>>;
-  let tgi: Awaited<ReturnType<typeof getEvaluation>>;
+  let ids: [viaOpenAi: string, viaTgi: string];
+  let openAi: Evaluation;
+  let tgi: Evaluation;
 
   beforeAll(async () => {
     const submission = await storedTask();
@@ -232,23 +240,24 @@ describe("a TGI family (one endpoint per model)", () => {
         limits: { concurrency: 8, requestsPerMinute: 100_000 },
       }),
     );
-    ids = [viaOpenAi, viaTgi].map((outcome) => (outcome.ok ? outcome.evaluation.id : ""));
+    const idOf = (outcome: typeof viaOpenAi) => (outcome.ok ? outcome.evaluation.id : "");
+    ids = [idOf(viaOpenAi), idOf(viaTgi)];
     for (const id of ids) await drainShards(id);
-    [openAi, tgi] = await Promise.all(ids.map((id) => getEvaluation(env.DB, id)));
+    [openAi, tgi] = await Promise.all([storedEvaluation(ids[0]), storedEvaluation(ids[1])]);
   }, 60_000);
 
   it("is evaluated to the end, as openai-completions is", () => {
-    expect([openAi!.state, tgi!.state]).toEqual(["evaluated", "evaluated"]);
+    expect([openAi.state, tgi.state]).toEqual(["evaluated", "evaluated"]);
   });
 
   it("sends one text a request", () => {
-    expect(tgi!.requests).toBe(301 * 2);
+    expect(tgi.requests).toBe(301 * 2);
   });
 
   it("gives the same results as openai-completions", async () => {
     const strip = (rows: Awaited<ReturnType<typeof listResults>>) =>
       rows.map(({ model, index, flag, metrics }) => ({ model, index, flag, metrics }));
-    expect(strip(await listResults(env.DB, ids[1]!))).toEqual(strip(await listResults(env.DB, ids[0]!)));
+    expect(strip(await listResults(env.DB, ids[1]))).toEqual(strip(await listResults(env.DB, ids[0])));
   });
 });
 
@@ -268,12 +277,12 @@ describe("resumption", () => {
     await worker.scheduled(createScheduledController({ cron: "*/10 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     const deadline = Date.now() + 20_000;
-    let evaluation = await getEvaluation(env.DB, evaluationId);
-    while (evaluation!.state !== "evaluated" && Date.now() < deadline) {
+    let evaluation = await storedEvaluation(evaluationId);
+    while (evaluation.state !== "evaluated" && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      evaluation = await getEvaluation(env.DB, evaluationId);
+      evaluation = await storedEvaluation(evaluationId);
     }
-    expect(evaluation!.state).toBe("evaluated");
+    expect(evaluation.state).toBe("evaluated");
     expect((await listResults(env.DB, evaluationId)).length).toBe(2 * 301);
   });
 });
@@ -286,11 +295,11 @@ describe("the results export", () => {
 
   beforeAll(async () => {
     const submission = await storedTask();
-    const [model] = referenceFamily.models;
-    const started = await startEvaluation(heldQueue, submission, family({ name: "exported", models: [model!] }));
+    const model = defined(referenceFamily.models[0], "a model in the reference family");
+    const started = await startEvaluation(heldQueue, submission, family({ name: "exported", models: [model] }));
     const evaluationId = started.ok ? started.evaluation.id : "";
     await drainShards(evaluationId);
-    response = await call(`/v1/review/evaluations/${evaluationId}/results/${model!.id}.csv`, await token("organiser"));
+    response = await call(`/v1/review/evaluations/${evaluationId}/results/${model.id}.csv`, await token("organiser"));
     text = await response.text();
     const read = parseResultsCsv(text, "classification");
     if (!read.ok) throw new Error(read.problems.join("; "));
@@ -313,10 +322,11 @@ describe("the results export", () => {
 
   it("is read back by parseResultsCsv to the stored numbers, column by column", () => {
     for (const column of ["loss", "correct", "total_logprob"] as const) {
+      const values = defined(parsed.results.columns[column], `a ${column} column`);
       expect(
-        scored.map((row) => parsed.results.columns[column]![row.index]),
+        scored.map((row) => values[row.index]),
         column,
-      ).toEqual(scored.map((row) => row.metrics![column]));
+      ).toEqual(scored.map((row) => defined(row.metrics, `metrics for example ${row.index}`)[column]));
     }
   });
 });
@@ -359,7 +369,7 @@ describe("ending an evaluation", () => {
     });
 
     it("ends the evaluation as evaluated", async () => {
-      expect((await getEvaluation(env.DB, evaluationId))!.state).toBe("evaluated");
+      expect((await storedEvaluation(evaluationId)).state).toBe("evaluated");
     });
   });
 
@@ -374,7 +384,7 @@ describe("ending an evaluation", () => {
         env.DB.prepare("UPDATE evaluations SET finishing_at = ?2 WHERE id = ?1").bind(evaluationId, at).run();
       const finish = async () => ({
         taken: await finishIfComplete(env.DB, evaluationId),
-        state: (await getEvaluation(env.DB, evaluationId))!.state,
+        state: (await storedEvaluation(evaluationId)).state,
       });
       await claimAt(new Date().toISOString());
       whileLive = await finish();

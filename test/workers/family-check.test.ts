@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
+import { defined } from "../defined";
 import { call, problemOf, token } from "./helpers";
 
 /** Registers a family as an admin would, under a name unique to the test. */
@@ -41,8 +42,8 @@ describe("POST /v1/review/families/{name}/check", () => {
     const admin = await token("admin");
     const name = await register(admin, { pricing: { usdPerMillionTokens: 2 } });
     const body = await (await check(name, admin)).json<{ models: { estimate: { tokens: number; usd: number } }[] }>();
-    const [first] = body.models;
-    expect(first!.estimate.usd).toBe(Math.round(((first!.estimate.tokens * 2) / 1e6) * 100) / 100);
+    const { estimate } = defined(body.models[0], "a checked model");
+    expect(estimate.usd).toBe(Math.round(((estimate.tokens * 2) / 1e6) * 100) / 100);
   });
 
   it("reports an unreachable server per model, with the reason, and ok false", async () => {
@@ -67,7 +68,7 @@ describe("POST /v1/review/families/{name}/check", () => {
     )
       .bind(name)
       .first<{ detail_json: string }>();
-    expect(JSON.parse(row!.detail_json)).toEqual({
+    expect(JSON.parse(defined(row, "a family.check audit entry").detail_json)).toEqual({
       family: name,
       baseUrl: inject("referenceUrl"),
       apiKeySecret: null,

@@ -6,7 +6,8 @@ import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
 import { runShard } from "../../src/evaluate/run-shard";
 import { validateLeaderboard } from "../../src/generated/validators";
-import { listResults, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { listResults } from "../../src/storage/results";
+import { listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission as storedSubmission } from "../../src/storage/submissions";
 import {
   VALID_METADATA,
@@ -18,6 +19,7 @@ import {
   token,
   uniqueVariant,
 } from "./helpers";
+import { defined } from "../defined";
 
 /**
  * A classification task declared as `taskType` is scored by accuracy (classification_acc) or loss (the others).
@@ -35,14 +37,19 @@ const classificationTask = (): string =>
   );
 const EXAMPLES = 301;
 
+/** Submission `id` as stored in D1; a test fails here if it is not stored. */
+const storedRecord = async (id: string) =>
+  defined(await storedSubmission(env.DB, id), `a stored record of submission ${id}`);
+
 /** Per-example results in the prize pipeline's format: loss falls by 0.4 nats a model, accuracy by 0.2. */
 function resultsFiles(): Record<string, string> {
   return Object.fromEntries(
     MODELS.map((model, m) => {
       const rows = ["index,loss,correct"];
+      const accuracy = defined(ACCURACY[m], `an accuracy for ${model}`);
       for (let i = 0; i < EXAMPLES; i++) {
         const loss = 2 + ((i * 37 + m * 11) % 50) / 25 - 0.4 * m;
-        const correct = (i * 7919 + 13) % 100 < ACCURACY[m]! * 100 ? 1 : 0;
+        const correct = (i * 7919 + 13) % 100 < accuracy * 100 ? 1 : 0;
         rows.push(`${i},${loss},${correct}`);
       }
       return [model, `${rows.join("\n")}\n`];
@@ -92,7 +99,7 @@ interface AnalysisSummary {
 }
 
 const roles = (analyses: Record<string, AnalysisSummary>) =>
-  Object.entries(analyses).map(([metric, analysis]) => [metric, analysis.role, analysis.families[0]!.verdict]);
+  Object.entries(analyses).map(([metric, analysis]) => [metric, analysis.role, analysis.families[0]?.verdict]);
 
 describe("the headline metric comes from the declared task type", () => {
   it("judges a classification_acc task on accuracy, with loss secondary", async () => {
@@ -127,7 +134,7 @@ describe("the headline metric comes from the declared task type", () => {
   it("records the headline metric and keeps the declared name in the metadata at intake", async () => {
     const task = await declared("classification_acc");
     expect(task.headlineMetric).toBe("accuracy");
-    const stored = (await storedSubmission(env.DB, task.id))!;
+    const stored = await storedRecord(task.id);
     expect({
       taskType: stored.taskType,
       declared: stored.metadata.taskType,
@@ -183,12 +190,12 @@ describe("the headline metric comes from the declared task type", () => {
       };
     }>();
     expect(view.headlineMetric).toBe("accuracy");
-    expect([view.results.metric, view.results.role, view.results.families[0]!.verdict]).toEqual([
+    expect([view.results.metric, view.results.role, view.results.families[0]?.verdict]).toEqual([
       "accuracy",
       "headline",
       "inverse",
     ]);
-    expect(view.results.secondary.map((entry) => [entry.metric, entry.role, entry.families[0]!.verdict])).toEqual([
+    expect(view.results.secondary.map((entry) => [entry.metric, entry.role, entry.families[0]?.verdict])).toEqual([
       ["loss", "secondary", "standard"],
     ]);
   });
@@ -232,8 +239,11 @@ describe("the headline metric comes from the declared task type", () => {
     });
 
     it("is ranked on the leaderboard by its headline analysis", () => {
-      const entry = board.tasks.find((task) => task.id === id)!;
-      expect({ metric: entry.metric, verdict: entry.families[0]!.verdict, inverse: entry.inverseStrength > 0 }).toEqual(
+      const entry = defined(
+        board.tasks.find((task) => task.id === id),
+        `task ${id} on the leaderboard`,
+      );
+      expect({ metric: entry.metric, verdict: entry.families[0]?.verdict, inverse: entry.inverseStrength > 0 }).toEqual(
         {
           metric: "accuracy",
           verdict: "inverse",
@@ -244,8 +254,11 @@ describe("the headline metric comes from the declared task type", () => {
 
     it("has its headline metric named in the leaderboard's CSV", async () => {
       const csv = (await (await call("/v1/leaderboard.csv")).text()).split("\n");
-      const header = csv[0]!.split(",");
-      const row = csv.find((line) => line.includes(id))!.split(",");
+      const header = defined(csv[0], "a header line").split(",");
+      const row = defined(
+        csv.find((line) => line.includes(id)),
+        `a line for task ${id}`,
+      ).split(",");
       expect([header.includes("headline_metric"), row[header.indexOf("headline_metric")]]).toEqual([true, "accuracy"]);
     });
 
@@ -270,7 +283,7 @@ describe("the declared name is kept", () => {
     expect([
       edited.status,
       (await edited.json<{ code: string }>()).code,
-      (await storedSubmission(env.DB, task.id))!.headlineMetric,
+      (await storedRecord(task.id)).headlineMetric,
     ]).toEqual([400, "invalid_metadata", "accuracy"]);
   });
 
@@ -278,7 +291,7 @@ describe("the declared name is kept", () => {
     const task = await declared("classification_acc");
     const edited = await putMetadata(task.id, task.submitterToken, { ...VALID_METADATA, title: "Accuracy, still" });
     expect(edited.status).toBe(200);
-    const stored = (await storedSubmission(env.DB, task.id))!;
+    const stored = await storedRecord(task.id);
     expect([stored.title, stored.metadata.taskType, stored.headlineMetric]).toEqual([
       "Accuracy, still",
       "classification_acc",
@@ -290,7 +303,7 @@ describe("the declared name is kept", () => {
     const task = await declared("classification_loss");
     const edited = await putMetadata(task.id, task.submitterToken, { ...VALID_METADATA, taskType: "classification" });
     expect(edited.status).toBe(200);
-    const stored = (await storedSubmission(env.DB, task.id))!;
+    const stored = await storedRecord(task.id);
     expect([stored.metadata.taskType, stored.headlineMetric]).toEqual(["classification_loss", "loss"]);
   });
 
@@ -302,7 +315,7 @@ describe("the declared name is kept", () => {
       headers: { "content-type": "text/csv", authorization: `Bearer ${task.submitterToken}` },
     });
     expect(replaced.status).toBe(200);
-    const stored = (await storedSubmission(env.DB, task.id))!;
+    const stored = await storedRecord(task.id);
     expect([stored.fileVersion, stored.metadata.taskType, stored.headlineMetric]).toEqual([
       2,
       "classification_acc",
@@ -319,14 +332,14 @@ describe("evaluation progress", () => {
       baseUrl: inject("referenceUrl"),
       models: referenceFamily.models.slice(0, 2),
     };
-    const started = await startEvaluation(heldQueue, (await storedSubmission(env.DB, task.id))!, family);
+    const started = await startEvaluation(heldQueue, await storedRecord(task.id), family);
     const evaluationId = started.ok ? started.evaluation.id : "";
     for (const shard of await listShards(env.DB, evaluationId))
       await runShard(env, { evaluationId, model: shard.model, shard: shard.shard });
     const rows = await listResults(env.DB, evaluationId);
     const shareCorrect = (model: string): number => {
-      const scored = rows.filter((row) => row.model === model && row.metrics);
-      return scored.reduce((sum, row) => sum + (row.metrics!.correct ?? 0), 0) / scored.length;
+      const scored = rows.flatMap((row) => (row.model === model && row.metrics ? [row.metrics] : []));
+      return scored.reduce((sum, metrics) => sum + (metrics.correct ?? 0), 0) / scored.length;
     };
     const summary = await (await call(`/v1/review/evaluations/${evaluationId}`, await token("organiser"))).json<{
       metric: string;

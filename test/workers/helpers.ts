@@ -5,8 +5,9 @@ import type { ShardMessage } from "../../src/evaluate/plan";
 import { listShards } from "../../src/storage/evaluations";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/util/hash";
-import { insertApiToken } from "../../src/storage/tokens";
+import { insertApiToken } from "../../src/storage/api-tokens";
 import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
+import { defined } from "../defined";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import ada from "../../../shared/samples/real/results/lambada-1k_gpt3/ada.csv?raw";
 import babbage from "../../../shared/samples/real/results/lambada-1k_gpt3/babbage.csv?raw";
@@ -106,7 +107,8 @@ export async function taggedMemoTrapTask(): Promise<SubmissionRecord> {
   );
   const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
   expect(response.status).toBe(201);
-  return (await getSubmission(env.DB, (await response.json<{ id: string }>()).id))!;
+  const { id } = await response.json<{ id: string }>();
+  return defined(await getSubmission(env.DB, id), `stored submission ${id}`);
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   token,
   postGpt3Results,
 } from "./helpers";
+import { defined } from "../defined";
 
 const METADATA = {
   ...VALID_METADATA,
@@ -127,7 +128,9 @@ describe("the review list", () => {
   });
 
   it("lists the newest first", () => {
-    expect(seen().indexOf(ids[2]!)).toBeLessThan(seen().indexOf(ids[0]!));
+    const first = defined(ids[0], "the first submission");
+    const third = defined(ids[2], "the third submission");
+    expect(seen().indexOf(third)).toBeLessThan(seen().indexOf(first));
   });
 
   it("refuses a cursor it did not make (400)", async () => {
@@ -225,7 +228,7 @@ describe("the public leaderboard", () => {
     response = await call("/v1/leaderboard");
     text = await response.text();
     board = JSON.parse(text);
-    etag = response.headers.get("etag")!;
+    etag = defined(response.headers.get("etag"), "an ETag header");
   });
 
   it("may be read from any origin", () => {
@@ -258,7 +261,12 @@ describe("the public leaderboard", () => {
   });
 
   it("gives a task that scales normally an inverse strength below 0", () => {
-    expect(board.tasks.find((task) => task.id === accepted)!.inverseStrength).toBeLessThan(0);
+    expect(
+      defined(
+        board.tasks.find((task) => task.id === accepted),
+        "the accepted task on the leaderboard",
+      ).inverseStrength,
+    ).toBeLessThan(0);
   });
 
   it("never shows a contact email", () => {
@@ -329,7 +337,10 @@ describe("the public leaderboard", () => {
     });
 
     it("neutralises formulas", () => {
-      const row = csv.split("\n").find((line) => line.includes(id))!;
+      const row = defined(
+        csv.split("\n").find((line) => line.includes(id)),
+        `a line for task ${id}`,
+      );
       expect(row).toContain(`"'=HYPERLINK(""http://evil.example"",""click"") <b>bold</b>"`);
     });
 
@@ -480,7 +491,11 @@ describe("the submitter's side", () => {
       const board = await (await call("/v1/leaderboard")).json<{
         tasks: { id: string; families: { family: string }[] }[];
       }>();
-      expect(board.tasks.find((task) => task.id === id)!.families.map((family) => family.family)).toEqual(["gpt3"]);
+      const entry = defined(
+        board.tasks.find((task) => task.id === id),
+        `task ${id} on the leaderboard`,
+      );
+      expect(entry.families.map((family) => family.family)).toEqual(["gpt3"]);
     });
   });
 });

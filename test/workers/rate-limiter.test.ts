@@ -9,6 +9,7 @@ import type { Permit, ProviderLimits } from "../../src/evaluate/rate-limiter";
 import { providerKey, runShard } from "../../src/evaluate/run-shard";
 import { startEvaluation } from "../../src/evaluate/start";
 import { getShard, type StoredFamily } from "../../src/storage/evaluations";
+import { defined } from "../defined";
 import { heldQueue, taggedMemoTrapTask } from "./helpers";
 
 /**
@@ -55,16 +56,16 @@ describe("ProviderRateLimiter: requests in flight", () => {
 
   it("grants a permit again once one is released", async () => {
     const stub = limiter();
-    const [first] = await take(stub, limits, 3);
-    await stub.release(first!);
+    const first = defined((await take(stub, limits, 3))[0], "a first lease");
+    await stub.release(first);
     expect((await stub.acquire(limits)).granted).toBe(true);
   });
 
   it("frees one place per lease: releasing the same lease twice frees nothing more", async () => {
     const stub = limiter();
-    const [first] = await take(stub, limits, 3);
-    await stub.release(first!);
-    await stub.release(first!);
+    const first = defined((await take(stub, limits, 3))[0], "a first lease");
+    await stub.release(first);
+    await stub.release(first);
     await take(stub, limits, 1);
     expect((await stub.acquire(limits)).granted).toBe(false);
   });
@@ -195,14 +196,14 @@ describe("a shard waiting for its provider's permit", () => {
   it("waits while every permit of its provider is held elsewhere", async () => {
     const limits = { concurrency: 1, requestsPerMinute: 600 };
     const { bindings, message, stub } = await provider(limits);
-    const [held] = await take(stub, limits, 1);
+    const held = leaseOf(await stub.acquire(limits));
     let settled = false;
     const running = runShard(bindings, message).finally(() => {
       settled = true;
     });
     await sleep(300);
     const stillWaiting = settled;
-    await stub.release(held!);
+    await stub.release(held);
     await running;
     expect(stillWaiting).toBe(false);
   });
@@ -210,10 +211,10 @@ describe("a shard waiting for its provider's permit", () => {
   it("runs the shard once the permit it waited for is released", async () => {
     const limits = { concurrency: 1, requestsPerMinute: 600 };
     const { bindings, message, stub } = await provider(limits);
-    const [held] = await take(stub, limits, 1);
+    const held = leaseOf(await stub.acquire(limits));
     const running = runShard(bindings, message);
     await sleep(100);
-    await stub.release(held!);
+    await stub.release(held);
     expect(await running).toEqual({ kind: "done" });
   });
 
@@ -234,7 +235,7 @@ describe("a shard waiting for its provider's permit", () => {
     expect({
       message: (error as Error).message,
       retryable,
-      waitInRange: retryAfterMs! > 59_000 && retryAfterMs! <= 60_000,
+      waitInRange: retryAfterMs !== undefined && retryAfterMs > 59_000 && retryAfterMs <= 60_000,
     }).toEqual({
       message: "the provider's rate limit is saturated",
       retryable: true,
@@ -249,7 +250,7 @@ describe("a shard waiting for its provider's permit", () => {
     const batch = createMessageBatch<ShardMessage>("isv-evaluations", [
       { id: "saturated", timestamp: new Date(), attempts: 1, body: message },
     ]);
-    const retry = vi.spyOn(batch.messages[0]!, "retry");
+    const retry = vi.spyOn(defined(batch.messages[0], "the batch's message"), "retry");
     await worker.queue(batch, bindings as Env, createExecutionContext());
     expect(retry.mock.calls).toEqual([[{ delaySeconds: 60 }]]);
   });

@@ -11,6 +11,7 @@ import { validateAnalysis } from "../../src/generated/validators";
 import { requireRole } from "../../src/http/organiser-auth";
 import { handleError } from "../../src/app";
 import type { AppEnv } from "../../src/app-env";
+import { defined } from "../defined";
 import { VALID_METADATA, seedApiToken, problemOf, submit } from "./helpers";
 
 const RESULTS: Record<string, string> = { ada, babbage, curie, davinci };
@@ -43,7 +44,7 @@ const get = (path: string, token: string): Promise<Response> =>
   exports.default.fetch(`http://isv.test${path}`, { headers: { authorization: `Bearer ${token}` } });
 
 async function counts(id: string): Promise<{ results: number; analyses: number; audit: number }> {
-  const one = async (sql: string) => (await env.DB.prepare(sql).bind(id).first<{ n: number }>())!.n;
+  const one = async (sql: string) => defined(await env.DB.prepare(sql).bind(id).first<{ n: number }>(), sql).n;
   return {
     results: await one("SELECT COUNT(*) AS n FROM external_results WHERE submission_id = ?1"),
     analyses: await one("SELECT COUNT(*) AS n FROM analyses WHERE submission_id = ?1"),
@@ -64,8 +65,12 @@ describe("POST /v1/review/submissions/{id}/results: real GPT-3 results for the r
       { families: { family: string; verdict: string; models: { id: string; mean: number }[] }[] }
     >;
   };
-  const loss = () => body.analyses.loss!;
-  const gpt3Analysis = () => loss().families.find((f) => f.family === "gpt3")!;
+  const loss = () => defined(body.analyses.loss, "an analysis of loss");
+  const gpt3Analysis = () =>
+    defined(
+      loss().families.find((f) => f.family === "gpt3"),
+      "the gpt3 family's analysis",
+    );
 
   beforeAll(async () => {
     id = await lambadaSubmission();
@@ -96,7 +101,7 @@ describe("POST /v1/review/submissions/{id}/results: real GPT-3 results for the r
   });
 
   it("gives the smallest model's mean loss as its results file has it", () => {
-    expect(gpt3Analysis().models[0]!.mean).toBeCloseTo(4.5278, 4);
+    expect(defined(gpt3Analysis().models[0], "the smallest model's analysis").mean).toBeCloseTo(4.5278, 4);
   });
 
   it("stores the analysis it returned", async () => {
@@ -174,11 +179,12 @@ describe("POST /v1/review/submissions/{id}/results: results that do not fit the 
     const { token } = await seedApiToken("organiser");
     before = await counts(id);
     objects = (await env.BLOBS.list({ prefix: `results/${id}/` })).objects.length;
-    const missingRow = RESULTS.ada!.split("\n")
+    const missingRow = ada
+      .split("\n")
       .filter((line) => !line.startsWith("17,"))
       .join("\n");
     const { davinci: _left_out, ...withoutDavinci } = RESULTS;
-    response = await upload(id, token, gpt3, { ...withoutDavinci, ada: missingRow, "gpt-9": RESULTS.ada! });
+    response = await upload(id, token, gpt3, { ...withoutDavinci, ada: missingRow, "gpt-9": ada });
   });
 
   it("are refused (422), naming each problem", async () => {

@@ -14,6 +14,7 @@ import {
   submit,
   uniqueVariant,
 } from "./helpers";
+import { defined } from "../defined";
 
 const uniqueSyllogism = (): string =>
   uniqueVariant(syllogism, (tag) => `9999,"Q: Is ${tag} valid?\nA:","[' Yes', ' No']",0`);
@@ -67,7 +68,7 @@ describe("POST /v1/submissions: a real prize file", () => {
 
     beforeAll(async () => {
       const examples = await env.BLOBS.get(`examples/${body.csvSha256}/classification.jsonl`);
-      lines = (await examples!.text())
+      lines = (await defined(examples, "the examples in R2").text())
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line));

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { hash53 } from "../../util/hash";
 import {
   greedy,
-  incrementalTexts,
+  incrementalDecoder,
   isInteger,
   isRecord,
   nowSeconds,
@@ -90,21 +90,21 @@ async function completions(c: Context, host: PersonalityHost, echoMode: LlamaCpp
     const promptTokens = member.tokenizer.encode(prompt).length;
     const budget = Math.max(0, LLAMACPP_LIMITS.contextTokens - promptTokens);
     const run = greedy(member, prompt, nPredict < 0 ? budget : Math.min(nPredict, budget), Math.max(0, nProbs), stops);
-    const pieces = incrementalTexts(member, run.ids);
+    const piece = incrementalDecoder(member);
     const entry = (id: number, logprob: number) => {
       const bytes = tokenBytes(member, id);
       // validate_utf8 cuts an incomplete character off the token text (a lone byte of one shows as "").
-      return { id, token: member.tokenizer.isByte(id) ? "" : member.tokenizer.vocabulary[id]!, bytes, logprob };
+      return { id, token: member.tokenizer.isByte(id) ? "" : member.tokenizer.textOf(id), bytes, logprob };
     };
     const logprobs =
       nProbs > 0 && run.ids.length > 0
         ? {
-            content: run.ids.map((id, i) => ({
+            content: run.steps.map(({ id, logprob, top }) => ({
               id,
-              token: pieces[i]!,
+              token: piece(id),
               bytes: tokenBytes(member, id),
-              logprob: run.logprobs[i]!,
-              top_logprobs: run.tops[i]!.map((alternative) => entry(alternative.id, alternative.logprob)),
+              logprob,
+              top_logprobs: top.map((alternative) => entry(alternative.id, alternative.logprob)),
             })),
           }
         : null;

@@ -167,7 +167,7 @@ async function completions(c: Context, host: PersonalityHost, text: string): Pro
   if (!parsed.ok) return parsed.response;
   const { member, prompts, echo, logprobs, maxTokens, stops } = parsed.request;
   const k = logprobs ?? 0;
-  const show = (id: number) => member.tokenizer.vocabulary[id]!;
+  const show = (id: number) => member.tokenizer.textOf(id);
   let promptTokens = 0;
   let completionTokens = 0;
   const choices = prompts.map((prompt, index) => {
@@ -182,28 +182,28 @@ async function completions(c: Context, host: PersonalityHost, text: string): Pro
       const topLogprobs: (Record<string, number> | null)[] = [];
       const textOffset: number[] = [];
       if (echo) {
-        scorePrompt(member, prompt, k).forEach((token, i) => {
+        for (const token of scorePrompt(member, prompt, k)) {
           tokens.push(show(token.id));
           tokenLogprobs.push(token.logprob);
           topLogprobs.push(
             token.logprob === null ? null : topMap({ id: token.id, logprob: token.logprob }, token.top, show),
           );
-          textOffset.push(encoded[i]!.offset);
-        });
+          textOffset.push(token.offset);
+        }
       }
       if (run) {
         // Generated tokens' offsets continue from the end of the prompt, in the completion's text.
         let offset = prompt.length;
         const decoder = new TextDecoder();
-        run.ids.forEach((id, i) => {
+        for (const { id, logprob, top } of run.steps) {
           tokens.push(show(id));
-          tokenLogprobs.push(run.logprobs[i]!);
-          topLogprobs.push(topMap({ id, logprob: run.logprobs[i]! }, run.tops[i]!, show));
+          tokenLogprobs.push(logprob);
+          topLogprobs.push(topMap({ id, logprob }, top, show));
           textOffset.push(offset);
           offset += member.tokenizer.isByte(id)
             ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true }).length
             : decoder.decode().length + show(id).length;
-        });
+        }
       }
       lp = { tokens, token_logprobs: tokenLogprobs, top_logprobs: topLogprobs, text_offset: textOffset };
     }

@@ -53,34 +53,39 @@ export const pythonLength = (text: string): number => [...text].length;
  * such parts (every ASCII character is a token of its own).
  */
 export function decodeAlone(member: ReferenceMember, id: number): string {
-  return member.tokenizer.isByte(id) ? "\ufffd" : member.tokenizer.vocabulary[id]!;
+  return member.tokenizer.isByte(id) ? "\ufffd" : member.tokenizer.textOf(id);
 }
 
 /** The UTF-8 bytes of a token (llama.cpp's `bytes`). */
 export function tokenBytes(member: ReferenceMember, id: number): number[] {
   return member.tokenizer.isByte(id)
     ? [member.tokenizer.byteOf(id)]
-    : [...new TextEncoder().encode(member.tokenizer.vocabulary[id]!)];
+    : [...new TextEncoder().encode(member.tokenizer.textOf(id))];
 }
 
 /**
  * The text each generated token adds, as streaming detokenizers emit it (TGI's `decode_token`, llama.cpp's
- * `text_to_send`): the bytes of a character split into byte tokens show on the token that completes it.
+ * `text_to_send`): the bytes of a character split into byte tokens show on the token that completes it. The
+ * function returned takes the generated tokens one at a time, in order.
  */
-export function incrementalTexts(member: ReferenceMember, ids: readonly number[]): string[] {
+export function incrementalDecoder(member: ReferenceMember): (id: number) => string {
   const decoder = new TextDecoder();
-  return ids.map((id) =>
+  return (id) =>
     member.tokenizer.isByte(id)
       ? decoder.decode(new Uint8Array([member.tokenizer.byteOf(id)]), { stream: true })
-      : decoder.decode() + member.tokenizer.vocabulary[id]!,
-  );
+      : decoder.decode() + member.tokenizer.textOf(id);
+}
+
+/** A generated token with its log-probability and the k most likely tokens at its position (empty when k is 0). */
+export interface GreedyStep {
+  id: number;
+  logprob: number;
+  top: { id: number; logprob: number }[];
 }
 
 export interface GreedyRun {
   ids: number[];
-  logprobs: number[];
-  /** The k most likely next tokens at each generated position (empty when k is 0). */
-  tops: { id: number; logprob: number }[][];
+  steps: GreedyStep[];
   text: string;
   finishReason: "length" | "stop";
   /** The stop string that ended the run (vLLM's `stop_reason`), else null. */
@@ -108,8 +113,7 @@ export function greedy(
   }
   return {
     ids: generation.tokens.map((token) => token.id),
-    logprobs: generation.tokens.map((token) => token.logprob!),
-    tops: generation.tokens.map((token) => token.top ?? []),
+    steps: generation.tokens.map((token) => ({ id: token.id, logprob: token.logprob, top: token.top ?? [] })),
     text: generation.text,
     finishReason: generation.finishReason,
     stopReason,
@@ -118,7 +122,9 @@ export function greedy(
 
 /** log P of every token of the text given the tokens before it (the first null), with the top k at each position. */
 export function scorePrompt(member: ReferenceMember, text: string, topK: number) {
-  return member.score(text, topK).map((token) => ({ id: token.id, logprob: token.logprob, top: token.top ?? [] }));
+  return member
+    .score(text, topK)
+    .map((token) => ({ id: token.id, offset: token.offset, logprob: token.logprob, top: token.top ?? [] }));
 }
 
 /**

@@ -4,13 +4,14 @@ import type { ReferenceMember } from "../family";
 import {
   decodeAlone,
   greedy,
-  incrementalTexts,
+  incrementalDecoder,
   isInteger,
   isRecord,
   parseJson,
   scorePrompt,
   type Answer,
   type FaultErrorShape,
+  type FaultStatus,
   type PersonalityHost,
 } from "./shared";
 
@@ -129,7 +130,7 @@ async function generate(c: Context, host: PersonalityHost, prefill: TgiPrefill, 
 
   const topK = topN ?? 0;
   const run = greedy(member, inputs, newTokens, topK, stops);
-  const texts = incrementalTexts(member, run.ids);
+  const textOf = incrementalDecoder(member);
   const wantsPrefill = flag("decoder_input_details") && prefill === "enabled";
   const prefillTokens = wantsPrefill
     ? scorePrompt(member, inputs, 0).map((token) => ({
@@ -150,10 +151,10 @@ async function generate(c: Context, host: PersonalityHost, prefill: TgiPrefill, 
         generated_tokens: run.ids.length,
         seed: null,
         prefill: prefillTokens,
-        tokens: run.ids.map((id, i) => ({ id, text: texts[i]!, logprob: run.logprobs[i]!, special: false })),
+        tokens: run.steps.map(({ id, logprob }) => ({ id, text: textOf(id), logprob, special: false })),
         ...(topK > 0
           ? {
-              top_tokens: run.tops.map((top) =>
+              top_tokens: run.steps.map(({ top }) =>
                 top.map((token) => ({
                   id: token.id,
                   text: decodeAlone(member, token.id),
@@ -189,13 +190,13 @@ function info(member: ReferenceMember) {
 
 // TGI's own overload answer is 429 {"error": "Model is overloaded", "error_type": "overloaded"}.
 const shape: FaultErrorShape = (c, status, message) => {
-  const types: Record<number, string> = {
+  const types: Record<FaultStatus, string> = {
     400: "validation",
     429: "overloaded",
     500: "incomplete_generation",
     504: "timeout",
   };
-  return c.json(tgiErrorBody(status === 429 ? "Model is overloaded" : message, types[status]!), status);
+  return c.json(tgiErrorBody(status === 429 ? "Model is overloaded" : message, types[status]), status);
 };
 
 /** Routes under /as/tgi3 (prefill log-probabilities off, TGI 3's default) or /as/tgi3-prefill (--enable-prefill-logprobs). */

@@ -17,6 +17,7 @@ import {
   topMap,
   type Answer,
   type FaultErrorShape,
+  type FaultStatus,
   type PersonalityHost,
 } from "./shared";
 
@@ -145,8 +146,7 @@ function parse(host: PersonalityHost, _variant: VllmVariant, text: string): Pars
 
   // OpenAIServing._check_model: the served names (a missing model means the default one).
   const family = host.family();
-  const model =
-    body.model === undefined || body.model === null ? family.members[0]! : family.member(String(body.model));
+  const model = body.model === undefined || body.model === null ? family.members[0] : family.member(String(body.model));
   if (!model) {
     return fail({
       status: 404,
@@ -248,16 +248,19 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
         }
       }
       if (!promptOnly) {
-        run.ids.forEach((id, i) => {
+        for (const { id, logprob, top } of run.steps) {
           tokens.push(decode(id));
-          tokenLogprobs.push(Math.max(run.logprobs[i]!, -9999));
-          topLogprobs.push(keep(topMap({ id, logprob: run.logprobs[i]! }, run.tops[i]!, decode)));
-        });
+          tokenLogprobs.push(Math.max(logprob, -9999));
+          topLogprobs.push(keep(topMap({ id, logprob }, top, decode)));
+        }
       }
       // _create_completion_logprobs: each offset is the previous one plus the previous token string's length.
       const textOffset: number[] = [];
-      for (let i = 0; i < tokens.length; i++)
-        textOffset.push(i === 0 ? 0 : textOffset[i - 1]! + pythonLength(tokens[i - 1]!));
+      let offset = 0;
+      for (const token of tokens) {
+        textOffset.push(offset);
+        offset += pythonLength(token);
+      }
       logprobs = { text_offset: textOffset, token_logprobs: tokenLogprobs, tokens, top_logprobs: topLogprobs };
     }
 
@@ -318,13 +321,13 @@ async function completions(c: Context, host: PersonalityHost, variant: VllmVaria
 }
 
 function faultShape(variant: VllmVariant): FaultErrorShape {
-  const types: Record<number, ErrorType> = {
+  const types: Record<FaultStatus, ErrorType> = {
     400: "BadRequestError",
     429: "RateLimitError",
     500: "InternalServerError",
     504: "TimeoutError",
   };
-  return (c, status, message) => c.json(vllmErrorBody(variant, { status, type: types[status]!, message }), status);
+  return (c, status, message) => c.json(vllmErrorBody(variant, { status, type: types[status], message }), status);
 }
 
 /** Routes under /as/vllm (current vLLM) or /as/vllm-legacy (before 0.10.1). */

@@ -1,6 +1,6 @@
-import type { ApiToken, NewApiToken, Role } from "./token-records";
+import type { ApiToken, NewApiToken, Role } from "./api-token-records";
 
-export type { ApiToken, Role } from "./token-records";
+export type { ApiToken, Role } from "./api-token-records";
 
 /** The live (not revoked) token with this hash, if any. */
 export async function findApiToken(db: D1Database, tokenHash: string): Promise<ApiToken | undefined> {

@@ -1,5 +1,5 @@
 /** Bearer tokens: random, shown once, stored only as a SHA-256 hash, compared in constant time. */
-import { base64Url } from "../util/hash";
+import { base64Url } from "./hash";
 
 export function newToken(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));

@@ -1,0 +1,57 @@
+/** What the leaderboard is built from (accepted submissions) and the snapshots it is served from. */
+import type { SubmissionMetadata } from "../generated/types";
+import type { AcceptedTask } from "../leaderboard/build";
+import { latestHeadlineAnalysis } from "./analyses";
+import { privateFamilyNames } from "./families";
+import { readStoredJson } from "./stored-json";
+import { storedMetricName } from "./submissions";
+
+/** Accepted submissions with their newest analysis of their headline metric and the families marked private. */
+export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id",
+    )
+    .all<{
+      id: string;
+      title: string;
+      task_type: string;
+      headline_metric: string | null;
+      example_count: number;
+      reviewed_at: string;
+      metadata_json: string;
+    }>();
+  const rows: AcceptedTask[] = [];
+  for (const row of results) {
+    const headlineMetric = storedMetricName(row.headline_metric);
+    const latest = await latestHeadlineAnalysis(db, { id: row.id, headlineMetric });
+    const privateFamilies = await privateFamilyNames(db, row.id);
+    rows.push({
+      id: row.id,
+      title: row.title,
+      taskType: row.task_type,
+      headlineMetric,
+      examples: row.example_count,
+      acceptedAt: row.reviewed_at,
+      metadata: readStoredJson<SubmissionMetadata>(row.metadata_json),
+      analysis: latest?.analysis ?? null,
+      privateFamilies,
+    });
+  }
+  return rows;
+}
+
+export async function latestSnapshot(db: D1Database): Promise<{ etag: string; json: string } | undefined> {
+  return (
+    (await db
+      .prepare("SELECT etag, json FROM leaderboard_snapshots ORDER BY id DESC LIMIT 1")
+      .first<{ etag: string; json: string }>()) ?? undefined
+  );
+}
+
+export async function insertSnapshot(db: D1Database, json: string, etag: string, at: string): Promise<void> {
+  await db
+    .prepare("INSERT INTO leaderboard_snapshots (created_at, etag, json) VALUES (?1, ?2, ?3)")
+    .bind(at, etag, json)
+    .run();
+}
