@@ -7,6 +7,7 @@
  * gives the descriptive 95% intervals of the means, the slope and the endpoint contrast. The verdict is in
  * performance terms: a metric where lower is better (loss) is turned around before deciding.
  */
+import type { AnalysisArm, AnalysisFamily, AnalysisTested, AnalysisVerdict } from "../generated/types";
 import { at } from "./checked";
 import {
   RELATIVE_TOLERANCE,
@@ -32,8 +33,21 @@ export type { Interval } from "./contrasts";
 export { AnalysisInputError, type FamilyInput, type ModelInput } from "./family-input";
 
 export type Direction = "lower_is_better" | "higher_is_better";
-export const VERDICTS = ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] as const;
-export type Verdict = (typeof VERDICTS)[number];
+export type Verdict = AnalysisVerdict;
+/** Every verdict, in the order reports list them. */
+export const VERDICTS = [
+  "inverse",
+  "standard",
+  "u_shaped",
+  "inverted_u",
+  "flat",
+  "inconclusive",
+] as const satisfies readonly Verdict[];
+// Fails to compile if the schema gains a verdict this list does not name.
+const everyVerdictListed: [Exclude<Verdict, (typeof VERDICTS)[number]>] extends [never] ? true : never = true;
+void everyVerdictListed;
+
+export const isVerdict = (name: string): name is Verdict => VERDICTS.some((verdict) => verdict === name);
 
 /** Bump when a change alters any number an analysis reports, so stored analyses say which code made them. */
 export const ANALYSIS_CODE_VERSION = "isv-analysis/2.0.0";
@@ -89,79 +103,14 @@ export const DEFAULT_OPTIONS: Omit<AnalysisOptions, "direction"> = {
 export const BOOTSTRAP_BUDGET = 2e8;
 const MIN_CAPPED_SAMPLES = 1_000;
 
-export interface ModelSummary {
-  id: string;
-  scale: number;
-  log10Scale: number;
-  /** Examples with a value for this model (the analysis uses those every model shares). */
-  examples: number;
-  mean: number;
-  standardError: number;
-  /** Paired-bootstrap 95% percentile interval of the mean. */
-  ci95: Interval;
-}
-
-/** An arm's slope and the interval its test decides on. */
-export interface TestedSlope {
-  slope: number;
-  standardError: number;
-  /** Two-sided at 1 − 2 × armLevel: the one-sided test reads the bound on its side (within rounding, 0 is 0). */
-  interval: Interval;
-}
-
-export interface ArmTest {
-  turningModel: string;
-  /** Metric change per decade left and right of the turning model. */
-  left: TestedSlope;
-  right: TestedSlope;
-  /** Both arms significant with opposite signs in the shape's direction, at this turning model. */
-  significant: boolean;
-}
-
-export interface FamilyAnalysis {
-  family: string;
-  axis: FamilyInput["axis"];
-  sharedExamples: number;
-  /** Bootstrap resamples drawn for this family's intervals (the request, capped by BOOTSTRAP_BUDGET). */
-  bootstrapSamples: number;
+/** One family's analysis: the type generated from schemas/analysis.schema.json, whose descriptions say what each
+ * field means; models are a plain array here (analyseFamily refuses fewer than two). */
+export interface FamilyAnalysis extends Omit<AnalysisFamily, "models"> {
   models: ModelSummary[];
-  /** Metric change per decade of scale (least squares on the per-model means). */
-  slope: {
-    perDecade: number;
-    standardError: number;
-    ci95: Interval;
-    /** The interval the trend test decides on, at 1 − slopeLevel. */
-    test: { level: number; interval: Interval };
-  };
-  /** Largest model's mean minus the smallest's. */
-  endpointContrast: { value: number; standardError: number; ci95: Interval };
-  /** Worse then better (U in performance) and better then worse; null with fewer than 3 scales. */
-  twoLines: {
-    /** Interior models tried as the turning point; each shape's level is split across them. */
-    candidates: number;
-    /** One-sided level of each arm's test. */
-    armLevel: number;
-    uShaped: ArmTest;
-    invertedU: ArmTest;
-  } | null;
-  /** Rank agreement between scale and performance (tau-b, ties within rounding), from -1 to 1: a description. */
-  kendallTau: number;
-  /** The metric's robust spread over examples (spread.ts), pooled over models. */
-  spread: number;
-  /** The equivalence margin in metric units per decade (the spread times the relative margin). */
-  flatMargin: number;
-  /** The slope's interval at 1 − 2 × flatLevel: "flat" when it lies inside ± flatMargin. */
-  flatInterval: Interval;
-  /**
-   * What the data can show, at the rule's power: the smallest slope the trend test would detect; the examples
-   * that would detect a slope the size of the margin; and the examples that would show a family with no change
-   * to be flat (the slope and the tested arms inside their margins). Null where the margin is 0.
-   */
-  power: { level: number; detectableSlope: number; examplesForMargin: number | null; examplesForFlat: number | null };
-  verdict: Verdict;
-  reason: string;
-  warnings: string[];
 }
+export type ModelSummary = AnalysisFamily["models"][number];
+export type ArmTest = AnalysisArm;
+export type TestedSlope = AnalysisTested;
 
 const fmt = (value: number): string => (value === 0 ? "0" : value.toPrecision(3));
 const range = (interval: Interval): string => `${fmt(interval[0])} to ${fmt(interval[1])}`;

@@ -67,12 +67,16 @@ export async function submitCommand(
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0) throw new UsageError("give exactly one FILE", SUBMIT);
   if (!values.url || !values.meta) throw new UsageError("--url and --meta are required", SUBMIT);
-  let metadata: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    metadata = JSON.parse(readFileSync(values.meta, "utf8")) as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(values.meta, "utf8"));
   } catch {
     throw new UsageError(`cannot read ${values.meta} as JSON`, SUBMIT);
   }
+  // The service checks every field; here it only has to be an object the flags can add to.
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new UsageError(`${values.meta} must hold a JSON object`, SUBMIT);
+  const metadata: Record<string, unknown> = { ...parsed };
   if (values.type) metadata.taskType = values.type;
   if (values.title) metadata.title = values.title;
 

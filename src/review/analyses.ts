@@ -1,3 +1,4 @@
+import { readStoredJson } from "../storage/stored-json";
 import type { StorageBindings } from "../storage/bindings";
 import { analyse, type Analysis, type MetricRole } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
@@ -43,7 +44,7 @@ export async function submissionFamilies(
     });
   }
   for (const record of await listExternalResults(bindings.DB, submission)) {
-    const definition = JSON.parse(record.familyJson) as FamilyDefinition;
+    const definition = readStoredJson<FamilyDefinition>(record.familyJson);
     const results = new Map<string, ModelResults>();
     for (const model of definition.models) {
       const object = await bindings.BLOBS.get(resultsKey(record.resultsPrefix, model.id));

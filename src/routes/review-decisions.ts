@@ -1,6 +1,7 @@
+import { base64Url } from "../util/hash";
 import { Hono } from "hono";
 import type { AppEnv, OrganiserVariables } from "../app-env";
-import { VERDICTS } from "../analysis/statistics";
+import { isVerdict, VERDICTS } from "../analysis/statistics";
 import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
@@ -41,8 +42,11 @@ function withoutIdentities(value: unknown): unknown {
 function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
   if (!text) return undefined;
   try {
-    const [createdAt, id] = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/"))) as [string, string];
-    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
+    const decoded: unknown = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/")));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [createdAt, id]: unknown[] = decoded;
+      if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
+    }
   } catch {
     // fall through
   }
@@ -50,10 +54,7 @@ function decodeCursor(text: string | undefined): { createdAt: string; id: string
 }
 
 const encodeCursor = (createdAt: string, id: string): string =>
-  btoa(JSON.stringify([createdAt, id]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+  base64Url(new TextEncoder().encode(JSON.stringify([createdAt, id])));
 
 export function decisionRoutes(): Hono<ReviewEnv> {
   const routes = new Hono<ReviewEnv>();
@@ -68,7 +69,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       family: c.req.query("family"),
       verdict: c.req.query("verdict"),
     };
-    if (filters.verdict && !(VERDICTS as readonly string[]).includes(filters.verdict))
+    if (filters.verdict && !isVerdict(filters.verdict))
       throw new ProblemError("bad_request", `verdict must be one of ${VERDICTS.join(", ")}.`);
     const items = await listSubmissions(
       c.env.DB,
