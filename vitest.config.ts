@@ -14,7 +14,23 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               // Evaluation is started explicitly in these tests (the auto-start on upload is covered under wrangler dev).
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations, DEFAULT_FAMILIES: "" } },
+              // The reference server (globalSetup) listens on 127.0.0.1 at a free port, so families registered by
+              // the tests reach it only because the operator's allow-list names that host, as it would for local
+              // development; the policy itself is not relaxed. Two test secrets are declared with their hosts.
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  DEFAULT_FAMILIES: "",
+                  // Tests upload dozens of files from one client (no CF-Connecting-IP): the upload limit is tested
+                  // on its own, with the limit set in the settings (test/workers/intake-limits.test.ts).
+                  UPLOADS_PER_HOUR: "100000",
+                  OUTBOUND_ALLOW_HOSTS: "127.0.0.1",
+                  PROVIDER_SECRETS: JSON.stringify({
+                    TEST_PROVIDER_KEY: ["127.0.0.1"],
+                    OTHER_PROVIDER_KEY: ["api.other.example"],
+                  }),
+                },
+              },
             }),
           ],
           test: {

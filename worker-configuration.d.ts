@@ -3,7 +3,7 @@
 declare namespace Cloudflare {
   interface GlobalProps {
     mainModule: typeof import("./src/index");
-    durableNamespaces: "ProviderRateLimiter";
+    durableNamespaces: "ProviderRateLimiter" | "ClientRateLimiter";
   }
   interface Env {
     BLOBS: R2Bucket;
@@ -14,7 +14,15 @@ declare namespace Cloudflare {
     MAX_FILE_BYTES: string;
     REFERENCE_BASE_URL: string;
     DEFAULT_FAMILIES: string;
+    PROVIDER_SECRETS: string;
+    OUTBOUND_ALLOW_HOSTS: string;
+    UPLOADS_PER_HOUR: string;
+    AUTO_EVALUATIONS_PER_DAY: string;
+    AUTO_TOKEN_BUDGET: string;
+    SPEND_CEILING_TOKENS: string;
+    SPEND_CEILING_USD: string;
     RATE_LIMITER: DurableObjectNamespace<import("./src/index").ProviderRateLimiter>;
+    CLIENT_RATE_LIMITER: DurableObjectNamespace<import("./src/index").ClientRateLimiter>;
   }
 }
 interface Env extends Cloudflare.Env {}

@@ -7,6 +7,7 @@ import { OUT, REPEATS } from "../bench/common.mjs";
 import { benchAnalysis } from "../bench/analysis.mjs";
 import { benchEvaluation } from "../bench/evaluation.mjs";
 import { benchReference } from "../bench/reference.mjs";
+import { benchShapes } from "../bench/shapes.mjs";
 import { benchValidation } from "../bench/validation.mjs";
 
 // BENCH_ONLY=analysis (a comma-separated list) runs some of them; results.json then holds only those.
@@ -14,6 +15,7 @@ const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const wanted = (name) => !only || only.includes(name);
 const benches = {
   validation: benchValidation,
+  shapes: benchShapes,
   reference: benchReference,
   analysis: benchAnalysis,
   evaluation: benchEvaluation,

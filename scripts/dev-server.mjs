@@ -17,12 +17,26 @@ export const WRANGLER_ENV = {
   NO_COLOR: "1",
 };
 
+/** How often the dev server calls the service's scheduled handler, as the deployed cron runs (wrangler.toml). */
+export const LOCAL_CRON_MS = 60_000;
+
+/**
+ * The cron name of the dev server's first call, once wrangler dev has started (src/evaluate/local-restart.ts has the
+ * same name): a restart loses the local queue's messages and every consumer, so the service sends again at once every
+ * shard that was pending, instead of waiting for their leases to run out.
+ */
+export const LOCAL_RESTART_CRON = "local-restart";
+
 /** The reference model family's Worker (its own wrangler config, no storage). */
 export const REFERENCE_CONFIG = join(root, "src", "reference", "wrangler.toml");
 
 /**
- * @param {{ config?: string, port?: number, host?: string, persistTo?: string, vars?: Record<string, string>, log?: (line: string) => void }} options
- * @returns {Promise<{ url: string, stop: () => Promise<void> }>}
+ * `scheduledEveryMs`: call the Worker's scheduled handler at start (as LOCAL_RESTART_CRON) and then this often
+ * (wrangler dev runs no cron triggers). `processGroup`: run wrangler dev in a process group of its own, so that
+ * `kill()` ends it and the runtime it started at once (SIGKILL to the group), as a crash would, and `stop()` asks
+ * both to shut down. (Off for `npm start`, whose terminal signals reach them directly.)
+ * @param {{ config?: string, port?: number, host?: string, persistTo?: string, vars?: Record<string, string>, log?: (line: string) => void, scheduledEveryMs?: number, processGroup?: boolean }} options
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, kill: () => Promise<void> }>}
  */
 export async function startDevServer({
   config,
@@ -31,6 +45,8 @@ export async function startDevServer({
   persistTo,
   vars = {},
   log = () => {},
+  scheduledEveryMs,
+  processGroup = false,
 } = {}) {
   const persist = persistTo ? ["--persist-to", persistTo] : [];
   const configArgs = config ? ["--config", config] : [];
@@ -61,7 +77,7 @@ export async function startDevServer({
       ...persist,
       ...varArgs,
     ],
-    { cwd: root, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: root, env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"], detached: processGroup },
   );
   let output = "";
   const collect = (chunk) => {
@@ -73,15 +89,37 @@ export async function startDevServer({
   const exited = new Promise((resolve) => child.once("exit", resolve));
 
   const url = `http://${host}:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let cron;
+  /** Signals wrangler dev, and with `processGroup` the runtime it started too (as Ctrl-C in a terminal does). */
+  const signal = async (name) => {
+    clearInterval(cron);
+    if (child.exitCode === null && child.pid !== undefined) {
+      if (processGroup) process.kill(-child.pid, name);
+      else child.kill(name);
+    }
     await exited;
   };
+  const stop = () => signal("SIGTERM");
+  const kill = () => signal("SIGKILL");
+  const runScheduled = (cronName = "* * * * *") =>
+    fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cronName)}`).then(
+      (response) => response.body?.cancel(),
+      (error) => log(`scheduled handler not reached: ${error}`),
+    );
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
     try {
-      if ((await fetch(`${url}/`)).ok) return { url, stop };
+      if ((await fetch(`${url}/`)).ok) {
+        if (scheduledEveryMs !== undefined) {
+          // Before anyone else uses it: a shard started from now on is not one the restart left behind.
+          await runScheduled(LOCAL_RESTART_CRON);
+          cron = setInterval(runScheduled, scheduledEveryMs);
+          cron.unref();
+        }
+        return { url, stop, kill };
+      }
     } catch {
       // not listening yet
     }

@@ -135,6 +135,14 @@ const invalid = {
   conflicting_answers: `${[HEADER, ROW_A, ROW_B, ROW_A.replace(/0$/, "1")].join("\n")}\n`,
   constant_answer_index: `${[HEADER, ROW_A, ROW_A.replace("water", "rain"), ROW_A.replace("water", "sea")].join("\n")}\n`,
   too_few_examples: `${[HEADER, ROW_A, ROW_B].join("\n")}\n`,
+  // 71 fields: past the limit of 64, the rest of the row is not read.
+  too_many_fields: `${[HEADER, ROW_A, `Is it wide? Answer:${",".repeat(70)}`, ROW_B].join("\n")}\n`,
+  // 21 classes: one more than the limit.
+  too_many_classes: `${[HEADER, ROW_A, `Pick one. Answer:,"[${Array.from({ length: 21 }, (_, i) => `' c${i}'`).join(", ")}]",0`].join("\n")}\n`,
+  // Checked with a limit of 40 characters, to keep the file small.
+  prompt_too_long: `${[HEADER, ROW_A, `Is this prompt longer than forty characters? Answer:,${YES_NO},1`].join("\n")}\n`,
+  nul_character: `${[HEADER, ROW_A, `Is it\u0000 empty? Answer:,${YES_NO},1`].join("\n")}\n`,
+  control_character: `${[HEADER, ROW_A, `Is it \u001b[1mbold\u001b[0m? Answer:,${YES_NO},1`].join("\n")}\n`,
 };
 
 validFiles();

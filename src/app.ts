@@ -15,6 +15,8 @@ import { publicSettingsRoutes } from "./routes/settings";
 import { submissionRoutes } from "./routes/submissions";
 import { bodyLimit } from "hono/body-limit";
 import { describeError } from "./log";
+import { drainRequestBody } from "./http/drain-body";
+import { DOCS_PAGE_POLICY, LEADERBOARD_PAGE_POLICY, contentPolicy, standardHeaders } from "./http/security-headers";
 
 /** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
@@ -23,6 +25,8 @@ export const MAX_JSON_BODY_BYTES = 256 * 1024;
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(standardHeaders, contentPolicy);
+  app.use(drainRequestBody);
   const limitJson = bodyLimit({
     maxSize: MAX_JSON_BODY_BYTES,
     onError: () => {
@@ -38,16 +42,15 @@ export function createApp(): Hono<AppEnv> {
   app.get("/", async (c) => {
     const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
     return c.html(renderLeaderboardPage(snapshotBoard(snapshot), submissionWindow(settings, new Date())), 200, {
-      "content-security-policy":
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+      "content-security-policy": LEADERBOARD_PAGE_POLICY,
       "cache-control": "public, max-age=60",
     });
   });
+  // For load balancers and uptime checks; touches no binding, so `npm run load` also uses it as its baseline.
+  app.get("/healthz", (c) => c.text("ok", 200, { "cache-control": "no-store" }));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) =>
-    c.html(renderDocsPage(openApiDocument), 200, {
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-    }),
+    c.html(renderDocsPage(openApiDocument), 200, { "content-security-policy": DOCS_PAGE_POLICY }),
   );
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
@@ -69,7 +72,7 @@ export function createApp(): Hono<AppEnv> {
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   const id = c.get("requestId");
   if (error instanceof ProblemError) {
-    return problemResponse(withRequest(problemBody(error.code, error.detail, error.extensions), id));
+    return problemResponse(withRequest(problemBody(error.code, error.detail, error.extensions), id), error.headers);
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own 4xx (e.g. a malformed request it rejects) carry no internals, but get our shape.

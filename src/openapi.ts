@@ -8,6 +8,7 @@ import familySchema from "../schemas/model-family.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
 import settingsSchema from "../schemas/competition-settings.schema.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
+import { REFUSALS } from "./storage/spend";
 
 /** Schemas are embedded from schemas/ as they are, so the document cannot drift from what the service checks. */
 const withoutMeta = ({ $schema: _schema, $id: _id, ...schema }: Record<string, unknown>): Record<string, unknown> =>
@@ -27,6 +28,17 @@ const problem = (codes: ProblemCode[], description: string) => ({
   description: `${description} Codes: ${codes.map((code) => `\`${code}\``).join(", ")}.`,
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
+
+/** Uploads and file replacements past their client's allowance (README, "Competition settings"). */
+const rateLimited = {
+  ...problem(
+    ["rate_limited"],
+    "This client (its IP address; an IPv6 address by its /64) has used its `uploadsPerHour` uploads and file replacements: `retryAfterSeconds`, `limit`. The body is read and discarded; nothing was stored.",
+  ),
+  headers: {
+    "Retry-After": { description: "Seconds until this client may upload again.", schema: { type: "integer" } },
+  },
+};
 
 /** An organiser route's security and responses: the token, and the 401/403 every such route shares. */
 const organiser = (responses: Record<string, unknown>) => ({
@@ -56,7 +68,7 @@ export const openApiDocument = {
     title: "isv: Inverse Scaling validator",
     version: "0.1.0",
     description:
-      "Submit inverse-scaling benchmark tasks in the Inverse Scaling Prize's CSV formats. Every error is application/problem+json (RFC 9457) with a stable `code`.",
+      "Submit inverse-scaling benchmark tasks in the Inverse Scaling Prize's CSV formats. Every error is application/problem+json (RFC 9457) with a stable `code`. Every answer carries X-Content-Type-Options: nosniff and a Content-Security-Policy with frame-ancestors 'none' (nothing served runs script).",
   },
   servers: [{ url: "/" }],
   paths: {
@@ -65,7 +77,7 @@ export const openApiDocument = {
         operationId: "createSubmission",
         summary: "Submit a task file with its metadata",
         description:
-          "multipart/form-data with two parts in this order: `metadata` (JSON, SubmissionMetadata) and `file` (the task CSV, UTF-8). The file is validated as it streams; every problem is reported at once, each with its line, row, column and code. A valid file is stored and a submitter token is returned once. The same bytes submitted again return the existing submission (200, without a token).",
+          "multipart/form-data with two parts, in either order: `metadata` (JSON, SubmissionMetadata, each key once) and `file` (the task CSV, UTF-8). With the metadata first, the file is validated as it streams; with the file first, it is staged as it streams and validated once the metadata (its task type) has been read, with the same outcome. Every problem is reported at once, each with its line, row, column and code; metadata problems come first in either order, and nothing is kept if either part is refused. A valid file is stored and a submitter token is returned once. The same bytes submitted again answer 200 with the existing submission's id and `duplicate: true` only, or its full record (never the token) when the request carries that submission's submitter token as a bearer token.",
         requestBody: {
           required: true,
           content: {
@@ -89,23 +101,47 @@ export const openApiDocument = {
             content: { "application/json": { schema: { $ref: "#/components/schemas/SubmissionCreated" } } },
           },
           "200": {
-            description: "These exact bytes were submitted before: the existing submission, without its token.",
-            content: { "application/json": { schema: { $ref: "#/components/schemas/Submission" } } },
+            description:
+              "These exact bytes were submitted before: `{ id, duplicate: true }`, the existing submission's id alone; with that submission's submitter token (Authorization: Bearer), its full record marked `duplicate: true`, without the token. Location names it.",
+            content: {
+              "application/json": {
+                schema: {
+                  oneOf: [
+                    {
+                      type: "object",
+                      required: ["id", "duplicate"],
+                      additionalProperties: false,
+                      properties: { id: { type: "string" }, duplicate: { const: true } },
+                    },
+                    {
+                      allOf: [
+                        { $ref: "#/components/schemas/Submission" },
+                        { type: "object", required: ["duplicate"], properties: { duplicate: { const: true } } },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
           },
           "400": problem(
-            ["invalid_metadata", "invalid_multipart", "missing_part"],
-            "The request is not a readable submission; `fields` lists each metadata problem.",
+            ["invalid_metadata", "metadata_duplicate_key", "invalid_multipart", "missing_part"],
+            "The request is not a readable submission: `fields` lists each metadata problem; a key given twice in one object of the metadata JSON is named in `key` (its path, e.g. `authors[0].name`); a part is missing or not named `metadata` or `file`.",
           ),
           "403": problem(
             ["submissions_closed"],
             "No round is open: the message names the deadline that passed (`closedAt`) or the next opening (`nextOpensAt`).",
           ),
-          "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
+          "413": problem(
+            ["payload_too_large"],
+            "The file exceeds the competition's size limit (`limitBytes`): from Content-Length before the body is read, or while streaming (`report` when the metadata came first).",
+          ),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
           "422": problem(
             ["invalid_task_file"],
             "The file has errors; `report` holds the full validation report. Nothing was stored.",
           ),
+          "429": rateLimited,
           "500": problem(["internal_error"], "A fault on the service's side; nothing was stored."),
         },
       },
@@ -230,7 +266,9 @@ export const openApiDocument = {
     "/v1/review/families/{name}": {
       put: {
         operationId: "putFamily",
-        summary: "Register or update a model family (organisers). Evaluations keep the definition they ran with.",
+        summary: "Register or update a model family (admins). Evaluations keep the definition they ran with.",
+        description:
+          "Organisers get 403: they list families and start evaluations on them. Every URL the family would call must pass the outbound policy (https on a public name; no IP literals, local or internal names, or user:pass@; hosts in `OUTBOUND_ALLOW_HOSTS` excepted), and its `apiKeySecret` must be declared in `PROVIDER_SECRETS` for those hosts. The same rules are applied again before every request.",
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/ModelFamily" }) },
         ...organiser({
@@ -242,6 +280,15 @@ export const openApiDocument = {
             ["invalid_family", "bad_request"],
             "The definition breaks the schema (`fields`), or its name differs from the URL's.",
           ),
+          "409": problem(
+            ["family_builtin"],
+            "The name is a built-in family's (isv-reference), which cannot be replaced.",
+          ),
+          "422": problem(
+            ["host_refused", "secret_not_allowed"],
+            "A URL the family would call is refused by the outbound policy, or its API key secret is not declared in PROVIDER_SECRETS for that host.",
+          ),
+          "500": problem(["configuration_invalid"], "PROVIDER_SECRETS or OUTBOUND_ALLOW_HOSTS cannot be read."),
         }),
       },
     },
@@ -261,7 +308,7 @@ export const openApiDocument = {
           "404": problem(["not_found"], "No family of that name is registered."),
           "422": problem(
             ["not_checkable"],
-            "The family is run elsewhere (adapter external), or its API key's secret is not set.",
+            "The family is run elsewhere (adapter external), its URL is refused by the outbound policy, or its API key's secret is not declared for its host or not set.",
           ),
         }),
       },
@@ -271,7 +318,7 @@ export const openApiDocument = {
         operationId: "startEvaluations",
         summary: "Evaluate (or re-evaluate) a submission on families (organisers)",
         description:
-          "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept.",
+          "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept. An evaluation whose estimate (at most its budget) would pass the competition's spend ceiling (`spendCeilingTokens`, `spendCeilingUsd`) is refused before queueing.",
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/EvaluationRequest" }) },
         ...organiser({
@@ -281,6 +328,10 @@ export const openApiDocument = {
           },
           "400": problem(["bad_request"], "A malformed request or an unknown family."),
           "404": problem(["not_found"], "No such submission."),
+          "409": problem(
+            ["spend_ceiling_reached"],
+            "This family's evaluation would pass the spend ceiling: not queued, not recorded (`family`, `refused`: spend_ceiling or spend_ceiling_usd); the families before it in the request were started (`started`).",
+          ),
           "422": problem(["not_analysable"], "A numeric task, or a family run elsewhere (upload its results instead)."),
         }),
       },
@@ -361,8 +412,8 @@ export const openApiDocument = {
         ...submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
           "400": problem(
-            ["invalid_metadata"],
-            "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out).",
+            ["invalid_metadata", "metadata_duplicate_key"],
+            "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out), or the body's JSON gives a key twice in one object (`key`, e.g. `metadata.title`).",
           ),
           "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
         }),
@@ -391,6 +442,7 @@ export const openApiDocument = {
             ["invalid_task_file"],
             "The new file has errors (`report`); the submission keeps its current file.",
           ),
+          "429": rateLimited,
         }),
       },
     },
@@ -412,7 +464,8 @@ export const openApiDocument = {
         summary: "The settings in force with their version (organisers)",
         ...organiser({
           "200": {
-            description: "`settings`, `version` (0: the Worker's defaults) and `savedAt`.",
+            description:
+              "`settings` (every field: those a saved document lacks come from the Worker's vars), `version` (0: the Worker's defaults) and `savedAt`.",
             content: json({ type: "object" }),
           },
         }),
@@ -431,6 +484,50 @@ export const openApiDocument = {
         }),
       },
     },
+    "/v1/review/spend": {
+      get: {
+        operationId: "getSpend",
+        summary: "What evaluations have spent and still reserve, against the spend ceilings (admins)",
+        ...organiser({
+          "200": {
+            description:
+              "`tokens` and `usd`, each `used`, `reserved` (the estimate, at most the budget, of open evaluations, beyond what they used), `ceiling` and `remaining`; dollars at each family's `pricing` (families without one count nothing). `automaticEvaluations`: today's (UTC) `started` and `refused`, and the `cap`. `families`: the same per family and price.",
+            content: json({
+              type: "object",
+              required: ["tokens", "usd", "automaticEvaluations", "families"],
+              properties: {
+                tokens: { $ref: "#/components/schemas/SpendTotal" },
+                usd: { $ref: "#/components/schemas/SpendTotal" },
+                automaticEvaluations: {
+                  type: "object",
+                  properties: {
+                    day: { type: "string", format: "date" },
+                    started: { type: "integer" },
+                    refused: { type: "integer" },
+                    cap: { type: ["integer", "null"] },
+                  },
+                },
+                families: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: {
+                      family: { type: "string" },
+                      usdPerMillionTokens: { type: ["number", "null"] },
+                      evaluations: { type: "integer" },
+                      tokensUsed: { type: "integer" },
+                      tokensReserved: { type: "integer" },
+                      usdUsed: { type: ["number", "null"] },
+                      usdReserved: { type: ["number", "null"] },
+                    },
+                  },
+                },
+              },
+            }),
+          },
+        }),
+      },
+    },
     "/v1/submissions/{id}/withdraw": {
       post: {
         operationId: "withdraw",
@@ -439,6 +536,23 @@ export const openApiDocument = {
         ...submitter({
           "200": { description: "Withdrawn.", content: json({ type: "object" }) },
           "409": problem(["invalid_transition"], "Already withdrawn."),
+        }),
+      },
+    },
+    "/v1/submissions/{id}/token": {
+      post: {
+        operationId: "rotateSubmitterToken",
+        summary: "A new submitter token (submitter token); the one sent stops working at once",
+        parameters: [idParameter],
+        ...submitter({
+          "200": {
+            description: "`submitterToken`, shown only here. Audited as submission.rotate_token.",
+            content: json({
+              type: "object",
+              required: ["id", "submitterToken"],
+              properties: { id: { type: "string" }, submitterToken: { type: "string" } },
+            }),
+          },
         }),
       },
     },
@@ -495,7 +609,10 @@ export const openApiDocument = {
             description: "A page of submissions and the cursor of the next.",
             content: json({ type: "object" }),
           },
-          "400": problem(["bad_request"], "A cursor this API did not give out, or an unknown verdict."),
+          "400": problem(
+            ["bad_request", "invalid_query"],
+            "A cursor this API did not give out, or an unknown verdict (`bad_request`); `limit` not a whole number from 1 to 100 (`invalid_query`, naming the `parameter`).",
+          ),
         }),
       },
     },
@@ -507,7 +624,7 @@ export const openApiDocument = {
         ...organiser({
           "200": {
             description:
-              "Metadata (without authors and contact unless revealed; its `taskType` is the name declared at upload), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), `headlineMetric`, the headline metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its `role` (the headline first, then the secondary ones), verdicts and plot.",
+              "ETag: the version a decision's If-Match names. Metadata (without authors and contact unless revealed; its `taskType` is the name declared at upload), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), `headlineMetric`, the headline metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its `role` (the headline first, then the secondary ones), verdicts and plot.",
             content: json({
               type: "object",
               properties: {
@@ -538,7 +655,17 @@ export const openApiDocument = {
       post: {
         operationId: "decide",
         summary: "Accept, reject or request changes, with a note (organisers); the leaderboard is rebuilt",
-        parameters: [idParameter],
+        parameters: [
+          idParameter,
+          {
+            name: "If-Match",
+            in: "header",
+            required: false,
+            description:
+              "The ETag of GET /v1/review/submissions/{id}: the decision is refused if the submission changed.",
+            schema: { type: "string" },
+          },
+        ],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/DecisionRequest" }) },
         ...organiser({
           "200": { description: "The new state.", content: json({ type: "object" }) },
@@ -547,6 +674,10 @@ export const openApiDocument = {
           "409": problem(
             ["invalid_transition"],
             "Not possible from the current state; `allowed` names the decisions that are. Accepting also needs results.",
+          ),
+          "412": problem(
+            ["stale_decision"],
+            "The submission changed since it was read (If-Match or expectedState); `state` and `etag` are its current ones.",
           ),
         }),
       },
@@ -557,7 +688,13 @@ export const openApiDocument = {
         summary: "The audit log of organiser actions, newest first (organisers); append-only",
         parameters: [
           { name: "submission", in: "query", required: false, schema: { type: "string" } },
-          { name: "before", in: "query", required: false, schema: { type: "integer" } },
+          {
+            name: "before",
+            in: "query",
+            required: false,
+            schema: { type: "integer", minimum: 1 },
+            description: "nextBefore from the previous page: entries older than this id.",
+          },
           { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
           {
             name: "reveal",
@@ -570,7 +707,10 @@ export const openApiDocument = {
         ],
         ...organiser({
           "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) },
-          "400": problem(["bad_request"], "A malformed `before`."),
+          "400": problem(
+            ["invalid_query"],
+            "`before` or `limit` not a whole number in range (digits only: 1.5, 1e2, -1 and 0x10 are refused), naming the `parameter`.",
+          ),
         }),
       },
     },
@@ -579,6 +719,13 @@ export const openApiDocument = {
         operationId: "getDocsPage",
         summary: "This API reference as a page, rendered from this document",
         responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
+      },
+    },
+    "/healthz": {
+      get: {
+        operationId: "getHealth",
+        summary: "Liveness for load balancers and uptime checks: `ok`, touching no storage",
+        responses: { "200": { description: "The text `ok`.", content: { "text/plain": {} } } },
       },
     },
     "/openapi.json": {
@@ -719,8 +866,39 @@ export const openApiDocument = {
       SubmissionCreated: {
         allOf: [
           { $ref: "#/components/schemas/Submission" },
-          { type: "object", required: ["submitterToken"], properties: { submitterToken: { type: "string" } } },
+          {
+            type: "object",
+            required: ["submitterToken"],
+            properties: {
+              submitterToken: { type: "string" },
+              evaluations: {
+                type: "array",
+                description:
+                  "The automatic evaluations on the public families: queued (`id`, `state`), refused before queueing by a limit (`refused`: over_budget, daily_cap, spend_ceiling or spend_ceiling_usd; `state` failed, `error` the reason, also the evaluation's `reason`), or not started (`error`).",
+                items: {
+                  type: "object",
+                  required: ["family"],
+                  properties: {
+                    family: { type: "string" },
+                    id: { type: "string" },
+                    state: { type: "string" },
+                    refused: { enum: [...REFUSALS] },
+                    error: { type: "string" },
+                  },
+                },
+              },
+            },
+          },
         ],
+      },
+      SpendTotal: {
+        type: "object",
+        properties: {
+          used: { type: "number" },
+          reserved: { type: "number" },
+          ceiling: { type: ["number", "null"] },
+          remaining: { type: ["number", "null"], description: "ceiling − used − reserved, at least 0." },
+        },
       },
       Problem: {
         type: "object",
@@ -738,6 +916,7 @@ export const openApiDocument = {
           },
           report: { $ref: "#/components/schemas/ValidationReport" },
           limitBytes: { type: "integer" },
+          retryAfterSeconds: { type: "integer", description: "rate_limited: the Retry-After header's seconds." },
           problems: {
             type: "array",
             items: { type: "object", properties: { file: { type: ["string", "null"] }, message: { type: "string" } } },

@@ -1,6 +1,6 @@
-import Papa from "papaparse";
 import { logSumExp } from "../evaluate/metrics";
 import type { TaskType } from "../validate/task-types";
+import { spreadsheetCsv } from "../util/spreadsheet-csv";
 import { at } from "./checked";
 import {
   INDEX_COLUMN,
@@ -422,13 +422,6 @@ export interface ResultsRow {
 }
 
 /**
- * A cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR) gets a leading `'`.
- * papaparse's own pattern (`^[=+\-@\t\r].*$`) misses a cell with a line break, as `.` and `$` stop at it: this one
- * looks at the first character only. Numbers are never escaped (papaparse checks only text), so -0.5 stays -0.5.
- */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/**
  * A model's results file in the pipeline's format, as parseResultsCsv reads it back: a header of `index` and the
  * task type's columns, then one row per given example, in the order given; LF line ends, a final one included.
  */
@@ -436,5 +429,5 @@ export function writeResultsCsv(taskType: AnalysedType, rows: Iterable<ResultsRo
   const columns = RESULT_FILE_COLUMNS[taskType];
   const data: unknown[][] = [[INDEX_COLUMN, ...columns]];
   for (const { index, metrics } of rows) data.push([index, ...columns.map((column) => metrics[column] ?? "")]);
-  return `${Papa.unparse(data, { newline: "\n", escapeFormulae: FORMULA_START })}\n`;
+  return spreadsheetCsv(data);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ProviderError, adapterFor, type ScoringAdapter } from "../evaluate/adapters";
+import { ProviderError, adapterFor, environmentAccess, type ScoringAdapter } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, TYPICAL_TASK, checkFamily, type FamilyCheck } from "../evaluate/preflight";
 import { validateModelFamily } from "../generated/validators";
 import type { StoredFamily } from "../evaluate/stored-family";
@@ -31,7 +31,8 @@ export async function familyCommand(
   const family = readFamily(file);
   let adapter: ScoringAdapter;
   try {
-    adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
+    // The user's own machine and variables: the Worker's outbound policy and declared secrets do not apply.
+    adapter = adapterFor(family, environmentAccess(env), undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ProviderError) throw new UsageError(error.message, FAMILY);
     throw error;

@@ -15,7 +15,7 @@ import { TOKEN_USAGE, tokenCommand } from "./token-command";
 
 const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
-       isv token create --role organiser|admin (see isv token --help)
+       isv token create|list|revoke (see isv token --help)
        isv family check FAMILY.json (see isv family --help)
        isv submit FILE --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
 

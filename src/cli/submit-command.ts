@@ -107,9 +107,8 @@ export async function submitCommand(
     return 1;
   }
   if (body.duplicate) {
-    out(
-      `These exact bytes were submitted before, as ${body.id} (state ${body.state}); use the token you were given then.`,
-    );
+    // The service shows another submission's record only to its token's holder: the id is all there is here.
+    out(`These exact bytes were submitted before, as ${body.id}; use the token you were given then.`);
     return 0;
   }
   out(`submission ${body.id}\nsubmitter token ${body.submitterToken} (shown only now: keep it)`);

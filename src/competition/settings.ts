@@ -1,9 +1,15 @@
-import type { CompetitionSettings } from "../generated/types";
+import type { CompetitionSettings as SettingsDocument } from "../generated/types";
 import type { ValidationLimits } from "../validate/report";
 import { DEFAULT_LIMITS } from "../validate/report";
 
-/** The competition's rules: the type generated from schemas/competition-settings.schema.json. */
-export type { CompetitionSettings };
+/**
+ * The settings document as admins send it and as it is stored (schemas/competition-settings.schema.json): the
+ * intake and spend limits may be left out, and take the defaults.
+ */
+export type { SettingsDocument };
+
+/** The competition's rules in force: a settings document with every field, the left-out ones from the defaults. */
+export type CompetitionSettings = Required<SettingsDocument>;
 
 /** One submission window. */
 export type Round = CompetitionSettings["rounds"][number];
@@ -14,10 +20,29 @@ export interface SettingsVars {
   MAX_ROWS?: string;
   MAX_FILE_BYTES?: string;
   DEFAULT_FAMILIES?: string;
+  UPLOADS_PER_HOUR?: string;
+  AUTO_EVALUATIONS_PER_DAY?: string;
+  AUTO_TOKEN_BUDGET?: string;
+  SPEND_CEILING_TOKENS?: string;
+  SPEND_CEILING_USD?: string;
 }
+
+/**
+ * The intake and spend limits when neither the vars nor an admin set them: ten uploads a client an hour; a
+ * hundred automatic evaluations a day, each refused if estimated over five million tokens; half a billion tokens
+ * in all; no ceiling in dollars (families rarely carry a price).
+ */
+export const DEFAULT_INTAKE_LIMITS = {
+  uploadsPerHour: 10,
+  automaticEvaluationsPerDay: 100,
+  tokenBudget: 5_000_000,
+  spendCeilingTokens: 500_000_000,
+  spendCeilingUsd: null,
+} as const satisfies Partial<CompetitionSettings>;
 
 /** Until an admin saves settings, the Worker's vars (wrangler.toml) are the rules, with no rounds. */
 export function defaultSettings(env: SettingsVars): CompetitionSettings {
+  const limits = DEFAULT_INTAKE_LIMITS;
   return {
     rounds: [],
     minExamples: wholeNumber(env.MIN_EXAMPLES, DEFAULT_LIMITS.minExamples),
@@ -27,8 +52,17 @@ export function defaultSettings(env: SettingsVars): CompetitionSettings {
       .split(",")
       .map((name) => name.trim())
       .filter(Boolean),
-    tokenBudget: null,
+    tokenBudget: limitOrNone(env.AUTO_TOKEN_BUDGET, limits.tokenBudget, 1, true),
+    uploadsPerHour: limitOrNone(env.UPLOADS_PER_HOUR, limits.uploadsPerHour, 1, true) ?? limits.uploadsPerHour,
+    automaticEvaluationsPerDay: limitOrNone(env.AUTO_EVALUATIONS_PER_DAY, limits.automaticEvaluationsPerDay, 0, true),
+    spendCeilingTokens: limitOrNone(env.SPEND_CEILING_TOKENS, limits.spendCeilingTokens, 0, true),
+    spendCeilingUsd: limitOrNone(env.SPEND_CEILING_USD, limits.spendCeilingUsd, 0, false),
   };
+}
+
+/** An admin's document with the fields it leaves out taken from the defaults (the vars, else the built-in ones). */
+export function completeSettings(document: SettingsDocument, env: SettingsVars): CompetitionSettings {
+  return { ...defaultSettings(env), ...document };
 }
 
 export function validationLimits(settings: CompetitionSettings): ValidationLimits {
@@ -95,4 +129,15 @@ export function editableUntil(settings: CompetitionSettings, roundName: string |
 function wholeNumber(text: string | undefined, fallback: number): number {
   const value = Number(text);
   return text !== undefined && text !== "" && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
+}
+
+/**
+ * A limit from a var: "none" for no limit, a number (a whole one where `whole`) of at least `minimum`, or else the
+ * built-in `fallback`.
+ */
+function limitOrNone(text: string | undefined, fallback: number | null, minimum: number, whole: boolean) {
+  if (text?.trim().toLowerCase() === "none") return null;
+  const value = Number(text);
+  const valid = text !== undefined && text.trim() !== "" && Number.isFinite(value) && value >= minimum;
+  return valid && (!whole || Number.isSafeInteger(value)) ? value : fallback;
 }

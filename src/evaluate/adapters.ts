@@ -1,13 +1,17 @@
 import type { StoredFamily } from "./stored-family";
+import type { FailureClass } from "./failure-classes";
 import type { ScoredText } from "./metrics";
 import { alignOffsets } from "./token-alignment";
 
 /**
  * Inference providers behind one interface: score whole texts, returning each token's offset and log-probability.
- * Every failure becomes a ProviderError that says whether retrying can help and how long the provider asked to wait.
+ * Every failure becomes a ProviderError with its class, whether retrying can help and how long the provider asked
+ * to wait. Its message is a sentence this module wrote, with facts it generated (an HTTP status, a count): never
+ * the provider's own text, which could carry anything (an internal page, a reflected secret) into stored rows.
  */
 export class ProviderError extends Error {
   constructor(
+    readonly failure: FailureClass,
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
@@ -28,6 +32,11 @@ export interface ScoringAdapter {
 export interface AdapterOptions {
   baseUrl: string;
   apiKey?: string;
+  /**
+   * Called before every request with its URL: throws a ProviderError when the request may not go there, else gives
+   * the API key to send (in place of `apiKey`). See ProviderAccess.
+   */
+  authorise?: (url: string) => string | undefined;
   promptsPerRequest?: number;
   timeoutMs?: number;
   /**
@@ -40,33 +49,68 @@ export interface AdapterOptions {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
-/** A provider API key from the Worker's secrets (or the CLI's environment), by the name a family gives. */
-function secret(secrets: object, name: string): string | undefined {
-  const value: unknown = Reflect.get(secrets, name);
-  return typeof value === "string" ? value : undefined;
+/**
+ * Where a family's requests may go and which API key they carry, decided before each request. The Worker's access
+ * (provider-access.ts) applies the outbound policy and reads only secrets declared for the request's host; the
+ * CLI's (`environmentAccess`) reads the variable the family names and lets the user reach any host of their own.
+ */
+export interface ProviderAccess {
+  /** Throws a ProviderError when `family` may not send a request to `url`; else the API key to send, if any. */
+  authorise(family: StoredFamily, url: string): string | undefined;
 }
 
-/** The adapter a family's definition asks for, with its API key from `secrets` (never stored in the family). */
+/** The CLI's access: the key from the environment variable the family names, to whatever host the file gives. */
+export function environmentAccess(variables: object): ProviderAccess {
+  return {
+    authorise(family) {
+      if (!family.apiKeySecret) return undefined;
+      const value: unknown = Reflect.get(variables, family.apiKeySecret);
+      if (typeof value !== "string" || value === "") throw secretMissing(family, family.apiKeySecret);
+      return value;
+    },
+  };
+}
+
+export const secretMissing = (family: StoredFamily, name: string): ProviderError =>
+  new ProviderError("secret_missing", `the secret ${name} for family ${family.name} is not set`, false);
+
+/** The URL a request for `model` goes to, as each adapter builds it. */
+export function requestUrl(adapter: "openai-completions" | "tgi", baseUrl: string, model: string): string {
+  return adapter === "tgi"
+    ? `${baseUrl.replace("{model}", encodeURIComponent(model)).replace(/\/$/, "")}/generate`
+    : `${baseUrl.replace(/\/$/, "")}/completions`;
+}
+
+/** Every URL a family's requests would go to (one, or one per model for a TGI template); none for an uploaded one. */
+export function requestUrls(family: StoredFamily): string[] {
+  const { adapter, baseUrl } = family;
+  if (adapter === "external" || !baseUrl) return [];
+  return [...new Set(family.models.map((model) => requestUrl(adapter, baseUrl, model.id)))];
+}
+
+/**
+ * The adapter a family's definition asks for. Every URL it will call is authorised first, so a refused host or
+ * secret fails at once (before any request), and again before each request.
+ */
 export function adapterFor(
   family: StoredFamily,
-  secrets: object,
+  access: ProviderAccess,
   fetcher?: (input: string, init: RequestInit) => Promise<Response>,
   timeoutMs?: number,
 ): ScoringAdapter {
   if (family.adapter === "external" || !family.baseUrl) {
     throw new ProviderError(
+      "family_external",
       `family ${family.name} is run elsewhere (adapter ${family.adapter}): upload its results instead`,
       false,
     );
   }
-  const apiKey = family.apiKeySecret ? secret(secrets, family.apiKeySecret) : undefined;
-  if (family.apiKeySecret && typeof apiKey !== "string")
-    throw new ProviderError(`the secret ${family.apiKeySecret} for family ${family.name} is not set`, false);
+  for (const url of requestUrls(family)) access.authorise(family, url);
   const options: AdapterOptions = {
     baseUrl: family.baseUrl,
     promptsPerRequest: family.limits?.promptsPerRequest ?? 20,
+    authorise: (url) => access.authorise(family, url),
     ...(family.scoring?.maxTokens !== undefined ? { maxTokens: family.scoring.maxTokens } : {}),
-    ...(typeof apiKey === "string" ? { apiKey } : {}),
     ...(fetcher ? { fetch: fetcher } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
@@ -87,14 +131,13 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
     version: "openai-completions/4",
     promptsPerRequest,
     async score(model, texts) {
-      const response = await request(send, `${options.baseUrl.replace(/\/$/, "")}/completions`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: JSON.stringify({ model, prompt: texts, echo: true, max_tokens: maxTokens, logprobs: 1, temperature: 0 }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      const response = await post(send, options, requestUrl("openai-completions", options.baseUrl, model), {
+        model,
+        prompt: texts,
+        echo: true,
+        max_tokens: maxTokens,
+        logprobs: 1,
+        temperature: 0,
       });
       return readCompletions(await readJson(response), texts, maxTokens);
     },
@@ -113,20 +156,12 @@ export function tgiAdapter(options: AdapterOptions): ScoringAdapter {
     version: "tgi/3",
     promptsPerRequest: 1,
     async score(model, texts) {
-      const url = `${options.baseUrl.replace("{model}", encodeURIComponent(model)).replace(/\/$/, "")}/generate`;
+      const url = requestUrl("tgi", options.baseUrl, model);
       return Promise.all(
         texts.map(async (text) => {
-          const response = await request(send, url, {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-            },
-            body: JSON.stringify({
-              inputs: text,
-              parameters: { max_new_tokens: 1, decoder_input_details: true, details: true },
-            }),
-            signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+          const response = await post(send, options, url, {
+            inputs: text,
+            parameters: { max_new_tokens: 1, decoder_input_details: true, details: true },
           });
           return readPrefill(await readJson(response), text);
         }),
@@ -145,15 +180,17 @@ function readPrefill(body: unknown, text: string): ScoredText {
   const details = isRecord(body) && isRecord(body.details) ? body.details : undefined;
   const prefill = details?.prefill;
   // An answer with details but an empty prefill is TGI 3's default configuration, not a passing fault.
-  if (Array.isArray(prefill) && prefill.length === 0) throw new ProviderError(NO_PREFILL, false);
+  if (Array.isArray(prefill) && prefill.length === 0)
+    throw new ProviderError("provider_unsupported", NO_PREFILL, false);
   if (!Array.isArray(prefill))
     throw new ProviderError(
+      "provider_unsupported",
       "the provider's response has no prefill details (is decoder_input_details supported?)",
       false,
     );
   for (const token of prefill as { text?: unknown; logprob?: unknown }[]) {
     if (typeof token?.text !== "string" || (token.logprob !== null && typeof token.logprob !== "number"))
-      throw new ProviderError("malformed prefill token in the provider's response", true);
+      throw new ProviderError("provider_bad_response", "malformed prefill token in the provider's response", true);
   }
   const tokens = prefill as { text: string; logprob: number | null }[];
   return scoredFromStrings(
@@ -203,34 +240,87 @@ function keepInText(
   return tokens;
 }
 
-/** The failures in which no answer came back at all. */
-export const NOT_ANSWERED = {
-  timeout: "the provider did not answer in time",
-  unreachable: "the provider could not be reached",
-} as const;
-
-async function request(send: NonNullable<AdapterOptions["fetch"]>, url: string, init: RequestInit): Promise<Response> {
+/**
+ * POSTs a JSON body, once the request is authorised. Redirects are not followed: a provider could otherwise send
+ * the request (and its key) on to an address the outbound policy refuses, so a 3xx is a failure.
+ */
+async function post(
+  send: NonNullable<AdapterOptions["fetch"]>,
+  options: AdapterOptions,
+  url: string,
+  body: object,
+): Promise<Response> {
+  const apiKey = options.authorise ? options.authorise(url) : options.apiKey;
   let response: Response;
   try {
-    response = await send(url, init);
+    response = await send(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      body: JSON.stringify(body),
+      redirect: "manual",
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-    throw new ProviderError(timedOut ? NOT_ANSWERED.timeout : NOT_ANSWERED.unreachable, true);
+    throw timedOut
+      ? new ProviderError("provider_timeout", "the provider did not answer in time", true)
+      : new ProviderError("provider_unreachable", "the provider could not be reached", true);
   }
   if (response.ok) return response;
-  const detail = await response.text().catch(() => "");
-  // llama.cpp's server refuses echo with a 500 that no retry changes.
-  if (detail.includes(ECHO_REFUSED)) {
+  const { status } = response;
+  // The text is read only to recognise llama.cpp's refusal of echo (a 500 that no retry changes), and only its start.
+  const start = await textStart(response, ERROR_TEXT_READ_BYTES);
+  if (start.includes(ECHO_REFUSED)) {
     throw new ProviderError(
-      `${NO_PROMPT_LOGPROBS}: the server refuses echo, answering ${response.status} "${ECHO_REFUSED}" (as llama.cpp's server does)`,
+      "provider_unsupported",
+      `${NO_PROMPT_LOGPROBS}: the server refuses echo, answering ${status} "${ECHO_REFUSED}" (as llama.cpp's server does)`,
       false,
       undefined,
-      response.status,
+      status,
     );
   }
-  const message = `the provider answered ${response.status}${detail ? `: ${summarise(detail)}` : ""}`;
-  const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-  throw new ProviderError(message, retryable, retryAfterMs(response.headers.get("retry-after")), response.status);
+  const { failure, retryable } = statusFailure(status);
+  const message =
+    failure === "provider_redirected"
+      ? `the provider answered HTTP ${status}, a redirect, which is not followed`
+      : `the provider answered HTTP ${status}`;
+  throw new ProviderError(failure, message, retryable, retryAfterMs(response.headers.get("retry-after")), status);
+}
+
+/** How much of an error answer is read (to recognise a known refusal); the rest is dropped unread. */
+const ERROR_TEXT_READ_BYTES = 4096;
+
+/** An HTTP status's failure class, and whether a retry can help (408, 429 and 5xx). */
+function statusFailure(status: number): { failure: FailureClass; retryable: boolean } {
+  if (status >= 300 && status < 400) return { failure: "provider_redirected", retryable: false };
+  if (status === 401 || status === 403) return { failure: "provider_auth", retryable: false };
+  if (status === 404) return { failure: "provider_not_found", retryable: false };
+  if (status === 408) return { failure: "provider_timeout", retryable: true };
+  if (status === 429) return { failure: "provider_rate_limited", retryable: true };
+  if (status >= 500) return { failure: "provider_server_error", retryable: true };
+  return { failure: "provider_rejected", retryable: false };
+}
+
+/** The first `limit` bytes of a body as text (a hostile provider's body may be endless), the rest cancelled. */
+async function textStart(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let read = 0;
+  try {
+    while (read < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      read += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body that fails mid-way says nothing more; the status already classified the failure.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
 }
 
 async function readJson(response: Response): Promise<unknown> {
@@ -238,7 +328,7 @@ async function readJson(response: Response): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ProviderError("the provider's response is not valid JSON (cut short?)", true);
+    throw new ProviderError("provider_bad_response", "the provider's response is not valid JSON (cut short?)", true);
   }
 }
 
@@ -250,7 +340,8 @@ export const NO_PROMPT_LOGPROBS =
 /** llama.cpp's answer to `echo` in releases that refuse it (500, a std::runtime_error). */
 const ECHO_REFUSED = "Only no echo is supported";
 
-const noPromptLogprobs = (reason: string) => new ProviderError(`${NO_PROMPT_LOGPROBS}: ${reason}`, false);
+const noPromptLogprobs = (reason: string) =>
+  new ProviderError("provider_unsupported", `${NO_PROMPT_LOGPROBS}: ${reason}`, false);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -278,11 +369,12 @@ function readCompletions(body: unknown, texts: readonly string[], maxTokens: num
   }
   const choices = isRecord(body) ? body.choices : undefined;
   if (!Array.isArray(choices) || choices.length !== expected) {
-    throw new ProviderError(`expected ${expected} choices in the provider's response`, false);
+    throw new ProviderError("provider_bad_response", `expected ${expected} choices in the provider's response`, false);
   }
   const scored: (ScoredText | undefined)[] = Array.from({ length: expected }, () => undefined);
   for (const choice of choices as unknown[]) {
-    if (!isRecord(choice)) throw new ProviderError("a choice in the provider's response is not an object", false);
+    if (!isRecord(choice))
+      throw new ProviderError("provider_bad_response", "a choice in the provider's response is not an object", false);
     if (isChatLogprobs(choice.logprobs)) {
       throw noPromptLogprobs(
         "its logprobs are chat-format (logprobs.content) and cover generated tokens only, as llama.cpp's server answers",
@@ -290,8 +382,14 @@ function readCompletions(body: unknown, texts: readonly string[], maxTokens: num
     }
     const index = typeof choice.index === "number" && Number.isInteger(choice.index) ? choice.index : -1;
     const text = texts[index];
-    if (text === undefined) throw new ProviderError("a choice in the provider's response has no usable index", false);
-    if (scored[index] !== undefined) throw new ProviderError("the provider's response repeats a choice index", false);
+    if (text === undefined)
+      throw new ProviderError(
+        "provider_bad_response",
+        "a choice in the provider's response has no usable index",
+        false,
+      );
+    if (scored[index] !== undefined)
+      throw new ProviderError("provider_bad_response", "the provider's response repeats a choice index", false);
     // An echoed answer starts with the text; one that does not gave log-probabilities for what it generated only.
     if (typeof choice.text === "string" && !choice.text.startsWith(text)) {
       throw noPromptLogprobs("its log-probabilities cover generated tokens only (the answer does not echo the text)");
@@ -312,7 +410,11 @@ function readChoice(choice: Record<string, unknown>, text: string, maxTokens: nu
   const offsets = logprobs?.text_offset;
   const strings = logprobs?.tokens;
   if (!Array.isArray(values) || !Array.isArray(offsets) || values.length !== offsets.length) {
-    throw new ProviderError("a choice in the provider's response has no usable logprobs (is echo supported?)", false);
+    throw new ProviderError(
+      "provider_bad_response",
+      "a choice in the provider's response has no usable logprobs (is echo supported?)",
+      false,
+    );
   }
   if (text.length > 0 && offsets[0] !== 0)
     throw noPromptLogprobs(
@@ -321,7 +423,7 @@ function readChoice(choice: Record<string, unknown>, text: string, maxTokens: nu
   for (let i = 0; i < offsets.length; i++) {
     const value: unknown = values[i];
     if (typeof offsets[i] !== "number" || (value !== null && typeof value !== "number"))
-      throw new ProviderError("malformed token data in the provider's response", false);
+      throw new ProviderError("provider_bad_response", "malformed token data in the provider's response", false);
   }
   const given = values as (number | null)[];
   if (strings === undefined) return { tokens: keepInText(offsets as number[], given, text.length) };
@@ -330,7 +432,7 @@ function readChoice(choice: Record<string, unknown>, text: string, maxTokens: nu
     strings.length !== offsets.length ||
     !strings.every((token) => typeof token === "string")
   ) {
-    throw new ProviderError("malformed token data in the provider's response", false);
+    throw new ProviderError("provider_bad_response", "malformed token data in the provider's response", false);
   }
   const generated =
     choice.finish_reason === "length" ? [maxTokens] : Array.from({ length: maxTokens + 1 }, (_, k) => maxTokens - k);
@@ -351,9 +453,4 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function summarise(text: string): string {
-  const message = /"message"\s*:\s*"([^"]{1,200})/.exec(text)?.[1];
-  return message ?? text.slice(0, 200);
 }

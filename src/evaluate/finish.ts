@@ -6,6 +6,7 @@ import {
   type EvaluationState,
 } from "../storage/evaluations";
 import { describeError } from "../log";
+import { failureClassOf } from "./failure-classes";
 
 export interface Ending {
   state: EvaluationState;
@@ -14,7 +15,9 @@ export interface Ending {
 
 /**
  * How an evaluation ends once no shard is pending: evaluated (all done), partially_evaluated (some failed: which
- * models and shards, and why, go in the reason) or failed (none done). Undefined while shards are pending.
+ * models and shards, and the classes of their failures, go in the reason) or failed (none done). Undefined while
+ * shards are pending. The reason is shown to submitters, so it has each failure's class only: the shards' stored
+ * errors (class and the service's sentence, with the HTTP status) are for organisers.
  */
 export async function endingOf(db: D1Database, evaluationId: string): Promise<Ending | undefined> {
   if ((await pendingShardCount(db, evaluationId)) > 0) return undefined; // the common case, in one cheap query
@@ -25,16 +28,17 @@ export async function endingOf(db: D1Database, evaluationId: string): Promise<En
   let reason: string | null = null;
   if (failed.length > 0) {
     state = failed.length === shards.length ? "failed" : "partially_evaluated";
-    const byModel = new Map<string, { shards: number[]; error: string }>();
+    const byModel = new Map<string, { shards: number[]; classes: Set<string> }>();
     for (const shard of failed) {
-      const entry = byModel.get(shard.model) ?? { shards: [], error: shard.error ?? "unknown error" };
+      const entry = byModel.get(shard.model) ?? { shards: [], classes: new Set<string>() };
       entry.shards.push(shard.shard);
+      entry.classes.add(failureClassOf(shard.error));
       byModel.set(shard.model, entry);
     }
     reason = [...byModel]
       .map(
-        ([model, { shards: list, error }]) =>
-          `${model}: shard${list.length === 1 ? "" : "s"} ${list.join(", ")} failed (${error})`,
+        ([model, { shards: list, classes }]) =>
+          `${model}: shard${list.length === 1 ? "" : "s"} ${list.join(", ")} failed (${[...classes].join(", ")})`,
       )
       .join("; ");
   }

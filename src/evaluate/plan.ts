@@ -62,3 +62,8 @@ export function estimate(family: StoredFamily, examples: Example[], promptsPerRe
     tokens: Math.ceil(characters / 4),
   }));
 }
+
+/** An estimate's tokens over all its models: what the evaluation is expected to cost, before any cache hit. */
+export function estimatedTokens(estimates: readonly Pick<ModelEstimate, "tokens">[]): number {
+  return estimates.reduce((sum, model) => sum + model.tokens, 0);
+}

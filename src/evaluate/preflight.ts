@@ -4,7 +4,8 @@
  * and `POST /v1/review/families/{name}/check`.
  */
 import type { StoredFamily } from "./stored-family";
-import { NOT_ANSWERED, ProviderError, type ScoringAdapter } from "./adapters";
+import { ProviderError, type ScoringAdapter } from "./adapters";
+import type { FailureClass } from "./failure-classes";
 import { continuationScore, type ScoredText } from "./metrics";
 
 /** The probe: a prompt, and the same prompt with a class that starts with a space, as prize tasks' classes do. */
@@ -46,6 +47,16 @@ export interface FamilyCheck {
   models: ModelCheck[];
 }
 
+/** Failures in which the server sent no answer (or no request was sent). */
+const UNANSWERED: readonly FailureClass[] = [
+  "provider_unreachable",
+  "provider_timeout",
+  "host_refused",
+  "secret_missing",
+  "secret_not_allowed",
+  "configuration_invalid",
+];
+
 /** Checks every model, one at a time (a preflight should not trip the provider's rate limits). */
 export async function checkFamily(
   family: StoredFamily,
@@ -70,9 +81,10 @@ async function checkModel(
     scored = await adapter.score(model, texts);
   } catch (error) {
     const latencyMs = Math.round(clock() - started);
+    // ProviderError messages are the adapter's own sentences, never the provider's text.
     const message = error instanceof ProviderError ? error.message : "the request failed";
     const reachable =
-      error instanceof ProviderError && !(Object.values(NOT_ANSWERED) as string[]).includes(error.message);
+      error instanceof ProviderError && (error.status !== undefined || !UNANSWERED.includes(error.failure));
     return {
       model,
       ok: false,

@@ -1,5 +1,16 @@
-import { addCounters, getShard, noteShardAttempt, settleShard } from "../storage/evaluations";
+import {
+  PICKUP_GRACE_MS,
+  addCounters,
+  claimShards,
+  getShard,
+  noteShardAttempt,
+  releaseShard,
+  releaseShardLeases,
+  renewShardLeases,
+  settleShard,
+} from "../storage/evaluations";
 import { ProviderError } from "./adapters";
+import { failureText } from "./failure-classes";
 import { finishIfComplete } from "./finish";
 import type { ShardMessage } from "./plan";
 import { runShard, type EvaluateBindings } from "./run-shard";
@@ -17,10 +28,32 @@ export function backoffSeconds(attempt: number, retryAfterMs?: number, random: (
 export type FinishHook = (evaluationId: string) => Promise<void>;
 
 /**
+ * How long a consumer's lease on a shard lasts unless renewed; it renews its leases every quarter of that while it
+ * works. A consumer that dies loses its leases this long after its last renewal, and the cron job (every minute)
+ * then sends the shards again.
+ */
+export const LEASE_MS = 20_000;
+
+/** Renews `owner`'s leases on pending shards of these evaluations every quarter of LEASE_MS, until stopped. */
+function keepLeases(db: D1Database, owner: string, evaluationIds: readonly string[]): () => void {
+  if (evaluationIds.length === 0) return () => {};
+  const timer = setInterval(() => {
+    renewShardLeases(db, owner, evaluationIds, Date.now() + LEASE_MS).catch((error: unknown) =>
+      console.error(JSON.stringify({ leases: owner, renewal: describeError(error) })),
+    );
+  }, LEASE_MS / 4);
+  return () => clearInterval(timer);
+}
+
+/**
  * Runs each shard message and acks it only when its work is stored (done, skipped as a duplicate, or failed for
  * good). A retryable failure retries the message with backoff; after the queue's retry limit it goes to the
  * dead-letter queue, whose consumer marks the shard failed. When an evaluation's last shard settles, `onFinish`
  * (the analysis of its results) runs before the evaluation is marked ended.
+ *
+ * The consumer first takes a lease on each shard it was delivered, and renews them while it works. A shard another
+ * consumer holds (a duplicate message: the cron job sends again shards whose lease ran out) is acked unrun: its
+ * holder settles it, or gives it back to the queue, or dies and the cron job sends it again once its lease expires.
  */
 export async function handleShardBatch(
   batch: MessageBatch<ShardMessage>,
@@ -28,8 +61,43 @@ export async function handleShardBatch(
   onFinish: FinishHook,
 ): Promise<void> {
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
-  await Promise.all(
-    batch.messages.map(async (message) => {
+  const owner = crypto.randomUUID();
+  const now = Date.now();
+  const held = deadLetters
+    ? []
+    : await claimShards(
+        bindings.DB,
+        batch.messages.map((message) => message.body),
+        owner,
+        now,
+        now + LEASE_MS,
+      );
+  const evaluationIds = [
+    ...new Set(batch.messages.filter((_, i) => held[i]).map((message) => message.body.evaluationId)),
+  ];
+  const stopRenewing = keepLeases(bindings.DB, owner, evaluationIds);
+  try {
+    await runMessages(batch, bindings, onFinish, { deadLetters, owner, held });
+  } catch (error) {
+    // The queue sends the whole batch again, at once: the shards still held here must be free for it to take.
+    await releaseShardLeases(bindings.DB, owner, evaluationIds, Date.now() + PICKUP_GRACE_MS).catch(
+      (failure: unknown) => console.error(JSON.stringify({ leases: owner, release: describeError(failure) })),
+    );
+    throw error;
+  } finally {
+    stopRenewing();
+  }
+}
+
+async function runMessages(
+  batch: MessageBatch<ShardMessage>,
+  bindings: EvaluateBindings,
+  onFinish: FinishHook,
+  { deadLetters, owner, held }: { deadLetters: boolean; owner: string; held: readonly boolean[] },
+): Promise<void> {
+  // Every message is seen to the end before a failure is thrown, so no shard of the batch still runs after it.
+  const outcomes = await Promise.allSettled(
+    batch.messages.map(async (message, i) => {
       const { evaluationId, model, shard } = message.body;
       try {
         if (deadLetters) {
@@ -40,14 +108,19 @@ export async function handleShardBatch(
             model,
             shard,
             "failed",
-            `gave up after ${record?.attempts ?? "several"} attempts: ${record?.error ?? "unknown error"}`,
+            // The class stays first: finish.ts shows submitters the class alone.
+            `${record?.error ?? failureText("internal_error", "unknown error")} (gave up after ${record?.attempts ?? "several"} attempts)`,
           );
-        } else {
+        } else if (held[i]) {
           await runShard(bindings, message.body);
         }
       } catch (error) {
         const permanent = error instanceof ProviderError && !error.retryable;
-        const reason = error instanceof Error ? error.message : String(error);
+        // Stored as a class and the adapter's own sentence; anything else is an internal error, described only in logs.
+        const reason =
+          error instanceof ProviderError
+            ? failureText(error.failure, error.message)
+            : failureText("internal_error", "internal error while running the shard");
         if (permanent) {
           await settleShard(bindings.DB, evaluationId, model, shard, "failed", reason);
         } else {
@@ -55,20 +128,15 @@ export async function handleShardBatch(
           // ends the shard after the retry limit. Unexpected errors are logged, never put in the stored reason.
           if (!(error instanceof ProviderError))
             console.error(JSON.stringify({ evaluationId, model, shard, error: describeError(error) }));
-          await noteShardAttempt(
-            bindings.DB,
-            evaluationId,
-            model,
-            shard,
-            error instanceof ProviderError ? reason : "internal error while running the shard",
-          );
+          await noteShardAttempt(bindings.DB, evaluationId, model, shard, reason);
           await addCounters(bindings.DB, evaluationId, { retries: 1 });
-          message.retry({
-            delaySeconds: backoffSeconds(
-              message.attempts,
-              error instanceof ProviderError ? error.retryAfterMs : undefined,
-            ),
-          });
+          const delaySeconds = backoffSeconds(
+            message.attempts,
+            error instanceof ProviderError ? error.retryAfterMs : undefined,
+          );
+          // The queue holds the shard again until its message comes back (or the cron job sends it again).
+          await releaseShard(bindings.DB, message.body, owner, Date.now() + delaySeconds * 1000 + PICKUP_GRACE_MS);
+          message.retry({ delaySeconds });
           return;
         }
       }
@@ -77,4 +145,6 @@ export async function handleShardBatch(
       message.ack();
     }),
   );
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failure) throw failure.reason;
 }

@@ -13,6 +13,8 @@ import { resultStatements } from "../storage/results";
 import { readExamples } from "../storage/examples";
 import type { Example } from "../validate/row-rules";
 import { ProviderError, adapterFor, type ScoringAdapter } from "./adapters";
+import { failureText } from "./failure-classes";
+import { workerAccess, type ProviderBindings } from "./provider-access";
 import {
   continuationScore,
   exampleMetrics,
@@ -24,7 +26,7 @@ import {
 import type { ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
 
-export interface EvaluateBindings extends StorageBindings {
+export interface EvaluateBindings extends StorageBindings, ProviderBindings {
   RATE_LIMITER: DurableObjectNamespace<import("./rate-limiter").ProviderRateLimiter>;
 }
 
@@ -116,7 +118,7 @@ async function prepareShard(bindings: EvaluateBindings, message: ShardMessage): 
       model,
       shardIndex,
       "failed",
-      `token budget of ${evaluation.tokenBudget} reached`,
+      failureText("token_budget_reached", `token budget of ${evaluation.tokenBudget} reached`),
     );
     return { kind: "failed", error: "token budget reached" };
   }
@@ -127,9 +129,11 @@ async function prepareShard(bindings: EvaluateBindings, message: ShardMessage): 
   const family = evaluation.familyDefinition;
   let adapter: ScoringAdapter;
   try {
-    adapter = adapterFor(family, bindings);
+    // The outbound policy and the secret's hosts as configured now: a family stored before them is refused here.
+    adapter = adapterFor(family, workerAccess(bindings));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof ProviderError)) throw error;
+    const reason = failureText(error.failure, error.message);
     await settleShard(bindings.DB, evaluationId, model, shardIndex, "failed", reason);
     return { kind: "failed", error: reason };
   }
@@ -298,7 +302,12 @@ async function withSharedPermit<T>(
   let permit: Permit = await limiter.acquire(limits);
   while (!permit.granted) {
     if (Date.now() + permit.retryAfterMs > deadline)
-      throw new ProviderError("the provider's rate limit is saturated", true, permit.retryAfterMs);
+      throw new ProviderError(
+        "provider_rate_limited",
+        "the provider's rate limit is saturated",
+        true,
+        permit.retryAfterMs,
+      );
     await new Promise((resolve) => setTimeout(resolve, permit.granted ? 0 : permit.retryAfterMs));
     permit = await limiter.acquire(limits);
   }

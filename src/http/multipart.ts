@@ -179,8 +179,9 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number
 }
 
 /**
- * Reads a multipart body with `read`. A body that breaks the format becomes 400 invalid_multipart, and the body is
- * released however `read` ends (an early problem must not leave the upload half-read).
+ * Reads a multipart body with `read`. A body that breaks the format becomes 400 invalid_multipart, and the reader
+ * is let go however `read` ends; what an early answer left unread is read to its end by the app's
+ * drainRequestBody (src/http/drain-body.ts), so the next request on the connection is unaffected.
  */
 export async function withMultipart<T>(
   body: ReadableStream<Uint8Array>,

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, SubmitterVariables } from "../app-env";
-import { getSubmission } from "../storage/submissions";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import { ProblemError } from "./problem";
 import { sha256Hex } from "../util/hash";
 import { bearerToken, digestsEqual } from "../util/secret-tokens";
@@ -23,3 +23,12 @@ export const requireSubmitter = createMiddleware<AppEnv & { Variables: Submitter
   c.set("submission", submission);
   await next();
 });
+
+/** Whether an Authorization header carries this submission's submitter token (an upload needs none). */
+export async function holdsSubmitterToken(
+  authorization: string | undefined,
+  submission: SubmissionRecord,
+): Promise<boolean> {
+  const token = bearerToken(authorization);
+  return token !== undefined && digestsEqual(submission.submitterTokenHash, await sha256Hex(token));
+}

@@ -9,7 +9,7 @@ import {
 import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
 import type { SubmissionMetadata } from "../generated/types";
-import { newToken } from "../util/secret-tokens";
+import { newToken, SUBMITTER_TOKEN_PREFIX } from "../util/secret-tokens";
 import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import type { TaskType } from "../validate/task-types";
@@ -63,7 +63,7 @@ export async function stageTaskFile(
 
   try {
     for await (const chunk of file) {
-      validator.push(chunk);
+      await validator.write(chunk); // in slices, yielding to other requests between them
       if (validator.stopped) break;
       await digestWriter.write(chunk);
       // Once the file is known to be invalid, storing it is wasted work: keep validating, stop writing.
@@ -121,7 +121,7 @@ export async function receiveTaskFile(
       return { kind: "duplicate", submission: existing };
     }
     await staged.keep();
-    const submitterToken = newToken("isv_st_");
+    const submitterToken = newToken(SUBMITTER_TOKEN_PREFIX);
     const now = new Date().toISOString();
     // The name the submitter declared (the validator resolved it: classification_acc is a classification task)
     // decides the metric the task is judged on; without one, the type inferred from the header does.

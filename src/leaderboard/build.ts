@@ -1,4 +1,5 @@
 import type { Leaderboard, SubmissionMetadata } from "../generated/types";
+import { spreadsheetCsv } from "../util/spreadsheet-csv";
 import type { Analysis } from "../analysis/analyse";
 import type { FamilyAnalysis } from "../analysis/statistics";
 
@@ -84,13 +85,8 @@ export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string): Le
 /** The public leaderboard: the type generated from schemas/leaderboard.schema.json. */
 export type { Leaderboard };
 
-/** CSV for spreadsheets; a cell that a spreadsheet would run as a formula is prefixed with an apostrophe. */
+/** CSV for spreadsheets: text that a spreadsheet would run as a formula is neutralised; numbers stay numbers. */
 export function leaderboardCsv(board: Leaderboard): string {
-  const cell = (value: unknown): string => {
-    let text = value === null || value === undefined ? "" : String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
   const header = [
     "rank",
     "title",
@@ -110,12 +106,12 @@ export function leaderboardCsv(board: Leaderboard): string {
     task.taskType,
     task.examples,
     task.authors.map((author) => author.name).join("; "),
-    task.inverseStrength === null ? "" : task.inverseStrength.toFixed(4),
+    task.inverseStrength === null ? "" : Number(task.inverseStrength.toFixed(4)),
     task.metric,
     task.families.map((family) => `${family.family}: ${family.verdict}`).join("; "),
     task.dataLicence,
     task.acceptedAt,
     task.id,
   ]);
-  return `${[header, ...rows].map((row) => row.map(cell).join(",")).join("\n")}\n`;
+  return spreadsheetCsv([header, ...rows]);
 }

@@ -4,7 +4,14 @@ import { latestHeadlineAnalysis } from "../storage/analyses";
 import { decideStatement } from "../storage/review-queue";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { SubmissionState } from "../submission-states";
-import { allowedDecisions, transition, type Decision } from "./decisions";
+import {
+  allowedDecisions,
+  preconditionHolds,
+  reviewVersion,
+  transition,
+  type Decision,
+  type DecisionPrecondition,
+} from "./decisions";
 
 export type DecideOutcome =
   | { kind: "decided"; state: SubmissionState; reviewedAt: string; note: string }
@@ -13,7 +20,9 @@ export type DecideOutcome =
   /** Accepting needs the headline metric's analysis; `allowed` are the other decisions open. */
   | { kind: "needs_results"; allowed: Decision[] }
   /** Another decision changed the task first: nothing was changed. */
-  | { kind: "conflict" };
+  | { kind: "conflict" }
+  /** The task changed since the decider read it (If-Match or the expected state): nothing was changed. */
+  | { kind: "stale"; state: SubmissionState; version: string };
 
 /**
  * An organiser's decision on a submission, by the review rules. The change and its audit entry are one D1 batch,
@@ -26,7 +35,10 @@ export async function decideSubmission(
   decision: Decision,
   note: string,
   actor: string,
+  precondition: DecisionPrecondition = {},
 ): Promise<DecideOutcome> {
+  if (!preconditionHolds(submission, precondition))
+    return { kind: "stale", state: submission.state, version: reviewVersion(submission) };
   const next = transition(submission.state, decision);
   if (!next.ok) return { kind: "not_allowed", allowed: next.allowed, message: next.message };
   if (decision === "accept" && !(await latestHeadlineAnalysis(db, submission))) {

@@ -31,3 +31,28 @@ export function transition(state: SubmissionState, decision: Decision): Transiti
     message: `A ${state} submission cannot be ${rule.done}; allowed: ${allowed.length ? allowed.join(", ") : "none"}.`,
   };
 }
+
+/**
+ * The version of a submission a reviewer decided on, sent back as ETag and If-Match: it changes with every
+ * decision, metadata edit and file replacement (each moves updated_at), so a decision made on a stale view is
+ * refused instead of silently replacing another organiser's.
+ */
+export const reviewVersion = (submission: { state: SubmissionState; updatedAt: string; fileVersion: number }): string =>
+  `"${submission.fileVersion}.${Date.parse(submission.updatedAt)}.${submission.state}"`;
+
+/** What the decider saw: the version (If-Match) and/or the state (a form's hidden field); either may be absent. */
+export interface DecisionPrecondition {
+  version?: string;
+  state?: SubmissionState;
+}
+
+/** Whether a decision's precondition holds for the submission as it is now. */
+export function preconditionHolds(
+  submission: { state: SubmissionState; updatedAt: string; fileVersion: number },
+  precondition: DecisionPrecondition,
+): boolean {
+  if (precondition.state !== undefined && precondition.state !== submission.state) return false;
+  if (precondition.version === undefined || precondition.version.trim() === "*") return true;
+  const current = reviewVersion(submission);
+  return precondition.version.split(",").some((tag) => tag.trim().replace(/^W\//, "") === current);
+}

@@ -1,5 +1,6 @@
 import { ProviderError, adapterFor, type ScoringAdapter } from "../evaluate/adapters";
 import { PROBE_TIMEOUT_MS, checkFamily, type FamilyCheck } from "../evaluate/preflight";
+import { workerAccess, type ProviderBindings } from "../evaluate/provider-access";
 import { appendAudit } from "../storage/audit";
 import { getFamily } from "../storage/families";
 
@@ -11,10 +12,11 @@ export type FamilyCheckOutcome =
 /**
  * The preflight of a registered family, with its API key from the Worker's secrets. It sends requests a provider
  * may bill and sends a secret to the family's host, so every run is audited with who ran it, the host, the
- * secret's name (never its value) and which models failed.
+ * secret's name (never its value) and which models failed. The outbound policy and the secret's hosts are checked
+ * again here (a family stored before them is refused), and before each request.
  */
 export async function checkRegisteredFamily(
-  env: { DB: D1Database },
+  env: ProviderBindings & { DB: D1Database },
   name: string,
   actor: string,
 ): Promise<FamilyCheckOutcome> {
@@ -22,7 +24,7 @@ export async function checkRegisteredFamily(
   if (!family) return { kind: "not_found" };
   let adapter: ScoringAdapter;
   try {
-    adapter = adapterFor(family, env, undefined, PROBE_TIMEOUT_MS);
+    adapter = adapterFor(family, workerAccess(env), undefined, PROBE_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof ProviderError) return { kind: "not_checkable", reason: error.message };
     throw error;

@@ -24,17 +24,34 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
 
   routes.get("/families", async (c) => c.json({ families: await listFamilies(c.env.DB) }));
 
-  routes.put("/families/:name", jsonBody(validateModelFamily, "invalid_family", "family"), async (c) => {
-    const family = c.req.valid("json");
-    if (family.name !== c.req.param("name"))
-      throw new ProblemError(
-        "invalid_family",
-        `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`,
-        { fields: [{ field: "name", message: "must match the URL" }] },
-      );
-    const outcome = await registerFamily(c.env.DB, family, c.get("actor").id);
-    return c.json({ family: outcome.family }, 200);
-  });
+  // A family decides where submitters' prompts and a provider key are sent: admins only (organisers read the list
+  // and start evaluations on what is registered).
+  routes.put(
+    "/families/:name",
+    requireRole("admin"),
+    jsonBody(validateModelFamily, "invalid_family", "family"),
+    async (c) => {
+      const family = c.req.valid("json");
+      if (family.name !== c.req.param("name"))
+        throw new ProblemError(
+          "invalid_family",
+          `The body names family "${family.name}" but the URL says "${c.req.param("name")}".`,
+          { fields: [{ field: "name", message: "must match the URL" }] },
+        );
+      const outcome = await registerFamily(c.env, family, c.get("actor").id);
+      switch (outcome.kind) {
+        case "built_in":
+          throw new ProblemError(
+            "family_builtin",
+            `"${outcome.name}" is built into the service and cannot be replaced.`,
+          );
+        case "refused":
+          throw new ProblemError(outcome.failure, `${capitalise(outcome.message)}.`);
+        case "registered":
+          return c.json({ family: outcome.family }, 200);
+      }
+    },
+  );
 
   // The preflight sends requests that a provider may bill: admins only.
   routes.post("/families/:name/check", requireRole("admin"), async (c) => {
@@ -66,6 +83,13 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
           );
         case "not_startable":
           throw new ProblemError("not_analysable", outcome.reason);
+        case "refused":
+          // Only the spend ceilings refuse an organiser's start (the daily cap and budget refusal are automatic).
+          throw new ProblemError("spend_ceiling_reached", `Family ${outcome.family}: ${outcome.reason}.`, {
+            family: outcome.family,
+            refused: outcome.refused,
+            started: outcome.started,
+          });
         case "started":
           return c.json({ evaluations: outcome.evaluations }, 202);
       }
@@ -107,6 +131,8 @@ export function evaluationRoutes(): Hono<ReviewEnv> {
 
   return routes;
 }
+
+const capitalise = (sentence: string): string => sentence.charAt(0).toUpperCase() + sentence.slice(1);
 
 /** An evaluation's submission: every evaluation references one, and submissions are never deleted. */
 async function submissionOf(

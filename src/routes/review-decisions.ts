@@ -6,9 +6,10 @@ import { summariseEvaluation } from "../evaluate/summary";
 import { validateDecisionRequest } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { ProblemError } from "../http/problem";
+import { integerQuery } from "../http/query";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { decideSubmission } from "../review/decide";
-import { allowedDecisions } from "../review/decisions";
+import { allowedDecisions, reviewVersion } from "../review/decisions";
 import { latestAnalyses } from "../storage/analyses";
 import { listEvaluations } from "../storage/evaluations";
 import { listAudit } from "../storage/audit";
@@ -60,7 +61,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
   const routes = new Hono<ReviewEnv>();
 
   routes.get("/submissions", async (c) => {
-    const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
+    const limit = integerQuery(c, "limit", { min: 1, max: MAX_PAGE, fallback: 50 });
     const filters = {
       state: c.req.query("state"),
       taskType: c.req.query("taskType"),
@@ -96,6 +97,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
     );
     const analyses = headlineFirst(submission, await latestAnalyses(c.env.DB, submission.id));
     const analysis = analyses.find((entry) => metricRole(submission, entry.metric) === "headline");
+    c.header("etag", reviewVersion(submission));
     return c.json({
       id: submission.id,
       state: submission.state,
@@ -127,8 +129,12 @@ export function decisionRoutes(): Hono<ReviewEnv> {
 
   routes.post("/submissions/:id/decision", jsonBody(validateDecisionRequest, "bad_request", "decision"), async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
-    const { decision, note } = c.req.valid("json");
-    const outcome = await decideSubmission(c.env.DB, submission, decision, note, c.get("actor").id);
+    const { decision, note, expectedState } = c.req.valid("json");
+    const version = c.req.header("if-match");
+    const outcome = await decideSubmission(c.env.DB, submission, decision, note, c.get("actor").id, {
+      ...(version === undefined ? {} : { version }),
+      ...(expectedState === undefined ? {} : { state: expectedState }),
+    });
     switch (outcome.kind) {
       case "not_allowed":
         throw new ProblemError("invalid_transition", outcome.message, {
@@ -147,6 +153,12 @@ export function decisionRoutes(): Hono<ReviewEnv> {
           "Another decision changed this submission first; reload and decide again.",
           { state: submission.state, allowed: [] },
         );
+      case "stale":
+        throw new ProblemError(
+          "stale_decision",
+          "The submission changed since you read it (another decision, an edit or a new file); reload and decide again.",
+          { state: outcome.state, etag: outcome.version },
+        );
       case "decided":
         return c.json({
           id: submission.id,
@@ -158,10 +170,8 @@ export function decisionRoutes(): Hono<ReviewEnv> {
   });
 
   routes.get("/audit", async (c) => {
-    const limit = Math.min(MAX_PAGE, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
-    const before = c.req.query("before") ? Number(c.req.query("before")) : undefined;
-    if (before !== undefined && !Number.isSafeInteger(before))
-      throw new ProblemError("bad_request", "`before` must be an audit entry id.");
+    const limit = integerQuery(c, "limit", { min: 1, max: MAX_PAGE, fallback: 50 });
+    const before = integerQuery(c, "before", { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: undefined });
     const reveal = c.req.query("reveal") === "true";
     if (reveal && c.get("actor").role !== "admin")
       throw new ProblemError("forbidden", "Only an admin can reveal the authors in the audit log.");

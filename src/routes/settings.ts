@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv, OrganiserVariables } from "../app-env";
 import { saveSettings } from "../competition/save-settings";
-import { defaultSettings, submissionWindow } from "../competition/settings";
+import { completeSettings, defaultSettings, submissionWindow } from "../competition/settings";
+import { currentSpend } from "../competition/spend";
 import { validateCompetitionSettings } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
 import { requireRole } from "../http/organiser-auth";
@@ -29,18 +30,22 @@ export function settingsAdminRoutes(): Hono<AppEnv & { Variables: OrganiserVaria
   routes.get("/settings", async (c) => {
     const saved = await savedSettings(c.env.DB);
     return c.json({
-      settings: saved?.settings ?? defaultSettings(c.env),
+      settings: saved ? completeSettings(saved.settings, c.env) : defaultSettings(c.env),
       version: saved?.version ?? 0,
       savedAt: saved?.savedAt ?? null,
     });
   });
+
+  /** What evaluations have spent and reserve, against the ceilings; today's automatic evaluations (admins). */
+  routes.get("/spend", requireRole("admin"), async (c) => c.json(await currentSpend(c.env, new Date())));
 
   routes.put(
     "/settings",
     requireRole("admin"),
     jsonBody(validateCompetitionSettings, "invalid_settings", "settings"),
     async (c) => {
-      const outcome = await saveSettings(c.env, c.req.valid("json"), c.get("actor").id);
+      // Limits the document leaves out are saved with the defaults in force, so every version is complete.
+      const outcome = await saveSettings(c.env, completeSettings(c.req.valid("json"), c.env), c.get("actor").id);
       if (outcome.kind === "invalid")
         throw new ProblemError(
           "invalid_settings",

@@ -7,14 +7,17 @@ import { jsonBody } from "../http/json-body";
 import { readJsonPart } from "../http/json-part";
 import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
 import { ProblemError } from "../http/problem";
-import { requireSubmitter } from "../http/submitter-auth";
+import { holdsSubmitterToken, requireSubmitter } from "../http/submitter-auth";
+import { limitUploads } from "../http/upload-limit";
 import type { SubmissionMetadata } from "../generated/types";
+import { holdTaskFile } from "../intake/held-file";
 import { settingsInForce } from "../storage/settings";
 import { lastReview, type SubmissionRecord } from "../storage/submissions";
 import { editMetadata } from "../submissions/edit";
 import { editability, type NotEditable } from "../submissions/editable";
 import { publicPlotAnalysis, submitterResults } from "../submissions/public-results";
 import { replaceFile } from "../submissions/replace-file";
+import { rotateSubmitterToken } from "../submissions/rotate-token";
 import { submitTask } from "../submissions/submit";
 import { withdrawSubmission } from "../submissions/withdraw";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
@@ -29,47 +32,78 @@ type SubmitterContext = Context<AppEnv & { Variables: SubmitterVariables }>;
 /** The submitter's API: upload, then (with the submitter token) status, edits, a new file, withdrawal. */
 export function submissionRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  routes.post("/", upload);
+  // Uploads and file replacements count against their client's allowance first (src/http/upload-limit.ts).
+  routes.post("/", limitUploads, upload);
   routes.get("/:id/plot.svg", publicPlot);
-  routes.put("/:id/metadata", requireSubmitter, jsonBody(validateMetadataUpdate, "invalid_metadata", "metadata"), (c) =>
-    putMetadata(c, c.req.valid("json").metadata),
+  routes.put(
+    "/:id/metadata",
+    requireSubmitter,
+    jsonBody(validateMetadataUpdate, "invalid_metadata", "metadata", "metadata_duplicate_key"),
+    (c) => putMetadata(c, c.req.valid("json").metadata),
   );
-  routes.put("/:id/file", requireSubmitter, putFile);
+  routes.put("/:id/file", limitUploads, requireSubmitter, putFile);
   routes.post("/:id/withdraw", requireSubmitter, withdraw);
+  routes.post("/:id/token", requireSubmitter, rotateToken);
   routes.get("/:id", requireSubmitter, status);
   return routes;
 }
 
-/** A new task: the metadata part, then the file part, streamed and validated, then queued on the public families. */
+/**
+ * A new task: the metadata and file parts in either order, the file streamed and validated, then queued on the
+ * public families. A file sent first is held in staging until the metadata has been read and checked.
+ */
 async function upload(c: Context<AppEnv>): Promise<Response> {
   const { settings, window, limits, boundary, body } = await checkUploadRequest(c);
-  return withMultipart(body, boundary, async (reader) => {
-    const metadata = await readMetadataPart(reader);
-    const filePart = await reader.nextPart();
-    if (filePart?.name !== "file") {
-      throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
-    }
-    const round = window.round?.name ?? null;
-    const outcome = await submitTask(c.env, settings, reader.bodyChunks(), metadata, limits, round);
-    switch (outcome.kind) {
-      case "invalid":
+  return withMultipart(body, boundary, (reader) =>
+    withUploadParts(c.env, reader, limits, async (metadata, file) => {
+      const round = window.round?.name ?? null;
+      const outcome = await submitTask(c.env, settings, file, metadata, limits, round);
+      if (outcome.kind === "invalid")
         throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
-      case "duplicate":
-        return c.json({ ...publicView(outcome.submission), duplicate: true }, 200, {
-          location: `/v1/submissions/${outcome.submission.id}`,
-        });
-      case "created":
-        return c.json(
-          {
-            ...publicView(outcome.submission),
-            submitterToken: outcome.submitterToken,
-            evaluations: outcome.evaluations,
-          },
-          201,
-          { location: `/v1/submissions/${outcome.submission.id}` },
-        );
-    }
-  });
+      const { submission } = outcome;
+      const location = { location: `/v1/submissions/${submission.id}` };
+      if (outcome.kind === "created") {
+        const created = { ...publicView(submission), submitterToken: outcome.submitterToken };
+        return c.json({ ...created, evaluations: outcome.evaluations }, 201, location);
+      }
+      // Only the submission's own submitter sees its record; anyone else with the same bytes learns its id alone.
+      const owner = await holdsSubmitterToken(c.req.header("authorization"), submission);
+      return c.json({ ...(owner ? publicView(submission) : { id: submission.id }), duplicate: true }, 200, location);
+    }),
+  );
+}
+
+/**
+ * Reads an upload's two parts, `metadata` and `file`, in either order, and gives them to `use`: the file as a
+ * stream straight from the body when it comes second, or, when it comes first, from staging once the metadata
+ * has been read (the metadata's task type decides how the file is checked). Metadata problems are found before
+ * the file is checked in either order, and a held file is discarded however `use` ends.
+ */
+async function withUploadParts<T>(
+  bindings: AppEnv["Bindings"],
+  reader: MultipartReader,
+  limits: ValidationLimits,
+  use: (metadata: SubmissionMetadata, file: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
+  const first = await reader.nextPart();
+  if (first?.name === "metadata") {
+    const metadata = await readMetadata(reader);
+    if ((await reader.nextPart())?.name !== "file")
+      throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
+    return use(metadata, reader.bodyChunks());
+  }
+  if (first?.name !== "file")
+    throw new ProblemError("missing_part", 'Send two parts: "metadata" (JSON) and "file" (the task CSV).');
+  const held = await holdTaskFile(bindings, reader.bodyChunks(), limits.maxBytes);
+  if (held.kind === "too_large") throw fileTooLarge(limits);
+  try {
+    if ((await reader.nextPart())?.name !== "metadata")
+      throw new ProblemError("missing_part", 'After "file", send the metadata (JSON) as a part named "metadata".');
+    const metadata = await readMetadata(reader);
+    return await use(metadata, await held.chunks());
+  } finally {
+    await held.discard();
+  }
 }
 
 /** An accepted task's plot, public: only its public families are drawn. */
@@ -128,11 +162,7 @@ async function putFile(c: SubmitterContext): Promise<Response> {
   if (type !== "text/csv")
     throw new ProblemError("unsupported_media_type", "Send the new task file as the body, with content-type text/csv.");
   const limits = validationLimits(settings);
-  if (Number(c.req.header("content-length") ?? NaN) > limits.maxBytes) {
-    throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
-      limitBytes: limits.maxBytes,
-    });
-  }
+  if (Number(c.req.header("content-length") ?? NaN) > limits.maxBytes) throw fileTooLarge(limits);
   const body = c.req.raw.body;
   if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
   // A ReadableStream is async-iterable; leaving the loop early (an invalid file stops validation) cancels it.
@@ -178,6 +208,15 @@ async function withdraw(c: SubmitterContext): Promise<Response> {
   }
 }
 
+async function rotateToken(c: SubmitterContext): Promise<Response> {
+  const outcome = await rotateSubmitterToken(c.env.DB, c.get("submission"));
+  if (outcome.kind === "conflict")
+    throw new ProblemError("submission_not_found", "No submission with this id belongs to this token.");
+  return c.json({ id: c.get("submission").id, submitterToken: outcome.submitterToken }, 200, {
+    "cache-control": "no-store",
+  });
+}
+
 /** The submitter's view: the record, evaluations on public families, and verdicts once analysed. */
 async function status(c: SubmitterContext): Promise<Response> {
   const submission = c.get("submission");
@@ -197,6 +236,12 @@ function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, 
     `The task file has ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`,
     { report },
   );
+}
+
+function fileTooLarge(limits: ValidationLimits): ProblemError {
+  return new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
+    limitBytes: limits.maxBytes,
+  });
 }
 
 function notEditableProblem(outcome: NotEditable): ProblemError {
@@ -224,30 +269,26 @@ async function checkUploadRequest(c: Context<AppEnv>) {
   if (!boundary) {
     throw new ProblemError(
       "unsupported_media_type",
-      'Send multipart/form-data with a "metadata" part (JSON) followed by a "file" part (the task CSV).',
+      'Send multipart/form-data with a "metadata" part (JSON) and a "file" part (the task CSV), in either order.',
     );
   }
   const declaredLength = Number(c.req.header("content-length") ?? NaN);
-  if (declaredLength > limits.maxBytes + ENVELOPE_BYTES) {
-    throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
-      limitBytes: limits.maxBytes,
-    });
-  }
+  if (declaredLength > limits.maxBytes + ENVELOPE_BYTES) throw fileTooLarge(limits);
   const body = c.req.raw.body;
   if (!body) throw new ProblemError("missing_part", 'The body is empty; send a "metadata" part and a "file" part.');
   return { settings, window, limits, boundary, body };
 }
 
-async function readMetadataPart(reader: MultipartReader): Promise<SubmissionMetadata> {
-  const part = await reader.nextPart();
-  if (part?.name === "file") {
-    throw new ProblemError(
-      "missing_part",
-      'Send the "metadata" part before the "file" part, so the file can be checked as it streams.',
-    );
-  }
-  if (part?.name !== "metadata") throw new ProblemError("missing_part", 'The first part must be "metadata" (JSON).');
-  return readJsonPart(reader, MAX_METADATA_BYTES, validateSubmissionMetadata, "invalid_metadata", "metadata");
+/** The current part, the metadata: JSON with each key once, in its schema. */
+function readMetadata(reader: MultipartReader): Promise<SubmissionMetadata> {
+  return readJsonPart(
+    reader,
+    MAX_METADATA_BYTES,
+    validateSubmissionMetadata,
+    "invalid_metadata",
+    "metadata",
+    "metadata_duplicate_key",
+  );
 }
 
 /** What the submitter may see: never the token hash or storage keys. */

@@ -85,11 +85,24 @@ export interface ShardRecord {
   error: string | null;
 }
 
+/**
+ * How long a shard's message may wait in the queue before the cron job sends it again (its message may be lost:
+ * a local queue loses its messages when wrangler dev restarts). Each resend of the same shard waits twice as long,
+ * up to 16 times this, so a long backlog costs a few duplicate messages per shard, each skipped by one query.
+ */
+export const PICKUP_GRACE_MS = 60_000;
+
+/** A shard's key: its evaluation, model and index. */
+export type ShardKey = Pick<ShardRecord, "evaluationId" | "model" | "shard">;
+
 export function insertEvaluationStatements(
   db: D1Database,
   evaluation: EvaluationRecord,
   shards: ShardRecord[],
 ): D1PreparedStatement[] {
+  const pickUpBy = Date.parse(evaluation.createdAt) + PICKUP_GRACE_MS;
+  /** Row i's eight numbered parameters. */
+  const shardRow = (i: number): string => `(${Array.from({ length: 8 }, (_, j) => `?${i * 8 + j + 1}`).join(", ")})`;
   return [
     db
       .prepare(
@@ -110,7 +123,9 @@ export function insertEvaluationStatements(
     ...chunk(shards, 12).map((rows) =>
       db
         .prepare(
-          `INSERT INTO evaluation_shards (evaluation_id, model, shard, first_example, end_example, state, updated_at) VALUES ${rows.map((_, i) => `(?${i * 7 + 1}, ?${i * 7 + 2}, ?${i * 7 + 3}, ?${i * 7 + 4}, ?${i * 7 + 5}, ?${i * 7 + 6}, ?${i * 7 + 7})`).join(", ")}`,
+          `INSERT INTO evaluation_shards (evaluation_id, model, shard, first_example, end_example, state, updated_at,
+             leased_until)
+           VALUES ${rows.map((_, i) => shardRow(i)).join(", ")}`,
         )
         .bind(
           ...rows.flatMap((s) => [
@@ -121,6 +136,7 @@ export function insertEvaluationStatements(
             s.endExample,
             s.state,
             evaluation.createdAt,
+            pickUpBy,
           ]),
         ),
     ),
@@ -239,7 +255,8 @@ export function settleShardStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      "UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6 WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'",
+      `UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6, leased_by = NULL, leased_until = NULL
+       WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'`,
     )
     .bind(evaluationId, model, shard, state, error, new Date().toISOString());
 }
@@ -269,6 +286,140 @@ export async function noteShardAttempt(
     )
     .bind(evaluationId, model, shard, error, new Date().toISOString())
     .run();
+}
+
+/**
+ * Takes the leases of the shards a consumer was delivered, in one round trip: for each, whether it is now the
+ * consumer's (`owner`) until `until`. A shard is taken only while pending and not held by a live lease, so a
+ * shard delivered twice (even twice in one batch) runs once at a time.
+ */
+export async function claimShards(
+  db: D1Database,
+  shards: readonly ShardKey[],
+  owner: string,
+  now: number,
+  until: number,
+): Promise<boolean[]> {
+  if (shards.length === 0) return [];
+  const claims = await db.batch(
+    shards.map(({ evaluationId, model, shard }) =>
+      db
+        .prepare(
+          `UPDATE evaluation_shards SET leased_by = ?4, leased_until = ?5
+           WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'
+             AND (leased_by IS NULL OR leased_until IS NULL OR leased_until < ?6)`,
+        )
+        .bind(evaluationId, model, shard, owner, until, now),
+    ),
+  );
+  return claims.map((claim) => claim.meta.changes === 1);
+}
+
+/** Extends the leases `owner` holds on pending shards of these evaluations to `until` (one statement each). */
+export async function renewShardLeases(
+  db: D1Database,
+  owner: string,
+  evaluationIds: readonly string[],
+  until: number,
+): Promise<void> {
+  if (evaluationIds.length === 0) return;
+  await db.batch(
+    evaluationIds.map((evaluationId) =>
+      db
+        .prepare(
+          `UPDATE evaluation_shards SET leased_until = ?3
+           WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'`,
+        )
+        .bind(evaluationId, owner, until),
+    ),
+  );
+}
+
+/**
+ * Gives a shard's lease back to the queue, which redelivers its message later (a retry with backoff): the
+ * message must be picked up by `pickUpBy`. Only `owner`'s lease is given back.
+ */
+export async function releaseShard(db: D1Database, key: ShardKey, owner: string, pickUpBy: number): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE evaluation_shards SET leased_by = NULL, leased_until = ?5
+       WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND leased_by = ?4 AND state = 'pending'`,
+    )
+    .bind(key.evaluationId, key.model, key.shard, owner, pickUpBy)
+    .run();
+}
+
+/** Gives back to the queue every lease `owner` holds on pending shards of these evaluations (see releaseShard). */
+export async function releaseShardLeases(
+  db: D1Database,
+  owner: string,
+  evaluationIds: readonly string[],
+  pickUpBy: number,
+): Promise<void> {
+  if (evaluationIds.length === 0) return;
+  await db.batch(
+    evaluationIds.map((evaluationId) =>
+      db
+        .prepare(
+          `UPDATE evaluation_shards SET leased_by = NULL, leased_until = ?3
+           WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'`,
+        )
+        .bind(evaluationId, owner, pickUpBy),
+    ),
+  );
+}
+
+/**
+ * The pending shards of open evaluations that are past their time (a consumer's lease that expired, or a message
+ * not picked up in time), at most `limit`, oldest first. Each is given back to the queue for the caller to send
+ * again: its next time is `now` plus the pickup grace, doubled for each earlier resend (up to 16 times). A shard
+ * is returned to one caller only, even when two run at once. It reads the small index of pending shards in time
+ * order (evaluation_shards_due), so with nothing overdue it reads nothing.
+ */
+export async function takeOverdueShards(db: D1Database, now: number, limit = 500): Promise<ShardKey[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE evaluation_shards
+       SET leased_by = NULL, leased_until = ?1 + ?2 * (1 << min(resends, 4)), resends = resends + 1
+       WHERE state = 'pending' AND leased_until < ?1 AND rowid IN (
+         SELECT s.rowid FROM evaluation_shards s
+         WHERE s.state = 'pending' AND s.leased_until < ?1
+           AND EXISTS (SELECT 1 FROM evaluations e WHERE e.id = s.evaluation_id AND e.state IN ('queued', 'evaluating'))
+         ORDER BY s.leased_until LIMIT ?3)
+       RETURNING evaluation_id, model, shard`,
+    )
+    .bind(now, PICKUP_GRACE_MS, limit)
+    .all<{ evaluation_id: string; model: string; shard: number }>();
+  return results.map((row) => ({ evaluationId: row.evaluation_id, model: row.model, shard: row.shard }));
+}
+
+/** Makes an evaluation's pending shards due now, except those a live consumer holds; how many were made due. */
+export async function makePendingShardsDue(db: D1Database, evaluationId: string, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE evaluation_shards SET leased_by = NULL, leased_until = ?2 - 1
+       WHERE evaluation_id = ?1 AND state = 'pending'
+         AND (leased_by IS NULL OR leased_until IS NULL OR leased_until < ?2)`,
+    )
+    .bind(evaluationId, now)
+    .run();
+  return result.meta.changes;
+}
+
+/**
+ * Makes every pending shard of the open evaluations due now, whoever holds it: for a local restart, after which no
+ * consumer from before is alive and the queue has lost its messages. How many were made due.
+ */
+export async function makeEveryPendingShardDue(db: D1Database, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE evaluation_shards SET leased_by = NULL, leased_until = ?1 - 1
+       WHERE state = 'pending'
+         AND evaluation_id IN (SELECT id FROM evaluations WHERE state IN ('queued', 'evaluating'))`,
+    )
+    .bind(now)
+    .run();
+  return result.meta.changes;
 }
 
 export async function addCounters(db: D1Database, id: string, counters: Counters): Promise<void> {

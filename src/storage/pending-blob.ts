@@ -11,6 +11,7 @@ export class PendingBlob {
   private buffered = 0;
   private upload: R2MultipartUpload | undefined;
   private readonly parts: R2UploadedPart[] = [];
+  private completed = false;
   size = 0;
 
   constructor(
@@ -52,11 +53,26 @@ export class PendingBlob {
     }
   }
 
+  /** Stores the bytes under the staging key itself, to be read back (then discarded, or kept by the caller). */
+  async complete(options: R2PutOptions = {}): Promise<void> {
+    if (!this.upload) {
+      await this.bucket.put(this.stagingKey, this.take(this.buffered), options);
+    } else {
+      if (this.buffered > 0)
+        this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.take(this.buffered)));
+      await this.upload.complete(this.parts);
+      this.upload = undefined;
+    }
+    this.completed = true;
+  }
+
   async discard(): Promise<void> {
     this.chunks = [];
     this.buffered = 0;
     if (this.upload) await this.upload.abort().catch(() => undefined);
     this.upload = undefined;
+    if (this.completed) await this.bucket.delete(this.stagingKey);
+    this.completed = false;
   }
 
   private async copy(finalKey: string, options: R2PutOptions): Promise<void> {

@@ -1,15 +1,24 @@
 import { readStoredJson } from "./stored-json";
-import { defaultSettings, type CompetitionSettings, type SettingsVars } from "../competition/settings";
+import {
+  completeSettings,
+  defaultSettings,
+  type CompetitionSettings,
+  type SettingsDocument,
+  type SettingsVars,
+} from "../competition/settings";
 
-/** The settings in force (the newest saved), or undefined if no admin has saved any. */
+/**
+ * The newest saved settings document, or undefined if no admin has saved any. Documents saved before a field
+ * existed lack it: `settingsInForce` completes them.
+ */
 export async function savedSettings(
   db: D1Database,
-): Promise<{ settings: CompetitionSettings; savedAt: string; version: number } | undefined> {
+): Promise<{ settings: SettingsDocument; savedAt: string; version: number } | undefined> {
   const row = await db
     .prepare("SELECT id, created_at, settings_json FROM competition_settings ORDER BY id DESC LIMIT 1")
     .first<{ id: number; created_at: string; settings_json: string }>();
   return row
-    ? { settings: readStoredJson<CompetitionSettings>(row.settings_json), savedAt: row.created_at, version: row.id }
+    ? { settings: readStoredJson<SettingsDocument>(row.settings_json), savedAt: row.created_at, version: row.id }
     : undefined;
 }
 
@@ -24,7 +33,8 @@ export function saveSettingsStatement(
     .bind(at, actor, JSON.stringify(settings));
 }
 
-/** The rules in force: the newest saved settings, else the defaults from the Worker's vars. */
+/** The rules in force: the newest saved settings (completed from the defaults), else the Worker's vars. */
 export async function settingsInForce(env: { DB: D1Database } & SettingsVars): Promise<CompetitionSettings> {
-  return (await savedSettings(env.DB))?.settings ?? defaultSettings(env);
+  const saved = await savedSettings(env.DB);
+  return saved ? completeSettings(saved.settings, env) : defaultSettings(env);
 }

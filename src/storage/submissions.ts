@@ -199,6 +199,21 @@ export function withdrawStatement(db: D1Database, id: string, from: SubmissionSt
     .bind(id, at, from);
 }
 
+/** Replaces the submitter token's hash, only if it is still the one the request proved (a concurrent rotation loses). */
+export function rotateTokenStatement(
+  db: D1Database,
+  id: string,
+  fromHash: string,
+  toHash: string,
+  at: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      "UPDATE submissions SET submitter_token_hash = ?3, updated_at = ?4 WHERE id = ?1 AND submitter_token_hash = ?2",
+    )
+    .bind(id, fromHash, toHash, at);
+}
+
 /** Keeps the current file as an earlier version. Its primary key makes a concurrent replacement fail its batch. */
 export function keepVersionStatement(db: D1Database, submission: SubmissionRecord, at: string): D1PreparedStatement {
   return db

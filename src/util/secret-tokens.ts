@@ -1,6 +1,10 @@
 /** Bearer tokens: random, shown once, stored only as a SHA-256 hash, compared in constant time. */
 import { base64Url } from "./hash";
 
+/** What each kind of token starts with, so a leaked one is recognisable (and secret scanners can match it). */
+export const SUBMITTER_TOKEN_PREFIX = "isv_st_";
+export const ORGANISER_TOKEN_PREFIX = "isv_ot_";
+
 export function newToken(prefix: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return prefix + base64Url(bytes);

@@ -31,13 +31,14 @@ export class ExampleIndex {
     if (previous % 2 ** 20 === answerCode) {
       this.issues.add(
         "duplicate_example",
-        `This example repeats the one on line ${firstLine}; remove one copy.`,
+        () => `This example repeats the one on line ${firstLine}; remove one copy.`,
         where,
       );
     } else {
       this.issues.add(
         "conflicting_answers",
-        `This example has the same prompt and choices as line ${firstLine} but a different answer; keep the correct one.`,
+        () =>
+          `This example has the same prompt and choices as line ${firstLine} but a different answer; keep the correct one.`,
         { ...where, column: example.taskType === "numeric" ? "true_answer" : "answer_index" },
       );
     }

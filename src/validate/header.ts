@@ -1,9 +1,11 @@
 import type { IssueCollector } from "./issues";
+import { quoted, shortName } from "./text";
 import {
   KNOWN_COLUMNS,
   LEGACY_COLUMNS,
   REQUIRED_COLUMNS,
   inferTaskType,
+  legacyColumn,
   type ColumnName,
   type TaskType,
 } from "./task-types";
@@ -40,18 +42,15 @@ export function analyseHeader(
     if (name !== raw) {
       issues.add(
         "column_name_whitespace",
-        `Column name ${JSON.stringify(raw)} has spaces around it; it is read as "${name}". Remove the spaces.`,
-        { ...at, column: name },
+        `Column name ${quoted(raw)} has spaces around it; it is read as ${quoted(name)}. Remove the spaces.`,
+        { ...at, column: shortName(name) },
       );
     }
     if (positions.has(name)) {
       issues.add(
         "duplicate_column",
-        `Column "${name}" appears more than once; keep one and rename or delete the others.`,
-        {
-          ...at,
-          column: name,
-        },
+        `Column ${quoted(name)} appears more than once; keep one and rename or delete the others.`,
+        { ...at, column: shortName(name) },
       );
       return;
     }
@@ -60,7 +59,7 @@ export function analyseHeader(
 
   const present = new Set(positions.keys());
   for (const name of present) {
-    const current = LEGACY_COLUMNS[name];
+    const current = legacyColumn(name);
     if (current) {
       issues.add(
         "legacy_column",
@@ -113,14 +112,14 @@ export function analyseHeader(
   }
 
   for (const name of present) {
-    if (KNOWN_COLUMNS.has(name) || LEGACY_COLUMNS[name]) continue;
+    if (KNOWN_COLUMNS.has(name) || legacyColumn(name)) continue;
     const near = closestName(name, required as readonly string[]);
     issues.add(
       "unknown_column",
       near && !present.has(near)
-        ? `Column "${name}" is not part of the format and will be ignored; did you mean "${near}"?`
-        : `Column "${name}" is not part of the format and will be ignored.`,
-      { ...at, column: name },
+        ? `Column ${quoted(name)} is not part of the format and will be ignored; did you mean "${near}"?`
+        : `Column ${quoted(name)} is not part of the format and will be ignored.`,
+      { ...at, column: shortName(name) },
     );
   }
 
@@ -133,7 +132,7 @@ function isPandasIndexName(name: string): boolean {
 }
 
 function withLegacyRenamed(names: Set<string>): Set<string> {
-  return new Set([...names].map((name) => LEGACY_COLUMNS[name] ?? name));
+  return new Set([...names].map((name) => legacyColumn(name) ?? name));
 }
 
 /** The candidate within edit distance 2, or equal ignoring case and separators. */
@@ -141,7 +140,14 @@ function closestName(name: string, candidates: readonly string[]): string | unde
   const squash = (text: string): string => text.toLowerCase().replace(/[\s_-]/g, "");
   let best: { name: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    const distance = squash(candidate) === squash(name) ? 0 : editDistance(name.toLowerCase(), candidate.toLowerCase());
+    // Names whose lengths differ by more than 2 are further apart than that: skip the edit distance, whose cost is
+    // the product of the lengths (a header cell may be a megabyte long).
+    const distance =
+      squash(candidate) === squash(name)
+        ? 0
+        : Math.abs(candidate.length - name.length) > 2
+          ? Number.POSITIVE_INFINITY
+          : editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
   }
   return best?.name;

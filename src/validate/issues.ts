@@ -18,6 +18,7 @@ export const ISSUE_SEVERITY = {
   invalid_quotes: "error",
   blank_record: "warning",
   ragged_row: "error",
+  too_many_fields: "error",
   // header and task type
   missing_column: "error",
   duplicate_column: "error",
@@ -35,6 +36,10 @@ export const ISSUE_SEVERITY = {
   duplicate_class: "error",
   too_few_classes: "error",
   wrong_class_count: "error",
+  too_many_classes: "error",
+  prompt_too_long: "error",
+  nul_character: "error",
+  control_character: "warning",
   answer_index_invalid: "error",
   answer_index_negative: "error",
   answer_index_out_of_range: "error",
@@ -80,7 +85,12 @@ export class IssueCollector {
 
   constructor(private readonly limits: IssueLimits) {}
 
-  add(code: IssueCode, message: string, where: Omit<Issue, "severity" | "code" | "message"> = {}): void {
+  /** `message` may be a function, for codes that can occur on every byte: it is called only if the issue is listed. */
+  add(
+    code: IssueCode,
+    message: string | (() => string),
+    where: Omit<Issue, "severity" | "code" | "message"> = {},
+  ): void {
     const severity = ISSUE_SEVERITY[code];
     const seen = (this.counts[code] ?? 0) + 1;
     this.counts[code] = seen;
@@ -90,7 +100,7 @@ export class IssueCollector {
       this.omitted++;
       return;
     }
-    this.listed.push({ severity, code, message, ...where });
+    this.listed.push({ severity, code, message: typeof message === "string" ? message : message(), ...where });
   }
 
   get hasErrors(): boolean {

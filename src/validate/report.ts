@@ -11,6 +11,14 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   maxRows: 200_000,
   maxBytes: 100 * 1024 * 1024,
   maxRecordBytes: 1024 * 1024,
+  // The prize's formats have at most 5 columns (6 with pandas' index); 64 leaves room for any notes columns, and
+  // stops a row of a million commas before it costs a million fields.
+  maxFieldsPerRecord: 64,
+  // The prize's tasks had 2 to 10 classes; each class sends the prompt to every model again.
+  maxClasses: 20,
+  // The prize's prompts ran to a few thousand characters; 16,000 is about 4,000 tokens of English text, twice the
+  // 2,048-token context of the prize's GPT-3 and OPT models.
+  maxPromptChars: 16_000,
   maxIssues: 500,
   maxIssuesPerCode: 25,
 };

@@ -1,6 +1,8 @@
 import { parseClassesLiteral } from "./classes-literal";
 import type { HeaderLayout } from "./header";
 import type { IssueCollector } from "./issues";
+import type { ValidationLimits } from "./report";
+import { formatCount, quoted } from "./text";
 import { needsExactlyTwoClasses, type ColumnName, type TaskType } from "./task-types";
 
 /**
@@ -27,6 +29,9 @@ interface Where {
   row: number;
 }
 
+/** The limits a single row is checked against. */
+export type RowLimits = Pick<ValidationLimits, "maxClasses" | "maxPromptChars">;
+
 /**
  * Checks one data record against its task type and returns the normalised example, or undefined when the record
  * has an error (every error in the record is reported, not just the first).
@@ -37,6 +42,7 @@ export function checkRecord(
   taskType: TaskType,
   where: Where,
   issues: IssueCollector,
+  limits: RowLimits,
 ): Example | undefined {
   const errorsBefore = issues.errorCount;
   const cell = (column: ColumnName): string => {
@@ -52,13 +58,28 @@ export function checkRecord(
     return value;
   };
 
-  const prompt = required("prompt");
+  /** A prompt the models will read: within the length limit and free of control characters. */
+  const promptText = (column: "prompt" | "other_prompt"): string | undefined => {
+    const value = required(column);
+    if (value === undefined) return undefined;
+    if (value.length > limits.maxPromptChars) {
+      issues.add(
+        "prompt_too_long",
+        `The ${column} is ${formatCount(value.length)} characters long; at most ${formatCount(limits.maxPromptChars)} are allowed (a prompt is sent again for every class, and the prize's models read at most about 8,000 characters).`,
+        { ...where, column },
+      );
+    }
+    checkControlCharacters(value, `The ${column}`, column, where, issues);
+    return value;
+  };
+
+  const prompt = promptText("prompt");
   switch (taskType) {
     case "classification":
     case "logodds":
     case "absolute_logodds": {
-      const otherPrompt = taskType === "classification" ? "" : required("other_prompt");
-      const classes = checkClasses(cell("classes"), taskType, where, issues);
+      const otherPrompt = taskType === "classification" ? "" : promptText("other_prompt");
+      const classes = checkClasses(cell("classes"), taskType, where, issues, limits);
       const answerIndex = checkAnswerIndex(cell("answer_index"), classes?.length, where, issues);
       if (prompt !== undefined && classes) {
         checkJoin(prompt, classes, "class", where, issues);
@@ -71,6 +92,7 @@ export function checkRecord(
     }
     case "sequence_prob": {
       const completion = required("completion");
+      if (completion !== undefined) checkControlCharacters(completion, "The completion", "completion", where, issues);
       if (prompt !== undefined && completion !== undefined)
         checkJoin(prompt, [completion], "completion", where, issues);
       if (issues.errorCount > errorsBefore || prompt === undefined || completion === undefined) return undefined;
@@ -92,7 +114,13 @@ export function checkRecord(
   }
 }
 
-function checkClasses(text: string, taskType: TaskType, where: Where, issues: IssueCollector): string[] | undefined {
+function checkClasses(
+  text: string,
+  taskType: TaskType,
+  where: Where,
+  issues: IssueCollector,
+  limits: RowLimits,
+): string[] | undefined {
   // `at` is built only when there is something to report: this runs for every row of every file.
   const at = (): Where & { column: string } => ({ ...where, column: "classes" });
   if (isBlank(text)) {
@@ -124,7 +152,16 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
       at(),
     );
     ok = false;
+  } else if (classes.length > limits.maxClasses) {
+    // Nothing is said about each of so many classes: one issue, and the row costs no more to check.
+    issues.add(
+      "too_many_classes",
+      `This row has ${formatCount(classes.length)} classes; at most ${formatCount(limits.maxClasses)} are allowed (each class sends the prompt to every model again).`,
+      at(),
+    );
+    return undefined;
   }
+  const seen = new Set<string>();
   for (const [i, name] of classes.entries()) {
     if (name === "") {
       issues.add(
@@ -133,16 +170,55 @@ function checkClasses(text: string, taskType: TaskType, where: Where, issues: Is
         at(),
       );
       ok = false;
-    } else if (classes.indexOf(name) < i) {
-      issues.add(
-        "duplicate_class",
-        `Class ${JSON.stringify(name)} appears twice in this row; classes must differ.`,
-        at(),
-      );
+    } else if (seen.has(name)) {
+      issues.add("duplicate_class", `Class ${quoted(name)} appears twice in this row; classes must differ.`, at());
       ok = false;
     }
+    seen.add(name);
   }
+  // One control-character issue for the cell, like any other cell: about a NUL when any class has one.
+  const withNul = classes.findIndex((name) => name.includes("\u0000"));
+  const flagged = withNul !== -1 ? withNul : classes.findIndex((name) => CONTROL_CHARACTER.test(name));
+  const name = classes[flagged];
+  if (name !== undefined) checkControlCharacters(name, `Class ${flagged}`, "classes", where, issues);
   return ok ? classes : undefined;
+}
+
+/**
+ * C0 controls but tab, line feed and carriage return (legitimate in prompts), DEL and the C1 controls: characters
+ * nobody sees when reading a task, that no prompt needs, and that servers and tokenizers treat unpredictably.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/**
+ * Reports the text's control characters, once: a NUL as an error (it ends a C string, so servers cut the prompt
+ * there or refuse it), any other as a warning.
+ */
+function checkControlCharacters(
+  text: string,
+  what: string,
+  column: ColumnName,
+  where: Where,
+  issues: IssueCollector,
+): void {
+  const found = CONTROL_CHARACTER.exec(text);
+  if (!found) return;
+  const nul = text.indexOf("\u0000", found.index);
+  if (nul !== -1) {
+    issues.add(
+      "nul_character",
+      `${what} has a NUL character (U+0000) at character ${formatCount(nul + 1)}; remove it. It is never part of a prompt (usually a sign of a binary or UTF-16 export), and servers cut the text there or refuse it.`,
+      { ...where, column },
+    );
+    return;
+  }
+  const code = text.charCodeAt(found.index).toString(16).toUpperCase().padStart(4, "0");
+  issues.add(
+    "control_character",
+    `${what} has a control character, U+${code}, at character ${formatCount(found.index + 1)}; it is invisible when the task is read, and models see it as text. Remove it unless it is meant.`,
+    { ...where, column },
+  );
 }
 
 /** True for "" and whitespace only, without allocating a trimmed copy of a long cell. */
@@ -153,7 +229,8 @@ function isBlank(text: string): boolean {
   return text.trim() === "";
 }
 
-const INTEGER = /^\+?\d+$/;
+/** A whole number that is not negative: digits after an optional "+", or zero written "-0" (which is 0). */
+const INTEGER = /^(\+?\d+|-0+)$/;
 /** pandas writes integer columns holding a missing value as floats: "1.0", and sometimes "-0.0". */
 const INTEGRAL_FLOAT = /^[+-]?\d+\.0*$/;
 
@@ -175,21 +252,21 @@ function checkAnswerIndex(
     );
     return undefined;
   } else if (INTEGER.test(value)) {
-    index = Number(value);
+    index = Math.abs(Number(value)); // 0 for "-0"
   } else if (INTEGRAL_FLOAT.test(value) && (Number(value) >= 0 || Object.is(Number(value), -0))) {
     index = Math.abs(Number(value));
     issues.add(
       "answer_index_float",
-      `answer_index "${value}" is written as a decimal; it is read as ${index}. Write whole numbers.`,
+      `answer_index ${quoted(value)} is written as a decimal; it is read as ${index}. Write whole numbers.`,
       at,
     );
   } else if (/^-\d+(\.0*)?$/.test(value)) {
-    issues.add("answer_index_negative", `answer_index "${value}" is negative; positions count from 0.`, at);
+    issues.add("answer_index_negative", `answer_index ${quoted(value)} is negative; positions count from 0.`, at);
     return undefined;
   } else {
     issues.add(
       "answer_index_invalid",
-      `answer_index "${value}" is not a whole number; give the position of the correct class, counting from 0.`,
+      `answer_index ${quoted(value)} is not a whole number; give the position of the correct class, counting from 0.`,
       at,
     );
     return undefined;
@@ -220,7 +297,7 @@ function checkNumber(text: string, column: ColumnName, where: Where, issues: Iss
       value === "" ? "empty_value" : "number_invalid",
       value === ""
         ? `The "${column}" cell is empty; it needs a number.`
-        : `"${column}" must be a finite number; found "${value}".`,
+        : `"${column}" must be a finite number; found ${quoted(value)}.`,
       { ...where, column },
     );
     return undefined;
@@ -246,8 +323,8 @@ function checkJoin(
     issues.add(
       "prompt_trailing_whitespace",
       doubled !== undefined
-        ? `The ${promptColumn} ends with a space or tab and the ${kind} ${JSON.stringify(doubled)} starts with one: the model would see both. Remove the trailing whitespace from the ${promptColumn}.`
-        : `The ${promptColumn} ends with a space or tab: move it to the start of the ${kind} (${JSON.stringify(` ${continuations[0] ?? ""}`)}), as models tokenize the space with the word.`,
+        ? `The ${promptColumn} ends with a space or tab and the ${kind} ${quoted(doubled)} starts with one: the model would see both. Remove the trailing whitespace from the ${promptColumn}.`
+        : `The ${promptColumn} ends with a space or tab: move it to the start of the ${kind} (${quoted(` ${continuations[0] ?? ""}`)}), as models tokenize the space with the word.`,
       { ...where, column: promptColumn },
     );
     return;
@@ -257,7 +334,7 @@ function checkJoin(
     if (/^\s/.test(text)) continue;
     issues.add(
       "missing_leading_space",
-      `The ${kind} ${JSON.stringify(text)} does not start with a space, so it joins the prompt's last word; write ${JSON.stringify(` ${text}`)} unless that is intended.`,
+      `The ${kind} ${quoted(text)} does not start with a space, so it joins the prompt's last word; write ${quoted(` ${text}`)} unless that is intended.`,
       { ...where, column },
     );
   }

@@ -40,6 +40,16 @@ export const LEGACY_COLUMNS: Record<string, ColumnName> = {
   single_word: "completion",
 };
 
+/** The current name of an early column name; undefined for any other name ("constructor" included). */
+export function legacyColumn(name: string): ColumnName | undefined {
+  return own(LEGACY_COLUMNS, name);
+}
+
+/** A table's own entry, never one inherited from Object.prototype: names come from uploads. */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export type TaskTypeResolution =
   | { ok: true; taskType: TaskType }
   | { ok: false; reason: "unknown" | "legacy"; suggestion?: TaskType };
@@ -50,9 +60,9 @@ export function isTaskType(name: string): name is TaskType {
 
 export function resolveTaskType(name: string): TaskTypeResolution {
   if (isTaskType(name)) return { ok: true, taskType: name };
-  const alias = TASK_TYPE_ALIASES[name];
+  const alias = own(TASK_TYPE_ALIASES, name);
   if (alias) return { ok: true, taskType: alias };
-  const legacy = LEGACY_TASK_TYPES[name];
+  const legacy = own(LEGACY_TASK_TYPES, name);
   if (legacy) return { ok: false, reason: "legacy", suggestion: legacy };
   return { ok: false, reason: "unknown" };
 }

@@ -1,5 +1,6 @@
 import Papa from "papaparse";
-import { ByteScanner } from "./byte-scanner";
+import { ByteScanner, type CutRecord } from "./byte-scanner";
+import { yieldToEventLoop } from "./event-loop";
 import { ExampleIndex } from "./example-index";
 import { analyseHeader, type HeaderLayout } from "./header";
 import { IssueCollector } from "./issues";
@@ -11,6 +12,7 @@ import {
   type ValidationReport,
 } from "./report";
 import { checkRecord, type Example } from "./row-rules";
+import { formatCount, quoted, shortName } from "./text";
 import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "./task-types";
 
 export interface ValidatorOptions {
@@ -32,6 +34,17 @@ interface RawParse {
 const PARSE_BATCH_CHARS = 64 * 1024;
 
 /**
+ * `write` checks input in slices of this size, and lets other work in the isolate run (another request, a timer)
+ * once it has done about YIELD_AFTER_WORK of work since it last did: a byte is one unit and a record
+ * RECORD_WORK, so a file of tiny rows yields as often, in time, as one of long rows. Counted in work, not
+ * milliseconds, because a Worker's clock stands still while its code runs. Every check is linear in its input, so
+ * this bounds how long one upload holds the isolate (a few milliseconds between yields at the measured speeds).
+ */
+const WRITE_SLICE_BYTES = 64 * 1024;
+const YIELD_AFTER_WORK = 256 * 1024;
+const RECORD_WORK = 64;
+
+/**
  * Validates a task CSV pushed to it in byte chunks, in one pass and bounded memory, and produces the full report.
  * The same code runs in the Worker (request body) and in the CLI (file stream).
  *
@@ -47,8 +60,18 @@ export class TaskFileValidator {
   private readonly promptLengths = new LengthTally();
   private readonly classesPerRow = new Map<number, number>();
   private readonly answerDistribution = new Map<number, number>();
-  private pending = "";
+  /** Decoded whole records not yet parsed (ends just after a row end, or is empty). */
+  private ready = "";
+  /** Decoded start of the record still arriving: never parsed before it is complete. */
+  private partial = "";
+  /** Records parsed so far, the header included: the ordinal of the next one. */
+  private parsedRecords = 0;
+  /** Index of the next entry of the scanner's cutRecords to match. */
+  private nextCut = 0;
+  private workSinceYield = 0;
   private header: string[] | undefined;
+  /** The header had more fields than the limit: rows cannot be checked against it. */
+  private headerTooWide = false;
   private layout: HeaderLayout | undefined;
   private taskType: TaskType | undefined;
   private taskTypeSource: "given" | "inferred" | null = null;
@@ -64,14 +87,18 @@ export class TaskFileValidator {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.issues = new IssueCollector(this.limits);
     this.index = new ExampleIndex(this.issues);
-    this.scanner = new ByteScanner({
-      invalidUtf8: (line, byteOffset) =>
-        this.issues.add(
-          "invalid_utf8",
-          `Bytes that are not valid UTF-8 at byte ${byteOffset + 1}; save the file as UTF-8 (in Excel: "CSV UTF-8").`,
-          { line },
-        ),
-    });
+    this.scanner = new ByteScanner(
+      {
+        invalidUtf8: (line, byteOffset) =>
+          this.issues.add(
+            "invalid_utf8",
+            () =>
+              `Bytes that are not valid UTF-8 at byte ${byteOffset + 1}; save the file as UTF-8 (in Excel: "CSV UTF-8").`,
+            { line },
+          ),
+      },
+      { maxFields: this.limits.maxFieldsPerRecord },
+    );
   }
 
   /** True once a limit stopped validation: the caller should stop sending input. */
@@ -84,8 +111,23 @@ export class TaskFileValidator {
     return this.issues.hasErrors;
   }
 
+  /**
+   * Checks a chunk as `push` does, in slices, letting other work run between them (see WRITE_SLICE_BYTES): the way
+   * to feed a validator inside a Worker, where one upload must not hold the isolate.
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.length && !this.stoppedEarly && !this.finished; at += WRITE_SLICE_BYTES) {
+      this.push(chunk.subarray(at, at + WRITE_SLICE_BYTES));
+      if (this.workSinceYield >= YIELD_AFTER_WORK) {
+        this.workSinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+  }
+
   push(chunk: Uint8Array): void {
     if (this.stoppedEarly || this.finished) return;
+    this.workSinceYield += chunk.length;
     if (this.scanner.bytes + chunk.length > this.limits.maxBytes) {
       this.stop(
         "file_too_large",
@@ -93,7 +135,7 @@ export class TaskFileValidator {
       );
       return;
     }
-    this.pending += this.decoder.decode(this.scanner.push(chunk), { stream: true });
+    this.take(this.scanner.push(chunk), this.scanner.wholeRecordsEnd);
     if (this.scanner.longestRecord > this.limits.maxRecordBytes) {
       this.stop(
         "record_too_long",
@@ -104,12 +146,13 @@ export class TaskFileValidator {
       );
       return;
     }
-    if (this.pending.length >= PARSE_BATCH_CHARS) this.parsePending(false);
+    if (this.ready.length >= PARSE_BATCH_CHARS) this.parseRows(false);
   }
 
   finish(): ValidationReport {
     if (!this.finished && !this.stoppedEarly) {
-      this.pending += this.decoder.decode(this.scanner.finish());
+      this.ready += this.partial + this.decoder.decode(this.scanner.finish());
+      this.partial = "";
       this.parsePending(true);
       this.checkWholeFile();
     }
@@ -120,32 +163,68 @@ export class TaskFileValidator {
   private stop(code: "file_too_large" | "too_many_rows" | "record_too_long", message: string, where = {}): void {
     this.issues.add(code, message, where);
     this.stoppedEarly = true;
-    this.pending = "";
+    this.ready = "";
+    this.partial = "";
+  }
+
+  /**
+   * Decodes the scanner's output: its first `wholeEnd` bytes complete the records before them, and join the text
+   * to parse; the rest is the start of a record still arriving. The parser only ever sees whole records, so each
+   * byte is parsed once however long a record is and however small the chunks it arrives in. (Parsing the open
+   * record again at each chunk, as before, cost a wide row's width squared over the chunk size.)
+   */
+  private take(output: Uint8Array, wholeEnd: number): void {
+    if (wholeEnd === 0) {
+      this.partial += this.decoder.decode(output, { stream: true });
+      return;
+    }
+    // A row end is an LF, so no UTF-8 sequence spans the split and the decoder holds nothing back at it.
+    this.ready += this.partial + this.decoder.decode(output.subarray(0, wholeEnd), { stream: true });
+    this.partial = this.decoder.decode(output.subarray(wholeEnd), { stream: true });
   }
 
   private parsePending(atEnd: boolean): void {
     this.parseRows(false);
     // In final mode papaparse turns a trailing newline into a blank row, so only a non-empty leftover (a last row
     // without a newline, or an unterminated quote) is parsed that way.
-    if (atEnd && this.pending.length > 0) this.parseRows(true);
+    if (atEnd && this.ready.length > 0) this.parseRows(true);
   }
 
   private parseRows(final: boolean): void {
-    const parsed = this.parser.parse(this.pending, 0, !final) as RawParse;
-    this.pending = final ? "" : this.pending.slice(parsed.meta.cursor);
+    const parsed = this.parser.parse(this.ready, 0, !final) as RawParse;
+    // Whole records leave nothing behind, unless papaparse reads quotes differently from the scanner.
+    this.ready = final ? "" : this.ready.slice(parsed.meta.cursor);
     const rowErrors = new Map<number, string>();
     for (const error of parsed.errors) rowErrors.set(error.row, error.code);
+    this.workSinceYield += parsed.data.length * RECORD_WORK;
     parsed.data.forEach((fields, i) => {
       if (this.stoppedEarly) return;
+      const cut = this.cutRecord(this.parsedRecords++);
       const line = this.nextLine;
-      this.nextLine += 1 + countLineBreaks(fields);
-      this.onRecord(fields, line, rowErrors.get(i));
+      this.nextLine += 1 + countLineBreaks(fields) + (cut?.droppedLineBreaks ?? 0);
+      // A record cut after a stray quote needs nothing more: the parser reports its error.
+      const wide = cut?.reason === "fields" ? cut : undefined;
+      this.onRecord(fields, line, rowErrors.get(i), wide);
     });
   }
 
-  private onRecord(fields: string[], line: number, parseError: string | undefined): void {
+  /** The scanner's note on the record with this ordinal, when it cut the record short. */
+  private cutRecord(ordinal: number): CutRecord | undefined {
+    const cut = this.scanner.cutRecords;
+    const next = cut[this.nextCut];
+    if (next?.ordinal !== ordinal) return undefined;
+    this.nextCut++;
+    // Forget the notes already matched once in a while, so a file of cut records keeps no list of them.
+    if (this.nextCut >= 1024) {
+      cut.splice(0, this.nextCut);
+      this.nextCut = 0;
+    }
+    return next;
+  }
+
+  private onRecord(fields: string[], line: number, parseError: string | undefined, wide?: CutRecord): void {
     if (!this.header) {
-      this.onHeader(fields);
+      this.onHeader(fields, wide);
       return;
     }
     const row = ++this.records;
@@ -156,6 +235,10 @@ export class TaskFileValidator {
         `The file has more than ${this.limits.maxRows} data rows, the limit; remove examples.`,
         where,
       );
+      return;
+    }
+    if (wide) {
+      this.reportTooWide(wide, where);
       return;
     }
     if (parseError === "MissingQuotes") {
@@ -180,16 +263,20 @@ export class TaskFileValidator {
       this.issues.add("blank_record", "This record is blank and is skipped.", where);
       return;
     }
-    if (fields.length !== this.header.length) {
+    // Rows cannot be compared with a header that was cut short.
+    if (this.headerTooWide) return;
+    const header = this.header;
+    if (fields.length !== header.length) {
       this.issues.add(
         "ragged_row",
-        `This row has ${fields.length} fields but the header has ${this.header.length}; check for an unquoted comma or a missing field.`,
+        () =>
+          `This row has ${fields.length} fields but the header has ${header.length}; check for an unquoted comma or a missing field.`,
         where,
       );
       return;
     }
     if (!this.layout || !this.taskType) return;
-    const example = checkRecord(fields, this.layout, this.taskType, where, this.issues);
+    const example = checkRecord(fields, this.layout, this.taskType, where, this.issues, this.limits);
     if (!example) return;
     this.examples++;
     this.tally(example);
@@ -197,8 +284,14 @@ export class TaskFileValidator {
     this.options.onExample?.(example);
   }
 
-  private onHeader(fields: string[]): void {
+  private onHeader(fields: string[], wide: CutRecord | undefined): void {
     this.header = fields;
+    if (wide) {
+      // Its first columns may not be the ones meant (an unquoted comma?): say only that it is too wide.
+      this.headerTooWide = true;
+      this.reportTooWide(wide, { line: 1, row: 0 });
+      return;
+    }
     const given = this.resolveGivenTaskType();
     if (given === "invalid") return;
     const analysis = analyseHeader(fields, given, this.issues);
@@ -212,6 +305,15 @@ export class TaskFileValidator {
     }
   }
 
+  private reportTooWide(wide: CutRecord, where: { line: number; row: number }): void {
+    const limit = this.limits.maxFieldsPerRecord;
+    this.issues.add(
+      "too_many_fields",
+      `This ${where.row === 0 ? "header" : "record"} has ${formatCount(wide.fields)} fields; at most ${formatCount(limit)} are allowed (the task formats need at most 5). The fields after the first ${formatCount(limit)} were not read: check for commas outside quotes.`,
+      { ...where, column: String(limit + 1) },
+    );
+  }
+
   private resolveGivenTaskType(): TaskType | undefined | "invalid" {
     const name = this.options.taskType;
     if (name === undefined) return undefined;
@@ -220,13 +322,13 @@ export class TaskFileValidator {
     if (resolution.reason === "legacy") {
       this.issues.add(
         "legacy_task_type",
-        `Task type "${name}" is an early name; did you mean "${resolution.suggestion}"?`,
+        `Task type ${quoted(name)} is an early name; did you mean "${resolution.suggestion}"?`,
         {},
       );
     } else {
       this.issues.add(
         "task_type_unknown",
-        `Task type "${name}" is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`,
+        `Task type ${quoted(name)} is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`,
         {},
       );
     }
@@ -297,7 +399,7 @@ export class TaskFileValidator {
       omittedIssues: this.issues.omitted,
       counts: this.issues.counts,
       truncated: this.stoppedEarly,
-      columns: { header: this.header ?? [], indexColumn: this.hasIndexColumn },
+      columns: { header: (this.header ?? []).map(shortName), indexColumn: this.hasIndexColumn },
       stats: {
         bytes: this.scanner.bytes,
         lines: this.stoppedEarly ? this.scanner.line : Math.max(0, this.nextLine - 1),
@@ -327,7 +429,7 @@ export async function validateStream(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      validator.push(value);
+      await validator.write(value);
       if (validator.stopped) {
         await reader.cancel();
         break;

@@ -152,6 +152,6 @@ describe("isv token create's wrangler calls", () => {
     const { runBounded } = await import("../../src/cli/token-command");
     expect(
       await runBounded(process.execPath, ["-e", "console.log('done'); process.exit(3)"], process.env, 10_000),
-    ).toEqual({ status: 3, output: "done\n" });
+    ).toEqual({ status: 3, output: "done\n", stdout: "done\n" });
   });
 });

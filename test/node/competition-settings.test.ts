@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  completeSettings,
   defaultSettings,
   editableUntil,
   roundProblems,
@@ -35,7 +36,65 @@ describe("competition rounds", () => {
       maxFileBytes: 1048576,
       maxRows: 200000,
       publicFamilies: ["isv-reference", "gpt3"],
+      tokenBudget: 5_000_000,
+      uploadsPerHour: 10,
+      automaticEvaluationsPerDay: 100,
+      spendCeilingTokens: 500_000_000,
+      spendCeilingUsd: null,
+    });
+  });
+
+  it("take their intake and spend limits from the Worker's vars, where set", () => {
+    expect(
+      defaultSettings({
+        UPLOADS_PER_HOUR: "25",
+        AUTO_EVALUATIONS_PER_DAY: "7",
+        AUTO_TOKEN_BUDGET: "120000",
+        SPEND_CEILING_TOKENS: "9000000",
+        SPEND_CEILING_USD: "12.5",
+      }),
+    ).toMatchObject({
+      uploadsPerHour: 25,
+      automaticEvaluationsPerDay: 7,
+      tokenBudget: 120_000,
+      spendCeilingTokens: 9_000_000,
+      spendCeilingUsd: 12.5,
+    });
+  });
+
+  it('have no budget, cap or ceiling where a var says "none"', () => {
+    expect(
+      defaultSettings({
+        AUTO_EVALUATIONS_PER_DAY: "none",
+        AUTO_TOKEN_BUDGET: "none",
+        SPEND_CEILING_TOKENS: "none",
+        SPEND_CEILING_USD: "none",
+      }),
+    ).toMatchObject({
+      automaticEvaluationsPerDay: null,
       tokenBudget: null,
+      spendCeilingTokens: null,
+      spendCeilingUsd: null,
+    });
+  });
+
+  it("keep the built-in limits where a var is not a number", () => {
+    expect(
+      defaultSettings({ UPLOADS_PER_HOUR: "0", AUTO_TOKEN_BUDGET: "lots", SPEND_CEILING_USD: "-1" }),
+    ).toMatchObject({
+      uploadsPerHour: 10,
+      tokenBudget: 5_000_000,
+      spendCeilingUsd: null,
+    });
+  });
+
+  it("fill the fields an admin's document leaves out from the defaults, and keep the ones it sets", () => {
+    const { uploadsPerHour: _left, spendCeilingUsd: _out, ...partial } = settings;
+    expect(completeSettings({ ...partial, tokenBudget: null }, { UPLOADS_PER_HOUR: "40" })).toEqual({
+      ...settings,
+      tokenBudget: null,
+      uploadsPerHour: 40,
+      spendCeilingUsd: null,
     });
   });
 

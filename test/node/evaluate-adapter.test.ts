@@ -84,12 +84,16 @@ describe("openai-completions adapter", () => {
     ).toMatchObject({ retryable: true, status: 500 });
   });
 
-  it("turns a 404 into a permanent error that says the model does not exist", async () => {
+  it("turns a 404 into a permanent provider_not_found error, in its own words, not the provider's", async () => {
     const missing = await referenceAdapter()
       .score("gpt-9", ["x"])
       .catch((error: unknown) => error);
-    expect(missing).toMatchObject({ retryable: false, status: 404 });
-    expect((missing as Error).message).toContain("does not exist");
+    expect(missing).toMatchObject({
+      failure: "provider_not_found",
+      retryable: false,
+      status: 404,
+      message: "the provider answered HTTP 404",
+    });
   });
 
   it("treats a response cut short as retryable, not as data", async () => {

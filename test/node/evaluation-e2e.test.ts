@@ -34,6 +34,7 @@ describe("evaluation through the real Queue and the reference server over HTTP",
   let service: { url: string; stop: () => Promise<void> };
   const state = mkdtempSync(join(tmpdir(), "isv-eval-"));
   let organiserToken = "";
+  let adminToken = "";
 
   beforeAll(async () => {
     reference = await startDevServer({ config: REFERENCE_CONFIG, port: await freePort() });
@@ -53,9 +54,16 @@ describe("evaluation through the real Queue and the reference server over HTTP",
     service = await startDevServer({
       port: await freePort(),
       persistTo: state,
-      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
+      // The faulty server is on loopback too: allowed for local development (REFERENCE_BASE_URL is by itself).
+      vars: {
+        DEFAULT_FAMILIES: "isv-reference",
+        REFERENCE_BASE_URL: `${reference.url}/v1`,
+        OUTBOUND_ALLOW_HOSTS: "127.0.0.1",
+      },
     });
     organiserToken = (await createTokenWithCli("organiser", state)).stdout.trim();
+    // Registering a family is for admins.
+    adminToken = (await createTokenWithCli("admin", state)).stdout.trim();
   });
   afterAll(async () => {
     await service?.stop();
@@ -209,10 +217,10 @@ describe("evaluation through the real Queue and the reference server over HTTP",
         name: "reference-faulty",
         baseUrl: `${faulty.url}/v1`,
       };
-      const put = await organiser("/v1/review/families/reference-faulty", {
+      const put = await fetch(`${service.url}/v1/review/families/reference-faulty`, {
         method: "PUT",
         body: JSON.stringify(definition),
-        headers: { "content-type": "application/json" },
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
       });
       expect(put.status).toBe(200);
       const started = await organiser(`/v1/review/submissions/${created.id}/evaluations`, {

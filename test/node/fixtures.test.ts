@@ -65,6 +65,15 @@ const CASES: Record<string, { options?: ValidatorOptions; valid: boolean; issues
   conflicting_answers: { valid: false, issues: ["conflicting_answers@4/3/answer_index"] },
   constant_answer_index: { valid: true, issues: ["constant_answer_index@-/-/answer_index"] },
   too_few_examples: { options: { limits: { minExamples: 300 } }, valid: false, issues: ["too_few_examples@-/-/-"] },
+  too_many_fields: { valid: false, issues: ["too_many_fields@3/2/65"] },
+  too_many_classes: { valid: false, issues: ["too_many_classes@3/2/classes"] },
+  prompt_too_long: {
+    options: { limits: { maxPromptChars: 40 } },
+    valid: false,
+    issues: ["prompt_too_long@3/2/prompt"],
+  },
+  nul_character: { valid: false, issues: ["nul_character@3/2/prompt"] },
+  control_character: { valid: true, issues: ["control_character@3/2/prompt"] },
 };
 
 describe("one small fixture per issue code", () => {

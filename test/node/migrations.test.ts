@@ -113,3 +113,68 @@ describe(`migration ${HEADLINE_MIGRATION}`, () => {
     ]);
   });
 });
+
+/**
+ * The shard-lease migration on a database that already holds an evaluation: its pending shards are due at once
+ * (the next cron run sends them again), its settled ones get no time.
+ */
+const LEASE_MIGRATION = "0010_shard_leases.sql";
+
+describe(`migration ${LEASE_MIGRATION}`, () => {
+  const dir = mkdtempSync(join(tmpdir(), "isv-migrations-"));
+  const migrations = join(dir, "migrations");
+  const config = join(dir, "wrangler.toml");
+  const d1 = (...args: string[]) =>
+    run(
+      process.execPath,
+      [wrangler, "d1", ...args, "DB", "--local", "--config", config, "--persist-to", join(dir, "state")],
+      { cwd: dir, env: WRANGLER_ENV },
+    );
+  let shards: { shard: number; state: string; leased_by: string | null; leased_until: number | null }[];
+
+  beforeAll(async () => {
+    mkdirSync(migrations);
+    writeFileSync(
+      config,
+      `name = "isv-migrations-test"\ncompatibility_date = "2026-04-20"\n\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "isv"\ndatabase_id = "00000000-0000-4000-8000-000000000000"\nmigrations_dir = "migrations"\n`,
+    );
+    const all = readdirSync(join(ROOT, "migrations"))
+      .filter((name) => name.endsWith(".sql"))
+      .sort();
+    const copy = (names: string[]) => {
+      for (const name of names) copyFileSync(join(ROOT, "migrations", name), join(migrations, name));
+    };
+    copy(all.filter((name) => name < LEASE_MIGRATION));
+    await d1("migrations", "apply");
+    const at = "2026-01-01T00:00:00Z";
+    await d1(
+      "execute",
+      "--command",
+      `INSERT INTO submissions (id, created_at, updated_at, state, task_type, title, metadata_json, csv_sha256, csv_key, csv_bytes, examples_key, example_count, report_json, submitter_token_hash)
+         VALUES ('s', '${at}', '${at}', 'valid', 'classification', 'S', '{}', '${"0".repeat(64)}', 'csv/s', 10, 'examples/s', 300, '{}', 'hash');
+       INSERT INTO evaluations (id, submission_id, family, family_json, state, created_at, updated_at, estimate_json)
+         VALUES ('e', 's', 'f', '{}', 'evaluating', '${at}', '${at}', '[]');
+       INSERT INTO evaluation_shards (evaluation_id, model, shard, first_example, end_example, state, updated_at)
+         VALUES ('e', 'm', 0, 0, 100, 'done', '${at}'), ('e', 'm', 1, 100, 200, 'pending', '${at}');`,
+    );
+    copy(all.filter((name) => name >= LEASE_MIGRATION));
+    await d1("migrations", "apply");
+    const { stdout } = await d1(
+      "execute",
+      "--json",
+      "--command",
+      "SELECT shard, state, leased_by, leased_until FROM evaluation_shards ORDER BY shard",
+    );
+    const [statement] = JSON.parse(stdout) as { results: typeof shards }[];
+    shards = defined(statement, "wrangler's results").results;
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("makes an existing pending shard due at once, held by no consumer", () => {
+    expect(shards[1]).toEqual({ shard: 1, state: "pending", leased_by: null, leased_until: 0 });
+  });
+
+  it("gives an existing settled shard no time", () => {
+    expect(shards[0]).toEqual({ shard: 0, state: "done", leased_by: null, leased_until: null });
+  });
+});

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NO_PREFILL, NO_PROMPT_LOGPROBS, adapterFor } from "../../src/evaluate/adapters";
+import { NO_PREFILL, NO_PROMPT_LOGPROBS, adapterFor, environmentAccess } from "../../src/evaluate/adapters";
 import { PROBE_CLASS, PROBE_PROMPT, TYPICAL_TASK, checkFamily, type ModelCheck } from "../../src/evaluate/preflight";
 import type { StoredFamily } from "../../src/evaluate/stored-family";
 import { trainReferenceFamily } from "../../src/reference/family";
@@ -38,7 +38,7 @@ const definition = (
 const check = (stored: StoredFamily) =>
   checkFamily(
     stored,
-    adapterFor(stored, {}, async (url, init) => app.request(url, init)),
+    adapterFor(stored, environmentAccess({}), async (url, init) => app.request(url, init)),
     () => 0,
   );
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer } from "../../scripts/dev-server.mjs";
-import { REAL_TASKS, ROOT, freePort, createTokenWithCli } from "./helpers";
+import { REAL_TASKS, ROOT, freePort, createTokenWithCli, isv } from "./helpers";
 
 /**
  * The real Worker under `wrangler dev`: the test pool allows runtime code generation and Node APIs that
@@ -50,7 +50,12 @@ describe("the Worker under wrangler dev", () => {
 
   beforeAll(async () => {
     // Evaluation on upload is off here (this suite checks intake and auth; evaluation-e2e covers evaluation).
-    server = await startDevServer({ port: await freePort(), persistTo: state, vars: { DEFAULT_FAMILIES: "" } });
+    // Many uploads from one local client here: the upload limit is tested in test/workers/intake-limits.test.ts.
+    server = await startDevServer({
+      port: await freePort(),
+      persistTo: state,
+      vars: { DEFAULT_FAMILIES: "", UPLOADS_PER_HOUR: "100000" },
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -129,6 +134,36 @@ describe("the Worker under wrangler dev", () => {
     });
   });
 
+  describe("a token revoked with `isv token revoke`", () => {
+    let token: string;
+    let id: string;
+    let revoked: { code: number; stdout: string; stderr: string };
+    let listed: string;
+
+    beforeAll(async () => {
+      const created = await createTokenWithCli("organiser", state, "to revoke");
+      token = created.stdout.trim();
+      id = /id ([0-9a-f-]{36})/.exec(created.stderr)?.[1] ?? "";
+      revoked = await isv("token", "revoke", id, "--persist-to", state);
+      listed = (await isv("token", "list", "--persist-to", state)).stdout;
+    }, 240_000);
+
+    it("is reported revoked by the CLI", () => {
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toMatch(new RegExp(`^revoked ${id} \\(organiser, to revoke\\) at \\d{4}-`));
+    });
+
+    it("is listed as revoked, with its id, role and label and no hash", () => {
+      const line = listed.split("\n").find((entry) => entry.startsWith(id)) ?? "";
+      expect(line).toMatch(new RegExp(`^${id}  organiser  revoked \\S+  created \\S+  to revoke$`));
+    });
+
+    it("is refused by the organiser API at once (401)", async () => {
+      const response = await fetch(`${server.url}/v1/review/audit`, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(401);
+    });
+  });
+
   it("validates metadata with the build-time schemas (no runtime code generation in workerd)", async () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify({ ...METADATA, contactEmail: "nope" }));
@@ -138,6 +173,104 @@ describe("the Worker under wrangler dev", () => {
     expect(await response.json()).toMatchObject({
       code: "invalid_metadata",
       fields: [{ field: "contactEmail", message: 'must match format "email"' }],
+    });
+  });
+
+  // workerd needs every request body read to its end before the next request on the connection; a body answered
+  // early and left unread made the next POST a 503 "Your worker restarted mid-request" (issue 13, finding 6).
+  describe("bodies answered before they are read, and parts in either order", () => {
+    const syllogism = readFileSync(join(REAL_TASKS, "syllogism-0shot.csv"), "utf8");
+    const variant = (): string =>
+      `${syllogism}9999,"Q: Is this syllogism (${crypto.randomUUID()}) valid?\nA:","[' Yes', ' No']",1\n`;
+    const post = (parts: [string, Blob][]): Promise<Response> => {
+      const form = new FormData();
+      for (const [name, value] of parts) form.append(name, value, name === "file" ? "task.csv" : undefined);
+      return fetch(`${server.url}/v1/submissions`, { method: "POST", body: form });
+    };
+    const metadataPart = (metadata: object): [string, Blob] => [
+      "metadata",
+      new Blob([JSON.stringify(metadata)], { type: "application/json" }),
+    ];
+    const filePart = (csv: string): [string, Blob] => ["file", new Blob([csv], { type: "text/csv" })];
+    /** Six MiB of valid rows after the header, so the body is still arriving when the answer is known. */
+    const largeCsv = () => variant() + `0,"A filler prompt:","[' Yes', ' No']",0\n`.repeat(150_000);
+    const answer = async (response: Response) => ({
+      status: response.status,
+      type: response.headers.get("content-type"),
+      code: ((await response.json().catch(() => ({}))) as { code?: string }).code,
+    });
+
+    describe("bad metadata sent before a large file", () => {
+      let refused: Awaited<ReturnType<typeof answer>>;
+      let next: Awaited<ReturnType<typeof answer>>;
+
+      beforeAll(async () => {
+        refused = await answer(await post([metadataPart({ ...METADATA, contactEmail: "nope" }), filePart(largeCsv())]));
+        next = await answer(await post([metadataPart(METADATA), filePart(variant())]));
+      });
+
+      it("is refused (400) as problem+json", () => {
+        expect(refused).toEqual({ status: 400, type: "application/problem+json", code: "invalid_metadata" });
+      });
+
+      it("leaves the next upload unaffected (201)", () => {
+        expect(next).toEqual({ status: 201, type: "application/json", code: undefined });
+      });
+    });
+
+    describe("a file whose validation stops early (a quote never closed)", () => {
+      let refused: Awaited<ReturnType<typeof answer>>;
+      let next: Awaited<ReturnType<typeof answer>>;
+
+      beforeAll(async () => {
+        const unclosed = `${variant()}"A quote that never closes, ${"and on ".repeat(500_000)}\n`;
+        refused = await answer(await post([metadataPart(METADATA), filePart(unclosed)]));
+        next = await answer(await post([metadataPart(METADATA), filePart(variant())]));
+      });
+
+      it("is refused (422) as an invalid task file", () => {
+        expect(refused).toEqual({ status: 422, type: "application/problem+json", code: "invalid_task_file" });
+      });
+
+      it("leaves the next upload unaffected (201)", () => {
+        expect(next).toEqual({ status: 201, type: "application/json", code: undefined });
+      });
+    });
+
+    describe("a file sent before its metadata", () => {
+      let created: Awaited<ReturnType<typeof answer>>;
+      let next: Awaited<ReturnType<typeof answer>>;
+
+      beforeAll(async () => {
+        created = await answer(await post([filePart(largeCsv()), metadataPart(METADATA)]));
+        next = await answer(await post([metadataPart(METADATA), filePart(variant())]));
+      });
+
+      it("is accepted (201)", () => {
+        expect(created).toEqual({ status: 201, type: "application/json", code: undefined });
+      });
+
+      it("leaves the next upload unaffected (201)", () => {
+        expect(next).toEqual({ status: 201, type: "application/json", code: undefined });
+      });
+    });
+
+    describe("a file sent before bad metadata", () => {
+      let refused: Awaited<ReturnType<typeof answer>>;
+      let next: Awaited<ReturnType<typeof answer>>;
+
+      beforeAll(async () => {
+        refused = await answer(await post([filePart(largeCsv()), metadataPart({ ...METADATA, contactEmail: "nope" })]));
+        next = await answer(await post([metadataPart(METADATA), filePart(variant())]));
+      });
+
+      it("is refused (400) for its metadata", () => {
+        expect(refused).toEqual({ status: 400, type: "application/problem+json", code: "invalid_metadata" });
+      });
+
+      it("leaves the next upload unaffected (201)", () => {
+        expect(next).toEqual({ status: 201, type: "application/json", code: undefined });
+      });
     });
   });
 

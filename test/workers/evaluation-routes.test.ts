@@ -17,7 +17,9 @@ describe("organiser routes for families and evaluations", () => {
   });
 
   describe("families", () => {
+    // Registering is for admins (test/workers/provider-access.test.ts); reading is for organisers too.
     let token: string;
+    let organiser: string;
     const name = `family-${crypto.randomUUID().slice(0, 8)}`;
     const definition = {
       name,
@@ -31,7 +33,7 @@ describe("organiser routes for families and evaluations", () => {
     let registered: Response;
 
     beforeAll(async () => {
-      token = await organiserToken();
+      [token, organiser] = await Promise.all([apiToken("admin"), organiserToken()]);
       registered = await call(`/v1/review/families/${name}`, token, {
         method: "PUT",
         body: JSON.stringify(definition),
@@ -42,8 +44,8 @@ describe("organiser routes for families and evaluations", () => {
       expect(registered.status).toBe(200);
     });
 
-    it("list a registered family", async () => {
-      const listed = await (await call("/v1/review/families", token)).json<{ families: { name: string }[] }>();
+    it("list a registered family, to an organiser", async () => {
+      const listed = await (await call("/v1/review/families", organiser)).json<{ families: { name: string }[] }>();
       expect(listed.families.map((f) => f.name)).toContain(name);
     });
 

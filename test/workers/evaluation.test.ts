@@ -120,10 +120,8 @@ describe("a model whose provider refuses for good", () => {
     expect(evaluation.state).toBe("partially_evaluated");
   });
 
-  it("gives the reason per model", () => {
-    expect(evaluation.reason).toBe(
-      "isv-ngram-missing: shards 0, 1, 2, 3 failed (the provider answered 404: The model `isv-ngram-missing` does not exist.)",
-    );
+  it("gives the failure's class per model in the reason, never the provider's text", () => {
+    expect(evaluation.reason).toBe("isv-ngram-missing: shards 0, 1, 2, 3 failed (provider_not_found)");
   });
 
   it("keeps every result of the other models", () => {
@@ -162,7 +160,7 @@ describe("a provider that cannot be reached", () => {
 
   it("keeps each shard pending, noting the attempt and its error", () => {
     expect(shards.map((shard) => [shard.state, shard.attempts, shard.error])).toEqual(
-      Array.from({ length: 4 }, () => ["pending", 1, "the provider could not be reached"]),
+      Array.from({ length: 4 }, () => ["pending", 1, "provider_unreachable: the provider could not be reached"]),
     );
   });
 
@@ -182,9 +180,13 @@ describe("a provider that cannot be reached", () => {
       expect(evaluation.state).toBe("failed");
     });
 
-    it("gives each shard's last error in the reason", () => {
-      expect(evaluation.reason).toContain(
-        "isv-ngram-1: shards 0, 1, 2, 3 failed (gave up after 1 attempts: the provider could not be reached)",
+    it("gives each model's failure class in the reason", () => {
+      expect(evaluation.reason).toBe("isv-ngram-1: shards 0, 1, 2, 3 failed (provider_unreachable)");
+    });
+
+    it("keeps each shard's last error, with the attempts it took, for organisers", async () => {
+      expect(new Set((await listShards(env.DB, evaluationId)).map((shard) => shard.error))).toEqual(
+        new Set(["provider_unreachable: the provider could not be reached (gave up after 1 attempts)"]),
       );
     });
 
@@ -210,9 +212,9 @@ describe("the token budget", () => {
     evaluation = await storedEvaluation(evaluationId);
   });
 
-  it("stops the evaluation cleanly, partially_evaluated, naming the budget", () => {
+  it("stops the evaluation cleanly, partially_evaluated, naming the budget's failure class", () => {
     expect(evaluation.state).toBe("partially_evaluated");
-    expect(evaluation.reason).toContain("token budget of 1000 reached");
+    expect(evaluation.reason).toContain("(token_budget_reached)");
   });
 
   it("is reached before it stops", () => {

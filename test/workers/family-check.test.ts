@@ -83,13 +83,14 @@ describe("POST /v1/review/families/{name}/check", () => {
     expect((await problemOf(await check(name, admin))).code).toBe("not_checkable");
   });
 
-  it("answers 422 not_checkable when the family's API key secret is not set", async () => {
+  it("answers 422 not_checkable when the family's API key secret is declared but not set", async () => {
     const admin = await token("admin");
-    const name = await register(admin, { apiKeySecret: "NO_SUCH_SECRET" });
+    // vitest.config.ts declares TEST_PROVIDER_KEY for 127.0.0.1 in PROVIDER_SECRETS, and sets no such secret.
+    const name = await register(admin, { apiKeySecret: "TEST_PROVIDER_KEY" });
     const problem = await problemOf(await check(name, admin));
     expect({ code: problem.code, detail: problem.detail }).toEqual({
       code: "not_checkable",
-      detail: `the secret NO_SUCH_SECRET for family ${name} is not set.`,
+      detail: `the secret TEST_PROVIDER_KEY for family ${name} is not set.`,
     });
   });
 

@@ -184,7 +184,12 @@ describe("a shard waiting for its provider's permit", () => {
       models: referenceFamily.models.slice(0, 1),
       limits: { promptsPerRequest: 50, ...limits },
     };
-    const bindings = { ...env, [secret]: "unused by the reference server" };
+    // The secret is declared for the reference server's host, as a deployment declares a provider's key.
+    const bindings = {
+      ...env,
+      [secret]: "unused by the reference server",
+      PROVIDER_SECRETS: JSON.stringify({ [secret]: ["127.0.0.1"] }),
+    };
     const started = await startEvaluation(heldQueue, await taggedMemoTrapTask(), family);
     if (!started.ok) throw new Error(`the evaluation did not start: ${JSON.stringify(started)}`);
     const message: ShardMessage = { evaluationId: started.evaluation.id, model: "isv-ngram-1", shard: 0 };
@@ -266,7 +271,7 @@ describe("a shard waiting for its provider's permit", () => {
     expect(await getShard(env.DB, message.evaluationId, message.model, message.shard)).toMatchObject({
       state: "pending",
       attempts: 1,
-      error: "the provider's rate limit is saturated",
+      error: "provider_rate_limited: the provider's rate limit is saturated",
     });
   });
 });

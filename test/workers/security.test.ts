@@ -23,6 +23,7 @@ interface Operation {
   path: string;
   security?: Record<string, unknown>[];
   requestBody?: { content: Record<string, unknown> };
+  parameters?: { name: string; in: string; schema?: { type?: string; minimum?: number; maximum?: number } }[];
 }
 
 const operations: Operation[] = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
@@ -255,5 +256,115 @@ describe("hostile text in every metadata field", () => {
     it("never reaches the page as markup", () => {
       expect(page).not.toContain('<script>alert("');
     });
+
+    it("is drawn in a plot served with a CSP that runs nothing and cannot be framed", async () => {
+      const plot = await exports.default.fetch(`http://isv.test/v1/submissions/${id}/plot.svg`);
+      expect({
+        type: plot.headers.get("content-type"),
+        csp: plot.headers.get("content-security-policy"),
+        nosniff: plot.headers.get("x-content-type-options"),
+      }).toEqual({
+        type: "image/svg+xml; charset=utf-8",
+        csp: "default-src 'none'; frame-ancestors 'none'",
+        nosniff: "nosniff",
+      });
+    });
+  });
+});
+
+describe("integer query parameters", () => {
+  const integerParameters = operations.flatMap((operation) =>
+    (operation.parameters ?? [])
+      .filter((parameter) => parameter.in === "query" && parameter.schema?.type === "integer")
+      .map((parameter) => [`${label(operation)} ?${parameter.name}`, operation, parameter] as const),
+  );
+
+  it("are documented (limit and before on the review list and the audit log)", () => {
+    expect(integerParameters.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        "GET /v1/review/submissions ?limit",
+        "GET /v1/review/audit ?limit",
+        "GET /v1/review/audit ?before",
+      ]),
+    );
+  });
+
+  it.each(integerParameters)(
+    "%s: a value that is not an integer, or out of range, is 400 invalid_query",
+    async (_, operation, parameter) => {
+      const admin = await token("admin");
+      const { minimum, maximum } = parameter.schema ?? {};
+      const values = [
+        "1.5",
+        "abc",
+        "1e1",
+        "0x10",
+        " 2",
+        "99999999999999999999",
+        ...(minimum === undefined ? [] : [String(minimum - 1)]),
+        ...(maximum === undefined ? [] : [String(maximum + 1)]),
+      ];
+      for (const value of values) {
+        const url = `${concrete(operation.path, crypto.randomUUID())}?${parameter.name}=${encodeURIComponent(value)}`;
+        const response = await call(url, admin);
+        expect(await problemOf(response), `${label(operation)} ?${parameter.name}=${value}`).toMatchObject({
+          status: 400,
+          code: "invalid_query",
+          parameter: parameter.name,
+        });
+      }
+    },
+  );
+
+  it.each(integerParameters)("%s: an integer in range is accepted", async (_, operation, parameter) => {
+    const admin = await token("admin");
+    const value = parameter.schema?.minimum ?? 1;
+    const response = await call(`${concrete(operation.path, crypto.randomUUID())}?${parameter.name}=${value}`, admin);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("security headers", () => {
+  it.each(operations.map((operation) => [label(operation), operation] as const))(
+    "%s: answers with X-Content-Type-Options: nosniff",
+    async (_, operation) => {
+      const response = await request(operation, crypto.randomUUID());
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    },
+  );
+
+  it.each(operations.map((operation) => [label(operation), operation] as const))(
+    "%s: may not be framed (CSP frame-ancestors 'none')",
+    async (_, operation) => {
+      const response = await request(operation, crypto.randomUUID());
+      expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    },
+  );
+
+  it("an unknown path's 404 has them too", async () => {
+    const response = await exports.default.fetch("http://isv.test/no/such/path");
+    expect({
+      nosniff: response.headers.get("x-content-type-options"),
+      csp: response.headers.get("content-security-policy"),
+    }).toEqual({ nosniff: "nosniff", csp: "default-src 'none'; frame-ancestors 'none'" });
+  });
+
+  it("JSON answers get a CSP that allows nothing", async () => {
+    const response = await exports.default.fetch("http://isv.test/v1/settings");
+    expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+  });
+
+  it("the leaderboard page allows its inline styles and same-origin plots, nothing else", async () => {
+    const response = await exports.default.fetch("http://isv.test/");
+    expect(response.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+  });
+
+  it("the API reference page allows its inline styles, nothing else", async () => {
+    const response = await exports.default.fetch("http://isv.test/docs");
+    expect(response.headers.get("content-security-policy")).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
   });
 });

@@ -130,6 +130,44 @@ describe("competition settings", () => {
     });
   });
 
+  describe("intake and spend limits", () => {
+    const put = async (body: unknown) =>
+      call("/v1/review/settings", await token("admin"), { method: "PUT", body: JSON.stringify(body) });
+
+    it("are public to read, from the Worker's vars until an admin sets them", async () => {
+      expect(await (await call("/v1/settings")).json()).toMatchObject({
+        uploadsPerHour: 100_000,
+        automaticEvaluationsPerDay: 100,
+        tokenBudget: 5_000_000,
+        spendCeilingTokens: 500_000_000,
+        spendCeilingUsd: null,
+      });
+    });
+
+    it("left out of an admin's document, are saved with the Worker's defaults", async () => {
+      const admin = await token("admin");
+      const { settings: found } = await (await call("/v1/review/settings", admin)).json<{ settings: Settings }>();
+      const { rounds, minExamples, maxFileBytes, maxRows, publicFamilies, tokenBudget } = found;
+      const saved = await put({ rounds, minExamples, maxFileBytes, maxRows, publicFamilies, tokenBudget });
+      expect(await saved.json()).toMatchObject({
+        settings: { uploadsPerHour: 100_000, automaticEvaluationsPerDay: 100, spendCeilingTokens: 500_000_000 },
+      });
+      expect((await put(found)).status).toBe(200);
+    });
+
+    it("are checked against their schema: an upload limit of 0 is refused", async () => {
+      const { settings: found } = await (await call("/v1/review/settings", await token("admin"))).json<{
+        settings: Settings;
+      }>();
+      const problem = await problemOf(await put({ ...found, uploadsPerHour: 0, spendCeilingUsd: -1 }));
+      expect(problem).toMatchObject({ status: 400, code: "invalid_settings" });
+      expect(problem.fields).toEqual([
+        { field: "uploadsPerHour", message: "must be >= 1" },
+        { field: "spendCeilingUsd", message: "must be >= 0" },
+      ]);
+    });
+  });
+
   it("refuses a JSON body over 256 KiB before reading it", async () => {
     const huge = JSON.stringify({ rounds: [], padding: "x".repeat(300 * 1024) });
     const problem = await problemOf(

@@ -1,0 +1,423 @@
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import referenceFamily from "../../fixtures/families/reference.json";
+import type { CompetitionSettings } from "../../src/competition/settings";
+import { estimate } from "../../src/evaluate/plan";
+import { startEvaluation, type StartBindings } from "../../src/evaluate/start";
+import { startDefaultEvaluations } from "../../src/evaluate/start-defaults";
+import { readExamples } from "../../src/storage/examples";
+import { getEvaluation, listEvaluations, listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { settingsInForce } from "../../src/storage/settings";
+import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
+import { defined } from "../defined";
+import { call, drainShards, heldQueue, lambadaVariant, problemOf, storedCounts, submit, token } from "./helpers";
+
+/**
+ * Intake limits: uploads per client (a Durable Object per client address), and the daily cap, default budget and
+ * spend ceilings that bound what automatic and requested evaluations may cost. The settings of this file's storage
+ * (saved below, restored at the end) refuse every automatic evaluation (a daily cap of 0), so no upload here queues
+ * anything in the background; the tests that admit evaluations start them with a producer that holds the messages.
+ */
+const T0 = Date.UTC(2030, 0, 1);
+
+let admin: string;
+let found: CompetitionSettings;
+const fileSettings = (): Partial<CompetitionSettings> => ({
+  uploadsPerHour: 2,
+  publicFamilies: ["isv-reference"],
+  automaticEvaluationsPerDay: 0,
+});
+const putSettings = (settings: CompetitionSettings) =>
+  call("/v1/review/settings", admin, { method: "PUT", body: JSON.stringify(settings) });
+
+beforeAll(async () => {
+  admin = await token("admin");
+  found = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>()).settings;
+  expect((await putSettings({ ...found, ...fileSettings() })).status).toBe(200);
+});
+afterAll(async () => {
+  expect((await putSettings(found)).status).toBe(200);
+});
+
+/** An IPv6 /64 of its own (its first four groups). */
+const hexGroup = (): string => Math.floor(Math.random() * 0xffff).toString(16);
+const newNetwork = (): string => `2001:db8:${hexGroup()}:${hexGroup()}`;
+/** An address of its own for each caller, so each test's client starts with a full allowance. */
+let clients = 0;
+const freshClient = (): string => `198.18.${Math.floor(++clients / 250)}.${(clients % 250) + 1}`;
+
+/** Uploads a unique real task (LAMBADA, 1,001 examples) from `client`. */
+const uploadFrom = (client: string, label = "Limits") =>
+  submit({ csv: lambadaVariant(label), headers: { "cf-connecting-ip": client } });
+
+/** A stored task, uploaded from a client of its own. */
+async function storedTask(): Promise<SubmissionRecord> {
+  const response = await uploadFrom(freshClient());
+  expect(response.status).toBe(201);
+  const { id } = await response.json<{ id: string }>();
+  return defined(await getSubmission(env.DB, id), `stored submission ${id}`);
+}
+
+interface Spend {
+  tokens: { used: number; reserved: number; ceiling: number | null; remaining: number | null };
+  usd: { used: number; reserved: number; ceiling: number | null; remaining: number | null };
+  automaticEvaluations: { day: string; started: number; refused: number; cap: number | null };
+  families: { family: string; usdPerMillionTokens: number | null; tokensUsed: number; tokensReserved: number }[];
+}
+const spend = async (): Promise<Spend> => {
+  const response = await call("/v1/review/spend", admin);
+  expect(response.status).toBe(200);
+  return response.json<Spend>();
+};
+
+const family = (overrides: Partial<StoredFamily> = {}): StoredFamily => ({
+  ...(referenceFamily as StoredFamily),
+  baseUrl: inject("referenceUrl"),
+  models: referenceFamily.models.slice(0, 1),
+  ...overrides,
+});
+
+/** The tokens an evaluation of `submission` on `on` is estimated to cost, summed over its models. */
+async function estimatedTokens(submission: SubmissionRecord, on: StoredFamily): Promise<number> {
+  const examples = defined(await readExamples(env.BLOBS, submission.examplesKey), "the task's examples");
+  return estimate(on, examples, on.limits?.promptsPerRequest ?? 20).reduce((sum, model) => sum + model.tokens, 0);
+}
+
+/** The bindings with a producer that records what it is asked to queue. */
+function recordingQueue(): { bindings: StartBindings; sent: unknown[] } {
+  const sent: unknown[] = [];
+  return {
+    sent,
+    bindings: {
+      ...env,
+      EVALUATIONS: {
+        sendBatch: async (messages: Iterable<MessageSendRequest>): Promise<QueueSendBatchResponse> => {
+          sent.push(...messages);
+          return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } };
+        },
+      },
+    },
+  };
+}
+
+describe("uploads from one client", () => {
+  const client = freshClient();
+  let accepted: Response[];
+  let refused: Response;
+  let countsBefore: Awaited<ReturnType<typeof storedCounts>>;
+  let countsAfter: Awaited<ReturnType<typeof storedCounts>>;
+
+  beforeAll(async () => {
+    vi.spyOn(Date, "now").mockReturnValue(T0);
+    accepted = [await uploadFrom(client), await uploadFrom(client)];
+    countsBefore = await storedCounts();
+    refused = await uploadFrom(client);
+    countsAfter = await storedCounts();
+  });
+  afterAll(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("are accepted up to the limit", () => {
+    expect(accepted.map((response) => response.status)).toEqual([201, 201]);
+  });
+
+  it("past it are refused with 429 rate_limited and Retry-After: the hour divided by the limit", async () => {
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1800");
+    expect(await problemOf(refused.clone())).toMatchObject({
+      code: "rate_limited",
+      retryAfterSeconds: 1800,
+      limit: 2,
+    });
+  });
+
+  it("past it store nothing", () => {
+    expect(countsAfter).toEqual(countsBefore);
+  });
+
+  it("leave another client's allowance alone", async () => {
+    expect((await uploadFrom(freshClient())).status).toBe(201);
+  });
+
+  it("count a file replacement too: the client's replacement is refused and the file stays", async () => {
+    const first = defined(accepted[0], "the first upload");
+    const { id, submitterToken } = await first.clone().json<{ id: string; submitterToken: string }>();
+    const replaced = await call(`/v1/submissions/${id}/file`, submitterToken, {
+      method: "PUT",
+      body: lambadaVariant("Replacement"),
+      headers: { "content-type": "text/csv", "cf-connecting-ip": client },
+    });
+    expect((await problemOf(replaced)).code).toBe("rate_limited");
+    expect(defined(await getSubmission(env.DB, id), "the submission").fileVersion).toBe(1);
+  });
+
+  it("are refused a second before the interval has passed, with one second to wait", async () => {
+    vi.spyOn(Date, "now").mockReturnValue(T0 + 1_799_000);
+    const early = await uploadFrom(client);
+    expect(early.status).toBe(429);
+    expect(early.headers.get("retry-after")).toBe("1");
+  });
+
+  it("are accepted again, one, once an hour divided by the limit has passed", async () => {
+    vi.spyOn(Date, "now").mockReturnValue(T0 + 1_800_000);
+    expect([(await uploadFrom(client)).status, (await uploadFrom(client)).status]).toEqual([201, 429]);
+  });
+});
+
+describe("uploads from one IPv6 network", () => {
+  it("share one allowance across the addresses of a /64", async () => {
+    const network = newNetwork();
+    const statuses = [];
+    for (const host of ["::1", "::2", ":aaaa:bbbb:cccc:dddd"]) statuses.push((await uploadFrom(network + host)).status);
+    expect(statuses).toEqual([201, 201, 429]);
+  });
+});
+
+describe("an upload whose automatic evaluation is refused", () => {
+  let created: { id: string; submitterToken: string; evaluations: Record<string, unknown>[] };
+  let status: number;
+
+  beforeAll(async () => {
+    const response = await uploadFrom(freshClient(), "Refused");
+    status = response.status;
+    created = await response.json();
+  });
+
+  it("is stored (201)", () => {
+    expect(status).toBe(201);
+  });
+
+  it("lists the refused evaluation with its state, refusal and reason", () => {
+    expect(created.evaluations).toEqual([
+      {
+        family: "isv-reference",
+        id: expect.any(String),
+        state: "failed",
+        refused: "daily_cap",
+        error:
+          "refused before queueing: the competition's daily cap of 0 automatic evaluations (UTC day) is reached; an organiser can start it",
+      },
+    ]);
+  });
+
+  it("shows the submitter the refused evaluation and the reason in its status", async () => {
+    const read = await call(`/v1/submissions/${created.id}`, created.submitterToken);
+    const body = await read.json<{ evaluations: { state: string; reason: string }[] }>();
+    expect(body.evaluations).toMatchObject([
+      {
+        state: "failed",
+        reason: expect.stringMatching(/^refused before queueing: the competition's daily cap of 0 automatic/),
+      },
+    ]);
+  });
+
+  it("queues no shard", async () => {
+    const [evaluation] = created.evaluations;
+    expect(await listShards(env.DB, String(defined(evaluation, "an evaluation").id))).toEqual([]);
+  });
+});
+
+describe("automatic evaluations", () => {
+  /** The settings in force, with the intake limits of a test. */
+  const settingsWith = async (limits: Partial<CompetitionSettings>): Promise<CompetitionSettings> => ({
+    ...(await settingsInForce(env)),
+    tokenBudget: null,
+    automaticEvaluationsPerDay: null,
+    spendCeilingTokens: null,
+    spendCeilingUsd: null,
+    ...limits,
+  });
+
+  it("stop at the daily cap: the ones past it are refused, visibly", async () => {
+    const { started } = (await spend()).automaticEvaluations;
+    const settings = await settingsWith({ automaticEvaluationsPerDay: started + 2 });
+    const outcomes = [];
+    for (let i = 0; i < 3; i++)
+      outcomes.push(...(await startDefaultEvaluations(heldQueue, settings, await storedTask())));
+    expect(outcomes.map(({ state, refused }) => [state, refused])).toEqual([
+      ["queued", undefined],
+      ["queued", undefined],
+      ["failed", "daily_cap"],
+    ]);
+  });
+
+  it("are counted by the day: admins see how many were started and refused today", async () => {
+    const tasks = [await storedTask(), await storedTask()];
+    const before = (await spend()).automaticEvaluations;
+    const settings = await settingsWith({ automaticEvaluationsPerDay: before.started + 1 });
+    for (const task of tasks) await startDefaultEvaluations(heldQueue, settings, task);
+    const after = (await spend()).automaticEvaluations;
+    expect([after.started - before.started, after.refused - before.refused]).toEqual([1, 1]);
+  });
+
+  it("do not include an organiser's starts in the daily count", async () => {
+    const before = (await spend()).automaticEvaluations.started;
+    const started = await startEvaluation(heldQueue, await storedTask(), family());
+    expect(started.ok).toBe(true);
+    expect((await spend()).automaticEvaluations.started).toBe(before);
+  });
+
+  describe("whose estimate exceeds the budget", () => {
+    let outcome: Awaited<ReturnType<typeof startDefaultEvaluations>>;
+    let sent: unknown[];
+    let submission: SubmissionRecord;
+    let tokens: number;
+
+    beforeAll(async () => {
+      submission = await storedTask();
+      const queue = recordingQueue();
+      sent = queue.sent;
+      tokens = await estimatedTokens(submission, family({ models: referenceFamily.models }));
+      const settings = await settingsWith({ tokenBudget: tokens - 1 });
+      outcome = await startDefaultEvaluations(queue.bindings, settings, submission);
+    });
+
+    it("are refused, saying the estimate and the budget", () => {
+      expect(outcome).toEqual([
+        {
+          family: "isv-reference",
+          id: expect.any(String),
+          state: "failed",
+          refused: "over_budget",
+          error: `refused before queueing: its estimate of ${tokens} tokens exceeds the budget of ${tokens - 1} tokens for automatic evaluations; an organiser can start it`,
+        },
+      ]);
+    });
+
+    it("queue nothing", async () => {
+      const [refused] = outcome;
+      expect(sent).toEqual([]);
+      expect(await listShards(env.DB, defined(refused?.id, "the refused evaluation's id"))).toEqual([]);
+    });
+
+    it("are recorded as ended, with the estimate and the reason", async () => {
+      const refused = defined(await getEvaluation(env.DB, defined(outcome[0]?.id, "an id")), "the evaluation");
+      expect(refused).toMatchObject({
+        state: "failed",
+        finishedAt: expect.any(String),
+        reason: expect.stringMatching(/^refused before queueing: its estimate/),
+        tokenBudget: tokens - 1,
+      });
+      expect(refused.estimate.reduce((sum, model) => sum + model.tokens, 0)).toBe(tokens);
+    });
+  });
+
+  it("within the budget are queued, with the budget", async () => {
+    const submission = await storedTask();
+    const tokens = await estimatedTokens(submission, family({ models: referenceFamily.models }));
+    const queue = recordingQueue();
+    const [started] = await startDefaultEvaluations(
+      queue.bindings,
+      await settingsWith({ tokenBudget: tokens }),
+      submission,
+    );
+    expect(started).toMatchObject({ state: "queued" });
+    expect(defined(await getEvaluation(env.DB, defined(started?.id, "an id")), "it").tokenBudget).toBe(tokens);
+    expect(queue.sent.length).toBe((await listShards(env.DB, defined(started?.id, "an id"))).length);
+  });
+});
+
+describe("the global spend ceiling", () => {
+  it("admits an evaluation that reaches it exactly, and refuses the next, before queueing it", async () => {
+    const submission = await storedTask();
+    const on = family();
+    const tokens = await estimatedTokens(submission, on);
+    const { used, reserved } = (await spend()).tokens;
+    const settings = { ...(await settingsInForce(env)), spendCeilingTokens: used + reserved + tokens };
+    const queue = recordingQueue();
+    const first = await startEvaluation(queue.bindings, submission, on, null, { origin: "requested", settings });
+    const sentForFirst = queue.sent.length;
+    const second = await startEvaluation(queue.bindings, submission, on, null, { origin: "requested", settings });
+    expect(first.ok).toBe(true);
+    expect(second).toEqual({
+      ok: false,
+      refused: "spend_ceiling",
+      reason: `refused before queueing: its estimate of ${tokens} tokens would pass the competition's spend ceiling of ${used + reserved + tokens} tokens`,
+    });
+    expect(queue.sent.length).toBe(sentForFirst);
+  });
+
+  it("keeps no record of an organiser's refused start", async () => {
+    const submission = await storedTask();
+    const { used, reserved } = (await spend()).tokens;
+    const settings = { ...(await settingsInForce(env)), spendCeilingTokens: used + reserved };
+    const before = await listEvaluations(env.DB, submission.id);
+    await startEvaluation(heldQueue, submission, family(), null, { origin: "requested", settings });
+    expect(await listEvaluations(env.DB, submission.id)).toEqual(before);
+  });
+
+  it("in dollars counts the families with a price, and refuses what would pass it", async () => {
+    const submission = await storedTask();
+    const priced = family({ name: "priced", pricing: { usdPerMillionTokens: 2 } });
+    const cost = ((await estimatedTokens(submission, priced)) * 2) / 1e6;
+    const { used, reserved } = (await spend()).usd;
+    const settings = { ...(await settingsInForce(env)), spendCeilingUsd: used + reserved + 1.5 * cost };
+    const first = await startEvaluation(heldQueue, submission, priced, null, { origin: "requested", settings });
+    const second = await startEvaluation(heldQueue, submission, priced, null, { origin: "requested", settings });
+    expect([first.ok, second.ok ? null : second.refused]).toEqual([true, "spend_ceiling_usd"]);
+  });
+
+  it("refuses an organiser's request past it with 409 spend_ceiling_reached, and starts nothing", async () => {
+    const submission = await storedTask();
+    const before = await listEvaluations(env.DB, submission.id);
+    const { used, reserved } = (await spend()).tokens;
+    expect((await putSettings({ ...found, ...fileSettings(), spendCeilingTokens: used + reserved })).status).toBe(200);
+    const response = await call(`/v1/review/submissions/${submission.id}/evaluations`, await token("organiser"), {
+      method: "POST",
+      body: JSON.stringify({ families: ["isv-reference"] }),
+    });
+    expect((await putSettings({ ...found, ...fileSettings() })).status).toBe(200);
+    expect(await problemOf(response)).toMatchObject({
+      status: 409,
+      code: "spend_ceiling_reached",
+      family: "isv-reference",
+    });
+    expect(await listEvaluations(env.DB, submission.id)).toEqual(before);
+  });
+});
+
+describe("the spend, for admins", () => {
+  it("shows the tokens an open evaluation reserves, and their cost at its family's price", async () => {
+    const submission = await storedTask();
+    const priced = family({ name: "priced-view", pricing: { usdPerMillionTokens: 3 } });
+    const tokens = await estimatedTokens(submission, priced);
+    const before = await spend();
+    await startEvaluation(heldQueue, submission, priced);
+    const after = await spend();
+    expect(after.tokens.reserved - before.tokens.reserved).toBe(tokens);
+    expect(after.usd.reserved - before.usd.reserved).toBeCloseTo((tokens * 3) / 1e6, 9);
+    expect(after.families.find((entry) => entry.family === "priced-view")).toEqual({
+      family: "priced-view",
+      usdPerMillionTokens: 3,
+      evaluations: 1,
+      tokensUsed: 0,
+      tokensReserved: tokens,
+      usdUsed: 0,
+      usdReserved: expect.closeTo((tokens * 3) / 1e6, 9),
+    });
+  });
+
+  it("counts the tokens an evaluation used once it has run, and no longer its reservation", async () => {
+    const before = await spend();
+    const started = await startEvaluation(heldQueue, await storedTask(), family());
+    const id = started.ok ? started.evaluation.id : "";
+    await drainShards(id);
+    const evaluation = defined(await getEvaluation(env.DB, id), "the evaluation");
+    const after = await spend();
+    expect(evaluation.state).toBe("evaluated");
+    expect([after.tokens.used - before.tokens.used, after.tokens.reserved - before.tokens.reserved]).toEqual([
+      evaluation.tokensUsed,
+      0,
+    ]);
+  });
+
+  it("shows what remains of the ceiling", async () => {
+    const { tokens } = await spend();
+    expect(tokens.remaining).toBe(Math.max(0, defined(tokens.ceiling, "a ceiling") - tokens.used - tokens.reserved));
+  });
+
+  it("is for admins only: an organiser is refused", async () => {
+    expect((await problemOf(await call("/v1/review/spend", await token("organiser")))).code).toBe("forbidden");
+  });
+});
