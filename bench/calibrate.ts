@@ -15,21 +15,15 @@ import {
   type AnalysisOptions,
   type FamilyInput,
   type Verdict,
+  VERDICTS,
 } from "../src/analysis/statistics";
 import { at } from "../src/analysis/checked";
 import { mulberry32 } from "../src/analysis/contrasts";
 
 export { ANALYSIS_CODE_VERSION } from "../src/analysis/statistics";
 
-/** The verdicts in the order the report shows them. */
-export const VERDICT_ORDER = [
-  "inverse",
-  "standard",
-  "u_shaped",
-  "inverted_u",
-  "flat",
-  "inconclusive",
-] as const satisfies readonly Verdict[];
+/** The verdicts in the order the report shows them: the order the analysis lists them in. */
+export const VERDICT_ORDER = VERDICTS;
 /** The verdicts that claim a trend or a shape; with no true trend every one of them is a false claim. */
 export const CLAIMS = ["inverse", "standard", "u_shaped", "inverted_u"] as const satisfies readonly Verdict[];
 

@@ -2,6 +2,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { Log, LogLevel, Miniflare } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT = join(ROOT, "bench", "out");
@@ -38,3 +39,14 @@ export async function bundle(entries, target) {
         }),
   });
 }
+
+/** The bench Worker (bench/out/workerd-worker.mjs, made by `bundle`) in a fresh workerd, with an R2 bucket. */
+export const benchWorkerd = () =>
+  new Miniflare({
+    modules: true,
+    scriptPath: join(OUT, "workerd-worker.mjs"),
+    compatibilityDate: "2026-04-20",
+    r2Buckets: ["BENCH"],
+    cf: false,
+    log: new Log(LogLevel.WARN),
+  });

@@ -6,8 +6,7 @@ import { createWriteStream, mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Log, LogLevel, Miniflare } from "miniflare";
-import { OUT, REPEATS, bundle, measureInterleaved, median, mib } from "./common.mjs";
+import { OUT, REPEATS, benchWorkerd, bundle, measureInterleaved, median, mib } from "./common.mjs";
 
 const MIN_BYTES = 16 * 1024 * 1024;
 
@@ -47,14 +46,7 @@ function nodeRun(testCase, file) {
 
 /** One Miniflare per case: the shape is generated into R2 inside workerd, then checked REPEATS times. */
 async function workerdRuns(testCase, file) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(OUT, "workerd-worker.mjs"),
-    compatibilityDate: "2026-04-20",
-    r2Buckets: ["BENCH"],
-    cf: false,
-    log: new Log(LogLevel.WARN),
-  });
+  const mf = benchWorkerd();
   try {
     const loaded = await (
       await mf.dispatchFetch(`http://bench/load-shape?shape=${testCase.shape}&minBytes=${testCase.minBytes}`)

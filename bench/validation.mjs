@@ -6,8 +6,7 @@ import { createWriteStream, mkdirSync, readFileSync, readdirSync, statSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Log, LogLevel, Miniflare } from "miniflare";
-import { OUT, REPEATS, bundle, measureInterleaved, median, mib } from "./common.mjs";
+import { OUT, REPEATS, benchWorkerd, bundle, measureInterleaved, median, mib } from "./common.mjs";
 
 /**
  * Writes header + rows in batches of 10,000 until there are at least `rows` rows and `minBytes` bytes (the same
@@ -72,14 +71,7 @@ function workerdHighWaterMiB() {
 
 /** A fresh Miniflare per mode, so the workerd process's high-water mark belongs to that mode. */
 async function workerdRuns(mode, file, repeats) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(OUT, "workerd-worker.mjs"),
-    compatibilityDate: "2026-04-20",
-    r2Buckets: ["BENCH"],
-    cf: false,
-    log: new Log(LogLevel.WARN),
-  });
+  const mf = benchWorkerd();
   try {
     const loaded = await mf.dispatchFetch(
       `http://bench/load?rows=${file.request.rows}&minBytes=${file.request.minBytes}`,

@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { build } from "esbuild";
 import { OUT, ROOT } from "../bench/common.mjs";
+import { integerFromEnv } from "./env-integer.mjs";
 
 /** Replicates a worker runs per message: small enough to balance two workers, large enough to cost nothing. */
 const CHUNK = 50;
@@ -33,17 +34,6 @@ async function work() {
       parentPort.postMessage({ task, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   });
-}
-
-function integerFromEnv(name, fallback, min, max) {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name}=${text}: expected an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-  return value;
 }
 
 /** Bundles bench/calibrate.ts (with src/analysis from the working tree or from `rev`) into `dir`. */

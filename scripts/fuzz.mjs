@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { build } from "esbuild";
+import { integerFromEnv } from "./env-integer.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -47,17 +48,6 @@ async function work() {
 
 function replay(result) {
   return `FUZZ_SEED=${result.seed} FUZZ_ONLY='${result.name}' FUZZ_PATH='${result.failure.path}' npm run fuzz`;
-}
-
-function integerFromEnv(name, fallback, min, max) {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`${name}=${text}: expected an integer from ${min} to ${max}`);
-    process.exit(2);
-  }
-  return value;
 }
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
