@@ -24,6 +24,8 @@ export default defineConfig(async () => {
                   // Tests upload dozens of files from one client (no CF-Connecting-IP): the upload limit is tested
                   // on its own, with the limit set in the settings (test/workers/intake-limits.test.ts).
                   UPLOADS_PER_HOUR: "100000",
+                  // The same for the automatic evaluations a client may start (tested with its own settings).
+                  AUTO_EVALUATIONS_PER_CLIENT_PER_DAY: "100000",
                   OUTBOUND_ALLOW_HOSTS: "127.0.0.1",
                   PROVIDER_SECRETS: JSON.stringify({
                     TEST_PROVIDER_KEY: ["127.0.0.1"],

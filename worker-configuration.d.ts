@@ -18,6 +18,7 @@ declare namespace Cloudflare {
     OUTBOUND_ALLOW_HOSTS: string;
     UPLOADS_PER_HOUR: string;
     AUTO_EVALUATIONS_PER_DAY: string;
+    AUTO_EVALUATIONS_PER_CLIENT_PER_DAY: string;
     AUTO_TOKEN_BUDGET: string;
     SPEND_CEILING_TOKENS: string;
     SPEND_CEILING_USD: string;

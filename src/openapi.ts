@@ -318,7 +318,7 @@ export const openApiDocument = {
         operationId: "startEvaluations",
         summary: "Evaluate (or re-evaluate) a submission on families (organisers)",
         description:
-          "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly once that many tokens are scored. Earlier evaluations are kept. An evaluation whose estimate (at most its budget) would pass the competition's spend ceiling (`spendCeilingTokens`, `spendCeilingUsd`) is refused before queueing.",
+          "Each family gets a new evaluation, queued in shards (a model on 100 examples each), with an estimate of requests and tokens per model. `tokenBudget` stops it cleanly: each shard is charged its estimate before it is sent, and one the rest of the budget cannot pay for fails `token_budget_reached`. Earlier evaluations are kept. An evaluation whose reservation (its budget, else its estimate) would pass the competition's spend ceiling (`spendCeilingTokens`, `spendCeilingUsd`) is refused before queueing.",
         parameters: [idParameter],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/EvaluationRequest" }) },
         ...organiser({
@@ -491,7 +491,7 @@ export const openApiDocument = {
         ...organiser({
           "200": {
             description:
-              "`tokens` and `usd`, each `used`, `reserved` (the estimate, at most the budget, of open evaluations, beyond what they used), `ceiling` and `remaining`; dollars at each family's `pricing` (families without one count nothing). `automaticEvaluations`: today's (UTC) `started` and `refused`, and the `cap`. `families`: the same per family and price.",
+              "`tokens` and `usd`, each `used`, `reserved` (the budget, else the estimate, of open evaluations, beyond what they used and were charged), `ceiling` and `remaining`; dollars at each family's `pricing` (families without one count nothing). `automaticEvaluations`: today's (UTC) `started` and `refused`, and the `cap`. `families`: the same per family and price.",
             content: json({
               type: "object",
               required: ["tokens", "usd", "automaticEvaluations", "families"],
@@ -874,7 +874,7 @@ export const openApiDocument = {
               evaluations: {
                 type: "array",
                 description:
-                  "The automatic evaluations on the public families: queued (`id`, `state`), refused before queueing by a limit (`refused`: over_budget, daily_cap, spend_ceiling or spend_ceiling_usd; `state` failed, `error` the reason, also the evaluation's `reason`), or not started (`error`).",
+                  "The automatic evaluations on the public families: queued (`id`, `state`), refused before queueing by a limit (`refused`: over_budget, client_daily_cap (the uploading client's allowance, automaticEvaluationsPerClientPerDay), daily_cap, spend_ceiling or spend_ceiling_usd; `state` failed, `error` the reason, also the evaluation's `reason`), or not started (`error`).",
                 items: {
                   type: "object",
                   required: ["family"],

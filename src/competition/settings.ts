@@ -22,6 +22,7 @@ export interface SettingsVars {
   DEFAULT_FAMILIES?: string;
   UPLOADS_PER_HOUR?: string;
   AUTO_EVALUATIONS_PER_DAY?: string;
+  AUTO_EVALUATIONS_PER_CLIENT_PER_DAY?: string;
   AUTO_TOKEN_BUDGET?: string;
   SPEND_CEILING_TOKENS?: string;
   SPEND_CEILING_USD?: string;
@@ -29,12 +30,14 @@ export interface SettingsVars {
 
 /**
  * The intake and spend limits when neither the vars nor an admin set them: ten uploads a client an hour; a
- * hundred automatic evaluations a day, each refused if estimated over five million tokens; half a billion tokens
- * in all; no ceiling in dollars (families rarely carry a price).
+ * hundred automatic evaluations a day, three of them a client (three uploads' worth on one public family), each
+ * refused if estimated over five million tokens; half a billion tokens in all; no ceiling in dollars (families
+ * rarely carry a price).
  */
 export const DEFAULT_INTAKE_LIMITS = {
   uploadsPerHour: 10,
   automaticEvaluationsPerDay: 100,
+  automaticEvaluationsPerClientPerDay: 3,
   tokenBudget: 5_000_000,
   spendCeilingTokens: 500_000_000,
   spendCeilingUsd: null,
@@ -55,13 +58,36 @@ export function defaultSettings(env: SettingsVars): CompetitionSettings {
     tokenBudget: limitOrNone(env.AUTO_TOKEN_BUDGET, limits.tokenBudget, 1, true),
     uploadsPerHour: limitOrNone(env.UPLOADS_PER_HOUR, limits.uploadsPerHour, 1, true) ?? limits.uploadsPerHour,
     automaticEvaluationsPerDay: limitOrNone(env.AUTO_EVALUATIONS_PER_DAY, limits.automaticEvaluationsPerDay, 0, true),
+    automaticEvaluationsPerClientPerDay: limitOrNone(
+      env.AUTO_EVALUATIONS_PER_CLIENT_PER_DAY,
+      limits.automaticEvaluationsPerClientPerDay,
+      0,
+      true,
+    ),
     spendCeilingTokens: limitOrNone(env.SPEND_CEILING_TOKENS, limits.spendCeilingTokens, 0, true),
     spendCeilingUsd: limitOrNone(env.SPEND_CEILING_USD, limits.spendCeilingUsd, 0, false),
   };
 }
 
+/** A settings document as read back from storage: one saved before the intake limits may lack its budget. */
+export type StoredSettingsDocument = Omit<SettingsDocument, "tokenBudget"> &
+  Partial<Pick<SettingsDocument, "tokenBudget">>;
+
+/**
+ * A stored settings document, upgraded. Documents are not versioned by schema, so one saved before the intake and
+ * spend limits (migration 0011) is known by their absence: it lacks `uploadsPerHour`, which every document saved
+ * since has (left-out limits are saved with the defaults). Such a document had to carry `tokenBudget`, and null was
+ * the old default, so its null means "never set": it is dropped, and the default budget applies. A budget it set
+ * is kept, and a null in a newer document is an admin's choice of no budget (README, "Competition settings").
+ */
+export function storedDocument(document: SettingsDocument): StoredSettingsDocument {
+  if ("uploadsPerHour" in document || document.tokenBudget !== null) return document;
+  const { tokenBudget: _unset, ...upgraded } = document;
+  return upgraded;
+}
+
 /** An admin's document with the fields it leaves out taken from the defaults (the vars, else the built-in ones). */
-export function completeSettings(document: SettingsDocument, env: SettingsVars): CompetitionSettings {
+export function completeSettings(document: StoredSettingsDocument, env: SettingsVars): CompetitionSettings {
   return { ...defaultSettings(env), ...document };
 }
 

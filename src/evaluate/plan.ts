@@ -46,20 +46,42 @@ export function planShards(evaluationId: string, family: StoredFamily, exampleCo
 }
 
 /**
+ * The tokens `texts` are estimated to cost: a quarter of their UTF-8 bytes, rounded up. Providers' tokenizers
+ * differ and count in bytes, not UTF-16 code units: a CJK character is 3 bytes and an emoji 4, which byte-level
+ * tokenizers often split into a token each or more, so counting code units would undercount such texts up to
+ * fourfold. Not a bound (a tokenizer may spend a token on every byte): the estimate sets budgets and reservations,
+ * and the provider's own count replaces it once the texts are scored (README, "Evaluation").
+ */
+export function estimateTextTokens(texts: Iterable<string>): number {
+  let bytes = 0;
+  for (const text of texts) bytes += utf8Bytes(text);
+  return Math.ceil(bytes / 4);
+}
+
+/** The UTF-8 length of a string without encoding it: a surrogate pair is 4 bytes (2 for each half). */
+function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    bytes += unit < 0x80 ? 1 : unit < 0x800 || (unit >= 0xd800 && unit <= 0xdfff) ? 2 : 3;
+  }
+  return bytes;
+}
+
+/**
  * Requests and tokens each model will cost before any cache hit: texts are the distinct prompt+continuation
- * strings, and tokens are estimated at 4 characters each (providers' tokenizers differ; this sets budgets).
+ * strings, and tokens are estimated by estimateTextTokens.
  */
 export function estimate(family: StoredFamily, examples: Example[], promptsPerRequest: number): ModelEstimate[] {
   const texts = new Set<string>();
   for (const example of examples)
     for (const { prompt, continuation } of textsFor(example)) texts.add(prompt + continuation);
-  let characters = 0;
-  for (const text of texts) characters += text.length;
+  const tokens = estimateTextTokens(texts);
   return family.models.map((model) => ({
     model: model.id,
     texts: texts.size,
     requests: Math.ceil(texts.size / promptsPerRequest),
-    tokens: Math.ceil(characters / 4),
+    tokens,
   }));
 }
 

@@ -112,7 +112,8 @@ async function runMessages(
             `${record?.error ?? failureText("internal_error", "unknown error")} (gave up after ${record?.attempts ?? "several"} attempts)`,
           );
         } else if (held[i]) {
-          await runShard(bindings, message.body);
+          // Its results are written only while this consumer still holds its lease.
+          await runShard(bindings, message.body, owner);
         }
       } catch (error) {
         const permanent = error instanceof ProviderError && !error.retryable;
@@ -122,7 +123,8 @@ async function runMessages(
             ? failureText(error.failure, error.message)
             : failureText("internal_error", "internal error while running the shard");
         if (permanent) {
-          await settleShard(bindings.DB, evaluationId, model, shard, "failed", reason);
+          // Only while this consumer still holds the shard's lease: otherwise its holder settles it.
+          await settleShard(bindings.DB, evaluationId, model, shard, "failed", reason, owner);
         } else {
           // Provider hiccups and anything unexpected (storage, a bug) retry with backoff; the dead-letter queue
           // ends the shard after the retry limit. Unexpected errors are logged, never put in the stored reason.

@@ -3,6 +3,8 @@ import { sha256Hex } from "../util/hash";
 import {
   addCounters,
   addCountersStatement,
+  chargeTokens,
+  freeShardsOfEndedEvaluation,
   settleShard,
   settleShardStatement,
   shardContext,
@@ -23,7 +25,7 @@ import {
   type ExampleMetrics,
   type ScoredText,
 } from "./metrics";
-import type { ShardMessage } from "./plan";
+import { estimateTextTokens, type ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
 
 export interface EvaluateBindings extends StorageBindings, ProviderBindings {
@@ -67,7 +69,11 @@ async function loadExamples(bucket: R2Bucket, key: string, first: number, end: n
  * and writes them. Safe to run twice: results are keyed by (evaluation, model, example), and a shard that is no
  * longer pending is skipped. Retryable provider errors are thrown for the queue to retry with backoff.
  */
-export async function runShard(bindings: EvaluateBindings, message: ShardMessage): Promise<ShardOutcome> {
+export async function runShard(
+  bindings: EvaluateBindings,
+  message: ShardMessage,
+  owner?: string,
+): Promise<ShardOutcome> {
   const { evaluationId, model, shard: shardIndex } = message;
   const prepared = await prepareShard(bindings, message);
   if (prepared.kind !== "run") return prepared;
@@ -77,15 +83,26 @@ export async function runShard(bindings: EvaluateBindings, message: ShardMessage
   const texts = await lookUpCache(bindings.DB, examples, (text) =>
     sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])),
   );
-  const counters = await scoreMissing(bindings, evaluationId, model, prepared, texts);
+  // The texts to send are charged their estimate before any is sent, within the budget, or the shard stops.
+  const charged = estimateTextTokens(texts.missing);
+  if (charged > 0 && !(await chargeTokens(bindings.DB, evaluationId, charged)))
+    return budgetReached(bindings.DB, message, prepared.tokenBudget);
+  const counters = await scoreMissing(bindings, evaluationId, model, prepared, texts, charged);
   const rows = metricRows(examples, texts.scored, firstExample);
 
-  // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none.
-  await bindings.DB.batch([
-    ...resultStatements(bindings.DB, evaluationId, model, rows),
-    addCountersStatement(bindings.DB, evaluationId, counters),
-    settleShardStatement(bindings.DB, evaluationId, model, shardIndex, "done", null),
+  // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none. A
+  // consumer holding the shard's lease (`owner`) writes them only while it still holds it: one whose lease was
+  // taken over (its renewals failed; the shard was sent again) writes none of them, its holder settles the shard.
+  const heldBy = owner === undefined ? undefined : { evaluationId, model, shard: shardIndex, owner };
+  const written = await bindings.DB.batch([
+    ...resultStatements(bindings.DB, evaluationId, model, rows, heldBy),
+    addCountersStatement(bindings.DB, evaluationId, counters, heldBy),
+    settleShardStatement(bindings.DB, evaluationId, model, shardIndex, "done", null, owner),
   ]);
+  if (owner !== undefined && written.at(-1)?.meta.changes !== 1) {
+    console.error(JSON.stringify({ evaluationId, model, shard: shardIndex, leases: owner, lost: "lease lost" }));
+    return { kind: "skipped", why: "lease lost before the shard settled" };
+  }
   return { kind: "done" };
 }
 
@@ -97,6 +114,14 @@ interface PreparedShard {
   examplesKey: string;
   firstExample: number;
   endExample: number;
+  tokenBudget: number | null;
+}
+
+/** Fails a shard whose evaluation's token budget cannot pay for it. */
+async function budgetReached(db: D1Database, message: ShardMessage, budget: number | null): Promise<ShardOutcome> {
+  const reason = failureText("token_budget_reached", `token budget of ${budget} reached`);
+  await settleShard(db, message.evaluationId, message.model, message.shard, "failed", reason);
+  return { kind: "failed", error: "token budget reached" };
 }
 
 /**
@@ -108,20 +133,14 @@ async function prepareShard(bindings: EvaluateBindings, message: ShardMessage): 
   const { evaluationId, model, shard: shardIndex } = message;
   const { evaluation, shard, submission } = await shardContext(bindings.DB, evaluationId, model, shardIndex);
   if (!evaluation) return { kind: "skipped", why: "no such evaluation" };
-  if (evaluation.state !== "queued" && evaluation.state !== "evaluating")
+  if (evaluation.state !== "queued" && evaluation.state !== "evaluating") {
+    // This consumer may have leased the shard after the evaluation ended: it must not stay in the due index.
+    await freeShardsOfEndedEvaluation(bindings.DB, evaluationId);
     return { kind: "skipped", why: `evaluation is ${evaluation.state}` };
-  if (shard?.state !== "pending") return { kind: "skipped", why: "shard already settled" };
-  if (evaluation.tokenBudget !== null && evaluation.tokensUsed >= evaluation.tokenBudget) {
-    await settleShard(
-      bindings.DB,
-      evaluationId,
-      model,
-      shardIndex,
-      "failed",
-      failureText("token_budget_reached", `token budget of ${evaluation.tokenBudget} reached`),
-    );
-    return { kind: "failed", error: "token budget reached" };
   }
+  if (shard?.state !== "pending") return { kind: "skipped", why: "shard already settled" };
+  if (evaluation.tokenBudget !== null && evaluation.tokensUsed >= evaluation.tokenBudget)
+    return budgetReached(bindings.DB, message, evaluation.tokenBudget);
   if (!submission) return { kind: "skipped", why: "submission is gone" };
   if (submission.fileVersion !== evaluation.fileVersion)
     return { kind: "skipped", why: "the submission's file was replaced" };
@@ -144,6 +163,7 @@ async function prepareShard(bindings: EvaluateBindings, message: ShardMessage): 
     examplesKey: submission.examplesKey,
     firstExample: shard.firstExample,
     endExample: shard.endExample,
+    tokenBudget: evaluation.tokenBudget,
   };
 }
 
@@ -175,18 +195,21 @@ async function lookUpCache(
   return { keyOf, scored, cacheHits: scored.size, missing };
 }
 
-/** What scoring a shard cost, added to its evaluation's counters. */
+/** What scoring a shard cost, added to its evaluation's counters (its tokens are settled as they are cached). */
 interface ShardCounters {
   requests: number;
   cacheHits: number;
-  tokens: number;
 }
 
 /**
  * Scores the missing texts, adding them to `texts.scored`. Requests go out together; the provider's rate limiter
  * decides how many are in flight at once. Whatever came back is cached in one write once all have settled, even
  * when some failed, so a retry pays only for what is still missing. (One write per shard, not per request: local
- * D1 spends more on round trips than rows.) A failure is thrown once the counters have what it cost.
+ * D1 spends more on round trips than rows.) The same write settles the shard's charge (`charged`, the estimate of
+ * every missing text) to the tokens the provider counted for the texts it scored: a text is charged its estimate
+ * until it is cached and its real count after, once, and a retry is charged only for texts still missing. (A
+ * consumer that dies between the charge and this write leaves the charge counted: the provider may have been paid.)
+ * A failure is thrown once the counters have what it cost.
  */
 async function scoreMissing(
   bindings: EvaluateBindings,
@@ -194,6 +217,7 @@ async function scoreMissing(
   model: string,
   { family, adapter }: Pick<PreparedShard, "family" | "adapter">,
   texts: ShardTexts,
+  charged: number,
 ): Promise<ShardCounters> {
   const { keyOf, scored, cacheHits, missing } = texts;
   let requests = 0;
@@ -217,13 +241,17 @@ async function scoreMissing(
       tokens += results.reduce((sum, result) => sum + result.tokens.length, 0);
     }),
   );
-  if (fresh.length > 0) await bindings.DB.batch(cacheStatements(bindings.DB, fresh));
+  if (fresh.length > 0 || charged > 0)
+    await bindings.DB.batch([
+      ...cacheStatements(bindings.DB, fresh),
+      addCountersStatement(bindings.DB, evaluationId, { tokens: tokens - charged }),
+    ]);
   const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
   if (failure) {
-    if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits, tokens });
+    if (requests > 0 || cacheHits > 0) await addCounters(bindings.DB, evaluationId, { requests, cacheHits });
     throw failure.reason;
   }
-  return { requests, cacheHits, tokens };
+  return { requests, cacheHits };
 }
 
 /** Each example's metrics, or the flag saying why it has none, from the scores of its texts. */

@@ -48,6 +48,11 @@ export interface StartOptions {
   origin?: EvaluationOrigin;
   /** The rules to admit it under; the settings in force when left out. */
   settings?: CompetitionSettings;
+  /**
+   * Automatic only: the client that started it has used up its allowance (`automaticEvaluationsPerClientPerDay`,
+   * checked by the caller): it is refused before queueing, `client_daily_cap`.
+   */
+  clientCapped?: boolean;
 }
 
 /**
@@ -91,9 +96,11 @@ export async function startEvaluation(
   };
   const tokens = estimatedTokens(evaluation.estimate);
   const overBudget = origin === "automatic" && tokenBudget !== null && tokens > tokenBudget;
-  // An evaluation refused for its budget is known to be refused now: it gets no shards to remove again.
-  const shards = overBudget ? [] : planShards(evaluation.id, family, examples.length);
-  const reservedTokens = tokenBudget === null ? tokens : Math.min(tokens, tokenBudget);
+  const clientCapped = origin === "automatic" && options.clientCapped === true;
+  // An evaluation refused for its budget or its client is known to be refused now: it gets no shards to remove.
+  const shards = overBudget || clientCapped ? [] : planShards(evaluation.id, family, examples.length);
+  // What it may spend: its budget, which the shards' charges enforce (run-shard.ts), else its estimate.
+  const reservedTokens = tokenBudget ?? tokens;
   const usdPerMillionTokens = family.pricing?.usdPerMillionTokens ?? null;
   const reasons = refusalReasons(settings, tokens, tokenBudget, reservedTokens, usdPerMillionTokens);
   const inserts = insertEvaluationStatements(bindings.DB, evaluation, shards);
@@ -105,6 +112,7 @@ export async function startEvaluation(
       reservedTokens,
       usdPerMillionTokens,
       overBudget,
+      clientCapped,
       dailyCap: origin === "automatic" ? settings.automaticEvaluationsPerDay : null,
       dayStart: `${now.slice(0, 10)}T00:00:00.000Z`,
       ceilingTokens: settings.spendCeilingTokens,
@@ -132,10 +140,11 @@ function refusalReasons(
   usdPerMillionTokens: number | null,
 ): Record<Refusal, string> {
   const refused = "refused before queueing:";
-  const counted = `its ${reservedTokens < tokens ? "budget" : "estimate"} of ${reservedTokens} tokens`;
+  const counted = `its ${tokenBudget === null ? "estimate" : "budget"} of ${reservedTokens} tokens`;
   const cost = ((reservedTokens * (usdPerMillionTokens ?? 0)) / 1e6).toFixed(2);
   return {
     over_budget: `${refused} its estimate of ${tokens} tokens exceeds the budget of ${tokenBudget} tokens for automatic evaluations; an organiser can start it`,
+    client_daily_cap: `${refused} this client's allowance of ${settings.automaticEvaluationsPerClientPerDay} automatic evaluations a day is used up; an organiser can start it`,
     daily_cap: `${refused} the competition's daily cap of ${settings.automaticEvaluationsPerDay} automatic evaluations (UTC day) is reached; an organiser can start it`,
     spend_ceiling: `${refused} ${counted} would pass the competition's spend ceiling of ${settings.spendCeilingTokens} tokens`,
     spend_ceiling_usd: `${refused} its estimated cost of $${cost} would pass the competition's spend ceiling of $${settings.spendCeilingUsd}`,

@@ -1,5 +1,6 @@
 import type { StorageBindings } from "../storage/bindings";
 import { PendingBlob } from "../storage/pending-blob";
+import { describeError } from "../log";
 
 /**
  * A task file that arrived before its metadata, held in R2 staging until the metadata says how to check it: the
@@ -43,6 +44,9 @@ export async function holdTaskFile(
       if (!object) throw new Error(`held upload ${key} vanished from staging`);
       return object.body;
     },
-    discard: () => blob.discard(),
+    // Never throws: by the time a held copy is discarded the upload may be stored, and its answer (holding the
+    // only copy of the submitter token) must not turn into an error over a copy left in staging.
+    discard: () =>
+      blob.discard().catch((error: unknown) => console.error(`could not discard ${key}: ${describeError(error)}`)),
   };
 }

@@ -49,7 +49,7 @@ export async function decideSubmission(
   }
   const at = new Date().toISOString();
   const [update] = await db.batch([
-    decideStatement(db, submission.id, submission.state, next.to, note, at),
+    decideStatement(db, submission, next.to, note, at),
     appendAuditIfChanged(db, {
       at,
       actor,

@@ -150,7 +150,7 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       case "conflict":
         throw new ProblemError(
           "invalid_transition",
-          "Another decision changed this submission first; reload and decide again.",
+          "The submission changed while you decided (another decision, an edit or a new file); reload and decide again.",
           { state: submission.state, allowed: [] },
         );
       case "stale":

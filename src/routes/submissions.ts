@@ -9,6 +9,7 @@ import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipa
 import { ProblemError } from "../http/problem";
 import { holdsSubmitterToken, requireSubmitter } from "../http/submitter-auth";
 import { limitUploads } from "../http/upload-limit";
+import { clientKey } from "../intake-limits/client-key";
 import type { SubmissionMetadata } from "../generated/types";
 import { holdTaskFile } from "../intake/held-file";
 import { settingsInForce } from "../storage/settings";
@@ -57,7 +58,8 @@ async function upload(c: Context<AppEnv>): Promise<Response> {
   return withMultipart(body, boundary, (reader) =>
     withUploadParts(c.env, reader, limits, async (metadata, file) => {
       const round = window.round?.name ?? null;
-      const outcome = await submitTask(c.env, settings, file, metadata, limits, round);
+      const client = clientKey(c.req.header("cf-connecting-ip"));
+      const outcome = await submitTask(c.env, settings, file, metadata, limits, round, client);
       if (outcome.kind === "invalid")
         throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
       const { submission } = outcome;
@@ -166,7 +168,8 @@ async function putFile(c: SubmitterContext): Promise<Response> {
   const body = c.req.raw.body;
   if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
   // A ReadableStream is async-iterable; leaving the loop early (an invalid file stops validation) cancels it.
-  const outcome = await replaceFile(c.env, settings, submission, body, limits);
+  const client = clientKey(c.req.header("cf-connecting-ip"));
+  const outcome = await replaceFile(c.env, settings, submission, body, limits, client);
   switch (outcome.kind) {
     case "invalid":
       throw invalidFileProblem(outcome.report, limits, "the submission keeps its current file.");

@@ -252,14 +252,39 @@ export function settleShardStatement(
   shard: number,
   state: "done" | "failed",
   error: string | null,
+  owner?: string,
 ): D1PreparedStatement {
+  // With an owner, only while it holds the shard's lease (another consumer may have taken it over).
   return db
     .prepare(
       `UPDATE evaluation_shards SET state = ?4, error = ?5, updated_at = ?6, leased_by = NULL, leased_until = NULL
-       WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending'`,
+       WHERE evaluation_id = ?1 AND model = ?2 AND shard = ?3 AND state = 'pending' AND (?7 IS NULL OR leased_by = ?7)`,
     )
-    .bind(evaluationId, model, shard, state, error, new Date().toISOString());
+    .bind(evaluationId, model, shard, state, error, new Date().toISOString(), owner ?? null);
 }
+
+/** A pending shard's lease, held by a consumer (`owner`): the writes of its final batch are made only while held. */
+export interface ShardLease extends ShardKey {
+  owner: string;
+}
+
+/**
+ * An SQL condition, true while the lease's owner still holds the shard (pending), with its four parameters from
+ * ?`first` on (`leaseHeldParams`). In the batch that settles a shard, every write before the settling statement
+ * (itself conditional on the owner) carries it: D1 runs a batch as one transaction, so all of them are made, or
+ * none (a consumer that lost its lease writes nothing).
+ */
+export function leaseHeldSql(first: number): string {
+  return `EXISTS (SELECT 1 FROM evaluation_shards WHERE evaluation_id = ?${first} AND model = ?${first + 1}
+    AND shard = ?${first + 2} AND state = 'pending' AND leased_by = ?${first + 3})`;
+}
+
+export const leaseHeldParams = (lease: ShardLease): [string, string, number, string] => [
+  lease.evaluationId,
+  lease.model,
+  lease.shard,
+  lease.owner,
+];
 
 export async function settleShard(
   db: D1Database,
@@ -268,8 +293,9 @@ export async function settleShard(
   shard: number,
   state: "done" | "failed",
   error: string | null,
+  owner?: string,
 ): Promise<boolean> {
-  const result = await settleShardStatement(db, evaluationId, model, shard, state, error).run();
+  const result = await settleShardStatement(db, evaluationId, model, shard, state, error, owner).run();
   return result.meta.changes === 1;
 }
 
@@ -422,17 +448,38 @@ export async function makeEveryPendingShardDue(db: D1Database, now: number): Pro
   return result.meta.changes;
 }
 
+/**
+ * Takes an ended evaluation's pending shards out of the due index (no holder, no time), as ending it does (the
+ * trigger of migration 0013): for a shard a consumer leased after its evaluation ended. Nothing if it is open.
+ */
+export async function freeShardsOfEndedEvaluation(db: D1Database, evaluationId: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE evaluation_shards SET leased_by = NULL, leased_until = NULL
+       WHERE evaluation_id = ?1 AND state = 'pending'
+         AND EXISTS (SELECT 1 FROM evaluations WHERE id = ?1 AND state NOT IN ('queued', 'evaluating'))`,
+    )
+    .bind(evaluationId)
+    .run();
+}
+
 export async function addCounters(db: D1Database, id: string, counters: Counters): Promise<void> {
   await addCountersStatement(db, id, counters).run();
 }
 
 type Counters = { requests?: number; retries?: number; cacheHits?: number; tokens?: number };
 
-export function addCountersStatement(db: D1Database, id: string, counters: Counters): D1PreparedStatement {
+/** With `heldBy`, the counters are added only while that lease is held (see leaseHeldSql). */
+export function addCountersStatement(
+  db: D1Database,
+  id: string,
+  counters: Counters,
+  heldBy?: ShardLease,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE evaluations SET requests = requests + ?2, retries = retries + ?3, cache_hits = cache_hits + ?4, tokens_used = tokens_used + ?5,
-         state = CASE WHEN state = 'queued' THEN 'evaluating' ELSE state END, updated_at = ?6 WHERE id = ?1`,
+         state = CASE WHEN state = 'queued' THEN 'evaluating' ELSE state END, updated_at = ?6 WHERE id = ?1${heldBy ? ` AND ${leaseHeldSql(7)}` : ""}`,
     )
     .bind(
       id,
@@ -441,7 +488,25 @@ export function addCountersStatement(db: D1Database, id: string, counters: Count
       counters.cacheHits ?? 0,
       counters.tokens ?? 0,
       new Date().toISOString(),
+      ...(heldBy ? leaseHeldParams(heldBy) : []),
     );
+}
+
+/**
+ * Charges an evaluation `tokens` (a shard's estimate for the texts it is about to send) if its budget allows them:
+ * false, charging nothing, if they would take it past its budget. One statement, so shards running at once can
+ * never together charge more than the budget. The charge is settled to the provider's count once the texts are
+ * scored (addCountersStatement with the difference).
+ */
+export async function chargeTokens(db: D1Database, id: string, tokens: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE evaluations SET tokens_used = tokens_used + ?2, updated_at = ?3
+       WHERE id = ?1 AND (token_budget IS NULL OR tokens_used + ?2 <= token_budget)`,
+    )
+    .bind(id, tokens, new Date().toISOString())
+    .run();
+  return result.meta.changes === 1;
 }
 
 /**

@@ -1,18 +1,28 @@
 /** Per-example results of an evaluation, one row per model and example. */
 import type { ExampleMetrics } from "../evaluate/metrics";
 import { chunk } from "./d1-chunks";
+import { leaseHeldParams, leaseHeldSql, type ShardLease } from "./evaluations";
 import { readStoredJson } from "./stored-json";
 
+/**
+ * Statements writing a shard's per-example results. With `heldBy`, they write only while that lease is held (see
+ * leaseHeldSql): 19 rows a statement then, so the lease's four parameters keep it within D1's 100.
+ */
 export function resultStatements(
   db: D1Database,
   evaluationId: string,
   model: string,
   rows: { index: number; flag: string | null; metrics: ExampleMetrics | null }[],
+  heldBy?: ShardLease,
 ): D1PreparedStatement[] {
-  return chunk(rows, 20).map((part) =>
-    db
+  return chunk(rows, heldBy ? 19 : 20).map((part) => {
+    const values = part.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`);
+    const into = "INSERT OR REPLACE INTO evaluation_results (evaluation_id, model, example_index, flag, metrics_json)";
+    return db
       .prepare(
-        `INSERT OR REPLACE INTO evaluation_results (evaluation_id, model, example_index, flag, metrics_json) VALUES ${part.map((_, i) => `(?${i * 5 + 1}, ?${i * 5 + 2}, ?${i * 5 + 3}, ?${i * 5 + 4}, ?${i * 5 + 5})`).join(", ")}`,
+        heldBy
+          ? `${into} SELECT * FROM (VALUES ${values.join(", ")}) WHERE ${leaseHeldSql(part.length * 5 + 1)}`
+          : `${into} VALUES ${values.join(", ")}`,
       )
       .bind(
         ...part.flatMap((row) => [
@@ -22,8 +32,9 @@ export function resultStatements(
           row.flag,
           row.metrics ? JSON.stringify(row.metrics) : null,
         ]),
-      ),
-  );
+        ...(heldBy ? leaseHeldParams(heldBy) : []),
+      );
+  });
 }
 
 export interface ResultRow {

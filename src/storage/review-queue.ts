@@ -5,17 +5,18 @@ import type { SubmissionState } from "../submission-states";
 /** Applies a decision only if the submission is still in the state it was read in (a concurrent decision loses). */
 export function decideStatement(
   db: D1Database,
-  id: string,
-  from: SubmissionState,
+  read: { id: string; state: SubmissionState; updatedAt: string },
   to: SubmissionState,
   note: string,
   at: string,
 ): D1PreparedStatement {
+  // updated_at moves with every decision, edit and new file: a decision applies only to the version it was made on.
   return db
     .prepare(
-      "UPDATE submissions SET state = ?3, reviewed_at = ?4, review_note = ?5, updated_at = ?4 WHERE id = ?1 AND state = ?2",
+      `UPDATE submissions SET state = ?3, reviewed_at = ?4, review_note = ?5, updated_at = ?4
+       WHERE id = ?1 AND state = ?2 AND updated_at = ?6`,
     )
-    .bind(id, from, to, at, note);
+    .bind(read.id, read.state, to, at, note, read.updatedAt);
 }
 
 export interface SubmissionListItem {

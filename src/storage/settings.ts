@@ -2,23 +2,30 @@ import { readStoredJson } from "./stored-json";
 import {
   completeSettings,
   defaultSettings,
+  storedDocument,
   type CompetitionSettings,
   type SettingsDocument,
+  type StoredSettingsDocument,
   type SettingsVars,
 } from "../competition/settings";
 
 /**
  * The newest saved settings document, or undefined if no admin has saved any. Documents saved before a field
- * existed lack it: `settingsInForce` completes them.
+ * existed lack it: `settingsInForce` completes them. One saved before the intake limits loses its null budget, so
+ * the default applies (storedDocument).
  */
 export async function savedSettings(
   db: D1Database,
-): Promise<{ settings: SettingsDocument; savedAt: string; version: number } | undefined> {
+): Promise<{ settings: StoredSettingsDocument; savedAt: string; version: number } | undefined> {
   const row = await db
     .prepare("SELECT id, created_at, settings_json FROM competition_settings ORDER BY id DESC LIMIT 1")
     .first<{ id: number; created_at: string; settings_json: string }>();
   return row
-    ? { settings: readStoredJson<SettingsDocument>(row.settings_json), savedAt: row.created_at, version: row.id }
+    ? {
+        settings: storedDocument(readStoredJson<SettingsDocument>(row.settings_json)),
+        savedAt: row.created_at,
+        version: row.id,
+      }
     : undefined;
 }
 

@@ -6,13 +6,14 @@
 /** How an evaluation was started: by an upload on the public families, or by an organiser. */
 export type EvaluationOrigin = "automatic" | "requested";
 
-/** Why an evaluation may be refused before queueing (also the `refused` column's CHECK in migration 0011). */
-export const REFUSALS = ["over_budget", "daily_cap", "spend_ceiling", "spend_ceiling_usd"] as const;
+/** Why an evaluation may be refused before queueing (also the `refused` column's CHECK in migration 0012). */
+export const REFUSALS = ["over_budget", "client_daily_cap", "daily_cap", "spend_ceiling", "spend_ceiling_usd"] as const;
 export type Refusal = (typeof REFUSALS)[number];
 
 /**
- * The tokens an evaluation counts against the ceilings: what it used, and while it is open what it reserved
- * beyond that (its estimate, at most its budget). A finished evaluation counts only what it used.
+ * The tokens an evaluation counts against the ceilings: what it used (with what its running shards were charged
+ * before scoring), and while it is open what it reserved beyond that (its budget, else its estimate). A finished
+ * evaluation counts only what it used.
  */
 const COMMITTED_TOKENS =
   "tokens_used + CASE WHEN state IN ('queued', 'evaluating') THEN MAX(reserved_tokens - tokens_used, 0) ELSE 0 END";
@@ -20,11 +21,13 @@ const COMMITTED_TOKENS =
 export interface Admission {
   evaluationId: string;
   origin: EvaluationOrigin;
-  /** The tokens the evaluation may use: its estimate, at most its budget. */
+  /** The tokens the evaluation may use: its budget (which its shards' charges enforce), else its estimate. */
   reservedTokens: number;
   usdPerMillionTokens: number | null;
   /** Decided before: the estimate exceeds an automatic evaluation's budget. */
   overBudget: boolean;
+  /** Decided before: the client that started an automatic evaluation has used up its allowance. */
+  clientCapped: boolean;
   /** Automatic evaluations only: the most started since `dayStart`. */
   dailyCap: number | null;
   dayStart: string;
@@ -48,6 +51,7 @@ export function admissionStatements(db: D1Database, admission: Admission): D1Pre
       .prepare(
         `UPDATE evaluations SET origin = ?2, reserved_tokens = ?3, usd_per_million_tokens = ?4, refused = CASE
            WHEN ?5 = 1 THEN 'over_budget'
+           WHEN ?10 = 1 THEN 'client_daily_cap'
            WHEN ?6 IS NOT NULL AND (SELECT COUNT(*) FROM evaluations
              WHERE origin = 'automatic' AND refused IS NULL AND created_at >= ?7 AND id <> ?1) >= ?6 THEN 'daily_cap'
            WHEN ?8 IS NOT NULL AND ?3 + (SELECT COALESCE(SUM(${COMMITTED_TOKENS}), 0) FROM evaluations
@@ -68,14 +72,24 @@ export function admissionStatements(db: D1Database, admission: Admission): D1Pre
         admission.dayStart,
         admission.ceilingTokens,
         admission.ceilingUsd,
+        admission.clientCapped ? 1 : 0,
       ),
     db
       .prepare(
         `UPDATE evaluations SET state = 'failed', finished_at = ?2, updated_at = ?2, reason = CASE refused
-           WHEN 'over_budget' THEN ?3 WHEN 'daily_cap' THEN ?4 WHEN 'spend_ceiling' THEN ?5 ELSE ?6 END
+           WHEN 'over_budget' THEN ?3 WHEN 'daily_cap' THEN ?4 WHEN 'spend_ceiling' THEN ?5
+           WHEN 'client_daily_cap' THEN ?7 ELSE ?6 END
          WHERE id = ?1 AND refused IS NOT NULL`,
       )
-      .bind(id, admission.at, reasons.over_budget, reasons.daily_cap, reasons.spend_ceiling, reasons.spend_ceiling_usd),
+      .bind(
+        id,
+        admission.at,
+        reasons.over_budget,
+        reasons.daily_cap,
+        reasons.spend_ceiling,
+        reasons.spend_ceiling_usd,
+        reasons.client_daily_cap,
+      ),
     db
       .prepare(
         "DELETE FROM evaluation_shards WHERE evaluation_id = ?1 AND EXISTS (SELECT 1 FROM evaluations WHERE id = ?1 AND refused IS NOT NULL)",

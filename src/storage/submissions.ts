@@ -205,13 +205,11 @@ export function rotateTokenStatement(
   id: string,
   fromHash: string,
   toHash: string,
-  at: string,
 ): D1PreparedStatement {
+  // Not updated_at: a new token changes nothing a reviewer decides on, so it must not make their decision stale.
   return db
-    .prepare(
-      "UPDATE submissions SET submitter_token_hash = ?3, updated_at = ?4 WHERE id = ?1 AND submitter_token_hash = ?2",
-    )
-    .bind(id, fromHash, toHash, at);
+    .prepare("UPDATE submissions SET submitter_token_hash = ?3 WHERE id = ?1 AND submitter_token_hash = ?2")
+    .bind(id, fromHash, toHash);
 }
 
 /** Keeps the current file as an earlier version. Its primary key makes a concurrent replacement fail its batch. */

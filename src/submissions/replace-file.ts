@@ -1,6 +1,5 @@
 import type { CompetitionSettings } from "../competition/settings";
-import { startDefaultEvaluations, type DefaultStart } from "../evaluate/start-defaults";
-import type { StartBindings } from "../evaluate/start";
+import { startDefaultEvaluations, type DefaultStart, type DefaultStartBindings } from "../evaluate/start-defaults";
 import { replaceTaskFile, type ReplaceOutcome } from "../intake/replace-task";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { ValidationLimits } from "../validate/report";
@@ -15,13 +14,15 @@ export type ReplaceFileOutcome =
  * file is kept; an unchanged, duplicate, invalid or conflicting file starts nothing.
  */
 export async function replaceFile(
-  bindings: StartBindings,
+  bindings: DefaultStartBindings,
   settings: CompetitionSettings,
   submission: SubmissionRecord,
   file: AsyncIterable<Uint8Array>,
   limits: ValidationLimits,
+  /** The uploader (clientKey), whose allowance of automatic evaluations they count against. */
+  client: string | null = null,
 ): Promise<ReplaceFileOutcome> {
   const outcome = await replaceTaskFile(bindings, submission, file, limits);
   if (outcome.kind !== "replaced") return outcome;
-  return { ...outcome, evaluations: await startDefaultEvaluations(bindings, settings, outcome.submission) };
+  return { ...outcome, evaluations: await startDefaultEvaluations(bindings, settings, outcome.submission, client) };
 }

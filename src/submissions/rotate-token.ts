@@ -16,7 +16,7 @@ export async function rotateSubmitterToken(db: D1Database, submission: Submissio
   const submitterToken = newToken(SUBMITTER_TOKEN_PREFIX);
   const at = new Date().toISOString();
   const [change] = await db.batch([
-    rotateTokenStatement(db, submission.id, submission.submitterTokenHash, await sha256Hex(submitterToken), at),
+    rotateTokenStatement(db, submission.id, submission.submitterTokenHash, await sha256Hex(submitterToken)),
     appendAuditIfChanged(db, {
       at,
       actor: "submitter",

@@ -1,6 +1,5 @@
 import type { CompetitionSettings } from "../competition/settings";
-import { startDefaultEvaluations, type DefaultStart } from "../evaluate/start-defaults";
-import type { StartBindings } from "../evaluate/start";
+import { startDefaultEvaluations, type DefaultStart, type DefaultStartBindings } from "../evaluate/start-defaults";
 import type { SubmissionMetadata } from "../generated/types";
 import { receiveTaskFile, type IntakeOutcome } from "../intake/receive-task";
 import type { ValidationLimits } from "../validate/report";
@@ -14,14 +13,16 @@ export type SubmitOutcome =
  * competition's public families. A duplicate or invalid file starts nothing.
  */
 export async function submitTask(
-  bindings: StartBindings,
+  bindings: DefaultStartBindings,
   settings: CompetitionSettings,
   file: AsyncIterable<Uint8Array>,
   metadata: SubmissionMetadata,
   limits: ValidationLimits,
   round: string | null,
+  /** The uploader (clientKey), whose allowance of automatic evaluations they count against. */
+  client: string | null = null,
 ): Promise<SubmitOutcome> {
   const outcome = await receiveTaskFile(bindings, file, metadata, limits, round);
   if (outcome.kind !== "created") return outcome;
-  return { ...outcome, evaluations: await startDefaultEvaluations(bindings, settings, outcome.submission) };
+  return { ...outcome, evaluations: await startDefaultEvaluations(bindings, settings, outcome.submission, client) };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   completeSettings,
+  storedDocument,
   defaultSettings,
   editableUntil,
   roundProblems,
@@ -39,6 +40,7 @@ describe("competition rounds", () => {
       tokenBudget: 5_000_000,
       uploadsPerHour: 10,
       automaticEvaluationsPerDay: 100,
+      automaticEvaluationsPerClientPerDay: 3,
       spendCeilingTokens: 500_000_000,
       spendCeilingUsd: null,
     });
@@ -49,6 +51,7 @@ describe("competition rounds", () => {
       defaultSettings({
         UPLOADS_PER_HOUR: "25",
         AUTO_EVALUATIONS_PER_DAY: "7",
+        AUTO_EVALUATIONS_PER_CLIENT_PER_DAY: "2",
         AUTO_TOKEN_BUDGET: "120000",
         SPEND_CEILING_TOKENS: "9000000",
         SPEND_CEILING_USD: "12.5",
@@ -56,6 +59,7 @@ describe("competition rounds", () => {
     ).toMatchObject({
       uploadsPerHour: 25,
       automaticEvaluationsPerDay: 7,
+      automaticEvaluationsPerClientPerDay: 2,
       tokenBudget: 120_000,
       spendCeilingTokens: 9_000_000,
       spendCeilingUsd: 12.5,
@@ -96,6 +100,29 @@ describe("competition rounds", () => {
       uploadsPerHour: 40,
       spendCeilingUsd: null,
     });
+  });
+
+  it("give a document saved before the intake limits (no uploadsPerHour) the default budget, not its null", () => {
+    const {
+      uploadsPerHour: _u,
+      automaticEvaluationsPerDay: _a,
+      automaticEvaluationsPerClientPerDay: _c,
+      ...old
+    } = settings;
+    const { spendCeilingTokens: _t, spendCeilingUsd: _d, ...legacy } = old;
+    expect(completeSettings(storedDocument({ ...legacy, tokenBudget: null }), { AUTO_TOKEN_BUDGET: "70000" })).toEqual({
+      ...settings,
+      tokenBudget: 70_000,
+    });
+  });
+
+  it("keep a null budget in a document saved with the intake limits: no budget, as the admin chose", () => {
+    expect(completeSettings(storedDocument({ ...settings, tokenBudget: null }), {}).tokenBudget).toBeNull();
+  });
+
+  it("keep the budget a document saved before the intake limits set", () => {
+    const { uploadsPerHour: _u, ...legacy } = settings;
+    expect(completeSettings(storedDocument({ ...legacy, tokenBudget: 1234 }), {}).tokenBudget).toBe(1234);
   });
 
   it.each([

@@ -2,6 +2,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { appendAuditIfChanged } from "../../src/storage/audit";
 import { decideStatement } from "../../src/storage/review-queue";
+import { getSubmission } from "../../src/storage/submissions";
+import { defined } from "../defined";
 import { lambadaVariant, submit } from "./helpers";
 
 /** The audit log and kept file versions are history: they record what happened, and only that, for good. */
@@ -65,13 +67,14 @@ describe("audit entries for conditional changes", () => {
       submissionId: id,
       detail: {},
     });
+    const read = defined(await getSubmission(env.DB, id), `submission ${id}`);
     const [lost] = await env.DB.batch([
-      decideStatement(env.DB, id, "accepted", "rejected", "Lost the race.", new Date().toISOString()),
+      decideStatement(env.DB, { ...read, state: "accepted" }, "rejected", "Lost the race.", new Date().toISOString()),
       appendAuditIfChanged(env.DB, entry("test.lost")),
     ]);
     expect(lost?.meta.changes).toBe(0);
     await env.DB.batch([
-      decideStatement(env.DB, id, "valid", "rejected", "Won.", new Date().toISOString()),
+      decideStatement(env.DB, read, "rejected", "Won.", new Date().toISOString()),
       appendAuditIfChanged(env.DB, entry("test.won")),
     ]);
     const actions = await env.DB.prepare("SELECT action FROM audit_log WHERE submission_id = ?1 AND actor = 'test'")

@@ -1,12 +1,18 @@
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { decideSubmission } from "../../src/review/decide";
+import { getSubmission } from "../../src/storage/submissions";
+import { defined } from "../defined";
 import { call, lambadaVariant, postDecision, problemOf, submit, token } from "./helpers";
 
-/** A new submission in review (`valid`), its id. */
-async function inReview(): Promise<string> {
+/** A new submission in review (`valid`): its id and submitter token. */
+async function created(): Promise<{ id: string; submitterToken: string }> {
   const response = await submit({ csv: lambadaVariant("Preconditions") });
   expect(response.status).toBe(201);
-  return (await response.json<{ id: string }>()).id;
+  return response.json();
 }
+
+const inReview = async (): Promise<string> => (await created()).id;
 
 /** The review view's ETag: the version a decision's If-Match names. */
 async function versionOf(id: string, organiser: string): Promise<string> {
@@ -91,5 +97,34 @@ describe("a decision made on a stale view (two organisers at once)", () => {
     const id = await inReview();
     await postDecision(id, organiser, "request_changes");
     expect((await postDecision(id, organiser, "reject")).status).toBe(200);
+  });
+});
+
+describe("a decision racing another change", () => {
+  it("is not applied to a file replaced after the decider read the task (the service reports a conflict)", async () => {
+    const task = await created();
+    const read = defined(await getSubmission(env.DB, task.id), `submission ${task.id}`);
+    const replaced = await exports.default.fetch(`http://isv.test/v1/submissions/${task.id}/file`, {
+      method: "PUT",
+      body: lambadaVariant("Replaced meanwhile"),
+      headers: { "content-type": "text/csv", authorization: `Bearer ${task.submitterToken}` },
+    });
+    expect(replaced.status).toBe(200);
+    expect(await decideSubmission(env.DB, read, "reject", "Decided on the old file.", "test")).toEqual({
+      kind: "conflict",
+    });
+    expect(defined(await getSubmission(env.DB, task.id), `submission ${task.id}`).state).toBe("valid");
+  });
+
+  it("is not made stale by the submitter rotating their token", async () => {
+    const organiser = await token("organiser");
+    const task = await created();
+    const seen = await versionOf(task.id, organiser);
+    const rotated = await exports.default.fetch(`http://isv.test/v1/submissions/${task.id}/token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${task.submitterToken}` },
+    });
+    expect(rotated.status).toBe(200);
+    expect((await decideIf(task.id, organiser, { decision: "reject" }, seen)).status).toBe(200);
   });
 });

@@ -98,14 +98,14 @@ export const lambadaVariant = (label = "A unique example"): string =>
  * through the real intake; returns its stored record. The tags keep each task's texts out of the score cache that
  * the other evaluations of the test file fill.
  */
-export async function taggedMemoTrapTask(): Promise<SubmissionRecord> {
+export async function taggedMemoTrapTask(headers: Record<string, string> = {}): Promise<SubmissionRecord> {
   const tag = crypto.randomUUID().slice(0, 8);
   const tagged = memoTrap.replace(/^"(\w+ asks:)/gm, `"[${tag}] $1`);
   const csv = uniqueVariant(
     tagged,
     () => `"Ada asks: say ""${tag}"":\nA quiet river hides the deepest","[' water', ' stones']",0`,
   );
-  const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
+  const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" }, headers });
   expect(response.status).toBe(201);
   const { id } = await response.json<{ id: string }>();
   return defined(await getSubmission(env.DB, id), `stored submission ${id}`);

@@ -2,15 +2,31 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
 import type { CompetitionSettings } from "../../src/competition/settings";
-import { estimate } from "../../src/evaluate/plan";
-import { startEvaluation, type StartBindings } from "../../src/evaluate/start";
-import { startDefaultEvaluations } from "../../src/evaluate/start-defaults";
+import { estimate, estimateTextTokens } from "../../src/evaluate/plan";
+import { adapterFor } from "../../src/evaluate/adapters";
+import { textsFor } from "../../src/evaluate/metrics";
+import { workerAccess } from "../../src/evaluate/provider-access";
+import { runShard } from "../../src/evaluate/run-shard";
+import { cachedScores } from "../../src/storage/score-cache";
+import { sha256Hex } from "../../src/util/hash";
+import { startEvaluation } from "../../src/evaluate/start";
+import { startDefaultEvaluations, type DefaultStartBindings } from "../../src/evaluate/start-defaults";
 import { readExamples } from "../../src/storage/examples";
 import { getEvaluation, listEvaluations, listShards, type StoredFamily } from "../../src/storage/evaluations";
 import { settingsInForce } from "../../src/storage/settings";
 import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
 import { defined } from "../defined";
-import { call, drainShards, heldQueue, lambadaVariant, problemOf, storedCounts, submit, token } from "./helpers";
+import {
+  call,
+  drainShards,
+  heldQueue,
+  lambadaVariant,
+  problemOf,
+  storedCounts,
+  submit,
+  taggedMemoTrapTask,
+  token,
+} from "./helpers";
 
 /**
  * Intake limits: uploads per client (a Durable Object per client address), and the daily cap, default budget and
@@ -84,7 +100,7 @@ async function estimatedTokens(submission: SubmissionRecord, on: StoredFamily): 
 }
 
 /** The bindings with a producer that records what it is asked to queue. */
-function recordingQueue(): { bindings: StartBindings; sent: unknown[] } {
+function recordingQueue(): { bindings: DefaultStartBindings; sent: unknown[] } {
   const sent: unknown[] = [];
   return {
     sent,
@@ -318,6 +334,85 @@ describe("automatic evaluations", () => {
   });
 });
 
+describe("automatic evaluations per client", () => {
+  describe("started by uploads, with an allowance of one a client", () => {
+    const client = freshClient();
+    let evaluations: Record<string, unknown>[][];
+    let second: { id: string; submitterToken: string };
+
+    beforeAll(async () => {
+      expect((await putSettings({ ...found, ...fileSettings(), automaticEvaluationsPerClientPerDay: 1 })).status).toBe(
+        200,
+      );
+      const responses = [await uploadFrom(client), await uploadFrom(client), await uploadFrom(freshClient())];
+      expect((await putSettings({ ...found, ...fileSettings() })).status).toBe(200);
+      expect(responses.map((response) => response.status)).toEqual([201, 201, 201]);
+      const bodies = await Promise.all(
+        responses.map((response) =>
+          response.json<{ id: string; submitterToken: string; evaluations: Record<string, unknown>[] }>(),
+        ),
+      );
+      evaluations = bodies.map((body) => body.evaluations);
+      second = defined(bodies[1], "the second upload");
+    });
+
+    it("refuse a client's evaluations past its allowance, and no other client's", () => {
+      // The daily cap of this file's settings (0) refuses the ones the client's allowance lets through.
+      expect(evaluations.map((started) => started.map((evaluation) => evaluation.refused))).toEqual([
+        ["daily_cap"],
+        ["client_daily_cap"],
+        ["daily_cap"],
+      ]);
+    });
+
+    it("list the refusal with its state and reason, and queue no shard", async () => {
+      const refused = defined(evaluations[1]?.[0], "the second upload's evaluation");
+      expect(refused).toEqual({
+        family: "isv-reference",
+        id: expect.any(String),
+        state: "failed",
+        refused: "client_daily_cap",
+        error:
+          "refused before queueing: this client's allowance of 1 automatic evaluations a day is used up; an organiser can start it",
+      });
+      expect(await listShards(env.DB, String(refused.id))).toEqual([]);
+    });
+
+    it("show the submitter the reason in its status", async () => {
+      const read = await call(`/v1/submissions/${second.id}`, second.submitterToken);
+      const body = await read.json<{ evaluations: { state: string; reason: string }[] }>();
+      expect(body.evaluations).toMatchObject([
+        { state: "failed", reason: expect.stringMatching(/^refused before queueing: this client's allowance of 1/) },
+      ]);
+    });
+  });
+
+  it("are counted by client: past its allowance, the client's starts are refused and queue nothing", async () => {
+    const client = `ip:allowance-${crypto.randomUUID()}`;
+    const settings: CompetitionSettings = {
+      ...(await settingsInForce(env)),
+      automaticEvaluationsPerClientPerDay: 2,
+      automaticEvaluationsPerDay: null,
+      tokenBudget: null,
+      spendCeilingTokens: null,
+      spendCeilingUsd: null,
+    };
+    const queue = recordingQueue();
+    const outcomes = [];
+    const queued = [];
+    for (let i = 0; i < 3; i++) {
+      outcomes.push(...(await startDefaultEvaluations(queue.bindings, settings, await storedTask(), client)));
+      queued.push(queue.sent.length);
+    }
+    expect(outcomes.map(({ state, refused }) => [state, refused])).toEqual([
+      ["queued", undefined],
+      ["queued", undefined],
+      ["failed", "client_daily_cap"],
+    ]);
+    expect(queued[2]).toBe(queued[1]);
+  });
+});
+
 describe("the global spend ceiling", () => {
   it("admits an evaluation that reaches it exactly, and refuses the next, before queueing it", async () => {
     const submission = await storedTask();
@@ -419,5 +514,165 @@ describe("the spend, for admins", () => {
 
   it("is for admins only: an organiser is refused", async () => {
     expect((await problemOf(await call("/v1/review/spend", await token("organiser")))).code).toBe("forbidden");
+  });
+});
+
+describe("the token budget of a running evaluation", () => {
+  /** The distinct texts of examples [first, end) of a task. */
+  async function shardTexts(submission: SubmissionRecord, first: number, end: number): Promise<string[]> {
+    const examples = defined(await readExamples(env.BLOBS, submission.examplesKey), "the task's examples");
+    const texts = examples
+      .slice(first, end)
+      .flatMap((example) => textsFor(example).map((t) => t.prompt + t.continuation));
+    return [...new Set(texts)];
+  }
+
+  /** The tokens the provider counted for `texts` on `on`'s first model, as cached. */
+  async function providerTokens(on: StoredFamily, texts: readonly string[]): Promise<number> {
+    const model = defined(on.models[0], "a model").id;
+    const { version } = adapterFor(on, workerAccess(env));
+    const keys = await Promise.all(texts.map((text) => sha256Hex(JSON.stringify([on.baseUrl, model, version, text]))));
+    const scores = await cachedScores(env.DB, keys);
+    expect(scores.size).toBe(texts.length);
+    return [...scores.values()].reduce((sum, scored) => sum + scored.tokens.length, 0);
+  }
+
+  /** A task whose texts no other test has scored (LAMBADA variants share all but one example's). */
+  const taggedTask = () => taggedMemoTrapTask({ "cf-connecting-ip": freshClient() });
+
+  const started = async (submission: SubmissionRecord, on: StoredFamily, budget: number | null) => {
+    const outcome = await startEvaluation(heldQueue, submission, on, budget, { origin: "requested" });
+    if (!outcome.ok) throw new Error(`not started: ${outcome.reason}`);
+    return outcome.evaluation.id;
+  };
+
+  it("estimates UTF-8 bytes, not UTF-16 units: CJK and emoji are not undercounted", () => {
+    // 日本語 is 3 units and 9 bytes, 😀 is 2 units and 4 bytes: 13 bytes, 4 tokens (5 units would be 2).
+    expect([estimateTextTokens(["abcd"]), estimateTextTokens(["日本語😀"])]).toEqual([1, 4]);
+  });
+
+  it("reserves an automatic evaluation's budget against the ceiling, not its estimate", async () => {
+    const submission = await storedTask();
+    const tokens = await estimatedTokens(submission, family({ models: referenceFamily.models }));
+    const before = (await spend()).tokens.reserved;
+    const settings = {
+      ...(await settingsInForce(env)),
+      tokenBudget: tokens + 1000,
+      automaticEvaluationsPerDay: null,
+      spendCeilingTokens: null,
+    };
+    const [outcome] = await startDefaultEvaluations(heldQueue, settings, submission);
+    expect(outcome?.state).toBe("queued");
+    expect((await spend()).tokens.reserved - before).toBe(tokens + 1000);
+  });
+
+  it("refuses an evaluation whose budget would pass the ceiling though its estimate fits", async () => {
+    const submission = await storedTask();
+    const on = family();
+    const tokens = await estimatedTokens(submission, on);
+    const { used, reserved } = (await spend()).tokens;
+    const settings = { ...(await settingsInForce(env)), spendCeilingTokens: used + reserved + tokens };
+    const outcome = await startEvaluation(heldQueue, submission, on, tokens + 1, { origin: "requested", settings });
+    expect(outcome).toEqual({
+      ok: false,
+      refused: "spend_ceiling",
+      reason: `refused before queueing: its budget of ${tokens + 1} tokens would pass the competition's spend ceiling of ${used + reserved + tokens} tokens`,
+    });
+  });
+
+  it("lets shards running at once start only as many as the budget pays for", async () => {
+    const submission = await taggedTask();
+    const on = family();
+    const budget = Math.max(
+      estimateTextTokens(await shardTexts(submission, 0, 100)),
+      estimateTextTokens(await shardTexts(submission, 100, 200)),
+    );
+    const id = await started(submission, on, budget);
+    const model = defined(on.models[0], "a model").id;
+    const outcomes = await Promise.all([0, 1].map((shard) => runShard(env, { evaluationId: id, model, shard })));
+    expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(["done", "failed"]);
+    const failed = (await listShards(env.DB, id)).filter((shard) => shard.state === "failed");
+    expect(failed.map((shard) => shard.error)).toEqual([`token_budget_reached: token budget of ${budget} reached`]);
+  });
+
+  it("settles a scored shard's charge to the tokens the provider counted", async () => {
+    const submission = await taggedTask();
+    const on = family();
+    const id = await started(submission, on, null);
+    const model = defined(on.models[0], "a model").id;
+    expect(await runShard(env, { evaluationId: id, model, shard: 0 })).toEqual({ kind: "done" });
+    const counted = await providerTokens(on, await shardTexts(submission, 0, 100));
+    expect(defined(await getEvaluation(env.DB, id), "the evaluation").tokensUsed).toBe(counted);
+  });
+
+  it("charges nothing for cached texts: a re-run within a budget of one token finishes", async () => {
+    const submission = await taggedTask();
+    const on = family();
+    await drainShards(await started(submission, on, null));
+    const id = await started(submission, on, 1);
+    await drainShards(id);
+    const evaluation = defined(await getEvaluation(env.DB, id), "the re-run");
+    expect([evaluation.state, evaluation.tokensUsed]).toEqual(["evaluated", 0]);
+  });
+
+  describe("a shard whose consumer dies after the provider answered, while writing results", () => {
+    let counted: number;
+    let afterDeath: number;
+    let afterRetry: number;
+
+    beforeAll(async () => {
+      const submission = await taggedTask();
+      const on = family();
+      const id = await started(submission, on, null);
+      const message = { evaluationId: id, model: defined(on.models[0], "a model").id, shard: 0 };
+      const dying = {
+        ...env,
+        DB: new Proxy(env.DB, {
+          get: (db, name) =>
+            name === "batch"
+              ? async (statements: D1PreparedStatement[]) => {
+                  const first = statements[0] as unknown as { statement?: string } | undefined;
+                  if (first?.statement?.includes("evaluation_results")) throw new Error("consumer died");
+                  return db.batch(statements);
+                }
+              : Reflect.get(db, name),
+        }),
+      };
+      await expect(runShard(dying, message)).rejects.toThrow("consumer died");
+      afterDeath = defined(await getEvaluation(env.DB, id), "the evaluation").tokensUsed;
+      expect(await runShard(env, message)).toEqual({ kind: "done" });
+      afterRetry = defined(await getEvaluation(env.DB, id), "the evaluation").tokensUsed;
+      counted = await providerTokens(on, await shardTexts(submission, 0, 100));
+    });
+
+    it("has counted the tokens the provider was paid for", () => {
+      expect(afterDeath).toBe(counted);
+    });
+
+    it("is not charged again when retried", () => {
+      expect(afterRetry).toBe(counted);
+    });
+  });
+
+  it("gives back the charge of texts the provider did not score", async () => {
+    const on = family({ models: [{ id: "isv-ngram-missing", parameters: 99_999 }] });
+    const id = await started(await taggedTask(), on, null);
+    await runShard(env, { evaluationId: id, model: "isv-ngram-missing", shard: 0 }).catch(() => undefined);
+    expect(defined(await getEvaluation(env.DB, id), "the evaluation").tokensUsed).toBe(0);
+  });
+});
+
+describe("settings saved before the intake limits", () => {
+  it("take the default budget in place of their stored null", async () => {
+    const { uploadsPerHour: _u, automaticEvaluationsPerDay: _a, ...legacy } = { ...found, ...fileSettings() };
+    const { spendCeilingTokens: _t, spendCeilingUsd: _d, automaticEvaluationsPerClientPerDay: _c, ...old } = legacy;
+    await env.DB.prepare(
+      "INSERT INTO competition_settings (created_at, actor, settings_json) VALUES (?1, 'upgrade', ?2)",
+    )
+      .bind(new Date().toISOString(), JSON.stringify({ ...old, tokenBudget: null }))
+      .run();
+    const budget = (await settingsInForce(env)).tokenBudget;
+    expect((await putSettings({ ...found, ...fileSettings() })).status).toBe(200);
+    expect(budget).toBe(5_000_000);
   });
 });

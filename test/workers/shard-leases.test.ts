@@ -13,7 +13,13 @@ import { startEvaluation } from "../../src/evaluate/start";
 import { backoffSeconds, handleShardBatch, LEASE_MS } from "../../src/evaluate/queue";
 import { requeueOverdueShards } from "../../src/evaluate/resume";
 import type { ShardMessage } from "../../src/evaluate/plan";
-import { getEvaluation, PICKUP_GRACE_MS, type StoredFamily } from "../../src/storage/evaluations";
+import {
+  finishEvaluation,
+  getEvaluation,
+  PICKUP_GRACE_MS,
+  supersedeOpenEvaluationsStatement,
+  type StoredFamily,
+} from "../../src/storage/evaluations";
 import { listResults } from "../../src/storage/results";
 import { defined } from "../defined";
 import { heldQueue, taggedMemoTrapTask } from "./helpers";
@@ -435,5 +441,173 @@ describe("the cron job, after the consumer of every shard died", () => {
     }
     expect(state).toBe("evaluated");
     expect(await resultCount(evaluationId)).toBe(301);
+  });
+});
+
+/** Every shard's lease (holder and time) of an evaluation, in shard order. */
+async function leasesOf(evaluationId: string): Promise<[string | null, number | null][]> {
+  const leases: [string | null, number | null][] = [];
+  for (const shard of [0, 1, 2, 3]) {
+    const lease = await leaseOf(evaluationId, shard);
+    leases.push([lease.leased_by, lease.leased_until]);
+  }
+  return leases;
+}
+
+const NO_LEASES = [0, 1, 2, 3].map(() => [null, null]);
+
+describe("an evaluation superseded while its shards are pending (its file was replaced)", () => {
+  let evaluationId: string;
+  let sent: ShardMessage[];
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation();
+    await seedLease(evaluationId, 0, "a consumer that died", Date.now() - 1);
+    await seedLease(evaluationId, 1, null, Date.now() - 1);
+    await seedLease(evaluationId, 2, "a live consumer", Date.now() + LEASE_MS);
+    const { submissionId } = defined(await getEvaluation(env.DB, evaluationId), "the evaluation");
+    const at = new Date().toISOString();
+    await env.DB.batch([supersedeOpenEvaluationsStatement(env.DB, submissionId, "superseded", at)]);
+    const queue = recordingQueue();
+    await requeueOverdueShards(queue.bindings, Date.now() + 60 * PICKUP_GRACE_MS);
+    sent = queue.sent;
+  });
+
+  it("has its pending shards taken out of the due index: no holder, no time", async () => {
+    expect(await leasesOf(evaluationId)).toEqual(NO_LEASES);
+  });
+
+  it("has none of its shards sent again by the sweep, however late", () => {
+    expect(sentFor(sent, evaluationId)).toEqual([]);
+  });
+});
+
+describe("an evaluation ended while shards are pending", () => {
+  let evaluationId: string;
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation();
+    await seedLease(evaluationId, 3, "a consumer that died", Date.now() - 1);
+    await finishEvaluation(env.DB, evaluationId, "failed", "ended by hand");
+  });
+
+  it("has its pending shards taken out of the due index: no holder, no time", async () => {
+    expect(await leasesOf(evaluationId)).toEqual(NO_LEASES);
+  });
+});
+
+describe("a shard of an ended evaluation delivered to a consumer", () => {
+  let evaluationId: string;
+  let outcome: Awaited<ReturnType<typeof deliver>>;
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation();
+    await finishEvaluation(env.DB, evaluationId, "failed", "ended by hand");
+    outcome = await deliver(evaluationId, [0]);
+  });
+
+  it("is acked unrun", async () => {
+    expect([outcome.explicitAcks.length, outcome.retryMessages.length]).toEqual([1, 0]);
+    expect(await resultCount(evaluationId)).toBe(0);
+  });
+
+  it("is left pending with no holder and no time, out of the due index", async () => {
+    expect(await leaseOf(evaluationId, 0)).toEqual({
+      state: "pending",
+      leased_by: null,
+      leased_until: null,
+      resends: 0,
+    });
+  });
+});
+
+/**
+ * Bindings whose database hands shard 0's lease to another consumer (`takeOver`) once the consumer under test holds
+ * it and has read the shard's context (its first batch while it holds it), before its next batch (the scores it
+ * writes): its lease is lost mid-shard (its renewals failed, and the cron job sent the shard again).
+ */
+function losingLease(evaluationId: string, takeOver: () => Promise<void>) {
+  let batchesHeld = 0;
+  return {
+    ...env,
+    DB: new Proxy(env.DB, {
+      get: (db, name) =>
+        name === "batch"
+          ? async (statements: D1PreparedStatement[]) => {
+              const lease = await leaseOf(evaluationId, 0);
+              if (lease.state === "pending" && /^[0-9a-f-]{36}$/.test(lease.leased_by ?? "") && ++batchesHeld === 2)
+                await takeOver();
+              return db.batch(statements);
+            }
+          : Reflect.get(db, name),
+    }),
+  };
+}
+
+describe("a consumer whose lease on a shard is taken over while it runs", () => {
+  let evaluationId: string;
+  let outcome: Awaited<ReturnType<typeof deliver>>;
+  let until: number;
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation();
+    until = Date.now() + 60_000;
+    outcome = await deliver(
+      evaluationId,
+      [0],
+      losingLease(evaluationId, () => seedLease(evaluationId, 0, "the new holder", until)),
+    );
+  });
+
+  it("writes none of the shard's results", async () => {
+    expect(await resultCount(evaluationId)).toBe(0);
+  });
+
+  it("adds nothing to its evaluation's request and cache counters", async () => {
+    const evaluation = defined(await getEvaluation(env.DB, evaluationId), "the evaluation");
+    expect([evaluation.requests, evaluation.cacheHits]).toEqual([0, 0]);
+  });
+
+  it("leaves the shard pending with its new holder's lease", async () => {
+    expect(await leaseOf(evaluationId, 0)).toEqual({
+      state: "pending",
+      leased_by: "the new holder",
+      leased_until: until,
+      resends: 0,
+    });
+  });
+
+  it("acks its message", () => {
+    expect([outcome.explicitAcks.length, outcome.retryMessages.length]).toEqual([1, 0]);
+  });
+});
+
+describe("a consumer whose lease ran out while it ran, and whose shard another consumer ran meanwhile", () => {
+  let evaluationId: string;
+  /** Results and counters as the other consumer left them, when it had settled the shard. */
+  let holders: [number, number, number];
+  const standing = async (): Promise<[number, number, number]> => {
+    const evaluation = defined(await getEvaluation(env.DB, evaluationId), "the evaluation");
+    return [await resultCount(evaluationId), evaluation.requests, evaluation.cacheHits];
+  };
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation();
+    await deliver(
+      evaluationId,
+      [0],
+      losingLease(evaluationId, async () => {
+        // Its lease runs out; the shard, sent again, is run to the end by another consumer.
+        await seedLease(evaluationId, 0, "the first consumer", Date.now() - 1);
+        await deliver(evaluationId, [0]);
+        holders = await standing();
+      }),
+    );
+  });
+
+  it("leaves the other consumer's results and counters as they stand: the shard counted once", async () => {
+    expect(holders[0]).toBe(100);
+    expect(await standing()).toEqual(holders);
+    expect((await leaseOf(evaluationId, 0)).state).toBe("done");
   });
 });
