@@ -1,10 +1,5 @@
-import {
-  claimFinish,
-  finishEvaluation,
-  listShards,
-  pendingShardCount,
-  type EvaluationState,
-} from "../storage/evaluations";
+import { claimFinish, finishEvaluation, type EvaluationState } from "../storage/evaluations";
+import { listShards, pendingShardCount } from "../storage/shards";
 import { describeError } from "../log";
 import { failureClassOf } from "./failure-classes";
 

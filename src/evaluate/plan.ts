@@ -1,5 +1,6 @@
 import type { Example } from "../validate/row-rules";
-import type { ModelEstimate, ShardRecord, StoredFamily } from "../storage/evaluations";
+import type { ModelEstimate, StoredFamily } from "../storage/evaluations";
+import type { ShardRecord } from "../storage/shards";
 import { textsFor } from "./metrics";
 
 /** Examples per shard: small enough for one consumer invocation's time and subrequests, large enough to batch. */

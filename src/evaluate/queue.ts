@@ -1,6 +1,5 @@
 import {
   PICKUP_GRACE_MS,
-  addCounters,
   claimShards,
   getShard,
   noteShardAttempt,
@@ -8,7 +7,8 @@ import {
   releaseShardLeases,
   renewShardLeases,
   settleShard,
-} from "../storage/evaluations";
+} from "../storage/shards";
+import { addCounters } from "../storage/evaluations";
 import { ProviderError } from "./adapters";
 import { failureText } from "./failure-classes";
 import { finishIfComplete } from "./finish";

@@ -2,11 +2,10 @@ import {
   makeEveryPendingShardDue,
   makePendingShardsDue,
   pendingShardCount,
-  staleEvaluations,
   takeOverdueShards,
-  touchEvaluation,
   type ShardKey,
-} from "../storage/evaluations";
+} from "../storage/shards";
+import { staleEvaluations, touchEvaluation } from "../storage/evaluations";
 import { finishIfComplete } from "./finish";
 import { sendShards } from "./plan";
 

@@ -4,12 +4,10 @@ import {
   addCounters,
   addCountersStatement,
   chargeTokens,
-  freeShardsOfEndedEvaluation,
-  settleShard,
-  settleShardStatement,
   shardContext,
   type StoredFamily,
 } from "../storage/evaluations";
+import { freeShardsOfEndedEvaluation, settleShard, settleShardStatement } from "../storage/shards";
 import { cacheStatements, cachedScores } from "../storage/score-cache";
 import { resultStatements } from "../storage/results";
 import { readExamples } from "../storage/examples";

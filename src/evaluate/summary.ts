@@ -1,5 +1,6 @@
 import { METRICS, type MetricName } from "../analysis/metrics";
-import { listShards, type EvaluationRecord } from "../storage/evaluations";
+import { listShards } from "../storage/shards";
+import type { EvaluationRecord } from "../storage/evaluations";
 import { modelTallies } from "../storage/results";
 import type { SubmissionRecord } from "../storage/submissions";
 

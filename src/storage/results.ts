@@ -1,7 +1,7 @@
 /** Per-example results of an evaluation, one row per model and example. */
 import type { ExampleMetrics } from "../evaluate/metrics";
 import { chunk } from "./d1-chunks";
-import { leaseHeldParams, leaseHeldSql, type ShardLease } from "./evaluations";
+import { leaseHeldParams, leaseHeldSql, type ShardLease } from "./shards";
 import { readStoredJson } from "./stored-json";
 
 /**

@@ -7,7 +7,8 @@ import { startEvaluation } from "../../src/evaluate/start";
 import { runShard } from "../../src/evaluate/run-shard";
 import { validateLeaderboard } from "../../src/generated/validators";
 import { listResults } from "../../src/storage/results";
-import { listShards, type StoredFamily } from "../../src/storage/evaluations";
+import { listShards } from "../../src/storage/shards";
+import type { StoredFamily } from "../../src/storage/evaluations";
 import { getSubmission as storedSubmission } from "../../src/storage/submissions";
 import {
   VALID_METADATA,

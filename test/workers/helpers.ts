@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import worker from "../../src/index";
 import type { ShardMessage } from "../../src/evaluate/plan";
-import { listShards } from "../../src/storage/evaluations";
+import { listShards } from "../../src/storage/shards";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/util/hash";
 import { insertApiToken } from "../../src/storage/api-tokens";

@@ -8,7 +8,8 @@ import type { ShardMessage } from "../../src/evaluate/plan";
 import type { Permit, ProviderLimits } from "../../src/evaluate/rate-limiter";
 import { providerKey, runShard } from "../../src/evaluate/run-shard";
 import { startEvaluation } from "../../src/evaluate/start";
-import { getShard, type StoredFamily } from "../../src/storage/evaluations";
+import { getShard } from "../../src/storage/shards";
+import type { StoredFamily } from "../../src/storage/evaluations";
 import { defined } from "../defined";
 import { heldQueue, taggedMemoTrapTask } from "./helpers";
 

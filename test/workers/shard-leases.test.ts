@@ -16,10 +16,10 @@ import type { ShardMessage } from "../../src/evaluate/plan";
 import {
   finishEvaluation,
   getEvaluation,
-  PICKUP_GRACE_MS,
   supersedeOpenEvaluationsStatement,
   type StoredFamily,
 } from "../../src/storage/evaluations";
+import { PICKUP_GRACE_MS } from "../../src/storage/shards";
 import { listResults } from "../../src/storage/results";
 import { defined } from "../defined";
 import { heldQueue, taggedMemoTrapTask } from "./helpers";
