@@ -6,6 +6,7 @@
  * A name that resolves to an internal address (a DNS rebinding service) cannot be seen from here: a Worker's
  * outbound requests go through Cloudflare's network, which does not reach the operator's private network.
  */
+import { ipv6Groups } from "../util/ip-address";
 
 /** A host the operator allowed for local development: on any port (`port` null), or on one. */
 export interface AllowedHost {
@@ -235,6 +236,7 @@ function ipv4Range(value: number): AddressRange {
 
 /** The range of an IPv6 address (compressed or not; an IPv4-mapped or NAT64 one is the range of its IPv4 address). */
 function ipv6Range(address: string): AddressRange {
+  // The URL parser has already written the address in its canonical form.
   const groups = ipv6Groups(address);
   if (!groups) return "reserved";
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
@@ -248,24 +250,4 @@ function ipv6Range(address: string): AddressRange {
   if ((g0 & 0xff00) === 0xff00) return "multicast";
   if (g0 === 0x2001 && g1 === 0x0db8) return "reserved";
   return "public";
-}
-
-function ipv6Groups(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  // A dotted IPv4 tail (::ffff:127.0.0.1) is two groups.
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (tail) {
-    const value = ipv4Value(tail);
-    if (value === undefined) return undefined;
-    text = `${text.slice(0, -tail.length)}${Math.floor(value / 65536).toString(16)}:${(value % 65536).toString(16)}`;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const read = (half: string | undefined) => (half ? half.split(":").map((group) => Number.parseInt(group, 16)) : []);
-  const head = read(halves[0]);
-  const rest = read(halves[1]);
-  const missing = 8 - head.length - rest.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
-  const groups = [...head, ...Array.from({ length: halves.length === 2 ? missing : 0 }, () => 0), ...rest];
-  return groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff) ? groups : undefined;
 }

@@ -177,15 +177,26 @@ export async function renewShardLeases(
   evaluationIds: readonly string[],
   until: number,
 ): Promise<void> {
+  await updateOwnedLeases(db, "leased_until = ?3", owner, evaluationIds, until);
+}
+
+/** Sets `assignment` (whose one parameter is ?3) on the pending shards `owner` leases in each evaluation. */
+async function updateOwnedLeases(
+  db: D1Database,
+  assignment: string,
+  owner: string,
+  evaluationIds: readonly string[],
+  value: number,
+): Promise<void> {
   if (evaluationIds.length === 0) return;
   await db.batch(
     evaluationIds.map((evaluationId) =>
       db
         .prepare(
-          `UPDATE evaluation_shards SET leased_until = ?3
+          `UPDATE evaluation_shards SET ${assignment}
            WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'`,
         )
-        .bind(evaluationId, owner, until),
+        .bind(evaluationId, owner, value),
     ),
   );
 }
@@ -211,17 +222,7 @@ export async function releaseShardLeases(
   evaluationIds: readonly string[],
   pickUpBy: number,
 ): Promise<void> {
-  if (evaluationIds.length === 0) return;
-  await db.batch(
-    evaluationIds.map((evaluationId) =>
-      db
-        .prepare(
-          `UPDATE evaluation_shards SET leased_by = NULL, leased_until = ?3
-           WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'`,
-        )
-        .bind(evaluationId, owner, pickUpBy),
-    ),
-  );
+  await updateOwnedLeases(db, "leased_by = NULL, leased_until = ?3", owner, evaluationIds, pickUpBy);
 }
 
 /**
