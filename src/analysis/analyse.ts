@@ -1,12 +1,14 @@
 import type { Analysis as GeneratedAnalysis } from "../generated/types";
 import type { TaskType } from "../validate/task-types";
+import { at } from "./checked";
 import { chanceLevel, type MetricDefinition } from "./metrics";
 import type { ModelResults } from "./results-csv";
 import {
   ANALYSIS_CODE_VERSION,
   AnalysisInputError,
   DECISION_RULE,
-  analyseFamily,
+  analyseFamilyMetrics,
+  type MetricInput,
   type AnalysisOptions,
   type FamilyAnalysis,
   type Verdict,
@@ -36,6 +38,12 @@ export interface Analysis extends Omit<GeneratedAnalysis, "taskType" | "families
   families: FamilyAnalysis[];
 }
 
+/** A metric to analyse and its place in the task's results. */
+export interface MetricToAnalyse {
+  metric: MetricDefinition;
+  role: MetricRole;
+}
+
 /**
  * Analyses one metric across families. Deterministic: the same inputs and seed give the same object (no clock),
  * so an analysis can be reproduced from what it records.
@@ -48,29 +56,68 @@ export function analyse(
   classCounts?: readonly number[],
   role: MetricRole = "headline",
 ): Analysis {
-  const analyses: FamilyAnalysis[] = [];
-  const unanalysed: Analysis["unanalysed"] = [];
+  return at(analyseMetrics(taskType, [{ metric, role }], families, options, classCounts), 0);
+}
+
+/**
+ * analyse for several metrics of the same results, in order: each analysis is exactly what analyse gives alone,
+ * but the metrics of a family share their bootstrap draws (analyseFamilyMetrics).
+ */
+export function analyseMetrics(
+  taskType: TaskType,
+  metrics: readonly MetricToAnalyse[],
+  families: FamilyResults[],
+  options: Omit<AnalysisOptions, "direction">,
+  classCounts?: readonly number[],
+): Analysis[] {
+  const perMetric = metrics.map(() => ({ analyses: [] as FamilyAnalysis[], unanalysed: [] as Analysis["unanalysed"] }));
   for (const family of families) {
-    try {
-      const models = family.models.map((model) => ({
-        id: model.id,
-        scale: model.scale,
-        values: metricValues(model.results, metric),
-      }));
-      analyses.push(
-        analyseFamily(
-          { family: family.family, axis: family.axis, models },
-          { ...options, direction: metric.direction },
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof AnalysisInputError)) throw error;
-      unanalysed.push({ family: family.family, reason: error.message });
+    const inputs = metrics.map(({ metric }) => {
+      try {
+        const models = family.models.map((model) => ({
+          id: model.id,
+          scale: model.scale,
+          values: metricValues(model.results, metric),
+        }));
+        return {
+          input: { family: family.family, axis: family.axis, models },
+          options: { ...options, direction: metric.direction },
+        };
+      } catch (error) {
+        if (!(error instanceof AnalysisInputError)) throw error;
+        return error;
+      }
+    });
+    const valid = inputs.filter((input): input is MetricInput => !(input instanceof AnalysisInputError));
+    const analysed = analyseFamilyMetrics(valid);
+    let next = 0;
+    for (const [k, input] of inputs.entries()) {
+      const outcome = input instanceof AnalysisInputError ? input : at(analysed, next++);
+      const target = at(perMetric, k);
+      if (outcome instanceof AnalysisInputError)
+        target.unanalysed.push({ family: family.family, reason: outcome.message });
+      else target.analyses.push(outcome);
     }
   }
+  return metrics.map(({ metric, role }, k) => {
+    const { analyses, unanalysed } = at(perMetric, k);
+    return summarise(taskType, metric, role, families.length, analyses, unanalysed, options, classCounts);
+  });
+}
+
+/** One metric's analysis object, with the counts of each verdict in words. */
+function summarise(
+  taskType: TaskType,
+  metric: MetricDefinition,
+  role: MetricRole,
+  total: number,
+  analyses: FamilyAnalysis[],
+  unanalysed: Analysis["unanalysed"],
+  options: Omit<AnalysisOptions, "direction">,
+  classCounts?: readonly number[],
+): Analysis {
   const counts: Partial<Record<Verdict, number>> = {};
   for (const family of analyses) counts[family.verdict] = (counts[family.verdict] ?? 0) + 1;
-  const total = families.length;
   const text = [
     ...Object.entries(counts)
       .sort(([, a], [, b]) => b - a)

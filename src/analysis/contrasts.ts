@@ -119,37 +119,125 @@ export function estimateContrast(
   return { estimate, standardError, tolerance: RELATIVE_TOLERANCE * absoluteWeight * magnitude };
 }
 
+const MULBERRY32_STEP = 0x6d2b79f5;
+
+/** mulberry32's number in [0, 1) for a state already stepped. */
+function mulberry32Output(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), 1 | state);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
 /** mulberry32: fast, seeded, and the same on every platform, so a seed reproduces an analysis exactly. */
 export function mulberry32(seed: number): () => number {
   let state = seed | 0;
   return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state + MULBERRY32_STEP) | 0;
+    return mulberry32Output(state);
   };
 }
 
+/** An example-major matrix (values[example * models + model]) to resample. */
+export interface ResampledMatrix {
+  values: Float64Array;
+  models: number;
+}
+
 /**
- * The paired bootstrap: for each resample, the mean of every model over the same drawn examples. `values` is
- * example-major (values[example * models + model]) so each draw reads one contiguous run. Models with equal
+ * The paired bootstrap: for each resample, the mean of every model over the same drawn examples. Models with equal
  * columns get equal resampled means, bit for bit, because they sum the same draws in the same order.
  */
 export function bootstrapMeans(values: Float64Array, models: number, samples: number, seed: number): Float64Array {
-  const examples = values.length / models;
-  const means = new Float64Array(samples * models);
-  const sums = new Float64Array(models);
-  const random = mulberry32(seed);
+  return at(bootstrapMeansTogether([{ values, models }], samples, seed), 0);
+}
+
+/**
+ * bootstrapMeans for several matrices over the same number of examples (one family's metrics), from one set of
+ * draws: the draws depend only on the seed and the number of examples, so each matrix's means are exactly those
+ * bootstrapMeans gives it alone, for a third of the cost when three metrics share them.
+ */
+export function bootstrapMeansTogether(
+  matrices: readonly ResampledMatrix[],
+  samples: number,
+  seed: number,
+): Float64Array[] {
+  const first = matrices[0];
+  if (!first) return [];
+  const examples = first.values.length / first.models;
+  if (matrices.some(({ values, models }) => values.length !== examples * models))
+    throw new RangeError("bootstrapMeansTogether: every matrix must have the same number of examples");
+  // Every model's column of every matrix, each contiguous, and where its resampled means go.
+  const columns = matrices.flatMap(({ values, models }) =>
+    Array.from({ length: models }, (_, m) => modelColumn(values, models, m)),
+  );
+  const sums = new Float64Array(samples * columns.length);
+  const drawn = new Int32Array(examples);
+  let state = seed | 0;
   for (let b = 0; b < samples; b++) {
-    sums.fill(0);
-    for (let i = 0; i < examples; i++) {
-      const base = Math.floor(random() * examples) * models;
-      // biome-ignore lint/style/noNonNullAssertion: m < models = sums.length, and base + m < examples * models = values.length.
-      for (let m = 0; m < models; m++) sums[m]! += values[base + m]!;
-    }
-    for (const [m, sum] of sums.entries()) means[b * models + m] = sum / examples;
+    state = drawExamples(drawn, state);
+    sumDrawn(columns, drawn, sums, b * columns.length);
+  }
+  const means: Float64Array[] = [];
+  let offset = 0;
+  for (const { models } of matrices) {
+    const out = new Float64Array(samples * models);
+    for (let b = 0; b < samples; b++)
+      for (let m = 0; m < models; m++) out[b * models + m] = at(sums, b * columns.length + offset + m) / examples;
+    means.push(out);
+    offset += models;
   }
   return means;
+}
+
+/**
+ * Fills `drawn` with example indices drawn with replacement by mulberry32 from `state`, and returns its state after.
+ * The generator is stepped here rather than through its closure, which cost three times as much.
+ */
+function drawExamples(drawn: Int32Array, state: number): number {
+  const examples = drawn.length;
+  let next = state;
+  for (let i = 0; i < examples; i++) {
+    next = (next + MULBERRY32_STEP) | 0;
+    drawn[i] = Math.floor(mulberry32Output(next) * examples);
+  }
+  return next;
+}
+
+/**
+ * Each column's sum over the drawn examples, into sums[start + column]. Four columns at a time, each summed in draw
+ * order in its own local: the same additions in the same order as one column at a time, bit for bit, but four
+ * independent chains of additions run at once (about twice as fast as one, three times as fast as summing into
+ * memory).
+ */
+function sumDrawn(columns: readonly Float64Array[], drawn: Int32Array, sums: Float64Array, start: number): void {
+  let c = 0;
+  for (; c + 4 <= columns.length; c += 4) {
+    const [c0, c1, c2, c3] = [at(columns, c), at(columns, c + 1), at(columns, c + 2), at(columns, c + 3)];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < drawn.length; i++) {
+      // biome-ignore-start lint/style/noNonNullAssertion: i < drawn.length, and d < examples, each column's length.
+      const d = drawn[i]!;
+      s0 += c0[d]!;
+      s1 += c1[d]!;
+      s2 += c2[d]!;
+      s3 += c3[d]!;
+      // biome-ignore-end lint/style/noNonNullAssertion: end
+    }
+    sums[start + c] = s0;
+    sums[start + c + 1] = s1;
+    sums[start + c + 2] = s2;
+    sums[start + c + 3] = s3;
+  }
+  for (; c < columns.length; c++) {
+    const column = at(columns, c);
+    let sum = 0;
+    // biome-ignore lint/style/noNonNullAssertion: i < drawn.length, and drawn[i] < examples, the column's length.
+    for (let i = 0; i < drawn.length; i++) sum += column[drawn[i]!]!;
+    sums[start + c] = sum;
+  }
 }
 
 export function percentileInterval(samples: Float64Array, level = 0.95): Interval {

@@ -12,7 +12,7 @@ import { at } from "./checked";
 import {
   RELATIVE_TOLERANCE,
   bootstrapInterval,
-  bootstrapMeans,
+  bootstrapMeansTogether,
   columnMeans,
   endpointContrast,
   estimateContrast,
@@ -25,7 +25,13 @@ import {
   type Interval,
 } from "./contrasts";
 import { normalQuantile, tCritical } from "./distributions";
-import { DEFAULT_MIN_SHARED_EXAMPLES, prepareFamily, type FamilyInput, type PreparedFamily } from "./family-input";
+import {
+  AnalysisInputError,
+  DEFAULT_MIN_SHARED_EXAMPLES,
+  prepareFamily,
+  type FamilyInput,
+  type PreparedFamily,
+} from "./family-input";
 import { shapeTests, type ArmEstimate, type ShapeTest, type ShapeTests } from "./shapes";
 import { robustSpread } from "./spread";
 
@@ -179,11 +185,63 @@ interface Flatness {
  * (family-input.ts), then reported in the metric's units, so the verdict does not depend on the units.
  */
 export function analyseFamily(input: FamilyInput, options: AnalysisOptions): FamilyAnalysis {
-  const family = familyOf(input, options);
-  // The paired bootstrap: descriptive intervals only, never the verdict.
-  const samples = bootstrapSize(options.bootstrapSamples, family.shared, family.count);
-  const bootstrap = { samples, means: bootstrapMeans(family.values, family.count, samples, options.seed) };
-  // The tests the verdict comes from.
+  const analysis = at(analyseFamilyMetrics([{ input, options }]), 0);
+  if (analysis instanceof AnalysisInputError) throw analysis;
+  return analysis;
+}
+
+/** One family's results on one metric, and how to analyse them. */
+export interface MetricInput {
+  input: FamilyInput;
+  options: AnalysisOptions;
+}
+
+/** A family ready to analyse, and how many resamples its bootstrap draws. */
+interface Prepared {
+  family: Family;
+  options: AnalysisOptions;
+  samples: number;
+}
+
+/**
+ * analyseFamily for one family on several metrics, in order: each analysis is exactly what analyseFamily gives
+ * alone, but metrics whose bootstraps draw alike (same seed, resamples and shared examples) share one set of
+ * draws. A metric whose results are refused gets its AnalysisInputError in its place.
+ */
+export function analyseFamilyMetrics(metrics: readonly MetricInput[]): (FamilyAnalysis | AnalysisInputError)[] {
+  const prepared = metrics.map(({ input, options }): Prepared | AnalysisInputError => {
+    try {
+      const family = familyOf(input, options);
+      return { family, options, samples: bootstrapSize(options.bootstrapSamples, family.shared, family.count) };
+    } catch (error) {
+      if (error instanceof AnalysisInputError) return error;
+      throw error;
+    }
+  });
+  const alike = new Map<string, Prepared[]>();
+  for (const entry of prepared) {
+    if (entry instanceof AnalysisInputError) continue;
+    const key = `${entry.options.seed}/${entry.samples}/${entry.family.shared}`;
+    alike.set(key, [...(alike.get(key) ?? []), entry]);
+  }
+  const means = new Map<Prepared, Float64Array>();
+  for (const group of alike.values()) {
+    const { samples, options } = at(group, 0);
+    const matrices = group.map(({ family }) => ({ values: family.values, models: family.count }));
+    const together = bootstrapMeansTogether(matrices, samples, options.seed);
+    for (const [k, entry] of group.entries()) means.set(entry, at(together, k));
+  }
+  return prepared.map((entry) => {
+    if (entry instanceof AnalysisInputError) return entry;
+    const bootstrap = means.get(entry);
+    if (!bootstrap) throw new Error("analyseFamilyMetrics: a prepared family has no bootstrap");
+    return completeAnalysis(entry, { samples: entry.samples, means: bootstrap });
+  });
+}
+
+/** The tests, the verdict and the report of a prepared family, given its bootstrap. */
+function completeAnalysis({ family, options }: Prepared, bootstrap: Bootstrap): FamilyAnalysis {
+  // The paired bootstrap gives descriptive intervals only, never the verdict; these are the tests it comes from.
   const trend = trendTests(family);
   const flatness = flatnessTests(family, trend, options.equivalenceMargin);
   const identical = allPairedDifferencesZero(family.values, family.count, family.magnitude);

@@ -25,6 +25,7 @@ import {
 } from "./metrics";
 import { estimateTextTokens, type ShardMessage } from "./plan";
 import type { Permit, ProviderLimits } from "./rate-limiter";
+import { LocalGate } from "../util/local-gate";
 
 export interface EvaluateBindings extends StorageBindings, ProviderBindings {
   RATE_LIMITER: DurableObjectNamespace<import("./rate-limiter").ProviderRateLimiter>;
@@ -73,19 +74,11 @@ export async function runShard(
   owner?: string,
 ): Promise<ShardOutcome> {
   const { evaluationId, model, shard: shardIndex } = message;
-  const prepared = await prepareShard(bindings, message);
-  if (prepared.kind !== "run") return prepared;
-  const { family, adapter, firstExample } = prepared;
-
-  const examples = await loadExamples(bindings.BLOBS, prepared.examplesKey, firstExample, prepared.endExample);
-  const texts = await lookUpCache(bindings.DB, examples, (text) =>
-    sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])),
-  );
-  // The texts to send are charged their estimate before any is sent, within the budget, or the shard stops.
-  const charged = estimateTextTokens(texts.missing);
-  if (charged > 0 && !(await chargeTokens(bindings.DB, evaluationId, charged)))
-    return budgetReached(bindings.DB, message, prepared.tokenBudget);
+  const ready = await preparation.run(() => readyToScore(bindings, message));
+  if (ready.kind !== "score") return ready;
+  const { prepared, examples, texts, charged } = ready;
   const counters = await scoreMissing(bindings, evaluationId, model, prepared, texts, charged);
+  const { firstExample } = prepared;
   const rows = metricRows(examples, texts.scored, firstExample);
 
   // Results, counters and the shard's state in one atomic batch: a consumer that dies before it leaves none. A
@@ -102,6 +95,39 @@ export async function runShard(
     return { kind: "skipped", why: "lease lost before the shard settled" };
   }
   return { kind: "done" };
+}
+
+/**
+ * Shards that read storage before their first provider request, at most this many at once in an isolate: a batch's
+ * shards all start together, and without this the first ones reach the provider only after every shard's reads
+ * (about 0.3 s for a batch of 40 on local D1, 0.15 s with it).
+ */
+const preparation = new LocalGate(8);
+
+/** A shard about to send its requests: its examples, its texts (cached ones scored) and the tokens charged. */
+interface ReadyShard {
+  kind: "score";
+  prepared: PreparedShard;
+  examples: Example[];
+  texts: ShardTexts;
+  charged: number;
+}
+
+/** What a shard needs before its first request: prepareShard, its examples, the cache and the tokens charged. */
+async function readyToScore(bindings: EvaluateBindings, message: ShardMessage): Promise<ReadyShard | ShardOutcome> {
+  const { evaluationId, model } = message;
+  const prepared = await prepareShard(bindings, message);
+  if (prepared.kind !== "run") return prepared;
+  const { family, adapter } = prepared;
+  const examples = await loadExamples(bindings.BLOBS, prepared.examplesKey, prepared.firstExample, prepared.endExample);
+  const texts = await lookUpCache(bindings.DB, examples, (text) =>
+    sha256Hex(JSON.stringify([family.baseUrl, model, adapter.version, text])),
+  );
+  // The texts to send are charged their estimate before any is sent, within the budget, or the shard stops.
+  const charged = estimateTextTokens(texts.missing);
+  if (charged > 0 && !(await chargeTokens(bindings.DB, evaluationId, charged)))
+    return budgetReached(bindings.DB, message, prepared.tokenBudget);
+  return { kind: "score", prepared, examples, texts, charged };
 }
 
 /** A shard still to run, with its family's adapter and where its examples are. */
@@ -272,29 +298,6 @@ function metricRows(
       metrics: outcome.ok ? outcome.metrics : null,
     };
   });
-}
-
-/**
- * A first-in, first-out gate per provider within this isolate: calls beyond the provider's concurrency wait
- * here on a promise, instead of all asking the shared rate limiter (a Durable Object) again every few ms.
- */
-class LocalGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await call();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
 }
 
 const gates = new Map<string, LocalGate>();

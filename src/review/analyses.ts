@@ -1,6 +1,6 @@
 import { readStoredJson } from "../storage/stored-json";
 import type { StorageBindings } from "../storage/bindings";
-import { analyse, type Analysis, type MetricRole } from "../analysis/analyse";
+import { analyseMetrics, type Analysis, type MetricRole, type MetricToAnalyse } from "../analysis/analyse";
 import { familyScales, type FamilyDefinition } from "../analysis/family";
 import { METRICS, chooseMetric, defaultMetricName, type MetricDefinition, type MetricName } from "../analysis/metrics";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
@@ -115,15 +115,11 @@ export function headlineFirst<T extends { metric: string }>(
  * type's default metric (when it is not the headline), accuracy and coverage, where they apply and every family's
  * results have their column. A classification_acc task: accuracy, then loss and coverage.
  */
-function applicableMetrics(
-  taskType: TaskType,
-  headline: MetricName | null,
-  families: FamilyData[],
-): { metric: MetricDefinition; role: MetricRole }[] {
+function applicableMetrics(taskType: TaskType, headline: MetricName | null, families: FamilyData[]): MetricToAnalyse[] {
   if (headline === null) return [];
   const first = chooseMetric(taskType, headline);
   if (!first.ok) return [];
-  const metrics: { metric: MetricDefinition; role: MetricRole }[] = [{ metric: first.metric, role: "headline" }];
+  const metrics: MetricToAnalyse[] = [{ metric: first.metric, role: "headline" }];
   const candidates = [defaultMetricName(taskType), "accuracy", "coverage"] as const;
   for (const name of candidates) {
     if (name === undefined || metrics.some(({ metric }) => metric.name === name)) continue;
@@ -166,8 +162,9 @@ export async function analysesFor(
     })
     .filter((family) => family.models.length >= 2);
   if (fittable.length === 0) return analyses;
-  for (const { metric, role } of applicableMetrics(taskType, submission.headlineMetric, families)) {
-    analyses[metric.name] = analyse(taskType, metric, fittable, DEFAULT_OPTIONS, classCounts, role);
+  const metrics = applicableMetrics(taskType, submission.headlineMetric, families);
+  for (const analysis of analyseMetrics(taskType, metrics, fittable, DEFAULT_OPTIONS, classCounts)) {
+    analyses[analysis.metric.name] = analysis;
   }
   return analyses;
 }
