@@ -26,7 +26,11 @@ export interface ScoringAdapter {
   /** Part of the cache key: bump when a change alters what is requested or how a response is read. */
   readonly version: string;
   readonly promptsPerRequest: number;
-  score(model: string, texts: string[]): Promise<ScoredText[]>;
+  /**
+   * Scores each text. When `signal` aborts, requests in flight are cancelled and the call rejects with the
+   * signal's reason (the caller's own error, not a ProviderError): nothing more is sent or paid for.
+   */
+  score(model: string, texts: string[], signal?: AbortSignal): Promise<ScoredText[]>;
 }
 
 export interface AdapterOptions {
@@ -130,8 +134,9 @@ export function openAiCompletionsAdapter(options: AdapterOptions): ScoringAdapte
     name: "openai-completions",
     version: "openai-completions/4",
     promptsPerRequest,
-    async score(model, texts) {
-      const response = await post(send, options, requestUrl("openai-completions", options.baseUrl, model), {
+    async score(model, texts, signal) {
+      const url = requestUrl("openai-completions", options.baseUrl, model);
+      const response = await post(send, options, url, signal, {
         model,
         prompt: texts,
         echo: true,
@@ -155,11 +160,11 @@ export function tgiAdapter(options: AdapterOptions): ScoringAdapter {
     name: "tgi",
     version: "tgi/3",
     promptsPerRequest: 1,
-    async score(model, texts) {
+    async score(model, texts, signal) {
       const url = requestUrl("tgi", options.baseUrl, model);
       return Promise.all(
         texts.map(async (text) => {
-          const response = await post(send, options, url, {
+          const response = await post(send, options, url, signal, {
             inputs: text,
             parameters: { max_new_tokens: 1, decoder_input_details: true, details: true },
           });
@@ -248,9 +253,12 @@ async function post(
   send: NonNullable<AdapterOptions["fetch"]>,
   options: AdapterOptions,
   url: string,
+  cancel: AbortSignal | undefined,
   body: object,
 ): Promise<Response> {
+  cancel?.throwIfAborted();
   const apiKey = options.authorise ? options.authorise(url) : options.apiKey;
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
   let response: Response;
   try {
     response = await send(url, {
@@ -258,9 +266,10 @@ async function post(
       headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
       body: JSON.stringify(body),
       redirect: "manual",
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+      signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout,
     });
   } catch (error) {
+    if (cancel?.aborted) throw cancel.reason;
     const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
     throw timedOut
       ? new ProviderError("provider_timeout", "the provider did not answer in time", true)

@@ -34,14 +34,33 @@ export type FinishHook = (evaluationId: string) => Promise<void>;
  */
 export const LEASE_MS = 20_000;
 
-/** Renews `owner`'s leases on pending shards of these evaluations every quarter of LEASE_MS, until stopped. */
-function keepLeases(db: D1Database, owner: string, evaluationIds: readonly string[]): () => void {
+/** A shard's key as text, to find the shard among those a renewal gives back. */
+const shardName = ({ evaluationId, model, shard }: ShardMessage): string =>
+  JSON.stringify([evaluationId, model, shard]);
+
+/**
+ * Renews `owner`'s leases on pending shards of these evaluations every quarter of LEASE_MS, until stopped. A
+ * running shard the renewal no longer finds held has lost its lease (it ran out and the cron job sent the shard
+ * again): its cancel signal aborts, so its requests stop and another consumer's run of it is the only one paid for.
+ */
+function keepLeases(
+  db: D1Database,
+  owner: string,
+  evaluationIds: readonly string[],
+  running: ReadonlyMap<string, AbortController>,
+  renewEveryMs: number,
+): () => void {
   if (evaluationIds.length === 0) return () => {};
   const timer = setInterval(() => {
-    renewShardLeases(db, owner, evaluationIds, Date.now() + LEASE_MS).catch((error: unknown) =>
-      console.error(JSON.stringify({ leases: owner, renewal: describeError(error) })),
+    renewShardLeases(db, owner, evaluationIds, Date.now() + LEASE_MS).then(
+      (held) => {
+        const stillHeld = new Set(held.map(shardName));
+        for (const [name, controller] of running)
+          if (!stillHeld.has(name)) controller.abort(new Error("the shard's lease was lost"));
+      },
+      (error: unknown) => console.error(JSON.stringify({ leases: owner, renewal: describeError(error) })),
     );
-  }, LEASE_MS / 4);
+  }, renewEveryMs);
   return () => clearInterval(timer);
 }
 
@@ -54,11 +73,13 @@ function keepLeases(db: D1Database, owner: string, evaluationIds: readonly strin
  * The consumer first takes a lease on each shard it was delivered, and renews them while it works. A shard another
  * consumer holds (a duplicate message: the cron job sends again shards whose lease ran out) is acked unrun: its
  * holder settles it, or gives it back to the queue, or dies and the cron job sends it again once its lease expires.
+ * Leases are renewed every `renewEveryMs` (a quarter of LEASE_MS; tests make it shorter).
  */
 export async function handleShardBatch(
   batch: MessageBatch<ShardMessage>,
   bindings: EvaluateBindings,
   onFinish: FinishHook,
+  { renewEveryMs = LEASE_MS / 4 }: { renewEveryMs?: number } = {},
 ): Promise<void> {
   const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
   const owner = crypto.randomUUID();
@@ -75,9 +96,11 @@ export async function handleShardBatch(
   const evaluationIds = [
     ...new Set(batch.messages.filter((_, i) => held[i]).map((message) => message.body.evaluationId)),
   ];
-  const stopRenewing = keepLeases(bindings.DB, owner, evaluationIds);
+  // The shards this consumer is running, each with the signal that cancels its requests.
+  const running = new Map<string, AbortController>();
+  const stopRenewing = keepLeases(bindings.DB, owner, evaluationIds, running, renewEveryMs);
   try {
-    await runMessages(batch, bindings, onFinish, { deadLetters, owner, held });
+    await runMessages(batch, bindings, onFinish, { deadLetters, owner, held, running });
   } catch (error) {
     // The queue sends the whole batch again, at once: the shards still held here must be free for it to take.
     await releaseShardLeases(bindings.DB, owner, evaluationIds, Date.now() + PICKUP_GRACE_MS).catch(
@@ -93,7 +116,12 @@ async function runMessages(
   batch: MessageBatch<ShardMessage>,
   bindings: EvaluateBindings,
   onFinish: FinishHook,
-  { deadLetters, owner, held }: { deadLetters: boolean; owner: string; held: readonly boolean[] },
+  {
+    deadLetters,
+    owner,
+    held,
+    running,
+  }: { deadLetters: boolean; owner: string; held: readonly boolean[]; running: Map<string, AbortController> },
 ): Promise<void> {
   // Every message is seen to the end before a failure is thrown, so no shard of the batch still runs after it.
   const outcomes = await Promise.allSettled(
@@ -113,7 +141,13 @@ async function runMessages(
           );
         } else if (held[i]) {
           // Its results are written only while this consumer still holds its lease.
-          await runShard(bindings, message.body, owner);
+          const controller = new AbortController();
+          running.set(shardName(message.body), controller);
+          try {
+            await runShard(bindings, message.body, owner, controller.signal);
+          } finally {
+            running.delete(shardName(message.body));
+          }
         }
       } catch (error) {
         const permanent = error instanceof ProviderError && !error.retryable;

@@ -67,17 +67,28 @@ async function loadExamples(bucket: R2Bucket, key: string, first: number, end: n
  * Runs one shard: scores the texts its examples need (cached ones cost nothing), computes each example's metrics
  * and writes them. Safe to run twice: results are keyed by (evaluation, model, example), and a shard that is no
  * longer pending is skipped. Retryable provider errors are thrown for the queue to retry with backoff.
+ *
+ * `cancel` aborts when the consumer learns it has lost the shard's lease: the requests still to send or in flight
+ * are cancelled (another consumer holds the shard and pays for it) and the shard is skipped; what was scored by
+ * then stays in the cache.
  */
 export async function runShard(
   bindings: EvaluateBindings,
   message: ShardMessage,
   owner?: string,
+  cancel?: AbortSignal,
 ): Promise<ShardOutcome> {
   const { evaluationId, model, shard: shardIndex } = message;
   const ready = await preparation.run(() => readyToScore(bindings, message));
   if (ready.kind !== "score") return ready;
   const { prepared, examples, texts, charged } = ready;
-  const counters = await scoreMissing(bindings, evaluationId, model, prepared, texts, charged);
+  let counters: ShardCounters;
+  try {
+    counters = await scoreMissing(bindings, evaluationId, model, prepared, texts, charged, cancel);
+  } catch (error) {
+    if (cancel?.aborted) return { kind: "skipped", why: "lease lost while scoring: its requests were cancelled" };
+    throw error;
+  }
   const { firstExample } = prepared;
   const rows = metricRows(examples, texts.scored, firstExample);
 
@@ -242,6 +253,7 @@ async function scoreMissing(
   { family, adapter }: Pick<PreparedShard, "family" | "adapter">,
   texts: ShardTexts,
   charged: number,
+  cancel?: AbortSignal,
 ): Promise<ShardCounters> {
   const { keyOf, scored, cacheHits, missing } = texts;
   let requests = 0;
@@ -252,7 +264,7 @@ async function scoreMissing(
     batches.push(missing.slice(i, i + adapter.promptsPerRequest));
   const settled = await Promise.allSettled(
     batches.map(async (batch) => {
-      const results = await withPermit(bindings, family, () => adapter.score(model, batch));
+      const results = await withPermit(bindings, family, () => adapter.score(model, batch, cancel));
       requests++;
       batch.forEach((text, j) => {
         const result = results[j];

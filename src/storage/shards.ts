@@ -170,14 +170,17 @@ export async function claimShards(
   return claims.map((claim) => claim.meta.changes === 1);
 }
 
-/** Extends the leases `owner` holds on pending shards of these evaluations to `until` (one statement each). */
+/**
+ * Extends the leases `owner` holds on pending shards of these evaluations to `until` (one statement each), and
+ * gives the shards it still holds: a shard it ran that is missing was settled, or its lease was taken over.
+ */
 export async function renewShardLeases(
   db: D1Database,
   owner: string,
   evaluationIds: readonly string[],
   until: number,
-): Promise<void> {
-  await updateOwnedLeases(db, "leased_until = ?3", owner, evaluationIds, until);
+): Promise<ShardKey[]> {
+  return updateOwnedLeases(db, "leased_until = ?3", owner, evaluationIds, until);
 }
 
 /** Sets `assignment` (whose one parameter is ?3) on the pending shards `owner` leases in each evaluation. */
@@ -187,17 +190,21 @@ async function updateOwnedLeases(
   owner: string,
   evaluationIds: readonly string[],
   value: number,
-): Promise<void> {
-  if (evaluationIds.length === 0) return;
-  await db.batch(
+): Promise<ShardKey[]> {
+  if (evaluationIds.length === 0) return [];
+  const updated = await db.batch<{ evaluation_id: string; model: string; shard: number }>(
     evaluationIds.map((evaluationId) =>
       db
         .prepare(
           `UPDATE evaluation_shards SET ${assignment}
-           WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'`,
+           WHERE evaluation_id = ?1 AND leased_by = ?2 AND state = 'pending'
+           RETURNING evaluation_id, model, shard`,
         )
         .bind(evaluationId, owner, value),
     ),
+  );
+  return updated.flatMap(({ results }) =>
+    results.map((row) => ({ evaluationId: row.evaluation_id, model: row.model, shard: row.shard })),
   );
 }
 

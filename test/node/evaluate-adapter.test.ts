@@ -8,6 +8,7 @@ import type { FaultVars } from "../../src/reference/faults";
 import { createReferenceApp } from "../../src/reference/server";
 import { defined } from "../defined";
 import { ROOT } from "./helpers";
+import { serveOverHttp } from "../reference-http";
 
 /**
  * The adapter against the reference server's real app, called in-process through its fetch handler (the e2e
@@ -107,6 +108,47 @@ describe("openai-completions adapter", () => {
     expect(retryAfterMs("2")).toBe(2000);
     expect(retryAfterMs("Thu, 01 Jan 2026 00:00:05 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT"))).toBe(5000);
     expect(retryAfterMs("soon")).toBeUndefined();
+  });
+});
+
+describe("a call its caller cancels", () => {
+  /** The reference server over loopback HTTP, answering after 5 s, counting the requests it receives. */
+  async function slowServer() {
+    const app = createReferenceApp({ family: () => family, vars: () => ({ FAULT_LATENCY_MS: "5000" }) });
+    let received = 0;
+    const server = await serveOverHttp({
+      request: (input, init) => {
+        received++;
+        return app.request(input, init);
+      },
+    });
+    return { server, received: () => received };
+  }
+  const cancelled = new Error("cancelled by the caller");
+
+  it("rejects with the caller's reason once the request in flight is cancelled", async () => {
+    const { server, received } = await slowServer();
+    try {
+      const adapter = openAiCompletionsAdapter({ baseUrl: `${server.origin}/v1` });
+      const controller = new AbortController();
+      const call = adapter.score("isv-ngram-1", ["Ada sees the old lamp"], controller.signal);
+      while (received() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      controller.abort(cancelled);
+      await expect(call).rejects.toBe(cancelled);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sends nothing when it is cancelled before it starts", async () => {
+    const { server, received } = await slowServer();
+    try {
+      const adapter = tgiAdapter({ baseUrl: `${server.origin}/tgi/{model}` });
+      await expect(adapter.score("isv-ngram-1", ["a", "b"], AbortSignal.abort(cancelled))).rejects.toBe(cancelled);
+      expect(received()).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -13,14 +13,24 @@ import { serveOverHttp } from "../reference-http";
 declare module "vitest" {
   export interface ProvidedContext {
     referenceUrl: string;
+    /** The same server answering each request after 5 s (FAULT_LATENCY_MS): requests a test can catch in flight. */
+    slowReferenceUrl: string;
   }
 }
+
+const SLOW_LATENCY_MS = 5_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const family = trainReferenceFamily(
     readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"),
   );
   const server = await serveOverHttp(createReferenceApp({ family: () => family, vars: () => ({}) }));
+  const slow = await serveOverHttp(
+    createReferenceApp({ family: () => family, vars: () => ({ FAULT_LATENCY_MS: String(SLOW_LATENCY_MS) }) }),
+  );
   project.provide("referenceUrl", `${server.origin}/v1`);
-  return server.close;
+  project.provide("slowReferenceUrl", `${slow.origin}/v1`);
+  return async () => {
+    await Promise.all([server.close(), slow.close()]);
+  };
 }

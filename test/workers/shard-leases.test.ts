@@ -37,8 +37,8 @@ const family: StoredFamily = {
 const MODEL = "isv-ngram-1";
 
 /** A fresh one-model evaluation (four shards of the tagged memo trap), its messages held: the test delivers them. */
-async function heldEvaluation(): Promise<string> {
-  const started = await startEvaluation(heldQueue, await taggedMemoTrapTask(), family);
+async function heldEvaluation(on: StoredFamily = family): Promise<string> {
+  const started = await startEvaluation(heldQueue, await taggedMemoTrapTask(), on);
   if (!started.ok) throw new Error(started.reason);
   return started.evaluation.id;
 }
@@ -76,8 +76,16 @@ async function seedLease(
     .run();
 }
 
-/** Delivers shards as one batch to the consumer, with `bindings` (the real ones unless given); the batch's outcome. */
-async function deliver(evaluationId: string, shards: number[], bindings = env) {
+/**
+ * Delivers shards as one batch to the consumer, with `bindings` (the real ones unless given) and its options; the
+ * batch's outcome.
+ */
+async function deliver(
+  evaluationId: string,
+  shards: number[],
+  bindings = env,
+  options: Parameters<typeof handleShardBatch>[3] = {},
+) {
   const batch = createMessageBatch<ShardMessage>(
     "isv-evaluations",
     shards.map((shard, i) => ({
@@ -88,7 +96,7 @@ async function deliver(evaluationId: string, shards: number[], bindings = env) {
     })),
   );
   const ctx = createExecutionContext();
-  await handleShardBatch(batch, bindings, async () => {});
+  await handleShardBatch(batch, bindings, async () => {}, options);
   return getQueueResult(batch, ctx);
 }
 
@@ -609,5 +617,40 @@ describe("a consumer whose lease ran out while it ran, and whose shard another c
     expect(holders[0]).toBe(100);
     expect(await standing()).toEqual(holders);
     expect((await leaseOf(evaluationId, 0)).state).toBe("done");
+  });
+});
+
+describe("a consumer that learns from a renewal that its lease was taken over while its requests are in flight", () => {
+  // The provider answers after 5 s; the consumer renews every 50 ms, and the lease is taken over after 300 ms.
+  const slowFamily: StoredFamily = { ...family, name: "reference-slow", baseUrl: inject("slowReferenceUrl") };
+  let evaluationId: string;
+  let outcome: Awaited<ReturnType<typeof deliver>>;
+  let cachedBefore: number;
+  const until = Date.now() + 120_000;
+  const cachedScores = async (): Promise<number> =>
+    defined(await env.DB.prepare("SELECT COUNT(*) AS n FROM score_cache").first<{ n: number }>(), "the count").n;
+
+  beforeAll(async () => {
+    evaluationId = await heldEvaluation(slowFamily);
+    cachedBefore = await cachedScores();
+    const takeOver = new Promise<void>((resolve) =>
+      setTimeout(() => resolve(seedLease(evaluationId, 0, "the new holder", until)), 300),
+    );
+    [outcome] = await Promise.all([deliver(evaluationId, [0], env, { renewEveryMs: 50 }), takeOver]);
+  });
+
+  it("cancels its requests: none is answered, so nothing of the shard is scored, cached or counted", async () => {
+    const evaluation = defined(await getEvaluation(env.DB, evaluationId), "the evaluation");
+    expect([await cachedScores(), evaluation.requests, await resultCount(evaluationId)]).toEqual([cachedBefore, 0, 0]);
+  });
+
+  it("acks its message and leaves the shard to its new holder", async () => {
+    expect([outcome.explicitAcks.length, outcome.retryMessages.length]).toEqual([1, 0]);
+    expect(await leaseOf(evaluationId, 0)).toEqual({
+      state: "pending",
+      leased_by: "the new holder",
+      leased_until: until,
+      resends: 0,
+    });
   });
 });
