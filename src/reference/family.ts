@@ -1,4 +1,13 @@
 import { NgramCounts, NgramModel, type TopToken } from "./ngram";
+import {
+  MixedModel,
+  preferenceText,
+  preferenceWeight,
+  STANDIN_ORDERS,
+  STANDIN_STEPS,
+  standInId,
+  type TokenModel,
+} from "./rlhf";
 import { Tokenizer, type Token } from "./tokenizer";
 
 /** The members of the reference family: n-gram models of orders 1 to 5 over one corpus. */
@@ -25,8 +34,10 @@ export interface Generation {
 export class ReferenceMember {
   constructor(
     readonly id: string,
-    readonly model: NgramModel,
+    readonly model: TokenModel,
     readonly tokenizer: Tokenizer,
+    /** The RLHF stand-in's step count (rlhf.ts); undefined for the plain n-gram members. */
+    readonly rlhfSteps?: number,
   ) {}
 
   get parameters(): number {
@@ -85,16 +96,30 @@ export class ReferenceMember {
   }
 }
 
+/**
+ * The models the reference server serves: the n-gram family and, when trained with a preference corpus, the RLHF
+ * stand-in family after it (rlhf.ts), whose members share the n-gram members' base models.
+ */
 export class ReferenceFamily {
   readonly members: ReferenceMember[];
 
   constructor(
     readonly tokenizer: Tokenizer,
     counts: NgramCounts,
+    preference?: NgramCounts,
   ) {
-    this.members = MEMBER_ORDERS.map(
-      (order) => new ReferenceMember(memberId(order), new NgramModel(counts, order, tokenizer.size), tokenizer),
-    );
+    const base = new Map(MEMBER_ORDERS.map((order) => [order, new NgramModel(counts, order, tokenizer.size)]));
+    this.members = [...base].map(([order, model]) => new ReferenceMember(memberId(order), model, tokenizer));
+    if (preference === undefined) return;
+    for (const order of STANDIN_ORDERS) {
+      const baseModel = base.get(order);
+      if (!baseModel) throw new RangeError(`the stand-in's order ${order} is not an order of the n-gram family`);
+      const preferenceModel = new NgramModel(preference, order, tokenizer.size);
+      for (const steps of STANDIN_STEPS) {
+        const model = new MixedModel(baseModel, preferenceModel, preferenceWeight(steps));
+        this.members.push(new ReferenceMember(standInId(order, steps), model, tokenizer, steps));
+      }
+    }
   }
 
   member(id: string): ReferenceMember | undefined {
@@ -102,11 +127,21 @@ export class ReferenceFamily {
   }
 }
 
-/** Trains the family on a corpus (deterministic: the same corpus gives bit-identical models). */
-export function trainReferenceFamily(corpus: string): ReferenceFamily {
+/**
+ * Trains the family on a corpus (deterministic: the same corpus gives bit-identical models), and with the preference
+ * corpus (preference.txt, header and all) the RLHF stand-in too. The tokenizer comes from the corpus alone, so the
+ * n-gram members are the same with or without the stand-in.
+ */
+export function trainReferenceFamily(corpus: string, preferenceFile?: string): ReferenceFamily {
   const tokenizer = Tokenizer.fromCorpus(corpus);
-  const ids = Int32Array.from(tokenizer.encode(corpus), (token) => token.id);
-  return new ReferenceFamily(tokenizer, new NgramCounts(ids, Math.max(...MEMBER_ORDERS)));
+  const countsOf = (text: string, maxOrder: number) =>
+    new NgramCounts(
+      Int32Array.from(tokenizer.encode(text), (token) => token.id),
+      maxOrder,
+    );
+  const preference =
+    preferenceFile === undefined ? undefined : countsOf(preferenceText(preferenceFile), Math.max(...STANDIN_ORDERS));
+  return new ReferenceFamily(tokenizer, countsOf(corpus, Math.max(...MEMBER_ORDERS)), preference);
 }
 
 function firstStop(text: string, stop: readonly string[]): number | undefined {

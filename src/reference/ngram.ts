@@ -134,6 +134,8 @@ export class NgramModel {
   private readonly touched: number[] = [];
   /** The raw and (above order 1) continuation unigrams. */
   private readonly unigrams: { raw: Unigrams; continuation: Unigrams | undefined };
+  /** The unigram distributions over the whole vocabulary, made on first use by `probabilities`. */
+  private readonly unigramVectors: { raw?: Float64Array; continuation?: Float64Array } = {};
 
   constructor(
     private readonly counts: NgramCounts,
@@ -154,10 +156,14 @@ export class NgramModel {
 
   /** log P(token | the tokens before position `at` in ids). */
   logprob(ids: ArrayLike<number>, at: number, token: number): number {
+    return Math.log(this.probability(ids, at, token));
+  }
+
+  /** P(token | the tokens before position `at` in ids). */
+  probability(ids: ArrayLike<number>, at: number, token: number): number {
     const top = Math.min(this.order, at + 1);
-    let probability = 0;
     // Walk from the lowest order up: p_k = (max(c - D, 0) + D * types * p_{k-1}) / total.
-    probability = this.unigram(top === 1, token);
+    let probability = this.unigram(top === 1, token);
     for (let k = 2; k <= top; k++) {
       const table = this.counts.table(k === top ? "raw" : "continuation", k);
       const entry = table.entries.get(keyOf(ids, at - k + 1, at));
@@ -165,7 +171,42 @@ export class NgramModel {
       const count = entry.counts.get(token) ?? 0;
       probability = (Math.max(count - table.discount, 0) + table.discount * entry.types * probability) / entry.total;
     }
-    return Math.log(probability);
+    return probability;
+  }
+
+  /**
+   * P(every token of the vocabulary | the tokens before position `at`), each bit-identical to `probability`: the
+   * same operations in the same order (for a token unseen after a context, max(0 - D, 0) + x is exactly x). One
+   * pass over the vocabulary per order, with no look-ups, so a whole distribution costs a few microseconds.
+   */
+  probabilities(ids: ArrayLike<number>, at: number): Float64Array {
+    const top = Math.min(this.order, at + 1);
+    const probabilities = this.unigramVector(top === 1).slice();
+    const seen: number[] = [];
+    for (let k = 2; k <= top; k++) {
+      const table = this.counts.table(k === top ? "raw" : "continuation", k);
+      const entry = table.entries.get(keyOf(ids, at - k + 1, at));
+      if (!entry) continue;
+      const backoff = table.discount * entry.types;
+      // The tokens seen after the context first, from the lower order's values, before the pass overwrites them.
+      seen.length = 0;
+      for (const [token, count] of entry.counts)
+        seen.push(token, (Math.max(count - table.discount, 0) + backoff * (probabilities[token] ?? 0)) / entry.total);
+      for (let id = 0; id < probabilities.length; id++)
+        probabilities[id] = (backoff * (probabilities[id] ?? 0)) / entry.total;
+      for (let i = 0; i < seen.length; i += 2) probabilities[seen[i] ?? 0] = seen[i + 1] ?? 0;
+    }
+    return probabilities;
+  }
+
+  /** The order-1 distribution over the vocabulary (raw, or continuation counts above order 1), computed once. */
+  private unigramVector(raw: boolean): Float64Array {
+    const cached = raw ? this.unigramVectors.raw : this.unigramVectors.continuation;
+    if (cached) return cached;
+    const vector = Float64Array.from({ length: this.vocabularySize }, (_, id) => this.unigram(raw, id));
+    if (raw) this.unigramVectors.raw = vector;
+    else this.unigramVectors.continuation = vector;
+    return vector;
   }
 
   /**

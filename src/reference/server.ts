@@ -153,6 +153,8 @@ export function createReferenceApp({ family, vars }: ReferenceAppOptions): Hono 
         owned_by: "isv-reference",
         order: member.model.order,
         parameters: member.parameters,
+        // The RLHF stand-in's members (rlhf.ts) also say how many steps they stand for.
+        ...(member.rlhfSteps === undefined ? {} : { rlhf_steps: member.rlhfSteps }),
       })),
     }),
   );

@@ -29,7 +29,9 @@ describe("the reference Worker under wrangler dev, through the official openai c
   it("lists the models", async () => {
     const ids = [];
     for await (const model of client.models.list()) ids.push(model.id);
-    expect(ids).toEqual(["isv-ngram-1", "isv-ngram-2", "isv-ngram-3", "isv-ngram-4", "isv-ngram-5"]);
+    // The n-gram family, then the RLHF stand-in (src/reference/rlhf.ts): three sizes, each at four step counts.
+    const standIn = [1, 3, 5].flatMap((order) => [0, 250, 500, 1000].map((steps) => `isv-rlhf-${order}-${steps}`));
+    expect(ids).toEqual(["isv-ngram-1", "isv-ngram-2", "isv-ngram-3", "isv-ngram-4", "isv-ngram-5", ...standIn]);
   });
 
   describe("a scoring response", () => {

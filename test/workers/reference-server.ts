@@ -21,9 +21,10 @@ declare module "vitest" {
 const SLOW_LATENCY_MS = 5_000;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const family = trainReferenceFamily(
-    readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", "corpus.txt"), "utf8"),
-  );
+  const reference = (file: string) =>
+    readFileSync(join(import.meta.dirname, "..", "..", "src", "reference", file), "utf8");
+  // The n-gram family and the RLHF stand-in, as the reference Worker serves them.
+  const family = trainReferenceFamily(reference("corpus.txt"), reference("preference.txt"));
   const server = await serveOverHttp(createReferenceApp({ family: () => family, vars: () => ({}) }));
   const slow = await serveOverHttp(
     createReferenceApp({ family: () => family, vars: () => ({ FAULT_LATENCY_MS: String(SLOW_LATENCY_MS) }) }),
