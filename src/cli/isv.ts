@@ -4,24 +4,29 @@
  */
 import { statSync } from "node:fs";
 import { DEFAULT_LIMITS } from "../validate/report";
-import { validateStream } from "../validate/validator";
+import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate } from "../validate/mwe/template";
+import { validateTaskStream } from "../validate/task-file";
 import { ANALYSE_USAGE, analyseCommand } from "./analyse-command";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { FAMILY_USAGE, familyCommand } from "./family-command";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
-import { SUBMIT_USAGE, statusCommand, submitCommand } from "./submit-command";
+import { SUBMIT_USAGE, parseFormat, statusCommand, submitCommand } from "./submit-command";
 import { TOKEN_USAGE, tokenCommand } from "./token-command";
 
-const USAGE = `Usage: isv validate FILE [--type TYPE] [--min-examples N] [--json]
+const USAGE = `Usage: isv validate FILE [--format csv|mwe] [--type TYPE] [--template TEXT] [--min-examples N] [--json]
        isv analyse RESULT.csv ... (see isv analyse --help)
        isv token create|list|revoke (see isv token --help)
        isv family check FAMILY.json (see isv family --help)
        isv submit FILE --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
 
-Checks a task CSV in the Inverse Scaling Prize's formats, the way the service will.
-  --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric
-                       (inferred from the header when omitted)
+Checks a task file the way the service will: a CSV in the Inverse Scaling Prize's formats, or a model-written
+evaluation (JSON Lines with question, answer_matching_behavior, answer_not_matching_behavior).
+  --format FORMAT      csv or mwe (read from the file when omitted: mwe when it starts with { or [)
+  --type TYPE          classification, sequence_prob, logodds, absolute_logodds or numeric for a CSV
+                       (inferred from the header when omitted); behaviour for a model-written evaluation
+  --template TEXT      a model-written evaluation's prompt template: {field} for an item's field, {{ and }}
+                       for braces (default "\\n\\nHuman: {question}\\n\\nAssistant:", with real line breaks)
   --min-examples N     fewest examples required (default ${DEFAULT_LIMITS.minExamples})
   --json               print the validation report as JSON only
 Exit status: 0 valid, 1 invalid, 2 usage error or unreadable file.`;
@@ -84,6 +89,8 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
     allowPositionals: true,
     options: {
       type: { type: "string" },
+      format: { type: "string" },
+      template: { type: "string" },
       "min-examples": { type: "string" },
       json: { type: "boolean", default: false },
     },
@@ -99,9 +106,17 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
   } catch {
     throw new Error(`cannot read ${file}`);
   }
+  const format = parseFormat(values.format, ISV);
+  const template = parsePromptTemplate(values.template ?? DEFAULT_PROMPT_TEMPLATE);
+  if (!template.ok) throw new UsageError(template.message, ISV);
   const stream = fileStream(file);
-  const report = await validateStream(stream, {
+  const { report } = await validateTaskStream(stream, {
     ...(values.type !== undefined ? { taskType: values.type } : {}),
+    choice: {
+      ...(format ? { format } : {}),
+      template: template.template,
+      behaviourGiven: values.template !== undefined,
+    },
     limits: { minExamples },
   });
   out(values.json ? JSON.stringify(report, null, 2) : formatReport(file, report));

@@ -1,17 +1,20 @@
 import { openAsBlob, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { ValidationReport } from "../validate/report";
-import { validateStream } from "../validate/validator";
+import { readFormatChoice, validateTaskStream, type TaskFileFormat, type TaskFileKind } from "../validate/task-file";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
 
-export const SUBMIT_USAGE = `Usage: isv submit FILE --url URL --meta METADATA.json [--type TYPE] [--title TEXT] [--no-wait]
+export const SUBMIT_USAGE = `Usage: isv submit FILE --url URL --meta METADATA.json [--format csv|mwe] [--type TYPE] [--title TEXT] [--no-wait]
        isv status ID --url URL --token TOKEN
 
 submit checks FILE locally (as isv validate does), uploads it with its metadata, prints the submission's id and
 submitter token (keep it: it is shown once), then shows each model's progress until evaluation ends and prints
-the verdicts. status prints a submission's state, progress and verdicts once.
+the verdicts. FILE is a task CSV or a model-written evaluation (JSON Lines), told apart by its first bytes unless
+--format (or the metadata's "format") says which; a model-written evaluation's prompt template and which way
+its behaviour is good go in the metadata's "behaviour". status prints a submission's state, progress and verdicts
+once.
 Exit status: 0 done, 1 the file or the service refused it, 2 usage error or unreadable file.`;
 
 const SUBMIT: CommandUsage = { prefix: "isv", usage: SUBMIT_USAGE };
@@ -42,10 +45,51 @@ interface SubmissionView {
 
 interface MetricVerdicts {
   metric: string;
-  families: { family: string; verdict: string; slopePerDecade: number; slopeCi95: [number, number] }[];
+  families: {
+    family: string;
+    verdict: string;
+    /** One of the two: per decade on a log axis, per 1000 RLHF steps on a linear one. */
+    slopePerDecade?: number;
+    slopePer1000Steps?: number;
+    slopeCi95: [number, number];
+  }[];
 }
 
 const TERMINAL = ["evaluated", "partially_evaluated", "failed"];
+
+const MEDIA_TYPES: Record<TaskFileKind, string> = {
+  csv: "text/csv",
+  jsonl: "application/jsonl",
+  json_array: "application/json",
+};
+
+/** --format's value, checked: csv, mwe, or absent (the file decides). */
+export function parseFormat(value: string | undefined, usage: CommandUsage): TaskFileFormat | undefined {
+  if (value === undefined || value === "csv" || value === "mwe") return value;
+  throw new UsageError(`--format takes csv or mwe, not ${JSON.stringify(value)}`, usage);
+}
+
+/**
+ * The metadata's format, task type and behaviour settings, where they have the shapes the schema gives them (the
+ * service checks the rest of the metadata; a wrongly shaped one of these is left for it to name).
+ */
+function formatFields(metadata: Record<string, unknown>): Parameters<typeof readFormatChoice>[0] {
+  const { format, taskType, behaviour } = metadata;
+  const fields: Parameters<typeof readFormatChoice>[0] = {};
+  if (format === "csv" || format === "mwe") fields.format = format;
+  if (typeof taskType === "string") fields.taskType = taskType;
+  if (behaviour !== null && typeof behaviour === "object" && !Array.isArray(behaviour)) {
+    const settings: Record<string, unknown> = { ...behaviour };
+    const { matchingBehaviour, promptTemplate } = settings;
+    fields.behaviour = {
+      ...(matchingBehaviour === "undesired" || matchingBehaviour === "desired" || matchingBehaviour === "neither"
+        ? { matchingBehaviour }
+        : {}),
+      ...(typeof promptTemplate === "string" ? { promptTemplate } : {}),
+    };
+  }
+  return fields;
+}
 
 export async function submitCommand(
   args: string[],
@@ -60,6 +104,7 @@ export async function submitCommand(
       url: { type: "string" },
       meta: { type: "string" },
       type: { type: "string" },
+      format: { type: "string" },
       title: { type: "string" },
       "no-wait": { type: "boolean", default: false },
     },
@@ -79,14 +124,22 @@ export async function submitCommand(
   const metadata: Record<string, unknown> = { ...parsed };
   if (values.type) metadata.taskType = values.type;
   if (values.title) metadata.title = values.title;
+  const format = parseFormat(values.format, SUBMIT);
+  if (format) metadata.format = format;
 
-  // The same checks the service runs, before anything is sent.
+  // The same checks the service runs, before anything is sent: the metadata's format choices, then the file.
+  const choice = readFormatChoice(formatFields(metadata));
+  if (!choice.ok) {
+    err(`isv submit: the metadata has problems: ${choice.fields.map((f) => `${f.field} ${f.message}`).join("; ")}`);
+    return 1;
+  }
   let report: ValidationReport;
+  let kind: TaskFileKind;
   try {
-    report = await validateStream(
-      fileStream(file),
-      typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {},
-    );
+    ({ report, kind } = await validateTaskStream(fileStream(file), {
+      ...(typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {}),
+      choice: choice.choice,
+    }));
   } catch {
     throw new UsageError(`cannot read ${file}`, SUBMIT);
   }
@@ -99,7 +152,7 @@ export async function submitCommand(
 
   const form = new FormData();
   form.append("metadata", JSON.stringify(metadata));
-  form.append("file", await openAsBlob(file, { type: "text/csv" }), basename(file));
+  form.append("file", await openAsBlob(file, { type: MEDIA_TYPES[kind] }), basename(file));
   const response = await fetch(`${values.url.replace(/\/$/, "")}/v1/submissions`, { method: "POST", body: form });
   const body = (await response.json()) as SubmissionView & { detail?: string; code?: string };
   if (!response.ok) {
@@ -206,7 +259,7 @@ function describe(view: SubmissionView): string {
   const lines = (results: MetricVerdicts): string[] =>
     results.families.map(
       (family) =>
-        `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${family.slopePerDecade.toFixed(3)} per decade, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`,
+        `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${slopeText(family)}, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`,
     );
   const verdicts = view.results ? lines(view.results) : [];
   const secondary = (view.results?.secondary ?? [])
@@ -227,4 +280,9 @@ function describe(view: SubmissionView): string {
     ...(verdicts.length ? secondary : []),
     `plot: /v1/submissions/${view.id}/plot.svg (public once the task is accepted)`,
   ].join("\n");
+}
+
+function slopeText(family: MetricVerdicts["families"][number]): string {
+  if (family.slopePer1000Steps !== undefined) return `${family.slopePer1000Steps.toFixed(3)} per 1000 RLHF steps`;
+  return `${(family.slopePerDecade ?? Number.NaN).toFixed(3)} per decade`;
 }

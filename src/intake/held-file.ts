@@ -21,7 +21,8 @@ export async function holdTaskFile(
   file: AsyncIterable<Uint8Array>,
   maxBytes: number,
 ): Promise<HeldTaskFile> {
-  const key = `staging/${crypto.randomUUID()}.held.csv`;
+  // Either format: which one is read from the bytes later.
+  const key = `staging/${crypto.randomUUID()}.held`;
   const blob = new PendingBlob(bindings.BLOBS, key);
   try {
     for await (const chunk of file) {

@@ -12,17 +12,36 @@ import type { SubmissionMetadata } from "../generated/types";
 import { newToken, SUBMITTER_TOKEN_PREFIX } from "../util/secret-tokens";
 import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
+import {
+  AnyTaskFileValidator,
+  behaviourSettings,
+  readFormatChoice,
+  type FormatChoice,
+  type TaskFileKind,
+} from "../validate/task-file";
 import type { TaskType } from "../validate/task-types";
-import { TaskFileValidator } from "../validate/validator";
 
 export type IntakeOutcome =
   | { kind: "created"; submission: SubmissionRecord; submitterToken: string }
   | { kind: "duplicate"; submission: SubmissionRecord }
-  | { kind: "invalid"; report: ValidationReport };
+  | { kind: "invalid"; report: ValidationReport }
+  /** The metadata's format, task type and behaviour settings contradict each other: the file was not read. */
+  | { kind: "invalid_metadata"; fields: { field: string; message: string }[] };
 
-/** R2 keys: bytes by content, so identical uploads share storage and a record can always be traced to its bytes. */
+/**
+ * R2 keys: bytes by content, so identical uploads share storage and a record can always be traced to its bytes.
+ * A model-written evaluation is kept under mwe/, as .jsonl (JSON Lines) or .json (one JSON array), as it came.
+ */
 export const csvKey = (sha256: string): string => `csv/${sha256}.csv`;
+export const taskFileKey = (sha256: string, kind: TaskFileKind): string =>
+  kind === "csv" ? csvKey(sha256) : `mwe/${sha256}.${kind === "jsonl" ? "jsonl" : "json"}`;
 export const examplesKey = (sha256: string, taskType: string): string => `examples/${sha256}/${taskType}.jsonl`;
+
+const CONTENT_TYPES: Record<TaskFileKind, string> = {
+  csv: "text/csv; charset=utf-8",
+  jsonl: "application/x-ndjson; charset=utf-8",
+  json_array: "application/json; charset=utf-8",
+};
 
 /** A checked upload: invalid (nothing kept), or valid bytes in staging, to be kept under their final keys or discarded. */
 export type StagedTaskFile =
@@ -30,6 +49,9 @@ export type StagedTaskFile =
   | {
       kind: "staged";
       sha256: string;
+      /** What the bytes are, and the key they are kept under. */
+      fileKind: TaskFileKind;
+      fileKey: string;
       taskType: TaskType;
       report: ValidationReport;
       keep: () => Promise<void>;
@@ -37,25 +59,29 @@ export type StagedTaskFile =
     };
 
 /**
- * Validates one task file as it streams, hashing it and writing it (and its normalised examples) to staging in
- * the same pass. An invalid file leaves nothing behind.
+ * Validates one task file as it streams, in either format (src/validate/task-file.ts: declared in `choice`, or
+ * read from its first bytes), hashing it and writing it (and its normalised examples) to staging in the same
+ * pass. An invalid file leaves nothing behind.
  */
 export async function stageTaskFile(
   bindings: StorageBindings,
   file: AsyncIterable<Uint8Array>,
   taskType: string | undefined,
   limits: ValidationLimits,
+  choice?: FormatChoice,
 ): Promise<StagedTaskFile> {
   const uploadId = crypto.randomUUID();
-  const csv = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.csv`);
+  // The staging name cannot say the format: it is known only once the first bytes have been read.
+  const csv = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.upload`);
   const examples = new PendingBlob(bindings.BLOBS, `staging/${uploadId}.jsonl`);
   const encoder = new TextEncoder();
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
 
-  const validator: TaskFileValidator = new TaskFileValidator({
+  const validator: AnyTaskFileValidator = new AnyTaskFileValidator({
     limits,
     ...(taskType !== undefined ? { taskType } : {}),
+    ...(choice ? { choice } : {}),
     onExample: (example) => {
       if (!validator.hasErrors) examples.write(encoder.encode(exampleLine(example)));
     },
@@ -81,13 +107,17 @@ export async function stageTaskFile(
     }
     const sha256 = hex(new Uint8Array(await digest.digest));
     const validType = report.taskType;
+    const fileKind = validator.kind ?? "csv";
+    const fileKey = taskFileKey(sha256, fileKind);
     return {
       kind: "staged",
       sha256,
+      fileKind,
+      fileKey,
       taskType: validType,
       report,
       keep: async () => {
-        await csv.commit(csvKey(sha256), { httpMetadata: { contentType: "text/csv; charset=utf-8" }, sha256 });
+        await csv.commit(fileKey, { httpMetadata: { contentType: CONTENT_TYPES[fileKind] }, sha256 });
         await examples.commit(examplesKey(sha256, validType), {
           httpMetadata: { contentType: "application/x-ndjson" },
         });
@@ -103,6 +133,8 @@ export async function stageTaskFile(
 /**
  * Receives one task file as a stream: validates it, hashes it and writes it to R2 in the same pass, then records
  * the submission. An invalid file leaves nothing behind; the same bytes submitted twice return the first record.
+ * A behaviour task's metadata records its format and the behaviour settings used, defaults filled in: they decide
+ * its prompts and how its results read, and cannot change after upload.
  */
 export async function receiveTaskFile(
   bindings: StorageBindings,
@@ -111,7 +143,9 @@ export async function receiveTaskFile(
   limits: ValidationLimits,
   round: string | null = null,
 ): Promise<IntakeOutcome> {
-  const staged = await stageTaskFile(bindings, file, metadata.taskType, limits);
+  const choice = readFormatChoice(metadata);
+  if (!choice.ok) return { kind: "invalid_metadata", fields: choice.fields };
+  const staged = await stageTaskFile(bindings, file, metadata.taskType, limits, choice.choice);
   if (staged.kind === "invalid") return staged;
   const { sha256, report, taskType } = staged;
   try {
@@ -134,9 +168,12 @@ export async function receiveTaskFile(
       taskType,
       headlineMetric: headlineMetricName(taskType, declaredType) ?? null,
       title: metadata.title,
-      metadata: { ...metadata, taskType: declaredType },
+      metadata:
+        taskType === "behaviour"
+          ? { ...metadata, taskType: declaredType, format: "mwe", behaviour: behaviourSettings(metadata) }
+          : { ...metadata, taskType: declaredType },
       csvSha256: sha256,
-      csvKey: csvKey(sha256),
+      csvKey: staged.fileKey,
       csvBytes: report.stats.bytes,
       examplesKey: examplesKey(sha256, taskType),
       exampleCount: report.stats.examples,

@@ -11,7 +11,8 @@ import {
   type SubmissionRecord,
 } from "../storage/submissions";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
-import { csvKey, examplesKey, stageTaskFile } from "./receive-task";
+import { readFormatChoice } from "../validate/task-file";
+import { examplesKey, stageTaskFile } from "./receive-task";
 import type { StorageBindings } from "../storage/bindings";
 
 export type ReplaceOutcome =
@@ -23,7 +24,7 @@ export type ReplaceOutcome =
 
 /**
  * Replaces a submission's file with a new one, validated exactly like an upload (against the submission's task
- * type). The old file stays in R2 and is listed in submission_versions; evaluations of the old file still open are
+ * type and format: a behaviour task's file stays a model-written evaluation, read with its recorded template). The old file stays in R2 and is listed in submission_versions; evaluations of the old file still open are
  * ended as superseded, and results, analyses and uploads of the old version stop counting. A submission waiting
  * on requested changes goes back to review. All of the record changes are one D1 batch: a concurrent replacement
  * (the kept version's key) or decision (the replacement's state guard) makes the whole batch fail, and nothing
@@ -35,7 +36,11 @@ export async function replaceTaskFile(
   file: AsyncIterable<Uint8Array>,
   limits: ValidationLimits,
 ): Promise<ReplaceOutcome> {
-  const staged = await stageTaskFile(bindings, file, submission.taskType, limits);
+  // The upload's own choices, checked then: the format is the task's, whatever the stored metadata says of it.
+  const format = submission.taskType === "behaviour" ? "mwe" : "csv";
+  const choice = readFormatChoice({ ...submission.metadata, format });
+  if (!choice.ok) throw new Error(`submission ${submission.id} has format choices it was not uploaded with`);
+  const staged = await stageTaskFile(bindings, file, submission.taskType, limits, choice.choice);
   if (staged.kind === "invalid") return staged;
   if (staged.sha256 === submission.csvSha256) {
     await staged.discard();
@@ -50,7 +55,7 @@ export async function replaceTaskFile(
   const version = submission.fileVersion + 1;
   const next: StoredFile = {
     csvSha256: staged.sha256,
-    csvKey: csvKey(staged.sha256),
+    csvKey: staged.fileKey,
     csvBytes: staged.report.stats.bytes,
     examplesKey: examplesKey(staged.sha256, staged.taskType),
     exampleCount: staged.report.stats.examples,

@@ -4,6 +4,7 @@ import type { SubmissionMetadata } from "../generated/types";
 import { appendAuditIfChanged } from "../storage/audit";
 import { settingsInForce } from "../storage/settings";
 import { editMetadataStatement, type SubmissionRecord } from "../storage/submissions";
+import { behaviourSettings } from "../validate/task-file";
 import { resolveTaskType } from "../validate/task-types";
 import { editability, type NotEditable } from "./editable";
 
@@ -12,6 +13,11 @@ export type EditOutcome =
   | NotEditable
   /** The edit names another task type or headline metric than the upload fixed; `declared` is the upload's name. */
   | { kind: "task_type_fixed"; declared: string }
+  /**
+   * The edit names another format, or other behaviour settings, than the upload recorded: they decided how the
+   * file was read and its prompts. `field` is the metadata field, `message` says what it must stay.
+   */
+  | { kind: "format_fixed"; field: "format" | "behaviour"; message: string }
   /** Review decided the task between reading it and writing the edit: nothing was changed. */
   | { kind: "conflict" };
 
@@ -41,7 +47,13 @@ export async function editMetadata(
   ) {
     return { kind: "task_type_fixed", declared };
   }
-  const updated = { ...metadata, taskType: declared };
+  const fixed = formatFixed(submission, metadata);
+  if (fixed) return fixed;
+  // A behaviour task keeps its recorded format and settings, whether the edit repeats them or leaves them out.
+  const updated =
+    submission.taskType === "behaviour"
+      ? { ...metadata, taskType: declared, format: "mwe" as const, behaviour: behaviourSettings(submission.metadata) }
+      : { ...metadata, taskType: declared };
   const at = new Date().toISOString();
   const [change] = await env.DB.batch([
     editMetadataStatement(env.DB, submission.id, submission.state, updated, updated.title, at),
@@ -61,5 +73,42 @@ export async function editMetadata(
     kind: "saved",
     submission: { ...submission, title: updated.title, metadata: updated, state: "valid", updatedAt: at },
     metadata: updated,
+  };
+}
+
+/** Why the edit cannot be saved as it stands, when it changes the format or the behaviour settings. */
+function formatFixed(
+  submission: SubmissionRecord,
+  metadata: SubmissionMetadata,
+): Extract<EditOutcome, { kind: "format_fixed" }> | undefined {
+  if (submission.taskType !== "behaviour") {
+    if (metadata.format === "mwe")
+      return { kind: "format_fixed", field: "format", message: "The file is a CSV, fixed at upload." };
+    if (metadata.behaviour !== undefined)
+      return {
+        kind: "format_fixed",
+        field: "behaviour",
+        message: "Behaviour settings apply only to model-written evaluations; this task is a CSV.",
+      };
+    return undefined;
+  }
+  if (metadata.format === "csv")
+    return {
+      kind: "format_fixed",
+      field: "format",
+      message: "The file is a model-written evaluation, fixed at upload.",
+    };
+  if (metadata.behaviour === undefined) return undefined;
+  const recorded = behaviourSettings(submission.metadata);
+  const requested = behaviourSettings(metadata);
+  if (
+    requested.matchingBehaviour === recorded.matchingBehaviour &&
+    requested.promptTemplate === recorded.promptTemplate
+  )
+    return undefined;
+  return {
+    kind: "format_fixed",
+    field: "behaviour",
+    message: `The behaviour settings (matchingBehaviour ${JSON.stringify(recorded.matchingBehaviour)}, promptTemplate ${JSON.stringify(recorded.promptTemplate)}) were fixed at upload: they made the prompts and decide how results read. Submit a new task to change them.`,
   };
 }

@@ -81,6 +81,9 @@ function identity(example: Example): { question: string; answer: number | string
       return { question: example.prompt + SEP + example.completion, answer: undefined };
     case "numeric":
       return { question: example.prompt + SEP + example.anchor, answer: example.trueAnswer };
+    // Model-written evaluations find repeats with their own index (src/validate/mwe/question-index.ts).
+    case "behaviour":
+      return { question: example.prompt + SEP + example.classes.join(SEP), answer: example.matchingCount };
   }
 }
 
@@ -88,7 +91,7 @@ function identity(example: Example): { question: string; answer: number | string
  * An open-addressing hash table from 53-bit integer keys to numbers. A Map keyed by such numbers stores each key
  * as a heap number and was the validator's single largest cost; this keeps keys and values in typed arrays.
  */
-class NumberTable {
+export class NumberTable {
   private capacity = 1 << 12;
   private size = 0;
   private keysLow = new Uint32Array(this.capacity);

@@ -7,7 +7,7 @@ import {
   inferTaskType,
   legacyColumn,
   type ColumnName,
-  type TaskType,
+  type CsvTaskType,
 } from "./task-types";
 
 export interface HeaderLayout {
@@ -20,8 +20,8 @@ export interface HeaderLayout {
 }
 
 export type HeaderAnalysis =
-  | { ok: true; layout: HeaderLayout; taskType: TaskType; taskTypeSource: "given" | "inferred" }
-  | { ok: false; names: string[]; hasIndexColumn: boolean; taskType: TaskType | undefined };
+  | { ok: true; layout: HeaderLayout; taskType: CsvTaskType; taskTypeSource: "given" | "inferred" }
+  | { ok: false; names: string[]; hasIndexColumn: boolean; taskType: CsvTaskType | undefined };
 
 /**
  * Reads the header row: finds the required columns for the task type (given, or inferred when the columns make it
@@ -29,7 +29,7 @@ export type HeaderAnalysis =
  */
 export function analyseHeader(
   names: string[],
-  givenType: TaskType | undefined,
+  givenType: CsvTaskType | undefined,
   issues: IssueCollector,
 ): HeaderAnalysis {
   const at = { line: 1, row: 0 };

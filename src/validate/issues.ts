@@ -52,10 +52,37 @@ export const ISSUE_SEVERITY = {
   conflicting_answers: "error",
   constant_answer_index: "warning",
   too_few_examples: "error",
+  // model-written evaluations (JSON Lines, src/validate/mwe); also empty_file, file_too_large, too_many_rows,
+  // record_too_long (a line, or an element of a JSON array), invalid_utf8, utf8_bom, blank_record,
+  // too_many_classes, duplicate_class, prompt_too_long, nul_character, control_character, missing_leading_space,
+  // prompt_trailing_whitespace, too_few_examples and task_type_unknown, in the same sense as for a CSV
+  format_mismatch: "error",
+  json_array: "warning",
+  invalid_json: "error",
+  not_an_object: "error",
+  missing_field: "error",
+  field_not_string: "error",
+  empty_answer: "error",
+  answer_in_both: "error",
+  template_field_missing: "error",
+  duplicate_question: "warning",
 } as const satisfies Record<string, Severity>;
 
 export type Severity = "error" | "warning";
 export type IssueCode = keyof typeof ISSUE_SEVERITY;
+
+/** The codes only a model-written evaluation gives: a CSV never does (format_mismatch is both formats'). */
+export const MWE_ONLY_CODES = [
+  "json_array",
+  "invalid_json",
+  "not_an_object",
+  "missing_field",
+  "field_not_string",
+  "empty_answer",
+  "answer_in_both",
+  "template_field_missing",
+  "duplicate_question",
+] as const satisfies readonly IssueCode[];
 
 /**
  * One problem, as schemas/validation-report.schema.json lists it, with its code narrowed to the severity table's

@@ -3,7 +3,7 @@ import type { HeaderLayout } from "./header";
 import type { IssueCollector } from "./issues";
 import type { ValidationLimits } from "./report";
 import { formatCount, quoted } from "./text";
-import { needsExactlyTwoClasses, type ColumnName, type TaskType } from "./task-types";
+import { needsExactlyTwoClasses, type ColumnName, type CsvTaskType } from "./task-types";
 
 /**
  * A task example in the service's normalised form (schemas/example.schema.json). `line` and `row` point back into
@@ -22,9 +22,21 @@ export type Example =
       classes: string[];
       answerIndex: number;
     }
-  | { taskType: "numeric"; row: number; line: number; prompt: string; trueAnswer: number; anchor: number };
+  | { taskType: "numeric"; row: number; line: number; prompt: string; trueAnswer: number; anchor: number }
+  | {
+      /** A model-written-evaluation item: `line` is its line in the JSON Lines file (1-based), `row` its ordinal. */
+      taskType: "behaviour";
+      row: number;
+      line: number;
+      /** The submission's prompt template filled in with the item's fields. */
+      prompt: string;
+      /** Every answer: the ones matching the behaviour first, then the others, each in file order. */
+      classes: string[];
+      /** How many of `classes`, from the first, match the behaviour (at least 1, fewer than all). */
+      matchingCount: number;
+    };
 
-interface Where {
+export interface Where {
   line: number;
   row: number;
 }
@@ -39,7 +51,7 @@ export type RowLimits = Pick<ValidationLimits, "maxClasses" | "maxPromptChars">;
 export function checkRecord(
   fields: string[],
   layout: HeaderLayout,
-  taskType: TaskType,
+  taskType: CsvTaskType,
   where: Where,
   issues: IssueCollector,
   limits: RowLimits,
@@ -116,7 +128,7 @@ export function checkRecord(
 
 function checkClasses(
   text: string,
-  taskType: TaskType,
+  taskType: CsvTaskType,
   where: Where,
   issues: IssueCollector,
   limits: RowLimits,
@@ -189,16 +201,17 @@ function checkClasses(
  * nobody sees when reading a task, that no prompt needs, and that servers and tokenizers treat unpredictably.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /**
  * Reports the text's control characters, once: a NUL as an error (it ends a C string, so servers cut the prompt
  * there or refuse it), any other as a warning.
  */
-function checkControlCharacters(
+export function checkControlCharacters(
   text: string,
   what: string,
-  column: ColumnName,
+  /** The CSV column, or the field of a model-written evaluation's item. */
+  column: string,
   where: Where,
   issues: IssueCollector,
 ): void {

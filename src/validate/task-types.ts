@@ -1,6 +1,21 @@
-/** The prize's task types and their columns (DESIGN.md section 2). */
-export const TASK_TYPES = ["classification", "sequence_prob", "logodds", "absolute_logodds", "numeric"] as const;
+/**
+ * The task types (DESIGN.md section 2): the prize's, whose files are CSV, and `behaviour`, a model-written
+ * evaluation (JSON Lines, src/validate/mwe).
+ */
+export const TASK_TYPES = [
+  "classification",
+  "sequence_prob",
+  "logodds",
+  "absolute_logodds",
+  "numeric",
+  "behaviour",
+] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
+
+/** The types whose files are the prize's CSV. */
+export type CsvTaskType = Exclude<TaskType, "behaviour">;
+
+export const isCsvTaskType = (taskType: TaskType): taskType is CsvTaskType => taskType !== "behaviour";
 
 /** Names the prize's pipeline accepted for the same task type. */
 const TASK_TYPE_ALIASES: Record<string, TaskType> = {
@@ -22,7 +37,7 @@ export type ColumnName =
   | "true_answer"
   | "anchor";
 
-export const REQUIRED_COLUMNS: Record<TaskType, readonly ColumnName[]> = {
+export const REQUIRED_COLUMNS: Record<CsvTaskType, readonly ColumnName[]> = {
   classification: ["prompt", "classes", "answer_index"],
   sequence_prob: ["prompt", "completion"],
   logodds: ["prompt", "other_prompt", "classes", "answer_index"],
@@ -73,7 +88,7 @@ export const ACCEPTED_TASK_TYPE_NAMES: readonly string[] = [...TASK_TYPES, ...Ob
  * Infers the task type from the columns present. logodds and absolute_logodds share their columns, so a file with
  * `other_prompt` cannot be told apart: the submitter must say which.
  */
-export function inferTaskType(columns: ReadonlySet<string>): TaskType | "ambiguous" | undefined {
+export function inferTaskType(columns: ReadonlySet<string>): CsvTaskType | "ambiguous" | undefined {
   const has = (name: ColumnName): boolean => columns.has(name);
   if (has("other_prompt")) return "ambiguous";
   if (has("true_answer") || has("anchor")) return "numeric";

@@ -13,7 +13,7 @@ import {
 } from "./report";
 import { checkRecord, type Example } from "./row-rules";
 import { formatCount, quoted, shortName } from "./text";
-import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "./task-types";
+import { ACCEPTED_TASK_TYPE_NAMES, isCsvTaskType, resolveTaskType, type CsvTaskType } from "./task-types";
 
 export interface ValidatorOptions {
   /** The submitter's task type name (aliases accepted); inferred from the header when absent. */
@@ -29,6 +29,9 @@ interface RawParse {
   errors: { code: string; row: number }[];
   meta: { cursor: number };
 }
+
+/** The task type names a CSV may declare, for messages. */
+const CSV_TASK_TYPE_NAMES = ACCEPTED_TASK_TYPE_NAMES.filter((name) => name !== "behaviour").join(", ");
 
 /** Parse at least this many characters at a time: request bodies can arrive in 4 KiB pieces. */
 const PARSE_BATCH_CHARS = 64 * 1024;
@@ -73,7 +76,7 @@ export class TaskFileValidator {
   /** The header had more fields than the limit: rows cannot be checked against it. */
   private headerTooWide = false;
   private layout: HeaderLayout | undefined;
-  private taskType: TaskType | undefined;
+  private taskType: CsvTaskType | undefined;
   private taskTypeSource: "given" | "inferred" | null = null;
   private hasIndexColumn = false;
   private nextLine = 1;
@@ -116,7 +119,7 @@ export class TaskFileValidator {
    * to feed a validator inside a Worker, where one upload must not hold the isolate.
    */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length && !this.stoppedEarly && !this.finished; at += WRITE_SLICE_BYTES) {
+    for (let at = 0; at < chunk.length && !this.stopped && !this.finished; at += WRITE_SLICE_BYTES) {
       this.push(chunk.subarray(at, at + WRITE_SLICE_BYTES));
       if (this.workSinceYield >= YIELD_AFTER_WORK) {
         this.workSinceYield = 0;
@@ -126,7 +129,7 @@ export class TaskFileValidator {
   }
 
   push(chunk: Uint8Array): void {
-    if (this.stoppedEarly || this.finished) return;
+    if (this.stopped || this.finished) return;
     this.workSinceYield += chunk.length;
     if (this.scanner.bytes + chunk.length > this.limits.maxBytes) {
       this.stop(
@@ -150,7 +153,7 @@ export class TaskFileValidator {
   }
 
   finish(): ValidationReport {
-    if (!this.finished && !this.stoppedEarly) {
+    if (!this.finished && !this.stopped) {
       this.ready += this.partial + this.decoder.decode(this.scanner.finish());
       this.partial = "";
       this.parsePending(true);
@@ -158,6 +161,11 @@ export class TaskFileValidator {
     }
     this.finished = true;
     return this.report();
+  }
+
+  /** Records that the metadata describes another format than this file's (it is still checked as a CSV). */
+  reportFormatMismatch(message: string, line?: number): void {
+    this.issues.add("format_mismatch", message, line === undefined ? {} : { line });
   }
 
   private stop(code: "file_too_large" | "too_many_rows" | "record_too_long", message: string, where = {}): void {
@@ -314,12 +322,18 @@ export class TaskFileValidator {
     );
   }
 
-  private resolveGivenTaskType(): TaskType | undefined | "invalid" {
+  private resolveGivenTaskType(): CsvTaskType | undefined | "invalid" {
     const name = this.options.taskType;
     if (name === undefined) return undefined;
     const resolution = resolveTaskType(name);
-    if (resolution.ok) return resolution.taskType;
-    if (resolution.reason === "legacy") {
+    if (resolution.ok && isCsvTaskType(resolution.taskType)) return resolution.taskType;
+    if (resolution.ok) {
+      this.issues.add(
+        "format_mismatch",
+        `Task type ${quoted(name)} is a model-written evaluation's (JSON Lines), but this file is a CSV; give a CSV task type (${CSV_TASK_TYPE_NAMES}) or leave it out.`,
+        {},
+      );
+    } else if (resolution.reason === "legacy") {
       this.issues.add(
         "legacy_task_type",
         `Task type ${quoted(name)} is an early name; did you mean "${resolution.suggestion}"?`,
@@ -328,7 +342,7 @@ export class TaskFileValidator {
     } else {
       this.issues.add(
         "task_type_unknown",
-        `Task type ${quoted(name)} is not known; use one of ${ACCEPTED_TASK_TYPE_NAMES.join(", ")}.`,
+        `Task type ${quoted(name)} is not known; use one of ${CSV_TASK_TYPE_NAMES}.`,
         {},
       );
     }
@@ -337,7 +351,7 @@ export class TaskFileValidator {
 
   private tally(example: Example): void {
     this.promptLengths.add(example.prompt.length);
-    if ("classes" in example) {
+    if ("answerIndex" in example) {
       bump(this.classesPerRow, example.classes.length);
       bump(this.answerDistribution, example.answerIndex);
     }

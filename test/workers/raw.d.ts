@@ -7,3 +7,8 @@ declare module "*.txt?raw" {
   const text: string;
   export default text;
 }
+
+declare module "*.jsonl?raw" {
+  const text: string;
+  export default text;
+}
