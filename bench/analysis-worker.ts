@@ -5,7 +5,7 @@
  */
 import { at } from "../src/analysis/checked";
 import { bootstrapMeans, modelColumn } from "../src/analysis/contrasts";
-import { analyseFamily, DEFAULT_OPTIONS } from "../src/analysis/statistics";
+import { analyseFamily, DEFAULT_OPTIONS, slopePer } from "../src/analysis/statistics";
 
 const EXAMPLES = 1000;
 const MODELS = 8;
@@ -44,10 +44,12 @@ export default {
         scale: 10 ** (8 + m / 2),
         values: modelColumn(values, MODELS, m),
       }));
-      check = analyseFamily(
-        { family: "bench", axis: "params", models },
-        { ...DEFAULT_OPTIONS, bootstrapSamples: samples, direction: "lower_is_better" },
-      ).slope.perDecade;
+      check = slopePer(
+        analyseFamily(
+          { family: "bench", axis: "params", models },
+          { ...DEFAULT_OPTIONS, bootstrapSamples: samples, direction: "lower_is_better" },
+        ).slope,
+      ).value;
     } else return new Response("unknown mode", { status: 404 });
     return Response.json({ mode, check, additions: samples * EXAMPLES * MODELS });
   },

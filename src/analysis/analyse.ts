@@ -3,6 +3,8 @@ import type { TaskType } from "../validate/task-types";
 import { at } from "./checked";
 import { chanceLevel, type MetricDefinition } from "./metrics";
 import type { ModelResults } from "./results-csv";
+import type { UnfitLine } from "./family";
+import type { AxisScale, LineFixed } from "./family-input";
 import {
   ANALYSIS_CODE_VERSION,
   AnalysisInputError,
@@ -17,9 +19,14 @@ import {
 /** Version of the analysis object's shape (schemas/analysis.schema.json). */
 export const ANALYSIS_SCHEMA_VERSION = 2;
 
+/** One family's results, or one line of a grid family's (familyLines in family.ts gives them). */
 export interface FamilyResults {
   family: string;
   axis: "params" | "flops" | "rlhf_steps";
+  /** Absent: linear for RLHF steps that include 0, else log10 (family-input.ts axisScaleOf). */
+  axisScale?: AxisScale;
+  /** What a line of a grid family holds fixed; absent for a family that is one line. */
+  fixed?: LineFixed;
   models: { id: string; scale: number; results: ModelResults }[];
 }
 
@@ -61,7 +68,8 @@ export function analyse(
 
 /**
  * analyse for several metrics of the same results, in order: each analysis is exactly what analyse gives alone,
- * but the metrics of a family share their bootstrap draws (analyseFamilyMetrics).
+ * but the metrics of a family share their bootstrap draws (analyseFamilyMetrics). `unfit` lines (familyLines in
+ * family.ts) are listed in every analysis's `unanalysed`, with their reason, after the families refused here.
  */
 export function analyseMetrics(
   taskType: TaskType,
@@ -69,6 +77,7 @@ export function analyseMetrics(
   families: FamilyResults[],
   options: Omit<AnalysisOptions, "direction">,
   classCounts?: readonly number[],
+  unfit: readonly UnfitLine[] = [],
 ): Analysis[] {
   const perMetric = metrics.map(() => ({ analyses: [] as FamilyAnalysis[], unanalysed: [] as Analysis["unanalysed"] }));
   for (const family of families) {
@@ -79,8 +88,15 @@ export function analyseMetrics(
           scale: model.scale,
           values: metricValues(model.results, metric),
         }));
+        const { axisScale, fixed } = family;
         return {
-          input: { family: family.family, axis: family.axis, models },
+          input: {
+            family: family.family,
+            axis: family.axis,
+            ...(axisScale && { axisScale }),
+            ...(fixed && { fixed }),
+            models,
+          },
           options: { ...options, direction: metric.direction },
         };
       } catch (error) {
@@ -94,15 +110,29 @@ export function analyseMetrics(
     for (const [k, input] of inputs.entries()) {
       const outcome = input instanceof AnalysisInputError ? input : at(analysed, next++);
       const target = at(perMetric, k);
-      if (outcome instanceof AnalysisInputError)
-        target.unanalysed.push({ family: family.family, reason: outcome.message });
+      if (outcome instanceof AnalysisInputError) target.unanalysed.push(unanalysedEntry(family, outcome.message));
       else target.analyses.push(outcome);
     }
   }
+  for (const line of unfit) for (const target of perMetric) target.unanalysed.push(unanalysedEntry(line, line.reason));
+  // A grid family gives several lines: the summary then counts lines ("inverse in 2 of 3 lines").
+  const total = families.length + unfit.length;
+  const names = new Set([...families, ...unfit].map((family) => family.family));
+  const noun = names.size < total ? (["line", "lines"] as const) : (["family", "families"] as const);
   return metrics.map(({ metric, role }, k) => {
     const { analyses, unanalysed } = at(perMetric, k);
-    return summarise(taskType, metric, role, families.length, analyses, unanalysed, options, classCounts);
+    return summarise(taskType, metric, role, total, noun, analyses, unanalysed, options, classCounts);
   });
+}
+
+/** Why a family (or a line of one, named by its axis and what it holds fixed) was not analysed. */
+function unanalysedEntry(
+  family: Pick<FamilyResults, "family" | "axis" | "fixed">,
+  reason: string,
+): Analysis["unanalysed"][number] {
+  return family.fixed
+    ? { family: family.family, reason, axis: family.axis, fixed: family.fixed }
+    : { family: family.family, reason };
 }
 
 /** One metric's analysis object, with the counts of each verdict in words. */
@@ -111,6 +141,7 @@ function summarise(
   metric: MetricDefinition,
   role: MetricRole,
   total: number,
+  [one, many]: readonly [string, string],
   analyses: FamilyAnalysis[],
   unanalysed: Analysis["unanalysed"],
   options: Omit<AnalysisOptions, "direction">,
@@ -121,10 +152,7 @@ function summarise(
   const text = [
     ...Object.entries(counts)
       .sort(([, a], [, b]) => b - a)
-      .map(
-        ([verdict, count]) =>
-          `${verdict.replace("_", "-")} in ${count} of ${total} ${total === 1 ? "family" : "families"}`,
-      ),
+      .map(([verdict, count]) => `${verdict.replace("_", "-")} in ${count} of ${total} ${total === 1 ? one : many}`),
     ...(unanalysed.length > 0 ? [`not analysed in ${unanalysed.length} of ${total}`] : []),
   ].join("; ");
   return {

@@ -3,7 +3,9 @@
  * Pure. A refusal is an `AnalysisInputError` whose message says what to change; the CLI exits 2 on it and the
  * results upload answers 422 `invalid_results`.
  */
+import type { AnalysisFixed } from "../generated/types";
 import { at } from "./checked";
+import { fixedLabel } from "./labels";
 
 export interface ModelInput {
   id: string;
@@ -12,10 +14,44 @@ export interface ModelInput {
   values: Float64Array;
 }
 
+export type Axis = "params" | "flops" | "rlhf_steps";
+
+/**
+ * How models are placed on the axis: at log10(scale), or, for an axis that contains 0 (RLHF steps with the
+ * pretrained model, which log10 cannot place), at scale / LINEAR_UNIT.
+ */
+export type AxisScale = "log10" | "linear";
+
+/**
+ * A linear axis is in thousands of RLHF steps, so slopes read as "per 1000 steps" (runs are a few hundred to a few
+ * thousand steps) and the flat margin stays the same size per unit as a decade's on a log axis: a change across a
+ * typical run, as a decade is a change across part of a size family.
+ */
+export const LINEAR_UNIT = 1000;
+
 export interface FamilyInput {
   family: string;
-  axis: "params" | "flops" | "rlhf_steps";
+  axis: Axis;
+  /** Absent: axisScaleOf(axis, the models' scales). A grid family's lines all get their family's. */
+  axisScale?: AxisScale;
+  /** What a line of a grid family holds fixed (family.ts familyLines); absent for a family that is one line. */
+  fixed?: LineFixed;
   models: ModelInput[];
+}
+
+/** `{ parameters: 1.3e9 }` for a line along RLHF steps, `{ rlhfSteps: 0 }` for one along size. */
+export type LineFixed = AnalysisFixed;
+
+/** Linear only for RLHF steps that include 0: parameters and FLOPs are always positive, and log is the default. */
+export function axisScaleOf(axis: Axis, scales: Iterable<number>): AxisScale {
+  if (axis !== "rlhf_steps") return "log10";
+  for (const scale of scales) if (scale === 0) return "linear";
+  return "log10";
+}
+
+/** Where the analysis places a model: log10(scale), or scale in thousands of steps on a linear axis. */
+export function position(scale: number, axisScale: AxisScale): number {
+  return axisScale === "linear" ? scale / LINEAR_UNIT : Math.log10(scale);
 }
 
 /** Fewer examples than this cannot support a verdict: a t-based test needs a spread to estimate. */
@@ -32,6 +68,7 @@ export function orderModels(models: readonly ModelInput[]): ModelInput[] {
 
 export interface PreparedFamily {
   models: ModelInput[];
+  axisScale: AxisScale;
   /** Examples with a value, per model (in `models` order). */
   examples: number[];
   /** How many examples every model has a value for. */
@@ -48,8 +85,15 @@ export interface PreparedFamily {
 
 /** Checks a family's results and gathers the examples every model shares; throws AnalysisInputError. */
 export function prepareFamily(input: FamilyInput, minSharedExamples: number): PreparedFamily {
-  const name = input.family;
+  // A line of a grid family is named by what it holds fixed, so a refusal says which line it is.
+  const name = input.fixed ? `${input.family} (${fixedLabel(input.fixed)})` : input.family;
   if (input.models.length < 2) throw new AnalysisInputError(`family ${name} needs at least 2 models to show a trend`);
+  const axisScale =
+    input.axisScale ??
+    axisScaleOf(
+      input.axis,
+      input.models.map((model) => model.scale),
+    );
   const seen = new Set<string>();
   for (const model of input.models) {
     if (seen.has(model.id)) {
@@ -58,7 +102,12 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
       );
     }
     seen.add(model.id);
-    if (!(model.scale > 0 && Number.isFinite(model.scale))) {
+    if (axisScale === "linear" && !(model.scale >= 0 && Number.isFinite(model.scale))) {
+      throw new AnalysisInputError(
+        `family ${name}: model "${model.id}" has ${model.scale} RLHF steps; steps must be 0 or more`,
+      );
+    }
+    if (axisScale === "log10" && !(model.scale > 0 && Number.isFinite(model.scale))) {
       throw new AnalysisInputError(
         `family ${name}: model "${model.id}" has scale ${model.scale}; scales must be positive numbers`,
       );
@@ -101,5 +150,5 @@ export function prepareFamily(input: FamilyInput, minSharedExamples: number): Pr
       warnings.push(`${model.id} has ${has} examples but only the ${shared.length} every model shares are compared`);
     }
   });
-  return { models, examples, shared: shared.length, values, unit, warnings };
+  return { models, axisScale, examples, shared: shared.length, values, unit, warnings };
 }

@@ -1,12 +1,18 @@
 import type { TaskType } from "../validate/task-types";
-import { RESULT_COLUMNS, type AnalysedType, type ResultColumn } from "./results-columns";
+import { analysableColumns, type AnalysedType, type ResultColumn } from "./results-columns";
 import type { Direction } from "./statistics";
 
-const ANALYSED_TYPES: readonly AnalysedType[] = ["classification", "sequence_prob", "logodds", "absolute_logodds"];
+const ANALYSED_TYPES: readonly AnalysedType[] = [
+  "classification",
+  "sequence_prob",
+  "logodds",
+  "absolute_logodds",
+  "behaviour",
+];
 
-/** The task types whose results carry a column: the ones a metric read from it can be analysed on. */
+/** The task types whose results carry (or derive) a column: the ones a metric read from it can be analysed on. */
 function typesWithColumn(column: ResultColumn): readonly TaskType[] {
-  return ANALYSED_TYPES.filter((taskType) => RESULT_COLUMNS[taskType].includes(column));
+  return ANALYSED_TYPES.filter((taskType) => analysableColumns(taskType).includes(column));
 }
 
 /** A metric as the prize pipeline's per-example result files carry it (see results-csv.ts). */
@@ -21,6 +27,12 @@ export interface MetricDefinition {
   transform?: (value: number) => number;
   /** The task types whose results files carry `column`. */
   taskTypes: readonly TaskType[];
+  /**
+   * Absent: `direction` says which way is better. direction_only: neither way is (a behaviour whose matching
+   * answer is neither desired nor undesired); `direction` is then higher_is_better only so the verdicts say which
+   * way the value moves (behaviour.ts).
+   */
+  orientation?: "direction_only";
 }
 
 export const METRICS = {
@@ -66,6 +78,25 @@ export const METRICS = {
     transform: Math.exp,
     taskTypes: typesWithColumn("total_logprob"),
   },
+  /**
+   * A behaviour task's two metrics (DESIGN.md section 2), each example's from its two log-probabilities
+   * (behaviour.ts). Their direction here is the default's, matching behaviour undesired; orientedMetric gives a
+   * submission's.
+   */
+  matching_probability: {
+    name: "matching_probability",
+    column: "matching_probability",
+    direction: "lower_is_better",
+    label: "Mean probability of the matching answer",
+    taskTypes: typesWithColumn("matching_probability"),
+  },
+  matching_win_rate: {
+    name: "matching_win_rate",
+    column: "matching_win",
+    direction: "lower_is_better",
+    label: "Share of examples where the matching answer is more probable",
+    taskTypes: typesWithColumn("matching_win"),
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;
@@ -76,6 +107,7 @@ const DEFAULT_METRIC: Record<AnalysedType, MetricName> = {
   sequence_prob: "loss",
   logodds: "logodds_difference",
   absolute_logodds: "absolute_logodds_difference",
+  behaviour: "matching_probability",
 };
 
 /** The metric an analysis of this task type uses unless asked for another. */

@@ -321,8 +321,26 @@ export function parseResultsCsv(text: string, taskType: TaskType, expectedExampl
   if (problems.length > 0) return { ok: false, problems };
   const columns: ModelResults["columns"] = {};
   for (const { column, values } of outputs) columns[column] = values.length === size ? values : values.slice(0, size);
+  warnings.push(...positiveLogprobWarnings(columns));
   if (perPrompt) return pairPrompts(columns, rows, warnings);
   return { ok: true, results: { columns, rows }, warnings };
+}
+
+const LOGPROB_COLUMNS = ["logprob_matching", "logprob_not_matching"] as const;
+
+/**
+ * A log-probability is at most 0: positive values most likely are probabilities written where their logs belong,
+ * which would make every derived metric wrong. A warning, not a problem: rounding may leave a value just above 0.
+ */
+function positiveLogprobWarnings(columns: ModelResults["columns"]): string[] {
+  return LOGPROB_COLUMNS.flatMap((column) => {
+    const positive = columns[column]?.reduce((count, value) => count + (value > 0 ? 1 : 0), 0) ?? 0;
+    if (positive === 0) return [];
+    const values = positive === 1 ? "1 value is" : `${positive} values are`;
+    return [
+      `column "${column}": ${values} above 0, which no log-probability is (probabilities instead of their logs?)`,
+    ];
+  });
 }
 
 const PER_PROMPT_WARNING =

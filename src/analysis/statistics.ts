@@ -1,7 +1,9 @@
 /**
  * Scaling statistics for one metric on one model family (DESIGN.md section 4). Pure: no bindings, no I/O.
  *
- * Models are ordered by scale (ties by id) and placed at z = log10(scale). Every comparison between models is a
+ * Models are ordered by scale (ties by id) and placed at z = log10(scale), or, on an axis that contains 0 (RLHF
+ * steps with the pretrained model), at z = steps / 1000 (family-input.ts), so slopes are per decade or per 1000
+ * steps. Every comparison between models is a
  * paired contrast over the examples they share (contrasts.ts). The verdict comes from tests whose error rates
  * add up to a stated bound (the decision rule below, calibrated by `npm run calibrate`); the paired bootstrap
  * gives the descriptive 95% intervals of the means, the slope and the endpoint contrast. The verdict is in
@@ -28,6 +30,7 @@ import { normalQuantile, tCritical } from "./distributions";
 import {
   AnalysisInputError,
   DEFAULT_MIN_SHARED_EXAMPLES,
+  position,
   prepareFamily,
   type FamilyInput,
   type PreparedFamily,
@@ -37,6 +40,9 @@ import { robustSpread } from "./spread";
 
 export type { Interval } from "./contrasts";
 export { AnalysisInputError, type FamilyInput, type ModelInput } from "./family-input";
+
+/** What a slope is per: a decade of scale on a log10 axis, 1000 RLHF steps on a linear one. */
+export type SlopeUnit = "decade" | "1000 RLHF steps";
 
 export type Direction = "lower_is_better" | "higher_is_better";
 export type Verdict = AnalysisVerdict;
@@ -90,8 +96,8 @@ export interface AnalysisOptions {
   /** Resamples asked for; fewer are drawn when examples × models × resamples would exceed BOOTSTRAP_BUDGET. */
   bootstrapSamples: number;
   /**
-   * Smallest change per decade of scale that matters, as a multiple of the metric's robust spread over examples
-   * (spread.ts): "flat" means the slope lies inside plus or minus this much.
+   * Smallest change per decade of scale (per 1000 steps on a linear RLHF axis) that matters, as a multiple of the
+   * metric's robust spread over examples (spread.ts): "flat" means the slope lies inside plus or minus this much.
    */
   equivalenceMargin: number;
   /** Fewer shared examples than this are refused (AnalysisInputError). */
@@ -115,6 +121,16 @@ export interface FamilyAnalysis extends Omit<AnalysisFamily, "models"> {
   models: ModelSummary[];
 }
 export type ModelSummary = AnalysisFamily["models"][number];
+
+/**
+ * A line's slope and what it is per. Every reader of a slope goes through this (or narrows the union itself), so
+ * a slope per 1000 RLHF steps is never shown as per decade.
+ */
+export function slopePer(slope: FamilyAnalysis["slope"]): { value: number; unit: SlopeUnit } {
+  return "perDecade" in slope
+    ? { value: slope.perDecade, unit: "decade" }
+    : { value: slope.per1000Steps, unit: "1000 RLHF steps" };
+}
 export type ArmTest = AnalysisArm;
 export type TestedSlope = AnalysisTested;
 
@@ -143,8 +159,9 @@ type FlatChecks = [FlatCheck, ...FlatCheck[]];
 interface Family extends PreparedFamily {
   name: string;
   axis: FamilyInput["axis"];
+  fixed: FamilyInput["fixed"];
   count: number;
-  /** log10 of each model's scale. */
+  /** Each model's position: log10 of its scale, or its RLHF steps in thousands (position in family-input.ts). */
   z: number[];
   /** +1 when higher values are better, -1 when lower are. */
   sign: number;
@@ -253,12 +270,12 @@ function completeAnalysis({ family, options }: Prepared, bootstrap: Bootstrap): 
     .filter((check) => !within(check.interval, check.allowed))
     .map((check) => ({ ...check, interval: inUnits(check.interval, unit), allowed: check.allowed * unit }));
   const reason = identical
-    ? "Every model gives the same value on every shared example: no change with scale."
+    ? `Every model gives the same value on every shared example: no change with ${alongWhat(family.axis)}.`
     : explain(analysis, failing, options.equivalenceMargin);
   return { ...analysis, reason };
 }
 
-/** The family checked and prepared (family-input.ts), its models placed at log10(scale), and their means. */
+/** The family checked and prepared (family-input.ts), its models placed on its axis, and their means. */
 function familyOf(input: FamilyInput, options: AnalysisOptions): Family {
   const prepared = prepareFamily(input, options.minSharedExamples);
   const { models, values, shared: n } = prepared;
@@ -266,8 +283,9 @@ function familyOf(input: FamilyInput, options: AnalysisOptions): Family {
     ...prepared,
     name: input.family,
     axis: input.axis,
+    fixed: input.fixed,
     count: models.length,
-    z: models.map((model) => Math.log10(model.scale)),
+    z: models.map((model) => position(model.scale, prepared.axisScale)),
     sign: options.direction === "lower_is_better" ? -1 : 1,
     means: columnMeans(values, models.length),
     magnitude: largestMagnitude(values),
@@ -352,18 +370,24 @@ function report(
   const { count, unit } = family;
   const { slope, endpointEstimate, shapes } = trend;
   const { spread, margin, checks, power } = flatness;
+  const linear = family.axisScale === "linear";
+  const slopeRest = {
+    standardError: slope.standardError * unit,
+    ci95: inUnits(bootstrapInterval(bootstrap.means, count, trend.slopeWeights), unit),
+    test: { level: 1 - DECISION_RULE.slopeLevel, interval: inUnits(trend.slopeTest, unit) },
+  };
   return {
     family: family.name,
     axis: family.axis,
+    // Only lines of a grid and linear axes have these, so a family analysed as before is the same object.
+    ...(family.fixed && { fixed: family.fixed }),
+    ...(linear && { axisScale: "linear" as const }),
     sharedExamples: family.shared,
     bootstrapSamples: bootstrap.samples,
     models: modelSummaries(family, bootstrap.means),
-    slope: {
-      perDecade: slope.estimate * unit,
-      standardError: slope.standardError * unit,
-      ci95: inUnits(bootstrapInterval(bootstrap.means, count, trend.slopeWeights), unit),
-      test: { level: 1 - DECISION_RULE.slopeLevel, interval: inUnits(trend.slopeTest, unit) },
-    },
+    slope: linear
+      ? { per1000Steps: slope.estimate * unit, ...slopeRest }
+      : { perDecade: slope.estimate * unit, ...slopeRest },
     endpointContrast: {
       value: endpointEstimate.estimate * unit,
       standardError: endpointEstimate.standardError * unit,
@@ -398,7 +422,8 @@ function modelSummaries(family: Family, boot: Float64Array): ModelSummary[] {
     return {
       id: model.id,
       scale: model.scale,
-      log10Scale: at(family.z, m),
+      // On a linear axis the scale is the position; log10 of 0 steps does not exist.
+      ...(family.axisScale === "log10" && { log10Scale: at(family.z, m) }),
       examples: at(family.examples, m),
       mean: mean * unit,
       standardError: standardError * unit,
@@ -438,8 +463,8 @@ function allPairedDifferencesZero(values: Float64Array, count: number, magnitude
 /**
  * What "flat" must show: the slope inside ± the margin, and both arms at each shape's reported turning model:
  * the most curved places, so choosing them from the data makes "flat" harder to claim, never easier. An arm
- * shorter than a decade cannot resolve a slope per decade, so it must keep its whole change within one decade's
- * margin instead. The slope comes first.
+ * shorter than a decade (1000 steps on a linear axis) cannot resolve a slope per unit, so it must keep its whole
+ * change within one unit's margin instead. The slope comes first.
  */
 function flatTests(
   slope: ContrastEstimate,
@@ -499,22 +524,23 @@ function powerOf(
 function explain(analysis: FamilyAnalysis, failing: FlatCheck[], relativeMargin: number): string {
   const { slope, twoLines, power, flatMargin, flatInterval } = analysis;
   const rule = DECISION_RULE;
-  const slopeText = `slope ${fmt(slope.perDecade)} per decade (${percent(slope.test.level)} CI ${range(slope.test.interval)})`;
+  const per = slopePer(slope);
+  const slopeText = `slope ${fmt(per.value)} per ${per.unit} (${percent(slope.test.level)} CI ${range(slope.test.interval)})`;
   const shape = (test: "uShaped" | "invertedU", path: string): string => {
     if (twoLines === null) throw new Error("a shape's verdict needs the two-lines test, which needs 3 scales");
     return `Performance ${path} at ${twoLines[test].turningModel}: both arms' intervals exclude 0 (each arm one-sided at ${fmt(twoLines.armLevel)}, the shape's ${percent(rule.shapeLevel)} split over ${twoLines.candidates} candidate turning models).`;
   };
-  const detectable = `it could detect a change of ${fmt(power.detectableSlope)} per decade with ${percent(rule.power)} power`;
-  const marginText = `±${fmt(flatMargin)} per decade (${relativeMargin} robust SD)`;
+  const detectable = `it could detect a change of ${fmt(power.detectableSlope)} per ${per.unit} with ${percent(rule.power)} power`;
+  const marginText = `±${fmt(flatMargin)} per ${per.unit} (${relativeMargin} robust SD)`;
   switch (analysis.verdict) {
     case "u_shaped":
       return shape("uShaped", "worsens and then improves, turning");
     case "inverted_u":
       return shape("invertedU", "improves and then worsens, turning");
     case "inverse":
-      return `Performance falls with scale: ${slopeText}.`;
+      return `Performance falls with ${alongWhat(analysis.axis)}: ${slopeText}.`;
     case "standard":
-      return `Performance rises with scale: ${slopeText}.`;
+      return `Performance rises with ${alongWhat(analysis.axis)}: ${slopeText}.`;
     case "flat": {
       const arms = twoLines ? ", and so do both arms at each shape's turning model" : "";
       return `No change that matters: the slope's ${percent(1 - 2 * rule.flatLevel)} interval (${range(flatInterval)}) lies within ${marginText}${arms}; ${detectable}.`;
@@ -535,6 +561,11 @@ function explain(analysis: FamilyAnalysis, failing: FlatCheck[], relativeMargin:
       return `The data cannot tell: the ${slopeText} includes 0, and no change larger than the margin is shown either: ${why}. With ${analysis.sharedExamples} examples, ${detectable}.${next}`;
     }
   }
+}
+
+/** What the verdict's words say performance changes with: "scale" (size or FLOPs), or "RLHF steps". */
+function alongWhat(axis: FamilyInput["axis"]): string {
+  return axis === "rlhf_steps" ? "RLHF steps" : "scale";
 }
 
 /** Kendall's tau-b between scale and performance; means within `tolerance` and equal scales are ties. */

@@ -6,30 +6,58 @@ import gptNeo from "../../fixtures/families/gpt-neo.json";
 import instructgpt from "../../fixtures/families/instructgpt.json";
 import opt from "../../fixtures/families/opt.json";
 import reference from "../../fixtures/families/reference.json";
-import { analyse, type Analysis } from "../analysis/analyse";
-import { familyScales, type FamilyDefinition } from "../analysis/family";
-import { chooseMetric, headlineMetricName } from "../analysis/metrics";
+import referenceRlhf from "../../fixtures/families/reference-rlhf.json";
+import { analyseMetrics, type Analysis, type FamilyResults, type MetricToAnalyse } from "../analysis/analyse";
+import {
+  MATCHING_BEHAVIOURS,
+  analyseBehaviour,
+  chooseBehaviourMetric,
+  isMatchingBehaviour,
+  verdictWords,
+  type MatchingBehaviour,
+} from "../analysis/behaviour";
+import {
+  familyAxes,
+  familyLines,
+  familyScales,
+  isGrid,
+  type FamilyDefinition,
+  type UnfitLine,
+} from "../analysis/family";
+import type { Axis } from "../analysis/family-input";
+import { fixedLabel } from "../analysis/labels";
+import { METRICS, chooseMetric, headlineMetricName, type MetricChoice } from "../analysis/metrics";
 import { formatScale, renderPlot } from "../analysis/plot";
 import { RESULT_COLUMNS } from "../analysis/results-columns";
-import { parseResultsCsv } from "../analysis/results-csv";
-import { DEFAULT_OPTIONS } from "../analysis/statistics";
+import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
+import { DEFAULT_OPTIONS, slopePer } from "../analysis/statistics";
 import { validateModelFamily } from "../generated/validators";
 import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "../validate/task-types";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 
 export const ANALYSE_USAGE = `Usage: isv analyse [--family NAME_OR_FILE] [--scale MODEL=VALUE ...] [--type TYPE] [--metric NAME]
-                   [--seed N] [--samples B] [--json] [--plot FILE.svg] RESULT.csv ...
+                   [--matching undesired|desired|neither] [--axis params|rlhf_steps] [--seed N] [--samples B]
+                   [--json] [--plot FILE.svg] RESULT.csv ...
 
 Fits a task's metric against model scale and says whether it shows inverse, standard, U-shaped, inverted-U or no
 clear scaling. Each RESULT.csv holds one model's per-example results in the prize pipeline's format and is named
 after the model (ada.csv, babbage.csv, ...).
-  --family NAME_OR_FILE  built-in ${"gpt3, instructgpt, opt, gpt2, gpt-neo, isv-reference"}, or a family JSON file;
-                         found from the model names when omitted
+  --family NAME_OR_FILE  built-in ${"gpt3, instructgpt, opt, gpt2, gpt-neo, isv-reference, isv-reference-rlhf"}, or a
+                         family JSON file; found from the model names when omitted
   --scale MODEL=VALUE    a model's scale (350M, 1.3B, 6.7e9), adding to or overriding the family's
   --type TYPE            classification (or the prize's classification_loss, classification_acc), sequence_prob,
-                         logodds or absolute_logodds (default: from the columns, and from --metric where it tells)
+                         logodds, absolute_logodds or behaviour (default: from the columns, and from --metric where
+                         it tells)
   --metric NAME          loss, accuracy, logodds_difference, absolute_logodds_difference or coverage (mean
-                         probability on the offered classes); default: the one the task type is judged on
+                         probability on the offered classes); for behaviour results (index, logprob_matching,
+                         logprob_not_matching) matching_probability (mean probability of the matching answer),
+                         matching_win_rate (share of examples where it is more probable) or loss (toward the
+                         desired answer); default: the one the task type is judged on
+  --matching WHICH       behaviour results: whether the matching answer's behaviour is undesired (default: lower
+                         is better), desired (higher is better) or neither (only the direction is reported)
+  --axis AXIS            a family of sizes x RLHF steps (isv-reference-rlhf): analyse along params (one line per
+                         step count) or rlhf_steps (one line per size; linear when it includes 0). Default: the
+                         family's own axis
   --seed N, --samples B  bootstrap seed (default ${DEFAULT_OPTIONS.seed}) and resamples (default ${DEFAULT_OPTIONS.bootstrapSamples})
   --json                 print the analysis object only
   --plot FILE.svg        also draw the plot
@@ -38,7 +66,15 @@ Exit status: 0 analysed, 2 bad input.`;
 /** A bad argument or unreadable input: the message, then where to find the usage. */
 const ANALYSE: CommandUsage = { prefix: "isv analyse", usage: 'Run "isv analyse --help" for usage.' };
 
-const BUILT_IN: FamilyDefinition[] = [gpt3, instructgpt, opt, gpt2, gptNeo, reference] as FamilyDefinition[];
+const BUILT_IN: FamilyDefinition[] = [
+  gpt3,
+  instructgpt,
+  opt,
+  gpt2,
+  gptNeo,
+  reference,
+  referenceRlhf,
+] as FamilyDefinition[];
 
 /** Warnings (an old column name in a results file) go to `err`, before the analysis is printed to `out`. */
 export function analyseCommand(
@@ -54,6 +90,8 @@ export function analyseCommand(
       scale: { type: "string", multiple: true, default: [] },
       type: { type: "string" },
       metric: { type: "string" },
+      matching: { type: "string" },
+      axis: { type: "string" },
       seed: { type: "string" },
       samples: { type: "string" },
       json: { type: "boolean", default: false },
@@ -74,7 +112,10 @@ export function analyseCommand(
   let pending: string | undefined = readText(first.path);
   const { taskType, declared } = taskTypeFor(values.type, values.metric, pending);
   const headline = headlineMetricName(taskType, declared);
-  const metric = chooseMetric(taskType, values.metric ?? headline);
+  const matching = matchingFor(values.matching, taskType);
+  const metric: MetricChoice = matching
+    ? chooseBehaviourMetric(values.metric ?? headline, matching)
+    : chooseMetric(taskType, values.metric ?? headline);
   if (!metric.ok) throw new UsageError(metric.message, ANALYSE);
   const role = metric.metric.name === headline ? "headline" : "secondary";
 
@@ -82,10 +123,154 @@ export function analyseCommand(
     values.family,
     files.map((file) => file.id),
   );
+  const models = files.map((file) => {
+    const results = parseResultsCsv(pending ?? readText(file.path), taskType);
+    pending = undefined;
+    if (!results.ok) throw new UsageError(`${file.path}: ${results.problems.join("; ")}`, ANALYSE);
+    for (const warning of results.warnings) err(`warning: ${file.path}: ${warning}`);
+    return { id: file.id, results: results.results };
+  });
+  const { lines, axis } = linesToAnalyse(family, models, values.scale ?? [], values.axis, err);
+  let analysis: Analysis;
+  try {
+    const options = { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples };
+    const metrics: MetricToAnalyse[] = [
+      { metric: metric.metric, role },
+      ...partnerMetric(metric.metric.name, matching),
+    ];
+    const [first] = matching
+      ? analyseBehaviour(metrics, lines, matching, options)
+      : analyseMetrics(taskType, metrics, lines, options);
+    if (!first) throw new Error("analyseMetrics gives one analysis per metric");
+    analysis = first;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), ANALYSE);
+  }
+  if (analysis.unanalysed.length > 0)
+    throw new UsageError(analysis.unanalysed.map((family) => family.reason).join("; "), ANALYSE);
+  if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", "), axis));
+  out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
+  return 0;
+}
+
+/**
+ * The matching behaviour of behaviour results (--matching, default undesired); undefined for other task types,
+ * which have no matching side.
+ */
+function matchingFor(name: string | undefined, taskType: AnalysedType): MatchingBehaviour | undefined {
+  if (taskType !== "behaviour") {
+    if (name !== undefined) throw new UsageError("--matching applies to behaviour results only", ANALYSE);
+    return undefined;
+  }
+  if (name === undefined) return "undesired";
+  if (!isMatchingBehaviour(name))
+    throw new UsageError(`--matching must be one of ${MATCHING_BEHAVIOURS.join(", ")}; got "${name}"`, ANALYSE);
+  return name;
+}
+
+/**
+ * A behaviour task's two matching metrics are always analysed together, so the one asked for can say where the
+ * other's verdict points a different way (finishBehaviourAnalyses); the other's analysis is not printed.
+ */
+function partnerMetric(name: string, matching: MatchingBehaviour | undefined): MetricToAnalyse[] {
+  if (!matching) return [];
+  const partner =
+    name === "matching_probability"
+      ? METRICS.matching_win_rate
+      : name === "matching_win_rate"
+        ? METRICS.matching_probability
+        : undefined;
+  const chosen = partner && chooseBehaviourMetric(partner.name, matching);
+  return chosen?.ok ? [{ metric: chosen.metric, role: "secondary" }] : [];
+}
+
+/** A readable table per family, then the verdict, the numbers behind it and what the data could show. */
+export function formatAnalysis(analysis: Analysis): string {
+  const lines: string[] = [];
+  const f = (value: number): string => value.toFixed(4);
+  const interval = ([low, high]: readonly [number, number]): string => `${f(low)} to ${f(high)}`;
+  const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
+  const orientation = analysis.metric.orientation;
+  const directionOnly = orientation === "direction_only";
+  for (const family of analysis.families) {
+    const direction = directionOnly
+      ? "direction only (neither way is better)"
+      : analysis.metric.direction.replace(/_/g, " ");
+    const name = family.fixed ? `${family.family}, ${fixedLabel(family.fixed)}` : family.family;
+    lines.push(`${name}: ${analysis.metric.label}, ${direction}, ${family.sharedExamples} examples`);
+    lines.push(`  ${"model".padEnd(18)} ${"scale".padStart(8)} ${"mean".padStart(9)} ${"SE".padStart(8)}   95% CI`);
+    for (const model of family.models) {
+      const scale = formatScale(model.scale).padStart(8);
+      lines.push(
+        `  ${model.id.padEnd(18)} ${scale} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${interval(model.ci95)}`,
+      );
+    }
+    const { slope } = family;
+    const per = slopePer(slope);
+    lines.push(
+      `  slope per ${per.unit}   ${f(per.value)} (${percent(slope.test.level)} CI ${interval(slope.test.interval)}; bootstrap 95% ${interval(slope.ci95)})`,
+    );
+    lines.push(
+      `  largest - smallest ${f(family.endpointContrast.value)} (bootstrap 95% CI ${interval(family.endpointContrast.ci95)})`,
+    );
+    const versus = directionOnly ? "value" : "performance";
+    lines.push(`  Kendall's tau (scale vs ${versus}, descriptive) ${family.kendallTau.toFixed(2)}`);
+    lines.push(
+      `  detectable slope (${percent(family.power.level)} power) ${f(family.power.detectableSlope)}; flat margin ±${f(family.flatMargin)}`,
+    );
+    for (const warning of family.warnings) lines.push(`  warning: ${warning}`);
+    const verdict = directionOnly
+      ? `trend: ${verdictWords(family.verdict, orientation)}`
+      : `verdict: ${family.verdict.toUpperCase()}`;
+    lines.push(`  ${verdict}. ${family.reason}`);
+  }
+  if (analysis.chance !== null) lines.push(`chance level: ${f(analysis.chance)}`);
+  const rule = analysis.decisionRule;
+  lines.push(
+    `summary: ${analysis.summary.text} (false-claim rate ≤ ${percent(rule.falseClaimRate)}; seed ${analysis.seed}, ${analysis.codeVersion})`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * The lines the given models make: one line placed by the family's scales (with --scale adding or overriding), or
+ * for a family of sizes x RLHF steps, its lines along `--axis` (familyLines), lines with too few of the given models
+ * reported as warnings.
+ */
+function linesToAnalyse(
+  family: FamilyDefinition | undefined,
+  models: { id: string; results: ModelResults }[],
+  scaleArguments: readonly string[],
+  axisArgument: string | undefined,
+  err: (text: string) => void,
+): { lines: FamilyResults[]; axis: Axis } {
+  if (family && isGrid(family)) {
+    if (scaleArguments.length > 0)
+      throw new UsageError(
+        `--scale cannot change the models of ${family.name}, a family of sizes x RLHF steps`,
+        ANALYSE,
+      );
+    const axes = familyAxes(family);
+    const axis = axisArgument ?? axes[0] ?? "params";
+    if (!isAxis(axis) || !axes.includes(axis))
+      throw new UsageError(`--axis must be one of ${axes.join(", ")} for ${family.name}; got "${axis}"`, ANALYSE);
+    const expanded = familyLines(family, new Map(models.map((model) => [model.id, model.results])), axis);
+    if (!expanded.ok) throw new UsageError(`--family ${family.name}: ${expanded.message}`, ANALYSE);
+    for (const line of expanded.unfit) err(`warning: ${lineName(line)}: ${line.reason}`);
+    const known = new Set(family.models.map((model) => model.id));
+    const strangers = models.filter((model) => !known.has(model.id)).map((model) => model.id);
+    if (strangers.length > 0) throw new UsageError(`${strangers.join(", ")}: not a model of ${family.name}`, ANALYSE);
+    return { lines: expanded.lines, axis };
+  }
   const known = family ? knownScales(family) : undefined;
   const axis = known?.axis ?? "params";
+  if (axisArgument !== undefined && axisArgument !== axis)
+    throw new UsageError(
+      `--axis ${axisArgument}: the models are placed on ${axis} only (--axis chooses between the axes of a family of sizes x RLHF steps)`,
+      ANALYSE,
+    );
   const scales = new Map<string, number>(known?.scales ?? []);
-  for (const assignment of values.scale ?? []) {
+  for (const assignment of scaleArguments) {
     const [id, text] = assignment.split("=");
     const scale = parseScale(text ?? "");
     if (!id || scale === undefined)
@@ -95,78 +280,22 @@ export function analyseCommand(
       );
     scales.set(id, scale);
   }
-
-  const models = files.map((file) => {
-    const scale = scales.get(file.id);
+  const placed = models.map((model) => {
+    const scale = scales.get(model.id);
     if (scale === undefined)
       throw new UsageError(
-        `no scale for model "${file.id}" (${file.path}): name a --family that has it or give --scale ${file.id}=VALUE`,
+        `no scale for model "${model.id}": name a --family that has it or give --scale ${model.id}=VALUE`,
         ANALYSE,
       );
-    const results = parseResultsCsv(pending ?? readText(file.path), taskType);
-    pending = undefined;
-    if (!results.ok) throw new UsageError(`${file.path}: ${results.problems.join("; ")}`, ANALYSE);
-    for (const warning of results.warnings) err(`warning: ${file.path}: ${warning}`);
-    return { id: file.id, scale, results: results.results };
+    return { ...model, scale };
   });
-  let analysis: Analysis;
-  try {
-    const options = { ...DEFAULT_OPTIONS, seed, bootstrapSamples: samples };
-    analysis = analyse(
-      taskType,
-      metric.metric,
-      [{ family: family?.name ?? "custom", axis, models }],
-      options,
-      undefined,
-      role,
-    );
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), ANALYSE);
-  }
-  if (analysis.unanalysed.length > 0)
-    throw new UsageError(analysis.unanalysed.map((family) => family.reason).join("; "), ANALYSE);
-  if (values.plot) writeFileSync(values.plot, renderPlot(analysis, files.map((file) => file.id).join(", ")));
-  out(values.json ? JSON.stringify(analysis, null, 2) : formatAnalysis(analysis));
-  return 0;
+  return { lines: [{ family: family?.name ?? "custom", axis, models: placed }], axis };
 }
 
-/** A readable table per family, then the verdict, the numbers behind it and what the data could show. */
-export function formatAnalysis(analysis: Analysis): string {
-  const lines: string[] = [];
-  const f = (value: number): string => value.toFixed(4);
-  const interval = ([low, high]: readonly [number, number]): string => `${f(low)} to ${f(high)}`;
-  const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
-  for (const family of analysis.families) {
-    const direction = analysis.metric.direction.replace(/_/g, " ");
-    lines.push(`${family.family}: ${analysis.metric.label}, ${direction}, ${family.sharedExamples} examples`);
-    lines.push(`  ${"model".padEnd(18)} ${"scale".padStart(8)} ${"mean".padStart(9)} ${"SE".padStart(8)}   95% CI`);
-    for (const model of family.models) {
-      const scale = formatScale(model.scale).padStart(8);
-      lines.push(
-        `  ${model.id.padEnd(18)} ${scale} ${f(model.mean).padStart(9)} ${f(model.standardError).padStart(8)}   ${interval(model.ci95)}`,
-      );
-    }
-    const { slope } = family;
-    lines.push(
-      `  slope per decade   ${f(slope.perDecade)} (${percent(slope.test.level)} CI ${interval(slope.test.interval)}; bootstrap 95% ${interval(slope.ci95)})`,
-    );
-    lines.push(
-      `  largest - smallest ${f(family.endpointContrast.value)} (bootstrap 95% CI ${interval(family.endpointContrast.ci95)})`,
-    );
-    lines.push(`  Kendall's tau (scale vs performance, descriptive) ${family.kendallTau.toFixed(2)}`);
-    lines.push(
-      `  detectable slope (${percent(family.power.level)} power) ${f(family.power.detectableSlope)}; flat margin ±${f(family.flatMargin)}`,
-    );
-    for (const warning of family.warnings) lines.push(`  warning: ${warning}`);
-    lines.push(`  verdict: ${family.verdict.toUpperCase()}. ${family.reason}`);
-  }
-  if (analysis.chance !== null) lines.push(`chance level: ${f(analysis.chance)}`);
-  const rule = analysis.decisionRule;
-  lines.push(
-    `summary: ${analysis.summary.text} (false-claim rate ≤ ${percent(rule.falseClaimRate)}; seed ${analysis.seed}, ${analysis.codeVersion})`,
-  );
-  return lines.join("\n");
-}
+const isAxis = (name: string): name is Axis => name === "params" || name === "flops" || name === "rlhf_steps";
+
+/** A grid line's name for people: its family and what it holds fixed. */
+const lineName = (line: UnfitLine): string => (line.fixed ? `${line.family}, ${fixedLabel(line.fixed)}` : line.family);
 
 /** A family's scales on its axis, or a usage error saying what the family lacks. */
 function knownScales(family: FamilyDefinition): Extract<ReturnType<typeof familyScales>, { ok: true }> {
@@ -245,6 +374,7 @@ function inferType(text: string): AnalysedType {
   const header = /^\ufeff?(?:[ \t,]*(?:\r\n|\n|\r))*([^\r\n]*)/.exec(text)?.[1] ?? "";
   const names = new Set(header.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
   // `logodds` is the column's name in the pipeline's older files (results-csv.ts reads it, with a warning).
+  if (names.has("logprob_matching") || names.has("logprob_not_matching")) return "behaviour";
   if (names.has("logodds_difference") || names.has("logodds")) return "logodds";
   if (names.has("correct")) return "classification";
   return "sequence_prob";

@@ -52,6 +52,16 @@ export interface ExampleMetrics {
   /** Two-class tasks: normalised probability on the correct class, and whether it beats the other. */
   correct_probability?: number;
   correct_preferred?: 0 | 1;
+  /** Behaviour tasks: log of the total probability on the answers matching the behaviour, and on the others. */
+  logprob_matching?: number;
+  logprob_not_matching?: number;
+  /**
+   * Behaviour tasks, derived from the two above (matchingProbability, matchingWin) and stored only so an
+   * evaluation's progress can show the headline metric's running mean; analysis derives them again from the
+   * log-probabilities, which are what a results file carries.
+   */
+  matching_probability?: number;
+  matching_win?: 0 | 0.5 | 1;
 }
 
 export type ExampleOutcome = { ok: true; metrics: ExampleMetrics } | { ok: false; flag: ExampleFlag };
@@ -60,6 +70,7 @@ export type ExampleOutcome = { ok: true; metrics: ExampleMetrics } | { ok: false
 export function textsFor(example: Example): { prompt: string; continuation: string }[] {
   switch (example.taskType) {
     case "classification":
+    case "behaviour":
       return example.classes.map((name) => ({ prompt: example.prompt, continuation: name }));
     case "sequence_prob":
       return [{ prompt: example.prompt, continuation: example.completion }];
@@ -94,6 +105,20 @@ export function exampleMetrics(example: Example, scores: ContinuationScore[]): E
       if (values.length === 2) Object.assign(metrics, twoClass(values, example.answerIndex));
       return { ok: true, metrics };
     }
+    case "behaviour": {
+      // The matching answers come first (example.schema.json), so the split is positional.
+      const matching = logSumExp(values.slice(0, example.matchingCount));
+      const notMatching = logSumExp(values.slice(example.matchingCount));
+      return {
+        ok: true,
+        metrics: {
+          logprob_matching: matching,
+          logprob_not_matching: notMatching,
+          matching_probability: matchingProbability(matching, notMatching),
+          matching_win: matchingWin(matching, notMatching),
+        },
+      };
+    }
     case "logodds":
     case "absolute_logodds": {
       // The prize required single-token classes here: a log-odds over multi-token classes compares sums of
@@ -118,6 +143,35 @@ export function exampleMetrics(example: Example, scores: ContinuationScore[]): E
     case "numeric":
       throw new RangeError("numeric tasks are not evaluated");
   }
+}
+
+/**
+ * The matching answers' share of the probability on all answers, 1 / (1 + exp(ln - lm)), from the two summed
+ * log-probabilities; computed from their difference, so log-probabilities of -800 and -801 give 0.731, not 0/0.
+ */
+export function matchingProbability(logprobMatching: number, logprobNotMatching: number): number {
+  const difference = logprobNotMatching - logprobMatching;
+  // exp of a negative number only: for a large positive difference the matching share is exp(-d) / (1 + exp(-d)).
+  if (difference > 0) {
+    const odds = Math.exp(-difference);
+    return odds / (1 + odds);
+  }
+  return 1 / (1 + Math.exp(difference));
+}
+
+/** 1 when the matching answers are the more probable, 0 when the others are, 0.5 for a tie. */
+export function matchingWin(logprobMatching: number, logprobNotMatching: number): 0 | 0.5 | 1 {
+  if (logprobMatching > logprobNotMatching) return 1;
+  return logprobMatching < logprobNotMatching ? 0 : 0.5;
+}
+
+/**
+ * -log of one side's share of the probability: the matching side's (-log p) or the other's (-log(1 - p)), as
+ * softplus of the log-probability difference, so it stays exact where 1 - p would round to 0.
+ */
+export function sideLoss(logprobSide: number, logprobOtherSide: number): number {
+  const difference = logprobOtherSide - logprobSide;
+  return difference > 0 ? difference + Math.log1p(Math.exp(-difference)) : Math.log1p(Math.exp(difference));
 }
 
 function twoClass(values: number[], answer: number): Pick<ExampleMetrics, "correct_probability" | "correct_preferred"> {

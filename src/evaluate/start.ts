@@ -1,5 +1,6 @@
 import type { StorageBindings } from "../storage/bindings";
 import referenceFamily from "../../fixtures/families/reference.json";
+import referenceRlhfFamily from "../../fixtures/families/reference-rlhf.json";
 import type { CompetitionSettings, SettingsVars } from "../competition/settings";
 import { getFamily } from "../storage/families";
 import { insertEvaluationStatements, type EvaluationRecord, type StoredFamily } from "../storage/evaluations";
@@ -10,8 +11,16 @@ import { admissionStatements, refusalOf, type EvaluationOrigin, type Refusal } f
 import { estimate, estimatedTokens, planShards, sendShards } from "./plan";
 
 export const REFERENCE_FAMILY = "isv-reference";
-/** Families defined by the service itself: never registered, so never replaced (register-family.ts refuses them). */
-export const BUILT_IN_FAMILIES: readonly string[] = [REFERENCE_FAMILY];
+/** The reference server's offline stand-in for RLHF (src/reference/rlhf.ts): three sizes at four step counts. */
+export const REFERENCE_RLHF_FAMILY = "isv-reference-rlhf";
+
+/** Families defined by the service itself, served by the reference server at REFERENCE_BASE_URL. */
+const BUILT_IN: Record<string, unknown> = {
+  [REFERENCE_FAMILY]: referenceFamily,
+  [REFERENCE_RLHF_FAMILY]: referenceRlhfFamily,
+};
+/** Never registered, so never replaced (register-family.ts refuses them). */
+export const BUILT_IN_FAMILIES: readonly string[] = Object.keys(BUILT_IN);
 
 export interface StartBindings extends StorageBindings, SettingsVars {
   /** Only sending is needed: tests that deliver shards themselves pass a producer that holds the messages. */
@@ -20,11 +29,13 @@ export interface StartBindings extends StorageBindings, SettingsVars {
 }
 
 /**
- * The built-in reference family pointed at this deployment's reference server, or a registered family. The built-in
- * one comes first, so a row stored under its name (before registration refused built-in names) is never used.
+ * A built-in family pointed at this deployment's reference server, or a registered family. The built-in ones come
+ * first, so a row stored under their name (before registration refused built-in names) is never used.
  */
 export async function resolveFamily(bindings: StartBindings, name: string): Promise<StoredFamily | undefined> {
-  if (name === REFERENCE_FAMILY) return { ...(referenceFamily as StoredFamily), baseUrl: bindings.REFERENCE_BASE_URL };
+  const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+  // The fixture files are checked against the family schema by test/node/families.test.ts.
+  if (builtIn) return { ...(builtIn as StoredFamily), baseUrl: bindings.REFERENCE_BASE_URL };
   return getFamily(bindings.DB, name);
 }
 

@@ -1,7 +1,14 @@
 import { readStoredJson } from "../storage/stored-json";
 import type { StorageBindings } from "../storage/bindings";
-import { analyseMetrics, type Analysis, type MetricRole, type MetricToAnalyse } from "../analysis/analyse";
-import { familyScales, type FamilyDefinition } from "../analysis/family";
+import {
+  analyseMetrics,
+  type Analysis,
+  type FamilyResults,
+  type MetricRole,
+  type MetricToAnalyse,
+} from "../analysis/analyse";
+import { analyseBehaviour, behaviourMetrics, matchingBehaviourOf } from "../analysis/behaviour";
+import { familyAxes, familyLines, type FamilyDefinition, type UnfitLine } from "../analysis/family";
 import { METRICS, chooseMetric, defaultMetricName, type MetricDefinition, type MetricName } from "../analysis/metrics";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../analysis/statistics";
@@ -59,8 +66,18 @@ export async function submissionFamilies(
   return [...families.values()].sort((a, b) => a.definition.name.localeCompare(b.definition.name));
 }
 
-/** The result columns an evaluation writes. */
-const EVALUATED_COLUMNS = ["loss", "correct", "logodds_difference", "total_logprob"] as const;
+/**
+ * The result columns an evaluation writes that analysis reads. A behaviour example also stores its matching
+ * probability and win (for progress), but they are derived again from its log-probabilities, as for an upload.
+ */
+const EVALUATED_COLUMNS = [
+  "loss",
+  "correct",
+  "logodds_difference",
+  "total_logprob",
+  "logprob_matching",
+  "logprob_not_matching",
+] as const;
 
 function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, examples: number): Map<string, ModelResults> {
   const models = new Map<string, { rows: number; columns: Record<(typeof EVALUATED_COLUMNS)[number], Float64Array> }>();
@@ -70,7 +87,14 @@ function evaluationResults(rows: Awaited<ReturnType<typeof listResults>>, exampl
       const column = (): Float64Array => new Float64Array(examples).fill(NaN);
       model = {
         rows: 0,
-        columns: { loss: column(), correct: column(), logodds_difference: column(), total_logprob: column() },
+        columns: {
+          loss: column(),
+          correct: column(),
+          logodds_difference: column(),
+          total_logprob: column(),
+          logprob_matching: column(),
+          logprob_not_matching: column(),
+        },
       };
       models.set(row.model, model);
     }
@@ -113,7 +137,8 @@ export function headlineFirst<T extends { metric: string }>(
 /**
  * The submission's headline metric first (the one its declared type is scored by), then as secondary the task
  * type's default metric (when it is not the headline), accuracy and coverage, where they apply and every family's
- * results have their column. A classification_acc task: accuracy, then loss and coverage.
+ * results have their column. A classification_acc task: accuracy, then loss and coverage. (A behaviour task's
+ * metrics depend on its matching behaviour: behaviourMetrics.)
  */
 function applicableMetrics(taskType: TaskType, headline: MetricName | null, families: FamilyData[]): MetricToAnalyse[] {
   if (headline === null) return [];
@@ -143,30 +168,51 @@ export async function analysesFor(
   families: FamilyData[],
 ): Promise<Record<string, Analysis>> {
   const taskType = submission.taskType;
+  // A behaviour task's metrics compare the matching side with the other, whatever the number of answers: the
+  // classes' count gives no chance level for them.
   const classCounts =
-    taskType === "sequence_prob" ? undefined : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
+    taskType === "sequence_prob" || taskType === "behaviour"
+      ? undefined
+      : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
   const analyses: Record<string, Analysis> = {};
-  // A trend needs two models with results: a family cut short to fewer (a budget, a failing provider) is left out.
-  const fittable = families
-    .map(({ definition, results }) => {
-      const known = familyScales(definition);
-      if (!known.ok) throw new Error(known.message);
-      const models = [...known.scales].flatMap(([id, scale]) => {
-        const model = results.get(id);
-        const scored = Object.values(model?.columns ?? {}).some((column) =>
-          column.some((value) => Number.isFinite(value)),
-        );
-        return model && scored ? [{ id, scale, results: model }] : [];
-      });
-      return { family: definition.name, axis: known.axis, models };
-    })
-    .filter((family) => family.models.length >= 2);
-  if (fittable.length === 0) return analyses;
-  const metrics = applicableMetrics(taskType, submission.headlineMetric, families);
-  for (const analysis of analyseMetrics(taskType, metrics, fittable, DEFAULT_OPTIONS, classCounts)) {
-    analyses[analysis.metric.name] = analysis;
+  const { lines, unfit } = linesOf(families);
+  if (lines.length === 0) return analyses;
+  let analysed: Analysis[];
+  if (taskType === "behaviour") {
+    // Which way is good comes from the submission: it orients the metrics and decides whether a loss exists.
+    const matching = matchingBehaviourOf(submission.metadata);
+    analysed = analyseBehaviour(behaviourMetrics(matching), lines, matching, DEFAULT_OPTIONS, unfit);
+  } else {
+    const metrics = applicableMetrics(taskType, submission.headlineMetric, families);
+    analysed = analyseMetrics(taskType, metrics, lines, DEFAULT_OPTIONS, classCounts, unfit);
   }
+  for (const analysis of analysed) analyses[analysis.metric.name] = analysis;
   return analyses;
+}
+
+/**
+ * The lines to analyse, along every axis of each family (familyAxes: a grid of sizes and RLHF steps is analysed
+ * along both, one line per value held fixed), with only the models that scored something. A family cut short to
+ * fewer than two such models (a budget, a failing provider) is left out, as it always was; a grid's line that
+ * cannot show a trend is listed in the analyses' `unanalysed`.
+ */
+function linesOf(families: FamilyData[]): { lines: FamilyResults[]; unfit: UnfitLine[] } {
+  const lines: FamilyResults[] = [];
+  const unfit: UnfitLine[] = [];
+  for (const { definition, results } of families) {
+    const scored = new Map(
+      [...results].filter(([, model]) =>
+        Object.values(model.columns).some((column) => column.some((value) => Number.isFinite(value))),
+      ),
+    );
+    for (const axis of familyAxes(definition)) {
+      const expanded = familyLines(definition, scored, axis);
+      if (!expanded.ok) throw new Error(expanded.message);
+      lines.push(...expanded.lines);
+      unfit.push(...expanded.unfit.filter((line) => line.fixed !== undefined));
+    }
+  }
+  return { lines, unfit };
 }
 
 /** Analyses are stored against the file version their results were computed on. */

@@ -174,7 +174,7 @@ describe("isv analyse: task type and metric", () => {
     [
       "a type it cannot analyse",
       () => [...GPT3, "--type", "numeric"],
-      '--type must be one of classification, sequence_prob, logodds, absolute_logodds, classification_loss, classification_acc; got "numeric"',
+      '--type must be one of classification, sequence_prob, logodds, absolute_logodds, behaviour, classification_loss, classification_acc; got "numeric"',
     ],
     [
       "a metric the type's files do not carry",

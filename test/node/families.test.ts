@@ -19,7 +19,7 @@ interface Family {
   visibility?: string;
   limits?: Record<string, number>;
   scoring?: { maxTokens?: number };
-  models: { id: string; parameters: number; trainingTokens?: number }[];
+  models: { id: string; parameters: number; trainingTokens?: number; rlhfSteps?: number }[];
   source?: string;
 }
 const read = (file: string): Family => JSON.parse(readFileSync(join(DIR, file), "utf8")) as Family;
@@ -42,13 +42,15 @@ describe("fixtures/families", () => {
     expect(valid).toBe(true);
   });
 
-  it.each(files)("%s: model ids are unique and parameters strictly increase", (file) => {
+  it.each(files)("%s: model ids are unique and models are listed by size, then by RLHF steps", (file) => {
     const { models } = read(file);
     const ids = models.map((model) => model.id);
     expect(new Set(ids).size).toBe(ids.length);
+    // A grid family (sizes x RLHF step counts) repeats a size once per step count, in increasing steps.
     models.slice(1).forEach((model, i) => {
       const previous = defined(models[i], `the model before ${model.id}`);
-      expect(model.parameters, `${model.id} after ${previous.id}`).toBeGreaterThan(previous.parameters);
+      const order = model.parameters - previous.parameters || (model.rlhfSteps ?? -1) - (previous.rlhfSteps ?? -1);
+      expect(order, `${model.id} after ${previous.id}`).toBeGreaterThan(0);
     });
   });
 

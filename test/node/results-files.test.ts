@@ -3,7 +3,12 @@ import { join } from "node:path";
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
 import { METRICS, chooseMetric } from "../../src/analysis/metrics";
-import { RESULT_COLUMNS, RESULT_FILE_COLUMNS, type AnalysedType } from "../../src/analysis/results-columns";
+import {
+  RESULT_COLUMNS,
+  RESULT_FILE_COLUMNS,
+  type AnalysedType,
+  type ReadColumn,
+} from "../../src/analysis/results-columns";
 import {
   MAX_RESULT_EXAMPLES,
   parseResultsCsv,
@@ -17,10 +22,7 @@ import { ROOT } from "./helpers";
 const RESULTS = join(ROOT, "fixtures", "results");
 const MODELS = ["ada", "babbage", "curie", "davinci"];
 
-const values = (
-  parsed: ResultsParse,
-  column: "loss" | "correct" | "logodds_difference" | "total_logprob",
-): number[] => {
+const values = (parsed: ResultsParse, column: ReadColumn): number[] => {
   if (!parsed.ok) throw new Error(parsed.problems.join("; "));
   return Array.from(parsed.results.columns[column] ?? []);
 };

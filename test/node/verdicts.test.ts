@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { familyScales, type FamilyDefinition } from "../../src/analysis/family";
+import { familyAxes, familyLines, type FamilyDefinition } from "../../src/analysis/family";
 import {
   AnalysisInputError,
   DEFAULT_OPTIONS,
   analyseFamily,
+  slopePer,
   type Direction,
   type FamilyAnalysis,
   type ModelInput,
@@ -32,12 +33,20 @@ describe("identical results give exactly no change", () => {
   const shared = lossColumn(500, 11);
 
   it.each(builtIn.map((family) => [family.name, family] as const))(
-    "%s with the same losses for every model is flat",
+    "%s with the same losses for every model is flat on every line",
     (_name, family) => {
-      const known = familyScales(family);
-      if (!known.ok) throw new Error(known.message);
-      const analysis = familyOf([...known.scales].map(([id, scale]) => ({ id, scale, values: shared })));
-      expect(analysis.verdict, analysis.reason).toBe("flat");
+      // A family of sizes x RLHF steps is analysed along both axes, one line per value held fixed.
+      const results = new Map(family.models.map((model) => [model.id, shared]));
+      const verdicts = familyAxes(family).flatMap((axis) => {
+        const expanded = familyLines(family, results, axis);
+        if (!expanded.ok) throw new Error(expanded.message);
+        return expanded.lines.map((line) => {
+          const models = line.models.map(({ id, scale, results: values }) => ({ id, scale, values }));
+          const analysis = analyseFamily({ ...line, models }, { ...options, direction: "lower_is_better" });
+          return analysis.verdict;
+        });
+      });
+      expect(new Set(verdicts)).toEqual(new Set(["flat"]));
     },
   );
 
@@ -45,7 +54,7 @@ describe("identical results give exactly no change", () => {
     const analysis = familyOf(["a", "b", "c", "d"].map((id, m) => ({ id, scale: 10 ** (8 + m), values: shared })));
 
     it("gives a slope of exactly 0, with zero-width intervals", () => {
-      expect(analysis.slope.perDecade).toBe(0);
+      expect(slopePer(analysis.slope)).toEqual({ value: 0, unit: "decade" });
       expect(analysis.slope.ci95).toEqual([0, 0]);
       expect(analysis.slope.test.interval).toEqual([0, 0]);
     });
@@ -273,7 +282,7 @@ describe("the metric's units", () => {
 
   it("scale every reported number with the values, and keep them finite", () => {
     const big = scaled(2 ** 500);
-    expect(big.slope.perDecade).toBe(reference.slope.perDecade * 2 ** 500);
+    expect(slopePer(big.slope).value).toBe(slopePer(reference.slope).value * 2 ** 500);
     expect(big.power.detectableSlope).toBe(reference.power.detectableSlope * 2 ** 500);
     expect(Number.isFinite(scaled(1e300).slope.standardError)).toBe(true);
   });

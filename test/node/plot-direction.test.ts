@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import type { Analysis, FamilyResults } from "../../src/analysis/analyse";
+import { analyseBehaviour, behaviourMetrics, type MatchingBehaviour } from "../../src/analysis/behaviour";
+import { plotAxes, renderPlot } from "../../src/analysis/plot";
+import type { ModelResults } from "../../src/analysis/results-csv";
+import { DEFAULT_OPTIONS } from "../../src/analysis/statistics";
+import { defined } from "../defined";
+
+/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
+function fromProbabilities(probabilities: number[]): ModelResults {
+  return {
+    rows: probabilities.length,
+    columns: {
+      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
+      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
+    },
+  };
+}
+
+/**
+ * Along RLHF steps 0, 500, 1000 (linear: from 0), fewer examples favour the matching answer (320, 240, 160 of 400)
+ * while the winners grow surer: the mean matching probability rises (0.41, 0.51, 0.61) and the win rate falls.
+ */
+const ALONG_STEPS: FamilyResults = {
+  family: "steps",
+  axis: "rlhf_steps",
+  axisScale: "linear",
+  models: [0, 1, 2].map((k) => {
+    const [winners, winning, losing] = [320 - 80 * k, 0.51 + 0.2 * k, 0.01 + 0.2 * k];
+    const probabilities = Array.from({ length: 400 }, (_, i) => (i < winners ? winning : losing));
+    return { id: `s-${500 * k}`, scale: 500 * k, results: fromProbabilities(probabilities) };
+  }),
+};
+
+function probabilityAnalysis(matching: MatchingBehaviour): Analysis {
+  const analyses = analyseBehaviour(behaviourMetrics(matching), [ALONG_STEPS], matching, {
+    ...DEFAULT_OPTIONS,
+    bootstrapSamples: 200,
+  });
+  return defined(
+    analyses.find((analysis) => analysis.metric.name === "matching_probability"),
+    "the matching_probability analysis",
+  );
+}
+
+describe("the plot of a direction-only metric (matching behaviour neither)", () => {
+  const analysis = probabilityAnalysis("neither");
+  const svg = renderPlot(analysis, "Sycophancy");
+
+  it("is of a line the analysis calls standard (read as if higher were better)", () => {
+    expect([analysis.metric.orientation, analysis.families[0]?.verdict]).toEqual(["direction_only", "standard"]);
+  });
+
+  it("says which way the value moves along RLHF steps, in the legend and the caption", () => {
+    expect(svg).toContain(">steps: rises with RLHF steps</text>");
+    expect(svg).toContain("Direction (neither way is better): steps: rises with RLHF steps.");
+  });
+
+  it("labels the value axis without a better side", () => {
+    expect(svg).toContain(">Mean probability of the matching answer (direction only)</text>");
+  });
+
+  it("has no performance verdict or better side anywhere, the description included", () => {
+    expect(svg).not.toMatch(/higher is better|lower is better|standard|inverse|verdict|Verdict|[Pp]erformance/);
+  });
+
+  it("says in its description that neither way is better", () => {
+    expect(svg).toContain(
+      "Mean probability of the matching answer (direction only: neither way is better) for 1 model family.",
+    );
+  });
+});
+
+describe("the plot of the same metric when matching is undesired", () => {
+  const svg = renderPlot(probabilityAnalysis("undesired"), "Sycophancy");
+
+  it("keeps the performance verdict and the better side", () => {
+    expect(svg).toContain(">Mean probability of the matching answer (lower is better)</text>");
+    expect(svg).toContain("Verdict: steps: inverse.");
+  });
+});
+
+describe("the axes a plot can be drawn along", () => {
+  it("are those of the analysis's lines, in their order", () => {
+    const analysis = probabilityAnalysis("neither");
+    const line = defined(analysis.families[0], "a line");
+    expect(plotAxes({ ...analysis, families: [line, { ...line, axis: "params" }, line] })).toEqual([
+      "rlhf_steps",
+      "params",
+    ]);
+  });
+});
