@@ -21,7 +21,16 @@ const metricParameter = {
   required: false,
   schema: { type: "string" },
   description:
-    "Default: the submission's headline metric (`headlineMetric`: accuracy for a task declared classification_acc; otherwise the type's metric, loss or the log-odds difference).",
+    "Default: the submission's headline metric (`headlineMetric`: accuracy for a task declared classification_acc; matching_probability for a behaviour task; otherwise the type's metric, loss or the log-odds difference).",
+} as const;
+
+const axisParameter = {
+  name: "axis",
+  in: "query",
+  required: false,
+  schema: { enum: ["params", "flops", "rlhf_steps"] },
+  description:
+    "The axis to draw: the lines along it only (a family of sizes x RLHF steps is analysed along both, and the two are never drawn in one chart). Default: the first line's axis.",
 } as const;
 
 const problem = (codes: ProblemCode[], description: string) => ({
@@ -77,7 +86,7 @@ export const openApiDocument = {
         operationId: "createSubmission",
         summary: "Submit a task file with its metadata",
         description:
-          "multipart/form-data with two parts, in either order: `metadata` (JSON, SubmissionMetadata, each key once) and `file` (the task CSV, UTF-8). With the metadata first, the file is validated as it streams; with the file first, it is staged as it streams and validated once the metadata (its task type) has been read, with the same outcome. Every problem is reported at once, each with its line, row, column and code; metadata problems come first in either order, and nothing is kept if either part is refused. A valid file is stored and a submitter token is returned once. The same bytes submitted again answer 200 with the existing submission's id and `duplicate: true` only, or its full record (never the token) when the request carries that submission's submitter token as a bearer token.",
+          "multipart/form-data with two parts, in either order: `metadata` (JSON, SubmissionMetadata, each key once) and `file` (the task file, UTF-8: the prize's CSV, or a model-written evaluation in JSON Lines, or one JSON array of such items, as `metadata.format` says or, without it, as the first byte that is not whitespace says: `{` or `[` for mwe). A model-written evaluation becomes a `behaviour` task: each item's prompt is `metadata.behaviour.promptTemplate` filled in with its fields, its classes are the matching answers, then the others. With the metadata first, the file is validated as it streams; with the file first, it is staged as it streams and validated once the metadata (its task type) has been read, with the same outcome. Every problem is reported at once, each with its line, row, column and code; metadata problems come first in either order, and nothing is kept if either part is refused. A valid file is stored and a submitter token is returned once. The same bytes submitted again answer 200 with the existing submission's id and `duplicate: true` only, or its full record (never the token) when the request carries that submission's submitter token as a bearer token.",
         requestBody: {
           required: true,
           content: {
@@ -87,10 +96,13 @@ export const openApiDocument = {
                 required: ["metadata", "file"],
                 properties: {
                   metadata: { $ref: "#/components/schemas/SubmissionMetadata" },
-                  file: { type: "string", contentMediaType: "text/csv" },
+                  file: { type: "string", description: "The task file: CSV, JSON Lines or a JSON array." },
                 },
               },
-              encoding: { metadata: { contentType: "application/json" }, file: { contentType: "text/csv" } },
+              encoding: {
+                metadata: { contentType: "application/json" },
+                file: { contentType: "text/csv, application/x-ndjson, application/jsonl, application/json" },
+              },
             },
           },
         },
@@ -238,13 +250,21 @@ export const openApiDocument = {
       get: {
         operationId: "getAnalysisPlot",
         summary: "The newest analysis drawn as SVG (organisers)",
-        parameters: [idParameter, metricParameter],
+        parameters: [idParameter, metricParameter, axisParameter],
         ...organiser({
           "200": {
-            description: "An accessible SVG: metric against log scale, 95% intervals, verdicts.",
+            description:
+              "An accessible SVG: the metric against scale (log; RLHF steps from 0 on a linear scale), 95% intervals, verdicts.",
             content: { "image/svg+xml": {} },
           },
-          "404": problem(["not_found", "analysis_not_found"], "No such submission, or no analysis yet."),
+          "400": problem(
+            ["invalid_query"],
+            "An unknown metric for the task, or an unknown axis (`parameter` names it).",
+          ),
+          "404": problem(
+            ["not_found", "analysis_not_found"],
+            "No such submission, no analysis of the metric yet, or no line along the axis.",
+          ),
         }),
       },
     },
@@ -424,9 +444,20 @@ export const openApiDocument = {
         operationId: "replaceFile",
         summary: "Replace a submission's task file while it is editable (submitter token); the old file is kept",
         description:
-          "The body is the new CSV (text/csv), streamed and validated exactly like an upload, against the submission's task type. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review.",
+          "The body is the new file in the task's own format (text/csv for CSV tasks; application/x-ndjson, application/jsonl, application/x-jsonlines or application/json for a model-written evaluation), streamed and validated exactly like an upload, against the submission's task type and format. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review.",
         parameters: [idParameter],
-        requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } } } },
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            [
+              "text/csv",
+              "application/x-ndjson",
+              "application/jsonl",
+              "application/x-jsonlines",
+              "application/json",
+            ].map((type) => [type, { schema: { type: "string" } }]),
+          ),
+        },
         ...submitter({
           "200": {
             description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).",
@@ -437,7 +468,7 @@ export const openApiDocument = {
             "No longer editable (decided, withdrawn, round closed), or these bytes are another submission.",
           ),
           "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
-          "415": problem(["unsupported_media_type"], "The body is not text/csv."),
+          "415": problem(["unsupported_media_type"], "The body's media type is not one of the task format's."),
           "422": problem(
             ["invalid_task_file"],
             "The new file has errors (`report`); the submission keeps its current file.",
@@ -560,10 +591,17 @@ export const openApiDocument = {
       get: {
         operationId: "getPublicPlot",
         summary: "An accepted task's plot (public families only)",
-        parameters: [idParameter],
+        parameters: [idParameter, metricParameter, axisParameter],
         responses: {
           "200": { description: "SVG.", content: { "image/svg+xml": {} } },
-          "404": problem(["not_found", "analysis_not_found"], "Not accepted, or nothing public to plot."),
+          "400": problem(
+            ["invalid_query"],
+            "An unknown metric for the task, or an unknown axis (`parameter` names it).",
+          ),
+          "404": problem(
+            ["not_found", "analysis_not_found"],
+            "Not accepted, nothing public to plot, or no line along the axis.",
+          ),
         },
       },
     },
@@ -834,9 +872,9 @@ export const openApiDocument = {
       },
       HeadlineMetric: {
         type: ["string", "null"],
-        enum: ["loss", "accuracy", "logodds_difference", "absolute_logodds_difference", null],
+        enum: ["loss", "accuracy", "logodds_difference", "absolute_logodds_difference", "matching_probability", null],
         description:
-          "The metric the task is judged on (its verdict, acceptance and leaderboard rank), fixed at upload from the declared task type: accuracy for classification_acc; loss for classification, classification_loss and sequence_prob; logodds_difference; absolute_logodds_difference. null for numeric tasks, which are not analysed. Other analysed metrics are secondary.",
+          "The metric the task is judged on (its verdict, acceptance and leaderboard rank), fixed at upload from the declared task type: accuracy for classification_acc; loss for classification, classification_loss and sequence_prob; logodds_difference; absolute_logodds_difference; matching_probability for a behaviour task (matching_win_rate is always analysed beside it). null for numeric tasks, which are not analysed. Other analysed metrics are secondary.",
       },
       MetricRole: {
         enum: ["headline", "secondary"],
@@ -855,7 +893,14 @@ export const openApiDocument = {
               properties: {
                 family: { type: "string" },
                 verdict: { type: "string" },
-                slopePerDecade: { type: "number" },
+                axis: { enum: ["params", "flops", "rlhf_steps"] },
+                fixed: {
+                  type: "object",
+                  description: "What a line of a family of sizes x RLHF steps holds fixed.",
+                  properties: { parameters: { type: "number" }, rlhfSteps: { type: "number" } },
+                },
+                slopePerDecade: { type: "number", description: "Lines on a log axis." },
+                slopePer1000Steps: { type: "number", description: "Lines along RLHF steps from 0 (a linear axis)." },
                 slopeCi95: { type: "array", items: { type: "number" } },
                 reason: { type: "string" },
               },

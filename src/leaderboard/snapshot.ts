@@ -1,7 +1,6 @@
-import { sha256Hex } from "../util/hash";
 import { acceptedSubmissions, insertSnapshot, latestSnapshot } from "../storage/leaderboard";
 import { readStoredJson } from "../storage/stored-json";
-import { buildLeaderboard, type Leaderboard } from "./build";
+import { buildLeaderboard, leaderboardEtag, type Leaderboard } from "./build";
 
 type Snapshot = { etag: string; json: string };
 
@@ -19,7 +18,7 @@ export async function rebuildLeaderboard(db: D1Database): Promise<Snapshot> {
   const accepted = await acceptedSubmissions(db);
   const board = buildLeaderboard(accepted, new Date().toISOString());
   const json = JSON.stringify(board);
-  const etag = `"${(await sha256Hex(JSON.stringify(board.tasks))).slice(0, 32)}"`;
+  const etag = await leaderboardEtag(board);
   await insertSnapshot(db, json, etag, board.generatedAt);
   held = { db, snapshot: { etag, json }, readAt: Date.now() };
   return { etag, json };

@@ -14,6 +14,7 @@ import { decisionRoutes } from "./review-decisions";
 import { submissionOr404 } from "./lookups";
 import { latestAnalysis } from "../storage/analyses";
 import type { SubmissionRecord } from "../storage/submissions";
+import { choosePlot, plotAxis } from "../submissions/public-results";
 
 const MAX_FAMILY_BYTES = 64 * 1024;
 const MAX_RESULTS_FILE_BYTES = 32 * 1024 * 1024;
@@ -79,10 +80,15 @@ export function reviewRoutes(): Hono<ReviewEnv> {
     return c.json({ id: stored.id, createdAt: stored.createdAt, analysis: stored.analysis });
   });
 
+  // One metric (default the headline) along one axis (default the first line's) per chart, private families too.
   routes.get("/submissions/:id/plot.svg", async (c) => {
     const submission = await submissionOr404(c.env.DB, c.req.param("id"));
-    const stored = await analysisOr404(c.env.DB, submission, c.req.query("metric"));
-    return c.body(renderPlot(stored.analysis, submission.title), 200, {
+    const choice = choosePlot(submission, { metric: c.req.query("metric"), axis: c.req.query("axis") });
+    if (!choice.ok) throw new ProblemError("invalid_query", choice.message, { parameter: choice.parameter });
+    const stored = await analysisOr404(c.env.DB, submission, choice.metric ?? undefined);
+    const along = plotAxis(stored.analysis, choice.axis);
+    if (!along.ok) throw new ProblemError("analysis_not_found", along.message);
+    return c.body(renderPlot(stored.analysis, submission.title, along.axis), 200, {
       "content-type": "image/svg+xml; charset=utf-8",
       "cache-control": "private, max-age=60",
     });

@@ -24,6 +24,18 @@ import { withdrawSubmission } from "../submissions/withdraw";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import { formatBytes } from "../validate/validator";
 
+/**
+ * Media types a replacement file may be sent with: the content decides its format, which must be the task's. JSON
+ * Lines has several names in use (application/jsonl is the one being registered).
+ */
+const TASK_FILE_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  "text/csv",
+  "application/jsonl",
+  "application/x-ndjson",
+  "application/x-jsonlines",
+  "application/json",
+]);
+
 /** Room for the metadata part and multipart framing on top of the file-size limit. */
 const ENVELOPE_BYTES = 256 * 1024;
 const MAX_METADATA_BYTES = 64 * 1024;
@@ -60,6 +72,7 @@ async function upload(c: Context<AppEnv>): Promise<Response> {
       const round = window.round?.name ?? null;
       const client = clientKey(c.req.header("cf-connecting-ip"));
       const outcome = await submitTask(c.env, settings, file, metadata, limits, round, client);
+      if (outcome.kind === "invalid_metadata") throw formatChoiceProblem(outcome.fields);
       if (outcome.kind === "invalid")
         throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
       const { submission } = outcome;
@@ -91,11 +104,14 @@ async function withUploadParts<T>(
   if (first?.name === "metadata") {
     const metadata = await readMetadata(reader);
     if ((await reader.nextPart())?.name !== "file")
-      throw new ProblemError("missing_part", 'After "metadata", send the task CSV as a part named "file".');
+      throw new ProblemError("missing_part", 'After "metadata", send the task file as a part named "file".');
     return use(metadata, reader.bodyChunks());
   }
   if (first?.name !== "file")
-    throw new ProblemError("missing_part", 'Send two parts: "metadata" (JSON) and "file" (the task CSV).');
+    throw new ProblemError(
+      "missing_part",
+      'Send two parts: "metadata" (JSON) and "file" (the task CSV, or a model-written evaluation in JSON Lines).',
+    );
   const held = await holdTaskFile(bindings, reader.bodyChunks(), limits.maxBytes);
   if (held.kind === "too_large") throw fileTooLarge(limits);
   try {
@@ -108,16 +124,28 @@ async function withUploadParts<T>(
   }
 }
 
-/** An accepted task's plot, public: only its public families are drawn. */
+/**
+ * An accepted task's plot, public: only its public families are drawn. `?metric=` picks the metric (default the
+ * headline), `?axis=` the axis (params, rlhf_steps or flops; default the first line's): one metric along one axis
+ * per chart.
+ */
 async function publicPlot(c: Context<AppEnv, "/:id/plot.svg">): Promise<Response> {
-  const outcome = await publicPlotAnalysis(c.env.DB, c.req.param("id"));
+  const query = { metric: c.req.query("metric"), axis: c.req.query("axis") };
+  const outcome = await publicPlotAnalysis(c.env.DB, c.req.param("id"), query);
   switch (outcome.kind) {
     case "not_accepted":
       throw new ProblemError("not_found", "Plots are public once a task is accepted.");
+    case "invalid_query":
+      throw new ProblemError("invalid_query", outcome.message, { parameter: outcome.parameter });
     case "no_public_results":
-      throw new ProblemError("analysis_not_found", "This task has no public results to plot.");
+      throw new ProblemError(
+        "analysis_not_found",
+        `This task has no public results${outcome.metric === null ? "" : ` on ${outcome.metric}`} to plot.`,
+      );
+    case "no_lines_along":
+      throw new ProblemError("analysis_not_found", outcome.message);
     case "plot":
-      return c.body(renderPlot(outcome.analysis, outcome.title), 200, {
+      return c.body(renderPlot(outcome.analysis, outcome.title, outcome.axis), 200, {
         "content-type": "image/svg+xml; charset=utf-8",
         "cache-control": "public, max-age=300",
         "access-control-allow-origin": "*",
@@ -140,6 +168,10 @@ async function putMetadata(c: SubmitterContext, metadata: SubmissionMetadata): P
         { fields: [{ field: "taskType", message: "cannot change" }] },
       );
     }
+    case "format_fixed":
+      throw new ProblemError("invalid_metadata", outcome.message, {
+        fields: [{ field: outcome.field, message: "cannot change" }],
+      });
     case "conflict":
       throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.", {
         state: submission.state,
@@ -150,8 +182,9 @@ async function putMetadata(c: SubmitterContext, metadata: SubmissionMetadata): P
 }
 
 /**
- * Replaces the task file while the task is editable: the body is the new CSV (text/csv), streamed and
- * validated like an upload against the same task type. The old file is kept; the new one is evaluated afresh.
+ * Replaces the task file while the task is editable: the body is the new file (a CSV, or a model-written
+ * evaluation for a behaviour task), streamed and validated like an upload against the same task type and format.
+ * The old file is kept; the new one is evaluated afresh.
  */
 async function putFile(c: SubmitterContext): Promise<Response> {
   const submission = c.get("submission");
@@ -161,12 +194,15 @@ async function putFile(c: SubmitterContext): Promise<Response> {
   if (editable.kind === "not_editable") throw notEditableProblem(editable);
   const [mediaType = ""] = (c.req.header("content-type") ?? "").split(";");
   const type = mediaType.trim().toLowerCase();
-  if (type !== "text/csv")
-    throw new ProblemError("unsupported_media_type", "Send the new task file as the body, with content-type text/csv.");
+  if (!TASK_FILE_MEDIA_TYPES.has(type))
+    throw new ProblemError(
+      "unsupported_media_type",
+      "Send the new task file as the body, with content-type text/csv (a CSV) or application/jsonl (a model-written evaluation).",
+    );
   const limits = validationLimits(settings);
   if (Number(c.req.header("content-length") ?? NaN) > limits.maxBytes) throw fileTooLarge(limits);
   const body = c.req.raw.body;
-  if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task CSV.");
+  if (!body) throw new ProblemError("bad_request", "The body is empty: send the new task file.");
   // A ReadableStream is async-iterable; leaving the loop early (an invalid file stops validation) cancels it.
   const client = clientKey(c.req.header("cf-connecting-ip"));
   const outcome = await replaceFile(c.env, settings, submission, body, limits, client);
@@ -226,6 +262,19 @@ async function status(c: SubmitterContext): Promise<Response> {
   return c.json({ ...publicView(submission), ...(await submitterResults(c.env.DB, submission)) });
 }
 
+/**
+ * The problem for metadata whose format, task type and behaviour settings contradict each other (or whose prompt
+ * template is not one): like any other metadata problem, refused before the file is read.
+ */
+function formatChoiceProblem(fields: { field: string; message: string }[]): ProblemError {
+  const listed = fields.map((field) => `${field.field} ${field.message}`).join("; ");
+  return new ProblemError(
+    "invalid_metadata",
+    `The metadata has ${fields.length} problem${fields.length === 1 ? "" : "s"}: ${listed}.`,
+    { fields },
+  );
+}
+
 /** The problem for a file the validator rejected: 413 past the size limit, else 422 with the whole report. */
 function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, consequence: string): ProblemError {
   if ((report.counts.file_too_large ?? 0) > 0) {
@@ -272,7 +321,7 @@ async function checkUploadRequest(c: Context<AppEnv>) {
   if (!boundary) {
     throw new ProblemError(
       "unsupported_media_type",
-      'Send multipart/form-data with a "metadata" part (JSON) and a "file" part (the task CSV), in either order.',
+      'Send multipart/form-data with a "metadata" part (JSON) and a "file" part (the task CSV, or a model-written evaluation in JSON Lines), in either order.',
     );
   }
   const declaredLength = Number(c.req.header("content-length") ?? NaN);

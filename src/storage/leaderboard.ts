@@ -1,12 +1,16 @@
 /** What the leaderboard is built from (accepted submissions) and the snapshots it is served from. */
 import type { SubmissionMetadata } from "../generated/types";
-import type { AcceptedTask } from "../leaderboard/build";
-import { latestHeadlineAnalysis } from "./analyses";
+import type { Analysis } from "../analysis/analyse";
+import { MATCHING_METRICS, type AcceptedTask } from "../leaderboard/build";
+import { latestAnalysis } from "./analyses";
 import { privateFamilyNames } from "./families";
 import { readStoredJson } from "./stored-json";
 import { storedMetricName } from "./submissions";
 
-/** Accepted submissions with their newest analysis of their headline metric and the families marked private. */
+/**
+ * Accepted submissions with the newest analyses the leaderboard shows (a prize task's headline metric, a behaviour
+ * dataset's two matching metrics) and the families marked private.
+ */
 export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[]> {
   const { results } = await db
     .prepare(
@@ -24,7 +28,11 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[
   const rows: AcceptedTask[] = [];
   for (const row of results) {
     const headlineMetric = storedMetricName(row.headline_metric);
-    const latest = await latestHeadlineAnalysis(db, { id: row.id, headlineMetric });
+    const analyses: Record<string, Analysis> = {};
+    for (const metric of shownMetrics(row.task_type, headlineMetric)) {
+      const latest = await latestAnalysis(db, row.id, metric);
+      if (latest) analyses[metric] = latest.analysis;
+    }
     const privateFamilies = await privateFamilyNames(db, row.id);
     rows.push({
       id: row.id,
@@ -34,11 +42,17 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[
       examples: row.example_count,
       acceptedAt: row.reviewed_at,
       metadata: readStoredJson<SubmissionMetadata>(row.metadata_json),
-      analysis: latest?.analysis ?? null,
+      analyses,
       privateFamilies,
     });
   }
   return rows;
+}
+
+/** The metrics whose analyses the leaderboard shows: both matching metrics of a behaviour dataset, else the headline. */
+function shownMetrics(taskType: string, headlineMetric: string | null): readonly string[] {
+  if (taskType === "behaviour") return MATCHING_METRICS;
+  return headlineMetric === null ? [] : [headlineMetric];
 }
 
 export async function latestSnapshot(db: D1Database): Promise<{ etag: string; json: string } | undefined> {

@@ -48,3 +48,35 @@ describe("the leaderboard as CSV", () => {
     );
   });
 });
+
+describe("the leaderboard CSV's verdicts on a grid family", () => {
+  it("names each line by what it holds fixed, so lines of one family stay apart", () => {
+    const line = (fixed: { parameters: number } | { rlhfSteps: number }, verdict: "inverse" | "flat") => ({
+      family: "grid",
+      axis: "parameters" in fixed ? ("rlhf_steps" as const) : ("params" as const),
+      fixed,
+      verdict,
+      slopePerDecade: 0.1,
+      slopeCi95: [0, 0.2] as [number, number],
+      models: [],
+    });
+    const row = rowOf(entry({ families: [line({ parameters: 1.3e9 }, "inverse"), line({ rlhfSteps: 500 }, "flat")] }));
+    expect(row).toContain(`,"grid, 1.3B params: inverse; grid, 500 RLHF steps: flat",`);
+  });
+
+  it("lists no behaviour dataset: its rows would need two metrics and no rank", () => {
+    const behaviour = {
+      id: "sub_behaviour",
+      title: "Sycophancy",
+      examples: 300,
+      authors: [],
+      dataLicence: "CC-BY-4.0",
+      acceptedAt: "2026-11-30T10:00:00.000Z",
+      matchingBehaviour: "undesired" as const,
+      metrics: [],
+      disagreements: [],
+    };
+    const csv = leaderboardCsv({ ...board(entry({})), behaviours: [behaviour] });
+    expect([csv.trimEnd().split("\n").length, csv.includes("sub_behaviour")]).toEqual([2, false]);
+  });
+});
