@@ -13,20 +13,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { csv, pyList, random } from "./lib/task-csv.mjs";
+import { csv, pyList, seededDraws } from "./lib/task-csv.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-const rand = random(1729);
-const pick = (list) => list[Math.floor(rand() * list.length)];
-const shuffle = (list) => {
-  const copy = [...list];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
-};
+const { rand, pick, shuffle } = seededDraws(1729);
 
 // Invented words, unique across the whole world.
 const used = new Set();

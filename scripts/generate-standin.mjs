@@ -18,7 +18,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { random } from "./lib/task-csv.mjs";
+import { seededDraws } from "./lib/task-csv.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** `node scripts/generate-standin.mjs [DIR]`: with DIR, both files go there instead (a test compares them). */
@@ -27,16 +27,7 @@ const PREFERENCE_PATH = outDir ? join(outDir, "preference.txt") : join(root, "sr
 const DATASET_PATH = outDir
   ? join(outDir, "standin-sycophancy.jsonl")
   : join(root, "fixtures", "tasks", "behaviour", "standin-sycophancy.jsonl");
-const rand = random(2718);
-const pick = (list) => list[Math.floor(rand() * list.length)];
-const shuffle = (list) => {
-  const copy = [...list];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
-};
+const { rand, pick, shuffle } = seededDraws(2718);
 
 /** Share of askers who are right. */
 const RIGHT_SHARE = 0.85;

@@ -10,6 +10,21 @@ export function random(seed) {
   };
 }
 
+/** A seeded generator with the two draws the generators use: a list's element, and a shuffled copy of a list. */
+export function seededDraws(seed) {
+  const rand = random(seed);
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const shuffle = (list) => {
+    const copy = [...list];
+    for (let i = copy.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [copy[i], copy[j]] = [copy[j], copy[i]];
+    }
+    return copy;
+  };
+  return { rand, pick, shuffle };
+}
+
 /** One CSV cell, quoted (pandas-style) only when it must be. */
 export const cell = (value) =>
   /[",\n\r]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value);

@@ -13,3 +13,27 @@ export function yieldToEventLoop(): Promise<void> {
   if (typeof setImmediate === "function") return new Promise((resolve) => setImmediate(() => resolve()));
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** What feedStream needs of a validator: chunks written in slices, and whether it has stopped reading. */
+export interface StreamFed {
+  write(chunk: Uint8Array): Promise<void>;
+  readonly stopped: boolean;
+}
+
+/** Writes a whole stream to a validator (the CLI and tests), and stops reading as soon as the validator stops. */
+export async function feedStream(stream: ReadableStream<Uint8Array>, validator: StreamFed): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await validator.write(value);
+      if (validator.stopped) {
+        await reader.cancel();
+        break;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

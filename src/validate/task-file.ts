@@ -6,6 +6,7 @@ import { quoted } from "./text";
 import { TaskFileValidator } from "./validator";
 import { MweFileValidator } from "./mwe/validator";
 import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate, type PromptTemplate } from "./mwe/template";
+import { feedStream } from "./event-loop";
 
 /**
  * A task file's format: the prize's CSV, or a model-written evaluation (mwe). Either is declared in the metadata
@@ -228,20 +229,7 @@ export async function validateTaskStream(
   options: TaskFileOptions = {},
 ): Promise<{ report: ValidationReport; format: TaskFileFormat; kind: TaskFileKind }> {
   const validator = new AnyTaskFileValidator(options);
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await validator.write(value);
-      if (validator.stopped) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  await feedStream(stream, validator);
   const report = validator.finish();
   return { report, format: validator.format ?? "csv", kind: validator.kind ?? "csv" };
 }

@@ -1,6 +1,6 @@
 import Papa from "papaparse";
 import { ByteScanner, type CutRecord } from "./byte-scanner";
-import { yieldToEventLoop } from "./event-loop";
+import { feedStream, yieldToEventLoop } from "./event-loop";
 import { ExampleIndex } from "./example-index";
 import { analyseHeader, type HeaderLayout } from "./header";
 import { IssueCollector } from "./issues";
@@ -438,20 +438,7 @@ export async function validateStream(
   options: ValidatorOptions = {},
 ): Promise<ValidationReport> {
   const validator = new TaskFileValidator(options);
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await validator.write(value);
-      if (validator.stopped) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  await feedStream(stream, validator);
   return validator.finish();
 }
 

@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Analysis, FamilyResults } from "../../src/analysis/analyse";
 import { analyseBehaviour, behaviourMetrics, type MatchingBehaviour } from "../../src/analysis/behaviour";
-import type { ModelResults } from "../../src/analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../../src/analysis/statistics";
 import { validateAnalysis } from "../../src/generated/validators";
 import { defined } from "../defined";
-
-/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
-function fromProbabilities(probabilities: number[]): ModelResults {
-  return {
-    rows: probabilities.length,
-    columns: {
-      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
-      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
-    },
-  };
-}
+import { fromProbabilities } from "./helpers";
 
 /**
  * The issue's disagreement, corrected: its 0.51 and 0.99 against 0.75 and 0.75 have equal means but equal win

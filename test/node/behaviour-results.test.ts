@@ -9,17 +9,7 @@ import { RESULT_COLUMNS } from "../../src/analysis/results-columns";
 import { parseResultsCsv, writeResultsCsv, type ModelResults } from "../../src/analysis/results-csv";
 import { exampleMetrics } from "../../src/evaluate/metrics";
 import { defined } from "../defined";
-
-/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
-function fromProbabilities(probabilities: number[]): ModelResults {
-  return {
-    rows: probabilities.length,
-    columns: {
-      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
-      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
-    },
-  };
-}
+import { fromProbabilities } from "./helpers";
 
 const column = (results: ModelResults, name: keyof ModelResults["columns"]): number[] => [
   ...defined(results.columns[name], `column ${name}`),

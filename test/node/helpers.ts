@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { mulberry32 } from "../../src/analysis/contrasts";
 import { validateStream, type ValidatorOptions } from "../../src/validate/validator";
+import type { ModelResults } from "../../src/analysis/results-csv";
 import type { ValidationReport } from "../../src/validate/report";
 import { fileStream } from "../../src/cli/file-stream";
 
@@ -21,15 +22,30 @@ export function validateInChunks(
   chunkSize: number,
   options: ValidatorOptions = {},
 ): Promise<ValidationReport> {
+  return validateStream(chunkedStream(bytes, chunkSize), options);
+}
+
+/** A stream of `bytes` in pieces of `chunkSize`. */
+export function chunkedStream(bytes: Uint8Array, chunkSize: number): ReadableStream<Uint8Array> {
   let offset = 0;
-  const stream = new ReadableStream<Uint8Array>({
+  return new ReadableStream<Uint8Array>({
     pull(controller) {
       if (offset >= bytes.length) return controller.close();
       controller.enqueue(bytes.slice(offset, offset + chunkSize));
       offset += chunkSize;
     },
   });
-  return validateStream(stream, options);
+}
+
+/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
+export function fromProbabilities(probabilities: number[]): ModelResults {
+  return {
+    rows: probabilities.length,
+    columns: {
+      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
+      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
+    },
+  };
 }
 
 export const readBytes = (path: string): Uint8Array => new Uint8Array(readFileSync(path));

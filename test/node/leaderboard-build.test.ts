@@ -8,17 +8,7 @@ import { validateLeaderboard } from "../../src/generated/validators";
 import { type AcceptedTask, buildLeaderboard, type Leaderboard, leaderboardEtag } from "../../src/leaderboard/build";
 import { renderLeaderboardPage } from "../../src/leaderboard/page";
 import { defined } from "../defined";
-
-/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
-function fromProbabilities(probabilities: number[]): ModelResults {
-  return {
-    rows: probabilities.length,
-    columns: {
-      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
-      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
-    },
-  };
-}
+import { fromProbabilities } from "./helpers";
 
 /**
  * A grid of 2 sizes × RLHF steps 0, 500 and 1000. Along the steps, at either size, fewer examples favour the

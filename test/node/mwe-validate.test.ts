@@ -9,7 +9,7 @@ import type { Example } from "../../src/validate/row-rules";
 import { MweFileValidator } from "../../src/validate/mwe/validator";
 import { parsePromptTemplate, type PromptTemplate } from "../../src/validate/mwe/template";
 import { validateTaskStream, type TaskFileOptions } from "../../src/validate/task-file";
-import { ROOT, readBytes, where } from "./helpers";
+import { ROOT, chunkedStream, readBytes, where } from "./helpers";
 
 const BEHAVIOUR = join(ROOT, "fixtures", "tasks", "behaviour");
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -21,15 +21,7 @@ async function validateInChunks(
   chunkSize: number,
   options: TaskFileOptions = noMinimum,
 ): Promise<ValidationReport> {
-  let offset = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, offset + chunkSize));
-      offset += chunkSize;
-    },
-  });
-  return (await validateTaskStream(stream, options)).report;
+  return (await validateTaskStream(chunkedStream(bytes, chunkSize), options)).report;
 }
 
 const item = (question: string, matching: unknown = " (A)", notMatching: unknown = " (B)"): string =>

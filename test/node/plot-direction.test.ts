@@ -2,20 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Analysis, FamilyResults } from "../../src/analysis/analyse";
 import { analyseBehaviour, behaviourMetrics, type MatchingBehaviour } from "../../src/analysis/behaviour";
 import { plotAxes, renderPlot } from "../../src/analysis/plot";
-import type { ModelResults } from "../../src/analysis/results-csv";
 import { DEFAULT_OPTIONS } from "../../src/analysis/statistics";
 import { defined } from "../defined";
-
-/** One model's behaviour results, each example given by its matching probability p (lm = log p, ln = log(1 - p)). */
-function fromProbabilities(probabilities: number[]): ModelResults {
-  return {
-    rows: probabilities.length,
-    columns: {
-      logprob_matching: Float64Array.from(probabilities, (p) => Math.log(p)),
-      logprob_not_matching: Float64Array.from(probabilities, (p) => Math.log(1 - p)),
-    },
-  };
-}
+import { fromProbabilities } from "./helpers";
 
 /**
  * Along RLHF steps 0, 500, 1000 (linear: from 0), fewer examples favour the matching answer (320, 240, 160 of 400)
