@@ -17,7 +17,7 @@ import { csv, pyList, seededDraws } from "./lib/task-csv.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-const { rand, pick, shuffle } = seededDraws(1729);
+const { pick, shuffle } = seededDraws(1729);
 
 // Invented words, unique across the whole world.
 const used = new Set();

@@ -886,6 +886,10 @@ export const openApiDocument = {
         properties: {
           metric: { type: "string" },
           role: { $ref: "#/components/schemas/MetricRole" },
+          orientation: {
+            enum: ["performance", "direction_only"],
+            description: "direction_only: the verdicts say which way the metric moves, not which way is better.",
+          },
           families: {
             type: "array",
             items: {
@@ -893,6 +897,11 @@ export const openApiDocument = {
               properties: {
                 family: { type: "string" },
                 verdict: { type: "string" },
+                words: {
+                  type: "string",
+                  description:
+                    'The verdict in words: in performance terms ("inverse scaling"), or the direction only ("rises with scale") for a behaviour task whose matching behaviour is neither desired nor undesired.',
+                },
                 axis: { enum: ["params", "flops", "rlhf_steps"] },
                 fixed: {
                   type: "object",

@@ -9,7 +9,7 @@ import type { UnfitLine } from "./family";
 import { METRICS, chooseMetric, type MetricChoice, type MetricDefinition } from "./metrics";
 import { formatScale } from "./labels";
 import type { ModelResults } from "./results-csv";
-import { isVerdict, type AnalysisOptions, type FamilyAnalysis, type Verdict } from "./statistics";
+import type { AnalysisOptions, FamilyAnalysis, Verdict } from "./statistics";
 
 /** Whether the behaviour a task's matching answers show is undesired (the default, as in risk evaluations). */
 export const MATCHING_BEHAVIOURS = ["undesired", "desired", "neither"] as const;
@@ -179,12 +179,18 @@ export function finishBehaviourAnalyses(analyses: readonly Analysis[], matching:
 function directionOnly(analysis: Analysis): Analysis {
   if (!isMatchingMetric(analysis.metric.name)) return analysis;
   const total = analysis.families.length + analysis.unanalysed.length;
-  const counted = Object.entries(analysis.summary.counts)
+  // Lines, as analyseMetrics counts them, when a family gives several (a grid); each line's words name its axis.
+  const names = new Set([...analysis.families, ...analysis.unanalysed].map((line) => line.family));
+  const [one, many] = names.size < total ? ["line", "lines"] : ["family", "families"];
+  const counts = new Map<string, number>();
+  for (const family of analysis.families) {
+    const along = family.axis === "rlhf_steps" ? "with RLHF steps" : "with scale";
+    const words = TREND_WORDS[family.verdict].replace("with scale", along);
+    counts.set(words, (counts.get(words) ?? 0) + 1);
+  }
+  const counted = [...counts]
     .sort(([, a], [, b]) => b - a)
-    .map(([verdict, count]) => {
-      const words = isVerdict(verdict) ? TREND_WORDS[verdict] : verdict;
-      return `${words} in ${count} of ${total} ${total === 1 ? "family" : "families"}`;
-    });
+    .map(([words, count]) => `${words} in ${count} of ${total} ${total === 1 ? one : many}`);
   if (analysis.unanalysed.length > 0) counted.push(`not analysed in ${analysis.unanalysed.length} of ${total}`);
   return {
     ...analysis,

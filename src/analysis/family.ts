@@ -79,8 +79,13 @@ export function familyAxes(family: FamilyDefinition): Axis[] {
   return axis === "rlhf_steps" ? [axis, "params"] : [axis, "rlhf_steps"];
 }
 
-/** Whether the family's models differ in both parameters and RLHF steps (absent steps count as a value). */
+/**
+ * Whether the family is a grid: every model gives its RLHF steps, and the models differ in both parameters and
+ * steps. A family where only some models give steps (base models next to tuned ones, as families registered before
+ * grids were analysed may be) is one line on its own axis, as it always was.
+ */
 export function isGrid(family: FamilyDefinition): boolean {
+  if (family.models.some((model) => model.rlhfSteps === undefined)) return false;
   const sizes = new Set(family.models.map((model) => model.parameters));
   const steps = new Set(family.models.map((model) => model.rlhfSteps));
   return sizes.size > 1 && steps.size > 1;
@@ -102,14 +107,6 @@ export function familyLines<R>(
   if (!known.ok) return known;
   const grid = isGrid(definition);
   const heldName = axis === "rlhf_steps" ? "parameters" : "rlhfSteps";
-  if (grid && heldName === "rlhfSteps") {
-    const missing = definition.models.find((model) => model.rlhfSteps === undefined);
-    if (missing)
-      return {
-        ok: false,
-        message: `model "${missing.id}" has no rlhfSteps while others of family ${definition.name} do; give each model its steps (0 for the pretrained model)`,
-      };
-  }
   const axisScale = axisScaleOf(axis, known.scales.values());
   // Models grouped by the value held fixed, smallest first; a family that is not a grid is one group.
   const groups = new Map<number | undefined, FamilyDefinition["models"]>();

@@ -61,8 +61,12 @@ void everyVerdictListed;
 
 export const isVerdict = (name: string): name is Verdict => VERDICTS.some((verdict) => verdict === name);
 
-/** Bump when a change alters any number an analysis reports, so stored analyses say which code made them. */
-export const ANALYSIS_CODE_VERSION = "isv-analysis/2.0.0";
+/**
+ * Bump when a change alters any number or sentence an analysis reports, or which lines a family gives, so stored
+ * analyses say which code made them and the cron job makes outdated ones again. 2.1.0: families of sizes x RLHF
+ * steps are analysed as lines along both axes; reasons along RLHF steps say so. The verdict rule is 2.0.0's.
+ */
+export const ANALYSIS_CODE_VERSION = "isv-analysis/2.1.0";
 
 /**
  * The error rates the verdict is claimed at. With no true trend, the chance of claiming inverse, standard,

@@ -5,6 +5,7 @@ import { readFormatChoice, validateTaskStream, type TaskFileFormat, type TaskFil
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { fileStream } from "./file-stream";
 import { formatReport } from "./format-report";
+import { fixedLabel } from "../analysis/labels";
 
 export const SUBMIT_USAGE = `Usage: isv submit FILE --url URL --meta METADATA.json [--format csv|mwe] [--type TYPE] [--title TEXT] [--no-wait]
        isv status ID --url URL --token TOKEN
@@ -45,9 +46,15 @@ interface SubmissionView {
 
 interface MetricVerdicts {
   metric: string;
+  /** direction_only: a behaviour task whose matching behaviour is neither desired nor undesired. */
+  orientation?: "performance" | "direction_only";
   families: {
     family: string;
+    /** What a line of a family of sizes x RLHF steps holds fixed. */
+    fixed?: { parameters?: number; rlhfSteps?: number };
     verdict: string;
+    /** The verdict in words: performance terms, or the direction only (matching behaviour "neither"). */
+    words: string;
     /** One of the two: per decade on a log axis, per 1000 RLHF steps on a linear one. */
     slopePerDecade?: number;
     slopePer1000Steps?: number;
@@ -259,7 +266,7 @@ function describe(view: SubmissionView): string {
   const lines = (results: MetricVerdicts): string[] =>
     results.families.map(
       (family) =>
-        `  ${family.family}: ${family.verdict.replace("_", "-")} (slope ${slopeText(family)}, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`,
+        `  ${family.fixed ? `${family.family}, ${fixedLabel(family.fixed)}` : family.family}: ${results.orientation === "direction_only" ? family.words : family.verdict.replace("_", "-")} (slope ${slopeText(family)}, 95% CI ${family.slopeCi95[0].toFixed(3)} to ${family.slopeCi95[1].toFixed(3)})`,
     );
   const verdicts = view.results ? lines(view.results) : [];
   const secondary = (view.results?.secondary ?? [])

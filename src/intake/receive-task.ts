@@ -20,6 +20,7 @@ import {
   type TaskFileKind,
 } from "../validate/task-file";
 import type { TaskType } from "../validate/task-types";
+import { DEFAULT_PROMPT_TEMPLATE } from "../validate/mwe/template";
 
 export type IntakeOutcome =
   | { kind: "created"; submission: SubmissionRecord; submitterToken: string }
@@ -35,7 +36,17 @@ export type IntakeOutcome =
 export const csvKey = (sha256: string): string => `csv/${sha256}.csv`;
 export const taskFileKey = (sha256: string, kind: TaskFileKind): string =>
   kind === "csv" ? csvKey(sha256) : `mwe/${sha256}.${kind === "jsonl" ? "jsonl" : "json"}`;
-export const examplesKey = (sha256: string, taskType: string): string => `examples/${sha256}/${taskType}.jsonl`;
+/**
+ * The normalised examples: by content and task type, and for a model-written evaluation by its prompt template too,
+ * since the same bytes with another template are other prompts (`prompts`: a hash of the template's text).
+ */
+export const examplesKey = (sha256: string, taskType: string, prompts?: string): string =>
+  `examples/${sha256}/${taskType}${prompts === undefined ? "" : `-${prompts}`}.jsonl`;
+
+/** What a behaviour task's examples key says of its template: the start of the template text's SHA-256. */
+async function promptsVariant(template: string): Promise<string> {
+  return (await sha256Hex(template)).slice(0, 16);
+}
 
 const CONTENT_TYPES: Record<TaskFileKind, string> = {
   csv: "text/csv; charset=utf-8",
@@ -53,6 +64,8 @@ export type StagedTaskFile =
       fileKind: TaskFileKind;
       fileKey: string;
       taskType: TaskType;
+      /** Where the normalised examples are kept (examplesKey). */
+      examplesKey: string;
       report: ValidationReport;
       keep: () => Promise<void>;
       discard: () => Promise<void>;
@@ -109,16 +122,20 @@ export async function stageTaskFile(
     const validType = report.taskType;
     const fileKind = validator.kind ?? "csv";
     const fileKey = taskFileKey(sha256, fileKind);
+    const prompts =
+      validType === "behaviour" ? await promptsVariant(choice?.template.text ?? DEFAULT_PROMPT_TEMPLATE) : undefined;
+    const examplesObject = examplesKey(sha256, validType, prompts);
     return {
       kind: "staged",
       sha256,
       fileKind,
       fileKey,
       taskType: validType,
+      examplesKey: examplesObject,
       report,
       keep: async () => {
         await csv.commit(fileKey, { httpMetadata: { contentType: CONTENT_TYPES[fileKind] }, sha256 });
-        await examples.commit(examplesKey(sha256, validType), {
+        await examples.commit(examplesObject, {
           httpMetadata: { contentType: "application/x-ndjson" },
         });
       },
@@ -175,7 +192,7 @@ export async function receiveTaskFile(
       csvSha256: sha256,
       csvKey: staged.fileKey,
       csvBytes: report.stats.bytes,
-      examplesKey: examplesKey(sha256, taskType),
+      examplesKey: staged.examplesKey,
       exampleCount: report.stats.examples,
       report,
       submitterTokenHash: await sha256Hex(submitterToken),

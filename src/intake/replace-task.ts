@@ -12,7 +12,7 @@ import {
 } from "../storage/submissions";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
 import { readFormatChoice } from "../validate/task-file";
-import { examplesKey, stageTaskFile } from "./receive-task";
+import { stageTaskFile } from "./receive-task";
 import type { StorageBindings } from "../storage/bindings";
 
 export type ReplaceOutcome =
@@ -57,7 +57,7 @@ export async function replaceTaskFile(
     csvSha256: staged.sha256,
     csvKey: staged.fileKey,
     csvBytes: staged.report.stats.bytes,
-    examplesKey: examplesKey(staged.sha256, staged.taskType),
+    examplesKey: staged.examplesKey,
     exampleCount: staged.report.stats.examples,
     report: staged.report,
   };

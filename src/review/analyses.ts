@@ -193,8 +193,8 @@ export async function analysesFor(
 /**
  * The lines to analyse, along every axis of each family (familyAxes: a grid of sizes and RLHF steps is analysed
  * along both, one line per value held fixed), with only the models that scored something. A family cut short to
- * fewer than two such models (a budget, a failing provider) is left out, as it always was; a grid's line that
- * cannot show a trend is listed in the analyses' `unanalysed`.
+ * fewer than two such models (a budget, a failing provider) is left out, as it always was; a line that cannot show
+ * a trend otherwise is listed in the analyses' `unanalysed` with its reason.
  */
 function linesOf(families: FamilyData[]): { lines: FamilyResults[]; unfit: UnfitLine[] } {
   const lines: FamilyResults[] = [];
@@ -207,9 +207,15 @@ function linesOf(families: FamilyData[]): { lines: FamilyResults[]; unfit: Unfit
     );
     for (const axis of familyAxes(definition)) {
       const expanded = familyLines(definition, scored, axis);
-      if (!expanded.ok) throw new Error(expanded.message);
+      // A family that cannot be placed on its axis is listed with the reason; the others are still analysed.
+      if (!expanded.ok) {
+        unfit.push({ family: definition.name, axis, models: [...scored.keys()], reason: expanded.message });
+        continue;
+      }
       lines.push(...expanded.lines);
-      unfit.push(...expanded.unfit.filter((line) => line.fixed !== undefined));
+      // A line of a grid, or a family whose scored models share one scale, is listed with its reason; a family
+      // with fewer than two scored models is one whose evaluation was cut short, and is left out as before.
+      unfit.push(...expanded.unfit.filter((line) => line.fixed !== undefined || line.models.length >= 2));
     }
   }
   return { lines, unfit };

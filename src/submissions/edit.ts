@@ -100,10 +100,12 @@ function formatFixed(
     };
   if (metadata.behaviour === undefined) return undefined;
   const recorded = behaviourSettings(submission.metadata);
-  const requested = behaviourSettings(metadata);
+  // Only the settings the edit sends: one it leaves out is kept as recorded, not read as a request for its default
+  // (which would refuse `{ matchingBehaviour }` alone whenever the recorded template is not the default).
+  const { matchingBehaviour, promptTemplate } = metadata.behaviour;
   if (
-    requested.matchingBehaviour === recorded.matchingBehaviour &&
-    requested.promptTemplate === recorded.promptTemplate
+    (matchingBehaviour === undefined || matchingBehaviour === recorded.matchingBehaviour) &&
+    (promptTemplate === undefined || promptTemplate === recorded.promptTemplate)
   )
     return undefined;
   return {

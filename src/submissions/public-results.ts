@@ -1,7 +1,7 @@
 import type { Analysis } from "../analysis/analyse";
 import { chooseBehaviourMetric, matchingBehaviourOf } from "../analysis/behaviour";
 import { chooseMetric } from "../analysis/metrics";
-import { PLOT_AXES, isPlotAxis, plotAxes } from "../analysis/plot";
+import { PLOT_AXES, isPlotAxis, lineVerdictWords, plotAxes } from "../analysis/plot";
 import { summariseEvaluation } from "../evaluate/summary";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { latestAnalyses, latestAnalysis } from "../storage/analyses";
@@ -113,11 +113,17 @@ export async function submitterResults(db: D1Database, submission: SubmissionRec
   const verdicts = ({ metric, analysis }: (typeof analyses)[number]) => ({
     metric,
     role: metricRole(submission, metric),
+    ...(analysis.metric.orientation ? { orientation: analysis.metric.orientation } : {}),
     families: analysis.families
       .filter((family) => !privateNames.has(family.family))
       .map((family) => ({
         family: family.family,
+        // A grid family has a line per value held fixed along each axis: these tell its lines apart.
+        axis: family.axis,
+        ...(family.fixed ? { fixed: family.fixed } : {}),
         verdict: family.verdict,
+        // The verdict for people: in performance terms, or the direction only for a direction-only metric.
+        words: lineVerdictWords(family, analysis.metric.orientation),
         // A linear axis (RLHF steps from 0) has its slope per 1000 steps: never shown as per decade.
         ...("perDecade" in family.slope
           ? { slopePerDecade: family.slope.perDecade }

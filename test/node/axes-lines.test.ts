@@ -133,19 +133,22 @@ describe("a grid family's lines", () => {
     ]);
   });
 
-  it("refuses a grid along size where some models have no RLHF steps", () => {
+  it("takes a family where only some models give RLHF steps as one line on its own axis, as before grids", () => {
+    // Base models next to a tuned one, as families registered before grids were analysed may be.
     const family: FamilyDefinition = {
       name: "mixed",
       models: [
-        { id: "a", parameters: 1e8, rlhfSteps: 0 },
-        { id: "b", parameters: 1e9 },
+        { id: "base-s", parameters: 1e8 },
+        { id: "base-l", parameters: 1e9 },
+        { id: "tuned-l", parameters: 1e9, rlhfSteps: 100 },
       ],
     };
-    expect(familyLines(family, everyResult(family))).toEqual({
-      ok: false,
-      message:
-        'model "b" has no rlhfSteps while others of family mixed do; give each model its steps (0 for the pretrained model)',
-    });
+    const lines = familyLines(family, everyResult(family));
+    if (!lines.ok) throw new Error(lines.message);
+    expect([familyAxes(family), lines.lines.map((line) => [line.axis, line.fixed, line.models.length])]).toEqual([
+      ["params"],
+      [["params", undefined, 3]],
+    ]);
   });
 
   it("refuses an RLHF axis where a model has no steps, as familyScales does", () => {

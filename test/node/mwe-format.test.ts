@@ -108,6 +108,7 @@ describe("the metadata's format choices, checked before the file is read", () =>
     [{ format: "mwe", taskType: "classification_acc" }, ["taskType"]],
     [{ taskType: "numeric", behaviour: {} }, ["behaviour"]],
     [{ behaviour: { promptTemplate: "Human: {0}\nAssistant:" } }, ["behaviour.promptTemplate"]],
+    [{ behaviour: { promptTemplate: "\u0000Human: {question}\u0007\nAssistant:" } }, ["behaviour.promptTemplate"]],
     [{ format: "mwe", taskType: "behaviour", behaviour: { matchingBehaviour: "neither" } }, []],
   ] as const)("%j is refused on %j", (metadata, fields) => {
     expect(fieldsOf(metadata)).toEqual(fields);
@@ -134,9 +135,19 @@ describe("prompt templates", () => {
     ["an empty placeholder", "{}{question}", '"{}" at character 1'],
     ["a brace never closed", "{question} {statement", '"{statement" at character 12'],
     ["a lone closing brace", "{question} }", 'a lone "}" at character 12'],
+    ["a NUL", "\u0000Human: {question}\n\nAssistant:", "a NUL character (U+0000) at character 1"],
+    ["a NUL after another control character", "\u0007{question}\u0000", "a NUL character (U+0000) at character 12"],
+    ["a bell", "Human: {question}\u0007\nAssistant:", "a control character, U+0007, at character 18"],
+    ["DEL", "{question}\u007f", "a control character, U+007F, at character 11"],
+    ["a C1 control", "\u0085{question}", "a control character, U+0085, at character 1"],
   ])("refuses %s", (_, text, message) => {
     const parsed = parsePromptTemplate(text);
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.message).toContain(message);
+  });
+
+  it("takes tab, line feed and carriage return, which prompts use", () => {
+    const parsed = parsePromptTemplate("\r\n\tHuman: {question}\r\n\tAssistant:");
+    expect(parsed.ok && parsed.template.fields).toEqual(["question"]);
   });
 });

@@ -8,7 +8,7 @@ import type { ValidationReport } from "../../src/validate/report";
 import type { Example } from "../../src/validate/row-rules";
 import { MweFileValidator } from "../../src/validate/mwe/validator";
 import { parsePromptTemplate, type PromptTemplate } from "../../src/validate/mwe/template";
-import { validateTaskStream, type TaskFileOptions } from "../../src/validate/task-file";
+import { AnyTaskFileValidator, validateTaskStream, type TaskFileOptions } from "../../src/validate/task-file";
 import { ROOT, chunkedStream, readBytes, where } from "./helpers";
 
 const BEHAVIOUR = join(ROOT, "fixtures", "tasks", "behaviour");
@@ -407,19 +407,96 @@ describe("chunking", () => {
   });
 });
 
+/** Forces a full collection, so that a measure of the heap counts what is held, not garbage not yet collected. */
+function fullCollector(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+/** The heap and the ArrayBuffers' memory, which V8 keeps outside the heap when they are large. */
+function memoryInUse(): number {
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+}
+
+describe("a record in bounded memory whatever the chunking", () => {
+  // A valid item whose line is just under the default record limit (1 MiB): its long field is not one the template
+  // reads, so the report is about the item, not its prompt.
+  const nearLimit = encode(
+    `${JSON.stringify({
+      question: "Q?",
+      answer_matching_behavior: " (A)",
+      answer_not_matching_behavior: " (B)",
+      notes: "z".repeat(1_000_000),
+    })}\n`,
+  );
+
+  it("a line near the record limit, a byte at a time, holds about the line, not a piece per byte", () => {
+    const collect = fullCollector();
+    const validator = new MweFileValidator(noMinimum);
+    collect();
+    const before = memoryInUse();
+    // Everything but the line's end, so the record is still held when measured.
+    for (let at = 0; at < nearLimit.length - 1; at++) validator.push(nearLimit.subarray(at, at + 1));
+    collect();
+    const grown = memoryInUse() - before;
+    // One buffer of at most the record limit (1 MiB); a copy of each byte was about 218 MB.
+    expect(grown).toBeLessThan(20 * 1024 * 1024);
+    validator.push(nearLimit.subarray(nearLimit.length - 1));
+    expect(validator.finish()).toMatchObject({ valid: true, issues: [], stats: { examples: 1 } });
+  });
+
+  it("a line near the record limit gives the same report a byte at a time as in one chunk", () => {
+    const whole = new MweFileValidator(noMinimum);
+    whole.push(nearLimit);
+    const bytewise = new MweFileValidator(noMinimum);
+    for (let at = 0; at < nearLimit.length; at++) bytewise.push(nearLimit.subarray(at, at + 1));
+    expect(bytewise.finish()).toEqual(whole.finish());
+  });
+
+  it("a line one byte past the record limit, a byte at a time: record_too_long, as in one chunk", () => {
+    // The line without its LF is one byte longer than the limit.
+    const limits = { minExamples: 0, maxRecordBytes: nearLimit.length - 2 };
+    const whole = new MweFileValidator({ limits });
+    whole.push(nearLimit);
+    const bytewise = new MweFileValidator({ limits });
+    for (let at = 0; at < nearLimit.length; at++) bytewise.push(nearLimit.subarray(at, at + 1));
+    const { issues } = bytewise.finish();
+    expect(issues.map((issue) => `${issue.code}@${issue.line}`)).toEqual(["record_too_long@1"]);
+    // Only the issues: the stats say how far reading went before it stopped, which depends on the chunks.
+    expect(issues).toEqual(whole.finish().issues);
+  });
+
+  it("whitespace before the format is known, a byte at a time, is held in about its own size", async () => {
+    const collect = fullCollector();
+    const validator = new AnyTaskFileValidator(noMinimum);
+    const space = encode(" ");
+    collect();
+    const before = memoryInUse();
+    // Just under the 64 KiB held before the format is assumed.
+    for (let i = 0; i < 60_000; i++) await validator.write(space);
+    collect();
+    const grown = memoryInUse() - before;
+    expect(validator.format).toBeUndefined();
+    // One buffer of at most 64 KiB; a copy of each byte was about 13 MB.
+    expect(grown).toBeLessThan(4 * 1024 * 1024);
+    await validator.write(encode(`${item("Q?")}\n`));
+    expect(validator.finish()).toMatchObject({ valid: true, issues: [], stats: { examples: 1, lines: 1 } });
+  });
+});
+
 describe("duplicates in bounded memory", () => {
   it("remembers hashes, not questions: 20,000 distinct 2,000-character questions cost far less than their text", async () => {
     const count = 20_000;
     const long = "y".repeat(2000);
     // A full collection before each measure, so garbage (each item's text, once checked) does not count.
-    setFlagsFromString("--expose-gc");
-    const collect = runInNewContext("gc") as () => void;
+    const collect = fullCollector();
     const validator = new MweFileValidator(noMinimum);
     collect();
-    const before = process.memoryUsage().heapUsed;
+    const before = memoryInUse();
     for (let i = 0; i < count; i++) validator.push(encode(`${item(`${i} ${long}`)}\n`));
     collect();
-    const grown = process.memoryUsage().heapUsed - before;
+    const grown = memoryInUse() - before;
     const report = validator.finish();
     expect(report.stats.examples).toBe(count);
     expect(report.counts.duplicate_question).toBeUndefined();

@@ -32,6 +32,23 @@ function probabilityAnalysis(matching: MatchingBehaviour): Analysis {
   );
 }
 
+describe("the summary of a direction-only metric along RLHF steps", () => {
+  it("names the axis the value moves along, and counts lines when a family gives several", () => {
+    const twoSizes = [0, 1].map((size) => ({ ...ALONG_STEPS, fixed: { parameters: 10 ** (8 + size) } }));
+    const analysis = defined(
+      analyseBehaviour(behaviourMetrics("neither"), twoSizes, "neither", {
+        ...DEFAULT_OPTIONS,
+        bootstrapSamples: 200,
+      }).find((one) => one.metric.name === "matching_probability"),
+      "the matching_probability analysis",
+    );
+    // The disagreements follow, each starting "On".
+    expect(analysis.summary.text.split(". On ")[0]).toBe(
+      "Direction only (the matching behaviour is neither desired nor undesired): rises with RLHF steps in 2 of 2 lines",
+    );
+  });
+});
+
 describe("the plot of a direction-only metric (matching behaviour neither)", () => {
   const analysis = probabilityAnalysis("neither");
   const svg = renderPlot(analysis, "Sycophancy");

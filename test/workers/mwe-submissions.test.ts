@@ -73,7 +73,8 @@ describe("POST /v1/submissions: a model-written evaluation (JSON Lines), format 
   });
 
   it("stores each item as a behaviour example: prompt from the default template, matching answers first", async () => {
-    const stored = defined(await env.BLOBS.get(`examples/${body.csvSha256}/behaviour.jsonl`), "the examples");
+    const record = defined(await getSubmission(env.DB, body.id), "the stored submission");
+    const stored = defined(await env.BLOBS.get(record.examplesKey), "the examples");
     const lines = (await stored.text())
       .trim()
       .split("\n")
@@ -186,6 +187,11 @@ describe("POST /v1/submissions: refused model-written evaluations", () => {
     ["format mwe with a CSV task type", { format: "mwe", taskType: "logodds" }, "taskType"],
     ["a template without a placeholder", { behaviour: { promptTemplate: "Answer:" } }, "behaviour.promptTemplate"],
     ["a template in another syntax", { behaviour: { promptTemplate: "{0}" } }, "behaviour.promptTemplate"],
+    [
+      "a template with a NUL and a control character",
+      { behaviour: { promptTemplate: "\u0000Human: {question}\u0007\nAssistant:" } },
+      "behaviour.promptTemplate",
+    ],
   ])("%s: 400 invalid_metadata before the file is read", async (_, extra, field) => {
     const problem = await problemOf(await submitMwe(uniqueItems(), { ...VALID_METADATA, ...extra }));
     expect(problem).toMatchObject({ status: 400, code: "invalid_metadata" });
@@ -235,6 +241,48 @@ describe("a behaviour task after upload", () => {
       body: JSON.stringify({ metadata: { ...VALID_METADATA, behaviour: { matchingBehaviour: "desired" } } }),
     });
     const problem = await problemOf(response);
+    expect(problem).toMatchObject({ status: 400, code: "invalid_metadata", fields: [{ field: "behaviour" }] });
+  });
+});
+
+describe("a behaviour task uploaded with its own settings, edited", () => {
+  const settings = { matchingBehaviour: "desired", promptTemplate: "Question: {question}" };
+  let task: Created;
+
+  beforeAll(async () => {
+    const metadata = { ...VALID_METADATA, format: "mwe", behaviour: settings };
+    task = await (await submitMwe(uniqueItems(), metadata)).json<Created>();
+  });
+
+  const editBehaviour = (behaviour: object): Promise<Response> =>
+    call(`/v1/submissions/${task.id}/metadata`, task.submitterToken, {
+      method: "PUT",
+      body: JSON.stringify({ metadata: { ...VALID_METADATA, behaviour } }),
+    });
+
+  it("takes an edit repeating only matchingBehaviour, and keeps the recorded template", async () => {
+    const response = await editBehaviour({ matchingBehaviour: "desired" });
+    expect(response.status).toBe(200);
+    const record = defined(await getSubmission(env.DB, task.id), "the stored record");
+    expect(record.metadata.behaviour).toEqual(settings);
+  });
+
+  it("takes an edit with empty behaviour settings, and keeps the recorded ones", async () => {
+    const response = await editBehaviour({});
+    expect(response.status).toBe(200);
+    const record = defined(await getSubmission(env.DB, task.id), "the stored record");
+    expect(record.metadata.behaviour).toEqual(settings);
+  });
+
+  it("refuses an edit repeating matchingBehaviour with another template: 400 invalid_metadata", async () => {
+    const problem = await problemOf(
+      await editBehaviour({ matchingBehaviour: "desired", promptTemplate: "\n\nHuman: {question}\n\nAssistant:" }),
+    );
+    expect(problem).toMatchObject({ status: 400, code: "invalid_metadata", fields: [{ field: "behaviour" }] });
+  });
+
+  it("refuses an edit sending only another matchingBehaviour: 400 invalid_metadata", async () => {
+    const problem = await problemOf(await editBehaviour({ matchingBehaviour: "undesired" }));
     expect(problem).toMatchObject({ status: 400, code: "invalid_metadata", fields: [{ field: "behaviour" }] });
   });
 });

@@ -2,8 +2,13 @@
  * The prompt template of a model-written evaluation: how each item becomes the text a model reads. `{field}` is
  * the item's string field of that name; `{{` and `}}` are literal braces. Anything else with a brace is refused,
  * so that a template written for another tool (`{0}`, `{question!r}`, `{ question }`) fails loudly instead of
- * sending its braces to every model.
+ * sending its braces to every model. So is a control character other than tab, line feed and carriage return: it
+ * would be in every prompt, where in a CSV's prompt a NUL is an error (nul_character) and any other a warning
+ * (control_character); a template has no warnings to give, since it is checked before the file is read.
  */
+
+import { CONTROL_CHARACTER } from "../row-rules";
+import { formatCount } from "../text";
 
 /** The template the published evaluations were scored with (Perez et al., 2022): a one-turn dialogue. */
 export const DEFAULT_PROMPT_TEMPLATE = "\n\nHuman: {question}\n\nAssistant:";
@@ -23,6 +28,8 @@ export type TemplateParse = { ok: true; template: PromptTemplate } | { ok: false
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parsePromptTemplate(text: string): TemplateParse {
+  const control = controlCharacterProblem(text);
+  if (control) return refuse(control);
   const parts: TemplatePart[] = [];
   const fields: string[] = [];
   let literal = "";
@@ -75,6 +82,18 @@ export function defaultPromptTemplate(): PromptTemplate {
   const parsed = parsePromptTemplate(DEFAULT_PROMPT_TEMPLATE);
   if (!parsed.ok) throw new Error(`the default prompt template is invalid: ${parsed.message}`);
   return parsed.template;
+}
+
+/** What is wrong with the template's control characters, as the CSV's checks say it (row-rules.ts), if anything. */
+function controlCharacterProblem(text: string): string | undefined {
+  const found = CONTROL_CHARACTER.exec(text);
+  if (!found) return undefined;
+  // A NUL anywhere is said first: it is the one that cuts prompts short.
+  const nul = text.indexOf("\u0000", found.index);
+  if (nul !== -1)
+    return `it has a NUL character (U+0000) at character ${formatCount(nul + 1)}, which would be in every prompt, and servers cut a prompt there or refuse it; remove it`;
+  const code = text.charCodeAt(found.index).toString(16).toUpperCase().padStart(4, "0");
+  return `it has a control character, U+${code}, at character ${formatCount(found.index + 1)}, which would be in every prompt, invisible when the task is read; remove it (tab, line feed and carriage return are allowed)`;
 }
 
 function refuse(message: string): TemplateParse {
