@@ -1,18 +1,158 @@
-import exampleSchema from "../schemas/example.schema.json";
-import metadataSchema from "../schemas/submission-metadata.schema.json";
 import analysisSchema from "../schemas/analysis.schema.json";
-import evaluationRequestSchema from "../schemas/evaluation-request.schema.json";
-import decisionSchema from "../schemas/decision-request.schema.json";
-import leaderboardSchema from "../schemas/leaderboard.schema.json";
-import familySchema from "../schemas/model-family.schema.json";
-import reportSchema from "../schemas/validation-report.schema.json";
 import settingsSchema from "../schemas/competition-settings.schema.json";
+import decisionSchema from "../schemas/decision-request.schema.json";
+import evaluationRequestSchema from "../schemas/evaluation-request.schema.json";
+import exampleSchema from "../schemas/example.schema.json";
+import leaderboardSchema from "../schemas/leaderboard.schema.json";
+import metadataUpdateSchema from "../schemas/metadata-update.schema.json";
+import familySchema from "../schemas/model-family.schema.json";
+import metadataSchema from "../schemas/submission-metadata.schema.json";
+import reportSchema from "../schemas/validation-report.schema.json";
+import { license, version } from "../package.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
 import { REFUSALS } from "./storage/spend";
 
-/** Schemas are embedded from schemas/ as they are, so the document cannot drift from what the service checks. */
-const withoutMeta = ({ $schema: _schema, $id: _id, ...schema }: Record<string, unknown>): Record<string, unknown> =>
-  schema;
+/** A JSON Schema object as the document holds it. */
+type SchemaObject = { [keyword: string]: unknown };
+
+const isObject = (value: unknown): value is SchemaObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const COMPONENTS = "#/components/schemas/";
+const pascal = (text: string): string =>
+  text.replace(/(^|[-_])([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+
+/** The component a schema file becomes: its file name in PascalCase, as scripts/build-schemas.mjs names its type. */
+function componentName(file: string): string {
+  return pascal(file.replace(/^.*\//, "").replace(/\.schema\.json$/, ""));
+}
+
+/**
+ * Rewrites one reference from a schema file into one that resolves against the document: `#/$defs/x…` to the
+ * hoisted `<Name>X…`, `#…` to the schema's own component, `other.schema.json#…` likewise into that file's.
+ */
+function documentReference(ref: string, name: string, names: ReadonlySet<string>): string {
+  const [file = "", fragment = ""] = ref.split("#");
+  const target = file === "" ? name : componentName(file);
+  const [, definition, rest = ""] = /^\/\$defs\/([^/]+)(.*)$/.exec(fragment) ?? [];
+  const rewritten =
+    definition === undefined
+      ? `${COMPONENTS}${target}${fragment}`
+      : `${COMPONENTS}${target}${pascal(definition)}${rest}`;
+  const component = rewritten.slice(COMPONENTS.length).split("/")[0] ?? "";
+  if (!names.has(component)) throw new Error(`${name}: $ref ${ref} names no schema in schemas/`);
+  return rewritten;
+}
+
+function withReferences(node: unknown, rewrite: (ref: string) => string): unknown {
+  if (Array.isArray(node)) return node.map((item) => withReferences(item, rewrite));
+  if (!isObject(node)) return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [
+      key,
+      key === "$ref" && typeof value === "string" ? rewrite(value) : withReferences(value, rewrite),
+    ]),
+  );
+}
+
+/**
+ * Every schema file once under components/schemas, named for its file, with its `$defs` hoisted beside it as
+ * `<Name><Def>` (AnalysisInterval, as src/generated/types.ts names them) and every `$ref` rewritten to match. The
+ * files resolve `#/$defs/…` against their own `$id`, which a document embedding them does not have; the files
+ * themselves stay as they are, since Ajv compiles them at build time.
+ */
+export function bundleSchemas(files: Readonly<Record<string, unknown>>): Record<string, SchemaObject> {
+  const hoisted = Object.entries(files).flatMap(([file, schema]) => {
+    if (!isObject(schema)) throw new Error(`${file} is not a schema object`);
+    const { $schema: _dialect, $id: _id, $defs = {}, ...body } = schema;
+    const name = componentName(file);
+    const definitions = isObject($defs) ? Object.entries($defs) : [];
+    return [
+      { name, body, owner: name },
+      ...definitions.map(([key, definition]) => ({ name: `${name}${pascal(key)}`, body: definition, owner: name })),
+    ];
+  });
+  const names = new Set(hoisted.map((entry) => entry.name));
+  return Object.fromEntries(
+    hoisted.map(({ name, body, owner }) => {
+      const bundled = withReferences(body, (ref) => documentReference(ref, owner, names));
+      if (!isObject(bundled)) throw new Error(`${name} is not a schema object`);
+      return [name, bundled];
+    }),
+  );
+}
+
+/** The values of `property` a branch of a union admits: its `const`, or each of its `enum`. */
+function branchValues(branch: SchemaObject, property: string): string[] {
+  const schema = isObject(branch.properties) ? branch.properties[property] : undefined;
+  if (isObject(schema) && typeof schema.const === "string") return [schema.const];
+  if (isObject(schema) && Array.isArray(schema.enum) && schema.enum.every((value) => typeof value === "string"))
+    return schema.enum;
+  throw new Error(`a branch of the union fixes no value of ${property}`);
+}
+
+/**
+ * A schema of shared properties plus a `oneOf` whose branches each fix `property`, as the discriminated union
+ * tools read: one component per value of `property` (`<Name><Value>`: the shared properties and the branch's, with
+ * `property` required and fixed to that value) and `<Name>` as their `oneOf` with a discriminator mapping every
+ * value. A branch admitting two values becomes two components; the values must be exactly the property's `enum`.
+ */
+export function discriminatedUnion(name: string, schema: SchemaObject, property: string): Record<string, SchemaObject> {
+  const { oneOf, properties, required, type, ...annotations } = schema;
+  const shared = isObject(properties) ? properties : {};
+  const sharedRequired = Array.isArray(required) ? required : [];
+  if (!Array.isArray(oneOf) || !oneOf.every(isObject)) throw new Error(`${name} has no oneOf of schemas`);
+  const variants = oneOf.flatMap((branch) => {
+    const { properties: own = {}, required: ownRequired = [], ...rest } = branch;
+    if (Object.keys(rest).length > 0 || !isObject(own) || !Array.isArray(ownRequired))
+      throw new Error(`${name}: a branch says more than properties and required`);
+    // Merging is exact only while a branch narrows no shared property but `property` (checked below).
+    const narrowed = Object.keys(own).filter((key) => key !== property && key in shared);
+    if (narrowed.length > 0) throw new Error(`${name}: a branch redefines ${narrowed.join(", ")}`);
+    return branchValues(branch, property).map((value) => ({
+      value,
+      schema: {
+        type,
+        required: [...new Set([property, ...sharedRequired, ...ownRequired])],
+        properties: { ...shared, ...own, [property]: { const: value } },
+      },
+    }));
+  });
+  const declared = isObject(shared[property]) ? shared[property].enum : undefined;
+  const values = variants.map((variant) => variant.value);
+  if (!Array.isArray(declared) || [...declared].sort().join() !== [...values].sort().join())
+    throw new Error(`${name}: the branches' ${property} values are not exactly its enum`);
+  const componentOf = (value: string) => `${name}${pascal(value)}`;
+  return {
+    [name]: {
+      ...annotations,
+      oneOf: values.map((value) => ({ $ref: `${COMPONENTS}${componentOf(value)}` })),
+      discriminator: {
+        propertyName: property,
+        mapping: Object.fromEntries(values.map((value) => [value, `${COMPONENTS}${componentOf(value)}`])),
+      },
+    },
+    ...Object.fromEntries(variants.map((variant) => [componentOf(variant.value), variant.schema])),
+  };
+}
+
+/** The schema files, bundled; Example as the union of its task types, discriminated by `taskType`. */
+function fileSchemas(): Record<string, SchemaObject> {
+  const { Example, ...schemas } = bundleSchemas({
+    "analysis.schema.json": analysisSchema,
+    "competition-settings.schema.json": settingsSchema,
+    "decision-request.schema.json": decisionSchema,
+    "evaluation-request.schema.json": evaluationRequestSchema,
+    "example.schema.json": exampleSchema,
+    "leaderboard.schema.json": leaderboardSchema,
+    "metadata-update.schema.json": metadataUpdateSchema,
+    "model-family.schema.json": familySchema,
+    "submission-metadata.schema.json": metadataSchema,
+    "validation-report.schema.json": reportSchema,
+  });
+  if (!Example) throw new Error("example.schema.json is missing");
+  return { ...schemas, ...discriminatedUnion("Example", Example, "taskType") };
+}
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
 const metricParameter = {
@@ -33,10 +173,32 @@ const axisParameter = {
     "The axis to draw: the lines along it only (a family of sizes x RLHF steps is analysed along both, and the two are never drawn in one chart). Default: the first line's axis.",
 } as const;
 
+/**
+ * An error response: problem+json whose `code` is one of `codes`, as an enum that generated clients type and the
+ * /docs page lists.
+ */
 const problem = (codes: ProblemCode[], description: string) => ({
-  description: `${description} Codes: ${codes.map((code) => `\`${code}\``).join(", ")}.`,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  description,
+  content: {
+    "application/problem+json": {
+      schema: {
+        allOf: [
+          { $ref: "#/components/schemas/Problem" },
+          { type: "object", required: ["code"], properties: { code: { enum: codes } } },
+        ],
+      },
+    },
+  },
 });
+
+/** Any route that reaches storage can fail on the service's side; nothing about the fault is described. */
+const internalError = problem(
+  ["internal_error"],
+  "A fault on the service's side: logged with the request id (`requestId`), never described; nothing was stored.",
+);
+
+/** Any JSON body under /v1 larger than 256 KiB is refused unread (src/app.ts, MAX_JSON_BODY_BYTES). */
+const jsonTooLarge = problem(["payload_too_large"], "A JSON body over 256 KiB, refused unread (`limitBytes`).");
 
 /** Uploads and file replacements past their client's allowance (README, "Competition settings"). */
 const rateLimited = {
@@ -49,15 +211,25 @@ const rateLimited = {
   },
 };
 
-/** An organiser route's security and responses: the token, and the 401/403 every such route shares. */
+/** A public route (no token) that reads storage. */
+const publicRoute = (responses: Record<string, unknown>) => ({
+  security: [],
+  responses: { "500": internalError, ...responses },
+});
+
+/** An organiser route's security and responses: the token, and the 401 every such route shares. */
 const organiser = (responses: Record<string, unknown>) => ({
   security: [{ organiserToken: [] }],
   responses: {
-    "401": problem(["unauthorized"], "No valid organiser token."),
-    "403": problem(["forbidden"], "The token's role does not allow this."),
+    "401": problem(["unauthorized"], "No organiser token, or one that is unknown or revoked."),
+    "500": internalError,
     ...responses,
   },
 });
+
+/** An admin-only route: an organiser's token is valid but gets 403. */
+const admin = (responses: Record<string, unknown>) =>
+  organiser({ "403": problem(["forbidden"], "The token is an organiser's; this needs the admin role."), ...responses });
 
 /** A submitter route's security and responses: the submission's token, and the 401/404 every such route shares. */
 const submitter = (responses: Record<string, unknown>) => ({
@@ -65,6 +237,7 @@ const submitter = (responses: Record<string, unknown>) => ({
   responses: {
     "401": problem(["unauthorized"], "No bearer token."),
     "404": problem(["submission_not_found"], "No submission with this id for this token."),
+    "500": internalError,
     ...responses,
   },
 });
@@ -75,7 +248,8 @@ export const openApiDocument = {
   openapi: "3.1.0",
   info: {
     title: "isv: Inverse Scaling validator",
-    version: "0.1.0",
+    version,
+    license: { name: license, identifier: license },
     description:
       "Submit inverse-scaling benchmark tasks in the Inverse Scaling Prize's CSV formats. Every error is application/problem+json (RFC 9457) with a stable `code`. Every answer carries X-Content-Type-Options: nosniff and a Content-Security-Policy with frame-ancestors 'none' (nothing served runs script).",
   },
@@ -85,6 +259,7 @@ export const openApiDocument = {
       post: {
         operationId: "createSubmission",
         summary: "Submit a task file with its metadata",
+        security: [],
         description:
           "multipart/form-data with two parts, in either order: `metadata` (JSON, SubmissionMetadata, each key once) and `file` (the task file, UTF-8: the prize's CSV, or a model-written evaluation in JSON Lines, or one JSON array of such items, as `metadata.format` says or, without it, as the first byte that is not whitespace says: `{` or `[` for mwe). A model-written evaluation becomes a `behaviour` task: each item's prompt is `metadata.behaviour.promptTemplate` filled in with its fields, its classes are the matching answers, then the others. With the metadata first, the file is validated as it streams; with the file first, it is staged as it streams and validated once the metadata (its task type) has been read, with the same outcome. Every problem is reported at once, each with its line, row, column and code; metadata problems come first in either order, and nothing is kept if either part is refused. A valid file is stored and a submitter token is returned once. The same bytes submitted again answer 200 with the existing submission's id and `duplicate: true` only, or its full record (never the token) when the request carries that submission's submitter token as a bearer token.",
         requestBody: {
@@ -210,7 +385,7 @@ export const openApiDocument = {
           },
           "400": problem(
             ["invalid_family", "invalid_multipart", "missing_part"],
-            "The family definition or the body's parts are wrong.",
+            "The family definition breaks its schema or is not JSON (`fields`), the body is not readable multipart, or its parts are not `family` then `results` files.",
           ),
           "404": problem(["not_found"], "No such submission."),
           "415": problem(["unsupported_media_type"], "The body is not multipart/form-data."),
@@ -291,15 +466,16 @@ export const openApiDocument = {
           "Organisers get 403: they list families and start evaluations on them. Every URL the family would call must pass the outbound policy (https on a public name; no IP literals, local or internal names, or user:pass@; hosts in `OUTBOUND_ALLOW_HOSTS` excepted), and its `apiKeySecret` must be declared in `PROVIDER_SECRETS` for those hosts. The same rules are applied again before every request.",
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/ModelFamily" }) },
-        ...organiser({
+        ...admin({
           "200": {
             description: "Stored.",
             content: json({ type: "object", properties: { family: { $ref: "#/components/schemas/ModelFamily" } } }),
           },
           "400": problem(
             ["invalid_family", "bad_request"],
-            "The definition breaks the schema (`fields`), or its name differs from the URL's.",
+            "The definition breaks the schema, gives a key twice, or names another family than the URL (`fields`): `invalid_family`; the body is not JSON: `bad_request`.",
           ),
+          "413": jsonTooLarge,
           "409": problem(
             ["family_builtin"],
             "The name is a built-in family's (isv-reference), which cannot be replaced.",
@@ -308,7 +484,10 @@ export const openApiDocument = {
             ["host_refused", "secret_not_allowed"],
             "A URL the family would call is refused by the outbound policy, or its API key secret is not declared in PROVIDER_SECRETS for that host.",
           ),
-          "500": problem(["configuration_invalid"], "PROVIDER_SECRETS or OUTBOUND_ALLOW_HOSTS cannot be read."),
+          "500": problem(
+            ["configuration_invalid", "internal_error"],
+            "PROVIDER_SECRETS or OUTBOUND_ALLOW_HOSTS cannot be read (`configuration_invalid`), or another fault on the service's side.",
+          ),
         }),
       },
     },
@@ -320,7 +499,7 @@ export const openApiDocument = {
         description:
           "Per model: whether the server answered, gave log-probabilities for the prompt with usable token offsets, and started a class with a leading space on a token boundary; the latency; and the tokens (and cost, with the family's `pricing`) of a 1,000-example task. `ok` is true when every model passes. Audited as `family.check`.",
         parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
-        ...organiser({
+        ...admin({
           "200": {
             description: "The check, whether or not every model passed (`ok`, `models[].problems`).",
             content: json({ type: "object" }),
@@ -346,7 +525,8 @@ export const openApiDocument = {
             description: "Queued: each evaluation's id, family, state and estimate.",
             content: json({ type: "object" }),
           },
-          "400": problem(["bad_request"], "A malformed request or an unknown family."),
+          "400": problem(["bad_request"], "The body is not JSON or breaks its schema, or names an unknown family."),
+          "413": jsonTooLarge,
           "404": problem(["not_found"], "No such submission."),
           "409": problem(
             ["spend_ceiling_reached"],
@@ -403,17 +583,26 @@ export const openApiDocument = {
         summary: "The public leaderboard: accepted tasks, strongest inverse scaling first",
         description:
           "Served from a snapshot rebuilt on every accept or reject. ETag with If-None-Match (304), Cache-Control, CORS for any origin. Never carries emails, tokens, unaccepted tasks or private families; authors appear only if they agreed to be named.",
-        responses: {
+        parameters: [
+          {
+            name: "If-None-Match",
+            in: "header",
+            required: false,
+            schema: { type: "string" },
+            description: "The ETag of a leaderboard already held: 304 if it is still current.",
+          },
+        ],
+        ...publicRoute({
           "200": { description: "The leaderboard.", content: json({ $ref: "#/components/schemas/Leaderboard" }) },
           "304": { description: "Unchanged since the ETag sent." },
-        },
+        }),
       },
     },
     "/v1/leaderboard.csv": {
       get: {
         operationId: "getLeaderboardCsv",
         summary: "The leaderboard for spreadsheets (cells that would run as formulas are neutralised)",
-        responses: { "200": { description: "CSV, one task a row.", content: { "text/csv": {} } } },
+        ...publicRoute({ "200": { description: "CSV, one task a row.", content: { "text/csv": {} } } }),
       },
     },
     "/v1/submissions/{id}/metadata": {
@@ -423,18 +612,15 @@ export const openApiDocument = {
         parameters: [idParameter],
         requestBody: {
           required: true,
-          content: json({
-            type: "object",
-            required: ["metadata"],
-            properties: { metadata: { $ref: "#/components/schemas/SubmissionMetadata" } },
-          }),
+          content: json({ $ref: "#/components/schemas/MetadataUpdate" }),
         },
         ...submitter({
           "200": { description: "The submission with its new metadata.", content: json({ type: "object" }) },
           "400": problem(
-            ["invalid_metadata", "metadata_duplicate_key"],
-            "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out), or the body's JSON gives a key twice in one object (`key`, e.g. `metadata.title`).",
+            ["invalid_metadata", "metadata_duplicate_key", "bad_request"],
+            "The metadata breaks its schema (`fields`), or tries to change the task type or the metric it is judged on (the declared name stays the upload's; `taskType` may be left out), or the body's JSON gives a key twice in one object (`key`, e.g. `metadata.title`), or the body is not JSON (`bad_request`).",
           ),
+          "413": jsonTooLarge,
           "409": problem(["not_editable"], "Review has decided, it was withdrawn, or its round closed: no more edits."),
         }),
       },
@@ -463,11 +649,15 @@ export const openApiDocument = {
             description: "The submission with its new file (`unchanged: true` if the bytes are the current file's).",
             content: json({ type: "object" }),
           },
+          "400": problem(["bad_request"], "The body is empty."),
           "409": problem(
             ["not_editable", "duplicate_file"],
             "No longer editable (decided, withdrawn, round closed), or these bytes are another submission.",
           ),
-          "413": problem(["payload_too_large"], "The file exceeds the competition's size limit."),
+          "413": problem(
+            ["payload_too_large"],
+            "The file exceeds the competition's size limit (`limitBytes`), or is sent as application/json and exceeds 256 KiB.",
+          ),
           "415": problem(["unsupported_media_type"], "The body's media type is not one of the task format's."),
           "422": problem(
             ["invalid_task_file"],
@@ -481,12 +671,12 @@ export const openApiDocument = {
       get: {
         operationId: "getSettings",
         summary: "The competition's rules: rounds and deadlines, limits, public families; whether submissions are open",
-        responses: {
+        ...publicRoute({
           "200": {
             description: "The settings in force, with `submissionsOpen` and `currentRound`.",
             content: json({ $ref: "#/components/schemas/CompetitionSettings" }),
           },
-        },
+        }),
       },
     },
     "/v1/review/settings": {
@@ -505,13 +695,13 @@ export const openApiDocument = {
         operationId: "putSettings",
         summary: "Replace the competition settings (admins); earlier versions are kept and the change is audited",
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/CompetitionSettings" }) },
-        ...organiser({
+        ...admin({
           "200": { description: "Saved: the settings with their version.", content: json({ type: "object" }) },
           "400": problem(
-            ["invalid_settings"],
-            "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`).",
+            ["invalid_settings", "bad_request"],
+            "The settings break their schema or the rounds overlap, run backwards or repeat a name (`fields`), or the body is not JSON (`bad_request`).",
           ),
-          "413": problem(["payload_too_large"], "A JSON body over 256 KiB."),
+          "413": jsonTooLarge,
         }),
       },
     },
@@ -519,7 +709,7 @@ export const openApiDocument = {
       get: {
         operationId: "getSpend",
         summary: "What evaluations have spent and still reserve, against the spend ceilings (admins)",
-        ...organiser({
+        ...admin({
           "200": {
             description:
               "`tokens` and `usd`, each `used`, `reserved` (the budget, else the estimate, of open evaluations, beyond what they used and were charged), `ceiling` and `remaining`; dollars at each family's `pricing` (families without one count nothing). `automaticEvaluations`: today's (UTC) `started` and `refused`, and the `cap`. `families`: the same per family and price.",
@@ -592,7 +782,7 @@ export const openApiDocument = {
         operationId: "getPublicPlot",
         summary: "An accepted task's plot (public families only)",
         parameters: [idParameter, metricParameter, axisParameter],
-        responses: {
+        ...publicRoute({
           "200": { description: "SVG.", content: { "image/svg+xml": {} } },
           "400": problem(
             ["invalid_query"],
@@ -602,7 +792,7 @@ export const openApiDocument = {
             ["not_found", "analysis_not_found"],
             "Not accepted, nothing public to plot, or no line along the axis.",
           ),
-        },
+        }),
       },
     },
     "/v1/review/submissions": {
@@ -660,6 +850,7 @@ export const openApiDocument = {
         summary: "A submission's full record, anonymised unless an admin asks ?reveal=true (organisers)",
         parameters: [idParameter, { name: "reveal", in: "query", required: false, schema: { type: "boolean" } }],
         ...organiser({
+          "403": problem(["forbidden"], "`reveal=true` with an organiser's token: only an admin can reveal authors."),
           "200": {
             description:
               "ETag: the version a decision's If-Match names. Metadata (without authors and contact unless revealed; its `taskType` is the name declared at upload), the last review note, `allowedDecisions`, the current `fileVersion` and `previousVersions`, report, evaluations (of every file version), `headlineMetric`, the headline metric's `analysis` and `plotUrl`, and `metrics`: every analysed metric with its `role` (the headline first, then the secondary ones), verdicts and plot.",
@@ -707,7 +898,8 @@ export const openApiDocument = {
         requestBody: { required: true, content: json({ $ref: "#/components/schemas/DecisionRequest" }) },
         ...organiser({
           "200": { description: "The new state.", content: json({ type: "object" }) },
-          "400": problem(["bad_request"], "A malformed decision."),
+          "400": problem(["bad_request"], "The body is not JSON or breaks the decision's schema."),
+          "413": jsonTooLarge,
           "404": problem(["not_found"], "No such submission."),
           "409": problem(
             ["invalid_transition"],
@@ -744,6 +936,7 @@ export const openApiDocument = {
           },
         ],
         ...organiser({
+          "403": problem(["forbidden"], "`reveal=true` with an organiser's token: only an admin can reveal authors."),
           "200": { description: "Entries: who, when, what, before and after.", content: json({ type: "object" }) },
           "400": problem(
             ["invalid_query"],
@@ -756,6 +949,7 @@ export const openApiDocument = {
       get: {
         operationId: "getDocsPage",
         summary: "This API reference as a page, rendered from this document",
+        security: [],
         responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
       },
     },
@@ -763,6 +957,7 @@ export const openApiDocument = {
       get: {
         operationId: "getHealth",
         summary: "Liveness for load balancers and uptime checks: `ok`, touching no storage",
+        security: [],
         responses: { "200": { description: "The text `ok`.", content: { "text/plain": {} } } },
       },
     },
@@ -770,6 +965,7 @@ export const openApiDocument = {
       get: {
         operationId: "getOpenApi",
         summary: "This document",
+        security: [],
         responses: { "200": { description: "The OpenAPI 3.1 document.", content: { "application/json": {} } } },
       },
     },
@@ -777,7 +973,7 @@ export const openApiDocument = {
       get: {
         operationId: "getLeaderboardPage",
         summary: "The leaderboard as a page (server-rendered HTML, no script)",
-        responses: { "200": { description: "HTML.", content: { "text/html": {} } } },
+        ...publicRoute({ "200": { description: "HTML.", content: { "text/html": {} } } }),
       },
     },
   },
@@ -796,15 +992,7 @@ export const openApiDocument = {
       },
     },
     schemas: {
-      SubmissionMetadata: withoutMeta(metadataSchema),
-      ValidationReport: withoutMeta(reportSchema),
-      Example: withoutMeta(exampleSchema),
-      ModelFamily: withoutMeta(familySchema),
-      Analysis: withoutMeta(analysisSchema),
-      EvaluationRequest: withoutMeta(evaluationRequestSchema),
-      DecisionRequest: withoutMeta(decisionSchema),
-      CompetitionSettings: withoutMeta(settingsSchema),
-      Leaderboard: withoutMeta(leaderboardSchema),
+      ...fileSchemas(),
       EvaluationSummary: {
         type: "object",
         description:

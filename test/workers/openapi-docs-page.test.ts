@@ -1,0 +1,106 @@
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../src/openapi";
+
+/**
+ * GET /openapi.json serves the document that CI lints (`npm run lint:openapi` bundles the same module), and /docs
+ * renders every operation from it: parameters, who may call it, and the problem codes of each error response.
+ */
+interface Parameter {
+  name: string;
+  in: string;
+}
+interface Operation {
+  operationId: string;
+  parameters?: Parameter[];
+  security: Record<string, string[]>[];
+  responses: Record<
+    string,
+    { content?: Record<string, { schema?: { allOf?: { properties?: { code?: { enum: string[] } } }[] } }> }
+  >;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+}
+
+const codesOf = (response: Operation["responses"][string]): string[] =>
+  response.content?.["application/problem+json"]?.schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+
+let document: Document;
+let html: string;
+let operations: { label: string; operation: Operation }[];
+
+/** The page's section for one operation, from its opening tag to its end. */
+function sectionOf(operationId: string): string {
+  const start = html.indexOf(`<section id="${operationId}">`);
+  return start < 0 ? "" : html.slice(start, html.indexOf("</section>", start));
+}
+
+beforeAll(async () => {
+  document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<Document>();
+  html = await (await exports.default.fetch("http://isv.test/docs")).text();
+  operations = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({ label: `${method.toUpperCase()} ${path}`, operation })),
+  );
+});
+
+describe("GET /openapi.json", () => {
+  it("serves the document module as it is", () => {
+    expect(document).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
+  });
+});
+
+describe("the /docs page", () => {
+  it("has a section for every operation", () => {
+    expect(operations.length).toBeGreaterThan(30);
+    expect(operations.filter(({ operation }) => sectionOf(operation.operationId) === "")).toEqual([]);
+  });
+
+  it("lists every parameter of every operation, with where it goes", () => {
+    const missing = operations.flatMap(({ label, operation }) =>
+      (operation.parameters ?? [])
+        .filter(
+          (parameter) =>
+            !sectionOf(operation.operationId).includes(
+              `<tr><td><code>${parameter.name}</code></td><td>${parameter.in}</td>`,
+            ),
+        )
+        .map((parameter) => `${label} ${parameter.name}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it("says who may call each operation: the token's scheme, or none for a public one", () => {
+    const wrong = operations.filter(({ operation }) => {
+      const section = sectionOf(operation.operationId);
+      const schemes = operation.security.flatMap((requirement) => Object.keys(requirement));
+      return schemes.length === 0
+        ? !section.includes("Authentication: none (public)")
+        : !schemes.every((scheme) => section.includes(`Authentication: <code>${scheme}</code> (bearer token)`));
+    });
+    expect(wrong.map(({ label }) => label)).toEqual([]);
+  });
+
+  it("names the problem codes of every error response", () => {
+    const missing = operations.flatMap(({ label, operation }) =>
+      Object.entries(operation.responses).flatMap(([status, response]) => {
+        const section = sectionOf(operation.operationId);
+        const item = section.slice(section.indexOf(`<li><code>${status}</code>`));
+        const listed = item.slice(0, item.indexOf("</li>"));
+        return codesOf(response)
+          .filter((code) => !listed.includes(`<code>${code}</code>`))
+          .map((code) => `${label} ${status} ${code}`);
+      }),
+    );
+    expect(
+      operations.some(({ operation }) => Object.values(operation.responses).some((r) => codesOf(r).length > 0)),
+    ).toBe(true);
+    expect(missing).toEqual([]);
+  });
+
+  it("shows an admin-only operation's 403 with its code and a public upload's absent token", () => {
+    expect(sectionOf("putSettings")).toContain("<li><code>403</code> The token is an organiser&#39;s");
+    expect(sectionOf("putSettings")).toContain("Problem codes: <code>forbidden</code>.</li>");
+    expect(sectionOf("createSubmission")).toContain("Authentication: none (public)");
+  });
+});
