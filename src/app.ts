@@ -41,7 +41,10 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
-    return c.html(renderLeaderboardPage(snapshotBoard(snapshot), submissionWindow(settings, new Date())), 200, {
+    // The no-script filter: links to /?family=…&verdict=… (leaderboard/page.ts).
+    const filter = { family: c.req.query("family"), verdict: c.req.query("verdict") };
+    const window = submissionWindow(settings, new Date());
+    return c.html(renderLeaderboardPage(snapshotBoard(snapshot), window, filter), 200, {
       "content-security-policy": LEADERBOARD_PAGE_POLICY,
       "cache-control": "public, max-age=60",
     });

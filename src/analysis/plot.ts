@@ -1,29 +1,49 @@
 import { escapeXml } from "../util/escape";
 import type { Analysis } from "./analyse";
-import { verdictWords } from "./behaviour";
-import { at } from "./checked";
 import { fixedLabel, formatScale } from "./labels";
+import { lineStyle, markerShape } from "./plot-marks";
+import {
+  type Range,
+  canShareValueAxis,
+  dataRange,
+  formatValueTick,
+  linearScaleRange,
+  linearTicks,
+  logScaleRange,
+  logTicks,
+  padded,
+  union,
+  valueTicks,
+} from "./plot-scales";
+import {
+  captionSentences,
+  describe,
+  legendText,
+  lineName,
+  panelVerdict,
+  shortReading,
+  truncate,
+  turningModel,
+  wrap,
+} from "./plot-text";
 
 /**
- * Draws an analysis as a standalone SVG: the metric against scale on a log axis, one line per family with 95%
- * interval bars, the chance level where one exists, and the verdicts in the caption. Lines of a grid family are
- * drawn one per size (along RLHF steps) or one per step count (along size), each labelled with what it holds
- * fixed; the two axes are never in one chart. An axis that contains 0 (RLHF steps with the pretrained model) is
- * drawn linear. A direction-only metric (a behaviour that is neither desired nor undesired) is never given a
- * performance verdict or a better side: its lines say which way the value moves. Pure string building, so the Worker draws it without a browser or canvas; the same analysis
- * always gives the same bytes.
+ * Draws an analysis as a standalone SVG of small multiples: one panel per model family, each with its own value
+ * range fitted to its intervals and its own scale range over its models, so a family whose values are 20 times
+ * smaller than another's still shows its shape. Panels share a value axis only when every family would still fill
+ * most of it (plot-scales.ts SHARE_FILL), and the caption says which. A grid family's panel has one line per size
+ * (along RLHF steps) or per step count (along size), each labelled with what it holds fixed; the two axes are never
+ * in one chart. An axis that contains 0 (RLHF steps with the pretrained model) is drawn linear. A direction-only
+ * metric is never given a performance verdict or a better side. Every point has a <title> with its model, scale,
+ * mean and interval, and <desc> says every verdict. Pure string building with presentation attributes only (no
+ * script, style or external reference), so the Worker draws it and a strict CSP shows it; the same analysis always
+ * gives the same bytes.
  */
-
-const WIDTH = 720;
-const HEIGHT = 460;
-const MARGIN = { left: 76, right: 28, top: 56, bottom: 118 };
-/** Okabe–Ito: distinguishable with the common forms of colour blindness. */
-const COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
 
 type Line = Analysis["families"][number];
 type Axis = Line["axis"];
 type ModelPoint = Line["models"][number];
-type Orientation = Analysis["metric"]["orientation"];
+type Metric = Analysis["metric"];
 
 /** The axes a plot can be drawn along (the `axis` of an analysis's lines). */
 export const PLOT_AXES = ["params", "rlhf_steps", "flops"] as const satisfies readonly Axis[];
@@ -34,41 +54,25 @@ export function plotAxes(analysis: Analysis): Axis[] {
   return [...new Set(analysis.families.map((family) => family.axis))];
 }
 
-const AXIS_NAMES = { params: "Parameters", flops: "Training FLOPs", rlhf_steps: "RLHF steps" } as const;
-
-/** "Parameters (log scale)", "RLHF steps (linear scale)". */
-function axisLabel(axis: Axis, linear: boolean): string {
-  return `${AXIS_NAMES[axis]} (${linear ? "linear" : "log"} scale)`;
-}
-
 export { formatScale } from "./labels";
+export { lineVerdictWords } from "./plot-text";
 
-/** Round tick steps (1, 2 or 5 times a power of ten) giving about `count` ticks over [low, high]. */
-function niceTicks(low: number, high: number, count = 5): number[] {
-  const span = high - low || Math.abs(high) || 1;
-  const raw = span / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= raw) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let tick = Math.ceil(low / step) * step; tick <= high + step * 1e-9; tick += step)
-    ticks.push(Number(tick.toPrecision(12)));
-  return ticks;
-}
+const WIDTH = 720;
+/** Left of the panels: the value axis's name, turned; the title and subtitle sit above them. */
+const OUTER = { left: 30, right: 10, top: 62 };
+/** Inside a panel, beside its plot area: value tick labels on the left. */
+const GUTTER = { left: 50, right: 14 };
+const PLOT_HEIGHT = { alone: 260, paired: 220 };
+const HEADER_LINE = 15;
+const LEGEND_LINE = 15;
+const CAPTION_LINE = 15;
+/** Tick labels and the scale axis's name under a plot area. */
+const BELOW_PLOT = 38;
+const PANEL_GAP = 22;
+/** Average glyph widths (px) at the sizes drawn, to wrap text before it runs out of its panel. */
+const GLYPH = { header: 6.2, small: 6.5 };
 
 const n = (value: number): string => (Math.round(value * 100) / 100).toString();
-
-/** Where values land: the axes' ranges and the maps from data to SVG coordinates. */
-interface Frame {
-  /** Each model's place on the x axis: log10 of its scale, or on a linear axis its scale. */
-  place: (model: ModelPoint) => number;
-  xTicks: { at: number; label: string }[];
-  yTicks: number[];
-  x: (z: number) => number;
-  y: (value: number) => number;
-}
-
-const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
-const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 
 /** The analysis's lines along `axis` (default: its first line's), drawn; lines along another axis are not. */
 export function renderPlot(analysis: Analysis, taskTitle: string, axis?: Axis): string {
@@ -77,233 +81,298 @@ export function renderPlot(analysis: Analysis, taskTitle: string, axis?: Axis): 
   return draw(shown, taskTitle, along);
 }
 
+/** A family's panel: its lines, each with the index of its colour and marker (lineStyle). */
+interface Panel {
+  family: string;
+  lines: { line: Line; style: number }[];
+}
+
+/**
+ * The lines grouped by family, in order of first appearance. A grid family's line is styled by what it holds
+ * fixed, so "1B params" looks the same in every panel; a family that is one line, by its panel.
+ */
+function panelsOf(lines: Line[]): Panel[] {
+  const panels: Panel[] = [];
+  const fixedValues = [...new Set(lines.flatMap((line) => (line.fixed ? [fixedLabel(line.fixed)] : [])))];
+  for (const line of lines) {
+    const panel = panels.find((candidate) => candidate.family === line.family);
+    const panelIndex = panel ? panels.indexOf(panel) : panels.length;
+    const style = line.fixed ? fixedValues.indexOf(fixedLabel(line.fixed)) : panelIndex;
+    if (panel) panel.lines.push({ line, style });
+    else panels.push({ family: line.family, lines: [{ line, style }] });
+  }
+  return panels;
+}
+
+/** Where a panel sits and what it says, before any data is mapped into it. */
+interface PanelLayout {
+  panel: Panel;
+  /** Where the row's headers start, so panels side by side have their titles on one line. */
+  headerTop: number;
+  plotLeft: number;
+  plotWidth: number;
+  plotTop: number;
+  plotHeight: number;
+  header: string[];
+  /** A grid family's key: each line's entry, wrapped to the panel's width. */
+  legend: string[][];
+  valueRange: Range;
+}
+
 function draw(analysis: Analysis, taskTitle: string, axis: Axis): string {
-  const linear = analysis.families.some((family) => family.axisScale === "linear");
-  const frame = plotFrame(analysis, axis, linear);
+  const panels = panelsOf(analysis.families);
+  const { valueRanges, shared } = valueRangesOf(panels);
+  const { layouts, bottom } = layOut(panels, valueRanges, analysis);
   const title = `${taskTitle}: ${analysis.metric.label} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"}`;
+  // The verdicts first and darker; each sentence wrapped to the width.
+  const caption = captionSentences(analysis, panels.length, shared).flatMap((sentence, k) =>
+    wrap(sentence, Math.floor((WIDTH - OUTER.left - OUTER.right) / GLYPH.small)).map((text) => ({
+      text,
+      colour: k === 0 ? "#111" : "#555",
+    })),
+  );
+  const height = bottom + caption.length * CAPTION_LINE + 12;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="plot-title plot-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="plot-title plot-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
     `<title id="plot-title">${escapeXml(title)}</title>`,
     `<desc id="plot-desc">${escapeXml(describe(analysis))}</desc>`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${MARGIN.left}" y="28" font-size="15" font-weight="600">${escapeXml(truncate(title, 68))}</text>`,
-    ...gridAndAxes(frame, axisLabel(axis, linear), analysis.metric),
-    ...chanceLine(frame, analysis.chance),
-    ...analysis.families.flatMap((family, index) => familyMarks(frame, family, index, analysis.metric.orientation)),
-    ...caption(analysis),
+    `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${OUTER.left}" y="26" font-size="15" font-weight="600">${escapeXml(truncate(title, 78))}</text>`,
+    `<text x="${OUTER.left}" y="46" fill="#333">${escapeXml(subtitle(analysis.metric, panels.length))}</text>`,
+    ...valueAxisNames(layouts, analysis.metric),
+    ...layouts.flatMap((layout) => panelMarks(layout, analysis, axis)),
+    ...caption.map(
+      (line, i) =>
+        `<text x="${OUTER.left}" y="${bottom + 4 + i * CAPTION_LINE}" font-size="11" fill="${line.colour}">${escapeXml(line.text)}</text>`,
+    ),
     `</svg>`,
   ];
   return `${parts.join("\n")}\n`;
 }
 
+/** "Loss (nats), lower is better. One panel per model family." */
+function subtitle(metric: Metric, panels: number): string {
+  return `${metric.label}, ${shortReading(metric)}.${panels > 1 ? " One panel per model family." : ""}`;
+}
+
 /**
- * The axes' ranges: half-decades around the scales (or, linear, 5% of the span beyond round ticks), round ticks
- * around the intervals and the chance level.
+ * Each panel's value range: its own, fitted to its intervals and means, or one shared by all when every panel
+ * would still fill most of it. A panel with no finite value (an analysis with no resamples) gets 0 to 1.
  */
-function plotFrame(analysis: Analysis, axis: Axis, linear: boolean): Frame {
-  const points = analysis.families.flatMap((family) => family.models);
-  const place = linear
-    ? (model: ModelPoint) => model.scale
-    : (model: ModelPoint) => model.log10Scale ?? Math.log10(model.scale);
-  const { zMin, zMax, xTicks } = linear ? linearRange(points.map(place)) : logRange(points.map(place), axis);
-  const ys = points.flatMap((model) => model.ci95).concat(analysis.chance === null ? [] : [analysis.chance]);
-  const yPad = (Math.max(...ys) - Math.min(...ys)) * 0.08 || 0.5;
-  const yTicks = niceTicks(Math.min(...ys) - yPad, Math.max(...ys) + yPad);
-  // With no finite range (NaN intervals, from an analysis with no resamples) there are no ticks, and no bounds.
-  const yMin = Math.min(yTicks[0] ?? NaN, Math.min(...ys) - yPad);
-  const yMax = Math.max(yTicks.at(-1) ?? NaN, Math.max(...ys) + yPad);
+function valueRangesOf(panels: Panel[]): { valueRanges: Range[]; shared: boolean } {
+  const ranges = panels.map((panel) =>
+    dataRange(panel.lines.flatMap(({ line }) => line.models.flatMap((model) => [...model.ci95, model.mean]))),
+  );
+  const known = ranges.filter((range): range is Range => range !== null);
+  const shared = known.length === ranges.length && canShareValueAxis(known);
+  const whole = shared ? union(known) : null;
+  return { valueRanges: ranges.map((range) => padded(whole ?? range ?? { low: 0, high: 1 })), shared };
+}
+
+/**
+ * Panels in one column when alone, else two; in a row, plot areas line up, under the row's tallest header. Returns
+ * each panel's place and the y where the caption starts.
+ */
+function layOut(panels: Panel[], valueRanges: Range[], analysis: Analysis): { layouts: PanelLayout[]; bottom: number } {
+  const columns = panels.length === 1 ? 1 : 2;
+  const panelWidth = (WIDTH - OUTER.left - OUTER.right) / columns;
+  const plotWidth = panelWidth - GUTTER.left - GUTTER.right;
+  const plotHeight = columns === 1 ? PLOT_HEIGHT.alone : PLOT_HEIGHT.paired;
+  const drafts = panels.map((panel, i) => {
+    const valueRange = valueRanges[i] ?? { low: 0, high: 1 };
+    const legend =
+      panel.lines.length > 1 ? panel.lines.map(({ line }) => legendText(line, analysis.metric.orientation)) : [];
+    return {
+      panel,
+      valueRange,
+      header: panelHeader(panel, analysis, valueRange, plotWidth + GUTTER.right),
+      legend: legend.map((entry) => wrap(entry, Math.floor((plotWidth - 24) / GLYPH.small))),
+    };
+  });
+  const layouts: PanelLayout[] = [];
+  let top = OUTER.top;
+  for (let first = 0; first < drafts.length; first += columns) {
+    const row = drafts.slice(first, first + columns);
+    const headerLines = Math.max(...row.map((draft) => draft.header.length));
+    const legendLines = Math.max(...row.map((draft) => draft.legend.flat().length));
+    const plotTop = top + headerLines * HEADER_LINE + 8;
+    for (const [column, draft] of row.entries())
+      layouts.push({
+        ...draft,
+        headerTop: top,
+        plotLeft: OUTER.left + column * panelWidth + GUTTER.left,
+        plotWidth,
+        plotTop,
+        plotHeight,
+      });
+    top = plotTop + plotHeight + BELOW_PLOT + legendLines * LEGEND_LINE + PANEL_GAP;
+  }
+  return { layouts, bottom: top };
+}
+
+/**
+ * What a panel says above its plot: the family's name (and, for a grid family, how its lines differ), a single
+ * line's verdict, slope and turn, and where the chance level lies when it is outside the panel's range.
+ */
+function panelHeader(panel: Panel, analysis: Analysis, valueRange: Range, width: number): string[] {
+  const chars = Math.floor(width / GLYPH.header);
+  const [only] = panel.lines;
+  const name =
+    panel.lines.length > 1 ? `${panel.family}: ${linesDifferBy(panel.lines.map(({ line }) => line))}` : panel.family;
+  const details =
+    panel.lines.length === 1 && only ? wrap(panelVerdict(only.line, analysis.metric.orientation), chars) : [];
+  const chance = analysis.chance;
+  const outside =
+    chance === null || (chance >= valueRange.low && chance <= valueRange.high)
+      ? []
+      : [`Chance level ${chance.toFixed(3)} is ${chance < valueRange.low ? "below" : "above"} this range.`];
+  return [truncate(name, chars), ...details, ...outside];
+}
+
+/** "one line per size" (lines along RLHF steps) or "one line per RLHF step count" (lines along size). */
+function linesDifferBy(lines: Line[]): string {
+  if (lines.every((line) => line.fixed?.parameters !== undefined)) return "one line per size";
+  if (lines.every((line) => line.fixed?.rlhfSteps !== undefined)) return "one line per RLHF step count";
+  return `${lines.length} lines`;
+}
+
+/** The value axis's name, turned, left of each row of panels. */
+function valueAxisNames(layouts: PanelLayout[], metric: Metric): string[] {
+  const reading = shortReading(metric);
+  const rows = [...new Set(layouts.map((layout) => layout.plotTop))];
+  return rows.map((plotTop) => {
+    const height = layouts.find((layout) => layout.plotTop === plotTop)?.plotHeight ?? 0;
+    return `<text transform="translate(14 ${n(plotTop + height / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(metric.label)} (${escapeXml(reading)})</text>`;
+  });
+}
+
+/** A panel's maps from data to the page, and its ticks, in page coordinates. */
+interface Frame {
+  x: (model: ModelPoint) => number;
+  y: (value: number) => number;
+  xTicks: { at: number; label: string }[];
+  yTicks: { at: number; label: string }[];
+  linear: boolean;
+}
+
+function frameOf(layout: PanelLayout, axis: Axis): Frame {
+  const { plotLeft, plotWidth, plotTop, plotHeight, valueRange } = layout;
+  const models = layout.panel.lines.flatMap(({ line }) => line.models);
+  const linear = layout.panel.lines.some(({ line }) => line.axisScale === "linear");
+  const place = (model: ModelPoint): number => (linear ? model.scale : (model.log10Scale ?? Math.log10(model.scale)));
+  const xRange = linear ? linearScaleRange(models.map(place)) : logScaleRange(models.map(place));
+  const toX = (z: number): number => plotLeft + ((z - xRange.low) / (xRange.high - xRange.low)) * plotWidth;
+  const y = (value: number): number =>
+    plotTop + (1 - (value - valueRange.low) / (valueRange.high - valueRange.low)) * plotHeight;
+  // Room for a label every 60 px; d3's count is approximate (its steps may give up to about twice as many).
+  const xValues = linear
+    ? linearTicks(xRange, Math.max(4, Math.floor(plotWidth / 90)))
+    : logTicks(xRange, Math.max(2, Math.floor(plotWidth / 60)));
+  const { ticks, step } = valueTicks(valueRange, Math.max(3, Math.floor(plotHeight / 40)));
   return {
-    place,
-    xTicks,
-    yTicks,
-    x: (z) => MARGIN.left + ((z - zMin) / (zMax - zMin)) * PLOT_WIDTH,
-    y: (value) => MARGIN.top + (1 - (value - yMin) / (yMax - yMin)) * PLOT_HEIGHT,
+    x: (model) => toX(place(model)),
+    y,
+    xTicks: xValues.map((value) => ({ at: toX(linear ? value : Math.log10(value)), label: scaleLabel(value, axis) })),
+    yTicks: ticks.map((value) => ({ at: y(value), label: formatValueTick(value, step) })),
+    linear,
   };
 }
 
-/** Half-decades around the positions, a tick at each decade. */
-function logRange(zs: number[], axis: Axis): { zMin: number; zMax: number; xTicks: Frame["xTicks"] } {
-  const zMin = Math.floor(Math.min(...zs) * 2) / 2 - 0.25;
-  const zMax = Math.ceil(Math.max(...zs) * 2) / 2 + 0.25;
-  const xTicks: Frame["xTicks"] = [];
-  for (let decade = Math.ceil(zMin); decade <= Math.floor(zMax); decade++)
-    xTicks.push({ at: decade, label: axis === "params" ? formatScale(10 ** decade) : `1e${decade}` });
-  return { zMin, zMax, xTicks };
+/** A scale tick as model sizes are written (1.3B), RLHF steps likewise (1.5K), FLOPs as powers of ten (3e21). */
+function scaleLabel(value: number, axis: Axis): string {
+  return axis === "flops" ? value.toExponential().replace("e+", "e") : formatScale(value);
 }
 
-/** Round ticks over the steps (0, 250, 500, …), and 5% of the span beyond the ends so no point sits on the frame. */
-function linearRange(xs: number[]): { zMin: number; zMax: number; xTicks: Frame["xTicks"] } {
-  const low = Math.min(...xs);
-  const high = Math.max(...xs);
-  const pad = (high - low) * 0.05 || 1;
-  const xTicks = niceTicks(low, high).map((tick) => ({ at: tick, label: formatScale(tick) }));
-  return { zMin: low - pad, zMax: high + pad, xTicks };
-}
+const AXIS_NAMES = { params: "Parameters", flops: "Training FLOPs", rlhf_steps: "RLHF steps" } as const;
 
-/** "2 model families", or for a grid family's lines "3 lines of 1 model family". */
-function drawnWhat(families: Line[]): string {
-  const count = (total: number, one: string, many: string): string => `${total} ${total === 1 ? one : many}`;
-  const named = count(new Set(families.map((family) => family.family)).size, "model family", "model families");
-  return families.some((family) => family.fixed)
-    ? `${count(families.length, "line", "lines")} of ${named}`
-    : count(families.length, "model family", "model families");
-}
-
-/** A line's name: its family, and what it holds fixed when it is one of a grid family's lines. */
-function lineName(family: Line): string {
-  return family.fixed ? `${family.family}, ${fixedLabel(family.fixed)}` : family.family;
-}
-
-/**
- * A line's verdict as the plot writes it: its name ("u-shaped"), or for a direction-only metric which way the
- * value moves along the line's axis ("rises with RLHF steps").
- */
-function verdictText(family: Line, orientation: Orientation): string {
-  if (orientation !== "direction_only") return family.verdict.replace("_", "-");
-  return lineVerdictWords(family, orientation);
-}
-
-/**
- * A line's verdict in words for people (verdictWords), a direction along RLHF steps said as such: "rises with RLHF
- * steps", not "with scale". The plots and the leaderboard both say it this way.
- */
-export function lineVerdictWords(line: Pick<Line, "verdict" | "axis">, orientation: Orientation): string {
-  const words = verdictWords(line.verdict, orientation);
-  return orientation === "direction_only" && line.axis === "rlhf_steps"
-    ? words.replace("with scale", "with RLHF steps")
-    : words;
-}
-
-/** Which side is better, in words; none for a direction-only metric, whose direction only says how it was read. */
-function readingText(metric: Analysis["metric"]): string {
-  return metric.orientation === "direction_only"
-    ? "direction only: neither way is better"
-    : metric.direction.replace(/_/g, " ");
-}
-
-/** The <desc>: every family's means and verdict, and the chance level, in words. */
-function describe(analysis: Analysis): string {
-  const families = analysis.families;
-  const orientation = analysis.metric.orientation;
-  const verdict = (family: Line): string =>
-    orientation === "direction_only" ? `direction: ${verdictText(family, orientation)}` : `verdict ${family.verdict}`;
-  return (
-    `${analysis.metric.label} (${readingText(analysis.metric)}) for ${drawnWhat(families)}. ` +
-    families
-      .map(
-        (family) =>
-          `${lineName(family)}: ${family.models.map((model) => `${model.id} (${formatScale(model.scale)}) ${model.mean.toFixed(3)}`).join(", ")}; ${verdict(family)}. ${family.reason}`,
-      )
-      .join(" ") +
-    (analysis.chance === null ? "" : ` Chance level ${analysis.chance.toFixed(3)}.`)
-  );
-}
-
-/** Grid and axes: a line and a label at each value tick and each x tick, the frame, and the axis titles. */
-function gridAndAxes(frame: Frame, xLabel: string, metric: Analysis["metric"]): string[] {
-  const { x, y } = frame;
-  const parts: string[] = [];
-  for (const tick of frame.yTicks) {
-    parts.push(
-      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${n(y(tick))}" y2="${n(y(tick))}" stroke="#e5e5e5"/>`,
-    );
-    parts.push(
-      `<text x="${MARGIN.left - 8}" y="${n(y(tick) + 4)}" text-anchor="end">${escapeXml(formatTick(tick))}</text>`,
-    );
-  }
-  for (const tick of frame.xTicks) {
-    parts.push(
-      `<line x1="${n(x(tick.at))}" x2="${n(x(tick.at))}" y1="${MARGIN.top}" y2="${MARGIN.top + PLOT_HEIGHT}" stroke="#e5e5e5"/>`,
-    );
-    parts.push(
-      `<text x="${n(x(tick.at))}" y="${MARGIN.top + PLOT_HEIGHT + 18}" text-anchor="middle">${escapeXml(tick.label)}</text>`,
-    );
-  }
-  parts.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${PLOT_WIDTH}" height="${PLOT_HEIGHT}" fill="none" stroke="#444"/>`,
-  );
-  parts.push(
-    `<text x="${MARGIN.left + PLOT_WIDTH / 2}" y="${MARGIN.top + PLOT_HEIGHT + 40}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
-  );
-  parts.push(
-    `<text transform="translate(18 ${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)" text-anchor="middle">${escapeXml(metric.label)} (${escapeXml(metric.orientation === "direction_only" ? "direction only" : metric.direction.replace(/_/g, " "))})</text>`,
-  );
-  return parts;
-}
-
-/** The chance level, dashed, where one exists. */
-function chanceLine({ y }: Frame, chance: number | null): string[] {
-  if (chance === null) return [];
-  const chanceY = n(y(chance));
+/** One panel: header, grid and ticks, frame, chance level, turning models, lines, scale axis name and legend. */
+function panelMarks(layout: PanelLayout, analysis: Analysis, axis: Axis): string[] {
+  const frame = frameOf(layout, axis);
+  const { headerTop, plotLeft, plotTop, plotWidth, plotHeight } = layout;
+  const bottom = plotTop + plotHeight;
   return [
-    `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${chanceY}" y2="${chanceY}" stroke="#777" stroke-dasharray="6 4"/>`,
-    `<text x="${WIDTH - MARGIN.right - 6}" y="${n(y(chance) - 6)}" text-anchor="end" fill="#555">chance</text>`,
+    `<g class="panel" data-family="${escapeXml(layout.panel.family)}">`,
+    ...layout.header.map(
+      (text, i) =>
+        `<text class="panel-title" x="${n(plotLeft)}" y="${n(headerTop + 11 + i * HEADER_LINE)}"${i === 0 ? ' font-size="13" font-weight="600"' : ' font-size="11.5" fill="#333"'}>${escapeXml(text)}</text>`,
+    ),
+    ...frame.yTicks.flatMap((tick) => [
+      `<line x1="${n(plotLeft)}" x2="${n(plotLeft + plotWidth)}" y1="${n(tick.at)}" y2="${n(tick.at)}" stroke="#e5e5e5"/>`,
+      `<text class="value-tick" x="${n(plotLeft - 6)}" y="${n(tick.at + 4)}" text-anchor="end" font-size="11">${escapeXml(tick.label)}</text>`,
+    ]),
+    ...frame.xTicks.flatMap((tick) => [
+      `<line x1="${n(tick.at)}" x2="${n(tick.at)}" y1="${n(plotTop)}" y2="${n(bottom)}" stroke="#e5e5e5"/>`,
+      `<text class="scale-tick" x="${n(tick.at)}" y="${n(bottom + 15)}" text-anchor="middle" font-size="11">${escapeXml(tick.label)}</text>`,
+    ]),
+    `<rect class="frame" x="${n(plotLeft)}" y="${n(plotTop)}" width="${n(plotWidth)}" height="${n(plotHeight)}" fill="none" stroke="#444"/>`,
+    `<text x="${n(plotLeft + plotWidth / 2)}" y="${n(bottom + 31)}" text-anchor="middle" font-size="11.5">${escapeXml(`${AXIS_NAMES[axis]} (${frame.linear ? "linear" : "log"} scale)`)}</text>`,
+    ...chanceLine(layout, frame, analysis.chance),
+    ...layout.panel.lines.flatMap(({ line, style }) => turningMark(layout, frame, line, style)),
+    ...layout.panel.lines.flatMap(({ line, style }) => lineMarks(frame, line, style)),
+    ...legend(layout, bottom + BELOW_PLOT + 10),
+    `</g>`,
   ];
 }
 
-/** One family (or line): its line through the means, each model's interval bar and point, and its legend entry. */
-function familyMarks({ x, y, place }: Frame, family: Line, index: number, orientation: Orientation): string[] {
-  const colour = at(COLOURS, index % COLOURS.length);
-  const path = family.models
-    .map((model, i) => `${i === 0 ? "M" : "L"}${n(x(place(model)))} ${n(y(model.mean))}`)
-    .join(" ");
-  const parts: string[] = [];
-  const fixed = family.fixed ? ` data-fixed="${escapeXml(fixedLabel(family.fixed))}"` : "";
-  parts.push(
-    `<g class="family" data-family="${escapeXml(family.family)}"${fixed} stroke="${colour}" fill="${colour}">`,
-  );
-  parts.push(`<path d="${path}" fill="none" stroke-width="2"/>`);
-  for (const model of family.models) {
-    const px = n(x(place(model)));
+/** The chance level, dashed, where it falls inside the panel's range (the header says where it lies otherwise). */
+function chanceLine(layout: PanelLayout, { y }: Frame, chance: number | null): string[] {
+  if (chance === null || chance < layout.valueRange.low || chance > layout.valueRange.high) return [];
+  const right = layout.plotLeft + layout.plotWidth;
+  return [
+    `<line x1="${n(layout.plotLeft)}" x2="${n(right)}" y1="${n(y(chance))}" y2="${n(y(chance))}" stroke="#777" stroke-dasharray="6 4"/>`,
+    `<text x="${n(right - 6)}" y="${n(y(chance) - 5)}" text-anchor="end" fill="#555" font-size="11">chance</text>`,
+  ];
+}
+
+/** A dashed vertical line at the model a U-shaped or inverted-U line turns at, in the line's colour. */
+function turningMark(layout: PanelLayout, frame: Frame, line: Line, index: number): string[] {
+  const turning = turningModel(line);
+  if (!turning) return [];
+  const x = n(frame.x(turning));
+  return [
+    `<line class="turning" data-model="${escapeXml(turning.id)}" x1="${x}" x2="${x}" y1="${n(layout.plotTop)}" y2="${n(layout.plotTop + layout.plotHeight)}" stroke="${lineStyle(index).colour}" stroke-dasharray="3 3"/>`,
+  ];
+}
+
+/** One line: its path through the means, each model's interval bar and marker, with the model's <title>. */
+function lineMarks({ x, y }: Frame, line: Line, index: number): string[] {
+  const { colour, marker } = lineStyle(index);
+  const path = line.models.map((model, i) => `${i === 0 ? "M" : "L"}${n(x(model))} ${n(y(model.mean))}`).join(" ");
+  const fixed = line.fixed ? ` data-fixed="${escapeXml(fixedLabel(line.fixed))}"` : "";
+  const models = line.models.map((model) => {
+    const px = x(model);
     const [low, high] = model.ci95;
-    parts.push(
-      `<g class="model"><title>${escapeXml(`${lineName(family)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, 95% CI ${low.toFixed(3)} to ${high.toFixed(3)}`)}</title>` +
-        `<line x1="${px}" x2="${px}" y1="${n(y(low))}" y2="${n(y(high))}" stroke-width="1.5"/>` +
-        `<line x1="${n(x(place(model)) - 4)}" x2="${n(x(place(model)) + 4)}" y1="${n(y(low))}" y2="${n(y(low))}"/>` +
-        `<line x1="${n(x(place(model)) - 4)}" x2="${n(x(place(model)) + 4)}" y1="${n(y(high))}" y2="${n(y(high))}"/>` +
-        `<circle cx="${px}" cy="${n(y(model.mean))}" r="4"/></g>`,
+    const title = `${lineName(line)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, 95% CI ${low.toFixed(3)} to ${high.toFixed(3)}`;
+    return (
+      `<g class="model"><title>${escapeXml(title)}</title>` +
+      `<line x1="${n(px)}" x2="${n(px)}" y1="${n(y(low))}" y2="${n(y(high))}" stroke-width="1.5"/>` +
+      `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(low))}" y2="${n(y(low))}"/>` +
+      `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(high))}" y2="${n(y(high))}"/>` +
+      `${markerShape(marker, px, y(model.mean))}</g>`
     );
-  }
-  parts.push(`</g>`);
-  // Legend, top right inside the plot.
-  const legendY = MARGIN.top + 16 + index * 18;
-  parts.push(
-    `<line x1="${WIDTH - MARGIN.right - 220}" x2="${WIDTH - MARGIN.right - 200}" y1="${legendY - 4}" y2="${legendY - 4}" stroke="${colour}" stroke-width="2"/>`,
-    `<text x="${WIDTH - MARGIN.right - 194}" y="${legendY}">${escapeXml(truncate(legendText(family, orientation), 34))}</text>`,
-  );
-  return parts;
-}
-
-/** What a line holds fixed comes first in its legend entry, so cutting it to fit keeps the distinction and the verdict. */
-function legendText(family: Line, orientation: Orientation): string {
-  const verdict = verdictText(family, orientation);
-  return family.fixed ? `${fixedLabel(family.fixed)}: ${verdict} (${family.family})` : `${family.family}: ${verdict}`;
-}
-
-/** The caption under the plot: the verdicts, what the points and bars are, and the code that made them. */
-function caption(analysis: Analysis): string[] {
-  const families = analysis.families;
-  const captionTop = MARGIN.top + PLOT_HEIGHT + 64;
-  const orientation = analysis.metric.orientation;
-  const verdicts = families.map((family) => `${lineName(family)}: ${verdictText(family, orientation)}`).join("; ");
-  const lines = [
-    `${orientation === "direction_only" ? "Direction (neither way is better)" : "Verdict"}: ${verdicts}.`,
-    `Points are means over ${families.map((family) => family.sharedExamples).join("/")} examples; bars are 95% paired-bootstrap intervals (B = ${analysis.bootstrapSamples}, seed ${analysis.seed}).`,
-    `${analysis.codeVersion}`,
+  });
+  return [
+    `<g class="family" data-family="${escapeXml(line.family)}"${fixed} stroke="${colour}" fill="${colour}">`,
+    `<path d="${path}" fill="none" stroke-width="2"/>`,
+    ...models,
+    `</g>`,
   ];
-  // The full title and every number are in <title> and <desc>; the drawn text is cut to fit the width.
-  return lines.map(
-    (line, i) =>
-      `<text x="${MARGIN.left}" y="${captionTop + i * 16}" font-size="11" fill="${i === 0 ? "#111" : "#555"}">${escapeXml(truncate(line, 104))}</text>`,
-  );
 }
 
-function formatTick(value: number): string {
-  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0)
-    ? value.toExponential(1)
-    : String(Number(value.toPrecision(4)));
-}
-
-function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+/** A grid family's key under its panel: per line, a stretch of it with its marker, then its entry's lines. */
+function legend(layout: PanelLayout, top: number): string[] {
+  const parts: string[] = [];
+  let baseline = top;
+  for (const [i, entry] of layout.legend.entries()) {
+    const { colour, marker } = lineStyle(layout.panel.lines[i]?.style ?? i);
+    const [left, middle] = [layout.plotLeft, baseline - 4];
+    parts.push(
+      `<g class="legend" stroke="${colour}" fill="${colour}"><line x1="${n(left)}" x2="${n(left + 18)}" y1="${n(middle)}" y2="${n(middle)}" stroke-width="2"/>${markerShape(marker, left + 9, middle)}</g>`,
+    );
+    for (const text of entry) {
+      parts.push(`<text x="${n(left + 24)}" y="${n(baseline)}" font-size="11">${escapeXml(text)}</text>`);
+      baseline += LEGEND_LINE;
+    }
+  }
+  return parts;
 }

@@ -83,17 +83,35 @@ export function buildLeaderboard(tasks: AcceptedTask[], generatedAt: string): Le
 function taskEntry(task: AcceptedTask) {
   const analysis = task.headlineMetric === null ? undefined : task.analyses[task.headlineMetric];
   const lines = publicLines(analysis, task.privateFamilies);
-  const direction = analysis?.metric.direction;
-  const strengths = direction ? lines.filter(rankingLine).map((family) => inverseStrength(family, direction)) : [];
+  const strongest = analysis ? strongestLine(lines, analysis.metric.direction) : null;
   return {
     ...shownAbout(task),
     taskType: task.taskType,
-    inverseStrength: strengths.length > 0 ? Math.max(...strengths) : null,
+    inverseStrength: strongest?.strength ?? null,
+    rankedBy: strongest && rankedBy(strongest.line),
     // The headline metric: the one the task's declared type is scored by; verdicts and rank are on it.
     metric: task.headlineMetric,
     families: lines.map(lineEntry),
     plotUrl: lines.length > 0 ? `/v1/submissions/${task.id}/plot.svg` : null,
   };
+}
+
+/** The ranking line where inverse scaling is strongest, and its strength; the first such line on a tie. */
+function strongestLine(
+  lines: FamilyAnalysis[],
+  direction: Analysis["metric"]["direction"],
+): { line: FamilyAnalysis; strength: number } | null {
+  let best: { line: FamilyAnalysis; strength: number } | null = null;
+  for (const line of lines.filter(rankingLine)) {
+    const strength = inverseStrength(line, direction);
+    if (best === null || strength > best.strength) best = { line, strength };
+  }
+  return best;
+}
+
+/** Which line a task's rank comes from, and that line's verdict (which need not be inverse). */
+function rankedBy(line: FamilyAnalysis): NonNullable<Leaderboard["tasks"][number]["rankedBy"]> {
+  return { family: line.family, axis: line.axis, ...(line.fixed ? { fixed: line.fixed } : {}), verdict: line.verdict };
 }
 
 /** What is shown of any accepted submission: never an email, and only the authors who agreed to be named. */

@@ -2,6 +2,7 @@ import { escapeXml } from "../util/escape";
 import { htmlDocument } from "../http/html";
 import type { SubmissionWindow } from "../competition/settings";
 import type { LeaderboardBehaviour, LeaderboardLine } from "../generated/types";
+import { isVerdict, VERDICTS, type Verdict } from "../analysis/statistics";
 import { lineLabel, type Leaderboard } from "./build";
 
 type Task = Leaderboard["tasks"][number];
@@ -39,6 +40,38 @@ function authorsText(authors: Task["authors"]): string {
     : "Anonymous";
 }
 
+/** The unit of inverse-scaling strength, as the page writes it. */
+const STRENGTH_UNIT = "robust SD per decade";
+
+/** Next to a rank: a warning when the line the rank comes from is not inverse scaling, so no one reads it as such. */
+function notInverseNote(task: Task): string {
+  const verdict = task.rankedBy?.verdict;
+  if (verdict === undefined || verdict === "inverse") return "";
+  return ` <span class="not-inverse">not inverse scaling: its strongest line is ${escapeXml(verdictLabel(verdict))}</span>`;
+}
+
+/** Where the rank comes from: the strength, the line and family it was measured on, and the headline metric. */
+function rankSource(task: Task): string {
+  if (task.inverseStrength === null)
+    return task.families.length === 0
+      ? "Not ranked by strength: no analysis yet."
+      : "Not ranked by strength: no line along model size (or FLOPs) to measure it on.";
+  const strength = `Inverse-scaling strength <strong>${task.inverseStrength.toFixed(3)}</strong> ${STRENGTH_UNIT}`;
+  const from = task.rankedBy
+    ? ` on ${escapeXml(lineLabel(task.rankedBy))} (along ${escapeXml(AXIS_WORDS[task.rankedBy.axis])})`
+    : "";
+  const metric = task.metric ? `, ${escapeXml(task.metric)} (the headline metric)` : "";
+  return `${strength}${from}${metric}.`;
+}
+
+/** The lines the public plot draws: those along the first line's axis, as the plot route does by default. */
+function plotAlt(task: Task): string {
+  const axis = task.families[0]?.axis;
+  const drawn = task.families.filter((family) => family.axis === axis);
+  const verdicts = drawn.map((family) => `${lineLabel(family)}: ${verdictLabel(family.verdict)}`).join("; ");
+  return `Plot of ${task.metric ?? "the metric"} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"} for ${task.title}, one panel per family: ${verdicts}`;
+}
+
 function taskArticle(task: Task): string {
   const families = task.families
     .map(
@@ -47,13 +80,94 @@ function taskArticle(task: Task): string {
     )
     .join("");
   return `<article class="task" id="task-${escapeXml(task.id)}">
-  <h2><span class="rank">#${task.rank}</span> ${escapeXml(task.title)}</h2>
+  <h2><span class="rank">#${task.rank}</span>${notInverseNote(task)} ${escapeXml(task.title)}</h2>
   <p class="meta">${authorsText(task.authors)} · ${escapeXml(task.taskType)} · ${task.examples} examples · data licence ${escapeXml(task.dataLicence || "not given")}</p>
-  <p>Inverse-scaling strength: ${task.inverseStrength === null ? "no analysis yet" : `${task.inverseStrength.toFixed(3)} robust SD per decade (lower bound of the 97% slope interval; above 0 means reliably worse with scale)`}</p>
+  <p class="ranked">${rankSource(task)}</p>
   ${task.metric && families ? `<p class="headline">Verdicts on ${escapeXml(task.metric)} (the headline metric)</p>` : ""}
   <ul class="families">${families}</ul>
-  ${task.plotUrl ? `<img src="${escapeXml(task.plotUrl)}" alt="${escapeXml(`Plot of ${task.metric ?? "the metric"} against scale for ${task.title}`)}" width="720" height="460" loading="lazy">` : ""}
+  ${task.plotUrl ? `<img src="${escapeXml(task.plotUrl)}" alt="${escapeXml(plotAlt(task))}" width="720" loading="lazy">` : ""}
 </article>`;
+}
+
+/** An axis in words, after "along". */
+const AXIS_WORDS: Record<Axis, string> = { params: "parameters", flops: "training FLOPs", rlhf_steps: "RLHF steps" };
+
+/** What the page's filter asks for: the query parameters `family` and `verdict`, each absent for any. */
+export interface LeaderboardQuery {
+  family?: string | undefined;
+  verdict?: string | undefined;
+}
+
+interface Filter {
+  family: string | undefined;
+  verdict: Verdict | undefined;
+  /** A verdict asked for that does not exist: shown, and not applied. */
+  unknownVerdict: string | undefined;
+}
+
+function filterOf(query: LeaderboardQuery): Filter {
+  const verdict = query.verdict || undefined;
+  return {
+    family: query.family || undefined,
+    verdict: verdict !== undefined && isVerdict(verdict) ? verdict : undefined,
+    unknownVerdict: verdict !== undefined && !isVerdict(verdict) ? verdict : undefined,
+  };
+}
+
+/**
+ * Whether one of the task's lines is on the family and has the verdict asked for (the same line for both); with
+ * neither asked for, every task, those without lines too.
+ */
+function matches(task: Task, filter: Filter): boolean {
+  if (filter.family === undefined && filter.verdict === undefined) return true;
+  return task.families.some(
+    (line) =>
+      (filter.family === undefined || line.family === filter.family) &&
+      (filter.verdict === undefined || line.verdict === filter.verdict),
+  );
+}
+
+/** The page's address with this filter: links, not a form, so it needs no script and no form-action. */
+function filterHref(family: string | undefined, verdict: Verdict | undefined): string {
+  const query = new URLSearchParams();
+  if (family !== undefined) query.set("family", family);
+  if (verdict !== undefined) query.set("verdict", verdict);
+  const search = query.toString();
+  return search ? `/?${search}` : "/";
+}
+
+/** One choice of the filter: a link, or the current choice in bold. */
+function choice(label: string, href: string, current: boolean): string {
+  return current
+    ? `<strong aria-current="true">${escapeXml(label)}</strong>`
+    : `<a href="${escapeXml(href)}">${escapeXml(label)}</a>`;
+}
+
+/** Links filtering the ranked tasks by family and by verdict, each keeping the other's choice, and what is shown. */
+function filterNav(board: Leaderboard, filter: Filter, shown: number): string {
+  const families = [...new Set(board.tasks.flatMap((task) => task.families.map((line) => line.family)))].sort();
+  const byFamily = [undefined, ...families]
+    .map((family) => choice(family ?? "any", filterHref(family, filter.verdict), family === filter.family))
+    .join(" · ");
+  const byVerdict = [undefined, ...VERDICTS]
+    .map((verdict) =>
+      choice(verdict ? verdictLabel(verdict) : "any", filterHref(filter.family, verdict), verdict === filter.verdict),
+    )
+    .join(" · ");
+  const asked = [
+    filter.family === undefined ? "" : `a line on ${escapeXml(filter.family)}`,
+    filter.verdict === undefined ? "" : `verdict ${escapeXml(verdictLabel(filter.verdict))}`,
+  ].filter(Boolean);
+  const status = asked.length
+    ? `<p class="filtered">Showing ${shown} of ${board.tasks.length} ranked tasks: those with ${asked.join(" and ")}${filter.family !== undefined && filter.verdict !== undefined ? " (on the same line)" : ""}. Ranks are those of the whole board.</p>`
+    : "";
+  const unknown = filter.unknownVerdict
+    ? `<p class="filtered">There is no verdict "${escapeXml(filter.unknownVerdict)}"; tasks are shown whatever their verdict.</p>`
+    : "";
+  return `<nav class="filter" aria-label="Filter the ranked tasks">
+<p>Family: ${byFamily}</p>
+<p>Verdict: ${byVerdict}</p>
+${status}${unknown}</nav>`;
 }
 
 /** What a dataset's matching behaviour means for reading its verdicts. */
@@ -100,7 +214,7 @@ function behaviourMetricSection(behaviour: LeaderboardBehaviour, metric: Behavio
   const plots = metric.plots
     .map(
       (plot) =>
-        `<img src="${escapeXml(plot.url)}" alt="${escapeXml(`Plot of ${metric.label} ${ALONG[plot.axis].toLowerCase()} for ${behaviour.title}`)}" width="720" height="460" loading="lazy">`,
+        `<img src="${escapeXml(plot.url)}" alt="${escapeXml(`Plot of ${metric.label} ${ALONG[plot.axis].toLowerCase()} for ${behaviour.title}`)}" width="720" loading="lazy">`,
     )
     .join("");
   return `<section class="metric metric-${escapeXml(metric.name)}">
@@ -140,8 +254,15 @@ ${behaviours.map(behaviourArticle).join("\n")}
  * The leaderboard as a page: server-rendered HTML with no script, so it works without JavaScript and cannot run
  * a submitter's text. Every user-provided string is escaped; plots are the public SVGs.
  */
-export function renderLeaderboardPage(board: Leaderboard, window?: SubmissionWindow): string {
-  const tasks = board.tasks.map(taskArticle).join("\n");
+export function renderLeaderboardPage(
+  board: Leaderboard,
+  window?: SubmissionWindow,
+  query: LeaderboardQuery = {},
+): string {
+  const filter = filterOf(query);
+  const shown = board.tasks.filter((task) => matches(task, filter));
+  const tasks = shown.map(taskArticle).join("\n");
+  const none = board.tasks.length === 0 ? "<p>No accepted tasks yet.</p>" : "<p>No ranked task matches.</p>";
   return htmlDocument({
     title: "Inverse Scaling leaderboard",
     style: `  body { max-width: 780px; }
@@ -149,6 +270,8 @@ export function renderLeaderboardPage(board: Leaderboard, window?: SubmissionWin
   .task, .behaviour { border-top: 1px solid #ddd; padding: 1rem 0; } .rank { color: #666; } .meta { color: #555; margin-top: 0; }
   .verdict { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #eee; font-weight: 600; }
   .verdict-inverse { background: #fde2cf; } .verdict-standard { background: #d8ecf8; } .verdict-u_shaped, .verdict-inverted_u { background: #f3e0ee; }
+  .not-inverse { font-size: 0.85rem; font-weight: normal; background: #fff4d6; padding: 0 0.4rem; border-radius: 0.3rem; }
+  .filter p, .filtered { margin: 0.2rem 0; } .filter { border-top: 1px solid #ddd; padding: 0.5rem 0; } .strength { color: #333; }
   .metrics { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 1rem; }
   .metric { border: 1px solid #eee; padding: 0.5rem; } .reading, .along { color: #555; margin: 0.2rem 0; }
   .disagreement { background: #fff4d6; padding: 0.4rem 0.6rem; border-radius: 0.3rem; }
@@ -158,10 +281,12 @@ export function renderLeaderboardPage(board: Leaderboard, window?: SubmissionWin
     body: `<header>
 <h1>Inverse Scaling leaderboard</h1>
 <p>Tasks on which larger language models do worse, accepted by the organisers. ${escapeXml(board.ordering)}</p>
+<p class="strength"><strong>Inverse-scaling strength</strong> (${STRENGTH_UNIT}) is how much worse a task's headline metric gets each time models grow tenfold, in robust standard deviations of the metric over the task's examples, read at the cautious end of its 97% interval: above 0 means larger models are reliably worse.</p>
 ${submissionStatus(window)}
 </header>
 <main>
-${tasks || "<p>No accepted tasks yet.</p>"}
+${board.tasks.length > 0 ? filterNav(board, filter, shown.length) : ""}
+${tasks || none}
 ${behaviourSection(board.behaviours ?? [])}
 </main>
 <footer>

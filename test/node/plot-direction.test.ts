@@ -5,6 +5,7 @@ import { plotAxes, renderPlot } from "../../src/analysis/plot";
 import { DEFAULT_OPTIONS } from "../../src/analysis/statistics";
 import { defined } from "../defined";
 import { fromProbabilities } from "./helpers";
+import { drawnPanels, drawnText } from "./plot-scenarios";
 
 /**
  * Along RLHF steps 0, 500, 1000 (linear: from 0), fewer examples favour the matching answer (320, 240, 160 of 400)
@@ -57,9 +58,14 @@ describe("the plot of a direction-only metric (matching behaviour neither)", () 
     expect([analysis.metric.orientation, analysis.families[0]?.verdict]).toEqual(["direction_only", "standard"]);
   });
 
-  it("says which way the value moves along RLHF steps, in the legend and the caption", () => {
-    expect(svg).toContain(">steps: rises with RLHF steps</text>");
-    expect(svg).toContain("Direction (neither way is better): steps: rises with RLHF steps.");
+  it("says which way the value moves along RLHF steps, with the slope per 1000 steps, in the panel's title", () => {
+    expect(defined(drawnPanels(svg)[0], "the panel").titles.join(" ")).toMatch(
+      /^steps rises with RLHF steps; slope \+[\d.]+ per 1000 RLHF steps \(95% CI \+[\d.]+ to \+[\d.]+\)$/,
+    );
+  });
+
+  it("says it in the caption too", () => {
+    expect(drawnText(svg)).toContain("Direction (neither way is better): steps: rises with RLHF steps.");
   });
 
   it("labels the value axis without a better side", () => {

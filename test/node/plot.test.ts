@@ -53,9 +53,13 @@ describe("the SVG plot", () => {
     expect(svg.match(/<g class="model">/g)).toHaveLength(6);
   });
 
-  it("marks the chance level and labels the scale axis", () => {
-    expect(svg).toContain(">chance</text>");
-    expect(svg).toContain("Parameters (log scale)");
+  it("says where the chance level lies when it is outside the panels' range, and draws no chance line there", () => {
+    expect(svg.match(/>Chance level 0\.924 is below this range\.<\/text>/g)).toHaveLength(2);
+    expect(svg).not.toContain(">chance</text>");
+  });
+
+  it("labels each panel's scale axis", () => {
+    expect(svg.match(/>Parameters \(log scale\)<\/text>/g)).toHaveLength(2);
   });
 
   it("states the verdicts", () => {
