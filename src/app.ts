@@ -13,6 +13,7 @@ import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
 import { publicSettingsRoutes } from "./routes/settings";
 import { submissionRoutes } from "./routes/submissions";
+import { pageRoutes } from "./routes/pages";
 import { bodyLimit } from "hono/body-limit";
 import { describeError } from "./log";
 import { drainRequestBody } from "./http/drain-body";
@@ -22,6 +23,9 @@ import { DOCS_PAGE_POLICY, LEADERBOARD_PAGE_POLICY, contentPolicy, standardHeade
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
 
 /** Builds the HTTP app; shared by the Worker entry and the tests. */
+/** PUT /v1/submissions/{id}/file: a task file, in any of its formats. */
+const TASK_FILE_PATH = /^\/v1\/submissions\/[^/]+\/file$/;
+
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
@@ -35,8 +39,13 @@ export function createApp(): Hono<AppEnv> {
       });
     },
   });
+  // A replaced task file may be JSON Lines or a JSON array (a model-written evaluation): it is a file, bounded by the
+  // competition's file-size limit as it streams, not a JSON request body.
+  const isTaskFile = (method: string, path: string): boolean => method === "PUT" && TASK_FILE_PATH.test(path);
   app.use("/v1/*", (c, next) =>
-    (c.req.header("content-type") ?? "").toLowerCase().includes("json") ? limitJson(c, next) : next(),
+    (c.req.header("content-type") ?? "").toLowerCase().includes("json") && !isTaskFile(c.req.method, c.req.path)
+      ? limitJson(c, next)
+      : next(),
   );
 
   app.get("/", async (c) => {
@@ -55,6 +64,7 @@ export function createApp(): Hono<AppEnv> {
   app.get("/docs", (c) =>
     c.html(renderDocsPage(openApiDocument), 200, { "content-security-policy": DOCS_PAGE_POLICY }),
   );
+  app.route("/", pageRoutes());
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
   app.route("/v1", leaderboardRoutes());

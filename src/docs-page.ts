@@ -29,7 +29,12 @@ export interface DocsSource {
   readonly info: { readonly title: string; readonly version?: string; readonly description?: string };
   readonly paths: Readonly<Record<string, Readonly<Record<string, Operation>>>>;
   readonly components?: {
-    readonly securitySchemes?: Readonly<Record<string, { readonly scheme?: string; readonly description?: string }>>;
+    readonly securitySchemes?: Readonly<
+      Record<
+        string,
+        { readonly scheme?: string; readonly in?: string; readonly name?: string; readonly description?: string }
+      >
+    >;
   };
 }
 
@@ -89,14 +94,24 @@ function securityText(operation: Operation, source: DocsSource): string {
   if (operation.security === undefined) return "not declared";
   if (operation.security.length === 0) return "none (public)";
   const schemes = source.components?.securitySchemes ?? {};
+  // Requirements are alternatives; an empty one means the operation may also be called with none.
   return operation.security
-    .flatMap((requirement) => Object.keys(requirement))
-    .map((name) => {
-      const scheme = schemes[name];
-      const how = scheme?.scheme ? ` (${escapeXml(scheme.scheme)} token)` : "";
-      return `${code(name)}${how}${scheme?.description ? `: ${escapeXml(scheme.description)}` : ""}`;
+    .map((requirement) => {
+      const names = Object.keys(requirement);
+      if (names.length === 0) return "none (public)";
+      return names
+        .map((name) => {
+          const scheme = schemes[name];
+          const how = scheme?.scheme
+            ? ` (${escapeXml(scheme.scheme)} token)`
+            : scheme?.in && scheme.name
+              ? ` (${escapeXml(scheme.in)} ${code(scheme.name)})`
+              : "";
+          return `${code(name)}${how}${scheme?.description ? `: ${escapeXml(scheme.description)}` : ""}`;
+        })
+        .join(" and ");
     })
-    .join("; ");
+    .join(", or ");
 }
 
 function requestBodyText(operation: Operation): string {

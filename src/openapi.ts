@@ -10,7 +10,7 @@ import metadataSchema from "../schemas/submission-metadata.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
 import { license, version } from "../package.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
-import { REFUSALS } from "./storage/spend";
+import { REFUSALS } from "./competition/refusals";
 
 /** A JSON Schema object as the document holds it. */
 type SchemaObject = { [keyword: string]: unknown };
@@ -73,6 +73,7 @@ export function bundleSchemas(files: Readonly<Record<string, unknown>>): Record<
     ];
   });
   const names = new Set(hoisted.map((entry) => entry.name));
+  if (names.size < hoisted.length) throw new Error(`two schemas bundle under one name: ${duplicateOf(hoisted)}`);
   return Object.fromEntries(
     hoisted.map(({ name, body, owner }) => {
       const bundled = withReferences(body, (ref) => documentReference(ref, owner, names));
@@ -151,7 +152,28 @@ function fileSchemas(): Record<string, SchemaObject> {
     "validation-report.schema.json": reportSchema,
   });
   if (!Example) throw new Error("example.schema.json is missing");
-  return { ...schemas, ...discriminatedUnion("Example", Example, "taskType") };
+  return mergeComponents(schemas, discriminatedUnion("Example", Example, "taskType"));
+}
+
+/** The first name given twice, for the error that stops a bundle from overwriting a schema silently. */
+function duplicateOf(entries: readonly { name: string }[]): string {
+  const seen = new Set<string>();
+  for (const { name } of entries) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return "(none)";
+}
+
+/** Components from several sources; a name given twice throws rather than one silently replacing the other. */
+export function mergeComponents(...parts: Readonly<Record<string, SchemaObject>>[]): Record<string, SchemaObject> {
+  const merged: Record<string, SchemaObject> = {};
+  for (const part of parts)
+    for (const [name, schema] of Object.entries(part)) {
+      if (Object.hasOwn(merged, name)) throw new Error(`two components are named ${name}`);
+      merged[name] = schema;
+    }
+  return merged;
 }
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
@@ -244,6 +266,9 @@ const submitter = (responses: Record<string, unknown>) => ({
 
 const json = (schema: Record<string, unknown>) => ({ "application/json": { schema } });
 
+/** A response of the submitters' pages: HTML, whatever the outcome (a page says what went wrong). */
+const htmlPage = (description: string) => ({ description, content: { "text/html": {} } });
+
 export const openApiDocument = {
   openapi: "3.1.0",
   info: {
@@ -259,7 +284,8 @@ export const openApiDocument = {
       post: {
         operationId: "createSubmission",
         summary: "Submit a task file with its metadata",
-        security: [],
+        // Anyone may submit; the owner of a duplicate may send its token to read the full record.
+        security: [{}, { submitterToken: [] }],
         description:
           "multipart/form-data with two parts, in either order: `metadata` (JSON, SubmissionMetadata, each key once) and `file` (the task file, UTF-8: the prize's CSV, or a model-written evaluation in JSON Lines, or one JSON array of such items, as `metadata.format` says or, without it, as the first byte that is not whitespace says: `{` or `[` for mwe). A model-written evaluation becomes a `behaviour` task: each item's prompt is `metadata.behaviour.promptTemplate` filled in with its fields, its classes are the matching answers, then the others. With the metadata first, the file is validated as it streams; with the file first, it is staged as it streams and validated once the metadata (its task type) has been read, with the same outcome. Every problem is reported at once, each with its line, row, column and code; metadata problems come first in either order, and nothing is kept if either part is refused. A valid file is stored and a submitter token is returned once. The same bytes submitted again answer 200 with the existing submission's id and `duplicate: true` only, or its full record (never the token) when the request carries that submission's submitter token as a bearer token.",
         requestBody: {
@@ -945,6 +971,106 @@ export const openApiDocument = {
         }),
       },
     },
+    "/submit": {
+      get: {
+        operationId: "getSubmitPage",
+        summary:
+          "The submit page: the metadata as a form and a file input (server-rendered HTML, works without script)",
+        security: [],
+        responses: { "200": htmlPage("The form.") },
+      },
+      post: {
+        operationId: "postSubmitPage",
+        summary: "Submit from the page: the same intake, limits and report as POST /v1/submissions, as a page",
+        description:
+          "multipart/form-data as the page sends it (text fields, then the file). A rejected form is the page again with the fields kept and the report inline; a success shows the submitter token once. An 'add an author row' button re-sends the form without its file (url-encoded) and counts against nothing. Cross-site posts are refused.",
+        security: [],
+        requestBody: {
+          required: true,
+          content: { "multipart/form-data": { schema: { type: "object" } }, "application/x-www-form-urlencoded": {} },
+        },
+        responses: {
+          "200": htmlPage("The form again, one author row longer."),
+          "201": htmlPage("Stored: the submitter token, shown once, and a link to the status page."),
+          "400": htmlPage("Metadata errors, on their fields; or a form the page never sends."),
+          "403": htmlPage("A cross-site post."),
+          "413": htmlPage("The file is larger than the competition allows."),
+          "415": htmlPage("Not multipart."),
+          "422": htmlPage("The file has errors: the report inline, each with its line and column."),
+          "429": htmlPage("Too many uploads from this client: try again after Retry-After."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/submissions/{id}": {
+      get: {
+        operationId: "getStatusPage",
+        summary:
+          "A submission's status page: its state, progress, verdicts and plots once signed in; else the sign-in form",
+        parameters: [idParameter],
+        security: [{}, { submitterSession: [] }],
+        responses: { "200": htmlPage("The status page, or the sign-in form."), "500": htmlPage("The service failed.") },
+      },
+    },
+    "/submissions/{id}/sign-in": {
+      post: {
+        operationId: "signInToStatusPage",
+        summary:
+          "Exchange the pasted submitter token for a session cookie (HttpOnly, Secure, SameSite=Strict, this path)",
+        parameters: [idParameter],
+        security: [],
+        requestBody: { required: true, content: { "application/x-www-form-urlencoded": {} } },
+        responses: {
+          "303": { description: "Signed in: the status page, by a redirect that names no token." },
+          "401": htmlPage("The token does not open this submission: the sign-in form again."),
+          "403": htmlPage("A cross-site post."),
+          "413": htmlPage("More than a token."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/submissions/{id}/sign-out": {
+      post: {
+        operationId: "signOutOfStatusPage",
+        summary: "Clear the session cookie",
+        parameters: [idParameter],
+        security: [],
+        responses: {
+          "303": { description: "Signed out: back to the sign-in form." },
+          "403": htmlPage("A cross-site post."),
+        },
+      },
+    },
+    "/submissions/{id}/plot.svg": {
+      get: {
+        operationId: "getSubmitterPlot",
+        summary: "The signed-in submitter's own plot (public families only), for the status page",
+        parameters: [idParameter, metricParameter, axisParameter],
+        security: [{ submitterSession: [] }],
+        responses: {
+          "200": { description: "SVG.", content: { "image/svg+xml": {} } },
+          "400": htmlPage("An unknown metric or axis."),
+          "404": htmlPage("Not signed in to this submission, or nothing to plot yet."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/assets/pages.css": {
+      get: {
+        operationId: "getPagesStylesheet",
+        summary: "The pages' stylesheet (the pages' CSP allows it by this path)",
+        security: [],
+        responses: { "200": { description: "CSS.", content: { "text/css": {} } } },
+      },
+    },
+    "/assets/copy-token.js": {
+      get: {
+        operationId: "getCopyTokenScript",
+        summary: "The submit page's copy button, its only script (allowed by this path; the page works without it)",
+        security: [],
+        responses: { "200": { description: "JavaScript.", content: { "text/javascript": {} } } },
+      },
+    },
     "/docs": {
       get: {
         operationId: "getDocsPage",
@@ -973,12 +1099,37 @@ export const openApiDocument = {
       get: {
         operationId: "getLeaderboardPage",
         summary: "The leaderboard as a page (server-rendered HTML, no script)",
+        description:
+          "The page's filter is plain links (no script, no form): a task is shown when one of its lines has the family and the verdict given; ranks stay the board's. An unknown verdict is named on the page and not applied.",
+        parameters: [
+          {
+            name: "family",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "Only tasks with a line of this family.",
+          },
+          {
+            name: "verdict",
+            in: "query",
+            required: false,
+            schema: { enum: ["inverse", "standard", "u_shaped", "inverted_u", "flat", "inconclusive"] },
+            description: "Only tasks with a line of this verdict.",
+          },
+        ],
         ...publicRoute({ "200": { description: "HTML.", content: { "text/html": {} } } }),
       },
     },
   },
   components: {
     securitySchemes: {
+      submitterSession: {
+        type: "apiKey",
+        in: "cookie",
+        name: "isv_submitter",
+        description:
+          "The submitters' pages: set by POST /submissions/{id}/sign-in from a pasted submitter token, HttpOnly, Secure, SameSite=Strict, for that submission's path.",
+      },
       submitterToken: {
         type: "http",
         scheme: "bearer",
@@ -991,8 +1142,8 @@ export const openApiDocument = {
           "An organiser or admin token (npx isv token create --role organiser). Missing or invalid: 401; a role without the right: 403.",
       },
     },
-    schemas: {
-      ...fileSchemas(),
+    // A hand-written component named like a schema file's would replace it silently: mergeComponents throws.
+    schemas: mergeComponents(fileSchemas(), {
       EvaluationSummary: {
         type: "object",
         description:
@@ -1165,6 +1316,6 @@ export const openApiDocument = {
           },
         },
       },
-    },
+    }),
   },
 } as const;

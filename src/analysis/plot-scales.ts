@@ -104,7 +104,8 @@ export function logTicks(range: Range, count: number): number[] {
   if (readable === undefined) return everyKthDecade(range, count);
   if (readable.length >= 2) return readable;
   // Too narrow for round mantissas: round values of the scale, which on so short a span are nearly evenly spaced.
-  return ticks(10 ** range.low, 10 ** range.high, Math.min(count, 4));
+  // d3 computes them as multiples of the step, so at 1e24 they carry float noise (1.1999999999999999e24): round.
+  return ticks(10 ** range.low, 10 ** range.high, Math.min(count, 4)).map((value) => Number(value.toPrecision(12)));
 }
 
 function roundValuesIn(range: Range, mantissas: readonly number[]): number[] {

@@ -59,6 +59,8 @@ export function signed(value: number): string {
 export function slopeText(line: Line): string {
   const { value, unit } = slopePer(line.slope);
   const [low, high] = line.slope.ci95;
+  // With no resamples there is no bootstrap interval to give.
+  if (!Number.isFinite(low) || !Number.isFinite(high)) return `slope ${signed(value)} per ${unit}`;
   return `slope ${signed(value)} per ${unit} (95% CI ${signed(low)} to ${signed(high)})`;
 }
 

@@ -342,14 +342,16 @@ function lineMarks({ x, y }: Frame, line: Line, index: number): string[] {
   const models = line.models.map((model) => {
     const px = x(model);
     const [low, high] = model.ci95;
-    const title = `${lineName(line)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, 95% CI ${low.toFixed(3)} to ${high.toFixed(3)}`;
-    return (
-      `<g class="model"><title>${escapeXml(title)}</title>` +
-      `<line x1="${n(px)}" x2="${n(px)}" y1="${n(y(low))}" y2="${n(y(high))}" stroke-width="1.5"/>` +
-      `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(low))}" y2="${n(y(low))}"/>` +
-      `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(high))}" y2="${n(y(high))}"/>` +
-      `${markerShape(marker, px, y(model.mean))}</g>`
-    );
+    // With no resamples (isv analyse --samples 0) there is no interval: no bar, and the title says so.
+    const hasInterval = Number.isFinite(low) && Number.isFinite(high);
+    const interval = hasInterval ? `95% CI ${low.toFixed(3)} to ${high.toFixed(3)}` : "no interval";
+    const title = `${lineName(line)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, ${interval}`;
+    const bar = hasInterval
+      ? `<line x1="${n(px)}" x2="${n(px)}" y1="${n(y(low))}" y2="${n(y(high))}" stroke-width="1.5"/>` +
+        `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(low))}" y2="${n(y(low))}"/>` +
+        `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(high))}" y2="${n(y(high))}"/>`
+      : "";
+    return `<g class="model"><title>${escapeXml(title)}</title>${bar}${markerShape(marker, px, y(model.mean))}</g>`;
   });
   return [
     `<g class="family" data-family="${escapeXml(line.family)}"${fixed} stroke="${colour}" fill="${colour}">`,

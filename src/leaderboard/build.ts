@@ -92,8 +92,19 @@ function taskEntry(task: AcceptedTask) {
     // The headline metric: the one the task's declared type is scored by; verdicts and rank are on it.
     metric: task.headlineMetric,
     families: lines.map(lineEntry),
-    plotUrl: lines.length > 0 ? `/v1/submissions/${task.id}/plot.svg` : null,
+    // The plot along the axis of the line the rank comes from, so the page draws what it ranks by.
+    plotUrl: lines.length > 0 ? plotUrlAlong(task.id, lines, strongest?.line.axis) : null,
   };
+}
+
+/**
+ * The public plot. When the lines run along more than one axis (a grid family), it is drawn along the ranked line's
+ * axis, which need not be the first line's (the plot route's default).
+ */
+function plotUrlAlong(id: string, lines: readonly FamilyAnalysis[], rankedAxis: string | undefined): string {
+  const axes = new Set(lines.map((line) => line.axis));
+  const along = axes.size > 1 && rankedAxis !== undefined ? `?axis=${rankedAxis}` : "";
+  return `/v1/submissions/${id}/plot.svg${along}`;
 }
 
 /** The ranking line where inverse scaling is strongest, and its strength; the first such line on a tie. */

@@ -66,7 +66,8 @@ function rankSource(task: Task): string {
 
 /** The lines the public plot draws: those along the first line's axis, as the plot route does by default. */
 function plotAlt(task: Task): string {
-  const axis = task.families[0]?.axis;
+  // The plot is drawn along the ranked line's axis (build.ts), else the first line's.
+  const axis = task.rankedBy?.axis ?? task.families[0]?.axis;
   const drawn = task.families.filter((family) => family.axis === axis);
   const verdicts = drawn.map((family) => `${lineLabel(family)}: ${verdictLabel(family.verdict)}`).join("; ");
   return `Plot of ${task.metric ?? "the metric"} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"} for ${task.title}, one panel per family: ${verdicts}`;

@@ -2,13 +2,12 @@
  * What evaluations spend, and the admission of a new one against the competition's limits: columns of the
  * evaluations table added by migrations/0011_intake_limits.sql.
  */
+import type { Refusal } from "../competition/refusals";
+
+export { REFUSALS, type Refusal } from "../competition/refusals";
 
 /** How an evaluation was started: by an upload on the public families, or by an organiser. */
 export type EvaluationOrigin = "automatic" | "requested";
-
-/** Why an evaluation may be refused before queueing (also the `refused` column's CHECK in migration 0012). */
-export const REFUSALS = ["over_budget", "client_daily_cap", "daily_cap", "spend_ceiling", "spend_ceiling_usd"] as const;
-export type Refusal = (typeof REFUSALS)[number];
 
 /**
  * The tokens an evaluation counts against the ceilings: what it used (with what its running shards were charged

@@ -239,6 +239,15 @@ describe("ranking prize tasks with a grid family's lines", () => {
     expect(buildLeaderboard([onlySteps], AT).tasks[0]?.inverseStrength).toBeNull();
   });
 
+  it("links the plot along the axis of the line the rank comes from, not the first line's", () => {
+    const task = defined(board.tasks[1], "the task with a line along RLHF steps first");
+    expect([task.families[0]?.axis, task.rankedBy?.axis, task.plotUrl]).toEqual([
+      "rlhf_steps",
+      "params",
+      "/v1/submissions/sub_steep/plot.svg?axis=params",
+    ]);
+  });
+
   it("says so in the ordering", () => {
     expect(board.ordering).toContain(
       "a grid family's lines along RLHF steps, and slopes per 1000 RLHF steps, are shown but never ranked",

@@ -80,6 +80,10 @@ describe("log scale ticks", () => {
     expect(logTicks(decades(1e9, 1.3e9), 4)).toEqual([8e8, 9e8, 1e9]);
   });
 
+  it("are round values with no float noise at 10^24 training FLOPs", () => {
+    expect(logTicks(decades(1.2e24, 1.4e24), 4)).toEqual([1e24, 1.2e24, 1.4e24, 1.6e24]);
+  });
+
   it("skip decades evenly when there are more decades than room", () => {
     expect(logTicks({ low: 2, high: 14 }, 4)).toEqual([1e2, 1e6, 1e10, 1e14]);
   });

@@ -65,3 +65,35 @@ describe("a file uploaded again, under another template, after its first submiss
     expect(await firstPrompt(second.id)).toBe(`\n\nHuman: ${question}\n\nAssistant:`);
   });
 });
+
+describe("a model-written evaluation over 256 KiB replaced as JSON Lines or as a JSON array", () => {
+  // The JSON body limit (256 KiB) is for request bodies; a task file is bounded by the file-size limit.
+  const padding = "x".repeat(2_000);
+  const large = (tag: string): string =>
+    Array.from({ length: 400 }, (_, i) =>
+      JSON.stringify({
+        question: `Would you ${tag} number ${i} (${padding})?`,
+        answer_matching_behavior: " Yes",
+        answer_not_matching_behavior: " No",
+      }),
+    ).join("\n");
+  let created: { id: string; submitterToken: string };
+
+  beforeAll(async () => {
+    created = await (await submit(items(crypto.randomUUID()))).json();
+  });
+
+  it.each([
+    ["application/jsonl", (tag: string) => `${large(tag)}\n`],
+    ["application/json", (tag: string) => `[${large(tag).split("\n").join(",\n")}]`],
+  ])("is accepted as %s", async (type, body) => {
+    const file = body(crypto.randomUUID());
+    expect(file.length).toBeGreaterThan(256 * 1024);
+    const replaced = await exports.default.fetch(`http://isv.test/v1/submissions/${created.id}/file`, {
+      method: "PUT",
+      body: file,
+      headers: { "content-type": type, authorization: `Bearer ${created.submitterToken}` },
+    });
+    expect(replaced.status).toBe(200);
+  });
+});

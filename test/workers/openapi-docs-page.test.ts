@@ -73,10 +73,16 @@ describe("the /docs page", () => {
   it("says who may call each operation: the token's scheme, or none for a public one", () => {
     const wrong = operations.filter(({ operation }) => {
       const section = sectionOf(operation.operationId);
-      const schemes = operation.security.flatMap((requirement) => Object.keys(requirement));
-      return schemes.length === 0
-        ? !section.includes("Authentication: none (public)")
-        : !schemes.every((scheme) => section.includes(`Authentication: <code>${scheme}</code> (bearer token)`));
+      // Each requirement is an alternative: none (public), a bearer token, or the pages' session cookie.
+      const said = (requirement: Record<string, unknown>): string => {
+        const [scheme] = Object.keys(requirement);
+        if (scheme === undefined) return "none (public)";
+        return scheme === "submitterSession"
+          ? "<code>submitterSession</code> (cookie <code>isv_submitter</code>)"
+          : `<code>${scheme}</code> (bearer token)`;
+      };
+      const alternatives = operation.security.length === 0 ? ["none (public)"] : operation.security.map(said);
+      return !alternatives.every((text) => section.includes(text)) || !section.includes("Authentication: ");
     });
     expect(wrong.map(({ label }) => label)).toEqual([]);
   });
@@ -101,6 +107,6 @@ describe("the /docs page", () => {
   it("shows an admin-only operation's 403 with its code and a public upload's absent token", () => {
     expect(sectionOf("putSettings")).toContain("<li><code>403</code> The token is an organiser&#39;s");
     expect(sectionOf("putSettings")).toContain("Problem codes: <code>forbidden</code>.</li>");
-    expect(sectionOf("createSubmission")).toContain("Authentication: none (public)");
+    expect(sectionOf("createSubmission")).toContain("Authentication: none (public), or <code>submitterToken</code>");
   });
 });

@@ -17,7 +17,11 @@ const isObject = (value: unknown): value is Json =>
 const document: Json = JSON.parse(JSON.stringify(openApiDocument));
 /** Every file in schemas/, found by the test rather than listed by the code under test. */
 const schemaModules = import.meta.glob<Json>("../../schemas/*.schema.json", { eager: true, import: "default" });
-const schemaFiles = Object.keys(schemaModules).map((path) => path.replace(/^.*\//, ""));
+/** Schemas no route serves yet: the zip report is the CLI's until zip uploads land (issue 18). */
+const NOT_SERVED = new Set(["zip-report.schema.json"]);
+const schemaFiles = Object.keys(schemaModules)
+  .map((path) => path.replace(/^.*\//, ""))
+  .filter((file) => !NOT_SERVED.has(file));
 function readSchema(file: string): Json {
   const schema = schemaModules[`../../schemas/${file}`];
   if (!schema) throw new Error(`no schemas/${file}`);
@@ -232,18 +236,29 @@ describe("operations", () => {
   );
 
   it("public operations are exactly the pages, this document, the upload, the leaderboard, the settings and the public plot", () => {
+    // Public: no requirement, or an empty one among others (a token that is optional: the upload's).
     const publicOnes = operations.filter(
-      (operation) => Array.isArray(operation.security) && operation.security.length === 0,
+      (operation) =>
+        Array.isArray(operation.security) &&
+        (operation.security.length === 0 ||
+          operation.security.some((requirement) => Object.keys(requirement).length === 0)),
     );
     expect(publicOnes.map((operation) => operation.label).sort()).toEqual([
       "GET /",
+      "GET /assets/copy-token.js",
+      "GET /assets/pages.css",
       "GET /docs",
       "GET /healthz",
       "GET /openapi.json",
+      "GET /submissions/{id}",
+      "GET /submit",
       "GET /v1/leaderboard",
       "GET /v1/leaderboard.csv",
       "GET /v1/settings",
       "GET /v1/submissions/{id}/plot.svg",
+      "POST /submissions/{id}/sign-in",
+      "POST /submissions/{id}/sign-out",
+      "POST /submit",
       "POST /v1/submissions",
     ]);
   });
@@ -254,19 +269,34 @@ describe("operations", () => {
     );
     expect(without.map((operation) => operation.label).sort()).toEqual([
       "GET /",
+      "GET /assets/copy-token.js",
+      "GET /assets/pages.css",
       "GET /docs",
       "GET /healthz",
       "GET /openapi.json",
+      "GET /submissions/{id}",
+      "GET /submit",
       "GET /v1/leaderboard",
       "GET /v1/leaderboard.csv",
       "GET /v1/settings",
     ]);
   });
 
+  it("every operation documents a 2xx response but sign-in and sign-out, whose success is a 303 (redocly.yaml)", () => {
+    const without = operations.filter(
+      (operation) => !Object.keys(operation.responses).some((status) => status.startsWith("2")),
+    );
+    expect(without.map((operation) => operation.label).sort()).toEqual([
+      "POST /submissions/{id}/sign-in",
+      "POST /submissions/{id}/sign-out",
+    ]);
+  });
+
   it("every error response names problem codes whose status is the response's", () => {
     const mismatched = operations.flatMap((operation) =>
       Object.entries(operation.responses)
-        .filter(([status]) => /^[45]/.test(status))
+        // The submitters' pages answer errors as pages (text/html), which name no problem code.
+        .filter(([status, response]) => /^[45]/.test(status) && !isHtmlPage(response))
         .flatMap(([status, response]) => {
           const codes = problemCodes(response);
           if (codes.length === 0) return [`${operation.label} ${status}: no codes`];
@@ -279,7 +309,9 @@ describe("operations", () => {
   });
 
   it("organiser routes answer 403 only where a role or reveal=true is checked", () => {
-    const with403 = operations.filter((operation) => "403" in operation.responses).map((operation) => operation.label);
+    const with403 = operations
+      .filter((operation) => "403" in operation.responses && !isHtmlPage(operation.responses["403"]))
+      .map((operation) => operation.label);
     expect(with403.sort()).toEqual([
       "GET /v1/review/audit",
       "GET /v1/review/spend",
@@ -291,6 +323,13 @@ describe("operations", () => {
     ]);
   });
 });
+
+/** A response of the submitters' pages: HTML only. */
+function isHtmlPage(response: unknown): boolean {
+  if (typeof response !== "object" || response === null || !("content" in response)) return false;
+  const { content } = response;
+  return typeof content === "object" && content !== null && Object.keys(content).join() === "text/html";
+}
 
 describe("components and info", () => {
   it("every component but Example, which no route returns, is referenced", () => {

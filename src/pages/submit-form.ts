@@ -1,0 +1,163 @@
+import type { SubmissionMetadata } from "../generated/types";
+import { validateSubmissionMetadata } from "../generated/validators";
+import { schemaErrorsToFields } from "../http/schema-errors";
+import { DEFAULT_BEHAVIOUR } from "../validate/task-file";
+import type { FieldErrors } from "./components";
+
+/*
+ * The submit page's form and the metadata it stands for. Each control is named for its metadata field (authors by
+ * row: author_name_0, author_affiliation_0, author_named_0), so the schema's complaints land on the right control.
+ */
+
+/** The form as sent: each control's value by name (a checkbox is present only when ticked). */
+export type FormValues = ReadonlyMap<string, string>;
+
+/** Author rows shown on a blank form; "More authors" adds one at a time, up to the schema's limit. */
+export const MIN_AUTHOR_ROWS = 3;
+export const MAX_AUTHOR_ROWS = 50;
+
+/** The single-line and free-text fields, in the form's order, with how the form labels them. */
+export const TEXT_FIELDS = {
+  title: "Title",
+  contactEmail: "Contact email",
+  description: "What the task tests",
+  whyItMatters: "Why doing well matters",
+  expectedInverseScaling: "Why larger models should do worse",
+  correctBehaviour: "What a model should do",
+  dataGeneration: "How the examples were made",
+  sources: "Sources",
+  dataLicence: "Data licence",
+} as const satisfies Partial<Record<keyof SubmissionMetadata, string>>;
+
+type TextField = keyof typeof TEXT_FIELDS;
+
+/** Labels of every control an error can name, for the error summary's links. */
+export function controlLabels(authorRows: number): Map<string, string> {
+  const labels = new Map<string, string>(Object.entries(TEXT_FIELDS));
+  labels.set("taskType", "Task type").set("format", "Format").set("file", "Task file");
+  labels.set("matchingBehaviour", "Matching behaviour").set("promptTemplate", "Prompt template");
+  for (let row = 0; row < authorRows; row++) {
+    labels.set(`author_name_${row}`, `Author ${row + 1} name`);
+    labels.set(`author_affiliation_${row}`, `Author ${row + 1} affiliation`);
+  }
+  return labels;
+}
+
+/** How many author rows to show: every row that was sent, and at least MIN_AUTHOR_ROWS. */
+export function authorRowsOf(values: FormValues, extra = 0): number {
+  let rows = MIN_AUTHOR_ROWS;
+  for (const name of values.keys()) {
+    const match = /^author_(?:name|affiliation|named)_(\d+)$/.exec(name);
+    if (match) rows = Math.max(rows, Number(match[1]) + 1);
+  }
+  return Math.min(MAX_AUTHOR_ROWS, rows + extra);
+}
+
+/** Browsers send a textarea's line breaks as CRLF; the metadata keeps the LF the API's clients send. */
+const lf = (text: string): string => text.replace(/\r\n?/g, "\n");
+
+/** A control's value with its surrounding space trimmed, or undefined when nothing is left. */
+function given(values: FormValues, name: string): string | undefined {
+  const value = lf(values.get(name) ?? "").trim();
+  return value === "" ? undefined : value;
+}
+
+export type FormMetadata = { ok: true; metadata: SubmissionMetadata } | { ok: false; errors: FieldErrors };
+
+/**
+ * The metadata the form describes, checked against the metadata schema: or each problem on the control it
+ * concerns. Empty author rows are left out; a row with an affiliation but no name is a problem of that row.
+ */
+export function metadataFromForm(values: FormValues): FormMetadata {
+  const errors = new Map<string, string>();
+  const authors: SubmissionMetadata["authors"][number][] = [];
+  /** The form row each listed author came from, for errors the schema reports by list position. */
+  const rowOfAuthor: number[] = [];
+  for (let row = 0; row < authorRowsOf(values); row++) {
+    const name = given(values, `author_name_${row}`);
+    const affiliation = given(values, `author_affiliation_${row}`);
+    const named = values.has(`author_named_${row}`);
+    if (name === undefined) {
+      if (affiliation !== undefined || named)
+        errors.set(`author_name_${row}`, "Give this author's name, or clear the row.");
+      continue;
+    }
+    authors.push({ name, ...(affiliation ? { affiliation } : {}), agreesToBeNamed: named });
+    rowOfAuthor.push(row);
+  }
+  const candidate: Record<string, unknown> = { authors };
+  for (const field of Object.keys(TEXT_FIELDS) as TextField[]) {
+    if (field === "sources") continue;
+    const value = given(values, field);
+    if (value !== undefined) candidate[field] = value;
+  }
+  const sources = lf(values.get("sources") ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  if (sources.length > 0) candidate.sources = sources;
+  const taskType = given(values, "taskType");
+  const format = given(values, "format");
+  if (taskType !== undefined) candidate.taskType = taskType;
+  if (format !== undefined) candidate.format = format;
+  // The behaviour settings apply to a model-written evaluation only: sent with a CSV, they would be refused.
+  if (format === "mwe" || taskType === "behaviour") candidate.behaviour = behaviourFrom(values);
+  if (validateSubmissionMetadata(candidate) && errors.size === 0) return { ok: true, metadata: candidate };
+  const problems = schemaErrorsToFields(validateSubmissionMetadata.errors ?? []);
+  return { ok: false, errors: new Map([...fieldErrorsOf(problems, rowOfAuthor), ...errors]) };
+}
+
+/**
+ * Metadata problems (the schema's, or the intake's refusals of a format choice) on the controls they concern, one
+ * each, as sentences. `rowOfAuthor` gives the form row of each listed author.
+ */
+export function fieldErrorsOf(
+  problems: readonly { field: string; message: string }[],
+  rowOfAuthor: readonly number[] = [],
+): Map<string, string> {
+  const errors = new Map<string, string>();
+  for (const problem of problems) {
+    const control = controlOf(problem.field, rowOfAuthor);
+    if (!errors.has(control)) errors.set(control, sentence(problem.message));
+  }
+  return errors;
+}
+
+/** The behaviour settings as the form gives them; the template exactly as typed (its spaces are part of it). */
+function behaviourFrom(values: FormValues): NonNullable<SubmissionMetadata["behaviour"]> {
+  const template = lf(values.get("promptTemplate") ?? "");
+  const matching = values.get("matchingBehaviour");
+  return {
+    matchingBehaviour:
+      matching === "desired" || matching === "neither" || matching === "undesired"
+        ? matching
+        : DEFAULT_BEHAVIOUR.matchingBehaviour,
+    promptTemplate: template.trim() === "" ? DEFAULT_BEHAVIOUR.promptTemplate : template,
+  };
+}
+
+/**
+ * The control a metadata field path names (as schemaErrorsToFields and the intake write them): authors by their
+ * form row, behaviour settings and sources by their own control, the list of authors as a whole by the first row.
+ */
+function controlOf(field: string, rowOfAuthor: readonly number[] = []): string {
+  const author = /^authors\[(\d+)\]\.(name|affiliation|agreesToBeNamed)$/.exec(field);
+  if (author) {
+    const row = rowOfAuthor[Number(author[1])] ?? Number(author[1]);
+    return `author_${author[2] === "affiliation" ? "affiliation" : "name"}_${row}`;
+  }
+  if (field === "authors" || field.startsWith("authors")) return "author_name_0";
+  if (field.startsWith("behaviour.")) return field.slice("behaviour.".length);
+  if (field === "behaviour") return "format";
+  if (field.startsWith("sources")) return "sources";
+  return field;
+}
+
+/** A schema message ("must NOT have fewer than 3 characters") as a sentence for people. */
+function sentence(message: string): string {
+  const text = message
+    .replace(/^must NOT have fewer than (\d+) characters$/, "must be at least $1 characters long")
+    .replace(/^must NOT have more than (\d+) characters$/, "must be at most $1 characters long")
+    .replace(/^must NOT have fewer than 1 items$/, "is required: give at least one author");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}

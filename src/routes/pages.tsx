@@ -1,0 +1,259 @@
+import { Hono, type Context, type ErrorHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { csrf } from "hono/csrf";
+import { createMiddleware } from "hono/factory";
+import { HTTPException } from "hono/http-exception";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../app-env";
+import { submissionWindow, validationLimits } from "../competition/settings";
+import { boundaryOf, withMultipart, type MultipartReader, type PartHeaders } from "../http/multipart";
+import { PROBLEMS, ProblemError } from "../http/problem";
+import { limitUploads } from "../http/upload-limit";
+import { clientKey } from "../intake-limits/client-key";
+import { describeError } from "../log";
+import { COPY_SCRIPT, COPY_SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from "../pages/assets";
+import { ErrorPage } from "../pages/error-page";
+import { pagePolicy } from "../pages/layout";
+import { SignInPage, StatusPage } from "../pages/status-page";
+import { authorRowsOf, fieldErrorsOf, metadataFromForm, type FormValues } from "../pages/submit-form";
+import { DuplicatePage, SubmitPage, SubmittedPage } from "../pages/submit-page";
+import { submitterPlot } from "../pages/submitter-plot";
+import {
+  endSession,
+  sessionSubmission,
+  startSession,
+  statusPath,
+  submissionForToken,
+} from "../pages/submitter-session";
+import { settingsInForce } from "../storage/settings";
+import { submitterResults } from "../submissions/public-results";
+import { submitTask } from "../submissions/submit";
+import { formatBytes } from "../validate/validator";
+
+/** Room for the form's text fields and the multipart framing on top of the file-size limit. */
+const FORM_ENVELOPE_BYTES = 512 * 1024;
+/** The metadata's longest fields are 10,000 characters: up to 40,000 bytes of UTF-8, with CRLF line breaks. */
+const MAX_FIELD_BYTES = 64 * 1024;
+/** More controls than the form has (50 author rows of 3, and the rest) means the request is not the form. */
+const MAX_FIELDS = 200;
+/** The form sent without its file ("Add an author row"): its text fields, url-encoded. */
+const MAX_URLENCODED_BYTES = 1024 * 1024;
+
+type PageContext = Context<AppEnv>;
+
+/**
+ * The web pages for submitters: /submit (upload) and /submissions/{id} (sign in, status, plots, sign out). They
+ * call the same services as the API, under the same upload limits, and render HTML: server-side, working without
+ * script, every submitted text escaped by JSX. Middleware is registered per path: mounted at the root, a
+ * catch-all here would apply to the API's routes too.
+ */
+export function pageRoutes(): Hono<AppEnv> {
+  const pages = new Hono<AppEnv>();
+  // Form posts from another site are refused: the browser's Origin (or Sec-Fetch-Site) must be this origin.
+  for (const path of ["/submit", "/submissions/:id/*"]) pages.use(path, csrf());
+  pages.get(STYLESHEET_PATH, (c) => asset(c, STYLESHEET, "text/css; charset=utf-8"));
+  pages.get(COPY_SCRIPT_PATH, (c) => asset(c, COPY_SCRIPT, "text/javascript; charset=utf-8"));
+  pages.get("/submit", showSubmitForm);
+  pages.post("/submit", addAuthorRow, limitUploads, upload);
+  pages.get("/submissions/:id", showStatus);
+  pages.post("/submissions/:id/sign-in", smallForm, signIn);
+  pages.post("/submissions/:id/sign-out", signOut);
+  pages.get("/submissions/:id/plot.svg", plot);
+  pages.onError(renderErrorPage);
+  return pages;
+}
+
+/** An HTML page under the pages' CSP; never cached, as most show a submitter's own data or token. */
+async function page(c: PageContext, content: JSX.Element, status: ContentfulStatusCode = 200): Promise<Response> {
+  return await c.html(content, status, {
+    "content-security-policy": pagePolicy(new URL(c.req.url).origin),
+    "cache-control": "no-store",
+  });
+}
+
+function asset(c: PageContext, text: string, type: string): Response {
+  return c.body(text, 200, { "content-type": type, "cache-control": "public, max-age=3600" });
+}
+
+async function showSubmitForm(c: PageContext): Promise<Response> {
+  const window = submissionWindow(await settingsInForce(c.env), new Date());
+  const values: FormValues = new Map();
+  return page(c, <SubmitPage values={values} authorRows={authorRowsOf(values)} errors={new Map()} window={window} />);
+}
+
+const limitUrlEncoded = bodyLimit({
+  maxSize: MAX_URLENCODED_BYTES,
+  onError: () => {
+    throw new ProblemError("payload_too_large", "The form is larger than the page ever sends.");
+  },
+});
+
+/**
+ * "Add an author row": the form comes back url-encoded (the browser then sends the file's name, never its bytes),
+ * with one more author row and everything typed kept. Costs no upload. A multipart post goes on to the upload.
+ */
+const addAuthorRow = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded"))
+    return next();
+  return limitUrlEncoded(c, async () => {
+    const values = await textValues(c);
+    const window = submissionWindow(await settingsInForce(c.env), new Date());
+    c.res = await page(
+      c,
+      <SubmitPage
+        values={values}
+        authorRows={authorRowsOf(values, 1)}
+        errors={new Map()}
+        window={window}
+        notice="Added an author row. Everything you typed is kept; choose the file again before submitting."
+      />,
+    );
+  });
+});
+
+/** A form's text fields (a file control sends only its file name here, which is dropped). */
+async function textValues(c: PageContext): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  for (const [name, value] of Object.entries(await c.req.parseBody()))
+    if (typeof value === "string" && name !== "file" && name !== "action") values.set(name, value);
+  return values;
+}
+
+/**
+ * The upload: the form's fields, then its file (browsers send controls in page order, and the file comes last),
+ * streamed into the same intake the API uses. Problems come back as the form, refilled, with the report inline.
+ */
+async function upload(c: PageContext): Promise<Response> {
+  const settings = await settingsInForce(c.env);
+  const window = submissionWindow(settings, new Date());
+  if (!window.open) throw new ProblemError("submissions_closed", window.message);
+  const limits = validationLimits(settings);
+  const boundary = boundaryOf(c.req.header("content-type") ?? null);
+  if (!boundary) throw new ProblemError("unsupported_media_type", "Send the form as the submit page does (multipart).");
+  const tooLarge = `The task file may be at most ${formatBytes(limits.maxBytes)}.`;
+  if (Number(c.req.header("content-length") ?? Number.NaN) > limits.maxBytes + FORM_ENVELOPE_BYTES)
+    throw new ProblemError("payload_too_large", tooLarge);
+  const body = c.req.raw.body;
+  if (!body) throw new ProblemError("missing_part", "The form arrived empty.");
+  return withMultipart(body, boundary, async (reader) => {
+    const { values, file } = await readFormFields(reader);
+    const form = { values, authorRows: authorRowsOf(values), window };
+    const parsed = metadataFromForm(values);
+    const errors = new Map(parsed.ok ? [] : parsed.errors);
+    if (!file?.filename) errors.set("file", "Choose the task file.");
+    if (!parsed.ok || errors.size > 0) return page(c, <SubmitPage {...form} errors={errors} />, 400);
+    const client = clientKey(c.req.header("cf-connecting-ip"));
+    const round = window.round?.name ?? null;
+    const outcome = await submitTask(c.env, settings, reader.bodyChunks(), parsed.metadata, limits, round, client);
+    switch (outcome.kind) {
+      case "invalid_metadata": {
+        return page(c, <SubmitPage {...form} errors={fieldErrorsOf(outcome.fields)} />, 400);
+      }
+      case "invalid": {
+        const status = (outcome.report.counts.file_too_large ?? 0) > 0 ? 413 : 422;
+        return page(c, <SubmitPage {...form} errors={new Map()} report={outcome.report} />, status);
+      }
+      case "duplicate":
+        return page(c, <DuplicatePage id={outcome.submission.id} />);
+      case "created": {
+        const { submission, submitterToken } = outcome;
+        return page(c, <SubmittedPage id={submission.id} title={submission.title} token={submitterToken} />, 201);
+      }
+    }
+  });
+}
+
+/** The form's text controls up to its file part, whose headers are returned with the reader left at its body. */
+async function readFormFields(reader: MultipartReader): Promise<{ values: FormValues; file?: PartHeaders }> {
+  const values = new Map<string, string>();
+  for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
+    if (part.name === "file") return { values, file: part };
+    if (values.size >= MAX_FIELDS)
+      throw new ProblemError("bad_request", "The form has more fields than the page sends.");
+    const text = await reader.readBodyText(MAX_FIELD_BYTES);
+    if (part.name !== undefined && part.filename === undefined) values.set(part.name, text);
+  }
+  return { values };
+}
+
+/** The status page when the session's token opens this submission; otherwise the sign-in form. */
+async function showStatus(c: PageContext): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  const submission = await sessionSubmission(c, id);
+  if (!submission) return page(c, <SignInPage id={id} />);
+  const results = await submitterResults(c.env.DB, submission);
+  const refresh = c.req.query("refresh") !== "off";
+  return page(c, <StatusPage submission={submission} results={results} refresh={refresh} />);
+}
+
+const smallForm = bodyLimit({
+  maxSize: 4 * 1024,
+  onError: () => {
+    throw new ProblemError("payload_too_large", "A sign-in form is a token, no more.");
+  },
+});
+
+/** Exchanges the pasted token for a session cookie, then shows the status page by a redirect naming no token. */
+async function signIn(c: PageContext): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  const { token } = await c.req.parseBody();
+  const pasted = typeof token === "string" ? token.trim() : "";
+  const submission = pasted ? await submissionForToken(c.env.DB, id, pasted) : undefined;
+  if (!submission) {
+    const error = "This token does not open this submission: check that you pasted all of it, for this submission.";
+    return page(c, <SignInPage id={id} error={error} />, 401);
+  }
+  startSession(c, submission.id, pasted);
+  return c.redirect(statusPath(submission.id), 303);
+}
+
+function signOut(c: PageContext): Response {
+  const id = c.req.param("id") ?? "";
+  endSession(c, id);
+  return c.redirect(statusPath(id), 303);
+}
+
+/** A plot of the signed-in submitter's own task (an <img> on the status page sends the session cookie). */
+async function plot(c: PageContext): Promise<Response> {
+  const submission = await sessionSubmission(c, c.req.param("id") ?? "");
+  if (!submission) throw new ProblemError("not_found", "Sign in on the submission's page to see its plots.");
+  const query = { metric: c.req.query("metric"), axis: c.req.query("axis") };
+  const drawn = await submitterPlot(c.env.DB, submission, query);
+  if (drawn.kind === "none") throw new ProblemError("analysis_not_found", drawn.message);
+  return c.body(drawn.svg, 200, {
+    "content-type": "image/svg+xml; charset=utf-8",
+    "cache-control": "private, no-store",
+  });
+}
+
+/**
+ * Errors on the pages are pages too: an expected problem in words with its status (and headers, e.g.
+ * Retry-After), a cross-site post refused, and anything else logged with the request id and never described.
+ */
+const renderErrorPage: ErrorHandler<AppEnv> = async (error, c) => {
+  const requestId = c.get("requestId");
+  if (error instanceof ProblemError) {
+    const response = await page(
+      c,
+      <ErrorPage title={PROBLEMS[error.code].title} message={error.detail} />,
+      PROBLEMS[error.code].status,
+    );
+    for (const [name, value] of Object.entries(error.headers)) response.headers.set(name, value);
+    return response;
+  }
+  if (error instanceof HTTPException && error.status === 403)
+    return page(
+      c,
+      <ErrorPage
+        title="Refused"
+        message="This form was sent from another site, so it was not acted on. Use the form on this site's own page."
+      />,
+      403,
+    );
+  if (error instanceof HTTPException && error.status < 500)
+    return page(c, <ErrorPage title="The request could not be read" message="Go back and send the form again." />, 400);
+  console.error(JSON.stringify({ requestId, error: describeError(error) }));
+  const message = "Something went wrong on our side; nothing was stored. Try again, quoting the request id.";
+  return page(c, <ErrorPage title="Internal error" message={message} requestId={requestId} />, 500);
+};

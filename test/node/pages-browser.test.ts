@@ -1,0 +1,251 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+import { ROOT, freePort } from "./helpers";
+
+/**
+ * The submitter's pages in Chromium against the real Worker under wrangler dev, once with JavaScript off (at
+ * 320 px wide) and once on (on a large screen): a bad file and its errors, the fixed file and the token, sign-in
+ * and the evaluation's progress. axe-core audits each page; screenshots go to test-artifacts/.
+ */
+const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveBrowser = existsSync(BROWSER);
+if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER)
+  throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
+
+const AXE_SOURCE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const ARTIFACTS = join(ROOT, "test-artifacts");
+const MEMO_TRAP = readFileSync(join(ROOT, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"), "utf8");
+
+/** The memo-trap task plus one record of the caller's, on line 602: a unique file, valid or not. */
+const task = (lastRecord: string) => Buffer.from(`${MEMO_TRAP}${lastRecord}\n`);
+
+const TEXT_FIELDS: Record<string, string> = {
+  "#title": "Memo trap <b>in a browser</b>",
+  "#description": "Asks for a famous quote's ending where the prompt wants a different one.",
+  "#whyItMatters": "Models that repeat memorised text ignore instructions.",
+  "#expectedInverseScaling": "Larger models memorise more and follow the memorised ending.",
+  "#correctBehaviour": "Follow the instruction.",
+  "#dataGeneration": "Templated from a list of quotes.",
+  "#dataLicence": "CC-BY-4.0",
+  "#author_name_0": "Ada Researcher",
+  "#contactEmail": "ada@example.org",
+};
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core's serious and critical violations on a page, each as "rule: targets". axe runs in a page with script on,
+ * fed the exact markup the browser under test was served (at the same address, so its stylesheet applies): with
+ * script off, axe's own timers would never fire.
+ *
+ * One rule is left to a test of its own: `meta-refresh` flags any page that reloads itself, since axe cannot see
+ * whether the user can stop it. The status page reloads itself while evaluating, as asked, and offers "Stop
+ * reloading" first thing on the page (WCAG 2.2.1 allows a time limit the user can turn off); the test of that
+ * page checks the link is there whenever the page reloads itself.
+ */
+async function seriousViolations(auditor: BrowserContext, url: string, html: string): Promise<string[]> {
+  const page = await auditor.newPage();
+  try {
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
+    await page.goto(url);
+    await page.evaluate(AXE_SOURCE);
+    const violations: AxeViolation[] = await page.evaluate(
+      'axe.run({ rules: { "meta-refresh": { enabled: false } } }).then((results) => results.violations)',
+    );
+    return violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+  } finally {
+    await page.close();
+  }
+}
+
+describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
+  let reference: { url: string; stop: () => Promise<void> };
+  let service: { url: string; stop: () => Promise<void> };
+  let browser: Browser;
+  const state = mkdtempSync(join(tmpdir(), "isv-pages-"));
+
+  beforeAll(async () => {
+    const [referencePort, servicePort] = [await freePort(), await freePort()];
+    const [started, launched] = await Promise.all([
+      startDevServer({ config: REFERENCE_CONFIG, port: referencePort }),
+      chromium.launch({
+        executablePath: BROWSER,
+        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
+      }),
+    ]);
+    reference = started;
+    browser = launched;
+    service = await startDevServer({
+      port: servicePort,
+      persistTo: state,
+      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    await reference?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  for (const javaScriptEnabled of [false, true]) {
+    const mode = javaScriptEnabled ? "js" : "no-js";
+    describe(`with JavaScript ${javaScriptEnabled ? "on, on a large screen" : "off, 320 px wide"}`, () => {
+      let context: BrowserContext;
+      let page: Page;
+      const audits = new Map<string, string[]>();
+      const viewport = javaScriptEnabled ? { width: 1280, height: 900 } : { width: 320, height: 800 };
+      /** Where axe runs, at the same size as the page under test (the narrow layout is audited too). */
+      let auditor: BrowserContext;
+      /** Audits and photographs the page the browser shows now, under `name`. */
+      const record = async (name: string) => {
+        audits.set(name, await seriousViolations(auditor, page.url(), await page.content()));
+        await page.screenshot({ path: join(ARTIFACTS, `pages-${name}-${mode}.png`), fullPage: true });
+      };
+      /** Clicks a submit button and waits for the page the form's answer shows. */
+      const submitWith = async (name: string) => {
+        const [response] = await Promise.all([
+          page.waitForEvent("response"),
+          page.getByRole("button", { name }).click(),
+        ]);
+        await page.waitForLoadState("load");
+        return response;
+      };
+      let badStatus = 0;
+      let goodStatus = 0;
+      let token = "";
+
+      beforeAll(async () => {
+        context = await browser.newContext({
+          javaScriptEnabled,
+          viewport,
+        });
+        auditor = await browser.newContext({ viewport });
+        if (javaScriptEnabled) await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+        page = await context.newPage();
+        await page.goto(`${service.url}/submit`);
+        await record("submit");
+        for (const [selector, value] of Object.entries(TEXT_FIELDS)) await page.fill(selector, value);
+        await page.selectOption("#taskType", "classification");
+        const tag = `${mode}-${crypto.randomUUID()}`;
+        await page.setInputFiles("#file", {
+          name: "task.csv",
+          mimeType: "text/csv",
+          buffer: task(`"Ada asks: say ${tag}","[' a', ' b']",7`),
+        });
+        badStatus = (await submitWith("Check and submit")).status();
+        await record("errors");
+      }, 60_000);
+      afterAll(async () => {
+        await context?.close();
+        await auditor?.close();
+      });
+
+      it("shows the bad file's errors with their line numbers", async () => {
+        expect(badStatus).toBe(422);
+        await expect(page.locator(".report .where").first().textContent()).resolves.toBe(
+          "Line 602, column answer_index",
+        );
+      });
+
+      it("keeps every field that was filled in", async () => {
+        for (const [selector, value] of Object.entries(TEXT_FIELDS))
+          await expect(page.inputValue(selector), selector).resolves.toBe(value);
+        await expect(page.inputValue("#taskType")).resolves.toBe("classification");
+      });
+
+      it("fits the page in the window's width", async () => {
+        const widths = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]");
+        expect(widths).toEqual(javaScriptEnabled ? [1280, 1280] : [320, 320]);
+      });
+
+      describe("once the file is fixed and submitted", () => {
+        beforeAll(async () => {
+          await page.setInputFiles("#file", {
+            name: "task.csv",
+            mimeType: "text/csv",
+            buffer: task(`"Ada asks: say ${mode}-${crypto.randomUUID()}","[' a', ' b']",0`),
+          });
+          goodStatus = (await submitWith("Check and submit")).status();
+          token = await page.inputValue("#token");
+          await record("token");
+        }, 60_000);
+
+        it("shows the token once, in a read-only field", async () => {
+          expect(goodStatus).toBe(201);
+          expect(token).toMatch(/^isv_st_[A-Za-z0-9_-]{43}$/);
+          await expect(page.locator("#token").getAttribute("readonly")).resolves.toBe("");
+        });
+
+        it(
+          javaScriptEnabled
+            ? "copies the token with the copy button"
+            : "leaves the copy button hidden, since it needs script",
+          async () => {
+            const button = page.getByRole("button", { name: "Copy the token" });
+            if (!javaScriptEnabled) return expect(button.isVisible()).resolves.toBe(false);
+            await button.click();
+            await expect.poll(() => page.locator("#token-status").textContent()).toBe("Copied to the clipboard.");
+            await expect(page.evaluate("navigator.clipboard.readText()")).resolves.toBe(token);
+          },
+        );
+
+        describe("on the status page, signed in with the token", () => {
+          let signInUrl = "";
+          beforeAll(async () => {
+            await page.getByRole("link", { name: "the task's status page" }).click();
+            await page.waitForLoadState("load");
+            signInUrl = page.url();
+            await record("sign-in");
+            await page.fill("#token", token);
+            await submitWith("Sign in");
+            await record("status");
+          }, 60_000);
+
+          it("shows the task, its state and its evaluation's progress", async () => {
+            await expect(page.locator("h1").textContent()).resolves.toBe(TEXT_FIELDS["#title"]);
+            await expect(page.locator("#state").textContent()).resolves.toBe(
+              "Valid: being evaluated, then reviewed by the organisers",
+            );
+            await expect(page.locator("caption").first().textContent()).resolves.toMatch(
+              /^isv-reference: (queued|evaluating|evaluated)$/,
+            );
+            await expect(page.locator("progress").count()).resolves.toBe(5);
+          });
+
+          it("offers to stop reloading whenever it reloads itself", async () => {
+            const reloads = await page.locator('meta[http-equiv="refresh"]').count();
+            const stop = await page.getByRole("link", { name: "Stop reloading" }).count();
+            expect(stop).toBe(reloads);
+          });
+
+          it("never puts the token in a URL", () => {
+            expect([signInUrl, page.url()].some((url) => url.includes(token))).toBe(false);
+            expect(page.url()).toBe(signInUrl);
+          });
+
+          it("finds no serious or critical accessibility issue on any page", () => {
+            expect(Object.fromEntries(audits)).toEqual({
+              submit: [],
+              errors: [],
+              token: [],
+              "sign-in": [],
+              status: [],
+            });
+          });
+        });
+      });
+    });
+  }
+});
