@@ -167,10 +167,11 @@ async function upload(c: PageContext): Promise<Response> {
 /** The form's text controls up to its file part, whose headers are returned with the reader left at its body. */
 async function readFormFields(reader: MultipartReader): Promise<{ values: FormValues; file?: PartHeaders }> {
   const values = new Map<string, string>();
+  // Parts are counted, not names: repeated names, unnamed parts and stray files each cost a part.
+  let parts = 0;
   for (let part = await reader.nextPart(); part; part = await reader.nextPart()) {
     if (part.name === "file") return { values, file: part };
-    if (values.size >= MAX_FIELDS)
-      throw new ProblemError("bad_request", "The form has more fields than the page sends.");
+    if (++parts > MAX_FIELDS) throw new ProblemError("bad_request", "The form has more fields than the page sends.");
     const text = await reader.readBodyText(MAX_FIELD_BYTES);
     if (part.name !== undefined && part.filename === undefined) values.set(part.name, text);
   }
@@ -197,7 +198,10 @@ const smallForm = bodyLimit({
 /** Exchanges the pasted token for a session cookie, then shows the status page by a redirect naming no token. */
 async function signIn(c: PageContext): Promise<Response> {
   const id = c.req.param("id") ?? "";
-  const { token } = await c.req.parseBody();
+  // A body that is not a form (a malformed multipart one throws in parseBody) is a 400 page, not a 500.
+  const form = await c.req.parseBody().catch(() => undefined);
+  if (!form) throw new ProblemError("bad_request", "Send the sign-in form as the page does.");
+  const { token } = form;
   const pasted = typeof token === "string" ? token.trim() : "";
   const submission = pasted ? await submissionForToken(c.env.DB, id, pasted) : undefined;
   if (!submission) {
@@ -205,12 +209,15 @@ async function signIn(c: PageContext): Promise<Response> {
     return page(c, <SignInPage id={id} error={error} />, 401);
   }
   startSession(c, submission.id, pasted);
+  // The answer that sets the cookie holding the token is never kept by a cache.
+  c.header("cache-control", "no-store");
   return c.redirect(statusPath(submission.id), 303);
 }
 
 function signOut(c: PageContext): Response {
   const id = c.req.param("id") ?? "";
   endSession(c, id);
+  c.header("cache-control", "no-store");
   return c.redirect(statusPath(id), 303);
 }
 

@@ -78,6 +78,20 @@ describe("signing in", () => {
     expect(response.headers.get("location")).toBe(`/submissions/${task.id}`);
   });
 
+  it("never lets a cache keep the answer that sets the cookie", async () => {
+    const response = await signIn(task.id, task.submitterToken);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("answers a sign-in body that is not a form with a 400 page, not an error of the service", async () => {
+    const response = await request(`/submissions/${task.id}/sign-in`, {
+      method: "POST",
+      body: "--x\r\nnot a part",
+      headers: { origin: ORIGIN, "content-type": "multipart/form-data; boundary=x" },
+    });
+    expect([response.status, response.headers.get("content-type")]).toEqual([400, "text/html; charset=UTF-8"]);
+  });
+
   it("refuses a wrong token with 401 and the form again, and sets no cookie", async () => {
     const response = await signIn(task.id, "isv_st_not-the-token");
     expect(response.status).toBe(401);

@@ -280,3 +280,18 @@ describe("the API beside the pages", () => {
     expect(response.status).toBe(201);
   });
 });
+
+describe("a form with more parts than the page ever sends", () => {
+  it("is refused with a 400 page, counting parts however they are named", async () => {
+    const form = new FormData();
+    // One name repeated: the page's own fields never repeat more than an author row's.
+    for (let i = 0; i < 201; i++) form.append("title", "x");
+    form.append("file", new Blob([validCsv()], { type: "text/csv" }), "task.csv");
+    const response = await exports.default.fetch(`${ORIGIN}/submit`, {
+      method: "POST",
+      body: form,
+      headers: { origin: ORIGIN },
+    });
+    expect([response.status, (await response.text()).includes("more fields than the page sends")]).toEqual([400, true]);
+  });
+});
