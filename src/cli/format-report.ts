@@ -1,5 +1,6 @@
 import type { Issue } from "../validate/issues";
 import type { ValidationReport } from "../validate/report";
+import type { ZipReport } from "../validate/zip/zip-validator";
 
 /** A readable report: issues grouped by code, each group with its lines, then a summary line. */
 export function formatReport(file: string, report: ValidationReport): string {
@@ -35,4 +36,40 @@ export function formatReport(file: string, report: ValidationReport): string {
     `${file}: ${verdict}: ${type}, ${report.stats.examples} examples, ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}, ${report.warningCount} warning${report.warningCount === 1 ? "" : "s"}`,
   );
   return lines.join("\n");
+}
+
+/**
+ * A zip's report: the archive's own issues, then each task file's report as formatReport prints one alone, named
+ * as a path inside the archive (`submission.zip/task/part-1.csv`, as Python names files in a zip), then a summary
+ * line for the archive.
+ */
+export function formatZipReport(file: string, report: ZipReport): string {
+  const lines: string[] = [];
+  for (const issue of report.issues) {
+    const where = issue.entry === undefined ? file : `${file}/${issue.entry}`;
+    lines.push(`${issue.severity} ${issue.code}: ${where}: ${issue.message}`);
+  }
+  for (const entry of report.files) lines.push(formatReport(`${file}/${entry.name}`, entry.report));
+  const valid = report.files.filter((entry) => entry.report.valid).length;
+  const archiveErrors = report.issues.filter((issue) => issue.severity === "error").length;
+  const parts = [
+    plural(report.files.length, "task file"),
+    `${valid} valid`,
+    `${plural(report.errorCount, "error")}${archiveErrors > 0 ? ` (${archiveErrors} in the archive)` : ""}`,
+    plural(report.warningCount, "warning"),
+  ];
+  lines.push(
+    `${file}: ${report.valid ? "valid" : "INVALID"}: ${parts.join(", ")}${report.truncated ? " (reading stopped at the first archive error)" : ""}`,
+  );
+  return lines.join("\n");
+}
+
+/** The last line when several files were checked at once. */
+export function formatSummary(outcomes: readonly { file: string; valid: boolean }[]): string {
+  const invalid = outcomes.filter((outcome) => !outcome.valid).length;
+  return `${plural(outcomes.length, "file")} checked: ${outcomes.length - invalid} valid, ${invalid} INVALID`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
