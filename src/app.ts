@@ -14,6 +14,7 @@ import { reviewRoutes } from "./routes/review";
 import { publicSettingsRoutes } from "./routes/settings";
 import { submissionRoutes } from "./routes/submissions";
 import { pageRoutes } from "./routes/pages";
+import { reviewPageRoutes } from "./routes/review-pages";
 import { bodyLimit } from "hono/body-limit";
 import { describeError } from "./log";
 import { drainRequestBody } from "./http/drain-body";
@@ -65,6 +66,7 @@ export function createApp(): Hono<AppEnv> {
     c.html(renderDocsPage(openApiDocument), 200, { "content-security-policy": DOCS_PAGE_POLICY }),
   );
   app.route("/", pageRoutes());
+  app.route("/", reviewPageRoutes());
   app.route("/v1/submissions", submissionRoutes());
   app.route("/v1/review", reviewRoutes());
   app.route("/v1", leaderboardRoutes());

@@ -1055,6 +1055,124 @@ export const openApiDocument = {
         },
       },
     },
+    "/review": {
+      get: {
+        operationId: "getReviewDesk",
+        summary:
+          "The review desk: the submissions, filtered and paged as the API lists them, once signed in; else the sign-in form",
+        parameters: [
+          {
+            name: "state",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "A submission state, or empty for any.",
+          },
+          {
+            name: "taskType",
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+            description: "A task type, or empty for any.",
+          },
+          { name: "cursor", in: "query", required: false, schema: { type: "string" }, description: "The next page's." },
+        ],
+        security: [{}, { organiserSession: [] }],
+        responses: {
+          "200": htmlPage("The list, or the sign-in form."),
+          "400": htmlPage("A cursor the desk never gave out."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/review/sign-in": {
+      post: {
+        operationId: "signInToReviewDesk",
+        summary:
+          "Exchange a pasted organiser token for a session cookie (HttpOnly, Secure, SameSite=Strict, Path=/review)",
+        security: [],
+        requestBody: { required: true, content: { "application/x-www-form-urlencoded": {} } },
+        responses: {
+          "303": { description: "Signed in: the list, by a redirect that names no token." },
+          "401": htmlPage("Not a live organiser token: the sign-in form again."),
+          "403": htmlPage("A cross-site post."),
+          "413": htmlPage("More than a token."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/review/sign-out": {
+      post: {
+        operationId: "signOutOfReviewDesk",
+        summary: "Clear the review desk's session cookie",
+        security: [],
+        responses: {
+          "303": { description: "Signed out: back to the sign-in form." },
+          "403": htmlPage("A cross-site post."),
+        },
+      },
+    },
+    "/review/submissions/{id}": {
+      get: {
+        operationId: "getReviewTaskPage",
+        summary:
+          "A task's review page: anonymised metadata, report, verdicts and plots, per-model means, the examples that drive the verdict, the audit trail and the decision form",
+        parameters: [
+          idParameter,
+          {
+            name: "reveal",
+            in: "query",
+            required: false,
+            schema: { type: "boolean" },
+            description: "Show the authors (admins only).",
+          },
+        ],
+        security: [{ organiserSession: [] }],
+        responses: {
+          "200": htmlPage("The task page."),
+          "401": htmlPage("Not signed in (or the token was revoked): the sign-in form."),
+          "403": htmlPage("Reveal asked by an organiser who is not an admin."),
+          "404": htmlPage("No such submission."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/review/submissions/{id}/plot.svg": {
+      get: {
+        operationId: "getReviewPlot",
+        summary: "The organisers' plot (private families too), for the task page's cookie session",
+        parameters: [idParameter, metricParameter, axisParameter],
+        security: [{ organiserSession: [] }],
+        responses: {
+          "200": { description: "SVG.", content: { "image/svg+xml": {} } },
+          "401": htmlPage("Not signed in."),
+          "404": htmlPage("No such submission, an unknown metric or axis, or nothing to plot yet."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/review/submissions/{id}/decision": {
+      post: {
+        operationId: "postReviewDecisionForm",
+        summary: "Decide from the task page: the same service and rules as POST /v1/review/submissions/{id}/decision",
+        description:
+          "decision, note and expectedState (the state the page showed) as a form; a decision made on a stale page is refused. Success redirects back to the task page (post/redirect/get). Cross-site posts are refused.",
+        parameters: [idParameter],
+        security: [{ organiserSession: [] }],
+        requestBody: { required: true, content: { "application/x-www-form-urlencoded": {} } },
+        responses: {
+          "303": { description: "Decided: back to the task page." },
+          "400": htmlPage("No decision chosen, or no note (or one too long)."),
+          "401": htmlPage("Not signed in."),
+          "403": htmlPage("A cross-site post."),
+          "404": htmlPage("No such submission."),
+          "409": htmlPage("Not allowed from the submission's state, or accepting without results."),
+          "412": htmlPage("The submission changed since the page was read: the task page as it is now."),
+          "413": htmlPage("More than a decision and its note."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
     "/assets/pages.css": {
       get: {
         operationId: "getPagesStylesheet",
@@ -1129,6 +1247,13 @@ export const openApiDocument = {
         name: "isv_submitter",
         description:
           "The submitters' pages: set by POST /submissions/{id}/sign-in from a pasted submitter token, HttpOnly, Secure, SameSite=Strict, for that submission's path.",
+      },
+      organiserSession: {
+        type: "apiKey",
+        in: "cookie",
+        name: "isv_organiser",
+        description:
+          "The review desk: set by POST /review/sign-in from a pasted organiser or admin token, HttpOnly, Secure, SameSite=Strict, Path=/review; checked on every request as the bearer token is, so revoking the token ends the session.",
       },
       submitterToken: {
         type: "http",

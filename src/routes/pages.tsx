@@ -65,7 +65,11 @@ export function pageRoutes(): Hono<AppEnv> {
 }
 
 /** An HTML page under the pages' CSP; never cached, as most show a submitter's own data or token. */
-async function page(c: PageContext, content: JSX.Element, status: ContentfulStatusCode = 200): Promise<Response> {
+export async function page(
+  c: PageContext,
+  content: JSX.Element,
+  status: ContentfulStatusCode = 200,
+): Promise<Response> {
   return await c.html(content, status, {
     "content-security-policy": pagePolicy(new URL(c.req.url).origin),
     "cache-control": "no-store",
@@ -238,7 +242,7 @@ async function plot(c: PageContext): Promise<Response> {
  * Errors on the pages are pages too: an expected problem in words with its status (and headers, e.g.
  * Retry-After), a cross-site post refused, and anything else logged with the request id and never described.
  */
-const renderErrorPage: ErrorHandler<AppEnv> = async (error, c) => {
+export const renderErrorPage: ErrorHandler<AppEnv> = async (error, c) => {
   const requestId = c.get("requestId");
   if (error instanceof ProblemError) {
     const response = await page(

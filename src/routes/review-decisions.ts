@@ -25,12 +25,12 @@ const MAX_PAGE = 100;
 const IDENTIFYING_FIELDS = new Set(["authors", "contactEmail"]);
 
 /** Reviewers see submissions anonymised (as the prize's review was) unless an admin asks to reveal the authors. */
-function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<string, unknown> {
+export function reviewMetadata(submission: SubmissionRecord, reveal: boolean): Record<string, unknown> {
   return reveal ? { ...submission.metadata } : (withoutIdentities(submission.metadata) as Record<string, unknown>);
 }
 
 /** A copy with identifying fields removed at any depth (audit details hold metadata before and after an edit). */
-function withoutIdentities(value: unknown): unknown {
+export function withoutIdentities(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutIdentities);
   if (value === null || typeof value !== "object") return value;
   return Object.fromEntries(
@@ -40,7 +40,7 @@ function withoutIdentities(value: unknown): unknown {
   );
 }
 
-function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
+export function decodeCursor(text: string | undefined): { createdAt: string; id: string } | undefined {
   if (!text) return undefined;
   try {
     const decoded: unknown = JSON.parse(atob(text.replace(/-/g, "+").replace(/_/g, "/")));
@@ -54,7 +54,7 @@ function decodeCursor(text: string | undefined): { createdAt: string; id: string
   throw new ProblemError("bad_request", "The cursor is not one this API gave out.");
 }
 
-const encodeCursor = (createdAt: string, id: string): string =>
+export const encodeCursor = (createdAt: string, id: string): string =>
   base64Url(new TextEncoder().encode(JSON.stringify([createdAt, id])));
 
 export function decisionRoutes(): Hono<ReviewEnv> {

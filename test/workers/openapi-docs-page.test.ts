@@ -44,6 +44,9 @@ beforeAll(async () => {
   );
 });
 
+/** The pages' session schemes and the cookie each is carried in (the rest are bearer tokens). */
+const PAGE_COOKIES: Record<string, string> = { submitterSession: "isv_submitter", organiserSession: "isv_organiser" };
+
 describe("GET /openapi.json", () => {
   it("serves the document module as it is", () => {
     expect(document).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
@@ -73,12 +76,13 @@ describe("the /docs page", () => {
   it("says who may call each operation: the token's scheme, or none for a public one", () => {
     const wrong = operations.filter(({ operation }) => {
       const section = sectionOf(operation.operationId);
-      // Each requirement is an alternative: none (public), a bearer token, or the pages' session cookie.
+      // Each requirement is an alternative: none (public), a bearer token, or a page session's cookie.
       const said = (requirement: Record<string, unknown>): string => {
         const [scheme] = Object.keys(requirement);
         if (scheme === undefined) return "none (public)";
-        return scheme === "submitterSession"
-          ? "<code>submitterSession</code> (cookie <code>isv_submitter</code>)"
+        const cookie = PAGE_COOKIES[scheme];
+        return cookie
+          ? `<code>${scheme}</code> (cookie <code>${cookie}</code>)`
           : `<code>${scheme}</code> (bearer token)`;
       };
       const alternatives = operation.security.length === 0 ? ["none (public)"] : operation.security.map(said);
