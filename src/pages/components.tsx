@@ -116,3 +116,50 @@ export function ErrorSummary({ errors, labels }: { errors: FieldErrors; labels: 
     </div>
   );
 }
+
+/**
+ * The sign-in form of a page session: one token, pasted once and posted (never in a URL), exchanged by `action` for
+ * a cookie. The submitters' status page and the review desk share it.
+ */
+export function TokenSignIn({
+  action,
+  label,
+  prefix,
+  error,
+}: {
+  action: string;
+  label: string;
+  /** How the token starts (isv_st_, isv_ot_), as a hint. */
+  prefix: string;
+  error?: string | undefined;
+}) {
+  return (
+    <form method="post" action={action}>
+      <Field
+        kind="password"
+        name="token"
+        label={label}
+        required
+        autocomplete="off"
+        error={error}
+        hint={`It starts with ${prefix}.`}
+      />
+      <p>
+        <button type="submit">Sign in</button>
+      </p>
+    </form>
+  );
+}
+
+/** The sign-out button of a page session: a post, so no link or prefetch can end a session. */
+export function SignOutButton({ action }: { action: string }) {
+  return (
+    <form method="post" action={action}>
+      <p>
+        <button type="submit" class="secondary">
+          Sign out
+        </button>
+      </p>
+    </form>
+  );
+}

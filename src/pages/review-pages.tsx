@@ -7,7 +7,7 @@ import type { SubmissionRecord } from "../storage/submissions";
 import type { SubmissionState } from "../submission-states";
 import type { Example } from "../validate/row-rules";
 import { TASK_TYPES } from "../validate/task-types";
-import { Field } from "./components";
+import { Field, SignOutButton, TokenSignIn } from "./components";
 import { Layout } from "./layout";
 import { REVIEW_PATH, taskPath } from "./organiser-session";
 import { ReportSummary } from "./report";
@@ -21,34 +21,13 @@ export function ReviewSignInPage({ error }: { error?: string | undefined }) {
         Paste an organiser or admin token (<code>npx isv token create</code>): you stay signed in to the review desk in
         this browser for 8 hours, until you sign out, or until the token is revoked.
       </p>
-      <form method="post" action={`${REVIEW_PATH}/sign-in`}>
-        <Field
-          kind="password"
-          name="token"
-          label="Organiser token"
-          required
-          autocomplete="off"
-          error={error}
-          hint="It starts with isv_ot_."
-        />
-        <p>
-          <button type="submit">Sign in</button>
-        </p>
-      </form>
+      <TokenSignIn action={`${REVIEW_PATH}/sign-in`} label="Organiser token" prefix="isv_ot_" error={error} />
     </Layout>
   );
 }
 
 function SignOut() {
-  return (
-    <form method="post" action={`${REVIEW_PATH}/sign-out`}>
-      <p>
-        <button type="submit" class="secondary">
-          Sign out
-        </button>
-      </p>
-    </form>
-  );
+  return <SignOutButton action={`${REVIEW_PATH}/sign-out`} />;
 }
 
 export interface ListFilters {

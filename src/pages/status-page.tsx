@@ -1,6 +1,6 @@
 import type { SubmissionRecord } from "../storage/submissions";
 import type { submitterResults } from "../submissions/public-results";
-import { Field } from "./components";
+import { SignOutButton, TokenSignIn } from "./components";
 import { Layout } from "./layout";
 import { Report } from "./report";
 import { statusPath } from "./submitter-session";
@@ -29,20 +29,7 @@ export function SignInPage({ id, error }: { id: string; error?: string | undefin
         Submission <code>{id}</code>. Paste the submitter token you were given at upload: you stay signed in to this
         submission's page in this browser for 8 hours, or until you sign out.
       </p>
-      <form method="post" action={`${statusPath(id)}/sign-in`}>
-        <Field
-          kind="password"
-          name="token"
-          label="Submitter token"
-          required
-          autocomplete="off"
-          error={error}
-          hint="It starts with isv_st_."
-        />
-        <p>
-          <button type="submit">Sign in</button>
-        </p>
-      </form>
+      <TokenSignIn action={`${statusPath(id)}/sign-in`} label="Submitter token" prefix="isv_st_" error={error} />
     </Layout>
   );
 }
@@ -96,13 +83,7 @@ export function StatusPage({
       <Evaluations evaluations={results.evaluations} />
       <Verdicts id={submission.id} results={results.results} />
       <Report report={submission.report} title="Validation report" />
-      <form method="post" action={`${statusPath(submission.id)}/sign-out`}>
-        <p>
-          <button type="submit" class="secondary">
-            Sign out
-          </button>
-        </p>
-      </form>
+      <SignOutButton action={`${statusPath(submission.id)}/sign-out`} />
     </Layout>
   );
 }

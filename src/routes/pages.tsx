@@ -18,7 +18,7 @@ import { pagePolicy } from "../pages/layout";
 import { SignInPage, StatusPage } from "../pages/status-page";
 import { authorRowsOf, fieldErrorsOf, metadataFromForm, type FormValues } from "../pages/submit-form";
 import { DuplicatePage, SubmitPage, SubmittedPage } from "../pages/submit-page";
-import { submitterPlot } from "../pages/submitter-plot";
+import { sessionPlot } from "../pages/session-plot";
 import {
   endSession,
   sessionSubmission,
@@ -230,7 +230,7 @@ async function plot(c: PageContext): Promise<Response> {
   const submission = await sessionSubmission(c, c.req.param("id") ?? "");
   if (!submission) throw new ProblemError("not_found", "Sign in on the submission's page to see its plots.");
   const query = { metric: c.req.query("metric"), axis: c.req.query("axis") };
-  const drawn = await submitterPlot(c.env.DB, submission, query);
+  const drawn = await sessionPlot(c.env.DB, submission, query, "submitter");
   if (drawn.kind === "none") throw new ProblemError("analysis_not_found", drawn.message);
   return c.body(drawn.svg, 200, {
     "content-type": "image/svg+xml; charset=utf-8",

@@ -16,7 +16,7 @@ import {
 } from "../pages/organiser-session";
 import { drivingExamples } from "../pages/review-examples";
 import { ReviewListPage, ReviewSignInPage, ReviewTaskPage, type TaskPageProps } from "../pages/review-pages";
-import { organiserPlot } from "../pages/review-plot";
+import { sessionPlot } from "../pages/session-plot";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { decideSubmission } from "../review/decide";
 import { allowedDecisions } from "../review/decisions";
@@ -174,7 +174,8 @@ const asDetail = (value: unknown): Record<string, unknown> =>
 /** A plot of the task for the desk's session (an <img> on the task page sends the cookie, not a bearer token). */
 async function plot(c: DeskContext): Promise<Response> {
   const submission = await submissionOr404(c.env.DB, c.req.param("id") ?? "");
-  const drawn = await organiserPlot(c.env.DB, submission, { metric: c.req.query("metric"), axis: c.req.query("axis") });
+  const query = { metric: c.req.query("metric"), axis: c.req.query("axis") };
+  const drawn = await sessionPlot(c.env.DB, submission, query, "organiser");
   if (drawn.kind === "none") throw new ProblemError("analysis_not_found", drawn.message);
   return c.body(drawn.svg, 200, {
     "content-type": "image/svg+xml; charset=utf-8",
