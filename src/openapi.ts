@@ -1041,6 +1041,55 @@ export const openApiDocument = {
         },
       },
     },
+    "/submissions/{id}/withdraw": {
+      post: {
+        operationId: "withdrawFromStatusPage",
+        summary: "Withdraw the task (as POST /v1/submissions/{id}/withdraw), once its confirmation box is ticked",
+        parameters: [idParameter],
+        security: [{ submitterSession: [] }],
+        requestBody: { required: true, content: { "application/x-www-form-urlencoded": {} } },
+        responses: {
+          "303": { description: "Withdrawn: the status page (?done=withdrawn), by post/redirect/get." },
+          "400": htmlPage("The confirmation box was not ticked: the status page again, nothing withdrawn."),
+          "401": htmlPage("Not signed in to this submission: the sign-in form."),
+          "403": htmlPage("A cross-site post."),
+          "409": htmlPage("Already withdrawn, or its state changed meanwhile."),
+          "413": htmlPage("More than the form."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/submissions/{id}/edit": {
+      get: {
+        operationId: "getEditPage",
+        summary: "The form that edits the task's details, prefilled, while the task is editable",
+        parameters: [idParameter],
+        security: [{ submitterSession: [] }],
+        responses: {
+          "200": htmlPage("The edit form."),
+          "401": htmlPage("Not signed in to this submission: the sign-in form."),
+          "409": htmlPage("The task can no longer be changed (decided, or its round closed)."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+      post: {
+        operationId: "editFromStatusPage",
+        summary: "Save the task's details (as PUT /v1/submissions/{id}/metadata), or add an author row",
+        parameters: [idParameter],
+        security: [{ submitterSession: [] }],
+        requestBody: { required: true, content: { "application/x-www-form-urlencoded": {} } },
+        responses: {
+          "200": htmlPage("The form again, one author row longer; nothing saved."),
+          "303": { description: "Saved: the status page (?done=edited), by post/redirect/get." },
+          "400": htmlPage("Metadata errors, on their fields: the form again as typed."),
+          "401": htmlPage("Not signed in to this submission: the sign-in form."),
+          "403": htmlPage("A cross-site post."),
+          "409": htmlPage("The task can no longer be changed, or was decided while being edited."),
+          "413": htmlPage("More than the form."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
     "/submissions/{id}/plot.svg": {
       get: {
         operationId: "getSubmitterPlot",

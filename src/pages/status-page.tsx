@@ -1,8 +1,10 @@
 import type { SubmissionRecord } from "../storage/submissions";
 import type { submitterResults } from "../submissions/public-results";
-import { SignOutButton, TokenSignIn } from "./components";
+import { ErrorSummary, Field, SignOutButton, TokenSignIn, type FieldErrors } from "./components";
 import { Layout } from "./layout";
 import { Report } from "./report";
+import { controlLabels, TEXT_FIELDS, type FormValues } from "./submit-form";
+import { AuthorRows } from "./submit-page";
 import { statusPath } from "./submitter-session";
 
 type SubmitterResults = Awaited<ReturnType<typeof submitterResults>>;
@@ -44,15 +46,29 @@ export function StatusPage({
   submission,
   results,
   refresh,
+  editable,
+  notice,
+  withdrawError,
 }: {
   submission: SubmissionRecord;
   results: SubmitterResults;
   /** Whether the submitter lets the page reload itself (they may stop it: WCAG 2.2.1, timing adjustable). */
   refresh: boolean;
+  /** Whether the API's rules let the submitter change the task now (src/submissions/editable.ts). */
+  editable: boolean;
+  /** What the last form did, shown after its redirect. */
+  notice?: string | undefined;
+  /** Why the withdrawal was not done (its confirmation was not ticked). */
+  withdrawError?: string | undefined;
 }) {
   const evaluating = isEvaluating(results);
   return (
     <Layout title={submission.title} refreshSeconds={evaluating && refresh ? REFRESH_SECONDS : undefined}>
+      {notice ? (
+        <p class="notice good" role="status">
+          {notice}
+        </p>
+      ) : null}
       {evaluating ? <RefreshNotice id={submission.id} refresh={refresh} /> : null}
       <dl class="facts">
         <dt>Submission</dt>
@@ -83,7 +99,117 @@ export function StatusPage({
       <Evaluations evaluations={results.evaluations} />
       <Verdicts id={submission.id} results={results.results} />
       <Report report={submission.report} title="Validation report" />
+      <ChangeTask submission={submission} editable={editable} withdrawError={withdrawError} />
       <SignOutButton action={`${statusPath(submission.id)}/sign-out`} />
+    </Layout>
+  );
+}
+
+/** What the submitter may still do: edit the details while editable, and withdraw until withdrawn. */
+function ChangeTask({
+  submission,
+  editable,
+  withdrawError,
+}: {
+  submission: SubmissionRecord;
+  editable: boolean;
+  withdrawError: string | undefined;
+}) {
+  if (submission.state === "withdrawn") return null;
+  const path = statusPath(submission.id);
+  return (
+    <section aria-labelledby="change-heading">
+      <h2 id="change-heading">Change the task</h2>
+      {editable ? (
+        <p>
+          <a href={`${path}/edit`}>Edit the task's details</a> (title, descriptions, authors, contact, licence).
+        </p>
+      ) : (
+        <p>Its details and file can no longer be changed.</p>
+      )}
+      <form method="post" action={`${path}/withdraw`} class={withdrawError ? "field invalid" : undefined}>
+        <h3>Withdraw</h3>
+        <p>A withdrawn task leaves review and the leaderboard for good; its record is kept. This cannot be undone.</p>
+        {withdrawError ? (
+          <p class="field-error" id="confirm-error" role="alert">
+            {withdrawError}
+          </p>
+        ) : null}
+        {/* A box to tick is the confirmation: it needs no script, and an untouched form withdraws nothing. */}
+        <div class="field check">
+          <input
+            type="checkbox"
+            id="confirm"
+            name="confirm"
+            value="yes"
+            required
+            aria-invalid={withdrawError ? "true" : undefined}
+            aria-describedby={withdrawError ? "confirm-error" : undefined}
+          />{" "}
+          <label for="confirm">I understand this cannot be undone</label>
+        </div>
+        <p>
+          <button type="submit">Withdraw the task</button>
+        </p>
+      </form>
+    </section>
+  );
+}
+
+/** The form that edits the task's details, prefilled; the task type, format and file are the upload's. */
+export function EditPage({
+  id,
+  values,
+  authorRows,
+  errors,
+  notice,
+}: {
+  id: string;
+  values: FormValues;
+  authorRows: number;
+  errors: FieldErrors;
+  notice?: string | undefined;
+}) {
+  const text = (name: keyof typeof TEXT_FIELDS) => ({
+    name,
+    label: TEXT_FIELDS[name],
+    value: values.get(name),
+    error: errors.get(name),
+  });
+  const action = `${statusPath(id)}/edit`;
+  return (
+    <Layout title="Edit the task's details">
+      <p>
+        Submission <code>{id}</code>. The task type and its file stay as uploaded. Saving an edit made at the
+        organisers' request puts the task back in review. <a href={statusPath(id)}>Back to the status page</a>
+      </p>
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      ) : null}
+      <ErrorSummary errors={errors} labels={controlLabels(authorRows)} />
+      <form method="post" action={action}>
+        <fieldset>
+          <legend>The task</legend>
+          <Field kind="text" {...text("title")} required maxLength={200} hint="3 to 200 characters." />
+          <Field kind="textarea" {...text("description")} required maxLength={10000} />
+          <Field kind="textarea" {...text("whyItMatters")} required maxLength={10000} />
+          <Field kind="textarea" {...text("expectedInverseScaling")} required maxLength={10000} />
+          <Field kind="textarea" {...text("correctBehaviour")} required maxLength={10000} />
+          <Field kind="textarea" {...text("dataGeneration")} required maxLength={10000} />
+          <Field kind="textarea" {...text("sources")} hint="Datasets, papers or URLs, one a line." />
+          <Field kind="text" {...text("dataLicence")} required maxLength={200} />
+        </fieldset>
+        <AuthorRows values={values} rows={authorRows} errors={errors} action={action} />
+        <fieldset>
+          <legend>Contact</legend>
+          <Field kind="email" {...text("contactEmail")} required maxLength={320} autocomplete="email" />
+        </fieldset>
+        <p>
+          <button type="submit">Save the details</button>
+        </p>
+      </form>
     </Layout>
   );
 }

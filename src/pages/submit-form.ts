@@ -161,3 +161,20 @@ function sentence(message: string): string {
     .replace(/^must NOT have fewer than 1 items$/, "is required: give at least one author");
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
+
+/** The form's values for stored metadata, to prefill the edit form (the inverse of metadataFromForm). */
+export function formValuesOf(metadata: SubmissionMetadata): FormValues {
+  const values = new Map<string, string>();
+  for (const field of Object.keys(TEXT_FIELDS) as TextField[]) {
+    if (field === "sources") continue;
+    const value = metadata[field];
+    if (value !== undefined) values.set(field, value);
+  }
+  if (metadata.sources && metadata.sources.length > 0) values.set("sources", metadata.sources.join("\n"));
+  metadata.authors.forEach((author, row) => {
+    values.set(`author_name_${row}`, author.name);
+    if (author.affiliation !== undefined) values.set(`author_affiliation_${row}`, author.affiliation);
+    if (author.agreesToBeNamed) values.set(`author_named_${row}`, "yes");
+  });
+  return values;
+}

@@ -98,7 +98,7 @@ export function SubmitPage({ values, authorRows, errors, report, notice, window 
           <Field kind="textarea" {...text("sources")} hint="Datasets, papers or URLs, one a line." />
           <Field kind="text" {...text("dataLicence")} required maxLength={200} hint="For example CC-BY-4.0." />
         </fieldset>
-        <AuthorRows values={values} rows={authorRows} errors={errors} />
+        <AuthorRows values={values} rows={authorRows} errors={errors} action="/submit" />
         <fieldset>
           <legend>Contact</legend>
           <Field
@@ -161,10 +161,21 @@ export function SubmitPage({ values, authorRows, errors, report, notice, window 
 }
 
 /**
- * The authors, a row each; rows left empty are ignored. "Add an author row" sends the form without its file
- * (url-encoded, so the browser uploads nothing) and comes back with one more row and everything else kept.
+ * The authors, a row each; rows left empty are ignored. "Add an author row" sends the form to `action` without its
+ * file (url-encoded, so the browser uploads nothing) and comes back with one more row and everything else kept.
+ * The submit page and the status page's edit form share it.
  */
-function AuthorRows({ values, rows, errors }: { values: FormValues; rows: number; errors: FieldErrors }) {
+export function AuthorRows({
+  values,
+  rows,
+  errors,
+  action,
+}: {
+  values: FormValues;
+  rows: number;
+  errors: FieldErrors;
+  action: string;
+}) {
   return (
     <fieldset class="authors">
       <legend>Authors</legend>
@@ -202,7 +213,7 @@ function AuthorRows({ values, rows, errors }: { values: FormValues; rows: number
           class="secondary"
           name="action"
           value="more_authors"
-          formaction={`/submit#author_name_${rows}`}
+          formaction={`${action}#author_name_${rows}`}
           formenctype="application/x-www-form-urlencoded"
           formnovalidate
         >

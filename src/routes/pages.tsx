@@ -15,8 +15,8 @@ import { describeError } from "../log";
 import { COPY_SCRIPT, COPY_SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from "../pages/assets";
 import { ErrorPage } from "../pages/error-page";
 import { pagePolicy } from "../pages/layout";
-import { SignInPage, StatusPage } from "../pages/status-page";
-import { authorRowsOf, fieldErrorsOf, metadataFromForm, type FormValues } from "../pages/submit-form";
+import { EditPage, SignInPage, StatusPage } from "../pages/status-page";
+import { authorRowsOf, fieldErrorsOf, formValuesOf, metadataFromForm, type FormValues } from "../pages/submit-form";
 import { DuplicatePage, SubmitPage, SubmittedPage } from "../pages/submit-page";
 import { sessionPlot } from "../pages/session-plot";
 import {
@@ -27,8 +27,12 @@ import {
   submissionForToken,
 } from "../pages/submitter-session";
 import { settingsInForce } from "../storage/settings";
+import type { SubmissionRecord } from "../storage/submissions";
+import { editMetadata } from "../submissions/edit";
+import { editability, type NotEditable } from "../submissions/editable";
 import { submitterResults } from "../submissions/public-results";
 import { submitTask } from "../submissions/submit";
+import { withdrawSubmission } from "../submissions/withdraw";
 import { formatBytes } from "../validate/validator";
 
 /** Room for the form's text fields and the multipart framing on top of the file-size limit. */
@@ -59,6 +63,9 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get("/submissions/:id", showStatus);
   pages.post("/submissions/:id/sign-in", smallForm, signIn);
   pages.post("/submissions/:id/sign-out", signOut);
+  pages.post("/submissions/:id/withdraw", limitConfirmation, withdraw);
+  pages.get("/submissions/:id/edit", showEditForm);
+  pages.post("/submissions/:id/edit", limitUrlEncoded, saveEdit);
   pages.get("/submissions/:id/plot.svg", plot);
   pages.onError(renderErrorPage);
   return pages;
@@ -182,14 +189,152 @@ async function readFormFields(reader: MultipartReader): Promise<{ values: FormVa
   return { values };
 }
 
+/** What each form of the status page did, named by `?done=` on the page its post redirects to. */
+const DONE_NOTICES: Readonly<Record<string, string>> = {
+  withdrawn: "The task is withdrawn.",
+  edited: "The task's details are saved.",
+};
+
 /** The status page when the session's token opens this submission; otherwise the sign-in form. */
 async function showStatus(c: PageContext): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const submission = await sessionSubmission(c, id);
   if (!submission) return page(c, <SignInPage id={id} />);
+  const done = c.req.query("done");
+  return renderStatus(c, submission, done === undefined ? undefined : DONE_NOTICES[done]);
+}
+
+async function renderStatus(
+  c: PageContext,
+  submission: SubmissionRecord,
+  notice?: string,
+  withdrawError?: string,
+): Promise<Response> {
   const results = await submitterResults(c.env.DB, submission);
   const refresh = c.req.query("refresh") !== "off";
-  return page(c, <StatusPage submission={submission} results={results} refresh={refresh} />);
+  const editable = await isEditable(c, submission);
+  return page(
+    c,
+    <StatusPage
+      submission={submission}
+      results={results}
+      refresh={refresh}
+      editable={editable.kind === "editable"}
+      notice={notice}
+      withdrawError={withdrawError}
+    />,
+    withdrawError ? 400 : 200,
+  );
+}
+
+/** The API's rule for changing a task, as it stands now. */
+async function isEditable(c: PageContext, submission: SubmissionRecord) {
+  return editability(submission, await settingsInForce(c.env), new Date());
+}
+
+/**
+ * The signed-in submission for a form of the status page, or the 401 sign-in page: a post without the session
+ * (it expired, or was never started in this browser) changes nothing.
+ */
+async function signedIn(c: PageContext): Promise<{ submission: SubmissionRecord } | { response: Response }> {
+  const id = c.req.param("id") ?? "";
+  const submission = await sessionSubmission(c, id);
+  if (submission) return { submission };
+  return { response: await page(c, <SignInPage id={id} error="Sign in to change this submission." />, 401) };
+}
+
+/** The status page's path with what its form did, for post/redirect/get. */
+function doneRedirect(c: PageContext, id: string, done: keyof typeof DONE_NOTICES): Response {
+  return c.redirect(`${statusPath(id)}?done=${done}`, 303);
+}
+
+const limitConfirmation = bodyLimit({
+  maxSize: 4 * 1024,
+  onError: () => {
+    throw new ProblemError("payload_too_large", "A withdrawal form is one ticked box, no more.");
+  },
+});
+
+/** The withdraw form: the same service as POST /v1/submissions/{id}/withdraw, once its box is ticked. */
+async function withdraw(c: PageContext): Promise<Response> {
+  const session = await signedIn(c);
+  if ("response" in session) return session.response;
+  const { submission } = session;
+  const form = await c.req.parseBody().catch(() => undefined);
+  if (!form) throw new ProblemError("bad_request", "Send the withdrawal form as the page does.");
+  if (form.confirm !== "yes")
+    return renderStatus(c, submission, undefined, "Tick the box to confirm: nothing was withdrawn.");
+  const outcome = await withdrawSubmission(c.env.DB, submission);
+  switch (outcome.kind) {
+    case "already_withdrawn":
+      throw new ProblemError("invalid_transition", "This submission is already withdrawn.");
+    case "conflict":
+      throw new ProblemError(
+        "invalid_transition",
+        "The submission changed state while you withdrew it; go back to its page and try again.",
+      );
+    case "withdrawn":
+      return doneRedirect(c, submission.id, "withdrawn");
+  }
+}
+
+/** Why the task can no longer be changed, in words (the API's not_editable problem, as a page). */
+function notEditable(outcome: NotEditable): ProblemError {
+  const detail =
+    outcome.reason === "round_closed"
+      ? `Editing closed with ${outcome.round ?? "the round"} at ${outcome.closedAt}.`
+      : `A ${outcome.state} submission can no longer be changed.`;
+  return new ProblemError("not_editable", detail);
+}
+
+/** The edit form, prefilled with the stored details, while the task is editable. */
+async function showEditForm(c: PageContext): Promise<Response> {
+  const session = await signedIn(c);
+  if ("response" in session) return session.response;
+  const { submission } = session;
+  const editable = await isEditable(c, submission);
+  if (editable.kind === "not_editable") throw notEditable(editable);
+  const values = formValuesOf(submission.metadata);
+  const form = { id: submission.id, values, authorRows: authorRowsOf(values), errors: new Map() };
+  return page(c, <EditPage {...form} />);
+}
+
+/** Only the edit form's own controls: the task type, format and behaviour settings stay the upload's. */
+const FIXED_CONTROLS: ReadonlySet<string> = new Set(["taskType", "format", "matchingBehaviour", "promptTemplate"]);
+
+/**
+ * The edit form: the same service as PUT /v1/submissions/{id}/metadata. Problems come back as the form, as
+ * typed, each on its field; "Add an author row" comes back one row longer, saving nothing.
+ */
+async function saveEdit(c: PageContext): Promise<Response> {
+  const session = await signedIn(c);
+  if ("response" in session) return session.response;
+  const { submission } = session;
+  const values = new Map([...(await textValues(c))].filter(([name]) => !FIXED_CONTROLS.has(name)));
+  const form = { id: submission.id, values, authorRows: authorRowsOf(values) };
+  if ((await c.req.parseBody()).action === "more_authors") {
+    const notice = "Added an author row. Nothing is saved until you save the details.";
+    return page(c, <EditPage {...form} authorRows={authorRowsOf(values, 1)} errors={new Map()} notice={notice} />);
+  }
+  const parsed = metadataFromForm(values);
+  if (!parsed.ok) return page(c, <EditPage {...form} errors={parsed.errors} />, 400);
+  const outcome = await editMetadata(c.env, submission, parsed.metadata);
+  switch (outcome.kind) {
+    case "not_editable":
+      throw notEditable(outcome);
+    case "task_type_fixed":
+      throw new ProblemError("invalid_metadata", `The task type is ${outcome.declared}, fixed at upload.`);
+    case "format_fixed":
+      return page(
+        c,
+        <EditPage {...form} errors={fieldErrorsOf([{ field: outcome.field, message: outcome.message }])} />,
+        400,
+      );
+    case "conflict":
+      throw new ProblemError("not_editable", "The submission was decided while you edited it; nothing was changed.");
+    case "saved":
+      return doneRedirect(c, submission.id, "edited");
+  }
 }
 
 const smallForm = bodyLimit({

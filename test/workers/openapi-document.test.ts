@@ -285,7 +285,7 @@ describe("operations", () => {
     ]);
   });
 
-  it("every operation documents a 2xx response but the pages' sign-in, sign-out and decision, whose success is a 303 (redocly.yaml)", () => {
+  it("every operation documents a 2xx response but the pages' sign-in, sign-out, withdrawal and decision, whose success is a 303 (redocly.yaml)", () => {
     const without = operations.filter(
       (operation) => !Object.keys(operation.responses).some((status) => status.startsWith("2")),
     );
@@ -295,6 +295,7 @@ describe("operations", () => {
       "POST /review/submissions/{id}/decision",
       "POST /submissions/{id}/sign-in",
       "POST /submissions/{id}/sign-out",
+      "POST /submissions/{id}/withdraw",
     ]);
   });
 
