@@ -1,72 +1,26 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
-import { ROOT, freePort } from "./helpers";
+import { freePort } from "./helpers";
+import { ARTIFACTS, BROWSER, haveBrowser, memoTrapTask, seriousViolations, submitFields } from "./pages-helpers";
 
 /**
  * The submitter's pages in Chromium against the real Worker under wrangler dev, once with JavaScript off (at
  * 320 px wide) and once on (on a large screen): a bad file and its errors, the fixed file and the token, sign-in
  * and the evaluation's progress. axe-core audits each page; screenshots go to test-artifacts/.
  */
-const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveBrowser = existsSync(BROWSER);
-if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER)
-  throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
-
-const AXE_SOURCE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const ARTIFACTS = join(ROOT, "test-artifacts");
-const MEMO_TRAP = readFileSync(join(ROOT, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"), "utf8");
-
-/** The memo-trap task plus one record of the caller's, on line 602: a unique file, valid or not. */
-const task = (lastRecord: string) => Buffer.from(`${MEMO_TRAP}${lastRecord}\n`);
-
-const TEXT_FIELDS: Record<string, string> = {
-  "#title": "Memo trap <b>in a browser</b>",
-  "#description": "Asks for a famous quote's ending where the prompt wants a different one.",
-  "#whyItMatters": "Models that repeat memorised text ignore instructions.",
-  "#expectedInverseScaling": "Larger models memorise more and follow the memorised ending.",
-  "#correctBehaviour": "Follow the instruction.",
-  "#dataGeneration": "Templated from a list of quotes.",
-  "#dataLicence": "CC-BY-4.0",
-  "#author_name_0": "Ada Researcher",
-  "#contactEmail": "ada@example.org",
-};
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
+const TEXT_FIELDS = submitFields("Memo trap <b>in a browser</b>");
 
 /**
- * axe-core's serious and critical violations on a page, each as "rule: targets". axe runs in a page with script on,
- * fed the exact markup the browser under test was served (at the same address, so its stylesheet applies): with
- * script off, axe's own timers would never fire.
- *
- * One rule is left to a test of its own: `meta-refresh` flags any page that reloads itself, since axe cannot see
+ * One axe rule is left to a test of its own: `meta-refresh` flags any page that reloads itself, since axe cannot see
  * whether the user can stop it. The status page reloads itself while evaluating, as asked, and offers "Stop
- * reloading" first thing on the page (WCAG 2.2.1 allows a time limit the user can turn off); the test of that
- * page checks the link is there whenever the page reloads itself.
+ * reloading" first thing on the page (WCAG 2.2.1 allows a time limit the user can turn off); the test of that page
+ * checks the link is there whenever the page reloads itself.
  */
-async function seriousViolations(auditor: BrowserContext, url: string, html: string): Promise<string[]> {
-  const page = await auditor.newPage();
-  try {
-    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
-    await page.goto(url);
-    await page.evaluate(AXE_SOURCE);
-    const violations: AxeViolation[] = await page.evaluate(
-      'axe.run({ rules: { "meta-refresh": { enabled: false } } }).then((results) => results.violations)',
-    );
-    return violations
-      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
-  } finally {
-    await page.close();
-  }
-}
+const LEFT_TO_ITS_OWN_TEST = ["meta-refresh"];
 
 describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
   let reference: { url: string; stop: () => Promise<void> };
@@ -110,7 +64,7 @@ describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
       let auditor: BrowserContext;
       /** Audits and photographs the page the browser shows now, under `name`. */
       const record = async (name: string) => {
-        audits.set(name, await seriousViolations(auditor, page.url(), await page.content()));
+        audits.set(name, await seriousViolations(auditor, page.url(), await page.content(), LEFT_TO_ITS_OWN_TEST));
         await page.screenshot({ path: join(ARTIFACTS, `pages-${name}-${mode}.png`), fullPage: true });
       };
       /** Clicks a submit button and waits for the page the form's answer shows. */
@@ -142,7 +96,7 @@ describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
         await page.setInputFiles("#file", {
           name: "task.csv",
           mimeType: "text/csv",
-          buffer: task(`"Ada asks: say ${tag}","[' a', ' b']",7`),
+          buffer: memoTrapTask(`"Ada asks: say ${tag}","[' a', ' b']",7`),
         });
         badStatus = (await submitWith("Check and submit")).status();
         await record("errors");
@@ -175,7 +129,7 @@ describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
           await page.setInputFiles("#file", {
             name: "task.csv",
             mimeType: "text/csv",
-            buffer: task(`"Ada asks: say ${mode}-${crypto.randomUUID()}","[' a', ' b']",0`),
+            buffer: memoTrapTask(`"Ada asks: say ${mode}-${crypto.randomUUID()}","[' a', ' b']",0`),
           });
           goodStatus = (await submitWith("Check and submit")).status();
           token = await page.inputValue("#token");

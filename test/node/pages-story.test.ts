@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
-import { ROOT, createTokenWithCli, freePort } from "./helpers";
+import { createTokenWithCli, freePort } from "./helpers";
+import { ARTIFACTS, BROWSER, haveBrowser, memoTrapTask, seriousViolations, submitFields } from "./pages-helpers";
 
 /**
  * The whole story through the pages only, in Chromium against the real Worker under wrangler dev, once with
@@ -13,59 +14,11 @@ import { ROOT, createTokenWithCli, freePort } from "./helpers";
  * (plots, the examples that drive the verdict), the decision, and the task on the leaderboard page. axe-core audits
  * the desk's pages; screenshots of every page go to test-artifacts/pages-story-*.png.
  */
-const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveBrowser = existsSync(BROWSER);
-if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER)
-  throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
-
-const AXE_SOURCE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
-const ARTIFACTS = join(ROOT, "test-artifacts");
-const MEMO_TRAP = readFileSync(join(ROOT, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"), "utf8");
 /** The reference family evaluates the 301-example task in seconds; the status page reloads every 10 s. */
 const EVALUATION_TIMEOUT_MS = 60_000;
 
-/** The memo-trap task plus one record of the caller's, on line 602: a unique file, valid or not. */
-const task = (lastRecord: string) => Buffer.from(`${MEMO_TRAP}${lastRecord}\n`);
-
-/** The submit form's text fields; the title is the caller's (one task per mode, each found by its title). */
-const fields = (title: string): Record<string, string> => ({
-  "#title": title,
-  "#description": "Asks for a famous quote's ending where the prompt wants a different one.",
-  "#whyItMatters": "Models that repeat memorised text ignore instructions.",
-  "#expectedInverseScaling": "Larger models memorise more and follow the memorised ending.",
-  "#correctBehaviour": "Follow the instruction.",
-  "#dataGeneration": "Templated from a list of quotes.",
-  "#dataLicence": "CC-BY-4.0",
-  "#author_name_0": "Ada Researcher",
-  "#contactEmail": "ada@example.org",
-});
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-/**
- * axe-core's serious and critical violations on a page, each as "rule: targets", run on the exact markup the
- * browser under test was served, at the same address, in a context with script on (with script off, axe's timers
- * never fire). No rule is disabled: the desk's pages never reload themselves (pages-browser.test.ts says why
- * `meta-refresh` is left out there, for the status page).
- */
-async function seriousViolations(auditor: BrowserContext, url: string, html: string): Promise<string[]> {
-  const page = await auditor.newPage();
-  try {
-    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
-    await page.goto(url);
-    await page.evaluate(AXE_SOURCE);
-    const violations: AxeViolation[] = await page.evaluate("axe.run().then((results) => results.violations)");
-    return violations
-      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
-      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
-  } finally {
-    await page.close();
-  }
-}
+/* axe runs with no rule disabled here: the desk's pages never reload themselves (pages-browser.test.ts says why
+   `meta-refresh` is left out there, for the status page). */
 
 describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", () => {
   let reference: { url: string; stop: () => Promise<void> };
@@ -143,12 +96,12 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
         return response;
       };
       const upload = (lastRecord: string) =>
-        page.setInputFiles("#file", { name: "task.csv", mimeType: "text/csv", buffer: task(lastRecord) });
+        page.setInputFiles("#file", { name: "task.csv", mimeType: "text/csv", buffer: memoTrapTask(lastRecord) });
 
       /** Submit a bad file, then the fixed one; the status page's link gives the submission's id. */
       async function submit(): Promise<void> {
         await page.goto(`${service.url}/submit`);
-        for (const [selector, value] of Object.entries(fields(title))) await page.fill(selector, value);
+        for (const [selector, value] of Object.entries(submitFields(title))) await page.fill(selector, value);
         await page.selectOption("#taskType", "classification");
         const tag = `${mode}-${crypto.randomUUID()}`;
         await upload(`"Ada asks: say ${tag}","[' a', ' b']",7`);

@@ -1,0 +1,68 @@
+/**
+ * What the browser tests of the pages share (pages-browser.test.ts, pages-story.test.ts): Debian's Chromium, the
+ * axe-core audit, where screenshots go, the memo-trap task and the submit form's text fields.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BrowserContext } from "playwright-core";
+import { ROOT } from "./helpers";
+
+export const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const haveBrowser = existsSync(BROWSER);
+if (!haveBrowser && process.env.ISV_REQUIRE_BROWSER)
+  throw new Error(`ISV_REQUIRE_BROWSER is set but there is no browser at ${BROWSER}`);
+
+export const ARTIFACTS = join(ROOT, "test-artifacts");
+const AXE_SOURCE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const MEMO_TRAP = readFileSync(join(ROOT, "fixtures", "tasks", "reference", "memo-trap-inverse.csv"), "utf8");
+
+/** The memo-trap task plus one record of the caller's, on line 602: a unique file, valid or not. */
+export const memoTrapTask = (lastRecord: string): Buffer => Buffer.from(`${MEMO_TRAP}${lastRecord}\n`);
+
+/** The submit form's text fields, by selector, with the caller's title. */
+export const submitFields = (title: string): Record<string, string> => ({
+  "#title": title,
+  "#description": "Asks for a famous quote's ending where the prompt wants a different one.",
+  "#whyItMatters": "Models that repeat memorised text ignore instructions.",
+  "#expectedInverseScaling": "Larger models memorise more and follow the memorised ending.",
+  "#correctBehaviour": "Follow the instruction.",
+  "#dataGeneration": "Templated from a list of quotes.",
+  "#dataLicence": "CC-BY-4.0",
+  "#author_name_0": "Ada Researcher",
+  "#contactEmail": "ada@example.org",
+});
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core's serious and critical violations on a page, each as "rule: targets". axe runs in a page with script on,
+ * fed the exact markup the browser under test was served (at the same address, so its stylesheet applies): with
+ * script off, axe's own timers would never fire. `disabled` names rules a test leaves to a test of its own, and
+ * says why where it calls this.
+ */
+export async function seriousViolations(
+  auditor: BrowserContext,
+  url: string,
+  html: string,
+  disabled: readonly string[] = [],
+): Promise<string[]> {
+  const page = await auditor.newPage();
+  try {
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
+    await page.goto(url);
+    await page.evaluate(AXE_SOURCE);
+    const rules = Object.fromEntries(disabled.map((rule) => [rule, { enabled: false }]));
+    const violations: AxeViolation[] = await page.evaluate(
+      `axe.run({ rules: ${JSON.stringify(rules)} }).then((results) => results.violations)`,
+    );
+    return violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+  } finally {
+    await page.close();
+  }
+}
