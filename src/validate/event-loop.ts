@@ -14,6 +14,49 @@ export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/**
+ * A validator's `write` checks input in slices of this size, and lets other work in the isolate run (another
+ * request, a timer) once it has done about YIELD_AFTER_WORK of work since it last did: a byte is one unit and each
+ * record the validator's own record cost, so a file of tiny rows yields as often, in time, as one of long rows.
+ * Counted in work, not milliseconds, because a Worker's clock stands still while its code runs. Every check is
+ * linear in its input, so this bounds how long one upload holds the isolate (a few milliseconds between yields at
+ * the measured speeds).
+ */
+const WRITE_SLICE_BYTES = 64 * 1024;
+const YIELD_AFTER_WORK = 256 * 1024;
+
+/** The work a validator has done since it last let other work run. */
+export class WorkBudget {
+  private done = 0;
+
+  add(units: number): void {
+    this.done += units;
+  }
+
+  /** Lets other work run once about YIELD_AFTER_WORK units have been done since the last time. */
+  async yieldIfDue(): Promise<void> {
+    if (this.done < YIELD_AFTER_WORK) return;
+    this.done = 0;
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * Hands `chunk` to `push` in slices of WRITE_SLICE_BYTES until `done()`, yielding when the budget is spent: the way
+ * to feed a validator inside a Worker, where one upload must not hold the isolate.
+ */
+export async function writeInSlices(
+  chunk: Uint8Array,
+  push: (slice: Uint8Array) => void,
+  done: () => boolean,
+  budget: WorkBudget,
+): Promise<void> {
+  for (let at = 0; at < chunk.length && !done(); at += WRITE_SLICE_BYTES) {
+    push(chunk.subarray(at, at + WRITE_SLICE_BYTES));
+    await budget.yieldIfDue();
+  }
+}
+
 /** What feedStream needs of a validator: chunks written in slices, and whether it has stopped reading. */
 export interface StreamFed {
   write(chunk: Uint8Array): Promise<void>;

@@ -1,6 +1,6 @@
 import Papa from "papaparse";
 import { ByteScanner, type CutRecord } from "./byte-scanner";
-import { feedStream, yieldToEventLoop } from "./event-loop";
+import { WorkBudget, feedStream, writeInSlices } from "./event-loop";
 import { ExampleIndex } from "./example-index";
 import { analyseHeader, type HeaderLayout } from "./header";
 import { IssueCollector } from "./issues";
@@ -36,15 +36,7 @@ const CSV_TASK_TYPE_NAMES = ACCEPTED_TASK_TYPE_NAMES.filter((name) => name !== "
 /** Parse at least this many characters at a time: request bodies can arrive in 4 KiB pieces. */
 const PARSE_BATCH_CHARS = 64 * 1024;
 
-/**
- * `write` checks input in slices of this size, and lets other work in the isolate run (another request, a timer)
- * once it has done about YIELD_AFTER_WORK of work since it last did: a byte is one unit and a record
- * RECORD_WORK, so a file of tiny rows yields as often, in time, as one of long rows. Counted in work, not
- * milliseconds, because a Worker's clock stands still while its code runs. Every check is linear in its input, so
- * this bounds how long one upload holds the isolate (a few milliseconds between yields at the measured speeds).
- */
-const WRITE_SLICE_BYTES = 64 * 1024;
-const YIELD_AFTER_WORK = 256 * 1024;
+/** A record's cost on top of its bytes, for yielding (event-loop.ts WorkBudget). */
 const RECORD_WORK = 64;
 
 /**
@@ -71,7 +63,7 @@ export class TaskFileValidator {
   private parsedRecords = 0;
   /** Index of the next entry of the scanner's cutRecords to match. */
   private nextCut = 0;
-  private workSinceYield = 0;
+  private readonly work = new WorkBudget();
   private header: string[] | undefined;
   /** The header had more fields than the limit: rows cannot be checked against it. */
   private headerTooWide = false;
@@ -115,22 +107,21 @@ export class TaskFileValidator {
   }
 
   /**
-   * Checks a chunk as `push` does, in slices, letting other work run between them (see WRITE_SLICE_BYTES): the way
-   * to feed a validator inside a Worker, where one upload must not hold the isolate.
+   * Checks a chunk as `push` does, in slices, letting other work run between them (event-loop.ts writeInSlices): the
+   * way to feed a validator inside a Worker, where one upload must not hold the isolate.
    */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length && !this.stopped && !this.finished; at += WRITE_SLICE_BYTES) {
-      this.push(chunk.subarray(at, at + WRITE_SLICE_BYTES));
-      if (this.workSinceYield >= YIELD_AFTER_WORK) {
-        this.workSinceYield = 0;
-        await yieldToEventLoop();
-      }
-    }
+    await writeInSlices(
+      chunk,
+      (slice) => this.push(slice),
+      () => this.stopped || this.finished,
+      this.work,
+    );
   }
 
   push(chunk: Uint8Array): void {
     if (this.stopped || this.finished) return;
-    this.workSinceYield += chunk.length;
+    this.work.add(chunk.length);
     if (this.scanner.bytes + chunk.length > this.limits.maxBytes) {
       this.stop(
         "file_too_large",
@@ -204,7 +195,7 @@ export class TaskFileValidator {
     this.ready = final ? "" : this.ready.slice(parsed.meta.cursor);
     const rowErrors = new Map<number, string>();
     for (const error of parsed.errors) rowErrors.set(error.row, error.code);
-    this.workSinceYield += parsed.data.length * RECORD_WORK;
+    this.work.add(parsed.data.length * RECORD_WORK);
     parsed.data.forEach((fields, i) => {
       if (this.stoppedEarly) return;
       const cut = this.cutRecord(this.parsedRecords++);

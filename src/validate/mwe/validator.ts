@@ -1,4 +1,4 @@
-import { yieldToEventLoop } from "../event-loop";
+import { WorkBudget, writeInSlices } from "../event-loop";
 import { IssueCollector, type IssueCode } from "../issues";
 import {
   DEFAULT_LIMITS,
@@ -26,9 +26,6 @@ export interface MweValidatorOptions {
   onExample?: (example: Example) => void;
 }
 
-/** As in src/validate/validator.ts: check in slices, and yield after about this much work (a byte is one unit). */
-const WRITE_SLICE_BYTES = 64 * 1024;
-const YIELD_AFTER_WORK = 256 * 1024;
 /** An item costs a JSON.parse and its checks on top of its bytes. */
 const RECORD_WORK = 256;
 
@@ -58,7 +55,7 @@ export class MweFileValidator {
   private records = 0;
   private blankRecords = 0;
   private examples = 0;
-  private workSinceYield = 0;
+  private readonly work = new WorkBudget();
   private stoppedEarly = false;
   private finished = false;
 
@@ -107,18 +104,17 @@ export class MweFileValidator {
 
   /** Checks a chunk in slices, letting other work in the isolate run between them (as the CSV validator does). */
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.length && !this.stopped && !this.finished; at += WRITE_SLICE_BYTES) {
-      this.push(chunk.subarray(at, at + WRITE_SLICE_BYTES));
-      if (this.workSinceYield >= YIELD_AFTER_WORK) {
-        this.workSinceYield = 0;
-        await yieldToEventLoop();
-      }
-    }
+    await writeInSlices(
+      chunk,
+      (slice) => this.push(slice),
+      () => this.stopped || this.finished,
+      this.work,
+    );
   }
 
   push(chunk: Uint8Array): void {
     if (this.stopped || this.finished) return;
-    this.workSinceYield += chunk.length;
+    this.work.add(chunk.length);
     if (this.reader.bytes + chunk.length > this.limits.maxBytes) {
       this.stop(
         "file_too_large",
@@ -196,7 +192,7 @@ export class MweFileValidator {
     if (this.stoppedEarly) return;
     const row = ++this.records;
     if (!this.withinRows(line, row)) return;
-    this.workSinceYield += RECORD_WORK;
+    this.work.add(RECORD_WORK);
     const where = { line, row };
     let value: unknown;
     try {
