@@ -1,11 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
-import { freePort } from "./helpers";
-import { ARTIFACTS, BROWSER, haveBrowser, memoTrapTask, seriousViolations, submitFields } from "./pages-helpers";
+import {
+  ARTIFACTS,
+  type PagesStack,
+  haveBrowser,
+  memoTrapTask,
+  seriousViolations,
+  startPagesStack,
+  submitFields,
+} from "./pages-helpers";
 
 /**
  * The submitter's pages in Chromium against the real Worker under wrangler dev, once with JavaScript off (at
@@ -23,33 +29,17 @@ const TEXT_FIELDS = submitFields("Memo trap <b>in a browser</b>");
 const LEFT_TO_ITS_OWN_TEST = ["meta-refresh"];
 
 describe.skipIf(!haveBrowser)("the submitter's pages in Chromium", () => {
-  let reference: { url: string; stop: () => Promise<void> };
-  let service: { url: string; stop: () => Promise<void> };
+  let stack: PagesStack | undefined;
+  let service: { url: string };
   let browser: Browser;
   const state = mkdtempSync(join(tmpdir(), "isv-pages-"));
 
   beforeAll(async () => {
-    const [referencePort, servicePort] = [await freePort(), await freePort()];
-    const [started, launched] = await Promise.all([
-      startDevServer({ config: REFERENCE_CONFIG, port: referencePort }),
-      chromium.launch({
-        executablePath: BROWSER,
-        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-      }),
-    ]);
-    reference = started;
-    browser = launched;
-    service = await startDevServer({
-      port: servicePort,
-      persistTo: state,
-      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startPagesStack(state);
+    ({ service, browser } = stack);
   });
   afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-    await reference?.stop();
+    await stack?.stop();
     rmSync(state, { recursive: true, force: true });
   });
 

@@ -2,10 +2,11 @@
  * What the browser tests of the pages share (pages-browser.test.ts, pages-story.test.ts): Debian's Chromium, the
  * axe-core audit, where screenshots go, the memo-trap task and the submit form's text fields.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BrowserContext } from "playwright-core";
-import { ROOT } from "./helpers";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
+import { ROOT, freePort } from "./helpers";
 
 export const BROWSER = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const haveBrowser = existsSync(BROWSER);
@@ -65,4 +66,41 @@ export async function seriousViolations(
   } finally {
     await page.close();
   }
+}
+
+/** The service under wrangler dev on `state`, the reference family's Worker it evaluates on, and Chromium. */
+export interface PagesStack {
+  service: { url: string };
+  browser: Browser;
+  stop: () => Promise<void>;
+}
+
+/** Starts the stack the browser tests drive (the reference family as the public family), and the artifacts folder. */
+export async function startPagesStack(state: string): Promise<PagesStack> {
+  const [referencePort, servicePort] = [await freePort(), await freePort()];
+  const [reference, browser] = await Promise.all([
+    startDevServer({ config: REFERENCE_CONFIG, port: referencePort }),
+    chromium.launch({
+      executablePath: BROWSER,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
+    }),
+  ]);
+  const service = await startDevServer({
+    port: servicePort,
+    persistTo: state,
+    vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
+  }).catch(async (error: unknown) => {
+    await Promise.all([browser.close(), reference.stop()]);
+    throw error;
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    service,
+    browser,
+    stop: async () => {
+      await browser.close();
+      await service.stop();
+      await reference.stop();
+    },
+  };
 }

@@ -1,11 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFERENCE_CONFIG, startDevServer } from "../../scripts/dev-server.mjs";
-import { createTokenWithCli, freePort } from "./helpers";
-import { ARTIFACTS, BROWSER, haveBrowser, memoTrapTask, seriousViolations, submitFields } from "./pages-helpers";
+import { createTokenWithCli } from "./helpers";
+import {
+  ARTIFACTS,
+  type PagesStack,
+  haveBrowser,
+  memoTrapTask,
+  seriousViolations,
+  startPagesStack,
+  submitFields,
+} from "./pages-helpers";
 
 /**
  * The whole story through the pages only, in Chromium against the real Worker under wrangler dev, once with
@@ -21,8 +28,8 @@ const EVALUATION_TIMEOUT_MS = 60_000;
    `meta-refresh` is left out there, for the status page). */
 
 describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", () => {
-  let reference: { url: string; stop: () => Promise<void> };
-  let service: { url: string; stop: () => Promise<void> };
+  let stack: PagesStack | undefined;
+  let service: { url: string };
   let browser: Browser;
   let organiserToken = "";
   const state = mkdtempSync(join(tmpdir(), "isv-pages-story-"));
@@ -30,27 +37,11 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
   beforeAll(async () => {
     // The token is made as an organiser makes one, before the service starts on the same local state.
     organiserToken = (await createTokenWithCli("organiser", state, "pages story")).stdout.trim();
-    const [referencePort, servicePort] = [await freePort(), await freePort()];
-    const [started, launched] = await Promise.all([
-      startDevServer({ config: REFERENCE_CONFIG, port: referencePort }),
-      chromium.launch({
-        executablePath: BROWSER,
-        args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-      }),
-    ]);
-    reference = started;
-    browser = launched;
-    service = await startDevServer({
-      port: servicePort,
-      persistTo: state,
-      vars: { DEFAULT_FAMILIES: "isv-reference", REFERENCE_BASE_URL: `${reference.url}/v1` },
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startPagesStack(state);
+    ({ service, browser } = stack);
   }, 60_000);
   afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-    await reference?.stop();
+    await stack?.stop();
     rmSync(state, { recursive: true, force: true });
   });
 
