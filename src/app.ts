@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { ProblemError, problemBody, problemResponse, type ProblemBody } from "./http/problem";
-import { renderLeaderboardPage } from "./leaderboard/page";
+import { leaderboardPagePolicy, renderLeaderboardPage } from "./leaderboard/page";
 import { submissionWindow } from "./competition/settings";
 import { settingsInForce } from "./storage/settings";
 import { currentLeaderboard, snapshotBoard } from "./leaderboard/snapshot";
@@ -18,7 +18,7 @@ import { reviewPageRoutes } from "./routes/review-pages";
 import { bodyLimit } from "hono/body-limit";
 import { describeError } from "./log";
 import { drainRequestBody } from "./http/drain-body";
-import { DOCS_PAGE_POLICY, LEADERBOARD_PAGE_POLICY, contentPolicy, standardHeaders } from "./http/security-headers";
+import { DOCS_PAGE_POLICY, contentPolicy, standardHeaders } from "./http/security-headers";
 
 /** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
@@ -51,11 +51,11 @@ export function createApp(): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     const [snapshot, settings] = await Promise.all([currentLeaderboard(c.env.DB), settingsInForce(c.env)]);
-    // The no-script filter: links to /?family=…&verdict=… (leaderboard/page.ts).
+    // The no-script filter: links to /?family=…&verdict=… (leaderboard/page.tsx).
     const filter = { family: c.req.query("family"), verdict: c.req.query("verdict") };
     const window = submissionWindow(settings, new Date());
     return c.html(renderLeaderboardPage(snapshotBoard(snapshot), window, filter), 200, {
-      "content-security-policy": LEADERBOARD_PAGE_POLICY,
+      "content-security-policy": leaderboardPagePolicy(new URL(c.req.url).origin),
       "cache-control": "public, max-age=60",
     });
   });

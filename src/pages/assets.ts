@@ -8,7 +8,8 @@ export const COPY_SCRIPT_PATH = "/assets/copy-token.js";
 
 /**
  * One column that reads at 320 px and stops growing past a comfortable line length on a large screen; focus is
- * always visible (a thick outline, not the browser's faint default), and colours keep WCAG AA contrast.
+ * always visible (a thick outline, not the browser's faint default), and colours keep WCAG AA contrast. The
+ * leaderboard's rules (its tasks, verdicts and filter) close the sheet.
  */
 export const STYLESHEET = `
 :root { color-scheme: light; --ink: #111; --muted: #4a4a4a; --line: #c8c8c8; --accent: #0b57d0; --bad: #a4161a;
@@ -22,6 +23,7 @@ a { color: var(--accent); }
 .skip:focus { left: 1rem; }
 header.site { border-bottom: 1px solid var(--line); margin-bottom: 1rem; padding: 0.75rem 0; }
 header.site nav a { margin-right: 1rem; }
+header.site nav a[aria-current=page] { font-weight: 600; text-decoration: none; }
 h1 { font-size: 1.6rem; line-height: 1.2; } h2 { font-size: 1.25rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
 fieldset { border: 1px solid var(--line); border-radius: 0.3rem; margin: 1rem 0; padding: 0.5rem 1rem 1rem; }
 legend { font-weight: 600; padding: 0 0.3rem; }
@@ -58,6 +60,19 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1r
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 footer.site { border-top: 1px solid var(--line); margin-top: 2rem; padding-top: 1rem; color: var(--muted); }
+.status { background: #f4f4f4; padding: 0.5rem 0.7rem; border-radius: 0.3rem; }
+.filter { border-top: 1px solid var(--line); padding: 0.5rem 0; } .filter p, .filtered { margin: 0.2rem 0; }
+.task, .behaviour { border-top: 1px solid var(--line); padding: 1rem 0; }
+.task h2, .behaviour h3 { margin: 0 0 0.2rem; } .metric h4 { margin: 0.3rem 0; }
+.rank, .meta, .reading, .along { color: var(--muted); } .meta { margin-top: 0; } .reading, .along { margin: 0.2rem 0; }
+.verdict { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #eee; font-weight: 600; }
+.verdict-inverse { background: #fde2cf; } .verdict-standard { background: #d8ecf8; }
+.verdict-u_shaped, .verdict-inverted_u { background: #f3e0ee; }
+.not-inverse { font-size: 0.85rem; font-weight: normal; background: #fff4d6; padding: 0 0.4rem; border-radius: 0.3rem; }
+.disagreement { background: #fff4d6; padding: 0.4rem 0.6rem; border-radius: 0.3rem; }
+/* Side by side on a large screen, one under the other at 320 px (min() keeps a column from overflowing). */
+.metrics { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(300px, 100%), 1fr)); gap: 1rem; }
+.metric { border: 1px solid var(--line); padding: 0.5rem; }
 `;
 
 /**

@@ -9,6 +9,7 @@ import type { Example } from "../validate/row-rules";
 import { TASK_TYPES } from "../validate/task-types";
 import { Field, SignOutButton, TokenSignIn } from "./components";
 import { Layout } from "./layout";
+import { DESK_SETTINGS_PATH } from "./desk-settings";
 import { REVIEW_PATH, taskPath } from "./organiser-session";
 import { ReportSummary } from "./report";
 import type { FamilyDrivers } from "./review-examples";
@@ -48,14 +49,22 @@ export function ReviewListPage({
   items,
   filters,
   nextCursor,
+  isAdmin,
 }: {
   items: SubmissionListItem[];
   filters: ListFilters;
   nextCursor: string | null;
+  /** Admins also see the families and the competition settings (their own page). */
+  isAdmin: boolean;
 }) {
   const next = new URLSearchParams({ ...filters, ...(nextCursor ? { cursor: nextCursor } : {}) });
   return (
     <Layout title="Review desk">
+      {isAdmin ? (
+        <p>
+          <a href={DESK_SETTINGS_PATH}>Families and competition settings</a>
+        </p>
+      ) : null}
       <form method="get" action={REVIEW_PATH} class="filters">
         <Field kind="select" name="state" label="State" value={filters.state} options={optionsOf(STATES)} />
         <Field

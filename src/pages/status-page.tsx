@@ -3,6 +3,7 @@ import type { submitterResults } from "../submissions/public-results";
 import { ErrorSummary, Field, SignOutButton, TokenSignIn, type FieldErrors } from "./components";
 import { Layout } from "./layout";
 import { Report } from "./report";
+import { ReplaceFileForm } from "./replace-file-form";
 import { controlLabels, TEXT_FIELDS, type FormValues } from "./submit-form";
 import { AuthorRows } from "./submit-page";
 import { statusPath } from "./submitter-session";
@@ -105,7 +106,7 @@ export function StatusPage({
   );
 }
 
-/** What the submitter may still do: edit the details while editable, and withdraw until withdrawn. */
+/** What the submitter may still do: edit the details and replace the file while editable, and withdraw until withdrawn. */
 function ChangeTask({
   submission,
   editable,
@@ -121,9 +122,12 @@ function ChangeTask({
     <section aria-labelledby="change-heading">
       <h2 id="change-heading">Change the task</h2>
       {editable ? (
-        <p>
-          <a href={`${path}/edit`}>Edit the task's details</a> (title, descriptions, authors, contact, licence).
-        </p>
+        <>
+          <p>
+            <a href={`${path}/edit`}>Edit the task's details</a> (title, descriptions, authors, contact, licence).
+          </p>
+          <ReplaceFileForm submission={submission} />
+        </>
       ) : (
         <p>Its details and file can no longer be changed.</p>
       )}

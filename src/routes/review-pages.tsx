@@ -14,16 +14,19 @@ import {
   startOrganiserSession,
   taskPath,
 } from "../pages/organiser-session";
+import { DESK_SETTINGS_PATH, DeskSettingsPage } from "../pages/desk-settings";
 import { drivingExamples } from "../pages/review-examples";
 import { ReviewListPage, ReviewSignInPage, ReviewTaskPage, type TaskPageProps } from "../pages/review-pages";
 import { sessionPlot } from "../pages/session-plot";
 import { headlineFirst, metricRole } from "../review/analyses";
 import { decideSubmission } from "../review/decide";
 import { allowedDecisions } from "../review/decisions";
+import { usableFamilies } from "../review/usable-families";
 import { latestAnalyses } from "../storage/analyses";
 import { listAudit } from "../storage/audit";
 import { listEvaluations } from "../storage/evaluations";
 import { listSubmissions } from "../storage/review-queue";
+import { settingsInForce } from "../storage/settings";
 import type { ApiToken } from "../storage/api-tokens";
 import type { SubmissionRecord } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
@@ -49,6 +52,7 @@ export function reviewPageRoutes(): Hono<AppEnv> {
   desk.get(REVIEW_PATH, showList);
   desk.post(`${REVIEW_PATH}/sign-in`, smallForm, signIn);
   desk.post(`${REVIEW_PATH}/sign-out`, signOut);
+  desk.get(DESK_SETTINGS_PATH, signedIn(showSettings));
   desk.get(`${REVIEW_PATH}/submissions/:id`, signedIn(showTask));
   desk.get(`${REVIEW_PATH}/submissions/:id/plot.svg`, signedIn(plot));
   desk.post(`${REVIEW_PATH}/submissions/:id/decision`, smallForm, signedIn(decide));
@@ -79,7 +83,8 @@ async function showList(c: DeskContext): Promise<Response> {
   );
   const last = items.at(-1);
   const nextCursor = items.length === PAGE_SIZE && last ? encodeCursor(last.createdAt, last.id) : null;
-  return page(c, <ReviewListPage items={items} filters={filters} nextCursor={nextCursor} />);
+  const isAdmin = session.actor.role === "admin";
+  return page(c, <ReviewListPage items={items} filters={filters} nextCursor={nextCursor} isAdmin={isAdmin} />);
 }
 
 /** Exchanges the pasted token for a session cookie, then shows the list by a redirect naming no token. */
@@ -121,6 +126,14 @@ function revealAsked(c: DeskContext, actor: ApiToken): boolean {
   if (reveal && actor.role !== "admin")
     throw new ProblemError("forbidden", "Only an admin can reveal the authors of a submission under review.");
   return reveal;
+}
+
+/** The families evaluations can use and the settings in force: an admin's view, as the API's admin routes are. */
+async function showSettings(c: DeskContext, actor: ApiToken): Promise<Response> {
+  if (actor.role !== "admin")
+    throw new ProblemError("forbidden", "Only an admin sees the families and the competition settings.");
+  const [families, settings] = await Promise.all([usableFamilies(c.env), settingsInForce(c.env)]);
+  return page(c, <DeskSettingsPage families={families} settings={settings} />);
 }
 
 async function showTask(c: DeskContext, actor: ApiToken): Promise<Response> {

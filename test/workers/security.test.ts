@@ -381,10 +381,10 @@ describe("security headers", () => {
     expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
-  it("the leaderboard page allows its inline styles and same-origin plots, nothing else", async () => {
+  it("the leaderboard page allows the pages' stylesheet and same-origin plots, nothing else", async () => {
     const response = await exports.default.fetch("http://isv.test/");
     expect(response.headers.get("content-security-policy")).toBe(
-      "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "default-src 'none'; style-src http://isv.test/assets/pages.css; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
     );
   });
 
