@@ -6,8 +6,7 @@ import type { Example } from "../validate/row-rules";
  * example a line, in the task's order.
  */
 
-/** One example as a line of the stored examples. */
-export const exampleLine = (example: Example): string => `${JSON.stringify(example)}\n`;
+export { exampleLine } from "./example-line";
 
 /** Every stored example of a task, in order; undefined when the object is missing. */
 export async function readExamples(bucket: R2Bucket, key: string): Promise<Example[] | undefined> {

@@ -3,6 +3,7 @@ import { quoted, shortName } from "./text";
 import {
   KNOWN_COLUMNS,
   LEGACY_COLUMNS,
+  OPTIONAL_COLUMNS,
   REQUIRED_COLUMNS,
   inferTaskType,
   legacyColumn,
@@ -13,7 +14,7 @@ import {
 export interface HeaderLayout {
   /** Header cells as written. */
   names: string[];
-  /** Field index of each required column. */
+  /** Field index of each required column, and of each optional one the header has. */
   index: Partial<Record<ColumnName, number>>;
   /** A leading unnamed column, as pandas writes its index. */
   hasIndexColumn: boolean;
@@ -111,9 +112,14 @@ export function analyseHeader(
     issues.add("missing_column", `A ${taskType} task needs a "${column}" column.${hint}`, { ...at, column });
   }
 
+  for (const column of OPTIONAL_COLUMNS) {
+    const position = positions.get(column);
+    if (position !== undefined) index[column] = position;
+  }
+
   for (const name of present) {
     if (KNOWN_COLUMNS.has(name) || legacyColumn(name)) continue;
-    const near = closestName(name, required as readonly string[]);
+    const near = closestName(name, [...required, ...OPTIONAL_COLUMNS]);
     issues.add(
       "unknown_column",
       near && !present.has(near)

@@ -52,10 +52,14 @@ export const ISSUE_SEVERITY = {
   conflicting_answers: "error",
   constant_answer_index: "warning",
   too_few_examples: "error",
+  // groups (slices, src/validate/groups.ts): a CSV's group column or an item's group field
+  empty_group: "error",
+  group_too_long: "error",
+  too_many_groups: "error",
   // model-written evaluations (JSON Lines, src/validate/mwe); also empty_file, file_too_large, too_many_rows,
   // record_too_long (a line, or an element of a JSON array), invalid_utf8, utf8_bom, blank_record,
   // too_many_classes, duplicate_class, prompt_too_long, nul_character, control_character, missing_leading_space,
-  // prompt_trailing_whitespace, too_few_examples and task_type_unknown, in the same sense as for a CSV
+  // prompt_trailing_whitespace, too_few_examples, task_type_unknown and the group codes, in the same sense as for a CSV
   format_mismatch: "error",
   json_array: "warning",
   invalid_json: "error",
@@ -66,6 +70,7 @@ export const ISSUE_SEVERITY = {
   answer_in_both: "error",
   template_field_missing: "error",
   duplicate_question: "warning",
+  missing_group: "error",
 } as const satisfies Record<string, Severity>;
 
 export type Severity = "error" | "warning";
@@ -82,6 +87,8 @@ export const MWE_ONLY_CODES = [
   "answer_in_both",
   "template_field_missing",
   "duplicate_question",
+  // A CSV's group column is there for every row or none; an empty cell is empty_group.
+  "missing_group",
 ] as const satisfies readonly IssueCode[];
 
 /**

@@ -10,7 +10,15 @@ import { needsExactlyTwoClasses, type ColumnName, type CsvTaskType } from "./tas
  * the CSV. Kept by hand rather than using the generated Example: the schema's oneOf generates an intersection
  * whose branches have an optional taskType, which does not narrow on `example.taskType`; this union does.
  */
-export type Example =
+export type Example = ExampleOfType & {
+  /**
+   * The slice the example belongs to, when its file has groups (src/validate/groups.ts): the file's value without
+   * surrounding whitespace. Absent, not undefined, in a file without groups, so its stored examples do not change.
+   */
+  group?: string;
+};
+
+type ExampleOfType =
   | { taskType: "classification"; row: number; line: number; prompt: string; classes: string[]; answerIndex: number }
   | { taskType: "sequence_prob"; row: number; line: number; prompt: string; completion: string }
   | {

@@ -35,7 +35,8 @@ export type ColumnName =
   | "answer_index"
   | "completion"
   | "true_answer"
-  | "anchor";
+  | "anchor"
+  | "group";
 
 export const REQUIRED_COLUMNS: Record<CsvTaskType, readonly ColumnName[]> = {
   classification: ["prompt", "classes", "answer_index"],
@@ -45,7 +46,16 @@ export const REQUIRED_COLUMNS: Record<CsvTaskType, readonly ColumnName[]> = {
   numeric: ["prompt", "true_answer", "anchor"],
 };
 
-export const KNOWN_COLUMNS: ReadonlySet<string> = new Set(Object.values(REQUIRED_COLUMNS).flat());
+/**
+ * Columns any task type may have. `group` names the slice an example belongs to (a difficulty level, say): the
+ * analysis looks at each group beside the whole file (src/validate/groups.ts).
+ */
+export const OPTIONAL_COLUMNS: readonly ColumnName[] = ["group"];
+
+export const KNOWN_COLUMNS: ReadonlySet<string> = new Set([
+  ...Object.values(REQUIRED_COLUMNS).flat(),
+  ...OPTIONAL_COLUMNS,
+]);
 
 /** Column names from early versions of the prize's format, with their current names. */
 export const LEGACY_COLUMNS: Record<string, ColumnName> = {

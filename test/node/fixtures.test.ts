@@ -76,6 +76,9 @@ const CASES: Record<string, { options?: ValidatorOptions; valid: boolean; issues
   },
   nul_character: { valid: false, issues: ["nul_character@3/2/prompt"] },
   control_character: { valid: true, issues: ["control_character@3/2/prompt"] },
+  empty_group: { valid: false, issues: ["empty_group@3/2/group", "empty_group@4/3/group"] },
+  group_too_long: { valid: false, issues: ["group_too_long@3/2/group"] },
+  too_many_groups: { valid: false, issues: ["too_many_groups@52/51/group"] },
 };
 
 describe("one small fixture per issue code", () => {

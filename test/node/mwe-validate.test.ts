@@ -320,6 +320,7 @@ describe("every code", () => {
       "answer_in_both:error",
       "template_field_missing:error",
       "duplicate_question:warning",
+      "missing_group:error",
       "format_mismatch:error",
     ]);
   });

@@ -212,7 +212,7 @@ function checkJoin(prompt: string, field: AnswerField, answers: string[], where:
 }
 
 /** A JSON value's kind, as messages name it. */
-function describeJson(value: unknown): string {
+export function describeJson(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   switch (typeof value) {
