@@ -8,6 +8,9 @@ import metadataUpdateSchema from "../schemas/metadata-update.schema.json";
 import familySchema from "../schemas/model-family.schema.json";
 import metadataSchema from "../schemas/submission-metadata.schema.json";
 import reportSchema from "../schemas/validation-report.schema.json";
+import filesReportSchema from "../schemas/files-report.schema.json";
+import slicesAnalysisSchema from "../schemas/slices-analysis.schema.json";
+import slopeDifferenceSchema from "../schemas/slope-difference.schema.json";
 import { license, version } from "../package.json";
 import { PROBLEMS, type ProblemCode } from "./http/problem";
 import { REFUSALS } from "./competition/refusals";
@@ -145,9 +148,12 @@ function fileSchemas(): Record<string, SchemaObject> {
     "decision-request.schema.json": decisionSchema,
     "evaluation-request.schema.json": evaluationRequestSchema,
     "example.schema.json": exampleSchema,
+    "files-report.schema.json": filesReportSchema,
     "leaderboard.schema.json": leaderboardSchema,
     "metadata-update.schema.json": metadataUpdateSchema,
     "model-family.schema.json": familySchema,
+    "slices-analysis.schema.json": slicesAnalysisSchema,
+    "slope-difference.schema.json": slopeDifferenceSchema,
     "submission-metadata.schema.json": metadataSchema,
     "validation-report.schema.json": reportSchema,
   });
@@ -338,7 +344,7 @@ export const openApiDocument = {
             },
           },
           "400": problem(
-            ["invalid_metadata", "metadata_duplicate_key", "invalid_multipart", "missing_part"],
+            ["invalid_metadata", "metadata_duplicate_key", "invalid_multipart", "missing_part", "unexpected_part"],
             "The request is not a readable submission: `fields` lists each metadata problem; a key given twice in one object of the metadata JSON is named in `key` (its path, e.g. `authors[0].name`); a part is missing or not named `metadata` or `file`.",
           ),
           "403": problem(
@@ -885,6 +891,12 @@ export const openApiDocument = {
               properties: {
                 headlineMetric: { $ref: "#/components/schemas/HeadlineMetric" },
                 analysis: { oneOf: [{ $ref: "#/components/schemas/Analysis" }, { type: "null" }] },
+                slices: {
+                  description:
+                    "Several files or grouped examples: each slice and each task-minus-other slope difference.",
+                  oneOf: [{ $ref: "#/components/schemas/SlicesAnalysis" }, { type: "null" }],
+                },
+                files: { type: "array", items: { $ref: "#/components/schemas/SubmissionFile" } },
                 metrics: {
                   type: "array",
                   items: {
@@ -1090,6 +1102,34 @@ export const openApiDocument = {
         },
       },
     },
+    "/submissions/{id}/file": {
+      post: {
+        operationId: "replaceFileFromStatusPage",
+        summary: "Replace the task file (as PUT /v1/submissions/{id}/file) from the status page's form",
+        description:
+          "multipart/form-data with one file part, `file`, streamed into the same service, under the same upload allowance (uploadsPerHour) and size limit. Refused before the body is read when the task can no longer be changed. A file that changes nothing comes back as a page saying why; cross-site posts are refused.",
+        parameters: [idParameter],
+        security: [{ submitterSession: [] }],
+        requestBody: { required: true, content: { "multipart/form-data": { schema: { type: "object" } } } },
+        responses: {
+          "303": {
+            description:
+              "Replaced (?done=replaced; evaluated afresh), or the same file again (?done=unchanged): the status page, by post/redirect/get.",
+          },
+          "400": htmlPage("No file chosen, or a form the page never sends."),
+          "401": htmlPage("Not signed in to this submission: the sign-in form."),
+          "403": htmlPage("A cross-site post."),
+          "409": htmlPage(
+            "The task can no longer be changed (decided, or its round closed), was decided or replaced meanwhile, or the file is already another task's.",
+          ),
+          "413": htmlPage("The file is larger than the competition allows."),
+          "415": htmlPage("Not multipart."),
+          "422": htmlPage("The file has errors: the report inline, each with its line and column; nothing changed."),
+          "429": htmlPage("Too many uploads from this client: try again after Retry-After."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
     "/submissions/{id}/plot.svg": {
       get: {
         operationId: "getSubmitterPlot",
@@ -1158,6 +1198,20 @@ export const openApiDocument = {
         responses: {
           "303": { description: "Signed out: back to the sign-in form." },
           "403": htmlPage("A cross-site post."),
+        },
+      },
+    },
+    "/review/settings": {
+      get: {
+        operationId: "getDeskSettingsPage",
+        summary:
+          "Admins' page of the desk: every family evaluations can use (built in and registered; the API's host only, never a key) and the competition settings in force, each with its schema's description",
+        security: [{ organiserSession: [] }],
+        responses: {
+          "200": htmlPage("The families and the settings, read only."),
+          "401": htmlPage("Not signed in (or the token was revoked): the sign-in form."),
+          "403": htmlPage("An organiser who is not an admin."),
+          "500": htmlPage("The service failed."),
         },
       },
     },
@@ -1359,8 +1413,23 @@ export const openApiDocument = {
           title: { type: "string" },
           createdAt: { type: "string", format: "date-time" },
           examples: { type: "integer" },
-          csvSha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
-          report: { $ref: "#/components/schemas/ValidationReport" },
+          csvSha256: {
+            type: "string",
+            pattern: "^[0-9a-f]{64}$",
+            description:
+              "The file's SHA-256; for several files, of their manifest (names, roles and each file's hash).",
+          },
+          report: { $ref: "#/components/schemas/TaskReport" },
+          files: {
+            type: "array",
+            description: "Several files: each with its role and the range of the submission's examples it holds.",
+            items: { $ref: "#/components/schemas/SubmissionFile" },
+          },
+          slices: {
+            description:
+              "GET only: for several files or grouped examples, once analysed, each slice (the task, its parts, controls, variants and groups) on the headline metric, and each task-minus-other slope difference; null otherwise.",
+            oneOf: [{ $ref: "#/components/schemas/SlicesAnalysis" }, { type: "null" }],
+          },
           duplicate: { type: "boolean" },
           results: {
             description:
@@ -1381,6 +1450,28 @@ export const openApiDocument = {
               { type: "null" },
             ],
           },
+        },
+      },
+      TaskReport: {
+        description: "One task file's validation report, or the files report of several (a zip, or several parts).",
+        oneOf: [{ $ref: "#/components/schemas/ValidationReport" }, { $ref: "#/components/schemas/FilesReport" }],
+      },
+      SubmissionFile: {
+        type: "object",
+        required: ["name", "role", "paired", "sha256", "bytes", "firstExample", "examples"],
+        properties: {
+          name: { type: "string" },
+          role: { enum: ["part", "control", "variant"] },
+          label: { type: "string" },
+          paired: { type: "boolean" },
+          sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          bytes: { type: "integer", minimum: 0 },
+          firstExample: {
+            type: "integer",
+            minimum: 0,
+            description: "Its examples start here in the submission's list.",
+          },
+          examples: { type: "integer", minimum: 0 },
         },
       },
       HeadlineMetric: {
@@ -1481,7 +1572,7 @@ export const openApiDocument = {
             type: "array",
             items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } },
           },
-          report: { $ref: "#/components/schemas/ValidationReport" },
+          report: { $ref: "#/components/schemas/TaskReport" },
           limitBytes: { type: "integer" },
           retryAfterSeconds: { type: "integer", description: "rate_limited: the Retry-After header's seconds." },
           problems: {

@@ -173,7 +173,7 @@ function summarise(
   };
 }
 
-function metricValues(results: ModelResults, metric: MetricDefinition): Float64Array {
+export function metricValues(results: ModelResults, metric: MetricDefinition): Float64Array {
   const column = results.columns[metric.column];
   if (!column)
     throw new AnalysisInputError(`the results have no "${metric.column}" column, which metric "${metric.name}" needs`);

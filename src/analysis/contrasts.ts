@@ -85,6 +85,26 @@ function supportOf({ weights, reference }: Contrast): number[] {
   return support;
 }
 
+/**
+ * The contrast's value on each example (row) of an example-major matrix: the per-example values whose mean is the
+ * contrast and whose spread gives its paired standard error (estimateContrast), and which a difference between two
+ * paired slices subtracts example by example (slope-difference.ts).
+ */
+export function contrastPerExample(values: Float64Array, count: number, contrast: Contrast): Float64Array {
+  const { weights, reference } = contrast;
+  const support = supportOf(contrast);
+  const perExample = new Float64Array(values.length / count);
+  // Subtracting the reference model per example is what makes equal columns give exactly 0.
+  for (let i = 0; i < perExample.length; i++) {
+    const row = i * count;
+    let value = 0;
+    // biome-ignore lint/style/noNonNullAssertion: m < count = weights.length, and row + m < (i + 1) * count <= values.length.
+    for (const m of support) value += weights[m]! * (values[row + m]! - values[row + reference]!);
+    perExample[i] = value;
+  }
+  return perExample;
+}
+
 /** A contrast's estimate (from the model means, so equal columns give exactly 0) and its paired standard error. */
 export function estimateContrast(
   values: Float64Array,
@@ -100,18 +120,11 @@ export function estimateContrast(
   let estimate = 0;
   for (const m of support) estimate += at(weights, m) * (at(means, m) - at(means, reference));
   const examples = values.length / count;
+  const perExample = contrastPerExample(values, count, contrast);
   let sum = 0;
   let squares = 0;
-  // Subtracting the reference model per example is what makes equal columns give exactly 0.
-  const perExample = new Float64Array(examples);
-  for (let i = 0; i < examples; i++) {
-    const row = i * count;
-    let value = 0;
-    // biome-ignore lint/style/noNonNullAssertion: m < count = weights.length, and row + m < (i + 1) * count <= values.length.
-    for (const m of support) value += weights[m]! * (values[row + m]! - values[row + reference]!);
-    perExample[i] = value;
-    sum += value;
-  }
+  // biome-ignore lint/style/noNonNullAssertion: i < examples = perExample.length.
+  for (let i = 0; i < examples; i++) sum += perExample[i]!;
   const mean = sum / examples;
   // biome-ignore lint/style/noNonNullAssertion: i < examples = perExample.length.
   for (let i = 0; i < examples; i++) squares += (perExample[i]! - mean) ** 2;

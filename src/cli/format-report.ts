@@ -1,6 +1,6 @@
 import type { Issue } from "../validate/issues";
 import type { ValidationReport } from "../validate/report";
-import type { ZipReport } from "../validate/zip/zip-validator";
+import type { FilesReport } from "../validate/zip/zip-validator";
 
 /** A readable report: issues grouped by code, each group with its lines, then a summary line. */
 export function formatReport(file: string, report: ValidationReport): string {
@@ -43,7 +43,7 @@ export function formatReport(file: string, report: ValidationReport): string {
  * as a path inside the archive (`submission.zip/task/part-1.csv`, as Python names files in a zip), then a summary
  * line for the archive.
  */
-export function formatZipReport(file: string, report: ZipReport): string {
+export function formatFilesReport(file: string, report: FilesReport): string {
   const lines: string[] = [];
   for (const issue of report.issues) {
     const where = issue.entry === undefined ? file : `${file}/${issue.entry}`;

@@ -7,12 +7,12 @@ import { statSync } from "node:fs";
 import { DEFAULT_LIMITS, type ValidationReport } from "../validate/report";
 import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate } from "../validate/mwe/template";
 import { validateTaskStream } from "../validate/task-file";
-import { validateZipStream, type ZipReport } from "../validate/zip/zip-validator";
+import { validateZipStream, type FilesReport } from "../validate/zip/zip-validator";
 import { ANALYSE_USAGE, analyseCommand } from "./analyse-command";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { FAMILY_USAGE, familyCommand } from "./family-command";
 import { fileStream } from "./file-stream";
-import { formatReport, formatSummary, formatZipReport } from "./format-report";
+import { formatReport, formatSummary, formatFilesReport } from "./format-report";
 import { SUBMIT_USAGE, parseFormat, statusCommand, submitCommand } from "./submit-command";
 import { TOKEN_USAGE, tokenCommand } from "./token-command";
 
@@ -123,7 +123,7 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
     ...(values.type !== undefined ? { taskType: values.type } : {}),
     limits: { minExamples },
   };
-  const checked: { file: string; report: ValidationReport | ZipReport }[] = [];
+  const checked: { file: string; report: ValidationReport | FilesReport }[] = [];
   const texts: string[] = [];
   for (const file of files) {
     if (isZip(file)) {
@@ -132,7 +132,7 @@ async function validateCommand(args: string[], out: (text: string) => void): Pro
         template: template.template,
       });
       checked.push({ file, report });
-      texts.push(formatZipReport(file, report));
+      texts.push(formatFilesReport(file, report));
     } else {
       const { report } = await validateTaskStream(fileStream(file), {
         ...taskFile,

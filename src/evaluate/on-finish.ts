@@ -2,6 +2,7 @@ import { rebuildLeaderboard } from "../leaderboard/snapshot";
 import { describeError } from "../log";
 import { ANALYSIS_CODE_VERSION } from "../analysis/statistics";
 import { analysesFor, analysisStatements, submissionFamilies } from "../review/analyses";
+import { sliceAnalysesFor, sliceAnalysisStatements } from "../review/slice-analyses";
 import type { StorageBindings } from "../storage/bindings";
 import { markReanalysed, outdatedAnalysisSubmissions } from "../storage/analyses";
 import { getEvaluation } from "../storage/evaluations";
@@ -31,7 +32,12 @@ async function reanalyseSubmission(
   const families = await submissionFamilies(bindings, submission, undefined, ending);
   const analyses = await analysesFor(bindings, submission, families);
   if (Object.keys(analyses).length === 0) return;
-  await bindings.DB.batch(analysisStatements(bindings.DB, submission, analyses, new Date().toISOString()));
+  const slices = await sliceAnalysesFor(bindings, submission, families);
+  const now = new Date().toISOString();
+  await bindings.DB.batch([
+    ...analysisStatements(bindings.DB, submission, analyses, now),
+    ...sliceAnalysisStatements(bindings.DB, submission, slices, now),
+  ]);
   if (submission.state === "accepted") await rebuildLeaderboard(bindings.DB);
 }
 

@@ -10,6 +10,7 @@ export const PROBLEMS = {
   invalid_metadata: { status: 400, title: "The submission metadata is invalid" },
   invalid_multipart: { status: 400, title: "The multipart body cannot be read" },
   missing_part: { status: 400, title: "A required form part is missing" },
+  unexpected_part: { status: 400, title: "A form part that does not belong" },
   metadata_duplicate_key: { status: 400, title: "The metadata JSON gives a key more than once" },
   invalid_query: { status: 400, title: "A query parameter is invalid" },
   unauthorized: { status: 401, title: "A valid bearer token is required" },

@@ -12,6 +12,7 @@ import type { SubmissionMetadata } from "../generated/types";
 import { newToken, SUBMITTER_TOKEN_PREFIX } from "../util/secret-tokens";
 import { hex, sha256Hex } from "../util/hash";
 import type { ValidationLimits, ValidationReport } from "../validate/report";
+import type { TaskReport } from "../validate/zip/files-report";
 import {
   AnyTaskFileValidator,
   behaviourSettings,
@@ -25,7 +26,7 @@ import { DEFAULT_PROMPT_TEMPLATE } from "../validate/mwe/template";
 export type IntakeOutcome =
   | { kind: "created"; submission: SubmissionRecord; submitterToken: string }
   | { kind: "duplicate"; submission: SubmissionRecord }
-  | { kind: "invalid"; report: ValidationReport }
+  | { kind: "invalid"; report: TaskReport }
   /** The metadata's format, task type and behaviour settings contradict each other: the file was not read. */
   | { kind: "invalid_metadata"; fields: { field: string; message: string }[] };
 
@@ -44,7 +45,7 @@ export const examplesKey = (sha256: string, taskType: string, prompts?: string):
   `examples/${sha256}/${taskType}${prompts === undefined ? "" : `-${prompts}`}.jsonl`;
 
 /** What a behaviour task's examples key says of its template: the start of the template text's SHA-256. */
-async function promptsVariant(template: string): Promise<string> {
+export async function promptsVariant(template: string): Promise<string> {
   return (await sha256Hex(template)).slice(0, 16);
 }
 

@@ -41,7 +41,7 @@ export async function replaceTaskFile(
   const choice = readFormatChoice({ ...submission.metadata, format });
   if (!choice.ok) throw new Error(`submission ${submission.id} has format choices it was not uploaded with`);
   const staged = await stageTaskFile(bindings, file, submission.taskType, limits, choice.choice);
-  if (staged.kind === "invalid") return staged;
+  if (staged.kind === "invalid") return { kind: "invalid", report: staged.report };
   if (staged.sha256 === submission.csvSha256) {
     await staged.discard();
     return { kind: "unchanged", submission };

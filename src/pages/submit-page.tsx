@@ -1,5 +1,5 @@
 import type { SubmissionWindow } from "../competition/settings";
-import type { ValidationReport } from "../generated/types";
+import type { TaskReport } from "../validate/zip/files-report";
 import { DEFAULT_BEHAVIOUR } from "../validate/task-file";
 import { Checkbox, ErrorSummary, Field, type FieldErrors } from "./components";
 import { Layout } from "./layout";
@@ -35,7 +35,7 @@ export interface SubmitPageProps {
   authorRows: number;
   errors: FieldErrors;
   /** The rejected file's report, shown above the form. */
-  report?: ValidationReport | undefined;
+  report?: TaskReport | undefined;
   /** A message about the last attempt that is not a field's (e.g. a row was added). */
   notice?: string | undefined;
   window: SubmissionWindow;

@@ -17,6 +17,10 @@ import { listExternalResults } from "../storage/external-results";
 import { currentEvaluations } from "../storage/evaluations";
 import { listResults } from "../storage/results";
 import { readExamples } from "../storage/examples";
+import { listSubmissionFiles, type SubmissionFile } from "../storage/submission-files";
+import { sliceResults } from "../analysis/slices";
+import { at } from "../analysis/checked";
+import type { Example } from "../validate/row-rules";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { TaskType } from "../validate/task-types";
 
@@ -160,34 +164,87 @@ function applicableMetrics(taskType: TaskType, headline: MetricName | null, fami
 
 /**
  * Analyses of every applicable metric over the given families (the chance level from the examples' classes), the
- * headline metric's first, each marked with its role.
+ * headline metric's first, each marked with its role. A submission of several files is analysed on its task: its
+ * parts' examples, in order (the controls and variants are slices: slice-analyses.ts).
  */
 export async function analysesFor(
   bindings: StorageBindings,
   submission: SubmissionRecord,
   families: FamilyData[],
 ): Promise<Record<string, Analysis>> {
-  const taskType = submission.taskType;
-  // A behaviour task's metrics compare the matching side with the other, whatever the number of answers: the
-  // classes' count gives no chance level for them.
-  const classCounts =
-    taskType === "sequence_prob" || taskType === "behaviour"
-      ? undefined
-      : await loadClassCounts(bindings.BLOBS, submission.examplesKey);
+  const files = await listSubmissionFiles(bindings.DB, submission.id, submission.fileVersion);
+  const indices = files.length > 0 ? taskIndices(files) : undefined;
+  const examples = needsExamples(submission.taskType)
+    ? await readExamples(bindings.BLOBS, submission.examplesKey)
+    : undefined;
+  const scope: ExamplesScope = {
+    taskType: submission.taskType,
+    ...(examples && { classCounts: classCountsOf(examples, indices) }),
+  };
+  return analyseScope(submission, scope, indices ? sliceFamilies(families, indices) : families).analyses;
+}
+
+/** Which examples a set of analyses is of: their task type, and the classes each has (for the chance level). */
+export interface ExamplesScope {
+  taskType: TaskType;
+  classCounts?: number[];
+}
+
+/**
+ * A behaviour task's metrics compare the matching side with the other, whatever the number of answers, and a
+ * sequence_prob task has no classes: the classes' count gives no chance level for them.
+ */
+export const needsExamples = (taskType: TaskType): boolean => taskType !== "sequence_prob" && taskType !== "behaviour";
+
+/** Each example's number of classes, of the examples at `indices` (all when absent), in that order. */
+export function classCountsOf(examples: readonly Example[], indices?: readonly number[]): number[] {
+  const chosen = indices ? indices.map((index) => at(examples, index)) : examples;
+  return chosen.flatMap((example) => ("classes" in example ? [example.classes.length] : []));
+}
+
+/** The task's examples in a submission of several files: its parts', in the metadata's order. */
+export function taskIndices(files: readonly SubmissionFile[]): number[] {
+  return files.filter((file) => file.role === "part").flatMap((file) => fileIndices(file));
+}
+
+export const fileIndices = (file: Pick<SubmissionFile, "firstExample" | "exampleCount">): number[] =>
+  Array.from({ length: file.exampleCount }, (_, k) => file.firstExample + k);
+
+/** Every family's results cut to the examples at `indices`, in that order (sliceResults). */
+export function sliceFamilies(families: readonly FamilyData[], indices: readonly number[]): FamilyData[] {
+  return families.map(({ definition, results }) => ({
+    definition,
+    results: new Map([...results].map(([model, modelResults]) => [model, sliceResults(modelResults, indices)])),
+  }));
+}
+
+/**
+ * The analyses of one set of examples' results (`headlineOnly`: of the headline metric alone), and the lines they
+ * were made from. The submission gives the headline metric and, for a behaviour task, which way is good.
+ */
+export function analyseScope(
+  submission: Pick<SubmissionRecord, "headlineMetric" | "metadata">,
+  scope: ExamplesScope,
+  families: FamilyData[],
+  headlineOnly = false,
+): { analyses: Record<string, Analysis>; lines: FamilyResults[] } {
+  const { taskType, classCounts } = scope;
   const analyses: Record<string, Analysis> = {};
   const { lines, unfit } = linesOf(families);
-  if (lines.length === 0) return analyses;
+  if (lines.length === 0) return { analyses, lines };
   let analysed: Analysis[];
   if (taskType === "behaviour") {
     // Which way is good comes from the submission: it orients the metrics and decides whether a loss exists.
     const matching = matchingBehaviourOf(submission.metadata);
-    analysed = analyseBehaviour(behaviourMetrics(matching), lines, matching, DEFAULT_OPTIONS, unfit);
+    const metrics = behaviourMetrics(matching).filter((metric) => !headlineOnly || metric.role === "headline");
+    analysed = analyseBehaviour(metrics, lines, matching, DEFAULT_OPTIONS, unfit);
   } else {
     const metrics = applicableMetrics(taskType, submission.headlineMetric, families);
-    analysed = analyseMetrics(taskType, metrics, lines, DEFAULT_OPTIONS, classCounts, unfit);
+    const chosen = headlineOnly ? metrics.slice(0, 1) : metrics;
+    analysed = analyseMetrics(taskType, chosen, lines, DEFAULT_OPTIONS, classCounts, unfit);
   }
   for (const analysis of analysed) analyses[analysis.metric.name] = analysis;
-  return analyses;
+  return { analyses, lines };
 }
 
 /**
@@ -238,10 +295,4 @@ export function analysisStatements(
       analysis,
     }),
   );
-}
-
-/** Each example's number of classes, from the stored normalised examples (for the chance level). */
-async function loadClassCounts(bucket: R2Bucket, examplesKey: string): Promise<number[] | undefined> {
-  const examples = await readExamples(bucket, examplesKey);
-  return examples?.flatMap((example) => ("classes" in example ? [example.classes.length] : []));
 }

@@ -14,6 +14,7 @@ import { upsertExternalResults } from "../storage/external-results";
 import type { SubmissionRecord } from "../storage/submissions";
 import type { ApiToken } from "../storage/api-tokens";
 import { analysesFor, analysisStatements, resultsKey, submissionFamilies } from "./analyses";
+import { sliceAnalysesFor, sliceAnalysisStatements } from "./slice-analyses";
 
 export interface UploadedFile {
   filename: string;
@@ -71,6 +72,7 @@ export async function receiveExternalResults(
   );
   const families = await submissionFamilies(bindings, submission, { definition: family, results: parsed });
   const analyses = await analysesFor(bindings, submission, families);
+  const slices = await sliceAnalysesFor(bindings, submission, families);
 
   const now = new Date().toISOString();
   await bindings.DB.batch([
@@ -84,6 +86,7 @@ export async function receiveExternalResults(
       fileVersion: submission.fileVersion,
     }),
     ...analysisStatements(bindings.DB, submission, analyses, now),
+    ...sliceAnalysisStatements(bindings.DB, submission, slices, now),
     appendAudit(bindings.DB, {
       at: now,
       actor: actor.id,

@@ -18,6 +18,7 @@ import { pagePolicy } from "../pages/layout";
 import { EditPage, SignInPage, StatusPage } from "../pages/status-page";
 import { authorRowsOf, fieldErrorsOf, formValuesOf, metadataFromForm, type FormValues } from "../pages/submit-form";
 import { DuplicatePage, SubmitPage, SubmittedPage } from "../pages/submit-page";
+import { ReplaceFilePage } from "../pages/replace-file-form";
 import { sessionPlot } from "../pages/session-plot";
 import {
   endSession,
@@ -27,12 +28,15 @@ import {
   submissionForToken,
 } from "../pages/submitter-session";
 import { settingsInForce } from "../storage/settings";
-import type { SubmissionRecord } from "../storage/submissions";
+import { getSubmission, type SubmissionRecord } from "../storage/submissions";
 import { editMetadata } from "../submissions/edit";
 import { editability, type NotEditable } from "../submissions/editable";
 import { submitterResults } from "../submissions/public-results";
+import { replaceFile } from "../submissions/replace-file";
 import { submitTask } from "../submissions/submit";
 import { withdrawSubmission } from "../submissions/withdraw";
+import type { ValidationReport } from "../validate/report";
+import { reportsTooLarge } from "../validate/zip/files-report";
 import { formatBytes } from "../validate/validator";
 
 /** Room for the form's text fields and the multipart framing on top of the file-size limit. */
@@ -66,6 +70,8 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.post("/submissions/:id/withdraw", limitConfirmation, withdraw);
   pages.get("/submissions/:id/edit", showEditForm);
   pages.post("/submissions/:id/edit", limitUrlEncoded, saveEdit);
+  // A new file counts against the client's upload allowance first, as PUT /v1/submissions/{id}/file does.
+  pages.post("/submissions/:id/file", limitUploads, replaceFromPage);
   pages.get("/submissions/:id/plot.svg", plot);
   pages.onError(renderErrorPage);
   return pages;
@@ -162,7 +168,7 @@ async function upload(c: PageContext): Promise<Response> {
         return page(c, <SubmitPage {...form} errors={fieldErrorsOf(outcome.fields)} />, 400);
       }
       case "invalid": {
-        const status = (outcome.report.counts.file_too_large ?? 0) > 0 ? 413 : 422;
+        const status = reportsTooLarge(outcome.report) ? 413 : 422;
         return page(c, <SubmitPage {...form} errors={new Map()} report={outcome.report} />, status);
       }
       case "duplicate":
@@ -193,6 +199,8 @@ async function readFormFields(reader: MultipartReader): Promise<{ values: FormVa
 const DONE_NOTICES: Readonly<Record<string, string>> = {
   withdrawn: "The task is withdrawn.",
   edited: "The task's details are saved.",
+  replaced: "The new file is in place: it is evaluated afresh, and the earlier file is kept.",
+  unchanged: "The file you sent is the one the task already has: nothing changed.",
 };
 
 /** The status page when the session's token opens this submission; otherwise the sign-in form. */
@@ -335,6 +343,62 @@ async function saveEdit(c: PageContext): Promise<Response> {
     case "saved":
       return doneRedirect(c, submission.id, "edited");
   }
+}
+
+/**
+ * The "Replace the file" form: the same service as PUT /v1/submissions/{id}/file, its file part streamed into it.
+ * A file that changes nothing comes back as a page saying why (the report inline for an invalid one); a new file,
+ * or the same one again, redirects to the status page (post/redirect/get).
+ */
+async function replaceFromPage(c: PageContext): Promise<Response> {
+  const session = await signedIn(c);
+  if ("response" in session) return session.response;
+  const { submission } = session;
+  const settings = await settingsInForce(c.env);
+  // Told before the body is read: a decided task's submitter need not upload in vain.
+  const editable = editability(submission, settings, new Date());
+  if (editable.kind === "not_editable") throw notEditable(editable);
+  const limits = validationLimits(settings);
+  const boundary = boundaryOf(c.req.header("content-type") ?? null);
+  if (!boundary) throw new ProblemError("unsupported_media_type", "Send the form as the status page does (multipart).");
+  if (Number(c.req.header("content-length") ?? Number.NaN) > limits.maxBytes + FORM_ENVELOPE_BYTES)
+    throw new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`);
+  const body = c.req.raw.body;
+  if (!body) throw new ProblemError("missing_part", "The form arrived empty.");
+  return withMultipart(body, boundary, async (reader) => {
+    const { file } = await readFormFields(reader);
+    const refused = (message: string, status: ContentfulStatusCode, report?: ValidationReport) =>
+      page(c, <ReplaceFilePage submission={submission} message={message} report={report} retry />, status);
+    if (!file?.filename) return refused("Choose the new task file.", 400);
+    const client = clientKey(c.req.header("cf-connecting-ip"));
+    const outcome = await replaceFile(c.env, settings, submission, reader.bodyChunks(), limits, client);
+    switch (outcome.kind) {
+      case "invalid": {
+        const { report } = outcome;
+        const tooLarge = (report.counts.file_too_large ?? 0) > 0;
+        const errors = `${report.errorCount} error${report.errorCount === 1 ? "" : "s"}`;
+        const message = tooLarge
+          ? `The new file is larger than ${formatBytes(limits.maxBytes)}: the task keeps its current file.`
+          : `The new file has ${errors}: the task keeps its current file. Fix what the report lists and send it again.`;
+        return refused(message, tooLarge ? 413 : 422, report);
+      }
+      case "duplicate":
+        return refused(
+          "These exact bytes were already submitted as another task: the task keeps its current file.",
+          409,
+        );
+      case "conflict": {
+        // The page names the file version: the one in place now, whoever changed it meanwhile.
+        const now = (await getSubmission(c.env.DB, submission.id)) ?? submission;
+        const message = "The submission was decided or replaced while you uploaded: nothing was changed.";
+        return page(c, <ReplaceFilePage submission={now} message={message} retry={false} />, 409);
+      }
+      case "unchanged":
+        return doneRedirect(c, submission.id, "unchanged");
+      case "replaced":
+        return doneRedirect(c, submission.id, "replaced");
+    }
+  });
 }
 
 const smallForm = bodyLimit({

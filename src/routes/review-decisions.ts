@@ -11,6 +11,8 @@ import { headlineFirst, metricRole } from "../review/analyses";
 import { decideSubmission } from "../review/decide";
 import { allowedDecisions, reviewVersion } from "../review/decisions";
 import { latestAnalyses } from "../storage/analyses";
+import { latestSliceAnalysis } from "../storage/slice-analyses";
+import { fileView, listSubmissionFiles } from "../storage/submission-files";
 import { listEvaluations } from "../storage/evaluations";
 import { listAudit } from "../storage/audit";
 import { listSubmissions } from "../storage/review-queue";
@@ -114,6 +116,9 @@ export function decisionRoutes(): Hono<ReviewEnv> {
       report: submission.report,
       evaluations,
       analysis: analysis?.analysis ?? null,
+      // A submission of several files, or of grouped examples: each slice and each task-minus-other slope difference.
+      slices: (await latestSliceAnalysis(c.env.DB, submission))?.analysis ?? null,
+      files: (await listSubmissionFiles(c.env.DB, submission.id, submission.fileVersion)).map(fileView),
       plotUrl: analysis ? `/v1/review/submissions/${submission.id}/plot.svg` : null,
       // Every analysed metric, the headline first (the one the task is judged on), then the secondary ones
       // (accuracy, coverage; loss for a classification_acc task), each with its verdicts and plot.

@@ -2,16 +2,17 @@ import { Hono, type Context } from "hono";
 import { renderPlot } from "../analysis/plot";
 import type { AppEnv, SubmitterVariables } from "../app-env";
 import { submissionWindow, validationLimits } from "../competition/settings";
-import { validateMetadataUpdate, validateSubmissionMetadata } from "../generated/validators";
+import { validateMetadataUpdate } from "../generated/validators";
 import { jsonBody } from "../http/json-body";
-import { readJsonPart } from "../http/json-part";
-import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
+import { boundaryOf, withMultipart } from "../http/multipart";
 import { ProblemError } from "../http/problem";
 import { holdsSubmitterToken, requireSubmitter } from "../http/submitter-auth";
 import { limitUploads } from "../http/upload-limit";
 import { clientKey } from "../intake-limits/client-key";
 import type { SubmissionMetadata } from "../generated/types";
-import { holdTaskFile } from "../intake/held-file";
+import { fileView, listSubmissionFiles, type SubmissionFile } from "../storage/submission-files";
+import { isFilesReport, reportLimitBytes, reportsTooLarge, type TaskReport } from "../validate/zip/files-report";
+import { fileTooLarge, withUploadParts } from "./upload-parts";
 import { settingsInForce } from "../storage/settings";
 import { lastReview, type SubmissionRecord } from "../storage/submissions";
 import { editMetadata } from "../submissions/edit";
@@ -21,7 +22,7 @@ import { replaceFile } from "../submissions/replace-file";
 import { rotateSubmitterToken } from "../submissions/rotate-token";
 import { submitTask } from "../submissions/submit";
 import { withdrawSubmission } from "../submissions/withdraw";
-import type { ValidationLimits, ValidationReport } from "../validate/report";
+import type { ValidationLimits } from "../validate/report";
 import { formatBytes } from "../validate/validator";
 
 /**
@@ -38,7 +39,6 @@ const TASK_FILE_MEDIA_TYPES: ReadonlySet<string> = new Set([
 
 /** Room for the metadata part and multipart framing on top of the file-size limit. */
 const ENVELOPE_BYTES = 256 * 1024;
-const MAX_METADATA_BYTES = 64 * 1024;
 
 type SubmitterContext = Context<AppEnv & { Variables: SubmitterVariables }>;
 
@@ -68,60 +68,28 @@ export function submissionRoutes(): Hono<AppEnv> {
 async function upload(c: Context<AppEnv>): Promise<Response> {
   const { settings, window, limits, boundary, body } = await checkUploadRequest(c);
   return withMultipart(body, boundary, (reader) =>
-    withUploadParts(c.env, reader, limits, async (metadata, file) => {
+    withUploadParts(c.env, reader, limits, async (metadata, files) => {
       const round = window.round?.name ?? null;
       const client = clientKey(c.req.header("cf-connecting-ip"));
-      const outcome = await submitTask(c.env, settings, file, metadata, limits, round, client);
+      const upload = files.kind === "one" ? files.chunks : files;
+      const outcome = await submitTask(c.env, settings, upload, metadata, limits, round, client);
       if (outcome.kind === "invalid_metadata") throw formatChoiceProblem(outcome.fields);
       if (outcome.kind === "invalid")
         throw invalidFileProblem(outcome.report, limits, "nothing was stored. Fix them and submit again.");
       const { submission } = outcome;
       const location = { location: `/v1/submissions/${submission.id}` };
       if (outcome.kind === "created") {
-        const created = { ...publicView(submission), submitterToken: outcome.submitterToken };
+        const files = await listSubmissionFiles(c.env.DB, submission.id, submission.fileVersion);
+        const created = { ...publicView(submission, files), submitterToken: outcome.submitterToken };
         return c.json({ ...created, evaluations: outcome.evaluations }, 201, location);
       }
       // Only the submission's own submitter sees its record; anyone else with the same bytes learns its id alone.
       const owner = await holdsSubmitterToken(c.req.header("authorization"), submission);
-      return c.json({ ...(owner ? publicView(submission) : { id: submission.id }), duplicate: true }, 200, location);
+      const stored = owner ? await listSubmissionFiles(c.env.DB, submission.id, submission.fileVersion) : [];
+      const view = owner ? publicView(submission, stored) : { id: submission.id };
+      return c.json({ ...view, duplicate: true }, 200, location);
     }),
   );
-}
-
-/**
- * Reads an upload's two parts, `metadata` and `file`, in either order, and gives them to `use`: the file as a
- * stream straight from the body when it comes second, or, when it comes first, from staging once the metadata
- * has been read (the metadata's task type decides how the file is checked). Metadata problems are found before
- * the file is checked in either order, and a held file is discarded however `use` ends.
- */
-async function withUploadParts<T>(
-  bindings: AppEnv["Bindings"],
-  reader: MultipartReader,
-  limits: ValidationLimits,
-  use: (metadata: SubmissionMetadata, file: AsyncIterable<Uint8Array>) => Promise<T>,
-): Promise<T> {
-  const first = await reader.nextPart();
-  if (first?.name === "metadata") {
-    const metadata = await readMetadata(reader);
-    if ((await reader.nextPart())?.name !== "file")
-      throw new ProblemError("missing_part", 'After "metadata", send the task file as a part named "file".');
-    return use(metadata, reader.bodyChunks());
-  }
-  if (first?.name !== "file")
-    throw new ProblemError(
-      "missing_part",
-      'Send two parts: "metadata" (JSON) and "file" (the task CSV, or a model-written evaluation in JSON Lines).',
-    );
-  const held = await holdTaskFile(bindings, reader.bodyChunks(), limits.maxBytes);
-  if (held.kind === "too_large") throw fileTooLarge(limits);
-  try {
-    if ((await reader.nextPart())?.name !== "metadata")
-      throw new ProblemError("missing_part", 'After "file", send the metadata (JSON) as a part named "metadata".');
-    const metadata = await readMetadata(reader);
-    return await use(metadata, await held.chunks());
-  } finally {
-    await held.discard();
-  }
 }
 
 /**
@@ -259,7 +227,8 @@ async function rotateToken(c: SubmitterContext): Promise<Response> {
 /** The submitter's view: the record, evaluations on public families, and verdicts once analysed. */
 async function status(c: SubmitterContext): Promise<Response> {
   const submission = c.get("submission");
-  return c.json({ ...publicView(submission), ...(await submitterResults(c.env.DB, submission)) });
+  const files = await listSubmissionFiles(c.env.DB, submission.id, submission.fileVersion);
+  return c.json({ ...publicView(submission, files), ...(await submitterResults(c.env.DB, submission)) });
 }
 
 /**
@@ -275,25 +244,26 @@ function formatChoiceProblem(fields: { field: string; message: string }[]): Prob
   );
 }
 
-/** The problem for a file the validator rejected: 413 past the size limit, else 422 with the whole report. */
-function invalidFileProblem(report: ValidationReport, limits: ValidationLimits, consequence: string): ProblemError {
-  if ((report.counts.file_too_large ?? 0) > 0) {
-    return new ProblemError("payload_too_large", `The task file is larger than ${formatBytes(limits.maxBytes)}.`, {
-      report,
-      limitBytes: limits.maxBytes,
-    });
+/**
+ * The problem for a file (or files) the validator rejected: 413 past the size limit, else 422 with the whole report
+ * (for several files, the files report, every issue under its file's name).
+ */
+function invalidFileProblem(report: TaskReport, limits: ValidationLimits, consequence: string): ProblemError {
+  const what = isFilesReport(report) ? "The task files have" : "The task file has";
+  if (reportsTooLarge(report)) {
+    const limitBytes = reportLimitBytes(report, limits);
+    const larger = isFilesReport(report) ? "are larger together than" : "is larger than";
+    return new ProblemError(
+      "payload_too_large",
+      `${isFilesReport(report) ? "The task files" : "The task file"} ${larger} ${formatBytes(limitBytes)}.`,
+      { report, limitBytes },
+    );
   }
   return new ProblemError(
     "invalid_task_file",
-    `The task file has ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`,
+    `${what} ${report.errorCount} error${report.errorCount === 1 ? "" : "s"}; ${consequence}`,
     { report },
   );
-}
-
-function fileTooLarge(limits: ValidationLimits): ProblemError {
-  return new ProblemError("payload_too_large", `The task file may be at most ${formatBytes(limits.maxBytes)}.`, {
-    limitBytes: limits.maxBytes,
-  });
 }
 
 function notEditableProblem(outcome: NotEditable): ProblemError {
@@ -331,20 +301,11 @@ async function checkUploadRequest(c: Context<AppEnv>) {
   return { settings, window, limits, boundary, body };
 }
 
-/** The current part, the metadata: JSON with each key once, in its schema. */
-function readMetadata(reader: MultipartReader): Promise<SubmissionMetadata> {
-  return readJsonPart(
-    reader,
-    MAX_METADATA_BYTES,
-    validateSubmissionMetadata,
-    "invalid_metadata",
-    "metadata",
-    "metadata_duplicate_key",
-  );
-}
-
-/** What the submitter may see: never the token hash or storage keys. */
-function publicView(submission: SubmissionRecord) {
+/**
+ * What the submitter may see: never the token hash or storage keys. A submission of several files lists them, each
+ * with its role and the range of the submission's examples it holds.
+ */
+function publicView(submission: SubmissionRecord, files: readonly SubmissionFile[] = []) {
   return {
     id: submission.id,
     state: submission.state,
@@ -357,5 +318,6 @@ function publicView(submission: SubmissionRecord) {
     examples: submission.exampleCount,
     csvSha256: submission.csvSha256,
     report: submission.report,
+    ...(files.length > 0 && { files: files.map(fileView) }),
   };
 }

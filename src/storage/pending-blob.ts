@@ -38,6 +38,16 @@ export class PendingBlob {
 
   /** Stores the bytes under finalKey (kept as it is when an object already has that key: same content). */
   async commit(finalKey: string, options: R2PutOptions = {}): Promise<void> {
+    if (this.completed) {
+      // Parked under the staging key by complete(): copied into place, then the staging copy goes.
+      try {
+        if (!(await this.bucket.head(finalKey))) await this.copy(finalKey, options);
+      } finally {
+        await this.bucket.delete(this.stagingKey);
+        this.completed = false;
+      }
+      return;
+    }
     if (!this.upload) {
       if (!(await this.bucket.head(finalKey))) await this.bucket.put(finalKey, this.take(this.buffered), options);
       this.chunks = [];
@@ -53,7 +63,10 @@ export class PendingBlob {
     }
   }
 
-  /** Stores the bytes under the staging key itself, to be read back (then discarded, or kept by the caller). */
+  /**
+   * Stores the bytes under the staging key itself, freeing the memory they held: to be read back, then discarded
+   * or committed under their final key.
+   */
   async complete(options: R2PutOptions = {}): Promise<void> {
     if (!this.upload) {
       await this.bucket.put(this.stagingKey, this.take(this.buffered), options);

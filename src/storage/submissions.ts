@@ -1,7 +1,7 @@
 import { readStoredJson } from "./stored-json";
 import { METRICS, type MetricName } from "../analysis/metrics";
 import type { SubmissionMetadata } from "../generated/types";
-import type { ValidationReport } from "../validate/report";
+import type { TaskReport } from "../validate/zip/files-report";
 import { EDITABLE_STATES, type SubmissionState } from "../submission-states";
 import type { TaskType } from "../validate/task-types";
 
@@ -25,7 +25,8 @@ export interface SubmissionRecord {
   csvBytes: number;
   examplesKey: string;
   exampleCount: number;
-  report: ValidationReport;
+  /** One file's validation report, or for a submission of several files their files report. */
+  report: TaskReport;
   submitterTokenHash: string;
   /** 1 at upload, one more per replacement of the file; results and analyses belong to one version. */
   fileVersion: number;
@@ -74,7 +75,7 @@ export function submissionFromRow(row: SubmissionRow): SubmissionRecord {
     csvBytes: row.csv_bytes,
     examplesKey: row.examples_key,
     exampleCount: row.example_count,
-    report: readStoredJson<ValidationReport>(row.report_json),
+    report: readStoredJson<TaskReport>(row.report_json),
     submitterTokenHash: row.submitter_token_hash,
     fileVersion: row.file_version,
     round: row.round,
@@ -91,14 +92,21 @@ export function storedMetricName(value: string | null): MetricName | null {
   return metric.name;
 }
 
-/** Inserts a submission; returns false (and writes nothing) when one with the same CSV hash already exists. */
-export async function insertSubmission(db: D1Database, record: SubmissionRecord): Promise<boolean> {
-  const result = await db
+/**
+ * The statement that inserts a submission. On a submission with the same CSV hash (the same bytes, or for several
+ * files the same manifest), `ignore` writes nothing, `fail` fails the statement and with it its batch.
+ */
+export function insertSubmissionStatement(
+  db: D1Database,
+  record: SubmissionRecord,
+  onConflict: "ignore" | "fail",
+): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO submissions (id, created_at, updated_at, state, task_type, title, metadata_json, csv_sha256, csv_key,
          csv_bytes, examples_key, example_count, report_json, submitter_token_hash, file_version, round, headline_metric)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-       ON CONFLICT (csv_sha256) DO NOTHING`,
+       ${onConflict === "ignore" ? "ON CONFLICT (csv_sha256) DO NOTHING" : ""}`,
     )
     .bind(
       record.id,
@@ -118,8 +126,12 @@ export async function insertSubmission(db: D1Database, record: SubmissionRecord)
       record.fileVersion,
       record.round,
       record.headlineMetric,
-    )
-    .run();
+    );
+}
+
+/** Inserts a submission; returns false (and writes nothing) when one with the same CSV hash already exists. */
+export async function insertSubmission(db: D1Database, record: SubmissionRecord): Promise<boolean> {
+  const result = await insertSubmissionStatement(db, record, "ignore").run();
   return result.meta.changes === 1;
 }
 

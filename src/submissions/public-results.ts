@@ -4,6 +4,8 @@ import { chooseMetric } from "../analysis/metrics";
 import { PLOT_AXES, isPlotAxis, lineVerdictWords, plotAxes } from "../analysis/plot";
 import { summariseEvaluation } from "../evaluate/summary";
 import { headlineFirst, metricRole } from "../review/analyses";
+import { latestSliceAnalysis } from "../storage/slice-analyses";
+import type { SlicesAnalysis } from "../analysis/slices-analysis";
 import { latestAnalyses, latestAnalysis } from "../storage/analyses";
 import { currentEvaluations } from "../storage/evaluations";
 import { privateFamilyNames } from "../storage/families";
@@ -137,11 +139,33 @@ export async function submitterResults(db: D1Database, submission: SubmissionRec
     headline && metricRole(submission, headline.metric) === "headline"
       ? { ...verdicts(headline), secondary: secondary.map(verdicts) }
       : null;
+  const slices = await latestSliceAnalysis(db, submission);
   return {
     // Progress and means, without the failures, the estimate and the budget (organisers' concerns).
     evaluations: evaluations.map(
       ({ failedShards: _failed, estimate: _estimate, tokenBudget: _budget, ...visible }) => visible,
     ),
     results,
+    // Each file, group and contrast of a submission with slices, on the headline metric; null without slices.
+    slices: slices ? withoutFamilies(slices.analysis, privateNames) : null,
+  };
+}
+
+/** A slices analysis without the given (private) families: in each slice's analysis, the contrasts and the rest. */
+export function withoutFamilies(slices: SlicesAnalysis, names: ReadonlySet<string>): SlicesAnalysis {
+  return {
+    ...slices,
+    slices: slices.slices.map(({ analysis, ...slice }) => ({
+      ...slice,
+      ...(analysis && {
+        analysis: {
+          ...analysis,
+          families: analysis.families.filter((family) => !names.has(family.family)),
+          unanalysed: analysis.unanalysed.filter((family) => !names.has(family.family)),
+        },
+      }),
+    })),
+    contrasts: slices.contrasts.filter((contrast) => !names.has(contrast.family)),
+    uncompared: slices.uncompared.filter((line) => !names.has(line.family)),
   };
 }

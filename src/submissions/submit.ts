@@ -1,6 +1,7 @@
 import type { CompetitionSettings } from "../competition/settings";
 import { startDefaultEvaluations, type DefaultStart, type DefaultStartBindings } from "../evaluate/start-defaults";
 import type { SubmissionMetadata } from "../generated/types";
+import { receiveTaskFiles, type TaskFilesUpload } from "../intake/receive-files";
 import { receiveTaskFile, type IntakeOutcome } from "../intake/receive-task";
 import type { ValidationLimits } from "../validate/report";
 
@@ -15,14 +16,18 @@ export type SubmitOutcome =
 export async function submitTask(
   bindings: DefaultStartBindings,
   settings: CompetitionSettings,
-  file: AsyncIterable<Uint8Array>,
+  /** One task file's bytes, or a zip or several files (whose metadata names each file's role). */
+  files: AsyncIterable<Uint8Array> | TaskFilesUpload,
   metadata: SubmissionMetadata,
   limits: ValidationLimits,
   round: string | null,
   /** The uploader (clientKey), whose allowance of automatic evaluations they count against. */
   client: string | null = null,
 ): Promise<SubmitOutcome> {
-  const outcome = await receiveTaskFile(bindings, file, metadata, limits, round);
+  const outcome =
+    "kind" in files
+      ? await receiveTaskFiles(bindings, files, metadata, limits, round)
+      : await receiveTaskFile(bindings, files, metadata, limits, round);
   if (outcome.kind !== "created") return outcome;
   return { ...outcome, evaluations: await startDefaultEvaluations(bindings, settings, outcome.submission, client) };
 }

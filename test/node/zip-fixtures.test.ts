@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import schema from "../../schemas/zip-report.schema.json";
-import { validateZipReport } from "../../src/generated/validators";
+import schema from "../../schemas/files-report.schema.json";
+import { validateFilesReport } from "../../src/generated/validators";
 import { validateTaskStream } from "../../src/validate/task-file";
+import { ROLE_ISSUE_CODES } from "../../src/intake/file-roles";
 import { ARCHIVE_ISSUE_SEVERITY } from "../../src/validate/zip/archive-issues";
-import { validateZipStream, type ZipReport } from "../../src/validate/zip/zip-validator";
+import { validateZipStream, type FilesReport } from "../../src/validate/zip/zip-validator";
 import { fileStream } from "../../src/cli/file-stream";
 import { ROOT, chunkedStream, isv, readBytes } from "./helpers";
 
@@ -16,12 +17,12 @@ const ZIPS = join(ROOT, "fixtures", "zips");
 const run = promisify(execFile);
 const TASKS = join(ROOT, "fixtures", "tasks");
 
-function checkZip(name: string): Promise<ZipReport> {
+function checkZip(name: string): Promise<FilesReport> {
   return validateZipStream(fileStream(join(ZIPS, name)));
 }
 
 /** code@entry for each archive issue, then each file listed: the whole outcome in one readable value. */
-function outcome(report: ZipReport): { valid: boolean; issues: string[]; files: string[] } {
+function outcome(report: FilesReport): { valid: boolean; issues: string[]; files: string[] } {
   return {
     valid: report.valid,
     issues: report.issues.map((issue) => `${issue.code}@${issue.entry ?? "-"}`),
@@ -99,7 +100,7 @@ describe("fixtures/zips: each archive's exact outcome", () => {
 
   it.each(Object.keys(CASES))("%s: the report is in its schema", async (name) => {
     const report = await checkZip(name);
-    expect(validateZipReport(report), JSON.stringify(validateZipReport.errors)).toBe(true);
+    expect(validateFilesReport(report), JSON.stringify(validateFilesReport.errors)).toBe(true);
   });
 
   it("covers every archive issue code", () => {
@@ -108,8 +109,8 @@ describe("fixtures/zips: each archive's exact outcome", () => {
     expect([...seen, "archive_too_large"].sort()).toEqual(Object.keys(ARCHIVE_ISSUE_SEVERITY).sort());
   });
 
-  it("lists the same codes as the schema", () => {
-    expect(Object.keys(ARCHIVE_ISSUE_SEVERITY)).toEqual(schema.$defs.code.enum);
+  it("lists the same codes as the schema: the archive's, then the roles'", () => {
+    expect([...Object.keys(ARCHIVE_ISSUE_SEVERITY), ...ROLE_ISSUE_CODES]).toEqual(schema.$defs.code.enum);
   });
 
   it("are what scripts/generate-zips.mjs makes, byte for byte", async () => {
@@ -216,7 +217,7 @@ describe("isv validate with zips and several files", () => {
       [valid, true],
       [zip("good.zip"), true],
     ]);
-    expect(validateZipReport(printed[1]?.report)).toBe(true);
+    expect(validateFilesReport(printed[1]?.report)).toBe(true);
   });
 
   it("prints a single zip's report as the archive report with --json", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { validateTaskStream } from "../../src/validate/task-file";
 import { classifyEntryName } from "../../src/validate/zip/entry-name";
 import { DEFAULT_ZIP_LIMITS } from "../../src/validate/zip/limits";
-import { ZipValidator, validateZipStream, type ZipReport } from "../../src/validate/zip/zip-validator";
+import { ZipValidator, validateZipStream, type FilesReport } from "../../src/validate/zip/zip-validator";
 import type { PromptTemplate } from "../../src/validate/mwe/template";
 import { ROOT, chunkedStream, isv, readBytes, seededDraws } from "./helpers";
 
@@ -22,7 +22,7 @@ async function check(
   bytes: Uint8Array,
   options: ConstructorParameters<typeof ZipValidator>[0] = {},
   chunkSize = 64 * 1024,
-): Promise<{ report: ZipReport; measured: ZipValidator["measurements"] }> {
+): Promise<{ report: FilesReport; measured: ZipValidator["measurements"] }> {
   const validator = new ZipValidator(options);
   const reader = chunkedStream(bytes, chunkSize).getReader();
   for (;;) {
@@ -33,7 +33,7 @@ async function check(
   return { report: validator.finish(), measured: validator.measurements };
 }
 
-const codes = (report: ZipReport): string[] => report.issues.map((issue) => issue.code);
+const codes = (report: FilesReport): string[] => report.issues.map((issue) => issue.code);
 /** A valid task file of one example, and the options that let one example pass. */
 const CSV = strToU8("prompt,completion\nA, b\n");
 const MIN_ONE = { file: { limits: { minExamples: 1 } } };

@@ -1,4 +1,4 @@
-import type { ZipReportIssue } from "../../generated/types";
+import type { FilesReportIssue } from "../../generated/types";
 
 /**
  * The closed set of archive issue codes: what is wrong with a zip itself, apart from the task files in it (their
@@ -26,8 +26,8 @@ export const ARCHIVE_ISSUE_SEVERITY = {
 
 export type ArchiveIssueCode = keyof typeof ARCHIVE_ISSUE_SEVERITY;
 
-/** One archive issue, as schemas/zip-report.schema.json lists it, its code narrowed to the table's keys. */
-export interface ArchiveIssue extends ZipReportIssue {
+/** One archive issue, as schemas/files-report.schema.json lists it, its code narrowed to the table's keys. */
+export interface ArchiveIssue extends FilesReportIssue {
   code: ArchiveIssueCode;
 }
 

@@ -1,8 +1,8 @@
-import type { ZipReport } from "../../generated/types";
+import type { FilesReport } from "../../generated/types";
 import { DEFAULT_LIMITS } from "../report";
 
 /** The limits an archive is read under, as the report records them (field meanings in the schema). */
-export type ZipLimits = ZipReport["limits"];
+export type ZipLimits = FilesReport["limits"];
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   // A submission is a handful of parts, controls and variants; 32 leaves room for __MACOSX junk and folders, and

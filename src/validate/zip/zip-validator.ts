@@ -1,7 +1,8 @@
-import type { ZipReport } from "../../generated/types";
+import type { FilesReport } from "../../generated/types";
 import { feedStream } from "../event-loop";
 import { defaultPromptTemplate, type PromptTemplate } from "../mwe/template";
 import { AnyTaskFileValidator, type TaskFileFormat, type TaskFileOptions } from "../task-file";
+import type { Example } from "../row-rules";
 import { formatCount } from "../text";
 import { ARCHIVE_ISSUE_SEVERITY, archiveIssue, type ArchiveIssue, type ArchiveIssueCode } from "./archive-issues";
 import { classifyEntryName, shownName } from "./entry-name";
@@ -16,11 +17,11 @@ import {
 } from "./framing";
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./limits";
 
-/** Version of the report's shape (schemas/zip-report.schema.json); bump on incompatible change. */
+/** Version of the report's shape (schemas/files-report.schema.json); bump on incompatible change. */
 export const ZIP_REPORT_SCHEMA_VERSION = 1;
 
-export type { ZipReport };
-export type ZipFileReport = ZipReport["files"][number];
+export type { FilesReport };
+export type ZipFileReport = FilesReport["files"][number];
 
 export interface ZipValidatorOptions {
   limits?: Partial<ZipLimits>;
@@ -28,6 +29,32 @@ export interface ZipValidatorOptions {
   file?: Omit<TaskFileOptions, "choice">;
   /** How a model-written evaluation's items become prompts; the default template when absent. */
   template?: PromptTemplate;
+  /** Receives each task file's bytes and examples as they are checked: how intake stores the files of a zip. */
+  sink?: ZipEntrySink;
+  /** The task type to check a file as, by its name, instead of `file.taskType` (a control may be of another type). */
+  taskTypeOf?: (name: string) => string | undefined;
+}
+
+/** A failure of the sink (storage), not of the archive: it reaches the caller as it is, never as corrupt_archive. */
+export class ZipSinkError extends Error {
+  constructor(readonly failure: unknown) {
+    super("the zip's files could not be staged", { cause: failure });
+  }
+}
+
+/** Where each task file of a zip goes as it is read (src/intake/receive-files.ts stages them in R2). */
+export interface ZipEntrySink {
+  /** A task file starts; called before any of its bytes. */
+  open(name: string): ZipEntryStage;
+}
+
+export interface ZipEntryStage {
+  /** Each valid example, in file order. */
+  example(example: Example): void;
+  /** Each inflated piece, in order, once checked; `invalid` once the file is known to have an error. */
+  data(bytes: Uint8Array, invalid: boolean): Promise<void>;
+  /** The file was read whole and its checksum matched. */
+  end(): Promise<void>;
 }
 
 /** The first bytes of archives and compressed files: a task file's name can say .csv and its bytes be a zip. */
@@ -55,7 +82,7 @@ interface OpenEntry {
   index: number;
   name: string;
   /** A task file's format and checks; none for a folder or junk, whose bytes are inflated, checked and dropped. */
-  task: { format: TaskFileFormat; validator: AnyTaskFileValidator } | undefined;
+  task: { format: TaskFileFormat; validator: AnyTaskFileValidator; stage: ZipEntryStage | undefined } | undefined;
   /** A folder entry: any byte it inflates to is refused. */
   folder: boolean;
   inflater: EntryInflater;
@@ -118,7 +145,7 @@ export class ZipValidator {
     }
   }
 
-  finish(): ZipReport {
+  finish(): FilesReport {
     if (!this.stopped)
       try {
         this.framing.finish();
@@ -202,11 +229,20 @@ export class ZipValidator {
           : `The same name as ${earlier} but for case (or how it is written), so the same file on many systems; rename one.`,
       );
     this.names.set(entry.key, entry.name);
+    const stage = this.options.sink?.open(entry.name);
+    const onExample = this.options.file?.onExample;
+    const { taskTypeOf } = this.options;
+    const taskType = taskTypeOf ? taskTypeOf(entry.name) : this.options.file?.taskType;
     const validator = new AnyTaskFileValidator({
       ...this.options.file,
+      ...(taskType === undefined ? { taskType: undefined } : { taskType }),
       choice: { format: entry.format, template: this.template, behaviourGiven: false },
+      onExample: (example) => {
+        onExample?.(example);
+        stage?.example(example);
+      },
     });
-    const task = { format: entry.format, validator };
+    const task = { format: entry.format, validator, stage };
     this.current = this.openEntryData(this.entries - 1, entry.name, task, false, header.method);
     return "read";
   }
@@ -280,7 +316,11 @@ export class ZipValidator {
       open.head.push(...bytes.subarray(0, MAGIC_BYTES - open.head.length));
       if (this.refuseIfArchive(open)) return;
     }
-    await open.task.validator.write(bytes);
+    const { validator, stage } = open.task;
+    await validator.write(bytes);
+    await stage?.data(bytes, validator.hasErrors).catch((error: unknown) => {
+      throw new ZipSinkError(error);
+    });
   }
 
   private refuseIfArchive(open: OpenEntry): boolean {
@@ -307,8 +347,11 @@ export class ZipValidator {
       return this.refuseDamaged(open, "the contents do not match the checksum and size the archive records");
     this.current = undefined;
     if (!task) return;
-    const { format, validator } = task;
+    const { format, validator, stage } = task;
     const report = validator.finish();
+    await stage?.end().catch((error: unknown) => {
+      throw new ZipSinkError(error);
+    });
     this.files.push({
       index: open.index,
       file: {
@@ -349,6 +392,7 @@ export class ZipValidator {
 
   /** Something the reader did not expect threw: the archive is reported corrupt, never left to crash the caller. */
   private refuseUnexpected(error: unknown): void {
+    if (error instanceof ZipSinkError) throw error.failure;
     this.current = undefined;
     const detail = error instanceof Error ? ` (${error.message})` : "";
     this.refuse("corrupt_archive", `The archive could not be read${detail}; zip the files again.`);
@@ -377,7 +421,7 @@ function inflateFailure(reason: string): string {
 export async function validateZipStream(
   stream: ReadableStream<Uint8Array>,
   options: ZipValidatorOptions = {},
-): Promise<ZipReport> {
+): Promise<FilesReport> {
   const validator = new ZipValidator(options);
   await feedStream(stream, validator);
   return validator.finish();
