@@ -282,6 +282,9 @@ describe("what else comes with the files", () => {
       files: [{ name: "evil\u202Ecsv.exe", bytes: memoTrap }],
     });
     const report = (await problemOf(response)).report as { issues: { code: string; entry?: string }[] };
-    expect(report.issues.map((issue) => [issue.code, issue.entry])).toContainEqual(["unsafe_name", "evil\\u{202e}csv.exe"]);
+    expect(report.issues.map((issue) => [issue.code, issue.entry])).toContainEqual([
+      "unsafe_name",
+      "evil\\u{202e}csv.exe",
+    ]);
   });
 });
