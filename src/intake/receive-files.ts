@@ -12,14 +12,8 @@ import type { StorageBindings } from "../storage/bindings";
 import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
 import { fileBytesInUse, insertSubmissionFileStatements, type SubmissionFile } from "../storage/submission-files";
-import {
-  csvBytesInUse,
-  findSubmissionByCsvHash,
-  insertSubmissionStatement,
-  type SubmissionRecord,
-} from "../storage/submissions";
+import { csvBytesInUse, findSubmissionByCsvHash, insertSubmissionStatement } from "../storage/submissions";
 import { hex, sha256Hex } from "../util/hash";
-import { newToken, SUBMITTER_TOKEN_PREFIX } from "../util/secret-tokens";
 import type { PromptTemplate } from "../validate/mwe/template";
 import type { ValidationLimits } from "../validate/report";
 import type { Example } from "../validate/row-rules";
@@ -31,7 +25,7 @@ import { withIssues } from "../validate/zip/files-report";
 import { DEFAULT_ZIP_LIMITS } from "../validate/zip/limits";
 import { ZipValidator, ZIP_REPORT_SCHEMA_VERSION, type ZipEntryStage } from "../validate/zip/zip-validator";
 import { declaredFileProblems, fileNameKey, planFiles, type PlannedFile } from "./file-roles";
-import { examplesKey, promptsVariant, taskFileKey, type IntakeOutcome } from "./receive-task";
+import { examplesKey, newSubmission, promptsVariant, taskFileKey, type IntakeOutcome } from "./receive-task";
 
 /** The files of one upload: a zip's bytes, or the upload's `file` parts, each with the filename it was sent with. */
 export type TaskFilesUpload =
@@ -363,31 +357,14 @@ async function record(
       httpMetadata: { contentType: "application/json" },
     });
     await joinExamples(bindings.BLOBS, files, allExamplesKey);
-    const submitterToken = newToken(SUBMITTER_TOKEN_PREFIX);
-    const now = new Date().toISOString();
-    const declaredType = metadata.taskType ?? taskType;
-    const submission: SubmissionRecord = {
-      id: crypto.randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-      state: "valid",
-      taskType,
-      headlineMetric: headlineMetricName(taskType, declaredType) ?? null,
-      title: metadata.title,
-      metadata:
-        taskType === "behaviour"
-          ? { ...metadata, taskType: declaredType, behaviour: behaviourSettings(metadata) }
-          : { ...metadata, taskType: declaredType },
+    const { submission, submitterToken } = await newSubmission(metadata, taskType, round, {
       csvSha256: manifestSha,
       csvKey: manifestKey,
       csvBytes: files.reduce((sum, file) => sum + file.bytes, 0),
       examplesKey: allExamplesKey,
       exampleCount: files.reduce((sum, file) => sum + file.exampleCount, 0),
       report,
-      submitterTokenHash: await sha256Hex(submitterToken),
-      fileVersion: 1,
-      round,
-    };
+    });
     try {
       await bindings.DB.batch([
         insertSubmissionStatement(bindings.DB, submission, "fail"),

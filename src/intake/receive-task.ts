@@ -173,33 +173,14 @@ export async function receiveTaskFile(
       return { kind: "duplicate", submission: existing };
     }
     await staged.keep();
-    const submitterToken = newToken(SUBMITTER_TOKEN_PREFIX);
-    const now = new Date().toISOString();
-    // The name the submitter declared (the validator resolved it: classification_acc is a classification task)
-    // decides the metric the task is judged on; without one, the type inferred from the header does.
-    const declaredType = metadata.taskType ?? taskType;
-    const submission: SubmissionRecord = {
-      id: crypto.randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-      state: "valid",
-      taskType,
-      headlineMetric: headlineMetricName(taskType, declaredType) ?? null,
-      title: metadata.title,
-      metadata:
-        taskType === "behaviour"
-          ? { ...metadata, taskType: declaredType, format: "mwe", behaviour: behaviourSettings(metadata) }
-          : { ...metadata, taskType: declaredType },
+    const { submission, submitterToken } = await newSubmission(metadata, taskType, round, {
       csvSha256: sha256,
       csvKey: staged.fileKey,
       csvBytes: report.stats.bytes,
       examplesKey: staged.examplesKey,
       exampleCount: report.stats.examples,
       report,
-      submitterTokenHash: await sha256Hex(submitterToken),
-      fileVersion: 1,
-      round,
-    };
+    });
     if (!(await insertOrUndo(bindings, submission))) {
       // Another upload of the same bytes won the race; its objects are these same bytes, so nothing to undo.
       const winner = await findSubmissionByCsvHash(bindings.DB, sha256);
@@ -211,6 +192,47 @@ export async function receiveTaskFile(
     await staged.discard();
     throw error;
   }
+}
+
+/** What a new submission's record says of its file (or files): their hash, keys, sizes and report. */
+export type SubmittedFile = Pick<
+  SubmissionRecord,
+  "csvSha256" | "csvKey" | "csvBytes" | "examplesKey" | "exampleCount" | "report"
+>;
+
+/**
+ * A new submission's record, in review, and its submitter token (shown once; only its hash is kept). A behaviour
+ * task's metadata records its format and the behaviour settings used, defaults filled in.
+ */
+export async function newSubmission(
+  metadata: SubmissionMetadata,
+  taskType: TaskType,
+  round: string | null,
+  file: SubmittedFile,
+): Promise<{ submission: SubmissionRecord; submitterToken: string }> {
+  const submitterToken = newToken(SUBMITTER_TOKEN_PREFIX);
+  const now = new Date().toISOString();
+  // The name the submitter declared (the validator resolved it: classification_acc is a classification task)
+  // decides the metric the task is judged on; without one, the type inferred from the header does.
+  const declaredType = metadata.taskType ?? taskType;
+  const submission: SubmissionRecord = {
+    id: crypto.randomUUID(),
+    createdAt: now,
+    updatedAt: now,
+    state: "valid",
+    taskType,
+    headlineMetric: headlineMetricName(taskType, declaredType) ?? null,
+    title: metadata.title,
+    metadata:
+      taskType === "behaviour"
+        ? { ...metadata, taskType: declaredType, format: "mwe", behaviour: behaviourSettings(metadata) }
+        : { ...metadata, taskType: declaredType },
+    ...file,
+    submitterTokenHash: await sha256Hex(submitterToken),
+    fileVersion: 1,
+    round,
+  };
+  return { submission, submitterToken };
 }
 
 /** Inserts the record; if that fails, removes the objects just placed unless another record uses them. */
