@@ -19,9 +19,9 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { build } from "esbuild";
 import { OUT, ROOT } from "../bench/common.mjs";
 import { integerFromEnv } from "./env-integer.mjs";
+import { bundleForNode } from "./lib/bundle-node.mjs";
 
 /** Replicates a worker runs per message: small enough to balance two workers, large enough to cost nothing. */
 const CHUNK = 50;
@@ -45,17 +45,10 @@ async function work() {
 
 /** Bundles bench/calibrate-slope-difference.ts (src/analysis from the working tree) into `dir`. */
 async function bundleDifference(dir) {
-  const outfile = join(dir, "calibrate-slope-difference.mjs");
-  await build({
-    entryPoints: [join(ROOT, "bench", "calibrate-slope-difference.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-  });
-  return outfile;
+  return bundleForNode(
+    join(ROOT, "bench", "calibrate-slope-difference.ts"),
+    join(dir, "calibrate-slope-difference.mjs"),
+  );
 }
 
 /** Bundles bench/calibrate.ts (with src/analysis from the working tree or from `rev`) into `dir`. */
@@ -77,18 +70,7 @@ async function bundleCalibration(dir, rev) {
       },
     });
   }
-  const outfile = join(dir, "calibrate.mjs");
-  await build({
-    entryPoints: [join(ROOT, "bench", "calibrate.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    logLevel: "warning",
-    plugins,
-  });
-  return outfile;
+  return bundleForNode(join(ROOT, "bench", "calibrate.ts"), join(dir, "calibrate.mjs"), plugins);
 }
 
 async function main() {

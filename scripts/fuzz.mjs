@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { build } from "esbuild";
 import { integerFromEnv } from "./env-integer.mjs";
+import { bundleForNode } from "./lib/bundle-node.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -65,16 +65,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "isv-fuzz-"));
   let failed = false;
   try {
-    const outfile = join(dir, "fuzz.mjs");
-    await build({
-      entryPoints: [join(ROOT, "test", "fuzz", "index.ts")],
-      outfile,
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      logLevel: "warning",
-    });
+    const outfile = await bundleForNode(join(ROOT, "test", "fuzz", "index.ts"), join(dir, "fuzz.mjs"));
     const bundle = pathToFileURL(outfile).href;
     const fuzz = await import(bundle);
     const bases = fuzz.loadBases((file) => new Uint8Array(readFileSync(join(ROOT, file))));
