@@ -61,10 +61,29 @@ after the model (ada.csv, babbage.csv, ...).
   --seed N, --samples B  bootstrap seed (default ${DEFAULT_OPTIONS.seed}) and resamples (default ${DEFAULT_OPTIONS.bootstrapSamples})
   --json                 print the analysis object only
   --plot FILE.svg        also draw the plot
+
+       isv analyse (--task DIR ... | RESULT.csv ...) [--control DIR ...] [--variant LABEL=DIR ...] [--paired]
+                   [options above but --plot]
+       isv analyse --files FILES.json [options above but --plot] RESULT.csv ...
+
+A task of several files (isv submit's parts, controls and variants), analysed as the service does: each slice (the
+task, its parts when there are several, each control and variant) on the headline metric, then per family line
+the task's slope minus each control's and variant's, with its interval and whether it excludes 0. Each DIR holds
+one RESULT.csv per model for that file's examples.
+  --task DIR             a part of the task (again for each part, in order); or give the task's RESULT.csv files
+  --control DIR          a control: data on which models should scale normally (named by its directory)
+  --variant LABEL=DIR    a variant of the task (zero-shot, few-shot), named by its label
+  --paired               the controls and variants match the task example by example (the same examples, in the
+                         same order): the difference is taken per example; otherwise the two slopes are compared
+                         unpaired
+  --files FILES.json     the files' roles and ranges in one list of examples ({ name, role, label?, paired?,
+                         firstExample, examples } each: the "files" of GET /v1/review/submissions/ID, or that whole
+                         body); then each RESULT.csv holds one model's results over the whole submission
+  --json                 print the slices analysis only (schemas/slices-analysis.schema.json)
 Exit status: 0 analysed, 2 bad input.`;
 
 /** A bad argument or unreadable input: the message, then where to find the usage. */
-const ANALYSE: CommandUsage = { prefix: "isv analyse", usage: 'Run "isv analyse --help" for usage.' };
+export const ANALYSE: CommandUsage = { prefix: "isv analyse", usage: 'Run "isv analyse --help" for usage.' };
 
 const BUILT_IN: FamilyDefinition[] = [
   gpt3,
@@ -157,7 +176,7 @@ export function analyseCommand(
  * The matching behaviour of behaviour results (--matching, default undesired); undefined for other task types,
  * which have no matching side.
  */
-function matchingFor(name: string | undefined, taskType: AnalysedType): MatchingBehaviour | undefined {
+export function matchingFor(name: string | undefined, taskType: AnalysedType): MatchingBehaviour | undefined {
   if (taskType !== "behaviour") {
     if (name !== undefined) throw new UsageError("--matching applies to behaviour results only", ANALYSE);
     return undefined;
@@ -237,7 +256,7 @@ export function formatAnalysis(analysis: Analysis): string {
  * for a family of sizes x RLHF steps, its lines along `--axis` (familyLines), lines with too few of the given models
  * reported as warnings.
  */
-function linesToAnalyse(
+export function linesToAnalyse(
   family: FamilyDefinition | undefined,
   models: { id: string; results: ModelResults }[],
   scaleArguments: readonly string[],
@@ -304,7 +323,7 @@ function knownScales(family: FamilyDefinition): Extract<ReturnType<typeof family
   return known;
 }
 
-function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefinition | undefined {
+export function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefinition | undefined {
   if (name === undefined)
     return BUILT_IN.find((family) => modelIds.every((id) => family.models.some((model) => model.id === id)));
   const builtIn = BUILT_IN.find((family) => family.name === name);
@@ -329,7 +348,7 @@ function resolveFamily(name: string | undefined, modelIds: string[]): FamilyDefi
   return definition;
 }
 
-type AnalysedType = Exclude<TaskType, "numeric">;
+export type AnalysedType = Exclude<TaskType, "numeric">;
 
 /** The type names --type takes, each with the task type it names (the prize's classification aliases too). */
 const TYPE_NAMES: { name: string; taskType: AnalysedType }[] = ACCEPTED_TASK_TYPE_NAMES.flatMap((name) => {
@@ -343,7 +362,7 @@ const TYPE_NAMES: { name: string; taskType: AnalysedType }[] = ACCEPTED_TASK_TYP
  * told apart by the file, so a --metric that one of them is judged on picks it: --metric
  * absolute_logodds_difference on a logodds file analyses an absolute_logodds task.
  */
-function taskTypeFor(
+export function taskTypeFor(
   typeName: string | undefined,
   metricName: string | undefined,
   text: string,
@@ -370,7 +389,7 @@ function taskTypeFor(
 }
 
 /** The type a results file's header shows (its first row that is not blank). */
-function inferType(text: string): AnalysedType {
+export function inferType(text: string): AnalysedType {
   const header = /^\ufeff?(?:[ \t,]*(?:\r\n|\n|\r))*([^\r\n]*)/.exec(text)?.[1] ?? "";
   const names = new Set(header.split(",").map((name) => name.trim().replace(/^"(.*)"$/, "$1")));
   // `logodds` is the column's name in the pipeline's older files (results-csv.ts reads it, with a warning).
@@ -390,7 +409,7 @@ export function parseScale(text: string): number | undefined {
   return value > 0 && Number.isFinite(value) ? value : undefined;
 }
 
-function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
+export function wholeNumber(text: string | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0)
@@ -398,7 +417,7 @@ function wholeNumber(text: string | undefined, fallback: number, flag: string): 
   return value;
 }
 
-function isFile(path: string): boolean {
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {
@@ -406,7 +425,7 @@ function isFile(path: string): boolean {
   }
 }
 
-function readText(path: string): string {
+export function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch {

@@ -41,25 +41,27 @@ export function formatReport(file: string, report: ValidationReport): string {
 /**
  * A zip's report: the archive's own issues, then each task file's report as formatReport prints one alone, named
  * as a path inside the archive (`submission.zip/task/part-1.csv`, as Python names files in a zip), then a summary
- * line for the archive.
+ * line for the archive. Without a zip (`file` undefined: files sent side by side), each file by its own name, and
+ * the summary line for "the files".
  */
-export function formatFilesReport(file: string, report: FilesReport): string {
+export function formatFilesReport(file: string | undefined, report: FilesReport): string {
   const lines: string[] = [];
+  const inside = (name: string): string => (file === undefined ? name : `${file}/${name}`);
   for (const issue of report.issues) {
-    const where = issue.entry === undefined ? file : `${file}/${issue.entry}`;
+    const where = issue.entry === undefined ? (file ?? "the files") : inside(issue.entry);
     lines.push(`${issue.severity} ${issue.code}: ${where}: ${issue.message}`);
   }
-  for (const entry of report.files) lines.push(formatReport(`${file}/${entry.name}`, entry.report));
+  for (const entry of report.files) lines.push(formatReport(inside(entry.name), entry.report));
   const valid = report.files.filter((entry) => entry.report.valid).length;
   const archiveErrors = report.issues.filter((issue) => issue.severity === "error").length;
   const parts = [
     plural(report.files.length, "task file"),
     `${valid} valid`,
-    `${plural(report.errorCount, "error")}${archiveErrors > 0 ? ` (${archiveErrors} in the archive)` : ""}`,
+    `${plural(report.errorCount, "error")}${archiveErrors > 0 ? ` (${archiveErrors} ${file === undefined ? "about the files together" : "in the archive"})` : ""}`,
     plural(report.warningCount, "warning"),
   ];
   lines.push(
-    `${file}: ${report.valid ? "valid" : "INVALID"}: ${parts.join(", ")}${report.truncated ? " (reading stopped at the first archive error)" : ""}`,
+    `${file ?? "the files"}: ${report.valid ? "valid" : "INVALID"}: ${parts.join(", ")}${report.truncated ? " (reading stopped at the first archive error)" : ""}`,
   );
   return lines.join("\n");
 }

@@ -9,6 +9,7 @@ import { DEFAULT_PROMPT_TEMPLATE, parsePromptTemplate } from "../validate/mwe/te
 import { validateTaskStream } from "../validate/task-file";
 import { validateZipStream, type FilesReport } from "../validate/zip/zip-validator";
 import { ANALYSE_USAGE, analyseCommand } from "./analyse-command";
+import { analyseSlicesCommand, asksForSlices } from "./analyse-slices";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { FAMILY_USAGE, familyCommand } from "./family-command";
 import { fileStream } from "./file-stream";
@@ -17,10 +18,10 @@ import { SUBMIT_USAGE, parseFormat, statusCommand, submitCommand } from "./submi
 import { TOKEN_USAGE, tokenCommand } from "./token-command";
 
 const USAGE = `Usage: isv validate FILE... [--format csv|mwe] [--type TYPE] [--template TEXT] [--min-examples N] [--json]
-       isv analyse RESULT.csv ... (see isv analyse --help)
+       isv analyse RESULT.csv ..., isv analyse --task DIR --control DIR ... (see isv analyse --help)
        isv token create|list|revoke (see isv token --help)
        isv family check FAMILY.json (see isv family --help)
-       isv submit FILE --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
+       isv submit FILE... --url URL --meta METADATA.json, isv status ID --url URL --token TOKEN (see isv submit --help)
 
 Checks a task file the way the service will: a CSV in the Inverse Scaling Prize's formats, or a model-written
 evaluation (JSON Lines with question, answer_matching_behavior, answer_not_matching_behavior). Several files
@@ -51,7 +52,7 @@ export async function main(argv: string[], out: (text: string) => void, err: (te
         out(ANALYSE_USAGE);
         return 0;
       }
-      return analyseCommand(rest, out, err);
+      return asksForSlices(rest) ? analyseSlicesCommand(rest, out, err) : analyseCommand(rest, out, err);
     }
     if (command === "submit" || command === "status") {
       if (rest.includes("--help") || rest.includes("-h")) {

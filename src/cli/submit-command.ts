@@ -1,13 +1,26 @@
-import { openAsBlob, readFileSync } from "node:fs";
+import { openAsBlob, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
+import { fixedLabel } from "../analysis/labels";
+import type { SlicesAnalysis } from "../generated/types";
+import { declaredFileProblems, type DeclaredFile } from "../intake/file-roles";
+import type { PromptTemplate } from "../validate/mwe/template";
 import type { ValidationReport } from "../validate/report";
-import { readFormatChoice, validateTaskStream, type TaskFileFormat, type TaskFileKind } from "../validate/task-file";
+import {
+  readFormatChoice,
+  validateTaskStream,
+  type FormatChoice,
+  type TaskFileFormat,
+  type TaskFileKind,
+} from "../validate/task-file";
+import { isFilesReport, type TaskReport } from "../validate/zip/files-report";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
 import { fileStream } from "./file-stream";
-import { formatReport } from "./format-report";
-import { fixedLabel } from "../analysis/labels";
+import { formatFilesReport, formatReport } from "./format-report";
+import { formatSlices } from "./format-slices";
+import { checkTaskFiles, declaredFiles, formatSubmittedFiles, isZip, type SubmittedFile } from "./submit-files";
 
-export const SUBMIT_USAGE = `Usage: isv submit FILE --url URL --meta METADATA.json [--format csv|mwe] [--type TYPE] [--title TEXT] [--no-wait]
+export const SUBMIT_USAGE = `Usage: isv submit FILE... --url URL --meta METADATA.json [--role NAME=ROLE[:LABEL] ...] [--paired NAME ...]
+                  [--format csv|mwe] [--type TYPE] [--title TEXT] [--no-wait]
        isv status ID --url URL --token TOKEN
 
 submit checks FILE locally (as isv validate does), uploads it with its metadata, prints the submission's id and
@@ -15,8 +28,16 @@ submitter token (keep it: it is shown once), then shows each model's progress un
 the verdicts. FILE is a task CSV or a model-written evaluation (JSON Lines), told apart by its first bytes unless
 --format (or the metadata's "format") says which; a model-written evaluation's prompt template and which way
 its behaviour is good go in the metadata's "behaviour". status prints a submission's state, progress and verdicts
-once.
-Exit status: 0 done, 1 the file or the service refused it, 2 usage error or unreadable file.`;
+once, and for a submission of several files each slice's verdicts and the task − control differences.
+
+Several files (a task in parts, a control, variants) go as one zip (FILE.zip, alone) or as several FILEs, each
+sent under its base name. The metadata's "files" gives each its role (name, role part|control|variant, label,
+paired); --role and --paired add to it or override it. Every file must have a role: a zip's or FILE's files are
+checked with their roles as the service will check them, and nothing is sent while any has errors.
+  --role NAME=ROLE[:LABEL]  NAME (a FILE as given, or a path inside the zip) is a part, a control or a variant
+                            (a variant needs its LABEL: --role few.csv=variant:few-shot)
+  --paired NAME             NAME's examples match the task's one to one, in order: its contrast is paired
+Exit status: 0 done, 1 the files or the service refused them, 2 usage error or unreadable file.`;
 
 const SUBMIT: CommandUsage = { prefix: "isv", usage: SUBMIT_USAGE };
 
@@ -42,6 +63,10 @@ interface SubmissionView {
   }[];
   /** The headline metric's verdicts (the one the task is judged on), then the secondary metrics'. */
   results: (MetricVerdicts & { secondary?: MetricVerdicts[] }) | null;
+  /** A submission of several files: each file's role and range of examples. */
+  files?: SubmittedFile[];
+  /** Each slice's analysis and the task − control differences, once analysed (null before; absent for one file). */
+  slices?: SlicesAnalysis | null;
 }
 
 interface MetricVerdicts {
@@ -113,57 +138,59 @@ export async function submitCommand(
       type: { type: "string" },
       format: { type: "string" },
       title: { type: "string" },
+      role: { type: "string", multiple: true, default: [] },
+      paired: { type: "string", multiple: true, default: [] },
       "no-wait": { type: "boolean", default: false },
     },
   });
-  const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0) throw new UsageError("give exactly one FILE", SUBMIT);
+  if (positionals.length === 0) throw new UsageError("give a FILE", SUBMIT);
+  if (positionals.length > 1 && positionals.some(isZip))
+    throw new UsageError("a zip is sent alone: put every task file in it", SUBMIT);
   if (!values.url || !values.meta) throw new UsageError("--url and --meta are required", SUBMIT);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(values.meta, "utf8"));
-  } catch {
-    throw new UsageError(`cannot read ${values.meta} as JSON`, SUBMIT);
-  }
-  // The service checks every field; here it only has to be an object the flags can add to.
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
-    throw new UsageError(`${values.meta} must hold a JSON object`, SUBMIT);
-  const metadata: Record<string, unknown> = { ...parsed };
+  const metadata = readMetadata(values.meta);
   if (values.type) metadata.taskType = values.type;
   if (values.title) metadata.title = values.title;
   const format = parseFormat(values.format, SUBMIT);
   if (format) metadata.format = format;
+  const roles = values.role ?? [];
+  const paired = values.paired ?? [];
+  const [first] = positionals;
+  const several =
+    positionals.length > 1 ||
+    (first !== undefined && isZip(first)) ||
+    metadata.files !== undefined ||
+    roles.length > 0 ||
+    paired.length > 0;
+  const files = several ? declaredFiles(metadata.files, { roles, paired, paths: positionals }, SUBMIT) : undefined;
+  if (files) {
+    metadata.files = files;
+    const problems = declaredFileProblems(files);
+    if (problems.length > 0) {
+      err(
+        `isv submit: the metadata's files have problems: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`,
+      );
+      return 1;
+    }
+  }
 
-  // The same checks the service runs, before anything is sent: the metadata's format choices, then the file.
+  // The same checks the service runs, before anything is sent: the metadata's format choices, then the files.
   const choice = readFormatChoice(formatFields(metadata));
   if (!choice.ok) {
     err(`isv submit: the metadata has problems: ${choice.fields.map((f) => `${f.field} ${f.message}`).join("; ")}`);
     return 1;
   }
-  let report: ValidationReport;
-  let kind: TaskFileKind;
-  try {
-    ({ report, kind } = await validateTaskStream(fileStream(file), {
-      ...(typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {}),
-      choice: choice.choice,
-    }));
-  } catch {
-    throw new UsageError(`cannot read ${file}`, SUBMIT);
-  }
-  if (!report.valid) {
-    out(formatReport(file, report));
-    err("isv submit: the file has errors, so nothing was sent.");
-    return 1;
-  }
-  err(`isv: ${file} is valid (${report.stats.examples} examples); uploading...`);
+  const checked = files
+    ? await checkSeveral(positionals, files, metadata, choice.choice.template, out, err)
+    : await checkOne(positionals[0] ?? "", metadata, choice.choice, out, err);
+  if (!checked) return 1;
 
   const form = new FormData();
   form.append("metadata", JSON.stringify(metadata));
-  form.append("file", await openAsBlob(file, { type: MEDIA_TYPES[kind] }), basename(file));
+  for (const { path, type } of checked) form.append("file", await openAsBlob(path, { type }), basename(path));
   const response = await fetch(`${values.url.replace(/\/$/, "")}/v1/submissions`, { method: "POST", body: form });
-  const body = (await response.json()) as SubmissionView & { detail?: string; code?: string };
+  const body = (await response.json()) as SubmissionView & Refusal;
   if (!response.ok) {
-    err(`isv submit: the service refused the submission (${response.status} ${body.code ?? ""}): ${body.detail ?? ""}`);
+    refused(body, response.status, first !== undefined && isZip(first) ? first : undefined, out, err);
     return 1;
   }
   if (body.duplicate) {
@@ -172,6 +199,7 @@ export async function submitCommand(
     return 0;
   }
   out(`submission ${body.id}\nsubmitter token ${body.submitterToken} (shown only now: keep it)`);
+  if (body.files) out(formatSubmittedFiles(body.files));
   if (values["no-wait"] || body.evaluations.length === 0) return 0;
   if (body.submitterToken === undefined) {
     err("isv submit: the service's answer has no submitter token, so the submission cannot be watched");
@@ -180,6 +208,112 @@ export async function submitCommand(
   const final = await watch(values.url, body.id, body.submitterToken, out, interactive);
   out(describe(final));
   return 0;
+}
+
+/** The metadata file: a JSON object (the service checks every field; here the flags only have to add to it). */
+function readMetadata(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new UsageError(`cannot read ${path} as JSON`, SUBMIT);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new UsageError(`${path} must hold a JSON object`, SUBMIT);
+  return { ...parsed };
+}
+
+/** A file to send, checked: its path and media type. */
+interface Checked {
+  path: string;
+  type: string;
+}
+
+/** One task file checked alone, as before several files existed; its report printed when it has errors. */
+async function checkOne(
+  file: string,
+  metadata: Record<string, unknown>,
+  choice: FormatChoice,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<Checked[] | undefined> {
+  let report: ValidationReport;
+  let kind: TaskFileKind;
+  try {
+    ({ report, kind } = await validateTaskStream(fileStream(file), {
+      ...(typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {}),
+      choice,
+    }));
+  } catch {
+    throw new UsageError(`cannot read ${file}`, SUBMIT);
+  }
+  if (!report.valid) {
+    out(formatReport(file, report));
+    err("isv submit: the file has errors, so nothing was sent.");
+    return undefined;
+  }
+  err(`isv: ${file} is valid (${report.stats.examples} examples); uploading...`);
+  return [{ path: file, type: MEDIA_TYPES[kind] }];
+}
+
+/** A zip, or several files, checked with their roles; the files report printed when it has errors. */
+async function checkSeveral(
+  paths: readonly string[],
+  files: readonly DeclaredFile[],
+  metadata: Record<string, unknown>,
+  template: PromptTemplate,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<Checked[] | undefined> {
+  for (const path of paths) if (!isFile(path)) throw new UsageError(`cannot read ${path}`, SUBMIT);
+  const [first] = paths;
+  const zip = paths.length === 1 && first !== undefined && isZip(first) ? first : undefined;
+  const report = await checkTaskFiles(
+    paths,
+    files,
+    typeof metadata.taskType === "string" ? { taskType: metadata.taskType } : {},
+    template,
+    SUBMIT,
+  );
+  if (!report.valid) {
+    out(formatFilesReport(zip, report));
+    err("isv submit: the files have errors, so nothing was sent.");
+    return undefined;
+  }
+  const examples = report.files.reduce((sum, file) => sum + file.report.stats.examples, 0);
+  err(`isv: ${report.files.length} task files are valid (${examples} examples); uploading...`);
+  if (zip) return [{ path: zip, type: "application/zip" }];
+  return paths.map((path, index) => ({ path, type: MEDIA_TYPES[report.files[index]?.kind ?? "csv"] }));
+}
+
+/** What a refusal carries besides its title: the problem's code and detail, and the report or the fields. */
+interface Refusal {
+  code?: string;
+  detail?: string;
+  report?: TaskReport;
+  fields?: { field: string; message: string }[];
+}
+
+/** The service's refusal: its code and detail, then the report it gives (per file for several) or the fields. */
+function refused(
+  body: Refusal,
+  status: number,
+  zip: string | undefined,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): void {
+  if (body.report)
+    out(isFilesReport(body.report) ? formatFilesReport(zip, body.report) : formatReport("file", body.report));
+  for (const field of body.fields ?? []) out(`  ${field.field}: ${field.message}`);
+  err(`isv submit: the service refused the submission (${status} ${body.code ?? ""}): ${body.detail ?? ""}`);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export async function statusCommand(args: string[], out: (text: string) => void): Promise<number> {
@@ -285,6 +419,7 @@ function describe(view: SubmissionView): string {
         ? "no verdict: too few examples were scored to fit a trend (see the exclusions above)"
         : "no verdict yet",
     ...(verdicts.length ? secondary : []),
+    ...(view.slices ? [formatSlices(view.slices)] : []),
     `plot: /v1/submissions/${view.id}/plot.svg (public once the task is accepted)`,
   ].join("\n");
 }

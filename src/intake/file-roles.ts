@@ -3,6 +3,7 @@
  * then against the files read. Pure: intake (receive-files.ts) reports what this finds and stores the plan.
  */
 
+import { METRICS, headlineMetricName } from "../analysis/metrics";
 import type { FilesReportIssue, SubmissionMetadata } from "../generated/types";
 import type { TaskType } from "../validate/task-types";
 
@@ -32,20 +33,34 @@ export function declaredFileProblems(files: readonly DeclaredFile[] | undefined)
     const key = fileNameKey(file.name);
     const earlier = names.get(key);
     if (earlier !== undefined)
-      problems.push({ field: `files/${index}/name`, message: `is listed already, as files/${earlier}` });
+      problems.push({ field: `files[${index}].name`, message: `is listed already, as files[${earlier}]` });
     else names.set(key, index);
     if (file.role === "variant" && file.label !== undefined) {
       const labelled = labels.get(file.label);
       if (labelled !== undefined)
-        problems.push({ field: `files/${index}/label`, message: `is files/${labelled}'s label already` });
+        problems.push({ field: `files[${index}].label`, message: `is files[${labelled}]'s label already` });
       else labels.set(file.label, index);
     }
     if (file.role === "part" && file.paired === true)
-      problems.push({ field: `files/${index}/paired`, message: "only a control or a variant is paired with the task" });
+      problems.push({
+        field: `files[${index}].paired`,
+        message: "only a control or a variant is paired with the task",
+      });
   }
   if (!files.some((file) => file.role === "part"))
     problems.push({ field: "files", message: "name at least one file as a part: the task is its parts" });
   return problems;
+}
+
+/**
+ * Whether a control or variant of type `other` can be compared with a task of type `task`: its results have the
+ * task's headline metric, and neither or both are behaviour tasks (a behaviour file is analysed on its behaviour
+ * metrics, other tasks on theirs, so they are never compared across).
+ */
+export function comparableTypes(task: TaskType, other: TaskType, declaredType: string | undefined): boolean {
+  if ((task === "behaviour") !== (other === "behaviour")) return false;
+  const metric = headlineMetricName(task, declaredType ?? task);
+  return metric !== undefined && METRICS[metric].taskTypes.includes(other);
 }
 
 /** A file as read: its name, and for a valid one its task type and examples. */
@@ -87,7 +102,7 @@ const issue = (code: RoleIssueCode, message: string, entry?: string): FilesRepor
 /**
  * The files read against the metadata's roles: every file must be named (file_not_named), every name must have
  * come (named_file_missing), the parts must be of one task type, the first part's, and a control or variant of a
- * type the task's headline metric applies to, so the two can be compared (`comparable`; task_type_mismatch), and
+ * type the task's headline metric applies to, so the two can be compared (comparableTypes; task_type_mismatch), and
  * a paired file must have as many examples as the parts together (paired_count_mismatch). The parts together, and
  * each control and variant, need `minExamples` (too_few_examples; each file alone was checked against 1). Issues come in the
  * order the files were read, then missing names in the metadata's order. Files read are placed in the metadata's
@@ -96,7 +111,8 @@ const issue = (code: RoleIssueCode, message: string, entry?: string): FilesRepor
 export function planFiles(
   declared: readonly DeclaredFile[],
   read: readonly ReadFile[],
-  comparable: (task: TaskType, other: TaskType) => boolean,
+  /** The metadata's task type, which decides the task's headline metric (classification_acc: accuracy). */
+  declaredType: string | undefined,
   minExamples: number,
 ): { issues: FilesReportIssue[]; plan: PlannedFile[]; taskType: TaskType | null } {
   const issues: FilesReportIssue[] = [];
@@ -137,7 +153,7 @@ export function planFiles(
             file.name,
           ),
         );
-      else if (!comparable(taskType, other))
+      else if (!comparableTypes(taskType, other, declaredType))
         issues.push(
           issue(
             "task_type_mismatch",
