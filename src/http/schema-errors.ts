@@ -11,6 +11,8 @@ export function schemaErrorsToFields(errors: readonly SchemaError[]): FieldProbl
   const seen = new Set<string>();
   const fields: FieldProblem[] = [];
   for (const error of errors) {
+    // An if/then rule's failure is said by the "then" schema's own error (a variant's label "is required").
+    if (error.keyword === "if") continue;
     let path = pointerToPath(error.instancePath);
     let message = error.message ?? "is invalid";
     if (error.keyword === "required" && typeof error.params.missingProperty === "string") {

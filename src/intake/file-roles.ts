@@ -6,6 +6,7 @@
 import { METRICS, headlineMetricName } from "../analysis/metrics";
 import type { FilesReportIssue, SubmissionMetadata } from "../generated/types";
 import type { TaskType } from "../validate/task-types";
+import { DEFAULT_ZIP_LIMITS } from "../validate/zip/limits";
 
 export type DeclaredFile = NonNullable<SubmissionMetadata["files"]>[number];
 
@@ -17,8 +18,19 @@ export interface FieldProblem {
   message: string;
 }
 
-/** A file name as compared: Unicode NFC, as the zip reader normalises entry names. */
-export const fileNameKey = (name: string): string => name.normalize("NFC");
+/**
+ * A file name as compared: as the zip reader normalises entry names (src/validate/zip/entry-name.ts), Unicode NFC
+ * with no empty or "." segments, so the metadata's "./task/a.csv" names the entry task/a.csv.
+ */
+export const fileNameKey = (name: string): string =>
+  name
+    .normalize("NFC")
+    .split("/")
+    .filter((segment) => segment !== "" && segment !== ".")
+    .join("/");
+
+/** The longest name a file may have, in UTF-8 bytes: what the zip reader allows an entry. */
+const MAX_NAME_BYTES = DEFAULT_ZIP_LIMITS.maxNameBytes;
 
 /**
  * What the metadata's list says wrongly on its own: a name listed twice, no part, a variant label used twice, a
@@ -30,6 +42,8 @@ export function declaredFileProblems(files: readonly DeclaredFile[] | undefined)
   const names = new Map<string, number>();
   const labels = new Map<string, number>();
   for (const [index, file] of files.entries()) {
+    if (new TextEncoder().encode(file.name).length > MAX_NAME_BYTES)
+      problems.push({ field: `files[${index}].name`, message: `is longer than ${MAX_NAME_BYTES} bytes in UTF-8` });
     const key = fileNameKey(file.name);
     const earlier = names.get(key);
     if (earlier !== undefined)

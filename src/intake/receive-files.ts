@@ -1,112 +1,59 @@
 /**
  * Intake of a submission of several task files: a zip, or several upload parts named `file`. Each file is checked
- * as it streams, exactly as a file sent alone (the zip by the strict reader in src/validate/zip/), and staged with
- * its examples; then the metadata's roles are checked against what came (file-roles.ts). A valid set is kept file by
- * file under the keys a single upload of each would use, its examples joined into one list in the metadata's
- * order, and recorded with its files in one batch. Anything invalid leaves nothing behind.
+ * as it streams, exactly as a file sent alone (stage-files.ts; the zip by the strict reader in src/validate/zip/),
+ * then the metadata's roles are checked against what came (file-roles.ts). A valid set is kept file by file under
+ * the keys a single upload of each would use, its examples joined into one list in the metadata's order, and
+ * recorded with its files in one batch (a new submission here; a new file version in replace-task.ts). Anything
+ * invalid or failing leaves nothing behind.
  */
 
-import { METRICS, headlineMetricName } from "../analysis/metrics";
 import type { FilesReport, SubmissionMetadata } from "../generated/types";
 import type { StorageBindings } from "../storage/bindings";
-import { exampleLine } from "../storage/examples";
 import { PendingBlob } from "../storage/pending-blob";
 import { fileBytesInUse, insertSubmissionFileStatements, type SubmissionFile } from "../storage/submission-files";
 import { csvBytesInUse, findSubmissionByCsvHash, insertSubmissionStatement } from "../storage/submissions";
-import { hex, sha256Hex } from "../util/hash";
-import type { PromptTemplate } from "../validate/mwe/template";
+import { sha256Hex } from "../util/hash";
 import type { ValidationLimits } from "../validate/report";
-import type { Example } from "../validate/row-rules";
-import { AnyTaskFileValidator, behaviourSettings, readFormatChoice, type TaskFileKind } from "../validate/task-file";
+import { behaviourSettings, readFormatChoice } from "../validate/task-file";
 import type { TaskType } from "../validate/task-types";
-import { archiveIssue } from "../validate/zip/archive-issues";
-import { classifyEntryName, shownName } from "../validate/zip/entry-name";
 import { withIssues } from "../validate/zip/files-report";
-import { DEFAULT_ZIP_LIMITS } from "../validate/zip/limits";
-import { ZipValidator, ZIP_REPORT_SCHEMA_VERSION, type ZipEntryStage } from "../validate/zip/zip-validator";
 import { declaredFileProblems, fileNameKey, planFiles, type PlannedFile } from "./file-roles";
-import { examplesKey, newSubmission, promptsVariant, taskFileKey, type IntakeOutcome } from "./receive-task";
+import {
+  examplesKey,
+  newSubmission,
+  promptsVariant,
+  taskFileKey,
+  type IntakeOutcome,
+  type SubmittedFile,
+} from "./receive-task";
+import { CONTENT_TYPES, FileStage, stageParts, stageZip, type TaskFilesUpload } from "./stage-files";
 
-/** The files of one upload: a zip's bytes, or the upload's `file` parts, each with the filename it was sent with. */
-export type TaskFilesUpload =
-  | { kind: "zip"; chunks: AsyncIterable<Uint8Array> }
-  | { kind: "parts"; parts: AsyncIterable<{ filename: string | undefined; chunks: AsyncIterable<Uint8Array> }> };
+export type { TaskFilesUpload };
 
-type UploadParts = Extract<TaskFilesUpload, { kind: "parts" }>["parts"];
-
-/** A task file's bytes and examples on their way to R2 staging, hashed as they come. */
-class FileStage implements ZipEntryStage {
-  readonly file: PendingBlob;
-  readonly examples: PendingBlob;
-  private readonly digest = new crypto.DigestStream("SHA-256");
-  private readonly digestWriter = this.digest.getWriter();
-  private readonly encoder = new TextEncoder();
-  private invalid = false;
-  exampleCount = 0;
-  sha256 = "";
-
-  constructor(
-    bucket: R2Bucket,
-    readonly name: string,
-    stagingPrefix: string,
-  ) {
-    this.file = new PendingBlob(bucket, `${stagingPrefix}.upload`);
-    this.examples = new PendingBlob(bucket, `${stagingPrefix}.jsonl`);
-  }
-
-  example(example: Example): void {
-    if (this.invalid) return;
-    this.examples.write(this.encoder.encode(exampleLine(example)));
-    this.exampleCount++;
-  }
-
-  /** Once a file is known to be invalid, storing it is wasted work: it is still hashed, never written. */
-  async data(bytes: Uint8Array, invalid: boolean): Promise<void> {
-    await this.digestWriter.write(bytes);
-    this.invalid ||= invalid;
-    if (this.invalid) return;
-    this.file.write(bytes);
-    await this.file.flush();
-    await this.examples.flush();
-  }
-
-  /** Parks both objects in staging, so the next file's bytes are not held in memory beside these. */
-  async end(): Promise<void> {
-    await this.digestWriter.close();
-    this.sha256 = hex(new Uint8Array(await this.digest.digest));
-    // An invalid file is never kept: what it buffered goes now, not with the rest at the end.
-    if (this.invalid) return this.discard();
-    await this.file.complete();
-    await this.examples.complete();
-  }
-
-  async discard(): Promise<void> {
-    await Promise.all([this.file.discard(), this.examples.discard()]);
-  }
-}
-
-const CONTENT_TYPES: Record<TaskFileKind, string> = {
-  csv: "text/csv; charset=utf-8",
-  jsonl: "application/x-ndjson; charset=utf-8",
-  json_array: "application/json; charset=utf-8",
-};
-
-/** Every file checked and staged: the report (the stages are the caller's). */
-interface StagedFiles {
+/** A valid set of files, staged: what was read, the plan of the metadata's roles, and each file's stage. */
+interface CheckedFiles {
   report: FilesReport;
+  plan: PlannedFile[];
+  stages: Map<string, FileStage>;
+  taskType: TaskType;
 }
+
+export type CheckOutcome =
+  | Extract<IntakeOutcome, { kind: "invalid_metadata" | "invalid" }>
+  /** Valid and staged: the caller keeps it (storeFiles) or discards it. */
+  | { kind: "checked"; checked: CheckedFiles; discard: () => Promise<void> };
 
 /**
- * Receives a submission of several files. The metadata must name every file with its role; what it says of them
- * alone is checked before any byte is read (invalid_metadata), the rest once the files are read (the report).
+ * Checks a submission's files as they stream into staging. The metadata must name every file with its role; what
+ * it says of them alone is checked before any byte is read (invalid_metadata), the rest once the files are read
+ * (the report). An invalid set, or any failure, leaves nothing in staging.
  */
-export async function receiveTaskFiles(
+export async function checkTaskFiles(
   bindings: StorageBindings,
   upload: TaskFilesUpload,
   metadata: SubmissionMetadata,
   limits: ValidationLimits,
-  round: string | null = null,
-): Promise<IntakeOutcome> {
+): Promise<CheckOutcome> {
   const declared = metadata.files;
   if (declared === undefined)
     return {
@@ -144,13 +91,7 @@ export async function receiveTaskFiles(
       taskType: file.report.valid ? file.report.taskType : null,
       examples: file.report.stats.examples,
     }));
-    const comparable = (task: TaskType, other: TaskType): boolean => {
-      // A behaviour file is analysed on its behaviour metrics, other tasks on theirs: never compared across.
-      if ((task === "behaviour") !== (other === "behaviour")) return false;
-      const metric = headlineMetricName(task, metadata.taskType ?? task);
-      return metric !== undefined && METRICS[metric].taskTypes.includes(other);
-    };
-    const { issues, plan, taskType } = planFiles(declared, read, comparable, limits.minExamples);
+    const { issues, plan, taskType } = planFiles(declared, read, metadata.taskType, limits.minExamples);
     const roles = new Map(plan.map((file) => [file.name, file]));
     const report = withIssues(
       {
@@ -167,153 +108,33 @@ export async function receiveTaskFiles(
       await discardAll();
       return { kind: "invalid", report };
     }
-    return await record(bindings, { report, plan, stages, taskType }, metadata, round);
+    return {
+      kind: "checked",
+      checked: { report, plan, stages, taskType },
+      discard: async () => void (await discardAll()),
+    };
   } catch (error) {
     await discardAll().catch(() => undefined);
     throw error;
   }
 }
 
-/** A zip, read by the strict reader, each task file staged as it inflates. */
-async function stageZip(
-  chunks: AsyncIterable<Uint8Array>,
-  file: { limits: ValidationLimits; taskTypeOf: (name: string) => string | undefined },
-  template: PromptTemplate,
-  stage: (name: string) => FileStage,
-): Promise<StagedFiles> {
-  const validator = new ZipValidator({
-    limits: { maxTotalBytes: file.limits.maxBytes },
-    file: { limits: file.limits },
-    taskTypeOf: file.taskTypeOf,
-    template,
-    sink: { open: stage },
-  });
-  for await (const chunk of chunks) {
-    await validator.write(chunk);
-    if (validator.stopped) break;
-  }
-  return { report: validator.finish() };
-}
-
 /**
- * Upload parts, each checked as a file sent alone under the byte limit left by the parts before it. A part whose
- * filename is missing, unsafe or not a task file's stops the reading, as an archive error does in a zip.
+ * A checked set as it will be kept: each file with its keys, and the set's manifest (each file's name, role, label,
+ * pairing and bytes' hash, in order, with the task type and any prompt template), whose hash names the set: the same
+ * files in the same roles are a duplicate, the same files in other roles another task.
  */
-async function stageParts(
-  parts: UploadParts,
-  file: { limits: ValidationLimits; taskTypeOf: (name: string) => string | undefined },
-  template: PromptTemplate,
-  stage: (name: string) => FileStage,
-  limits: ValidationLimits,
-): Promise<StagedFiles> {
-  const issues: FilesReport["issues"] = [];
-  const files: FilesReport["files"] = [];
-  const names = new Map<string, string>();
-  let bytes = 0;
-  let count = 0;
-  for await (const part of parts) {
-    const nameBytes = new TextEncoder().encode(part.filename ?? "");
-    // As many files as a zip may hold: each costs staging writes and a report.
-    if (++count > DEFAULT_ZIP_LIMITS.maxEntries) {
-      issues.push(
-        archiveIssue("too_many_entries", `More than ${DEFAULT_ZIP_LIMITS.maxEntries} files; send only the task files.`),
-      );
-      break;
-    }
-    const entry = classifyEntryName(nameBytes, DEFAULT_ZIP_LIMITS.maxNameBytes, true);
-    const shown = part.filename === undefined ? "" : shownName(nameBytes);
-    if (entry.kind !== "task") {
-      issues.push(partNameIssue(entry, shown));
-      break;
-    }
-    const earlier = names.get(entry.key);
-    if (earlier !== undefined) {
-      issues.push(archiveIssue("duplicate_entry", `Sent twice (as ${earlier} too).`, entry.name));
-      break;
-    }
-    names.set(entry.key, entry.name);
-    const opened = stage(entry.name);
-    const taskType = file.taskTypeOf(entry.name);
-    const validator = new AnyTaskFileValidator({
-      ...(taskType !== undefined && { taskType }),
-      limits: { ...limits, maxBytes: Math.max(0, limits.maxBytes - bytes) },
-      choice: { format: entry.format, template, behaviourGiven: false },
-      onExample: (example) => opened.example(example),
-    });
-    let size = 0;
-    for await (const chunk of part.chunks) {
-      size += chunk.length;
-      await validator.write(chunk);
-      if (validator.stopped) break;
-      await opened.data(chunk, validator.hasErrors);
-    }
-    bytes += size;
-    const report = validator.finish();
-    await opened.end();
-    const kind = validator.kind ?? (entry.format === "csv" ? "csv" : "jsonl");
-    files.push({ name: entry.name, format: entry.format, kind, compressedBytes: size, report });
-  }
-  if (files.length === 0 && issues.length === 0)
-    issues.push(archiveIssue("empty_archive", "No task file was sent; send each as a part named file."));
-  const errors = issues.filter((issue) => issue.severity === "error").length;
-  const sum = (count: (entry: FilesReport["files"][number]) => number): number =>
-    files.reduce((total, entry) => total + count(entry), 0);
-  const report: FilesReport = {
-    schemaVersion: ZIP_REPORT_SCHEMA_VERSION,
-    valid: errors === 0 && files.every((entry) => entry.report.valid),
-    issues,
-    errorCount: errors + sum((entry) => entry.report.errorCount),
-    warningCount: issues.length - errors + sum((entry) => entry.report.warningCount),
-    files,
-    truncated: errors > 0,
-    stats: { bytes, entries: files.length + (errors > 0 ? 1 : 0), inflatedBytes: bytes },
-    limits: { ...DEFAULT_ZIP_LIMITS, maxTotalBytes: limits.maxBytes },
-  };
-  return { report };
+export interface FileSet {
+  checked: CheckedFiles;
+  files: SubmissionFile[];
+  manifestSha: string;
+  manifestKey: string;
+  /** The files' examples joined, in the metadata's order: what the submission is evaluated on. */
+  examplesKey: string;
+  manifest: object;
 }
 
-function partNameIssue(
-  entry: Exclude<ReturnType<typeof classifyEntryName>, { kind: "task" }>,
-  shown: string,
-): FilesReport["issues"][number] {
-  switch (entry.kind) {
-    case "unsafe":
-      return shown === ""
-        ? archiveIssue("unsafe_name", "A file part has no filename: send each file with its name.")
-        : archiveIssue("unsafe_name", `The name ${entry.reason}; rename the file.`, shown);
-    case "nested_archive":
-      return archiveIssue(
-        "nested_archive",
-        "An archive among several files: send its files themselves, or the zip alone.",
-        shown,
-      );
-    default:
-      return archiveIssue(
-        "unsupported_file_type",
-        "Not a task file: only .csv, .jsonl and .json files may be sent.",
-        shown,
-      );
-  }
-}
-
-interface CheckedFiles {
-  report: FilesReport;
-  plan: PlannedFile[];
-  stages: Map<string, FileStage>;
-  taskType: TaskType;
-}
-
-/**
- * Keeps a valid set of files and records the submission. The set is named by a hash of its manifest (each file's
- * name, role, label, pairing and bytes' hash, in order, with the task type and any prompt template), so the same
- * files with the same roles sent again are a duplicate, and the same files in other roles are another task.
- */
-async function record(
-  bindings: StorageBindings,
-  checked: CheckedFiles,
-  metadata: SubmissionMetadata,
-  round: string | null,
-): Promise<IntakeOutcome> {
+export async function describeFiles(checked: CheckedFiles, metadata: SubmissionMetadata): Promise<FileSet> {
   const { report, plan, stages, taskType } = checked;
   const prompts =
     taskType === "behaviour" ? await promptsVariant(behaviourSettings(metadata).promptTemplate) : undefined;
@@ -337,48 +158,84 @@ async function record(
     files: files.map(({ name, role, label, paired, sha256 }) => ({ name, role, label, paired, sha256 })),
   };
   const manifestSha = await sha256Hex(JSON.stringify(manifest));
-  const existing = await findSubmissionByCsvHash(bindings.DB, manifestSha);
+  return {
+    checked,
+    files,
+    manifestSha,
+    manifestKey: `files/${manifestSha}.json`,
+    examplesKey: examplesKey(manifestSha, taskType, prompts),
+    manifest,
+  };
+}
+
+/**
+ * Keeps a described set: each file and its examples under their keys, the manifest, and the joined examples; what
+ * a submission's record says of them. On failure the caller undoes it (undoFiles).
+ */
+export async function storeFiles(bindings: StorageBindings, set: FileSet): Promise<SubmittedFile> {
+  const { checked, files } = set;
+  for (const file of files) {
+    const stage = checked.stages.get(file.name);
+    const kind = checked.report.files.find((read) => read.name === file.name)?.kind ?? "csv";
+    const type = { httpMetadata: { contentType: CONTENT_TYPES[kind] }, sha256: file.sha256 };
+    await stage?.file.commit(file.fileKey, type);
+    await stage?.examples.commit(file.examplesKey, { httpMetadata: { contentType: "application/x-ndjson" } });
+  }
+  await bindings.BLOBS.put(set.manifestKey, JSON.stringify({ ...set.manifest, files }), {
+    httpMetadata: { contentType: "application/json" },
+  });
+  await joinExamples(bindings.BLOBS, files, set.examplesKey);
+  return {
+    csvSha256: set.manifestSha,
+    csvKey: set.manifestKey,
+    csvBytes: files.reduce((sum, file) => sum + file.bytes, 0),
+    examplesKey: set.examplesKey,
+    exampleCount: files.reduce((sum, file) => sum + file.exampleCount, 0),
+    report: checked.report,
+  };
+}
+
+/** A new submission of several files: checked, kept and recorded with its files in one batch. */
+export async function receiveTaskFiles(
+  bindings: StorageBindings,
+  upload: TaskFilesUpload,
+  metadata: SubmissionMetadata,
+  limits: ValidationLimits,
+  round: string | null = null,
+): Promise<IntakeOutcome> {
+  const outcome = await checkTaskFiles(bindings, upload, metadata, limits);
+  if (outcome.kind !== "checked") return outcome;
+  const set = await describeFiles(outcome.checked, metadata).catch(async (error: unknown) => {
+    await outcome.discard();
+    throw error;
+  });
+  const existing = await findSubmissionByCsvHash(bindings.DB, set.manifestSha);
   if (existing) {
-    await Promise.all([...stages.values()].map((stage) => stage.discard()));
+    await outcome.discard();
     return { kind: "duplicate", submission: existing };
   }
-  const manifestKey = `files/${manifestSha}.json`;
-  const allExamplesKey = examplesKey(manifestSha, taskType, prompts);
-  const keys = { manifestKey, allExamplesKey };
   try {
-    for (const file of files) {
-      const stage = stages.get(file.name);
-      const kind = report.files.find((read) => read.name === file.name)?.kind ?? "csv";
-      const type = { httpMetadata: { contentType: CONTENT_TYPES[kind] }, sha256: file.sha256 };
-      await stage?.file.commit(file.fileKey, type);
-      await stage?.examples.commit(file.examplesKey, { httpMetadata: { contentType: "application/x-ndjson" } });
-    }
-    await bindings.BLOBS.put(manifestKey, JSON.stringify({ ...manifest, files }), {
-      httpMetadata: { contentType: "application/json" },
-    });
-    await joinExamples(bindings.BLOBS, files, allExamplesKey);
-    const { submission, submitterToken } = await newSubmission(metadata, taskType, round, {
-      csvSha256: manifestSha,
-      csvKey: manifestKey,
-      csvBytes: files.reduce((sum, file) => sum + file.bytes, 0),
-      examplesKey: allExamplesKey,
-      exampleCount: files.reduce((sum, file) => sum + file.exampleCount, 0),
-      report,
-    });
+    const { submission, submitterToken } = await newSubmission(
+      metadata,
+      set.checked.taskType,
+      round,
+      await storeFiles(bindings, set),
+    );
     try {
       await bindings.DB.batch([
         insertSubmissionStatement(bindings.DB, submission, "fail"),
-        ...insertSubmissionFileStatements(bindings.DB, submission.id, 1, files),
+        ...insertSubmissionFileStatements(bindings.DB, submission.id, 1, set.files),
       ]);
     } catch (error) {
       // Another upload of the same files and roles won the race: its objects are these same bytes.
-      const winner = await findSubmissionByCsvHash(bindings.DB, manifestSha);
+      const winner = await findSubmissionByCsvHash(bindings.DB, set.manifestSha);
       if (winner) return { kind: "duplicate", submission: winner };
       throw error;
     }
     return { kind: "created", submission, submitterToken };
   } catch (error) {
-    await undo(bindings, files, keys, manifestSha);
+    await outcome.discard().catch(() => undefined);
+    await undoFiles(bindings, set);
     throw error;
   }
 }
@@ -403,17 +260,13 @@ async function joinExamples(bucket: R2Bucket, files: readonly SubmissionFile[], 
 }
 
 /** Removes what a failed recording placed, but never objects another record uses (the same bytes). */
-async function undo(
-  bindings: StorageBindings,
-  files: readonly SubmissionFile[],
-  keys: { manifestKey: string; allExamplesKey: string },
-  manifestSha: string,
-): Promise<void> {
+export async function undoFiles(bindings: StorageBindings, set: FileSet): Promise<void> {
+  const { files, manifestSha } = set;
   const inUse = async (sha256: string): Promise<boolean> =>
     (await csvBytesInUse(bindings.DB, sha256).catch(() => true)) ||
     (await fileBytesInUse(bindings.DB, sha256).catch(() => true));
   const unused: string[] = [];
   for (const file of files) if (!(await inUse(file.sha256))) unused.push(file.fileKey, file.examplesKey);
-  if (!(await inUse(manifestSha))) unused.push(keys.manifestKey, keys.allExamplesKey);
+  if (!(await inUse(manifestSha))) unused.push(set.manifestKey, set.examplesKey);
   if (unused.length > 0) await bindings.BLOBS.delete(unused).catch(() => undefined);
 }

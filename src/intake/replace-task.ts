@@ -10,14 +10,17 @@ import {
   type StoredFile,
   type SubmissionRecord,
 } from "../storage/submissions";
-import type { ValidationLimits, ValidationReport } from "../validate/report";
+import type { ValidationLimits } from "../validate/report";
+import type { TaskReport } from "../validate/zip/files-report";
+import { insertSubmissionFileStatements } from "../storage/submission-files";
+import { checkTaskFiles, describeFiles, storeFiles, undoFiles, type FileSet } from "./receive-files";
 import { readFormatChoice } from "../validate/task-file";
 import { stageTaskFile } from "./receive-task";
 import type { StorageBindings } from "../storage/bindings";
 
 export type ReplaceOutcome =
   | { kind: "replaced"; submission: SubmissionRecord }
-  | { kind: "invalid"; report: ValidationReport }
+  | { kind: "invalid"; report: TaskReport }
   | { kind: "unchanged"; submission: SubmissionRecord }
   | { kind: "duplicate" }
   | { kind: "conflict" };
@@ -36,31 +39,13 @@ export async function replaceTaskFile(
   file: AsyncIterable<Uint8Array>,
   limits: ValidationLimits,
 ): Promise<ReplaceOutcome> {
-  // The upload's own choices, checked then: the format is the task's, whatever the stored metadata says of it.
-  const format = submission.taskType === "behaviour" ? "mwe" : "csv";
-  const choice = readFormatChoice({ ...submission.metadata, format });
-  if (!choice.ok) throw new Error(`submission ${submission.id} has format choices it was not uploaded with`);
-  const staged = await stageTaskFile(bindings, file, submission.taskType, limits, choice.choice);
-  if (staged.kind === "invalid") return { kind: "invalid", report: staged.report };
-  if (staged.sha256 === submission.csvSha256) {
-    await staged.discard();
-    return { kind: "unchanged", submission };
-  }
-  if (await findSubmissionByCsvHash(bindings.DB, staged.sha256)) {
-    await staged.discard();
-    return { kind: "duplicate" };
-  }
-  await staged.keep();
+  const staged = submission.metadata.files
+    ? await stageNewFiles(bindings, submission, file, limits)
+    : await stageNewFile(bindings, submission, file, limits);
+  if (staged.kind !== "staged") return staged;
+  const { next, set } = staged;
   const at = new Date().toISOString();
   const version = submission.fileVersion + 1;
-  const next: StoredFile = {
-    csvSha256: staged.sha256,
-    csvKey: staged.fileKey,
-    csvBytes: staged.report.stats.bytes,
-    examplesKey: staged.examplesKey,
-    exampleCount: staged.report.stats.examples,
-    report: staged.report,
-  };
   const db = bindings.DB;
   try {
     await db.batch([
@@ -72,6 +57,7 @@ export async function replaceTaskFile(
         `superseded: the submitter replaced the file (version ${version})`,
         at,
       ),
+      ...(set ? insertSubmissionFileStatements(db, submission.id, version, set.files) : []),
       appendAudit(db, {
         at,
         actor: "submitter",
@@ -92,7 +78,8 @@ export async function replaceTaskFile(
     // The batch wrote nothing; remove the new objects unless another record came to use the same bytes.
     // (The same bytes may be an earlier version of this or another task, whose objects must stay.)
     const owner = await findSubmissionByCsvHash(db, next.csvSha256).catch(() => undefined);
-    if (!(await csvBytesInUse(db, next.csvSha256).catch(() => true)))
+    if (set) await undoFiles(bindings, set);
+    else if (!(await csvBytesInUse(db, next.csvSha256).catch(() => true)))
       await bindings.BLOBS.delete([next.csvKey, next.examplesKey]).catch(() => undefined);
     if (owner && owner.id !== submission.id) return { kind: "duplicate" };
     const now = await getSubmission(db, submission.id);
@@ -103,4 +90,75 @@ export async function replaceTaskFile(
     kind: "replaced",
     submission: { ...submission, ...next, fileVersion: version, state: "valid", updatedAt: at },
   };
+}
+
+/** A new file checked and kept, ready to record as the next version; `set` for a task of several files. */
+type StagedReplacement =
+  | Exclude<ReplaceOutcome, { kind: "replaced" }>
+  | { kind: "staged"; next: StoredFile; set?: FileSet };
+
+/**
+ * One new task file, validated exactly like an upload against the submission's task type and format (a behaviour
+ * task's file stays a model-written evaluation, read with its recorded template), then kept.
+ */
+async function stageNewFile(
+  bindings: StorageBindings,
+  submission: SubmissionRecord,
+  file: AsyncIterable<Uint8Array>,
+  limits: ValidationLimits,
+): Promise<StagedReplacement> {
+  // The upload's own choices, checked then: the format is the task's, whatever the stored metadata says of it.
+  const format = submission.taskType === "behaviour" ? "mwe" : "csv";
+  const choice = readFormatChoice({ ...submission.metadata, format });
+  if (!choice.ok) throw new Error(`submission ${submission.id} has format choices it was not uploaded with`);
+  const staged = await stageTaskFile(bindings, file, submission.taskType, limits, choice.choice);
+  if (staged.kind === "invalid") return { kind: "invalid", report: staged.report };
+  if (staged.sha256 === submission.csvSha256) {
+    await staged.discard();
+    return { kind: "unchanged", submission };
+  }
+  if (await findSubmissionByCsvHash(bindings.DB, staged.sha256)) {
+    await staged.discard();
+    return { kind: "duplicate" };
+  }
+  await staged.keep();
+  return {
+    kind: "staged",
+    next: {
+      csvSha256: staged.sha256,
+      csvKey: staged.fileKey,
+      csvBytes: staged.report.stats.bytes,
+      examplesKey: staged.examplesKey,
+      exampleCount: staged.report.stats.examples,
+      report: staged.report,
+    },
+  };
+}
+
+/**
+ * A new zip for a task of several files: the files the metadata names, in the roles it gives them (fixed at
+ * upload), checked and kept as at upload. The new version's files are recorded with it.
+ */
+async function stageNewFiles(
+  bindings: StorageBindings,
+  submission: SubmissionRecord,
+  zip: AsyncIterable<Uint8Array>,
+  limits: ValidationLimits,
+): Promise<StagedReplacement> {
+  const outcome = await checkTaskFiles(bindings, { kind: "zip", chunks: zip }, submission.metadata, limits);
+  if (outcome.kind === "invalid_metadata")
+    throw new Error(`submission ${submission.id} has file roles it was not uploaded with`);
+  if (outcome.kind === "invalid") return outcome;
+  const set = await describeFiles(outcome.checked, submission.metadata);
+  if (set.manifestSha === submission.csvSha256 || (await findSubmissionByCsvHash(bindings.DB, set.manifestSha))) {
+    await outcome.discard();
+    return set.manifestSha === submission.csvSha256 ? { kind: "unchanged", submission } : { kind: "duplicate" };
+  }
+  try {
+    return { kind: "staged", next: await storeFiles(bindings, set), set };
+  } catch (error) {
+    await outcome.discard().catch(() => undefined);
+    await undoFiles(bindings, set);
+    throw error;
+  }
 }

@@ -17,7 +17,7 @@ export type EditOutcome =
    * The edit names another format, or other behaviour settings, than the upload recorded: they decided how the
    * file was read and its prompts. `field` is the metadata field, `message` says what it must stay.
    */
-  | { kind: "format_fixed"; field: "format" | "behaviour"; message: string }
+  | { kind: "format_fixed"; field: "format" | "behaviour" | "files"; message: string }
   /** Review decided the task between reading it and writing the edit: nothing was changed. */
   | { kind: "conflict" };
 
@@ -47,13 +47,16 @@ export async function editMetadata(
   ) {
     return { kind: "task_type_fixed", declared };
   }
-  const fixed = formatFixed(submission, metadata);
+  const fixed = formatFixed(submission, metadata) ?? filesFixed(submission, metadata);
   if (fixed) return fixed;
   // A behaviour task keeps its recorded format and settings, whether the edit repeats them or leaves them out.
-  const updated =
+  const behaviour =
     submission.taskType === "behaviour"
       ? { ...metadata, taskType: declared, format: "mwe" as const, behaviour: behaviourSettings(submission.metadata) }
       : { ...metadata, taskType: declared };
+  // The files' roles stay the upload's, whether the edit repeats them or leaves them out.
+  const { files } = submission.metadata;
+  const updated = files ? { ...behaviour, files } : behaviour;
   const at = new Date().toISOString();
   const [change] = await env.DB.batch([
     editMetadataStatement(env.DB, submission.id, submission.state, updated, updated.title, at),
@@ -73,6 +76,30 @@ export async function editMetadata(
     kind: "saved",
     submission: { ...submission, title: updated.title, metadata: updated, state: "valid", updatedAt: at },
     metadata: updated,
+  };
+}
+
+/**
+ * Why the edit cannot be saved, when it names other files or roles than the upload: the files were stored and
+ * evaluated as their roles said (a new file version, or a new task, changes them). Repeating them is fine.
+ */
+function filesFixed(
+  submission: SubmissionRecord,
+  metadata: SubmissionMetadata,
+): Extract<EditOutcome, { kind: "format_fixed" }> | undefined {
+  if (metadata.files === undefined) return undefined;
+  const roles = (files: SubmissionMetadata["files"]) =>
+    JSON.stringify(
+      (files ?? []).map(({ name, role, label, paired }) => [name, role, label ?? null, paired === true]),
+    );
+  if (roles(metadata.files) === roles(submission.metadata.files)) return undefined;
+  return {
+    kind: "format_fixed",
+    field: "files",
+    message:
+      submission.metadata.files === undefined
+        ? "The task is one file, fixed at upload; send several files as a new task."
+        : "The files and their roles are fixed at upload; send new files to change them.",
   };
 }
 

@@ -234,12 +234,22 @@ describe("refused sets of files store nothing", () => {
     ]);
   });
 
-  it("a variant without a label: invalid_metadata", async () => {
+  it("a variant without a label: invalid_metadata naming the label, once", async () => {
     const response = await sendZip(GOOD_FILES, [
       ...ROLES.slice(0, 2),
       { name: "control/facts-standard.csv", role: "variant" },
     ]);
-    expect((await problemOf(response)).code).toBe("invalid_metadata");
+    const problem = await problemOf(response);
+    expect([problem.code, problem.fields]).toEqual([
+      "invalid_metadata",
+      [{ field: "files[2].label", message: "is required" }],
+    ]);
+  });
+
+  it("a name listed twice: invalid_metadata on the second", async () => {
+    const response = await sendZip(GOOD_FILES, [...ROLES, { name: "task/part-1.csv", role: "control" }]);
+    const problem = await problemOf(response);
+    expect(problem.fields).toEqual([{ field: "files[3].name", message: "is listed already, as files[0]" }]);
   });
 });
 
@@ -286,5 +296,111 @@ describe("what else comes with the files", () => {
       "unsafe_name",
       "evil\\u{202e}csv.exe",
     ]);
+  });
+});
+
+/** The good zip's roles with a label on the control: another task than the one the other tests send. */
+const EDITED_ROLES = ROLES.map((file) => (file.role === "control" ? { ...file, label: "facts" } : file));
+
+describe("editing the details of a task of several files", () => {
+  let id: string;
+  let submitterToken: string;
+  const putMetadata = (metadata: object) =>
+    exports.default.fetch(`http://isv.test/v1/submissions/${id}/metadata`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${submitterToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ metadata }),
+    });
+
+  beforeAll(async () => {
+    const response = await sendZip(GOOD_FILES, EDITED_ROLES, "A task edited later");
+    ({ id, submitterToken } = await response.json<Created>());
+  });
+
+  it("keeps the files' roles when the edit leaves them out", async () => {
+    const response = await putMetadata({ ...VALID_METADATA, title: "A task edited once" });
+    const body = await response.json<{ metadata: { files?: unknown } }>();
+    expect([response.status, body.metadata.files]).toEqual([200, EDITED_ROLES]);
+  });
+
+  it("refuses other roles: invalid_metadata on files, nothing changed", async () => {
+    const swapped = EDITED_ROLES.map((file) => ({
+      ...file,
+      role: file.role === "control" ? "variant" : file.role,
+      label: "x",
+    }));
+    const problem = await problemOf(await putMetadata({ ...VALID_METADATA, files: swapped }));
+    expect([problem.code, problem.fields]).toEqual([
+      "invalid_metadata",
+      [{ field: "files", message: "cannot change" }],
+    ]);
+  });
+});
+
+describe("a new zip for a task of several files", () => {
+  let id: string;
+  let submitterToken: string;
+  const roles = ROLES.map((file) => (file.role === "control" ? { ...file, label: "replaced later" } : file));
+  const putFile = (body: Uint8Array | string, type: string) =>
+    exports.default.fetch(`http://isv.test/v1/submissions/${id}/file`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${submitterToken}`, "content-type": type },
+      body,
+    });
+
+  beforeAll(async () => {
+    ({ id, submitterToken } = await (await sendZip(GOOD_FILES, roles, "A task given new files")).json<Created>());
+  });
+
+  it("refuses one file for a task of several: 415", async () => {
+    expect((await problemOf(await putFile(memoTrap, "text/csv"))).code).toBe("unsupported_media_type");
+  });
+
+  it("answers the same files as unchanged", async () => {
+    const response = await putFile(zipOf(GOOD_FILES), "application/zip");
+    expect([response.status, (await response.json<{ unchanged?: boolean }>()).unchanged]).toEqual([200, true]);
+  });
+
+  it("refuses a zip without a named file: 422 named_file_missing, the version kept", async () => {
+    const { "control/facts-standard.csv": _control, ...partsOnly } = GOOD_FILES;
+    const problem = await problemOf(await putFile(zipOf(partsOnly), "application/zip"));
+    const report = problem.report as { issues: { code: string; entry?: string }[] };
+    expect(report.issues.map((issue) => [issue.code, issue.entry])).toEqual([
+      ["named_file_missing", "control/facts-standard.csv"],
+    ]);
+    const status = await (await fetchSubmission(id, submitterToken)).json<{ fileVersion: number }>();
+    expect(status.fileVersion).toBe(1);
+  });
+
+  it("makes new files version 2, listed with their ranges", async () => {
+    const shorter = memoTrap
+      .split(/(?=^"\w+ asks:)/m)
+      .slice(0, 251)
+      .join("");
+    const response = await putFile(zipOf({ ...GOOD_FILES, "task/part-1.csv": shorter }), "application/zip");
+    expect(response.status).toBe(200);
+    const status = await (await fetchSubmission(id, submitterToken)).json<Created & { fileVersion: number }>();
+    expect([status.fileVersion, status.examples]).toEqual([2, 1000]);
+    expect(status.files.map(({ name, firstExample, examples }) => [name, firstExample, examples])).toEqual([
+      ["task/part-1.csv", 0, 250],
+      ["task/part-2.csv", 250, 400],
+      ["control/facts-standard.csv", 650, 350],
+    ]);
+  });
+});
+
+describe("names in the metadata's files", () => {
+  it("match the zip's entries as the reader normalises them: ./task/part-1.csv is task/part-1.csv", async () => {
+    // The label makes it another task than the other tests' uploads of the same zip.
+    const roles = ROLES.map((file) => ({ ...file, name: `./${file.name}`, label: "dot" }));
+    const response = await sendZip(GOOD_FILES, roles, "Names written with ./");
+    const body = await response.json<Created>();
+    expect([response.status, body.files.map((file) => file.name)]).toEqual([201, ROLES.map((file) => file.name)]);
+  });
+
+  it("longer than 255 bytes in UTF-8 (though not 255 characters): invalid_metadata on that name", async () => {
+    const long = `${"é".repeat(130)}.csv`;
+    const problem = await problemOf(await sendZip(GOOD_FILES, [...ROLES, { name: long, role: "control" }]));
+    expect(problem.fields).toEqual([{ field: "files[3].name", message: "is longer than 255 bytes in UTF-8" }]);
   });
 });
