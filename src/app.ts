@@ -7,7 +7,7 @@ import { leaderboardPagePolicy, renderLeaderboardPage } from "./leaderboard/page
 import { submissionWindow } from "./competition/settings";
 import { settingsInForce } from "./storage/settings";
 import { currentLeaderboard, snapshotBoard } from "./leaderboard/snapshot";
-import { renderDocsPage } from "./docs-page";
+import { docsPagePolicy, renderDocsPage } from "./pages/docs-page";
 import { openApiDocument } from "./openapi";
 import { leaderboardRoutes } from "./routes/leaderboard";
 import { reviewRoutes } from "./routes/review";
@@ -18,7 +18,7 @@ import { reviewPageRoutes } from "./routes/review-pages";
 import { bodyLimit } from "hono/body-limit";
 import { describeError } from "./log";
 import { drainRequestBody } from "./http/drain-body";
-import { DOCS_PAGE_POLICY, contentPolicy, standardHeaders } from "./http/security-headers";
+import { contentPolicy, standardHeaders } from "./http/security-headers";
 
 /** JSON request bodies (metadata, families, decisions, settings) are small; anything larger is refused unread. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;
@@ -63,7 +63,9 @@ export function createApp(): Hono<AppEnv> {
   app.get("/healthz", (c) => c.text("ok", 200, { "cache-control": "no-store" }));
   app.get("/openapi.json", (c) => c.json(openApiDocument));
   app.get("/docs", (c) =>
-    c.html(renderDocsPage(openApiDocument), 200, { "content-security-policy": DOCS_PAGE_POLICY }),
+    c.html(renderDocsPage(openApiDocument), 200, {
+      "content-security-policy": docsPagePolicy(new URL(c.req.url).origin),
+    }),
   );
   app.route("/", pageRoutes());
   app.route("/", reviewPageRoutes());

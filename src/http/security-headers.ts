@@ -5,13 +5,10 @@ import { secureHeaders } from "hono/secure-headers";
  * Content-Security-Policy by what is served. Nothing the service serves runs script or may be framed.
  * - API answers (JSON, CSV, problems): nothing at all.
  * - SVG plots: drawn with presentation attributes only (no <style>, no script, no links), so nothing either.
- * - The API reference page (server-rendered, no script): its own inline <style>.
- * - The web pages (the leaderboard, submit, status, review desk): src/pages/layout.tsx's pagePolicy.
+ * - The web pages (the leaderboard, the API reference, submit, status, review desk): src/pages/layout.tsx's pagePolicy.
  */
 const NOTHING = "default-src 'none'; frame-ancestors 'none'";
 export const SVG_POLICY = NOTHING;
-const PAGE_BASE = "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-export const DOCS_PAGE_POLICY = `default-src 'none'; style-src 'unsafe-inline'; ${PAGE_BASE}`;
 
 /** Hono's standard set: nosniff, no framing, no referrer, HSTS, a same-origin opener, and its other defaults. */
 export const standardHeaders = secureHeaders({

@@ -3,7 +3,7 @@ import type { submitterResults } from "../submissions/public-results";
 import { ErrorSummary, Field, SignOutButton, TokenSignIn, type FieldErrors } from "./components";
 import { Layout } from "./layout";
 import { Report } from "./report";
-import { ReplaceFileForm } from "./replace-file-form";
+import { replaceFilePath } from "./replace-file-form";
 import { controlLabels, TEXT_FIELDS, type FormValues } from "./submit-form";
 import { AuthorRows } from "./submit-page";
 import { statusPath } from "./submitter-session";
@@ -122,12 +122,16 @@ function ChangeTask({
     <section aria-labelledby="change-heading">
       <h2 id="change-heading">Change the task</h2>
       {editable ? (
-        <>
-          <p>
+        // Links, not forms: a file chosen here would be cleared when the page reloads itself during an evaluation.
+        <ul>
+          <li>
             <a href={`${path}/edit`}>Edit the task's details</a> (title, descriptions, authors, contact, licence).
-          </p>
-          <ReplaceFileForm submission={submission} />
-        </>
+          </li>
+          <li>
+            <a href={replaceFilePath(submission.id)}>Replace the task file</a> (checked at once; a valid one is
+            evaluated afresh).
+          </li>
+        </ul>
       ) : (
         <p>Its details and file can no longer be changed.</p>
       )}

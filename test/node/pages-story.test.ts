@@ -19,13 +19,13 @@ import {
  * JavaScript off and once on: a bad file and its errors, the fixed file, the status page followed to the end of its
  * evaluation on the reference family, the organiser's sign-in on the review desk, the task in the list, its page
  * (plots, the examples that drive the verdict), the decision, and the task on the leaderboard page. axe-core audits
- * the desk's pages; screenshots of every page go to test-artifacts/pages-story-*.png.
+ * the replace page and the desk's pages; screenshots of every page go to test-artifacts/pages-story-*.png.
  */
 /** The reference family evaluates the 301-example task in seconds; the status page reloads every 10 s. */
 const EVALUATION_TIMEOUT_MS = 60_000;
 
-/* axe runs with no rule disabled here: the desk's pages never reload themselves (pages-browser.test.ts says why
-   `meta-refresh` is left out there, for the status page). */
+/* axe runs with no rule disabled here: the replace page and the desk's pages never reload themselves
+   (pages-browser.test.ts says why `meta-refresh` is left out there, for the status page). */
 
 describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", () => {
   let stack: PagesStack | undefined;
@@ -60,6 +60,7 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
         id: "",
         finalCaption: "",
         reloadsWhenEnded: -1,
+        replaceFileInputs: 0,
         statusTitle: "",
         listState: "",
         verdicts: [] as string[],
@@ -120,6 +121,11 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
         seen.reloadsWhenEnded = await page.locator('meta[http-equiv="refresh"]').count();
         seen.statusTitle = (await page.locator("h1").textContent()) ?? "";
         await record("status");
+        // The file is replaced on a page of its own (the status page's reloads would clear a chosen file).
+        await page.getByRole("link", { name: "Replace the task file" }).click();
+        await page.waitForLoadState("load");
+        seen.replaceFileInputs = await page.locator('input[type="file"]').count();
+        await record("replace-file", true);
       }
 
       /** Sign in on the desk, find the task in the list, read its page and accept it. */
@@ -200,6 +206,10 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
         ]);
       });
 
+      it("links the replace page from the status page, with the file input there", () => {
+        expect(seen.replaceFileInputs).toBe(1);
+      });
+
       it("lists the task on the review desk, awaiting review", () => {
         expect(seen.listState).toBe("valid");
       });
@@ -226,8 +236,13 @@ describe.skipIf(!haveBrowser)("the whole story through the pages, in Chromium", 
         expect(seen.boardVerdict).toBe("inverse");
       });
 
-      it("finds no serious or critical accessibility issue on the desk's pages", () => {
-        expect(Object.fromEntries(audits)).toEqual({ "desk-sign-in": [], "desk-list": [], "desk-task": [] });
+      it("finds no serious or critical accessibility issue on the replace page and the desk's pages", () => {
+        expect(Object.fromEntries(audits)).toEqual({
+          "replace-file": [],
+          "desk-sign-in": [],
+          "desk-list": [],
+          "desk-task": [],
+        });
       });
     });
   }

@@ -9,6 +9,7 @@ import { openApiDocument } from "../../src/openapi";
 interface Parameter {
   name: string;
   in: string;
+  required?: boolean;
 }
 interface Operation {
   operationId: string;
@@ -28,6 +29,7 @@ const codesOf = (response: Operation["responses"][string]): string[] =>
 
 let document: Document;
 let html: string;
+let policy: string | null;
 let operations: { label: string; operation: Operation }[];
 
 /** The page's section for one operation, from its opening tag to its end. */
@@ -38,7 +40,9 @@ function sectionOf(operationId: string): string {
 
 beforeAll(async () => {
   document = await (await exports.default.fetch("http://isv.test/openapi.json")).json<Document>();
-  html = await (await exports.default.fetch("http://isv.test/docs")).text();
+  const page = await exports.default.fetch("http://isv.test/docs");
+  policy = page.headers.get("content-security-policy");
+  html = await page.text();
   operations = Object.entries(document.paths).flatMap(([path, item]) =>
     Object.entries(item).map(([method, operation]) => ({ label: `${method.toUpperCase()} ${path}`, operation })),
   );
@@ -59,13 +63,13 @@ describe("the /docs page", () => {
     expect(operations.filter(({ operation }) => sectionOf(operation.operationId) === "")).toEqual([]);
   });
 
-  it("lists every parameter of every operation, with where it goes", () => {
+  it("lists every parameter of every operation, with where it goes and whether it is required", () => {
     const missing = operations.flatMap(({ label, operation }) =>
       (operation.parameters ?? [])
         .filter(
           (parameter) =>
             !sectionOf(operation.operationId).includes(
-              `<tr><td><code>${parameter.name}</code></td><td>${parameter.in}</td>`,
+              `<dt><code>${parameter.name}</code> (${parameter.in}, ${parameter.required ? "required" : "optional"})</dt>`,
             ),
         )
         .map((parameter) => `${label} ${parameter.name}`),
@@ -112,5 +116,44 @@ describe("the /docs page", () => {
     expect(sectionOf("putSettings")).toContain("<li><code>403</code> The token is an organiser&#39;s");
     expect(sectionOf("putSettings")).toContain("Problem codes: <code>forbidden</code>.</li>");
     expect(sectionOf("createSubmission")).toContain("Authentication: none (public), or <code>submitterToken</code>");
+  });
+});
+
+describe("the /docs page among the site's pages", () => {
+  it("has the site's navigation, with the API reference as the current section", () => {
+    expect(html).toContain(
+      '<nav aria-label="Site"><a href="/">Leaderboard</a><a href="/submit">Submit a task</a><a href="/docs" aria-current="page">API</a></nav>',
+    );
+  });
+
+  it("styles itself with the pages' stylesheet, nothing inline", () => {
+    expect([html.includes('<link rel="stylesheet" href="/assets/pages.css"/>'), /<style|style=/.test(html)]).toEqual([
+      true,
+      false,
+    ]);
+  });
+
+  it("is served under the pages' policy, allowing no script and no form", () => {
+    expect(policy).toBe(
+      "default-src 'none'; style-src http://isv.test/assets/pages.css; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+
+  it("links every operation's section from its list of operations", () => {
+    const contents = html.slice(html.indexOf('<nav aria-labelledby="operations-heading">'));
+    const listed = contents.slice(0, contents.indexOf("</nav>"));
+    const unlinked = operations.filter(({ operation }) => !listed.includes(`<a href="#${operation.operationId}">`));
+    expect(unlinked.map(({ label }) => label)).toEqual([]);
+  });
+
+  it("describes each security scheme once, above the operations", () => {
+    expect(html).toContain(
+      '<dt id="scheme-organiserSession"><code>organiserSession</code> (cookie <code>isv_organiser</code>)</dt><dd>The review desk: set by POST /review/sign-in',
+    );
+    expect(html.split("The token returned when the submission was created.")).toHaveLength(2);
+  });
+
+  it("shows a description's backticked names as code", () => {
+    expect(sectionOf("createSubmission")).toContain("parts, in either order: <code>metadata</code> (JSON");
   });
 });
