@@ -3,7 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import worker from "../../src/index";
 import type { ShardMessage } from "../../src/evaluate/plan";
 import { listShards } from "../../src/storage/shards";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { CompetitionSettings } from "../../src/competition/settings";
 import { sha256Hex } from "../../src/util/hash";
 import { insertApiToken } from "../../src/storage/api-tokens";
 import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
@@ -191,4 +192,45 @@ export async function drainShards(evaluationId: string, queue = "isv-evaluations
     outcomes.push(await getQueueResult(batch, ctx));
   }
   return outcomes;
+}
+
+/** What `withSettings` saved, readable once its beforeAll has run (in tests and in later hooks). */
+export interface SavedSettings {
+  /** The admin token that saved and will restore the settings. */
+  readonly admin: string;
+  /** The settings in force before the change, put back afterwards. */
+  readonly found: CompetitionSettings;
+  /** PUTs the found settings with the scope's changes and `more` on top, as the admin; the response. */
+  putChanged(more?: Partial<CompetitionSettings>): Promise<Response>;
+}
+
+/**
+ * Changes the competition settings for the file or describe it is called in: its beforeAll saves the settings in
+ * force and puts `changes` on top, its afterAll puts the saved ones back, so the tests after it see what they found.
+ * Hooks run in the order they are registered: call it after a beforeAll the changes depend on (a family they name).
+ */
+export function withSettings(changes: Partial<CompetitionSettings>): SavedSettings {
+  let saved: { admin: string; found: CompetitionSettings } | undefined;
+  const current = () => defined(saved, "the settings withSettings saves in its beforeAll");
+  const put = (admin: string, settings: CompetitionSettings) =>
+    call("/v1/review/settings", admin, { method: "PUT", body: JSON.stringify(settings) });
+  beforeAll(async () => {
+    const admin = await token("admin");
+    const found = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>()).settings;
+    saved = { admin, found };
+    expect((await put(admin, { ...found, ...changes })).status).toBe(200);
+  });
+  afterAll(async () => {
+    const { admin, found } = current();
+    expect((await put(admin, found)).status).toBe(200);
+  });
+  return {
+    get admin() {
+      return current().admin;
+    },
+    get found() {
+      return current().found;
+    },
+    putChanged: (more = {}) => put(current().admin, { ...current().found, ...changes, ...more }),
+  };
 }

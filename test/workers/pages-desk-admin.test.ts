@@ -1,35 +1,16 @@
-import { env, exports } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CompetitionSettings } from "../../src/competition/settings";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { StoredFamily } from "../../src/evaluate/stored-family";
 import { putFamilyStatement } from "../../src/storage/families";
-import { defined } from "../defined";
-import { call, token } from "./helpers";
+import { token, withSettings } from "./helpers";
+import { ESCAPED_SCRIPT, HOSTILE_SCRIPT, pageRequest, signInOnDesk } from "./page-helpers";
 
 /**
  * The desk's admin page, /review/settings: every family evaluations can use (built in and registered) and the
  * competition settings in force with the schema's descriptions, to admins only; families' keys never shown, every
  * stored text escaped.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script>`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;";
-
-const request = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
-
-/** Signs in on the desk with `pasted` and returns the Cookie header the browser would send back. */
-async function sessionCookie(pasted: string): Promise<string> {
-  const response = await request("/review/sign-in", {
-    method: "POST",
-    body: new URLSearchParams({ token: pasted }),
-    headers: { origin: ORIGIN },
-  });
-  expect(response.status).toBe(303);
-  return defined(response.headers.get("set-cookie"), "a session cookie").split(";")[0] ?? "";
-}
-
-const get = (path: string, cookie?: string) => request(path, { headers: cookie ? { cookie } : {} });
+const get = (path: string, cookie?: string) => pageRequest(path, { headers: cookie ? { cookie } : {} });
 
 /**
  * Registered families written straight to D1, as registration stores them: one reached with a key (its secret's
@@ -49,47 +30,44 @@ const KEYED: StoredFamily = {
   ],
 };
 const HOSTILE_FAMILY: StoredFamily = {
-  name: HOSTILE,
+  name: HOSTILE_SCRIPT,
   adapter: "external",
   models: [
-    { id: `${HOSTILE}-small`, parameters: 1e8 },
-    { id: `${HOSTILE}-large`, parameters: 1e10 },
+    { id: `${HOSTILE_SCRIPT}-small`, parameters: 1e8 },
+    { id: `${HOSTILE_SCRIPT}-large`, parameters: 1e10 },
   ],
 };
 
-let admin: string;
 let organiser: string;
-let found: CompetitionSettings;
-const putSettings = (settings: CompetitionSettings) =>
-  call("/v1/review/settings", admin, { method: "PUT", body: JSON.stringify(settings) });
-const ROUND = { name: HOSTILE, opensAt: "2020-01-01T00:00:00.000Z", closesAt: "2099-01-01T00:00:00.000Z" };
+const ROUND = { name: HOSTILE_SCRIPT, opensAt: "2020-01-01T00:00:00.000Z", closesAt: "2099-01-01T00:00:00.000Z" };
 
 beforeAll(async () => {
-  [admin, organiser] = await Promise.all([token("admin"), token("organiser")]);
+  organiser = await token("organiser");
   await env.DB.batch([putFamilyStatement(env.DB, KEYED), putFamilyStatement(env.DB, HOSTILE_FAMILY)]);
-  found = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>()).settings;
-  const fileSettings = { rounds: [ROUND], uploadsPerHour: 7, spendCeilingUsd: null, publicFamilies: ["keyed-family"] };
-  expect((await putSettings({ ...found, ...fileSettings })).status).toBe(200);
 });
-afterAll(async () => {
-  expect((await putSettings(found)).status).toBe(200);
+// After the families are stored: the settings name one of them as public.
+const saved = withSettings({
+  rounds: [ROUND],
+  uploadsPerHour: 7,
+  spendCeilingUsd: null,
+  publicFamilies: ["keyed-family"],
 });
 
 describe("the link on the list", () => {
   it("is shown to an admin", async () => {
-    const text = await (await get("/review", await sessionCookie(admin))).text();
+    const text = await (await get("/review", await signInOnDesk(saved.admin))).text();
     expect(text).toContain('<a href="/review/settings">Families and competition settings</a>');
   });
 
   it("is not shown to an organiser who is not an admin", async () => {
-    const text = await (await get("/review", await sessionCookie(organiser))).text();
+    const text = await (await get("/review", await signInOnDesk(organiser))).text();
     expect(text).not.toContain("/review/settings");
   });
 });
 
 describe("who may see the page", () => {
   it("refuses an organiser who is not an admin with a 403 page", async () => {
-    const response = await get("/review/settings", await sessionCookie(organiser));
+    const response = await get("/review/settings", await signInOnDesk(organiser));
     const text = await response.text();
     expect(response.status).toBe(403);
     expect(text).toContain("Only an admin sees the families and the competition settings.");
@@ -106,7 +84,7 @@ describe("who may see the page", () => {
 describe("the families, to an admin", () => {
   let text: string;
   beforeAll(async () => {
-    const response = await get("/review/settings", await sessionCookie(admin));
+    const response = await get("/review/settings", await signInOnDesk(saved.admin));
     expect(response.status).toBe(200);
     text = await response.text();
   });
@@ -137,16 +115,16 @@ describe("the families, to an admin", () => {
   });
 
   it("escapes a family's and its models' stored texts", () => {
-    expect(text).toContain(`<h3 id="family-2">${ESCAPED}</h3>`);
-    expect(text).toContain(`<th scope="row">${ESCAPED}-small</th>`);
-    expect(text).not.toContain(HOSTILE);
+    expect(text).toContain(`<h3 id="family-2">${ESCAPED_SCRIPT}</h3>`);
+    expect(text).toContain(`<th scope="row">${ESCAPED_SCRIPT}-small</th>`);
+    expect(text).not.toContain(HOSTILE_SCRIPT);
   });
 });
 
 describe("the settings in force, to an admin", () => {
   let text: string;
   beforeAll(async () => {
-    text = await (await get("/review/settings", await sessionCookie(admin))).text();
+    text = await (await get("/review/settings", await signInOnDesk(saved.admin))).text();
   });
 
   it("shows each setting's value with the schema's description", () => {
@@ -175,7 +153,7 @@ describe("the settings in force, to an admin", () => {
   });
 
   it("escapes a round's name", () => {
-    expect(text).toContain(`<li>${ESCAPED}: 2020-01-01T00:00:00.000Z to 2099-01-01T00:00:00.000Z</li>`);
-    expect(text).not.toContain(HOSTILE);
+    expect(text).toContain(`<li>${ESCAPED_SCRIPT}: 2020-01-01T00:00:00.000Z to 2099-01-01T00:00:00.000Z</li>`);
+    expect(text).not.toContain(HOSTILE_SCRIPT);
   });
 });

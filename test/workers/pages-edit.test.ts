@@ -1,42 +1,27 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getSubmission } from "../../src/storage/submissions";
-import { defined } from "../defined";
-import { lambadaVariant, postDecision, submit, token, VALID_METADATA } from "./helpers";
+import { lambadaVariant, postDecision, token, VALID_METADATA } from "./helpers";
+import { CROSS_SITE, ESCAPED, HOSTILE, PAGE_ORIGIN, pageRequest, submitSignedIn } from "./page-helpers";
 
 /**
  * The status page's forms: withdraw (with a ticked confirmation) and edit the details, each calling the API's
  * service, for the signed-in session only, refused from another site, then post/redirect/get.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script> & 'q'`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;";
-const CROSS_SITE = { origin: "https://elsewhere.example", "sec-fetch-site": "cross-site" };
-
-const request = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
 
 /** A new task from the API, with the hostile text in its title and author; its id and a signed-in cookie. */
-async function signedInTask(label: string): Promise<{ id: string; cookie: string }> {
-  const metadata = { ...VALID_METADATA, title: HOSTILE, authors: [{ name: HOSTILE, agreesToBeNamed: false }] };
-  const created = await submit({ csv: lambadaVariant(label), metadata });
-  expect(created.status).toBe(201);
-  const { id, submitterToken } = await created.json<{ id: string; submitterToken: string }>();
-  const signIn = await request(`/submissions/${id}/sign-in`, {
-    method: "POST",
-    body: new URLSearchParams({ token: submitterToken }),
-    headers: { origin: ORIGIN },
+const signedInTask = (label: string): Promise<{ id: string; cookie: string }> =>
+  submitSignedIn({
+    csv: lambadaVariant(label),
+    metadata: { ...VALID_METADATA, title: HOSTILE, authors: [{ name: HOSTILE, agreesToBeNamed: false }] },
   });
-  expect(signIn.status).toBe(303);
-  return { id, cookie: defined(signIn.headers.get("set-cookie"), "a session cookie").split(";")[0] ?? "" };
-}
 
 /** Posts a url-encoded form from this site (with the session cookie, when given) unless `headers` say otherwise. */
 const post = (path: string, form: Record<string, string>, cookie?: string, headers: Record<string, string> = {}) =>
-  request(path, {
+  pageRequest(path, {
     method: "POST",
     body: new URLSearchParams(form),
-    headers: { origin: ORIGIN, ...(cookie ? { cookie } : {}), ...headers },
+    headers: { origin: PAGE_ORIGIN, ...(cookie ? { cookie } : {}), ...headers },
   });
 
 const stateOf = async (id: string) => (await getSubmission(env.DB, id))?.state;
@@ -58,7 +43,7 @@ const editForm = (changes: Record<string, string> = {}): Record<string, string> 
 describe("withdrawing from the status page", () => {
   it("shows the withdraw form, with its confirmation box, on the signed-in status page", async () => {
     const { id, cookie } = await signedInTask("Withdraw form");
-    const text = await (await request(`/submissions/${id}`, { headers: { cookie } })).text();
+    const text = await (await pageRequest(`/submissions/${id}`, { headers: { cookie } })).text();
     expect(text).toContain(`<form method="post" action="/submissions/${id}/withdraw">`);
     expect(text).toContain('<input type="checkbox" id="confirm" name="confirm" value="yes" required=""');
   });
@@ -68,7 +53,7 @@ describe("withdrawing from the status page", () => {
     const response = await post(`/submissions/${id}/withdraw`, { confirm: "yes" }, cookie);
     expect([response.status, response.headers.get("location")]).toEqual([303, `/submissions/${id}?done=withdrawn`]);
     expect(await stateOf(id)).toBe("withdrawn");
-    const page = await (await request(`/submissions/${id}?done=withdrawn`, { headers: { cookie } })).text();
+    const page = await (await pageRequest(`/submissions/${id}?done=withdrawn`, { headers: { cookie } })).text();
     expect(page).toContain("The task is withdrawn.");
     expect(page).not.toContain(`action="/submissions/${id}/withdraw"`);
   });
@@ -107,13 +92,13 @@ describe("withdrawing from the status page", () => {
 describe("editing the details from the status page", () => {
   it("links the edit form from the status page while the task is editable", async () => {
     const { id, cookie } = await signedInTask("Edit link");
-    const text = await (await request(`/submissions/${id}`, { headers: { cookie } })).text();
+    const text = await (await pageRequest(`/submissions/${id}`, { headers: { cookie } })).text();
     expect(text).toContain(`<a href="/submissions/${id}/edit">`);
   });
 
   it("prefills the edit form with the stored details, escaped", async () => {
     const { id, cookie } = await signedInTask("Edit prefill");
-    const response = await request(`/submissions/${id}/edit`, { headers: { cookie } });
+    const response = await pageRequest(`/submissions/${id}/edit`, { headers: { cookie } });
     const text = await response.text();
     expect(response.status).toBe(200);
     expect(text).toContain(`<form method="post" action="/submissions/${id}/edit">`);
@@ -129,7 +114,7 @@ describe("editing the details from the status page", () => {
     const response = await post(`/submissions/${id}/edit`, editForm({ title: "A better title" }), cookie);
     expect([response.status, response.headers.get("location")]).toEqual([303, `/submissions/${id}?done=edited`]);
     expect((await getSubmission(env.DB, id))?.title).toBe("A better title");
-    const page = await (await request(`/submissions/${id}?done=edited`, { headers: { cookie } })).text();
+    const page = await (await pageRequest(`/submissions/${id}?done=edited`, { headers: { cookie } })).text();
     expect(page).toContain("The task&#39;s details are saved.");
   });
 
@@ -163,7 +148,7 @@ describe("editing the details from the status page", () => {
 
   it("refuses the edit form and an edit without a session with the 401 sign-in page", async () => {
     const { id } = await signedInTask("Edit no session");
-    const form = await request(`/submissions/${id}/edit`);
+    const form = await pageRequest(`/submissions/${id}/edit`);
     const saved = await post(`/submissions/${id}/edit`, editForm({ title: "No session" }));
     expect([form.status, saved.status]).toEqual([401, 401]);
     expect(await saved.text()).toContain(`action="/submissions/${id}/sign-in"`);
@@ -173,8 +158,8 @@ describe("editing the details from the status page", () => {
   it("offers no edit once review decided the task, and refuses the form with 409", async () => {
     const { id, cookie } = await signedInTask("Edit decided");
     expect((await postDecision(id, await token("organiser"), "reject")).status).toBe(200);
-    const status = await (await request(`/submissions/${id}`, { headers: { cookie } })).text();
-    const form = await request(`/submissions/${id}/edit`, { headers: { cookie } });
+    const status = await (await pageRequest(`/submissions/${id}`, { headers: { cookie } })).text();
+    const form = await pageRequest(`/submissions/${id}/edit`, { headers: { cookie } });
     const saved = await post(`/submissions/${id}/edit`, editForm({ title: "Too late" }), cookie);
     expect(status).not.toContain(`/submissions/${id}/edit`);
     expect([form.status, saved.status]).toEqual([409, 409]);

@@ -1,86 +1,67 @@
-import { env, exports } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
-import type { CompetitionSettings } from "../../src/competition/settings";
 import { listEvaluations } from "../../src/storage/evaluations";
 import { getSubmission } from "../../src/storage/submissions";
 import { defined } from "../defined";
-import { call, lambadaVariant, postDecision, submit, token, uniqueVariant, VALID_METADATA } from "./helpers";
+import { lambadaVariant, postDecision, submit, token, uniqueVariant, VALID_METADATA, withSettings } from "./helpers";
+import { CROSS_SITE, ESCAPED, HOSTILE, PAGE_ORIGIN, pageRequest, submitSignedIn } from "./page-helpers";
 
 /**
- * The status page's "Replace the file" form, POST /submissions/{id}/file: the same service as PUT
- * /v1/submissions/{id}/file, streamed, for the signed-in session only, refused from another site, under the upload
- * allowance and size limit; a rejected file comes back with its report inline, a new one redirects to the page.
+ * The replace page, GET /submissions/{id}/file (linked from the status page), and its form, POST to the same
+ * path: the same service as PUT /v1/submissions/{id}/file, streamed, for the signed-in session only, refused from
+ * another site, under the upload allowance and size limit; a rejected file comes back with its report inline, a new
+ * one redirects to the status page.
  *
  * This file's settings (saved below, restored at the end) name the built-in family as public and refuse every
  * automatic evaluation (a daily cap of 0): a new file's evaluation is started and kept, failed with the reason, as
  * the API's is, and nothing is queued in the background.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script> & 'q'`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;";
-const CROSS_SITE = { origin: "https://elsewhere.example", "sec-fetch-site": "cross-site" };
+withSettings({ publicFamilies: ["isv-reference"], automaticEvaluationsPerDay: 0 });
 
-let admin: string;
-let found: CompetitionSettings;
-const putSettings = (settings: CompetitionSettings) =>
-  call("/v1/review/settings", admin, { method: "PUT", body: JSON.stringify(settings) });
-
-beforeAll(async () => {
-  admin = await token("admin");
-  found = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>()).settings;
-  const fileSettings = { publicFamilies: ["isv-reference"], automaticEvaluationsPerDay: 0 };
-  expect((await putSettings({ ...found, ...fileSettings })).status).toBe(200);
-});
-afterAll(async () => {
-  expect((await putSettings(found)).status).toBe(200);
-});
-
-const request = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
-
-/** A new sequence_prob task from the API, with the hostile text in its title; its id, token and signed-in cookie. */
-async function signedInTask(label: string, csv = lambadaVariant(label)): Promise<{ id: string; cookie: string }> {
-  const created = await submit({ csv, metadata: { ...VALID_METADATA, title: HOSTILE } });
-  expect(created.status).toBe(201);
-  const { id, submitterToken } = await created.json<{ id: string; submitterToken: string }>();
-  const signIn = await request(`/submissions/${id}/sign-in`, {
-    method: "POST",
-    body: new URLSearchParams({ token: submitterToken }),
-    headers: { origin: ORIGIN },
-  });
-  expect(signIn.status).toBe(303);
-  const cookie = defined(signIn.headers.get("set-cookie"), "a session cookie").split(";")[0] ?? "";
-  return { id, cookie };
-}
+/** A new sequence_prob task from the API, with the hostile text in its title; its id and signed-in cookie. */
+const signedInTask = (label: string, csv = lambadaVariant(label)): Promise<{ id: string; cookie: string }> =>
+  submitSignedIn({ csv, metadata: { ...VALID_METADATA, title: HOSTILE } });
 
 /** Posts the form as the page does (multipart, the file alone), from this site unless `headers` say otherwise. */
 function postFile(id: string, file: string | undefined, cookie?: string, headers: Record<string, string> = {}) {
   const form = new FormData();
   if (file === undefined) form.append("file", new Blob([]), "");
   else form.append("file", new Blob([file], { type: "text/csv" }), "task.csv");
-  return request(`/submissions/${id}/file`, {
+  return pageRequest(`/submissions/${id}/file`, {
     method: "POST",
     body: form,
-    headers: { origin: ORIGIN, ...(cookie ? { cookie } : {}), ...headers },
+    headers: { origin: PAGE_ORIGIN, ...(cookie ? { cookie } : {}), ...headers },
   });
 }
 
 const fileVersionOf = async (id: string) => defined(await getSubmission(env.DB, id), id).fileVersion;
 const statusPage = async (id: string, cookie: string, query = "") =>
-  (await request(`/submissions/${id}${query}`, { headers: { cookie } })).text();
+  (await pageRequest(`/submissions/${id}${query}`, { headers: { cookie } })).text();
 
 /** A LAMBADA variant with one more record, its last, that has no ending (its completion is empty). */
 const badLambada = (): string => uniqueVariant(lambadaVariant("Bad"), () => `10000,"No ending here",`);
 /** The physical line of a file's last record (LAMBADA's prompts span several lines). */
 const lastLine = (file: string): number => file.trimEnd().split("\n").length;
 
-describe("the form on the status page", () => {
-  it("offers a labelled file input posting multipart to the page route while the task is editable", async () => {
-    const { id, cookie } = await signedInTask("Replace form");
+describe("the replace page", () => {
+  const replacePage = (id: string, cookie?: string) =>
+    pageRequest(`/submissions/${id}/file`, { headers: cookie ? { cookie } : {} });
+
+  it("is linked from the status page, which has no file form, while the task is editable", async () => {
+    const { id, cookie } = await signedInTask("Replace link");
     const text = await statusPage(id, cookie);
+    expect(text).toContain(`<a href="/submissions/${id}/file">Replace the task file</a>`);
+    expect([text.includes('type="file"'), text.includes("multipart/form-data")]).toEqual([false, false]);
+  });
+
+  it("offers a labelled file input posting multipart to the same path", async () => {
+    const { id, cookie } = await signedInTask("Replace form");
+    const response = await replacePage(id, cookie);
+    const text = await response.text();
+    expect(response.status).toBe(200);
     expect(text).toContain(
-      `<form method="post" action="/submissions/${id}/file" enctype="multipart/form-data"><h3>Replace the file</h3>`,
+      `<form method="post" action="/submissions/${id}/file" enctype="multipart/form-data"><div class="field">`,
     );
     expect(text).toContain('<label for="file">New task file</label>');
     expect(text).toContain(
@@ -89,12 +70,31 @@ describe("the form on the status page", () => {
     expect(text).toContain('<button type="submit">Replace the file</button>');
   });
 
-  it("is absent once review decided the task", async () => {
+  it("names the task and its file version, escaping the title, and links back to the status page", async () => {
+    const { id, cookie } = await signedInTask("Replace page escaped");
+    const text = await (await replacePage(id, cookie)).text();
+    expect(text).toContain(
+      `<q>${ESCAPED}</q>: file version 1 is the task&#39;s. <a href="/submissions/${id}">Back to the status page</a>`,
+    );
+    expect(text).not.toContain(HOSTILE);
+  });
+
+  it("is the 401 sign-in page without a session", async () => {
+    const { id } = await signedInTask("Replace page no session");
+    const response = await replacePage(id);
+    expect(response.status).toBe(401);
+    expect(await response.text()).toContain(`action="/submissions/${id}/sign-in"`);
+  });
+
+  it("is neither linked nor served once review decided the task", async () => {
     const { id, cookie } = await signedInTask("Replace form decided");
     expect((await postDecision(id, await token("organiser"), "reject")).status).toBe(200);
     const text = await statusPage(id, cookie);
-    expect(text).not.toContain(`action="/submissions/${id}/file"`);
+    expect(text).not.toContain(`/submissions/${id}/file`);
     expect(text).toContain("Its details and file can no longer be changed.");
+    const response = await replacePage(id, cookie);
+    expect(response.status).toBe(409);
+    expect(await response.text()).toContain("A rejected submission can no longer be changed.");
   });
 });
 
@@ -201,10 +201,10 @@ describe("refusals", () => {
 
   it("refuses a body that is not multipart with 415", async () => {
     const { id, cookie } = await signedInTask("Replace not multipart");
-    const response = await request(`/submissions/${id}/file`, {
+    const response = await pageRequest(`/submissions/${id}/file`, {
       method: "POST",
       body: lambadaVariant("Replace not multipart, new"),
-      headers: { origin: ORIGIN, cookie, "content-type": "text/plain" },
+      headers: { origin: PAGE_ORIGIN, cookie, "content-type": "text/plain" },
     });
     expect(response.status).toBe(415);
     expect(await fileVersionOf(id)).toBe(1);
@@ -217,18 +217,9 @@ describe("the limits of uploads", () => {
 
   beforeAll(async () => {
     task = await signedInTask("Replace limits");
-    const current = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>())
-      .settings;
-    expect((await putSettings({ ...current, uploadsPerHour: 1, maxFileBytes: 4096 })).status).toBe(200);
   });
-  afterAll(async () => {
-    const current = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>())
-      .settings;
-    expect(
-      (await putSettings({ ...current, uploadsPerHour: found.uploadsPerHour, maxFileBytes: found.maxFileBytes }))
-        .status,
-    ).toBe(200);
-  });
+  // After the task is stored: its upload would be past these limits.
+  withSettings({ uploadsPerHour: 1, maxFileBytes: 4096 });
 
   it("refuses a file past the size limit with 413, its report inline, and keeps the current file", async () => {
     const response = await postFile(task.id, memoTrap, task.cookie, { "cf-connecting-ip": client });

@@ -1,4 +1,4 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
@@ -19,37 +19,25 @@ import {
   token,
   VALID_METADATA,
 } from "./helpers";
+import { ELSEWHERE, ESCAPED, HOSTILE, PAGE_ORIGIN, pageRequest, signInOnDesk } from "./page-helpers";
 
 /**
  * The review desk, /review: sign-in with an organiser token exchanged for a cookie (never in a URL), revocation,
  * the filtered list, the task page (escaped, anonymised, the examples that drive the verdict) and the decision form.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script> & 'q'`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;";
 const FORM = "application/x-www-form-urlencoded";
 
-const request = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
-
-const signIn = (pasted: string, headers: Record<string, string> = { origin: ORIGIN }) =>
-  request("/review/sign-in", { method: "POST", body: new URLSearchParams({ token: pasted }), headers });
-
-/** Signs in and returns the Cookie header the browser would send back. */
-async function sessionCookie(pasted: string): Promise<string> {
-  const response = await signIn(pasted);
-  expect(response.status).toBe(303);
-  return defined(response.headers.get("set-cookie"), "a session cookie").split(";")[0] ?? "";
-}
+const signIn = (pasted: string, headers: Record<string, string> = { origin: PAGE_ORIGIN }) =>
+  pageRequest("/review/sign-in", { method: "POST", body: new URLSearchParams({ token: pasted }), headers });
 
 /** Text as hono/jsx escapes it. */
 const asHtml = (text: string): string =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
-const get = (path: string, cookie: string) => request(path, { headers: { cookie } });
+const get = (path: string, cookie: string) => pageRequest(path, { headers: { cookie } });
 
-const postForm = (path: string, cookie: string, fields: Record<string, string>, origin = ORIGIN) =>
-  request(path, {
+const postForm = (path: string, cookie: string, fields: Record<string, string>, origin = PAGE_ORIGIN) =>
+  pageRequest(path, {
     method: "POST",
     body: new URLSearchParams(fields),
     headers: { cookie, origin, "content-type": FORM },
@@ -68,7 +56,7 @@ async function stateOf(id: string): Promise<string> {
 
 describe("signing in", () => {
   it("shows the sign-in form posting the token in the body, without a session", async () => {
-    const text = await (await request("/review")).text();
+    const text = await (await pageRequest("/review")).text();
     expect(text).toContain('<form method="post" action="/review/sign-in">');
     expect(text).toContain('type="password"');
   });
@@ -89,13 +77,13 @@ describe("signing in", () => {
   });
 
   it("refuses a sign-in posted from another site", async () => {
-    const response = await signIn(await token("organiser"), { origin: "https://elsewhere.example" });
+    const response = await signIn(await token("organiser"), { origin: ELSEWHERE });
     expect([response.status, response.headers.get("set-cookie")]).toEqual([403, null]);
   });
 
   it("ends the session at once when its token is revoked", async () => {
     const { token: organiser, id } = await seedApiToken("organiser");
-    const cookie = await sessionCookie(organiser);
+    const cookie = await signInOnDesk(organiser);
     const task = await newTask("Revoked");
     expect((await get(`/review/submissions/${task}`, cookie)).status).toBe(200);
     await env.DB.prepare("UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2")
@@ -108,7 +96,7 @@ describe("signing in", () => {
   });
 
   it("signs out by clearing the cookie", async () => {
-    const cookie = await sessionCookie(await token("organiser"));
+    const cookie = await signInOnDesk(await token("organiser"));
     const response = await postForm("/review/sign-out", cookie, {});
     expect([response.status, response.headers.get("set-cookie")]).toEqual([
       303,
@@ -122,7 +110,7 @@ describe("the list", () => {
     const organiser = await token("organiser");
     const [sentBack, waiting] = [await newTask("Sent back"), await newTask("Waiting")];
     expect((await postDecision(sentBack, organiser, "request_changes")).status).toBe(200);
-    const text = await (await get("/review?state=changes_requested&taskType=", await sessionCookie(organiser))).text();
+    const text = await (await get("/review?state=changes_requested&taskType=", await signInOnDesk(organiser))).text();
     expect(text).toContain(`<a href="/review/submissions/${sentBack}">`);
     expect(text).not.toContain(waiting);
     expect(text).toContain('<option value="changes_requested" selected="">changes_requested</option>');
@@ -133,7 +121,7 @@ describe("the task page", () => {
   let task: string;
   let organiser: string;
   beforeAll(async () => {
-    organiser = await sessionCookie(await token("organiser"));
+    organiser = await signInOnDesk(await token("organiser"));
     task = await newTask("Hostile", {
       title: HOSTILE,
       description: HOSTILE,
@@ -161,7 +149,7 @@ describe("the task page", () => {
   });
 
   it("shows them when an admin reveals them", async () => {
-    const admin = await sessionCookie(await token("admin"));
+    const admin = await signInOnDesk(await token("admin"));
     const hidden = await (await get(`/review/submissions/${task}`, admin)).text();
     expect(hidden).toContain(`<a href="/review/submissions/${task}?reveal=true">Reveal the authors</a>`);
     const text = await (await get(`/review/submissions/${task}?reveal=true`, admin)).text();
@@ -210,7 +198,7 @@ describe("the examples that drive the verdict", () => {
   });
 
   it("lists the ten examples whose loss rises most from the smallest to the largest model, in order", async () => {
-    const text = await (await get(`/review/submissions/${id}`, await sessionCookie(await token("organiser")))).text();
+    const text = await (await get(`/review/submissions/${id}`, await signInOnDesk(await token("organiser")))).text();
     const shown = [...text.matchAll(/<p>Example (\d+) \(line \d+\): /g)].map((match) => Number(match[1]) - 1);
     expect(shown).toEqual([3, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
     expect(text).toContain("isv-reference: loss from isv-ngram-1 to isv-ngram-2");
@@ -218,7 +206,7 @@ describe("the examples that drive the verdict", () => {
   });
 
   it("shows each example's prompt and classes, escaped", async () => {
-    const text = await (await get(`/review/submissions/${id}`, await sessionCookie(await token("organiser")))).text();
+    const text = await (await get(`/review/submissions/${id}`, await signInOnDesk(await token("organiser")))).text();
     const record = defined(await getSubmission(env.DB, id), id);
     const top = defined((await readExamples(env.BLOBS, record.examplesKey))?.[3], "example 3");
     if (top.taskType !== "classification") throw new Error("memo-trap is a classification task");
@@ -231,7 +219,7 @@ describe("the examples that drive the verdict", () => {
 describe("the decision form", () => {
   it("decides through the API's service, writes the audit entry and redirects back to the task page", async () => {
     const { token: organiser, id: actor } = await seedApiToken("organiser");
-    const cookie = await sessionCookie(organiser);
+    const cookie = await signInOnDesk(organiser);
     const task = await newTask("Decided");
     const fields = { decision: "request_changes", note: "Fix the prompts.", expectedState: "valid" };
     const response = await postForm(`/review/submissions/${task}/decision`, cookie, fields);
@@ -249,7 +237,7 @@ describe("the decision form", () => {
   });
 
   it("refuses a decision made on a page showing an older state", async () => {
-    const cookie = await sessionCookie(await token("organiser"));
+    const cookie = await signInOnDesk(await token("organiser"));
     const task = await newTask("Stale");
     const fields = { decision: "reject", note: "No.", expectedState: "changes_requested" };
     const response = await postForm(`/review/submissions/${task}/decision`, cookie, fields);
@@ -259,15 +247,10 @@ describe("the decision form", () => {
   });
 
   it("refuses a decision posted from another site", async () => {
-    const cookie = await sessionCookie(await token("organiser"));
+    const cookie = await signInOnDesk(await token("organiser"));
     const task = await newTask("Cross-site");
     const fields = { decision: "reject", note: "No.", expectedState: "valid" };
-    const response = await postForm(
-      `/review/submissions/${task}/decision`,
-      cookie,
-      fields,
-      "https://elsewhere.example",
-    );
+    const response = await postForm(`/review/submissions/${task}/decision`, cookie, fields, ELSEWHERE);
     expect(response.status).toBe(403);
     expect(await stateOf(task)).toBe("valid");
   });

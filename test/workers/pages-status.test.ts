@@ -1,4 +1,4 @@
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import referenceFamily from "../../fixtures/families/reference.json";
 import { startEvaluation } from "../../src/evaluate/start";
@@ -17,31 +17,19 @@ import {
   uniqueVariant,
   VALID_METADATA,
 } from "./helpers";
+import { CROSS_SITE, ELSEWHERE, ESCAPED, HOSTILE, PAGE_ORIGIN, pageRequest, signInAsSubmitter } from "./page-helpers";
 
 /**
  * The status page, /submissions/{id}: sign-in by pasting the token into a POST form (never a URL), the session
  * cookie and its attributes, cross-site refusal, then the state, progress, verdicts, plots and review note.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script> & 'q'`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;";
-
-const request = (path: string, init: RequestInit = {}) =>
-  exports.default.fetch(`${ORIGIN}${path}`, { redirect: "manual", ...init });
 
 /** Posts the sign-in form, from this site unless `headers` say otherwise. */
-const signIn = (id: string, pasted: string, headers: Record<string, string> = { origin: ORIGIN }) =>
-  request(`/submissions/${id}/sign-in`, { method: "POST", body: new URLSearchParams({ token: pasted }), headers });
-
-/** Signs in and returns the Cookie header the browser would send back. */
-async function sessionCookie(id: string, pasted: string): Promise<string> {
-  const response = await signIn(id, pasted);
-  expect(response.status).toBe(303);
-  return defined(response.headers.get("set-cookie"), "a session cookie").split(";")[0] ?? "";
-}
+const signIn = (id: string, pasted: string, headers: Record<string, string> = { origin: PAGE_ORIGIN }) =>
+  pageRequest(`/submissions/${id}/sign-in`, { method: "POST", body: new URLSearchParams({ token: pasted }), headers });
 
 const statusPage = (id: string, cookie?: string) =>
-  request(`/submissions/${id}`, { headers: cookie ? { cookie } : {} });
+  pageRequest(`/submissions/${id}`, { headers: cookie ? { cookie } : {} });
 
 /** A new task from the API, with the hostile text in its title; its id and token. */
 async function newTask(csv = lambadaVariant("Status")): Promise<{ id: string; submitterToken: string }> {
@@ -84,10 +72,10 @@ describe("signing in", () => {
   });
 
   it("answers a sign-in body that is not a form with a 400 page, not an error of the service", async () => {
-    const response = await request(`/submissions/${task.id}/sign-in`, {
+    const response = await pageRequest(`/submissions/${task.id}/sign-in`, {
       method: "POST",
       body: "--x\r\nnot a part",
-      headers: { origin: ORIGIN, "content-type": "multipart/form-data; boundary=x" },
+      headers: { origin: PAGE_ORIGIN, "content-type": "multipart/form-data; boundary=x" },
     });
     expect([response.status, response.headers.get("content-type")]).toEqual([400, "text/html; charset=UTF-8"]);
   });
@@ -106,10 +94,7 @@ describe("signing in", () => {
   });
 
   it("refuses a sign-in posted from another site, and sets no cookie", async () => {
-    const response = await signIn(task.id, task.submitterToken, {
-      origin: "https://elsewhere.example",
-      "sec-fetch-site": "cross-site",
-    });
+    const response = await signIn(task.id, task.submitterToken, CROSS_SITE);
     expect([response.status, response.headers.get("set-cookie")]).toEqual([403, null]);
   });
 
@@ -120,15 +105,15 @@ describe("signing in", () => {
 
   it("does not open the page for another submission's session", async () => {
     const other = await newTask(lambadaVariant("Another"));
-    const cookie = await sessionCookie(other.id, other.submitterToken);
+    const cookie = await signInAsSubmitter(other.id, other.submitterToken);
     expect(await (await statusPage(task.id, cookie)).text()).toContain("Sign in to a submission");
   });
 
   it("signs out by clearing the cookie on the same path", async () => {
-    const cookie = await sessionCookie(task.id, task.submitterToken);
-    const response = await request(`/submissions/${task.id}/sign-out`, {
+    const cookie = await signInAsSubmitter(task.id, task.submitterToken);
+    const response = await pageRequest(`/submissions/${task.id}/sign-out`, {
       method: "POST",
-      headers: { cookie, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" },
+      headers: { cookie, origin: PAGE_ORIGIN, "content-type": "application/x-www-form-urlencoded" },
     });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe(`/submissions/${task.id}`);
@@ -138,17 +123,17 @@ describe("signing in", () => {
   });
 
   it("refuses a sign-out posted from another site", async () => {
-    const cookie = await sessionCookie(task.id, task.submitterToken);
-    const response = await request(`/submissions/${task.id}/sign-out`, {
+    const cookie = await signInAsSubmitter(task.id, task.submitterToken);
+    const response = await pageRequest(`/submissions/${task.id}/sign-out`, {
       method: "POST",
-      headers: { cookie, origin: "https://elsewhere.example", "content-type": "application/x-www-form-urlencoded" },
+      headers: { cookie, origin: ELSEWHERE, "content-type": "application/x-www-form-urlencoded" },
     });
     expect([response.status, response.headers.get("set-cookie")]).toEqual([403, null]);
   });
 
   it("ends the session when the token is replaced", async () => {
-    const cookie = await sessionCookie(task.id, task.submitterToken);
-    const rotated = await request(`/v1/submissions/${task.id}/token`, {
+    const cookie = await signInAsSubmitter(task.id, task.submitterToken);
+    const rotated = await pageRequest(`/v1/submissions/${task.id}/token`, {
       method: "POST",
       headers: { authorization: `Bearer ${task.submitterToken}` },
     });
@@ -163,7 +148,7 @@ describe("the status page of a signed-in submitter", () => {
   let cookie: string;
   beforeAll(async () => {
     task = await newTask();
-    cookie = await sessionCookie(task.id, task.submitterToken);
+    cookie = await signInAsSubmitter(task.id, task.submitterToken);
   });
 
   it("shows the state, the report's summary and the title escaped, with no script", async () => {
@@ -193,9 +178,9 @@ describe("the status page of a signed-in submitter", () => {
   it("serves those plots to the session alone", async () => {
     const text = await (await statusPage(task.id, cookie)).text();
     const src = defined(/<img src="([^"]+)"/.exec(text)?.[1], "a plot").replaceAll("&amp;", "&");
-    const plot = await request(src, { headers: { cookie } });
+    const plot = await pageRequest(src, { headers: { cookie } });
     expect([plot.status, plot.headers.get("content-type")]).toEqual([200, "image/svg+xml; charset=utf-8"]);
-    expect((await request(src)).status).toBe(404);
+    expect((await pageRequest(src)).status).toBe(404);
   });
 
   it("shows the organisers' note, escaped", async () => {
@@ -216,7 +201,7 @@ describe("the status page while the task is evaluated", () => {
     const response = await submit({ csv, metadata: { ...VALID_METADATA, taskType: "classification" } });
     const created = await response.json<{ id: string; submitterToken: string }>();
     id = created.id;
-    cookie = await sessionCookie(id, created.submitterToken);
+    cookie = await signInAsSubmitter(id, created.submitterToken);
     // Held: this file delivers the shards itself, so the page is read at a known point of the evaluation.
     const family = { ...(referenceFamily as StoredFamily), baseUrl: inject("referenceUrl") };
     const record = defined(await getSubmission(env.DB, id), "the stored task");
@@ -236,6 +221,19 @@ describe("the status page while the task is evaluated", () => {
     expect(text).toContain(
       `<main id="main" tabindex="-1"><h1>Syllogism validity</h1><p class="notice" id="refresh">Evaluating: this page reloads itself every 10 seconds until the evaluation ends. <a href="/submissions/${id}?refresh=off">Stop reloading</a></p>`,
     );
+  });
+
+  it("links the replace page, which does not reload itself, rather than holding a file form that would", async () => {
+    const status = await (await statusPage(id, cookie)).text();
+    const replace = await (await pageRequest(`/submissions/${id}/file`, { headers: { cookie } })).text();
+    expect([status.includes(`<a href="/submissions/${id}/file">`), status.includes('type="file"')]).toEqual([
+      true,
+      false,
+    ]);
+    expect([replace.includes('<input id="file" name="file"'), replace.includes('http-equiv="refresh"')]).toEqual([
+      true,
+      false,
+    ]);
   });
 
   it("stops reloading when asked, and offers to resume", async () => {

@@ -1,43 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import memoTrap from "../../fixtures/tasks/reference/memo-trap-inverse.csv?raw";
 import validItems from "../../fixtures/tasks/behaviour/valid.jsonl?raw";
-import type { CompetitionSettings } from "../../src/competition/settings";
 import { getSubmission } from "../../src/storage/submissions";
 import { defined } from "../defined";
-import { call, fetchSubmission, storedCounts, token, uniqueVariant, VALID_METADATA } from "./helpers";
+import { fetchSubmission, storedCounts, uniqueVariant, VALID_METADATA, withSettings } from "./helpers";
+import { ELSEWHERE, ESCAPED, HOSTILE, PAGE_ORIGIN, pageRequest, VALID_FIELDS } from "./page-helpers";
 
 /**
  * The submit page, /submit: the form, the upload through the same intake as the API, the report inline, the token
  * shown once, and every submitted text escaped.
  */
-const ORIGIN = "http://isv.test";
-const HOSTILE = `<script>alert("x")</script> & 'q'`;
-const ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;";
-
-/** The form's controls as a browser sends them: text fields in page order, then the file. */
-const VALID_FIELDS: Record<string, string> = {
-  title: "Memo trap, from the page",
-  taskType: "classification",
-  description: "Asks for a famous quote's ending where the prompt wants a different one.",
-  whyItMatters: "Models that repeat memorised text ignore instructions.",
-  expectedInverseScaling: "Larger models memorise more and follow the memorised ending.",
-  correctBehaviour: "Follow the instruction.",
-  dataGeneration: "Templated from a list of quotes.",
-  sources: "",
-  dataLicence: "CC-BY-4.0",
-  author_name_0: "Ada Researcher",
-  author_affiliation_0: "Example Lab",
-  author_named_0: "yes",
-  author_name_1: "",
-  author_affiliation_1: "",
-  author_name_2: "",
-  author_affiliation_2: "",
-  contactEmail: "ada@example.org",
-  format: "",
-  matchingBehaviour: "undesired",
-  promptTemplate: "\r\n\r\nHuman: {question}\r\n\r\nAssistant:",
-};
 
 /** A unique valid task: the 300 memo-trap examples and one more. */
 const validCsv = (): string => uniqueVariant(memoTrap, (tag) => `"Ada asks: say ${tag}:\nThe end","[' a', ' b']",0`);
@@ -59,12 +32,7 @@ function postForm({ fields = VALID_FIELDS, csv, headers = {} }: PagePost): Promi
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   if (csv === undefined) form.append("file", new Blob([]), "");
   else form.append("file", new Blob([csv], { type: "text/csv" }), "task.csv");
-  return exports.default.fetch(`${ORIGIN}/submit`, {
-    method: "POST",
-    body: form,
-    headers: { origin: ORIGIN, ...headers },
-    redirect: "manual",
-  });
+  return pageRequest("/submit", { method: "POST", body: form, headers: { origin: PAGE_ORIGIN, ...headers } });
 }
 
 /** Every field of the form, each with the hostile text. */
@@ -75,24 +43,24 @@ const occurrences = (text: string, part: string): number => text.split(part).len
 
 describe("GET /submit", () => {
   it("answers the form as HTML under the pages' policy, which allows no inline script", async () => {
-    const response = await exports.default.fetch(`${ORIGIN}/submit`);
+    const response = await exports.default.fetch(`${PAGE_ORIGIN}/submit`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/html; charset=UTF-8");
     expect(response.headers.get("content-security-policy")).toBe(
-      `default-src 'none'; style-src ${ORIGIN}/assets/pages.css; script-src ${ORIGIN}/assets/copy-token.js; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+      `default-src 'none'; style-src ${PAGE_ORIGIN}/assets/pages.css; script-src ${PAGE_ORIGIN}/assets/copy-token.js; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
     );
   });
 
   it("labels every control of the form", async () => {
-    const text = await (await exports.default.fetch(`${ORIGIN}/submit`)).text();
+    const text = await (await exports.default.fetch(`${PAGE_ORIGIN}/submit`)).text();
     const ids = [...text.matchAll(/<(?:input|textarea|select)[^>]* id="([^"]+)"/g)].map((match) => match[1]);
-    expect(ids.length).toBe(23);
+    expect(ids.length).toBe(35);
     for (const id of ids) expect(text, id).toContain(`<label for="${id}">`);
   });
 
   it("serves the stylesheet and the copy script the policy names", async () => {
-    const css = await exports.default.fetch(`${ORIGIN}/assets/pages.css`);
-    const script = await exports.default.fetch(`${ORIGIN}/assets/copy-token.js`);
+    const css = await exports.default.fetch(`${PAGE_ORIGIN}/assets/pages.css`);
+    const script = await exports.default.fetch(`${PAGE_ORIGIN}/assets/copy-token.js`);
     expect([css.status, css.headers.get("content-type")]).toEqual([200, "text/css; charset=utf-8"]);
     expect([script.status, script.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
   });
@@ -199,10 +167,10 @@ describe("POST /submit", () => {
   it("adds an author row without uploading, keeping what was typed", async () => {
     const before = await storedCounts();
     const body = new URLSearchParams({ ...VALID_FIELDS, file: "task.csv", action: "more_authors" });
-    const response = await exports.default.fetch(`${ORIGIN}/submit`, {
+    const response = await exports.default.fetch(`${PAGE_ORIGIN}/submit`, {
       method: "POST",
       body,
-      headers: { origin: ORIGIN },
+      headers: { origin: PAGE_ORIGIN },
     });
     const text = await response.text();
     expect(response.status).toBe(200);
@@ -215,7 +183,7 @@ describe("POST /submit", () => {
 
   it("refuses a form posted from another site, and stores nothing", async () => {
     const before = await storedCounts();
-    const response = await postForm({ csv: validCsv(), headers: { origin: "https://elsewhere.example" } });
+    const response = await postForm({ csv: validCsv(), headers: { origin: ELSEWHERE } });
     expect(response.status).toBe(403);
     expect(response.headers.get("content-type")).toBe("text/html; charset=UTF-8");
     expect(await response.text()).toContain("sent from another site");
@@ -225,24 +193,13 @@ describe("POST /submit", () => {
   it("refuses a form post that says nothing of where it comes from", async () => {
     const form = new FormData();
     form.append("title", "x");
-    const response = await exports.default.fetch(`${ORIGIN}/submit`, { method: "POST", body: form });
+    const response = await exports.default.fetch(`${PAGE_ORIGIN}/submit`, { method: "POST", body: form });
     expect(response.status).toBe(403);
   });
 });
 
 describe("the upload limit on the page", () => {
-  let admin: string;
-  let found: CompetitionSettings;
-  const putSettings = (settings: CompetitionSettings) =>
-    call("/v1/review/settings", admin, { method: "PUT", body: JSON.stringify(settings) });
-  beforeAll(async () => {
-    admin = await token("admin");
-    found = (await (await call("/v1/review/settings", admin)).json<{ settings: CompetitionSettings }>()).settings;
-    expect((await putSettings({ ...found, uploadsPerHour: 1 })).status).toBe(200);
-  });
-  afterAll(async () => {
-    expect((await putSettings(found)).status).toBe(200);
-  });
+  withSettings({ uploadsPerHour: 1 });
 
   it("counts a page upload against the client's hourly allowance, and answers past it with a page", async () => {
     const client = { "cf-connecting-ip": "198.18.7.1" };
@@ -260,10 +217,10 @@ describe("the upload limit on the page", () => {
     for (let i = 0; i < 2; i++)
       expect(
         (
-          await exports.default.fetch(`${ORIGIN}/submit`, {
+          await exports.default.fetch(`${PAGE_ORIGIN}/submit`, {
             method: "POST",
             body,
-            headers: { origin: ORIGIN, ...client },
+            headers: { origin: PAGE_ORIGIN, ...client },
           })
         ).status,
       ).toBe(200);
@@ -276,7 +233,7 @@ describe("the API beside the pages", () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify(VALID_METADATA));
     form.append("file", new Blob([validCsv()], { type: "text/csv" }), "task.csv");
-    const response = await exports.default.fetch(`${ORIGIN}/v1/submissions`, { method: "POST", body: form });
+    const response = await exports.default.fetch(`${PAGE_ORIGIN}/v1/submissions`, { method: "POST", body: form });
     expect(response.status).toBe(201);
   });
 });
@@ -287,10 +244,10 @@ describe("a form with more parts than the page ever sends", () => {
     // One name repeated: the page's own fields never repeat more than an author row's.
     for (let i = 0; i < 201; i++) form.append("title", "x");
     form.append("file", new Blob([validCsv()], { type: "text/csv" }), "task.csv");
-    const response = await exports.default.fetch(`${ORIGIN}/submit`, {
+    const response = await exports.default.fetch(`${PAGE_ORIGIN}/submit`, {
       method: "POST",
       body: form,
-      headers: { origin: ORIGIN },
+      headers: { origin: PAGE_ORIGIN },
     });
     expect([response.status, (await response.text()).includes("more fields than the page sends")]).toEqual([400, true]);
   });
