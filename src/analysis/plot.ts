@@ -81,10 +81,13 @@ export function renderPlot(analysis: Analysis, taskTitle: string, axis?: Axis): 
   return draw(shown, taskTitle, along);
 }
 
-/** A family's panel: its lines, each with the index of its colour and marker (lineStyle). */
-interface Panel {
+/**
+ * A family's panel: its lines, each with the index of its colour and marker (lineStyle) and, when it is not the
+ * family's own line (a slice of a submission: slices-plot.ts), the name its points' titles give it.
+ */
+export interface Panel {
   family: string;
-  lines: { line: Line; style: number }[];
+  lines: { line: Line; style: number; name?: string }[];
 }
 
 /**
@@ -105,7 +108,7 @@ function panelsOf(lines: Line[]): Panel[] {
 }
 
 /** Where a panel sits and what it says, before any data is mapped into it. */
-interface PanelLayout {
+export interface PanelLayout {
   panel: Panel;
   /** Where the row's headers start, so panels side by side have their titles on one line. */
   headerTop: number;
@@ -122,10 +125,49 @@ interface PanelLayout {
 function draw(analysis: Analysis, taskTitle: string, axis: Axis): string {
   const panels = panelsOf(analysis.families);
   const { valueRanges, shared } = valueRangesOf(panels);
-  const { layouts, bottom } = layOut(panels, valueRanges, analysis);
-  const title = `${taskTitle}: ${analysis.metric.label} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"}`;
-  // The verdicts first and darker; each sentence wrapped to the width.
-  const caption = captionSentences(analysis, panels.length, shared).flatMap((sentence, k) =>
+  const { plotWidth } = panelGeometry(panels.length);
+  const drafts = panels.map((panel, i) => {
+    const valueRange = valueRanges[i] ?? { low: 0, high: 1 };
+    const legend =
+      panel.lines.length > 1 ? panel.lines.map(({ line }) => legendText(line, analysis.metric.orientation)) : [];
+    return {
+      panel,
+      valueRange,
+      header: panelHeader(panel, analysis, valueRange, plotWidth + GUTTER.right),
+      legend: legend.map((entry) => wrapLegend(entry, plotWidth)),
+    };
+  });
+  const { layouts, bottom } = layOut(drafts);
+  return svgDocument({
+    title: `${taskTitle}: ${analysis.metric.label} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"}`,
+    description: describe(analysis),
+    subtitle: subtitle(analysis.metric, panels.length),
+    body: [
+      ...valueAxisNames(layouts, analysis.metric),
+      ...layouts.flatMap((layout) => panelMarks(layout, analysis.chance, axis)),
+    ],
+    bottom,
+    caption: captionSentences(analysis, panels.length, shared),
+  });
+}
+
+/** What a figure of panels says around them; the panels' marks are its body, drawn above `bottom`. */
+export interface FigureText {
+  title: string;
+  /** The <desc> read by screen readers. */
+  description: string;
+  subtitle: string;
+  body: string[];
+  /** Where the caption starts: layOut's bottom. */
+  bottom: number;
+  /** The caption's sentences, the first (the verdicts) darker; each wrapped to the width. */
+  caption: string[];
+}
+
+/** A figure as a standalone SVG: title, description, white ground, heading, subtitle, the body, then the caption. */
+export function svgDocument(figure: FigureText): string {
+  const { title, bottom } = figure;
+  const caption = figure.caption.flatMap((sentence, k) =>
     wrap(sentence, Math.floor((WIDTH - OUTER.left - OUTER.right) / GLYPH.small)).map((text) => ({
       text,
       colour: k === 0 ? "#111" : "#555",
@@ -135,12 +177,11 @@ function draw(analysis: Analysis, taskTitle: string, axis: Axis): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="plot-title plot-desc" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
     `<title id="plot-title">${escapeXml(title)}</title>`,
-    `<desc id="plot-desc">${escapeXml(describe(analysis))}</desc>`,
+    `<desc id="plot-desc">${escapeXml(figure.description)}</desc>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${OUTER.left}" y="26" font-size="15" font-weight="600">${escapeXml(truncate(title, 78))}</text>`,
-    `<text x="${OUTER.left}" y="46" fill="#333">${escapeXml(subtitle(analysis.metric, panels.length))}</text>`,
-    ...valueAxisNames(layouts, analysis.metric),
-    ...layouts.flatMap((layout) => panelMarks(layout, analysis, axis)),
+    `<text x="${OUTER.left}" y="46" fill="#333">${escapeXml(figure.subtitle)}</text>`,
+    ...figure.body,
     ...caption.map(
       (line, i) =>
         `<text x="${OUTER.left}" y="${bottom + 4 + i * CAPTION_LINE}" font-size="11" fill="${line.colour}">${escapeXml(line.text)}</text>`,
@@ -159,7 +200,7 @@ function subtitle(metric: Metric, panels: number): string {
  * Each panel's value range: its own, fitted to its intervals and means, or one shared by all when every panel
  * would still fill most of it. A panel with no finite value (an analysis with no resamples) gets 0 to 1.
  */
-function valueRangesOf(panels: Panel[]): { valueRanges: Range[]; shared: boolean } {
+export function valueRangesOf(panels: Panel[]): { valueRanges: Range[]; shared: boolean } {
   const ranges = panels.map((panel) =>
     dataRange(panel.lines.flatMap(({ line }) => line.models.flatMap((model) => [...model.ci95, model.mean]))),
   );
@@ -169,26 +210,39 @@ function valueRangesOf(panels: Panel[]): { valueRanges: Range[]; shared: boolean
   return { valueRanges: ranges.map((range) => padded(whole ?? range ?? { low: 0, high: 1 })), shared };
 }
 
-/**
- * Panels in one column when alone, else two; in a row, plot areas line up, under the row's tallest header. Returns
- * each panel's place and the y where the caption starts.
- */
-function layOut(panels: Panel[], valueRanges: Range[], analysis: Analysis): { layouts: PanelLayout[]; bottom: number } {
-  const columns = panels.length === 1 ? 1 : 2;
+/** Panels in one column when alone, else two: each panel's width, its plot area's width and height. */
+export function panelGeometry(count: number): {
+  columns: number;
+  panelWidth: number;
+  plotWidth: number;
+  plotHeight: number;
+} {
+  const columns = count === 1 ? 1 : 2;
   const panelWidth = (WIDTH - OUTER.left - OUTER.right) / columns;
-  const plotWidth = panelWidth - GUTTER.left - GUTTER.right;
-  const plotHeight = columns === 1 ? PLOT_HEIGHT.alone : PLOT_HEIGHT.paired;
-  const drafts = panels.map((panel, i) => {
-    const valueRange = valueRanges[i] ?? { low: 0, high: 1 };
-    const legend =
-      panel.lines.length > 1 ? panel.lines.map(({ line }) => legendText(line, analysis.metric.orientation)) : [];
-    return {
-      panel,
-      valueRange,
-      header: panelHeader(panel, analysis, valueRange, plotWidth + GUTTER.right),
-      legend: legend.map((entry) => wrap(entry, Math.floor((plotWidth - 24) / GLYPH.small))),
-    };
-  });
+  return {
+    columns,
+    panelWidth,
+    plotWidth: panelWidth - GUTTER.left - GUTTER.right,
+    plotHeight: columns === 1 ? PLOT_HEIGHT.alone : PLOT_HEIGHT.paired,
+  };
+}
+
+/** How many characters of header text fit across a panel of this plot width (panelHeader's width). */
+export const headerChars = (plotWidth: number): number => Math.floor((plotWidth + GUTTER.right) / GLYPH.header);
+
+/** A legend entry wrapped to a panel's plot width, beside its line and marker. */
+export const wrapLegend = (entry: string, plotWidth: number): string[] =>
+  wrap(entry, Math.floor((plotWidth - 24) / GLYPH.small));
+
+/** A panel before layout: its lines, value range, and the header and legend it says (already wrapped). */
+export type PanelDraft = Omit<PanelLayout, "headerTop" | "plotLeft" | "plotWidth" | "plotTop" | "plotHeight">;
+
+/**
+ * Lays the panels out (panelGeometry): in a row, plot areas line up, under the row's tallest header. Returns each
+ * panel's place and the y where the caption starts.
+ */
+export function layOut(drafts: PanelDraft[]): { layouts: PanelLayout[]; bottom: number } {
+  const { columns, panelWidth, plotWidth, plotHeight } = panelGeometry(drafts.length);
   const layouts: PanelLayout[] = [];
   let top = OUTER.top;
   for (let first = 0; first < drafts.length; first += columns) {
@@ -237,7 +291,7 @@ function linesDifferBy(lines: Line[]): string {
 }
 
 /** The value axis's name, turned, left of each row of panels. */
-function valueAxisNames(layouts: PanelLayout[], metric: Metric): string[] {
+export function valueAxisNames(layouts: PanelLayout[], metric: Metric): string[] {
   const reading = shortReading(metric);
   const rows = [...new Set(layouts.map((layout) => layout.plotTop))];
   return rows.map((plotTop) => {
@@ -286,7 +340,7 @@ function scaleLabel(value: number, axis: Axis): string {
 const AXIS_NAMES = { params: "Parameters", flops: "Training FLOPs", rlhf_steps: "RLHF steps" } as const;
 
 /** One panel: header, grid and ticks, frame, chance level, turning models, lines, scale axis name and legend. */
-function panelMarks(layout: PanelLayout, analysis: Analysis, axis: Axis): string[] {
+export function panelMarks(layout: PanelLayout, chance: number | null, axis: Axis): string[] {
   const frame = frameOf(layout, axis);
   const { headerTop, plotLeft, plotTop, plotWidth, plotHeight } = layout;
   const bottom = plotTop + plotHeight;
@@ -306,9 +360,9 @@ function panelMarks(layout: PanelLayout, analysis: Analysis, axis: Axis): string
     ]),
     `<rect class="frame" x="${n(plotLeft)}" y="${n(plotTop)}" width="${n(plotWidth)}" height="${n(plotHeight)}" fill="none" stroke="#444"/>`,
     `<text x="${n(plotLeft + plotWidth / 2)}" y="${n(bottom + 31)}" text-anchor="middle" font-size="11.5">${escapeXml(`${AXIS_NAMES[axis]} (${frame.linear ? "linear" : "log"} scale)`)}</text>`,
-    ...chanceLine(layout, frame, analysis.chance),
+    ...chanceLine(layout, frame, chance),
     ...layout.panel.lines.flatMap(({ line, style }) => turningMark(layout, frame, line, style)),
-    ...layout.panel.lines.flatMap(({ line, style }) => lineMarks(frame, line, style)),
+    ...layout.panel.lines.flatMap(({ line, style, name }) => lineMarks(frame, line, style, name)),
     ...legend(layout, bottom + BELOW_PLOT + 10),
     `</g>`,
   ];
@@ -334,18 +388,22 @@ function turningMark(layout: PanelLayout, frame: Frame, line: Line, index: numbe
   ];
 }
 
-/** One line: its path through the means, each model's interval bar and marker, with the model's <title>. */
-function lineMarks({ x, y }: Frame, line: Line, index: number): string[] {
+/**
+ * One line: its path through the means, each model's interval bar and marker, with the model's <title> naming the
+ * line (`name`, else its family and what it holds fixed).
+ */
+function lineMarks({ x, y }: Frame, line: Line, index: number, name?: string): string[] {
   const { colour, marker } = lineStyle(index);
   const path = line.models.map((model, i) => `${i === 0 ? "M" : "L"}${n(x(model))} ${n(y(model.mean))}`).join(" ");
   const fixed = line.fixed ? ` data-fixed="${escapeXml(fixedLabel(line.fixed))}"` : "";
+  const slice = name === undefined ? "" : ` data-slice="${escapeXml(name)}"`;
   const models = line.models.map((model) => {
     const px = x(model);
     const [low, high] = model.ci95;
     // With no resamples (isv analyse --samples 0) there is no interval: no bar, and the title says so.
     const hasInterval = Number.isFinite(low) && Number.isFinite(high);
     const interval = hasInterval ? `95% CI ${low.toFixed(3)} to ${high.toFixed(3)}` : "no interval";
-    const title = `${lineName(line)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, ${interval}`;
+    const title = `${name ?? lineName(line)} ${model.id} (${formatScale(model.scale)}): ${model.mean.toFixed(3)}, ${interval}`;
     const bar = hasInterval
       ? `<line x1="${n(px)}" x2="${n(px)}" y1="${n(y(low))}" y2="${n(y(high))}" stroke-width="1.5"/>` +
         `<line x1="${n(px - 4)}" x2="${n(px + 4)}" y1="${n(y(low))}" y2="${n(y(low))}"/>` +
@@ -354,7 +412,7 @@ function lineMarks({ x, y }: Frame, line: Line, index: number): string[] {
     return `<g class="model"><title>${escapeXml(title)}</title>${bar}${markerShape(marker, px, y(model.mean))}</g>`;
   });
   return [
-    `<g class="family" data-family="${escapeXml(line.family)}"${fixed} stroke="${colour}" fill="${colour}">`,
+    `<g class="family" data-family="${escapeXml(line.family)}"${fixed}${slice} stroke="${colour}" fill="${colour}">`,
     `<path d="${path}" fill="none" stroke-width="2"/>`,
     ...models,
     `</g>`,

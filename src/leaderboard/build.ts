@@ -1,4 +1,10 @@
-import type { Leaderboard, LeaderboardBehaviour, LeaderboardLine, SubmissionMetadata } from "../generated/types";
+import type {
+  Leaderboard,
+  LeaderboardBehaviour,
+  LeaderboardContrast,
+  LeaderboardLine,
+  SubmissionMetadata,
+} from "../generated/types";
 import { sha256Hex } from "../util/hash";
 import { spreadsheetCsv } from "../util/spreadsheet-csv";
 import type { Analysis } from "../analysis/analyse";
@@ -6,6 +12,8 @@ import { matchingBehaviourOf, orientedMetric, type MatchingBehaviour } from "../
 import { fixedLabel } from "../analysis/labels";
 import { METRICS } from "../analysis/metrics";
 import { lineVerdictWords } from "../analysis/plot";
+import type { SlicesAnalysis } from "../analysis/slices-analysis";
+import { contrastFacts } from "../analysis/slices-plot";
 import { slopePer, type FamilyAnalysis } from "../analysis/statistics";
 
 export const LEADERBOARD_SCHEMA_VERSION = 1;
@@ -31,6 +39,8 @@ export interface AcceptedTask {
   analyses: Readonly<Partial<Record<string, Analysis>>>;
   /** Families an organiser marked private: never on the leaderboard. */
   privateFamilies: ReadonlySet<string>;
+  /** The newest slices analysis of a task with controls or variants (or groups); absent without one. */
+  slices?: SlicesAnalysis | undefined;
 }
 
 export const ORDERING =
@@ -94,7 +104,23 @@ function taskEntry(task: AcceptedTask) {
     families: lines.map(lineEntry),
     // The plot along the axis of the line the rank comes from, so the page draws what it ranks by.
     plotUrl: lines.length > 0 ? plotUrlAlong(task.id, lines, strongest?.line.axis) : null,
+    // Last, and only when there are some, so a task without controls or variants is listed exactly as before.
+    ...contrastsOf(task),
   };
+}
+
+/**
+ * A task's slope differences against its controls and variants on public lines, and the figure drawing them;
+ * nothing when it has none.
+ */
+function contrastsOf(task: AcceptedTask): {
+  contrasts?: Leaderboard["tasks"][number]["contrasts"];
+  slicesPlotUrl?: string;
+} {
+  const [first, ...rest] = (task.slices?.contrasts ?? [])
+    .filter((contrast) => !task.privateFamilies.has(contrast.family))
+    .map((contrast): LeaderboardContrast => contrastFacts(contrast));
+  return first ? { contrasts: [first, ...rest], slicesPlotUrl: `/v1/submissions/${task.id}/slices.svg` } : {};
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Child } from "hono/jsx";
 import type { SubmissionWindow } from "../competition/settings";
 import type { LeaderboardBehaviour, LeaderboardLine } from "../generated/types";
+import { contrastLine, contrastWords } from "../analysis/slices-plot";
 import { isVerdict, VERDICTS, type Verdict } from "../analysis/statistics";
 import { Layout, pagePolicy, renderToString } from "../pages/layout";
 import { lineLabel, type Leaderboard } from "./build";
@@ -101,6 +102,34 @@ function plotAlt(task: Task): string {
   return `Plot of ${task.metric ?? "the metric"} against ${axis === "rlhf_steps" ? "RLHF steps" : "scale"} for ${task.title}, one panel per family: ${verdicts}`;
 }
 
+/**
+ * A task with controls or variants: per public family line, its slope minus each one's with the interval and claim,
+ * and the figure of them side by side. Nothing for a task without them.
+ */
+function TaskContrasts({ task }: { task: Task }) {
+  if (!task.contrasts) return null;
+  return (
+    <>
+      <p class="headline">Beside its controls and variants on {task.metric ?? "the headline metric"}</p>
+      <ul class="contrasts">
+        {task.contrasts.map((contrast) => (
+          <li>
+            On {contrastLine(contrast)}, {contrastWords(contrast)}.
+          </li>
+        ))}
+      </ul>
+      {task.slicesPlotUrl ? (
+        <img
+          src={task.slicesPlotUrl}
+          alt={`${task.title}: the task beside its controls and variants, one panel per family line: ${task.contrasts.map((contrast) => `${contrastLine(contrast)}, ${contrastWords(contrast)}`).join("; ")}`}
+          width="720"
+          loading="lazy"
+        />
+      ) : null}
+    </>
+  );
+}
+
 function TaskArticle({ task }: { task: Task }) {
   return (
     <article class="task" id={`task-${task.id}`}>
@@ -129,6 +158,7 @@ function TaskArticle({ task }: { task: Task }) {
         </>
       ) : null}
       {task.plotUrl ? <img src={task.plotUrl} alt={plotAlt(task)} width="720" loading="lazy" /> : null}
+      <TaskContrasts task={task} />
     </article>
   );
 }

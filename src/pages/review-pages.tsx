@@ -1,4 +1,5 @@
 import type { Analysis, MetricRole } from "../analysis/analyse";
+import type { SlicesAnalysis } from "../analysis/slices-analysis";
 import type { EvaluationSummary } from "../evaluate/summary";
 import type { Decision } from "../review/decisions";
 import type { StoredAuditEntry } from "../storage/audit";
@@ -13,6 +14,7 @@ import { DESK_SETTINGS_PATH } from "./desk-settings";
 import { REVIEW_PATH, taskPath } from "./organiser-session";
 import { ReportSummary } from "./report";
 import type { FamilyDrivers } from "./review-examples";
+import { type FileRow, SlicesSection } from "./review-slices";
 
 /** The form that exchanges an organiser token for a session on the desk. */
 export function ReviewSignInPage({ error }: { error?: string | undefined }) {
@@ -133,6 +135,10 @@ export interface TaskPageProps {
   evaluations: EvaluationSummary[];
   metrics: AnalysedMetric[];
   drivers: FamilyDrivers[];
+  /** The files of a submission of several (none for one file), as the organisers' API lists them. */
+  files: FileRow[];
+  /** The newest slices analysis of the current file: files, groups, and the task against its controls and variants. */
+  slices: SlicesAnalysis | undefined;
   audit: StoredAuditEntry[];
   allowed: Decision[];
   /** A notice after a decision (post/redirect/get), or why one was refused. */
@@ -175,6 +181,7 @@ export function ReviewTaskPage(props: TaskPageProps) {
       </section>
       <Means evaluations={props.evaluations} />
       <Verdicts id={submission.id} metrics={props.metrics} />
+      <SlicesSection figureUrl={`${taskPath(submission.id)}/slices.svg`} files={props.files} slices={props.slices} />
       <Drivers drivers={props.drivers} />
       <AuditTrail entries={props.audit} />
       <DecisionForm submission={submission} allowed={props.allowed} />

@@ -61,7 +61,10 @@ export function slicesOf(
   const groups = new Map<string, number[]>();
   for (const index of task) {
     const group = examples[index]?.group;
-    if (group !== undefined) groups.set(group, [...(groups.get(group) ?? []), index]);
+    if (group === undefined) continue;
+    const members = groups.get(group);
+    if (members) members.push(index);
+    else groups.set(group, [index]);
   }
   if (files.length === 0 && groups.size === 0) return [];
   const slices: Slice[] = [{ kind: "task", name: "the task", taskType, indices: task }];

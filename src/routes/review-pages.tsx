@@ -25,12 +25,15 @@ import { usableFamilies } from "../review/usable-families";
 import { latestAnalyses } from "../storage/analyses";
 import { listAudit } from "../storage/audit";
 import { listEvaluations } from "../storage/evaluations";
+import { latestSliceAnalysis } from "../storage/slice-analyses";
+import { fileView, listSubmissionFiles } from "../storage/submission-files";
 import { listSubmissions } from "../storage/review-queue";
 import { settingsInForce } from "../storage/settings";
 import type { ApiToken } from "../storage/api-tokens";
 import type { SubmissionRecord } from "../storage/submissions";
 import { submissionOr404 } from "./lookups";
 import { page, renderErrorPage } from "./pages";
+import { organiserSlicesFigure } from "./review";
 import { decodeCursor, encodeCursor, reviewMetadata, withoutIdentities } from "./review-decisions";
 
 type DeskContext = Context<AppEnv>;
@@ -55,6 +58,7 @@ export function reviewPageRoutes(): Hono<AppEnv> {
   desk.get(DESK_SETTINGS_PATH, signedIn(showSettings));
   desk.get(`${REVIEW_PATH}/submissions/:id`, signedIn(showTask));
   desk.get(`${REVIEW_PATH}/submissions/:id/plot.svg`, signedIn(plot));
+  desk.get(`${REVIEW_PATH}/submissions/:id/slices.svg`, signedIn(slicesFigure));
   desk.post(`${REVIEW_PATH}/submissions/:id/decision`, smallForm, signedIn(decide));
   desk.onError(renderErrorPage);
   return desk;
@@ -154,13 +158,15 @@ async function taskPageProps(
   reveal: boolean,
 ): Promise<Omit<TaskPageProps, "notice">> {
   const db = c.env.DB;
-  const [evaluations, analyses, drivers, audit] = await Promise.all([
+  const [evaluations, analyses, drivers, audit, files, slices] = await Promise.all([
     listEvaluations(db, submission.id).then((all) =>
       Promise.all(all.map((evaluation) => summariseEvaluation(db, evaluation, submission))),
     ),
     latestAnalyses(db, submission.id),
     drivingExamples(c.env, submission),
     listAudit(db, submission.id, undefined, AUDIT_ENTRIES),
+    listSubmissionFiles(db, submission.id, submission.fileVersion),
+    latestSliceAnalysis(db, submission),
   ]);
   return {
     submission,
@@ -174,6 +180,9 @@ async function taskPageProps(
       analysis,
     })),
     drivers,
+    files: files.map(fileView),
+    // Every family: the desk is the organisers' view, as GET /v1/review/submissions/{id} is.
+    slices: slices?.analysis,
     // A submitter's edit records the metadata before and after: anonymised like the record itself.
     audit: reveal ? audit : audit.map((entry) => ({ ...entry, detail: asDetail(withoutIdentities(entry.detail)) })),
     allowed: allowedDecisions(submission.state),
@@ -191,6 +200,15 @@ async function plot(c: DeskContext): Promise<Response> {
   const drawn = await sessionPlot(c.env.DB, submission, query, "organiser");
   if (drawn.kind === "none") throw new ProblemError("analysis_not_found", drawn.message);
   return c.body(drawn.svg, 200, {
+    "content-type": "image/svg+xml; charset=utf-8",
+    "cache-control": "private, no-store",
+  });
+}
+
+/** The task beside its controls and variants for the desk's session: the organisers' figure, private families too. */
+async function slicesFigure(c: DeskContext): Promise<Response> {
+  const submission = await submissionOr404(c.env.DB, c.req.param("id") ?? "");
+  return c.body(await organiserSlicesFigure(c.env.DB, submission, c.req.query("figure")), 200, {
     "content-type": "image/svg+xml; charset=utf-8",
     "cache-control": "private, no-store",
   });

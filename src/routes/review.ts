@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv, OrganiserVariables } from "../app-env";
 import type { FamilyDefinition } from "../analysis/family";
 import { renderPlot } from "../analysis/plot";
+import { renderSlicesPlot, SLICES_FIGURES, slicesFigureOf, type SlicesFigure } from "../analysis/slices-plot";
 import { validateModelFamily } from "../generated/validators";
 import { readJsonPart } from "../http/json-part";
 import { boundaryOf, withMultipart, type MultipartReader } from "../http/multipart";
@@ -13,6 +14,7 @@ import { evaluationRoutes } from "./evaluations";
 import { decisionRoutes } from "./review-decisions";
 import { submissionOr404 } from "./lookups";
 import { latestAnalysis } from "../storage/analyses";
+import { latestSliceAnalysis } from "../storage/slice-analyses";
 import type { SubmissionRecord } from "../storage/submissions";
 import { choosePlot, plotAxis } from "../submissions/public-results";
 
@@ -94,7 +96,46 @@ export function reviewRoutes(): Hono<ReviewEnv> {
     });
   });
 
+  // The task beside its controls and variants, private families too.
+  routes.get("/submissions/:id/slices.svg", async (c) => {
+    const submission = await submissionOr404(c.env.DB, c.req.param("id"));
+    return c.body(await organiserSlicesFigure(c.env.DB, submission, c.req.query("figure")), 200, {
+      "content-type": "image/svg+xml; charset=utf-8",
+      "cache-control": "private, max-age=60",
+    });
+  });
+
   return routes;
+}
+
+/**
+ * A figure of the task's slices (`?figure=`: contrasts, the default, or groups), with every family (organisers'),
+ * from the newest slices analysis of the current file; analysis_not_found when there is none or nothing to draw.
+ */
+export async function organiserSlicesFigure(
+  db: D1Database,
+  submission: SubmissionRecord,
+  query: string | undefined,
+): Promise<string> {
+  const figure = slicesFigureOrProblem(query);
+  const stored = await latestSliceAnalysis(db, submission);
+  const svg = stored && renderSlicesPlot(stored.analysis, submission.title, figure);
+  if (!svg)
+    throw new ProblemError(
+      "analysis_not_found",
+      stored
+        ? `This task has no analysed ${figure === "groups" ? "group" : "control or variant"} to draw beside it.`
+        : "No slices analysis: the task has no controls, variants or groups, or is not analysed yet.",
+    );
+  return svg;
+}
+
+/** The figure a `?figure=` query names, or invalid_query. */
+export function slicesFigureOrProblem(query: string | undefined): SlicesFigure {
+  const figure = slicesFigureOf(query);
+  if (!figure)
+    throw new ProblemError("invalid_query", `figure must be ${SLICES_FIGURES.join(" or ")}.`, { parameter: "figure" });
+  return figure;
 }
 
 /** The newest analysis of `metric`, by default of the submission's headline metric. */

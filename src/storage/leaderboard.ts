@@ -4,6 +4,7 @@ import type { Analysis } from "../analysis/analyse";
 import { MATCHING_METRICS, type AcceptedTask } from "../leaderboard/build";
 import { latestAnalysis } from "./analyses";
 import { privateFamilyNames } from "./families";
+import { latestSliceAnalysis } from "./slice-analyses";
 import { readStoredJson } from "./stored-json";
 import { storedMetricName } from "./submissions";
 
@@ -14,7 +15,7 @@ import { storedMetricName } from "./submissions";
 export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[]> {
   const { results } = await db
     .prepare(
-      "SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id",
+      "SELECT id, title, task_type, headline_metric, example_count, reviewed_at, metadata_json, file_version FROM submissions WHERE state = 'accepted' ORDER BY reviewed_at, id",
     )
     .all<{
       id: string;
@@ -24,6 +25,7 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[
       example_count: number;
       reviewed_at: string;
       metadata_json: string;
+      file_version: number;
     }>();
   const rows: AcceptedTask[] = [];
   for (const row of results) {
@@ -34,6 +36,8 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[
       if (latest) analyses[metric] = latest.analysis;
     }
     const privateFamilies = await privateFamilyNames(db, row.id);
+    // A task with controls or variants: its contrasts are listed beside its verdicts.
+    const slices = await latestSliceAnalysis(db, { id: row.id, fileVersion: row.file_version });
     rows.push({
       id: row.id,
       title: row.title,
@@ -44,6 +48,7 @@ export async function acceptedSubmissions(db: D1Database): Promise<AcceptedTask[
       metadata: readStoredJson<SubmissionMetadata>(row.metadata_json),
       analyses,
       privateFamilies,
+      ...(slices && { slices: slices.analysis }),
     });
   }
   return rows;

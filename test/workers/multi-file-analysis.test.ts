@@ -14,7 +14,7 @@ import type { StoredFamily } from "../../src/storage/evaluations";
 import { latestSliceAnalysis } from "../../src/storage/slice-analyses";
 import { getSubmission, type SubmissionRecord } from "../../src/storage/submissions";
 import { defined } from "../defined";
-import { VALID_METADATA, drainShards, heldQueue } from "./helpers";
+import { VALID_METADATA, call, drainShards, heldQueue, problemOf, token } from "./helpers";
 
 /**
  * A task in two parts with a control, evaluated on the reference family through the real queue handler (shards
@@ -118,12 +118,14 @@ function splitByGroup(): Map<string, string> {
 describe("a file with groups, evaluated", () => {
   let fromGroups: SlicesAnalysis;
   let fromFiles: SlicesAnalysis;
+  let wholeId: string;
 
   beforeAll(async () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify({ ...VALID_METADATA, title: "Grouped sums", taskType: "classification" }));
     form.append("file", new Blob([grouped], { type: "text/csv" }), "grouped.csv");
     const whole = await submitAndEvaluate(form);
+    wholeId = whole.id;
     fromGroups = defined((await latestSliceAnalysis(env.DB, whole))?.analysis, "the grouped file's slices");
 
     const split = new FormData();
@@ -157,5 +159,23 @@ describe("a file with groups, evaluated", () => {
     const groups = byName(fromGroups, "group");
     expect(Object.keys(groups)).toHaveLength(3);
     expect(groups).toEqual(byName(fromFiles, "part"));
+  });
+
+  it("draws one line per group beside the task (?figure=groups), each named in the key", async () => {
+    const organiser = await token("organiser");
+    const response = await call(`/v1/review/submissions/${wholeId}/slices.svg?figure=groups`, organiser);
+    const svg = await response.text();
+    const named = ["group &quot;easy&quot;", "group &quot;medium&quot;", "group &quot;hard&quot;"];
+    expect([response.status, ...named.map((name) => svg.includes(name))]).toEqual([200, true, true, true]);
+  });
+
+  it("has no figure of contrasts without a control or variant: 404 analysis_not_found", async () => {
+    const response = await call(`/v1/review/submissions/${wholeId}/slices.svg`, await token("organiser"));
+    expect((await problemOf(response)).code).toBe("analysis_not_found");
+  });
+
+  it("refuses an unknown figure: 400 invalid_query", async () => {
+    const response = await call(`/v1/review/submissions/${wholeId}/slices.svg?figure=bars`, await token("organiser"));
+    expect((await problemOf(response)).code).toBe("invalid_query");
   });
 });

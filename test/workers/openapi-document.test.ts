@@ -235,7 +235,7 @@ describe("operations", () => {
     },
   );
 
-  it("public operations are exactly the pages, this document, the upload, the leaderboard, the settings and the public plot", () => {
+  it("public operations are exactly the pages, this document, the upload, the leaderboard, the settings and the public plots", () => {
     // Public: no requirement, or an empty one among others (a token that is optional: the upload's).
     const publicOnes = operations.filter(
       (operation) =>
@@ -257,6 +257,7 @@ describe("operations", () => {
       "GET /v1/leaderboard.csv",
       "GET /v1/settings",
       "GET /v1/submissions/{id}/plot.svg",
+      "GET /v1/submissions/{id}/slices.svg",
       "POST /review/sign-in",
       "POST /review/sign-out",
       "POST /submissions/{id}/sign-in",
