@@ -201,6 +201,15 @@ const axisParameter = {
     "The axis to draw: the lines along it only (a family of sizes x RLHF steps is analysed along both, and the two are never drawn in one chart). Default: the first line's axis.",
 } as const;
 
+const figureParameter = {
+  name: "figure",
+  in: "query",
+  required: false,
+  schema: { enum: ["contrasts", "groups"] },
+  description:
+    "contrasts (the default): the task beside its controls and variants, with the slope differences in each panel's title; groups: the task beside each group of its examples, one line per group.",
+} as const;
+
 /**
  * An error response: problem+json whose `code` is one of `codes`, as an enum that generated clients type and the
  * /docs page lists.
@@ -475,6 +484,23 @@ export const openApiDocument = {
         }),
       },
     },
+    "/v1/review/submissions/{id}/slices.svg": {
+      get: {
+        operationId: "getSlicesPlot",
+        summary: "The task beside its controls and variants, or its groups, drawn as SVG (organisers)",
+        description:
+          "From the newest slices analysis of the current file, on the headline metric: per family line one panel with the task's line and each control's and variant's (means with 95% intervals), each named in the panel's key with its verdict and slope, and the task-minus-other slope differences with their intervals and claims in the panel's title. Private families included.",
+        parameters: [idParameter, figureParameter],
+        ...organiser({
+          "200": { description: "An accessible SVG.", content: { "image/svg+xml": {} } },
+          "400": problem(["invalid_query"], "An unknown `figure`."),
+          "404": problem(
+            ["not_found", "analysis_not_found"],
+            "No such submission, no slices analysis yet, or no analysed control or variant to draw.",
+          ),
+        }),
+      },
+    },
     "/v1/review/families": {
       get: {
         operationId: "listFamilies",
@@ -662,7 +688,7 @@ export const openApiDocument = {
         operationId: "replaceFile",
         summary: "Replace a submission's task file while it is editable (submitter token); the old file is kept",
         description:
-          "The body is the new file in the task's own format (text/csv for CSV tasks; application/x-ndjson, application/jsonl, application/x-jsonlines or application/json for a model-written evaluation), streamed and validated exactly like an upload, against the submission's task type and format. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review.",
+          "The body is the new file in the task's own format (text/csv for CSV tasks; application/x-ndjson, application/jsonl, application/x-jsonlines or application/json for a model-written evaluation), streamed and validated exactly like an upload, against the submission's task type and format. Editable: before review decides and until the submission's round closes, or after organisers request changes. A valid file becomes the current version (`fileVersion` + 1), open evaluations of the old file end as superseded, and the new file is evaluated on the public families; a submission waiting on requested changes returns to review. A task of several files takes a zip (application/zip) of the files its metadata names, in the same roles; the report is then a files report and the new version's files are listed.",
         parameters: [idParameter],
         requestBody: {
           required: true,
@@ -673,6 +699,7 @@ export const openApiDocument = {
               "application/jsonl",
               "application/x-jsonlines",
               "application/json",
+              "application/zip",
             ].map((type) => [type, { schema: { type: "string" } }]),
           ),
         },
@@ -690,7 +717,10 @@ export const openApiDocument = {
             ["payload_too_large"],
             "The file exceeds the competition's size limit (`limitBytes`), or is sent as application/json and exceeds 256 KiB.",
           ),
-          "415": problem(["unsupported_media_type"], "The body's media type is not one of the task format's."),
+          "415": problem(
+            ["unsupported_media_type"],
+            "The body's media type is not one of the task format's (a zip for a task of several files, never for one).",
+          ),
           "422": problem(
             ["invalid_task_file"],
             "The new file has errors (`report`); the submission keeps its current file.",
@@ -823,6 +853,23 @@ export const openApiDocument = {
           "404": problem(
             ["not_found", "analysis_not_found"],
             "Not accepted, nothing public to plot, or no line along the axis.",
+          ),
+        }),
+      },
+    },
+    "/v1/submissions/{id}/slices.svg": {
+      get: {
+        operationId: "getPublicSlicesPlot",
+        summary: "An accepted task beside its controls and variants (public families only)",
+        description:
+          "The figure of GET /v1/review/submissions/{id}/slices.svg without the private families: per public family line, the task's, each control's and each variant's line, and the slope differences in the panel's title.",
+        parameters: [idParameter, figureParameter],
+        ...publicRoute({
+          "200": { description: "SVG.", content: { "image/svg+xml": {} } },
+          "400": problem(["invalid_query"], "An unknown `figure`."),
+          "404": problem(
+            ["not_found", "analysis_not_found"],
+            "Not accepted, or no public control or variant to draw beside the task.",
           ),
         }),
       },
@@ -1103,9 +1150,23 @@ export const openApiDocument = {
       },
     },
     "/submissions/{id}/file": {
+      get: {
+        operationId: "getReplaceFilePage",
+        summary: "The page with the form that replaces the task file, while the task is editable",
+        description:
+          "A page of its own, linked from the status page: the status page reloads itself while an evaluation runs, which would clear a file chosen in a form there.",
+        parameters: [idParameter],
+        security: [{ submitterSession: [] }],
+        responses: {
+          "200": htmlPage("The replace form."),
+          "401": htmlPage("Not signed in to this submission: the sign-in form."),
+          "409": htmlPage("The task can no longer be changed (decided, or its round closed)."),
+          "500": htmlPage("The service failed."),
+        },
+      },
       post: {
         operationId: "replaceFileFromStatusPage",
-        summary: "Replace the task file (as PUT /v1/submissions/{id}/file) from the status page's form",
+        summary: "Replace the task file (as PUT /v1/submissions/{id}/file) from the replace page's form",
         description:
           "multipart/form-data with one file part, `file`, streamed into the same service, under the same upload allowance (uploadsPerHour) and size limit. Refused before the body is read when the task can no longer be changed. A file that changes nothing comes back as a page saying why; cross-site posts are refused.",
         parameters: [idParameter],
@@ -1250,6 +1311,22 @@ export const openApiDocument = {
           "200": { description: "SVG.", content: { "image/svg+xml": {} } },
           "401": htmlPage("Not signed in."),
           "404": htmlPage("No such submission, an unknown metric or axis, or nothing to plot yet."),
+          "500": htmlPage("The service failed."),
+        },
+      },
+    },
+    "/review/submissions/{id}/slices.svg": {
+      get: {
+        operationId: "getReviewSlicesPlot",
+        summary:
+          "The organisers' figure of the task beside its controls and variants, for the task page's cookie session",
+        parameters: [idParameter, figureParameter],
+        security: [{ organiserSession: [] }],
+        responses: {
+          "200": { description: "SVG.", content: { "image/svg+xml": {} } },
+          "400": htmlPage("An unknown figure."),
+          "401": htmlPage("Not signed in."),
+          "404": htmlPage("No such submission, or no analysed control or variant to draw yet."),
           "500": htmlPage("The service failed."),
         },
       },

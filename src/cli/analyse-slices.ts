@@ -44,7 +44,10 @@ type FileRole = "part" | "control" | "variant";
 /** A file of the submission: its results by model (form 1), or its range in the one list (form 2). */
 interface FileSlice {
   role: FileRole;
+  /** How the slice is shown: a variant's label, else its file (or directory) name. */
   name: string;
+  /** The file (or results directory) it is, as the service's slices name a slice's file. */
+  file: string;
   label?: string;
   paired: boolean;
   taskType: AnalysedType;
@@ -159,7 +162,7 @@ function readDirectories(
     ...given.control.map((dir) => ({ role: "control" as const, name: basename(dir), paths: resultsIn(dir) })),
     ...given.variant.map((assignment) => {
       const [label, dir] = splitAssignment(assignment, "--variant", "LABEL=DIR");
-      return { role: "variant" as const, name: label, label, paths: resultsIn(dir) };
+      return { role: "variant" as const, name: label, file: basename(dir), label, paths: resultsIn(dir) };
     }),
   ];
   if (parts.length < 2 && others.length === 0)
@@ -181,6 +184,7 @@ function readDirectories(
   const files = read.map((file, index) => ({
     role: file.role,
     name: file.name,
+    file: "file" in file ? file.file : file.name,
     ...("label" in file && { label: file.label }),
     paired: file.role !== "part" && given.paired,
     taskType: file.taskType,
@@ -213,6 +217,7 @@ function readWholeList(
   const files = described.map((file) => ({
     role: file.role,
     name: file.role === "variant" && file.label !== undefined ? file.label : file.name,
+    file: file.name,
     ...(file.label !== undefined && { label: file.label }),
     paired: file.paired,
     taskType: task.taskType,
@@ -368,6 +373,7 @@ function analyseSlices(
     kind: "task",
     role: "part",
     name: "the task",
+    file: "the task",
     paired: false,
     taskType,
     indices: parts.flatMap((file) => file.indices),
@@ -427,7 +433,7 @@ function analyseSlices(
     slices: analysed.map(({ slice, analysis, reason }) => ({
       kind: slice.kind,
       name: slice.name,
-      ...(slice.kind !== "task" && { file: slice.name }),
+      ...(slice.kind !== "task" && { file: slice.file }),
       ...(slice.label !== undefined && { label: slice.label }),
       taskType: slice.taskType,
       examples: slice.indices.length,

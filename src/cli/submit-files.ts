@@ -5,7 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { basename } from "node:path";
-import { planFiles, type DeclaredFile } from "../intake/file-roles";
+import { fileNameKey, planFiles, type DeclaredFile } from "../intake/file-roles";
 import type { PromptTemplate } from "../validate/mwe/template";
 import { DEFAULT_LIMITS } from "../validate/report";
 import { validateTaskStream } from "../validate/task-file";
@@ -89,9 +89,10 @@ export async function checkTaskFiles(
   template: PromptTemplate,
   usage: CommandUsage,
 ): Promise<FilesReport> {
-  const parts = new Set(declared.filter((file) => file.role === "part").map((file) => file.name.normalize("NFC")));
+  // Names compared as intake compares them (fileNameKey: NFC, no empty or "." segments).
+  const parts = new Set(declared.filter((file) => file.role === "part").map((file) => fileNameKey(file.name)));
   const taskTypeOf = (name: string): string | undefined =>
-    parts.has(name.normalize("NFC")) ? metadata.taskType : undefined;
+    parts.has(fileNameKey(name)) ? metadata.taskType : undefined;
   const [first] = paths;
   const read =
     first !== undefined && paths.length === 1 && isZip(first)

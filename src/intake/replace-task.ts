@@ -149,16 +149,19 @@ async function stageNewFiles(
   if (outcome.kind === "invalid_metadata")
     throw new Error(`submission ${submission.id} has file roles it was not uploaded with`);
   if (outcome.kind === "invalid") return outcome;
-  const set = await describeFiles(outcome.checked, submission.metadata);
-  if (set.manifestSha === submission.csvSha256 || (await findSubmissionByCsvHash(bindings.DB, set.manifestSha))) {
-    await outcome.discard();
-    return set.manifestSha === submission.csvSha256 ? { kind: "unchanged", submission } : { kind: "duplicate" };
-  }
+  let set: FileSet | undefined;
   try {
+    set = await describeFiles(outcome.checked, submission.metadata);
+    const unchanged = set.manifestSha === submission.csvSha256;
+    if (unchanged || (await findSubmissionByCsvHash(bindings.DB, set.manifestSha))) {
+      await outcome.discard();
+      return unchanged ? { kind: "unchanged", submission } : { kind: "duplicate" };
+    }
     return { kind: "staged", next: await storeFiles(bindings, set), set };
   } catch (error) {
+    // Whatever failed (describing, looking up, keeping), nothing staged or kept stays behind.
     await outcome.discard().catch(() => undefined);
-    await undoFiles(bindings, set);
+    if (set) await undoFiles(bindings, set);
     throw error;
   }
 }

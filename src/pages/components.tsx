@@ -15,7 +15,7 @@ type Control =
   | { kind: "text" | "email" | "password"; value?: string; maxLength?: number; autocomplete?: string }
   | { kind: "textarea"; value?: string; maxLength?: number; rows?: number }
   | { kind: "select"; value?: string; options: readonly { value: string; label: string }[] }
-  | { kind: "file"; accept: string };
+  | { kind: "file"; accept: string; multiple?: boolean };
 
 export type FieldProps = FieldBase & Control;
 
@@ -75,7 +75,7 @@ function control(props: FieldProps, common: Record<string, unknown>): Child {
         </select>
       );
     case "file":
-      return <input {...common} type="file" accept={props.accept} />;
+      return <input {...common} type="file" accept={props.accept} multiple={props.multiple} />;
     default:
       return (
         <input

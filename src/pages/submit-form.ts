@@ -16,6 +16,13 @@ export type FormValues = ReadonlyMap<string, string>;
 export const MIN_AUTHOR_ROWS = 3;
 export const MAX_AUTHOR_ROWS = 50;
 
+/** Rows for the files of a submission of several; "Add a file row" adds one at a time, up to a zip's entries. */
+export const MIN_FILE_ROWS = 3;
+export const MAX_FILE_ROWS = 32;
+
+/** The roles a file may have, as the form offers them. */
+export const FILE_ROLES = ["part", "control", "variant"] as const;
+
 /** The single-line and free-text fields, in the form's order, with how the form labels them. */
 export const TEXT_FIELDS = {
   title: "Title",
@@ -40,17 +47,32 @@ export function controlLabels(authorRows: number): Map<string, string> {
     labels.set(`author_name_${row}`, `Author ${row + 1} name`);
     labels.set(`author_affiliation_${row}`, `Author ${row + 1} affiliation`);
   }
+  for (let row = 0; row < MAX_FILE_ROWS; row++) {
+    labels.set(`file_name_${row}`, `File ${row + 1} name`);
+    labels.set(`file_role_${row}`, `File ${row + 1} role`);
+    labels.set(`file_label_${row}`, `File ${row + 1} label`);
+  }
   return labels;
+}
+
+/** How many file rows to show: every row that was sent, and at least MIN_FILE_ROWS. */
+export function fileRowsOf(values: FormValues, extra = 0): number {
+  return rowsOf(values, /^file_(?:name|role|label|paired)_(\d+)$/, MIN_FILE_ROWS, MAX_FILE_ROWS, extra);
 }
 
 /** How many author rows to show: every row that was sent, and at least MIN_AUTHOR_ROWS. */
 export function authorRowsOf(values: FormValues, extra = 0): number {
-  let rows = MIN_AUTHOR_ROWS;
+  return rowsOf(values, /^author_(?:name|affiliation|named)_(\d+)$/, MIN_AUTHOR_ROWS, MAX_AUTHOR_ROWS, extra);
+}
+
+/** The rows of a repeated group of controls (`pattern` captures the row) to show, `extra` more, within bounds. */
+function rowsOf(values: FormValues, pattern: RegExp, least: number, most: number, extra: number): number {
+  let rows = least;
   for (const name of values.keys()) {
-    const match = /^author_(?:name|affiliation|named)_(\d+)$/.exec(name);
+    const match = pattern.exec(name);
     if (match) rows = Math.max(rows, Number(match[1]) + 1);
   }
-  return Math.min(MAX_AUTHOR_ROWS, rows + extra);
+  return Math.min(most, rows + extra);
 }
 
 /** Browsers send a textarea's line breaks as CRLF; the metadata keeps the LF the API's clients send. */
@@ -102,25 +124,59 @@ export function metadataFromForm(values: FormValues): FormMetadata {
   if (format !== undefined) candidate.format = format;
   // The behaviour settings apply to a model-written evaluation only: sent with a CSV, they would be refused.
   if (format === "mwe" || taskType === "behaviour") candidate.behaviour = behaviourFrom(values);
+  const { files, rowOfFile } = filesFrom(values);
+  // A row with a label or a pairing but no name would be dropped with what was typed in it: said on its name.
+  for (let row = 0; row < fileRowsOf(values); row++)
+    if (
+      given(values, `file_name_${row}`) === undefined &&
+      (given(values, `file_label_${row}`) || values.has(`file_paired_${row}`))
+    )
+      errors.set(`file_name_${row}`, "Give this file's name, or clear the row.");
+  if (files.length > 0) candidate.files = files;
   if (validateSubmissionMetadata(candidate) && errors.size === 0) return { ok: true, metadata: candidate };
   const problems = schemaErrorsToFields(validateSubmissionMetadata.errors ?? []);
-  return { ok: false, errors: new Map([...fieldErrorsOf(problems, rowOfAuthor), ...errors]) };
+  return { ok: false, errors: new Map([...fieldErrorsOf(problems, { rowOfAuthor, rowOfFile }), ...errors]) };
+}
+
+/** The form row each listed author and each listed file came from (rows left empty are not listed). */
+export interface ListedRows {
+  rowOfAuthor?: readonly number[];
+  rowOfFile?: readonly number[];
 }
 
 /**
- * Metadata problems (the schema's, or the intake's refusals of a format choice) on the controls they concern, one
- * each, as sentences. `rowOfAuthor` gives the form row of each listed author.
+ * Metadata problems (the schema's, or the intake's refusals of a format choice or of the files' roles) on the
+ * controls they concern, one each, as sentences. `rows` gives the form row of each listed author and file.
  */
 export function fieldErrorsOf(
   problems: readonly { field: string; message: string }[],
-  rowOfAuthor: readonly number[] = [],
+  rows: ListedRows = {},
 ): Map<string, string> {
   const errors = new Map<string, string>();
   for (const problem of problems) {
-    const control = controlOf(problem.field, rowOfAuthor);
+    const control = controlOf(problem.field, rows);
     if (!errors.has(control)) errors.set(control, sentence(problem.message));
   }
   return errors;
+}
+
+/** The files' roles as the form's rows give them, rows without a name left out, and the row of each. */
+export function filesFrom(values: FormValues): { files: Record<string, unknown>[]; rowOfFile: number[] } {
+  const files: Record<string, unknown>[] = [];
+  const rowOfFile: number[] = [];
+  for (let row = 0; row < fileRowsOf(values); row++) {
+    const name = given(values, `file_name_${row}`);
+    if (name === undefined) continue;
+    rowOfFile.push(row);
+    const label = given(values, `file_label_${row}`);
+    files.push({
+      name,
+      role: values.get(`file_role_${row}`) ?? "part",
+      ...(label !== undefined && { label }),
+      ...(values.has(`file_paired_${row}`) && { paired: true }),
+    });
+  }
+  return { files, rowOfFile };
 }
 
 /** The behaviour settings as the form gives them; the template exactly as typed (its spaces are part of it). */
@@ -137,16 +193,23 @@ function behaviourFrom(values: FormValues): NonNullable<SubmissionMetadata["beha
 }
 
 /**
- * The control a metadata field path names (as schemaErrorsToFields and the intake write them): authors by their
- * form row, behaviour settings and sources by their own control, the list of authors as a whole by the first row.
+ * The control a metadata field path names (as schemaErrorsToFields and the intake write them): authors and files
+ * by their form row, behaviour settings and sources by their own control, the list of authors as a whole by the first row.
  */
-function controlOf(field: string, rowOfAuthor: readonly number[] = []): string {
+function controlOf(field: string, { rowOfAuthor = [], rowOfFile = [] }: ListedRows): string {
   const author = /^authors\[(\d+)\]\.(name|affiliation|agreesToBeNamed)$/.exec(field);
   if (author) {
     const row = rowOfAuthor[Number(author[1])] ?? Number(author[1]);
     return `author_${author[2] === "affiliation" ? "affiliation" : "name"}_${row}`;
   }
   if (field === "authors" || field.startsWith("authors")) return "author_name_0";
+  const file = /^files\[(\d+)\]\.(name|role|label|paired)$/.exec(field);
+  if (file) {
+    // A paired checkbox shows no error of its own: its row's role says it.
+    const row = rowOfFile[Number(file[1])] ?? Number(file[1]);
+    return `file_${file[2] === "paired" ? "role" : file[2]}_${row}`;
+  }
+  if (field.startsWith("files")) return "file_name_0";
   if (field.startsWith("behaviour.")) return field.slice("behaviour.".length);
   if (field === "behaviour") return "format";
   if (field.startsWith("sources")) return "sources";

@@ -4,7 +4,15 @@ import { DEFAULT_BEHAVIOUR } from "../validate/task-file";
 import { Checkbox, ErrorSummary, Field, type FieldErrors } from "./components";
 import { Layout } from "./layout";
 import { Report } from "./report";
-import { controlLabels, MAX_AUTHOR_ROWS, TEXT_FIELDS, type FormValues } from "./submit-form";
+import {
+  controlLabels,
+  FILE_ROLES,
+  fileRowsOf,
+  MAX_AUTHOR_ROWS,
+  MAX_FILE_ROWS,
+  TEXT_FIELDS,
+  type FormValues,
+} from "./submit-form";
 
 const TASK_TYPE_OPTIONS = [
   { value: "", label: "Infer it from the file's columns" },
@@ -33,6 +41,8 @@ const MATCHING_OPTIONS = [
 export interface SubmitPageProps {
   values: FormValues;
   authorRows: number;
+  /** File rows to show; by default every row sent, and at least MIN_FILE_ROWS. */
+  fileRows?: number;
   errors: FieldErrors;
   /** The rejected file's report, shown above the form. */
   report?: TaskReport | undefined;
@@ -42,7 +52,8 @@ export interface SubmitPageProps {
 }
 
 /** The upload form, refilled with what was sent and showing what was wrong with it, if anything. */
-export function SubmitPage({ values, authorRows, errors, report, notice, window }: SubmitPageProps) {
+export function SubmitPage({ values, authorRows, fileRows, errors, report, notice, window }: SubmitPageProps) {
+  const shownFileRows = fileRows ?? fileRowsOf(values);
   const text = (name: keyof typeof TEXT_FIELDS) => ({
     name,
     label: TEXT_FIELDS[name],
@@ -140,6 +151,7 @@ export function SubmitPage({ values, authorRows, errors, report, notice, window 
             hint="{question} (or any string field of an item) is replaced by the item's text; {{ and }} are braces."
           />
         </fieldset>
+        <FileRows values={values} rows={shownFileRows} errors={errors} />
         <fieldset>
           <legend>The file</legend>
           <Field
@@ -147,9 +159,10 @@ export function SubmitPage({ values, authorRows, errors, report, notice, window 
             name="file"
             label="Task file"
             required
-            accept=".csv,.jsonl,.json,text/csv,application/json"
+            multiple
+            accept=".csv,.jsonl,.json,.zip,text/csv,application/json,application/zip"
             error={errors.get("file")}
-            hint="A task CSV, or a model-written evaluation in JSON Lines. Choose it again after a rejected attempt."
+            hint="A task CSV or a model-written evaluation in JSON Lines; or, with the files named above, a zip of them or several files chosen together. Choose again after a rejected attempt."
           />
         </fieldset>
         <p>
@@ -157,6 +170,73 @@ export function SubmitPage({ values, authorRows, errors, report, notice, window 
         </p>
       </form>
     </Layout>
+  );
+}
+
+/**
+ * The files of a submission of several (a zip, or several files chosen together), a row each: the name (as in the
+ * zip, folders included, or the file's own name), its role, a variant's label, and whether it is paired with the
+ * task. Left empty for a task of one file. "Add a file row" works as the authors' button does.
+ */
+export function FileRows({ values, rows, errors }: { values: FormValues; rows: number; errors: FieldErrors }) {
+  return (
+    <fieldset class="files">
+      <legend>Several files (optional)</legend>
+      <p class="hint">
+        For a zip or several files: name every file with its role. The task is its parts, in this order; a control
+        should scale normally; a variant (zero-shot, few-shot…) needs a label. Paired: its examples match the task's one
+        to one. Rows left empty are ignored.
+      </p>
+      {Array.from({ length: rows }, (_, row) => (
+        <fieldset class="author">
+          <legend>File {row + 1}</legend>
+          <Field
+            kind="text"
+            name={`file_name_${row}`}
+            label={`File ${row + 1} name`}
+            value={values.get(`file_name_${row}`)}
+            error={errors.get(`file_name_${row}`)}
+            maxLength={255}
+            autocomplete="off"
+          />
+          <Field
+            kind="select"
+            name={`file_role_${row}`}
+            label={`File ${row + 1} role`}
+            value={values.get(`file_role_${row}`) ?? "part"}
+            error={errors.get(`file_role_${row}`)}
+            options={FILE_ROLES.map((role) => ({ value: role, label: role }))}
+          />
+          <Field
+            kind="text"
+            name={`file_label_${row}`}
+            label={`File ${row + 1} label`}
+            value={values.get(`file_label_${row}`)}
+            error={errors.get(`file_label_${row}`)}
+            maxLength={64}
+            autocomplete="off"
+          />
+          <Checkbox
+            name={`file_paired_${row}`}
+            label="Paired with the task, example for example"
+            checked={values.has(`file_paired_${row}`)}
+          />
+        </fieldset>
+      ))}
+      {rows < MAX_FILE_ROWS ? (
+        <button
+          type="submit"
+          class="secondary"
+          name="action"
+          value="more_files"
+          formaction={`/submit#file_name_${rows}`}
+          formenctype="application/x-www-form-urlencoded"
+          formnovalidate
+        >
+          Add a file row
+        </button>
+      ) : null}
+    </fieldset>
   );
 }
 

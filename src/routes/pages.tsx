@@ -16,7 +16,15 @@ import { COPY_SCRIPT, COPY_SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH } from "../p
 import { ErrorPage } from "../pages/error-page";
 import { pagePolicy } from "../pages/layout";
 import { EditPage, SignInPage, StatusPage } from "../pages/status-page";
-import { authorRowsOf, fieldErrorsOf, formValuesOf, metadataFromForm, type FormValues } from "../pages/submit-form";
+import {
+  authorRowsOf,
+  fieldErrorsOf,
+  filesFrom,
+  fileRowsOf,
+  formValuesOf,
+  metadataFromForm,
+  type FormValues,
+} from "../pages/submit-form";
 import { DuplicatePage, SubmitPage, SubmittedPage } from "../pages/submit-page";
 import { ReplaceFilePage } from "../pages/replace-file-form";
 import { sessionPlot } from "../pages/session-plot";
@@ -35,8 +43,9 @@ import { submitterResults } from "../submissions/public-results";
 import { replaceFile } from "../submissions/replace-file";
 import { submitTask } from "../submissions/submit";
 import { withdrawSubmission } from "../submissions/withdraw";
-import type { ValidationReport } from "../validate/report";
+import type { TaskReport } from "../validate/zip/files-report";
 import { reportsTooLarge } from "../validate/zip/files-report";
+import { uploadedFiles } from "./upload-parts";
 import { formatBytes } from "../validate/validator";
 
 /** Room for the form's text fields and the multipart framing on top of the file-size limit. */
@@ -63,7 +72,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get(STYLESHEET_PATH, (c) => asset(c, STYLESHEET, "text/css; charset=utf-8"));
   pages.get(COPY_SCRIPT_PATH, (c) => asset(c, COPY_SCRIPT, "text/javascript; charset=utf-8"));
   pages.get("/submit", showSubmitForm);
-  pages.post("/submit", addAuthorRow, limitUploads, upload);
+  pages.post("/submit", addFormRow, limitUploads, upload);
   pages.get("/submissions/:id", showStatus);
   pages.post("/submissions/:id/sign-in", smallForm, signIn);
   pages.post("/submissions/:id/sign-out", signOut);
@@ -71,6 +80,7 @@ export function pageRoutes(): Hono<AppEnv> {
   pages.get("/submissions/:id/edit", showEditForm);
   pages.post("/submissions/:id/edit", limitUrlEncoded, saveEdit);
   // A new file counts against the client's upload allowance first, as PUT /v1/submissions/{id}/file does.
+  pages.get("/submissions/:id/file", showReplaceForm);
   pages.post("/submissions/:id/file", limitUploads, replaceFromPage);
   pages.get("/submissions/:id/plot.svg", plot);
   pages.onError(renderErrorPage);
@@ -107,23 +117,26 @@ const limitUrlEncoded = bodyLimit({
 });
 
 /**
- * "Add an author row": the form comes back url-encoded (the browser then sends the file's name, never its bytes),
- * with one more author row and everything typed kept. Costs no upload. A multipart post goes on to the upload.
+ * "Add an author row" or "Add a file row": the form comes back url-encoded (the browser then sends the file's name,
+ * never its bytes), with one more row and everything typed kept. Costs no upload. A multipart post goes on to the
+ * upload.
  */
-const addAuthorRow = createMiddleware<AppEnv>(async (c, next) => {
+const addFormRow = createMiddleware<AppEnv>(async (c, next) => {
   if (!(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded"))
     return next();
   return limitUrlEncoded(c, async () => {
     const values = await textValues(c);
     const window = submissionWindow(await settingsInForce(c.env), new Date());
+    const file = (await c.req.parseBody()).action === "more_files";
     c.res = await page(
       c,
       <SubmitPage
         values={values}
-        authorRows={authorRowsOf(values, 1)}
+        authorRows={authorRowsOf(values, file ? 0 : 1)}
+        fileRows={fileRowsOf(values, file ? 1 : 0)}
         errors={new Map()}
         window={window}
-        notice="Added an author row. Everything you typed is kept; choose the file again before submitting."
+        notice={`Added ${file ? "a file" : "an author"} row. Everything you typed is kept; choose the file again before submitting.`}
       />,
     );
   });
@@ -159,13 +172,26 @@ async function upload(c: PageContext): Promise<Response> {
     const parsed = metadataFromForm(values);
     const errors = new Map(parsed.ok ? [] : parsed.errors);
     if (!file?.filename) errors.set("file", "Choose the task file.");
-    if (!parsed.ok || errors.size > 0) return page(c, <SubmitPage {...form} errors={errors} />, 400);
+    if (!parsed.ok || !file || errors.size > 0) return page(c, <SubmitPage {...form} errors={errors} />, 400);
     const client = clientKey(c.req.header("cf-connecting-ip"));
     const round = window.round?.name ?? null;
-    const outcome = await submitTask(c.env, settings, reader.bodyChunks(), parsed.metadata, limits, round, client);
+    // The same reading of the files as the API's: one file, a zip, or (named in the metadata) several.
+    const files = await uploadedFiles(parsed.metadata, reader, file, reader.bodyChunks());
+    const upload = files.kind === "one" ? files.chunks : files;
+    const outcome = await submitTask(c.env, settings, upload, parsed.metadata, limits, round, client).catch(
+      (error: unknown) => {
+        // Several files chosen without rows naming them, or a zip among other files: the form again, nothing kept.
+        if (error instanceof ProblemError && error.code === "unexpected_part")
+          return { kind: "unexpected_part" as const, message: error.message };
+        throw error;
+      },
+    );
     switch (outcome.kind) {
+      case "unexpected_part":
+        return page(c, <SubmitPage {...form} errors={new Map([["file", outcome.message]])} />, 400);
       case "invalid_metadata": {
-        return page(c, <SubmitPage {...form} errors={fieldErrorsOf(outcome.fields)} />, 400);
+        const rows = { rowOfFile: filesFrom(values).rowOfFile };
+        return page(c, <SubmitPage {...form} errors={fieldErrorsOf(outcome.fields, rows)} />, 400);
       }
       case "invalid": {
         const status = reportsTooLarge(outcome.report) ? 413 : 422;
@@ -345,8 +371,18 @@ async function saveEdit(c: PageContext): Promise<Response> {
   }
 }
 
+/** The page that replaces the task file, for the signed-in session while the task is editable. */
+async function showReplaceForm(c: PageContext): Promise<Response> {
+  const session = await signedIn(c);
+  if ("response" in session) return session.response;
+  const { submission } = session;
+  const editable = await isEditable(c, submission);
+  if (editable.kind === "not_editable") throw notEditable(editable);
+  return page(c, <ReplaceFilePage submission={submission} />);
+}
+
 /**
- * The "Replace the file" form: the same service as PUT /v1/submissions/{id}/file, its file part streamed into it.
+ * The replace page's form: the same service as PUT /v1/submissions/{id}/file, its file part streamed into it.
  * A file that changes nothing comes back as a page saying why (the report inline for an invalid one); a new file,
  * or the same one again, redirects to the status page (post/redirect/get).
  */
@@ -367,15 +403,15 @@ async function replaceFromPage(c: PageContext): Promise<Response> {
   if (!body) throw new ProblemError("missing_part", "The form arrived empty.");
   return withMultipart(body, boundary, async (reader) => {
     const { file } = await readFormFields(reader);
-    const refused = (message: string, status: ContentfulStatusCode, report?: ValidationReport) =>
-      page(c, <ReplaceFilePage submission={submission} message={message} report={report} retry />, status);
+    const refused = (message: string, status: ContentfulStatusCode, report?: TaskReport) =>
+      page(c, <ReplaceFilePage submission={submission} refusal={{ message, report, retry: true }} />, status);
     if (!file?.filename) return refused("Choose the new task file.", 400);
     const client = clientKey(c.req.header("cf-connecting-ip"));
     const outcome = await replaceFile(c.env, settings, submission, reader.bodyChunks(), limits, client);
     switch (outcome.kind) {
       case "invalid": {
         const { report } = outcome;
-        const tooLarge = (report.counts.file_too_large ?? 0) > 0;
+        const tooLarge = reportsTooLarge(report);
         const errors = `${report.errorCount} error${report.errorCount === 1 ? "" : "s"}`;
         const message = tooLarge
           ? `The new file is larger than ${formatBytes(limits.maxBytes)}: the task keeps its current file.`
@@ -391,7 +427,7 @@ async function replaceFromPage(c: PageContext): Promise<Response> {
         // The page names the file version: the one in place now, whoever changed it meanwhile.
         const now = (await getSubmission(c.env.DB, submission.id)) ?? submission;
         const message = "The submission was decided or replaced while you uploaded: nothing was changed.";
-        return page(c, <ReplaceFilePage submission={now} message={message} retry={false} />, 409);
+        return page(c, <ReplaceFilePage submission={now} refusal={{ message, retry: false }} />, 409);
       }
       case "unchanged":
         return doneRedirect(c, submission.id, "unchanged");

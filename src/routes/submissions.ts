@@ -1,5 +1,7 @@
 import { Hono, type Context } from "hono";
 import { renderPlot } from "../analysis/plot";
+import { renderSlicesPlot } from "../analysis/slices-plot";
+import { slicesFigureOrProblem } from "./review";
 import type { AppEnv, SubmitterVariables } from "../app-env";
 import { submissionWindow, validationLimits } from "../competition/settings";
 import { validateMetadataUpdate } from "../generated/validators";
@@ -14,10 +16,12 @@ import { fileView, listSubmissionFiles, type SubmissionFile } from "../storage/s
 import { isFilesReport, reportLimitBytes, reportsTooLarge, type TaskReport } from "../validate/zip/files-report";
 import { fileTooLarge, withUploadParts } from "./upload-parts";
 import { settingsInForce } from "../storage/settings";
-import { lastReview, type SubmissionRecord } from "../storage/submissions";
+import { getSubmission, lastReview, type SubmissionRecord } from "../storage/submissions";
 import { editMetadata } from "../submissions/edit";
 import { editability, type NotEditable } from "../submissions/editable";
-import { publicPlotAnalysis, submitterResults } from "../submissions/public-results";
+import { privateFamilyNames } from "../storage/families";
+import { latestSliceAnalysis } from "../storage/slice-analyses";
+import { publicPlotAnalysis, submitterResults, withoutFamilies } from "../submissions/public-results";
 import { replaceFile } from "../submissions/replace-file";
 import { rotateSubmitterToken } from "../submissions/rotate-token";
 import { submitTask } from "../submissions/submit";
@@ -37,6 +41,9 @@ const TASK_FILE_MEDIA_TYPES: ReadonlySet<string> = new Set([
   "application/json",
 ]);
 
+/** Media types of a zip: what replaces the files of a task of several files. */
+const ZIP_MEDIA_TYPES: ReadonlySet<string> = new Set(["application/zip", "application/x-zip-compressed"]);
+
 /** Room for the metadata part and multipart framing on top of the file-size limit. */
 const ENVELOPE_BYTES = 256 * 1024;
 
@@ -48,6 +55,7 @@ export function submissionRoutes(): Hono<AppEnv> {
   // Uploads and file replacements count against their client's allowance first (src/http/upload-limit.ts).
   routes.post("/", limitUploads, upload);
   routes.get("/:id/plot.svg", publicPlot);
+  routes.get("/:id/slices.svg", publicSlicesPlot);
   routes.put(
     "/:id/metadata",
     requireSubmitter,
@@ -121,6 +129,30 @@ async function publicPlot(c: Context<AppEnv, "/:id/plot.svg">): Promise<Response
   }
 }
 
+/**
+ * An accepted task beside its controls and variants, public: the figure of its slices without the private
+ * families, as its public plot leaves them out.
+ */
+async function publicSlicesPlot(c: Context<AppEnv, "/:id/slices.svg">): Promise<Response> {
+  const figure = slicesFigureOrProblem(c.req.query("figure"));
+  const submission = await getSubmission(c.env.DB, c.req.param("id"));
+  if (submission?.state !== "accepted")
+    throw new ProblemError("not_found", "Plots are public once a task is accepted.");
+  const stored = await latestSliceAnalysis(c.env.DB, submission);
+  const slices = stored && withoutFamilies(stored.analysis, await privateFamilyNames(c.env.DB, submission.id));
+  const svg = slices && renderSlicesPlot(slices, submission.title, figure);
+  if (!svg)
+    throw new ProblemError(
+      "analysis_not_found",
+      `This task has no public ${figure === "groups" ? "group" : "control or variant"} to draw beside it.`,
+    );
+  return c.body(svg, 200, {
+    "content-type": "image/svg+xml; charset=utf-8",
+    "cache-control": "public, max-age=300",
+    "access-control-allow-origin": "*",
+  });
+}
+
 /** Changes the metadata while the task is editable; the task type and headline metric stay the upload's. */
 async function putMetadata(c: SubmitterContext, metadata: SubmissionMetadata): Promise<Response> {
   const submission = c.get("submission");
@@ -162,7 +194,13 @@ async function putFile(c: SubmitterContext): Promise<Response> {
   if (editable.kind === "not_editable") throw notEditableProblem(editable);
   const [mediaType = ""] = (c.req.header("content-type") ?? "").split(";");
   const type = mediaType.trim().toLowerCase();
-  if (!TASK_FILE_MEDIA_TYPES.has(type))
+  // A task of several files takes a new zip of them (their roles stay the metadata's); a task of one file, one file.
+  if (submission.metadata.files !== undefined && !ZIP_MEDIA_TYPES.has(type))
+    throw new ProblemError(
+      "unsupported_media_type",
+      "This task is several files: send a zip of them as the body (content-type application/zip), named as the metadata's files name them.",
+    );
+  if (submission.metadata.files === undefined && !TASK_FILE_MEDIA_TYPES.has(type))
     throw new ProblemError(
       "unsupported_media_type",
       "Send the new task file as the body, with content-type text/csv (a CSV) or application/jsonl (a model-written evaluation).",
@@ -188,9 +226,12 @@ async function putFile(c: SubmitterContext): Promise<Response> {
         "The submission was decided or replaced while you uploaded; nothing was changed.",
       );
     case "unchanged":
-      return c.json({ ...publicView(outcome.submission), unchanged: true });
-    case "replaced":
-      return c.json({ ...publicView(outcome.submission), evaluations: outcome.evaluations });
+    case "replaced": {
+      const { id, fileVersion } = outcome.submission;
+      const view = publicView(outcome.submission, await listSubmissionFiles(c.env.DB, id, fileVersion));
+      if (outcome.kind === "unchanged") return c.json({ ...view, unchanged: true });
+      return c.json({ ...view, evaluations: outcome.evaluations });
+    }
   }
 }
 

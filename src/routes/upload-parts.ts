@@ -58,7 +58,7 @@ export async function withUploadParts<T>(
  * The files of an upload, from its first file part: a zip (by its filename or its first bytes) alone; itself alone
  * when the metadata names no files; otherwise it and every `file` part after it, read one after another.
  */
-async function uploadedFiles(
+export async function uploadedFiles(
   metadata: SubmissionMetadata,
   reader: MultipartReader,
   first: PartHeaders,
@@ -67,20 +67,29 @@ async function uploadedFiles(
   const peeked = await peek(chunks, ZIP_MAGIC_BYTES);
   // A zip is one whatever the metadata says: without files, intake refuses it for want of its roles.
   if (first.filename?.toLowerCase().endsWith(".zip") || isZip(peeked.head))
-    return { kind: "zip", chunks: alone(peeked.chunks, reader) };
-  if (metadata.files === undefined) return { kind: "one", chunks: peeked.chunks };
+    return { kind: "zip", chunks: alone(peeked.chunks, reader, ZIP_ALONE) };
+  if (metadata.files === undefined) return { kind: "one", chunks: alone(peeked.chunks, reader, ONE_FILE_ALONE) };
   return { kind: "parts", parts: fileParts(reader, { filename: first.filename, chunks: peeked.chunks }) };
 }
 
-/** A zip's bytes, then a check that no part follows it: a zip comes alone, so nothing sent is left unread. */
-async function* alone(chunks: Chunks, reader: MultipartReader): AsyncGenerator<Uint8Array> {
+/** What a part after a file that comes alone is told (`came` names the part). */
+const ZIP_ALONE = (came: string): string =>
+  `A zip comes alone: put every task file in it, and send no part after it ("${came}" came).`;
+const ONE_FILE_ALONE = (came: string): string =>
+  `Several files need the metadata's files, naming each with its role; without them send one file ("${came}" came after it).`;
+
+/**
+ * A file's bytes, then a check that no part follows it: a zip, or one file without the metadata's `files`, comes
+ * alone, so nothing sent is left unread and silently dropped.
+ */
+async function* alone(
+  chunks: Chunks,
+  reader: MultipartReader,
+  told: (came: string) => string,
+): AsyncGenerator<Uint8Array> {
   yield* chunks;
   const next = await reader.nextPart();
-  if (next)
-    throw new ProblemError(
-      "unexpected_part",
-      `A zip comes alone: put every task file in it, and send no part after it ("${next.name ?? ""}" came).`,
-    );
+  if (next) throw new ProblemError("unexpected_part", told(next.filename ?? next.name ?? ""));
 }
 
 async function* fileParts(

@@ -89,9 +89,7 @@ function filesFixed(
 ): Extract<EditOutcome, { kind: "format_fixed" }> | undefined {
   if (metadata.files === undefined) return undefined;
   const roles = (files: SubmissionMetadata["files"]) =>
-    JSON.stringify(
-      (files ?? []).map(({ name, role, label, paired }) => [name, role, label ?? null, paired === true]),
-    );
+    JSON.stringify((files ?? []).map(({ name, role, label, paired }) => [name, role, label ?? null, paired === true]));
   if (roles(metadata.files) === roles(submission.metadata.files)) return undefined;
   return {
     kind: "format_fixed",

@@ -378,7 +378,12 @@ describe("a new zip for a task of several files", () => {
       .slice(0, 251)
       .join("");
     const response = await putFile(zipOf({ ...GOOD_FILES, "task/part-1.csv": shorter }), "application/zip");
-    expect(response.status).toBe(200);
+    const answer = await response.json<Created & { fileVersion: number }>();
+    expect([response.status, answer.fileVersion, answer.files.map((file) => file.examples)]).toEqual([
+      200,
+      2,
+      [250, 400, 350],
+    ]);
     const status = await (await fetchSubmission(id, submitterToken)).json<Created & { fileVersion: number }>();
     expect([status.fileVersion, status.examples]).toEqual([2, 1000]);
     expect(status.files.map(({ name, firstExample, examples }) => [name, firstExample, examples])).toEqual([
@@ -402,5 +407,25 @@ describe("names in the metadata's files", () => {
     const long = `${"é".repeat(130)}.csv`;
     const problem = await problemOf(await sendZip(GOOD_FILES, [...ROLES, { name: long, role: "control" }]));
     expect(problem.fields).toEqual([{ field: "files[3].name", message: "is longer than 255 bytes in UTF-8" }]);
+  });
+});
+
+describe("two files without the metadata's files", () => {
+  it("are refused (400 unexpected_part), not the second silently dropped; nothing stored or staged", async () => {
+    const before = await storedCounts();
+    const response = await post({
+      metadata: VALID_METADATA,
+      files: [
+        { name: "a.csv", bytes: memoTrap },
+        { name: "b.csv", bytes: classification },
+      ],
+    });
+    const problem = await problemOf(response);
+    expect([problem.code, problem.detail]).toEqual([
+      "unexpected_part",
+      'Several files need the metadata\'s files, naming each with its role; without them send one file ("b.csv" came after it).',
+    ]);
+    expect(await storedCounts()).toEqual(before);
+    expect(await staged()).toBe(0);
   });
 });
