@@ -6,18 +6,16 @@
  * per file (one RESULT.csv per model in each), joined here into the one list the service evaluates; or results
  * over that one list with the files' ranges (--files, the review desk's `files`).
  */
+import { sliceContrasts } from "../analysis/slice-contrasts";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { analyseMetrics, metricValues, type Analysis, type FamilyResults } from "../analysis/analyse";
-import { analyseBehaviour, chooseBehaviourMetric, orientedMetric, withBehaviourColumns } from "../analysis/behaviour";
-import { AnalysisInputError, type ModelInput } from "../analysis/family-input";
-import { fixedLabel } from "../analysis/labels";
+import { analyseMetrics, type Analysis, type FamilyResults } from "../analysis/analyse";
+import { analyseBehaviour, chooseBehaviourMetric } from "../analysis/behaviour";
 import { chooseMetric, headlineMetricName, type MetricDefinition } from "../analysis/metrics";
 import { RESULT_COLUMNS } from "../analysis/results-columns";
 import { parseResultsCsv, type ModelResults } from "../analysis/results-csv";
 import type { SliceEntry, SlicesAnalysis } from "../analysis/slices-analysis";
 import { exampleRange, sliceFamilyResults } from "../analysis/slices";
-import { DEFAULT_SLOPE_DIFFERENCE_OPTIONS, slopeDifference, type SlopeDifference } from "../analysis/slope-difference";
 import { ANALYSIS_CODE_VERSION, DEFAULT_OPTIONS } from "../analysis/statistics";
 import type { MatchingBehaviour } from "../analysis/behaviour";
 import {
@@ -386,46 +384,16 @@ function analyseSlices(
     const sliced = sliceFamilyResults(lines, slice.indices);
     return { slice, lines: sliced, ...analyseSlice(slice.taskType, metric, matching, sliced, options) };
   });
-  const contrasts: SlopeDifference[] = [];
-  const uncompared: SlicesAnalysis["uncompared"] = [];
   const [whole, ...others] = analysed;
-  for (const other of others) {
-    const { slice } = other;
-    if (!whole || (slice.role !== "control" && slice.role !== "variant")) continue;
-    for (const [index, line] of whole.lines.entries()) {
-      const match = other.lines[index];
-      const where = { family: line.family, ...(line.fixed && { line: fixedLabel(line.fixed) }), other: slice.name };
-      if (!match) continue;
-      try {
-        contrasts.push(
-          slopeDifference(
-            {
-              family: line.family,
-              axis: line.axis,
-              ...(line.axisScale && { axisScale: line.axisScale }),
-              ...(line.fixed && { fixed: line.fixed }),
-              metric: {
-                name: metric.name,
-                direction: metric.direction,
-                ...(metric.orientation && { orientation: metric.orientation }),
-              },
-              task: modelInputs(line, metric, matching),
-              other: { role: slice.role, label: slice.name, models: modelInputs(match, metric, matching) },
-            },
-            {
-              ...DEFAULT_SLOPE_DIFFERENCE_OPTIONS,
-              seed: options.seed,
-              bootstrapSamples: options.bootstrapSamples,
-              pairing: slice.paired ? "paired" : "unpaired",
-            },
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof AnalysisInputError)) throw error;
-        uncompared.push({ ...where, reason: error.message });
-      }
-    }
-  }
+  const compared = ({ slice, lines: sliced }: (typeof analysed)[number]) => ({
+    kind: slice.kind,
+    name: slice.name,
+    paired: slice.paired,
+    lines: sliced,
+  });
+  const { contrasts, uncompared } = whole
+    ? sliceContrasts(compared(whole), others.map(compared), metric, matching, options)
+    : { contrasts: [], uncompared: [] };
   return {
     schemaVersion: 1,
     codeVersion: ANALYSIS_CODE_VERSION,
@@ -464,20 +432,4 @@ function analyseSlice(
         "no family could be analysed on these examples (too few, or no results)",
     };
   return { analysis, reason: "" };
-}
-
-/** A line's models with the metric's value per example (a behaviour task's columns derived first). */
-function modelInputs(
-  line: FamilyResults,
-  metric: MetricDefinition,
-  matching: MatchingBehaviour | undefined,
-): ModelInput[] {
-  return line.models.map((model) => ({
-    id: model.id,
-    scale: model.scale,
-    values: metricValues(
-      matching ? withBehaviourColumns(model.results, matching) : model.results,
-      matching ? orientedMetric(metric, matching) : metric,
-    ),
-  }));
 }

@@ -5,17 +5,9 @@
  * is judged on and compared by.
  */
 
-import { metricValues, type FamilyResults } from "../analysis/analyse";
-import {
-  chooseBehaviourMetric,
-  matchingBehaviourOf,
-  orientedMetric,
-  withBehaviourColumns,
-} from "../analysis/behaviour";
-import { AnalysisInputError, type ModelInput } from "../analysis/family-input";
-import { fixedLabel } from "../analysis/labels";
+import { sliceContrasts } from "../analysis/slice-contrasts";
+import { chooseBehaviourMetric, matchingBehaviourOf } from "../analysis/behaviour";
 import { chooseMetric, type MetricDefinition } from "../analysis/metrics";
-import { DEFAULT_SLOPE_DIFFERENCE_OPTIONS, slopeDifference, type SlopeDifference } from "../analysis/slope-difference";
 import { ANALYSIS_CODE_VERSION } from "../analysis/statistics";
 import type { SliceEntry, SlicesAnalysis } from "../analysis/slices-analysis";
 import type { StorageBindings } from "../storage/bindings";
@@ -109,50 +101,18 @@ export async function sliceAnalysesFor(
     return { slice, analysis: analyses[metricName], lines };
   });
   const [task, ...others] = analysed;
-  const contrasts: SlopeDifference[] = [];
-  const uncompared: SlicesAnalysis["uncompared"] = [];
   const metric = contrastMetric(submission);
-  if (task && metric)
-    for (const other of others) {
-      const { slice } = other;
-      if (slice.kind !== "control" && slice.kind !== "variant") continue;
-      const pairing = slice.file?.paired ? "paired" : "unpaired";
-      for (const line of task.lines) {
-        const match = other.lines.find((candidate) => sameLine(candidate, line));
-        const where = { family: line.family, ...(line.fixed && { line: fixedLabel(line.fixed) }), other: slice.name };
-        if (!match) {
-          uncompared.push({ ...where, reason: "the line has no results here" });
-          continue;
-        }
-        try {
-          contrasts.push(
-            slopeDifference(
-              {
-                family: line.family,
-                axis: line.axis,
-                ...(line.axisScale && { axisScale: line.axisScale }),
-                ...(line.fixed && { fixed: line.fixed }),
-                metric: {
-                  name: metric.name,
-                  direction: metric.direction,
-                  ...(metric.orientation && { orientation: metric.orientation }),
-                },
-                task: modelInputs(line, metric, submission),
-                other: {
-                  role: slice.kind,
-                  label: slice.name,
-                  models: modelInputs(match, metric, submission),
-                },
-              },
-              { ...DEFAULT_SLOPE_DIFFERENCE_OPTIONS, pairing },
-            ),
-          );
-        } catch (error) {
-          if (!(error instanceof AnalysisInputError)) throw error;
-          uncompared.push({ ...where, reason: error.message });
-        }
-      }
-    }
+  const matching = submission.taskType === "behaviour" ? matchingBehaviourOf(submission.metadata) : undefined;
+  const compared = ({ slice, lines }: (typeof analysed)[number]) => ({
+    kind: slice.kind,
+    name: slice.name,
+    paired: slice.file?.paired === true,
+    lines,
+  });
+  const { contrasts, uncompared } =
+    task && metric
+      ? sliceContrasts(compared(task), others.map(compared), metric, matching)
+      : { contrasts: [], uncompared: [] };
   return {
     schemaVersion: 1,
     codeVersion: ANALYSIS_CODE_VERSION,
@@ -184,22 +144,6 @@ function contrastMetric(submission: SubmissionRecord): MetricDefinition | undefi
       ? chooseBehaviourMetric(submission.headlineMetric, matchingBehaviourOf(submission.metadata))
       : chooseMetric(submission.taskType, submission.headlineMetric);
   return choice.ok ? choice.metric : undefined;
-}
-
-const sameLine = (a: FamilyResults, b: FamilyResults): boolean =>
-  a.family === b.family && a.axis === b.axis && JSON.stringify(a.fixed ?? null) === JSON.stringify(b.fixed ?? null);
-
-/** A line's models with the metric's value per example (a behaviour task's columns derived first). */
-function modelInputs(line: FamilyResults, metric: MetricDefinition, submission: SubmissionRecord): ModelInput[] {
-  const matching = submission.taskType === "behaviour" ? matchingBehaviourOf(submission.metadata) : undefined;
-  return line.models.map((model) => ({
-    id: model.id,
-    scale: model.scale,
-    values: metricValues(
-      matching ? withBehaviourColumns(model.results, matching) : model.results,
-      matching ? orientedMetric(metric, matching) : metric,
-    ),
-  }));
 }
 
 /** The statement that stores a slices analysis, if there is one, against the submission's file version. */
