@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/openapi";
 import { STYLESHEET } from "../../src/pages/assets";
 import { renderDocsPage } from "../../src/pages/docs-page";
-import { BROWSER, haveBrowser, seriousViolations } from "./pages-helpers";
+import { auditRendered, BROWSER, haveBrowser } from "./pages-helpers";
 
 /**
  * The API reference page (/docs) as served, in Chromium without wrangler: the markup rendered from the OpenAPI
@@ -29,16 +29,8 @@ describe.skipIf(!haveBrowser)("the API reference page in Chromium", () => {
 
   /** The page at this width with the pages' stylesheet: its audit and how wide it scrolls. */
   async function visit(width: number): Promise<void> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    await context.route("http://isv.test/assets/pages.css", (route) =>
-      route.fulfill({ status: 200, contentType: "text/css", body: STYLESHEET }),
-    );
-    const page = await context.newPage();
-    await page.route(URL, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
-    await page.goto(URL);
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    seen.set(width, { violations: await seriousViolations(context, URL, html), scrollWidth });
-    await context.close();
+    const stylesheet = { url: "http://isv.test/assets/pages.css", css: STYLESHEET };
+    seen.set(width, await auditRendered(browser, { url: URL, html, width, stylesheet }));
   }
 
   beforeAll(async () => {

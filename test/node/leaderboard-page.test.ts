@@ -7,7 +7,7 @@ import { type AcceptedTask, buildLeaderboard, type Leaderboard } from "../../src
 import { renderLeaderboardPage } from "../../src/leaderboard/page";
 import { STYLESHEET } from "../../src/pages/assets";
 import { defined } from "../defined";
-import { BROWSER, haveBrowser, seriousViolations } from "./pages-helpers";
+import { BROWSER, haveBrowser, auditRendered } from "./pages-helpers";
 import { twentyFoldApart } from "./plot-scenarios";
 
 const AT = "2026-12-01T00:00:00.000Z";
@@ -266,19 +266,9 @@ describe.skipIf(!haveBrowser)("the leaderboard page in Chromium", () => {
 
   /** The page at this width, as served, with the pages' stylesheet and the plots: its audit and its scroll width. */
   async function visit(width: number): Promise<void> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    await context.route(`${URL}assets/pages.css`, (route) =>
-      route.fulfill({ status: 200, contentType: "text/css", body: STYLESHEET }),
-    );
-    await context.route("**/plot.svg*", (route) =>
-      route.fulfill({ status: 200, contentType: "image/svg+xml", body: PLOT }),
-    );
-    const page = await context.newPage();
-    await page.route(URL, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
-    await page.goto(URL);
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    seen.set(width, { violations: await seriousViolations(context, URL, html), scrollWidth });
-    await context.close();
+    const stylesheet = { url: `${URL}assets/pages.css`, css: STYLESHEET };
+    const routes = { "**/plot.svg*": { contentType: "image/svg+xml", body: PLOT } };
+    seen.set(width, await auditRendered(browser, { url: URL, html, width, stylesheet, routes }));
   }
 
   beforeAll(async () => {

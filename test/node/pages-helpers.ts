@@ -68,6 +68,49 @@ export async function seriousViolations(
   }
 }
 
+/** A rendered page as Chromium shows it at one width: its serious or critical issues, and how wide it scrolls. */
+export interface RenderedAudit {
+  violations: string[];
+  scrollWidth: number;
+}
+
+/**
+ * Serves `html` at `url` with the pages' stylesheet (and whatever `routes` add, e.g. stand-in plots) to Chromium
+ * at `width` px, without the Worker, and audits it: the check the pages' static tests share.
+ */
+export async function auditRendered(
+  browser: Browser,
+  {
+    url,
+    html,
+    width,
+    stylesheet,
+    routes = {},
+  }: {
+    url: string;
+    html: string;
+    width: number;
+    stylesheet: { url: string; css: string };
+    routes?: Record<string, { contentType: string; body: string }>;
+  },
+): Promise<RenderedAudit> {
+  const context = await browser.newContext({ viewport: { width, height: 800 } });
+  try {
+    await context.route(stylesheet.url, (route) =>
+      route.fulfill({ status: 200, contentType: "text/css", body: stylesheet.css }),
+    );
+    for (const [pattern, answer] of Object.entries(routes))
+      await context.route(pattern, (route) => route.fulfill({ status: 200, ...answer }));
+    const page = await context.newPage();
+    await page.route(url, (route) => route.fulfill({ status: 200, contentType: "text/html", body: html }));
+    await page.goto(url);
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    return { violations: await seriousViolations(context, url, html), scrollWidth };
+  } finally {
+    await context.close();
+  }
+}
+
 /** The service under wrangler dev on `state`, the reference family's Worker it evaluates on, and Chromium. */
 export interface PagesStack {
   service: { url: string };
