@@ -1,3 +1,4 @@
+import type { ParseArgsConfig } from "node:util";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import gpt2 from "../../fixtures/families/gpt2.json";
@@ -34,6 +35,19 @@ import { DEFAULT_OPTIONS, slopePer } from "../analysis/statistics";
 import { validateModelFamily } from "../generated/validators";
 import { ACCEPTED_TASK_TYPE_NAMES, resolveTaskType, type TaskType } from "../validate/task-types";
 import { UsageError, parseCommandArgs, type CommandUsage } from "./args";
+
+/** The options every form of `isv analyse` takes: the family, the task, the metric and the bootstrap. */
+export const ANALYSE_OPTIONS = {
+  family: { type: "string" },
+  scale: { type: "string", multiple: true, default: [] as string[] },
+  type: { type: "string" },
+  metric: { type: "string" },
+  matching: { type: "string" },
+  axis: { type: "string" },
+  seed: { type: "string" },
+  samples: { type: "string" },
+  json: { type: "boolean", default: false },
+} satisfies NonNullable<ParseArgsConfig["options"]>;
 
 export const ANALYSE_USAGE = `Usage: isv analyse [--family NAME_OR_FILE] [--scale MODEL=VALUE ...] [--type TYPE] [--metric NAME]
                    [--matching undesired|desired|neither] [--axis params|rlhf_steps] [--seed N] [--samples B]
@@ -104,18 +118,7 @@ export function analyseCommand(
   const { values, positionals } = parseCommandArgs(ANALYSE, {
     args,
     allowPositionals: true,
-    options: {
-      family: { type: "string" },
-      scale: { type: "string", multiple: true, default: [] },
-      type: { type: "string" },
-      metric: { type: "string" },
-      matching: { type: "string" },
-      axis: { type: "string" },
-      seed: { type: "string" },
-      samples: { type: "string" },
-      json: { type: "boolean", default: false },
-      plot: { type: "string" },
-    },
+    options: { ...ANALYSE_OPTIONS, plot: { type: "string" } },
   });
   if (positionals.length < 2) throw new UsageError("give at least two RESULT.csv files, one per model", ANALYSE);
   const seed = wholeNumber(values.seed, DEFAULT_OPTIONS.seed, "--seed");

@@ -20,6 +20,7 @@ import { ANALYSIS_CODE_VERSION, DEFAULT_OPTIONS } from "../analysis/statistics";
 import type { MatchingBehaviour } from "../analysis/behaviour";
 import {
   ANALYSE,
+  ANALYSE_OPTIONS,
   inferType,
   isFile,
   linesToAnalyse,
@@ -68,15 +69,7 @@ export function analyseSlicesCommand(args: string[], out: (text: string) => void
       variant: { type: "string", multiple: true, default: [] },
       paired: { type: "boolean", default: false },
       files: { type: "string" },
-      family: { type: "string" },
-      scale: { type: "string", multiple: true, default: [] },
-      type: { type: "string" },
-      metric: { type: "string" },
-      matching: { type: "string" },
-      axis: { type: "string" },
-      seed: { type: "string" },
-      samples: { type: "string" },
-      json: { type: "boolean", default: false },
+      ...ANALYSE_OPTIONS,
     },
   });
   const seed = wholeNumber(values.seed, DEFAULT_OPTIONS.seed, "--seed");
